@@ -1,0 +1,27 @@
+// The claims of ../shared/seed/claims.md, by id, in a few words each, and the rule that combines
+// the verdicts of several demos on one claim.
+#pragma once
+
+#include "proclab/result.hpp"
+
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace proclab {
+
+struct ClaimInfo {
+    std::string_view id;
+    std::string_view statement;  // the notes' statement, in a few words
+};
+
+// P1-P4 then T1-T9, in that order.
+std::span<const ClaimInfo> all_claims();
+const ClaimInfo* find_claim(std::string_view id);
+
+// One verdict from several demos' verdicts on the same claim (docs/schema.md states the rule):
+// any refuted -> refuted; else any nuanced -> nuanced; else any confirmed -> confirmed;
+// else (nothing measured it) not-measured.
+Verdict combine_verdicts(std::span<const Verdict> verdicts);
+
+}  // namespace proclab

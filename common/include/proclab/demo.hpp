@@ -1,0 +1,86 @@
+// The harness every demo executable runs through: one set of options with declared ranges, the
+// clock calibration and the environment, signal and timeout handling, rendering, exit codes.
+// A demo provides a DemoSpec whose run() returns a Result; it never prints.
+//
+// Exit codes: 0 the demo ran; 1 a claim was refuted and --strict was given; 2 usage error (one
+// line on stderr); 3 the harness itself failed (one line naming the call and errno).
+#pragma once
+
+#include "proclab/result.hpp"
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace proclab {
+
+enum ExitCode : int { kExitOk = 0, kExitRefuted = 1, kExitUsage = 2, kExitHarness = 3 };
+
+// Ranges, declared once for every executable.
+inline constexpr int kMaxRepeat = 10'000'000;
+inline constexpr double kMinTimeoutS = 0.1;
+inline constexpr double kMaxTimeoutS = 86'400;
+
+struct RunOptions {
+    bool json = false;      // --json given
+    std::string json_path;  // empty or "-": JSON to stdout instead of the report
+    bool quick = false;
+    std::optional<int> repeat;
+    double timeout_s = 0;
+    bool strict = false;
+
+    bool json_to_stdout() const { return json && (json_path.empty() || json_path == "-"); }
+};
+
+struct DemoContext {
+    RunOptions options;
+    ClockCalibration clock;
+    Environment env;
+    std::filesystem::path self_exe;  // for spawning copies of this executable in a child mode
+
+    // --repeat when given, else the demo's default for a full or a --quick run.
+    int repeat(int full, int quick) const { return options.repeat.value_or(options.quick ? quick : full); }
+};
+
+using ChildMode = std::function<int(const std::vector<std::string>& args)>;
+
+struct DemoSpec {
+    std::string name;
+    std::string title;                // one line: what the demo shows
+    std::vector<std::string> claims;  // ids from ../shared/seed/claims.md
+    double default_timeout_s = 60;
+    std::function<void(CLI::App&)> add_options;  // the demo's own options, with their ranges
+    std::function<Result(const DemoContext&)> run;
+    // Internal entry points: `<exe> --child MODE args...` runs child_modes[MODE] instead of the
+    // demo, so a demo can exec a fresh copy of itself (a new address space, not a fork).
+    std::map<std::string, ChildMode> child_modes;
+};
+
+struct ParsedCommandLine {
+    enum class Action { run, help, describe, usage_error };
+    Action action = Action::run;
+    std::string text;  // the help text, or the one-line error
+    RunOptions options;
+};
+
+// Parses without side effects (no files are created): the unit tests call this directly.
+ParsedCommandLine parse_command_line(const DemoSpec& spec, const std::vector<std::string>& args);
+
+int demo_main(int argc, char** argv, const DemoSpec& spec);
+
+}  // namespace proclab
+
+// The one line a demo file ends with. PROCLAB_NO_MAIN lets a test compile the demo's logic.
+#ifndef PROCLAB_NO_MAIN
+#define PROCLAB_DEMO_MAIN(spec_function) \
+    int main(int argc, char** argv) { return ::proclab::demo_main(argc, argv, spec_function()); }
+#else
+#define PROCLAB_DEMO_MAIN(spec_function)
+#endif

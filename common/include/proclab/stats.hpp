@@ -1,0 +1,27 @@
+// Statistics over samples: small pure functions, unit-tested in tests/unit/test_stats.cpp.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+namespace proclab {
+
+struct Summary {
+    std::size_t count = 0;
+    double min = 0, median = 0, mean = 0, p90 = 0, p99 = 0, max = 0;
+    double stddev = 0;  // sample standard deviation (n - 1); 0 for a single sample
+    double cv = 0;      // coefficient of variation: stddev / mean (0 when the mean is 0)
+};
+
+// The p-th percentile (0..100) of already sorted samples, interpolating linearly between the
+// closest ranks (the definition numpy and Google Benchmark use). Throws on an empty span.
+double percentile_sorted(std::span<const double> sorted, double p);
+
+// Summary of unsorted samples. Throws std::invalid_argument on an empty span.
+Summary summarize(std::span<const double> samples);
+
+// Each sample minus a calibrated overhead, never below zero.
+std::vector<double> subtract_overhead(std::span<const double> samples, double overhead);
+
+}  // namespace proclab

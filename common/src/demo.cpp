@@ -1,0 +1,159 @@
+#include "proclab/demo.hpp"
+
+#include "proclab/child.hpp"
+#include "proclab/handles.hpp"
+#include "proclab/output_file.hpp"
+#include "proclab/render.hpp"
+#include "proclab/spawn.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace proclab {
+namespace {
+
+std::string one_line(std::string s) {
+    for (auto& c : s)
+        if (c == '\n' || c == '\r') c = ' ';
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    return s;
+}
+
+void declare_common_options(CLI::App& app, RunOptions& o) {
+    app.add_option("--json", o.json_path, "Write the result as JSON to FILE (to stdout, instead of the report, without FILE or with -)")
+        ->expected(0, 1)
+        ->type_name("[FILE]");
+    app.add_flag("--quick", o.quick, "A short run (smoke tests, a first look)");
+    app.add_option("--repeat", o.repeat, "Repetitions of the main measurements")
+        ->check(CLI::Range(1, kMaxRepeat))
+        ->type_name("N");
+    app.add_option("--timeout", o.timeout_s, "Stop (children killed and reaped) after SECONDS; exit 3")
+        ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
+        ->type_name("SECONDS");
+    app.add_flag("--strict", o.strict, "Exit 1 when a claim is refuted");
+}
+
+}  // namespace
+
+ParsedCommandLine parse_command_line(const DemoSpec& spec, const std::vector<std::string>& args) {
+    ParsedCommandLine parsed;
+    parsed.options.timeout_s = spec.default_timeout_s;
+    CLI::App app(fmt::format("{} — {} (claims: {})", spec.name, spec.title, fmt::join(spec.claims, ", ")), spec.name);
+    app.set_help_flag("-h,--help", "Print this help and exit");
+    app.footer(
+        "Exit codes: 0 the demo ran; 1 a claim was refuted (with --strict); 2 usage error; "
+        "3 the harness failed.\nDocs: docs/demos/" + spec.name + ".md");
+    declare_common_options(app, parsed.options);
+    bool describe = false;
+    app.add_flag("--describe", describe, "Print the demo's name, title and claims as JSON")->group("");
+    if (spec.add_options) spec.add_options(app);
+
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
+    try {
+        app.parse(reversed);
+    } catch (const CLI::CallForHelp&) {
+        parsed.action = ParsedCommandLine::Action::help;
+        parsed.text = app.help();
+        return parsed;
+    } catch (const CLI::ParseError& e) {
+        parsed.action = ParsedCommandLine::Action::usage_error;
+        parsed.text = one_line(e.what());
+        return parsed;
+    }
+    parsed.options.json = app.count("--json") > 0;
+    if (describe) parsed.action = ParsedCommandLine::Action::describe;
+    return parsed;
+}
+
+int demo_main(int argc, char** argv, const DemoSpec& spec) {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+
+    if (args.size() >= 2 && args[0] == "--child") {
+        auto mode = spec.child_modes.find(args[1]);
+        if (mode == spec.child_modes.end()) {
+            std::fprintf(stderr, "%s: error: unknown child mode '%s'\n", spec.name.c_str(), args[1].c_str());
+            return kExitUsage;
+        }
+        try {
+            return mode->second(std::vector<std::string>(args.begin() + 2, args.end()));
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "%s --child %s: error: %s\n", spec.name.c_str(), args[1].c_str(), e.what());
+            return kExitHarness;
+        }
+    }
+
+    auto parsed = parse_command_line(spec, args);
+    switch (parsed.action) {
+        case ParsedCommandLine::Action::usage_error:
+            std::fprintf(stderr, "%s: error: %s (see --help)\n", spec.name.c_str(), parsed.text.c_str());
+            return kExitUsage;
+        case ParsedCommandLine::Action::help:
+            std::fputs(parsed.text.c_str(), stdout);
+            return kExitOk;
+        case ParsedCommandLine::Action::describe:
+            std::cout << Json{{"demo", spec.name}, {"title", spec.title}, {"claims", spec.claims}}.dump() << "\n";
+            return kExitOk;
+        case ParsedCommandLine::Action::run:
+            break;
+    }
+    const RunOptions& options = parsed.options;
+
+    std::optional<OutputFile> json_file;
+    if (options.json && !options.json_to_stdout()) {
+        json_file.emplace(options.json_path);
+        if (!json_file->error().empty()) {
+            std::fprintf(stderr, "%s: error: --json: %s\n", spec.name.c_str(), json_file->error().c_str());
+            return kExitUsage;
+        }
+    }
+
+    cleanup::install_handlers(spec.name);
+    cleanup::arm_timeout(options.timeout_s);
+    try {
+        DemoContext ctx;
+        ctx.options = options;
+        ctx.clock = calibrate_clock();
+        ctx.env = probe_environment();
+        ctx.self_exe = self_executable();
+
+        const Stopwatch wall;
+        Result result = spec.run(ctx);
+        result.wall_time_s = wall.elapsed_s();
+        cleanup::disarm_timeout();
+
+        result.demo = spec.name;
+        result.title = spec.title;
+        result.claims = spec.claims;
+        result.proclab_version = PROCLAB_VERSION;
+        result.environment = ctx.env;
+        result.clock = ctx.clock;
+        result.config.quick = options.quick;
+        result.config.timeout_s = options.timeout_s;
+        result.complete_verdicts();
+
+        if (json_file) json_file->commit(render_json(result));
+        if (options.json_to_stdout()) {
+            std::cout << render_json(result) << std::flush;
+        } else {
+            std::cout << render_terminal(result, RenderStyle{want_colour(STDOUT_FILENO)}) << std::flush;
+        }
+        return options.strict && result.any_refuted() ? kExitRefuted : kExitOk;
+    } catch (const HarnessError& e) {
+        cleanup::disarm_timeout();
+        std::fprintf(stderr, "%s: error: %s (%s)\n", spec.name.c_str(), one_line(e.what()).c_str(),
+                     errno_name(e.code().value()).c_str());
+    } catch (const std::exception& e) {
+        cleanup::disarm_timeout();
+        std::fprintf(stderr, "%s: error: %s\n", spec.name.c_str(), one_line(e.what()).c_str());
+    }
+    cleanup::emergency_cleanup();
+    return kExitHarness;
+}
+
+}  // namespace proclab

@@ -1,0 +1,105 @@
+#include "proclab/spawn.hpp"
+
+#include "proclab/clock.hpp"
+#include "proclab/handles.hpp"
+
+// Boost 1.81's Process v2 with BOOST_PROCESS_USE_STD_FS forgets these two includes.
+#include <boost/optional.hpp>
+#include <type_traits>
+
+#include <boost/asio/read.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/process/v2/process.hpp>
+#include <boost/process/v2/stdio.hpp>
+
+#include <csignal>
+
+#include <sys/prctl.h>
+#include <unistd.h>
+
+namespace proclab {
+namespace {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+
+// Runs in the child between fork and exec.
+struct ChildSetup {
+    pid_t parent;
+    bool new_process_group;
+
+    bp::error_code on_exec_setup(bp::posix::default_launcher&, const bp::filesystem::path&, const char* const*) const {
+        die_with_parent(parent);
+        if (new_process_group && ::setpgid(0, 0) != 0) return bp::error_code(errno, bp::system_category());
+        // The parent's handlers are reset by exec, but a blocked mask is inherited: unblock all.
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        return {};
+    }
+};
+
+}  // namespace
+
+std::filesystem::path self_executable() {
+    std::error_code ec;
+    auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) throw HarnessError(ec.value(), "readlink /proc/self/exe");
+    return p;
+}
+
+CapturedRun run_captured(const std::filesystem::path& exe, const std::vector<std::string>& args,
+                         const SpawnOptions& options) {
+    asio::io_context ctx;
+    asio::readable_pipe out_pipe(ctx), err_pipe(ctx);
+    CapturedRun run;
+    const Stopwatch clock;
+
+    bp::process proc(ctx, exe, args, bp::process_stdio{nullptr, out_pipe, err_pipe},
+                     ChildSetup{::getpid(), options.new_process_group});
+    run.pid = proc.id();
+    const bool group = options.new_process_group;
+    cleanup::track_child(run.pid, group);
+
+    asio::steady_timer timer(ctx, options.timeout);
+    bool exited = false;
+    int open_reads = 2;
+    auto finish_if_done = [&] {
+        if (exited && open_reads == 0) timer.cancel();
+    };
+    auto on_read_done = [&](const boost::system::error_code&, std::size_t) {
+        --open_reads;
+        finish_if_done();
+    };
+    asio::async_read(out_pipe, asio::dynamic_buffer(run.out), on_read_done);
+    asio::async_read(err_pipe, asio::dynamic_buffer(run.err), on_read_done);
+
+    timer.async_wait([&](const boost::system::error_code& e) {
+        if (e || exited) return;
+        run.timed_out = true;
+        ::kill(group ? -run.pid : run.pid, SIGKILL);
+    });
+    proc.async_wait([&](bp::error_code, int) {
+        exited = true;
+        if (open_reads == 0) return finish_if_done();
+        // A descendant that still holds the pipes open must not hang the caller: give the reads
+        // a short grace period, then close them.
+        timer.expires_after(std::chrono::seconds(2));
+        timer.async_wait([&](const boost::system::error_code& e) {
+            if (e) return;
+            boost::system::error_code ignored;
+            out_pipe.close(ignored);
+            err_pipe.close(ignored);
+        });
+    });
+    ctx.run();
+
+    if (!exited) proc.wait();  // ctx ran out of work some other way: still reap
+    cleanup::untrack_child(run.pid);
+    run.status = ExitStatus{proc.native_exit_code()};
+    run.wall_s = clock.elapsed_s();
+    return run;
+}
+
+}  // namespace proclab

@@ -1,0 +1,152 @@
+// proclab: the runner. `proclab list` shows every demo and the claims it covers; `proclab run`
+// runs each demo as a child process (its own process group, a hard timeout), reads its JSON and
+// prints one table of every claim P1..T9 with its verdict and the evidence.
+//
+// Exit codes: 0 every demo ran; 1 a claim was refuted (with --strict); 2 usage error;
+// 3 a demo failed, crashed or timed out, or the runner itself failed.
+
+#include "suite.hpp"
+
+#include "proclab/demo.hpp"
+#include "proclab/output_file.hpp"
+#include "proclab/spawn.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+using namespace proclab;
+
+namespace {
+
+struct RunnerOptions {
+    std::vector<std::string> demos;
+    bool quick = false;
+    bool strict = false;
+    std::string json_path;
+    double timeout_s = 120;
+};
+
+int usage_error(const std::string& message) {
+    std::string line = message;
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    std::fprintf(stderr, "proclab: error: %s (see --help)\n", line.c_str());
+    return kExitUsage;
+}
+
+int list_demos(const std::filesystem::path& dir) {
+    TextTable t({"demo", "claims", "what it shows"});
+    for (const auto& name : suite::demo_names()) {
+        auto d = suite::describe_demo(dir, name);
+        if (!d) {
+            t.add_row({name, "?", "(could not run " + name + " --describe)"});
+            continue;
+        }
+        t.add_row({name, fmt::format("{}", fmt::join(d->claims, ", ")), d->title});
+    }
+    std::cout << t.render();
+    return kExitOk;
+}
+
+int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
+    std::optional<OutputFile> json_file;
+    if (!o.json_path.empty()) {
+        json_file.emplace(o.json_path);
+        if (!json_file->error().empty()) return usage_error("--json: " + json_file->error());
+    }
+    cleanup::install_handlers("proclab");
+    // Orphans of a demo come to the runner, which reaps them and reports them as left behind.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+    const auto names = o.demos.empty() ? suite::demo_names() : o.demos;
+    const Environment env = probe_environment();
+    std::vector<std::string> extra{"--timeout", fmt::format("{}", o.timeout_s)};
+    if (o.quick) extra.push_back("--quick");
+
+    std::vector<suite::DemoRun> runs;
+    std::vector<suite::DemoDescription> described;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        std::fprintf(stderr, "[%zu/%zu] %s%s ... ", i + 1, names.size(), names[i].c_str(), o.quick ? " --quick" : "");
+        std::fflush(stderr);
+        auto run = suite::run_demo(dir, names[i], extra, o.timeout_s + 15);
+        std::fprintf(stderr, "%s (%.2f s)%s\n", std::string(suite::to_string(run.status)).c_str(), run.wall_s,
+                     run.status == suite::RunStatus::ok ? "" : (": " + run.detail).c_str());
+        if (!run.result)
+            if (auto d = suite::describe_demo(dir, names[i])) described.push_back(*d);
+        runs.push_back(std::move(run));
+    }
+    const auto rows = suite::claim_rows(runs, described);
+
+    const bool colour = want_colour(STDOUT_FILENO);
+    auto fact = [&](const char* key) {
+        const Fact* f = env.find(key);
+        return f && f->value ? *f->value : std::string("unknown");
+    };
+    std::cout << fmt::format("proclab {} · {} · kernel {} · {} · virtual machine: {} · euid {}, CAP_SYS_PTRACE {}\n\n",
+                             PROCLAB_VERSION, fact("cpu_model"), fact("kernel_release"), fact("affinity_cpus"),
+                             fact("hypervisor"), fact("euid"), fact("cap_sys_ptrace"));
+    std::cout << "Demos\n" << suite::render_demo_runs(runs) << "\n";
+    std::cout << "Claims (../shared/seed/claims.md; rule for several demos: docs/schema.md)\n"
+              << suite::render_claims(rows, colour);
+    std::cout << std::flush;
+
+    if (json_file) json_file->commit(suite::suite_json(env, runs, rows).dump(2) + "\n");
+
+    const bool any_failed = std::any_of(runs.begin(), runs.end(), [](const auto& r) {
+        return r.status != suite::RunStatus::ok || r.stray_processes > 0;
+    });
+    if (any_failed) return kExitHarness;
+    const bool refuted = std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.verdict == Verdict::refuted; });
+    return o.strict && refuted ? kExitRefuted : kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app("proclab — run the demos and see what each claim of the notes turns out to be on this machine",
+                 "proclab");
+    app.set_help_flag("-h,--help", "Print this help and exit");
+    app.require_subcommand(1);
+    app.footer("Exit codes: 0 ran; 1 a claim refuted (with --strict); 2 usage error; 3 a demo failed or the runner failed.");
+    auto* list = app.add_subcommand("list", "Every demo with the claims it covers");
+    RunnerOptions o;
+    auto* run = app.add_subcommand("run", "Run the named demos (all when none is named) and print the claims table");
+    run->add_option("demos", o.demos, "Demos to run (see 'proclab list')");
+    run->add_flag("--quick", o.quick, "Short runs of every demo");
+    run->add_flag("--strict", o.strict, "Exit 1 when a claim is refuted");
+    run->add_option("--json", o.json_path, "Write the combined results as JSON to FILE")->type_name("FILE");
+    run->add_option("--timeout", o.timeout_s, "Per-demo timeout in seconds (the demo is killed after it)")
+        ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
+        ->type_name("SECONDS");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        std::cout << app.help();
+        return kExitOk;
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) {  // --help on a subcommand
+            return app.exit(e);
+        }
+        return usage_error(e.what());
+    }
+    for (const auto& name : o.demos)
+        if (std::find(suite::demo_names().begin(), suite::demo_names().end(), name) == suite::demo_names().end())
+            return usage_error(fmt::format("unknown demo '{}' (see 'proclab list')", name));
+
+    try {
+        const auto dir = self_executable().parent_path();
+        if (*list) return list_demos(dir);
+        return run_suite(dir, o);
+    } catch (const HarnessError& e) {
+        std::fprintf(stderr, "proclab: error: %s (%s)\n", e.what(), errno_name(e.code().value()).c_str());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "proclab: error: %s\n", e.what());
+    }
+    return kExitHarness;
+}

@@ -1,0 +1,203 @@
+#include "suite.hpp"
+
+#include "proclab/claims.hpp"
+#include "proclab/spawn.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <thread>
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+
+namespace proclab::suite {
+
+const std::vector<std::string>& demo_names() {
+    static const std::vector<std::string> names{
+#include "proclab/demo_list.inc"
+    };
+    return names;
+}
+
+std::string_view to_string(RunStatus s) {
+    switch (s) {
+        case RunStatus::ok: return "ok";
+        case RunStatus::failed: return "failed";
+        case RunStatus::crashed: return "crashed";
+        case RunStatus::timed_out: return "timed out";
+        case RunStatus::bad_output: return "bad output";
+    }
+    return "?";
+}
+
+namespace {
+
+std::string last_line(const std::string& text) {
+    auto end = text.find_last_not_of("\n ");
+    if (end == std::string::npos) return "";
+    auto start = text.rfind('\n', end);
+    return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+}
+
+// The demo led its own process group: anything still in it was left behind. Kill the group and
+// reap what this process (a child subreaper) inherited.
+int reap_strays(pid_t group) {
+    int strays = 0;
+    if (::kill(-group, 0) == 0) ::kill(-group, SIGKILL);
+    for (int tries = 0; tries < 200; ++tries) {
+        int status = 0;
+        const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+        if (pid > 0) {
+            ++strays;
+            continue;
+        }
+        if (pid < 0 && errno == ECHILD) break;
+        if (::kill(-group, 0) != 0 && pid == 0) break;  // nothing alive, nothing to reap
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return strays;
+}
+
+}  // namespace
+
+std::optional<DemoDescription> describe_demo(const std::filesystem::path& dir, const std::string& name) {
+    try {
+        auto run = run_captured(dir / name, {"--describe"}, {.timeout = std::chrono::seconds(10)});
+        if (!run.status.exited() || run.status.exit_code() != 0) return std::nullopt;
+        auto j = Json::parse(run.out);
+        return DemoDescription{j.at("demo").get<std::string>(), j.at("title").get<std::string>(),
+                               j.at("claims").get<std::vector<std::string>>()};
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+DemoRun run_demo(const std::filesystem::path& dir, const std::string& name, const std::vector<std::string>& extra,
+                 double hard_timeout_s) {
+    DemoRun out;
+    out.name = name;
+    std::vector<std::string> args{"--json", "-"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    CapturedRun run;
+    try {
+        run = run_captured(dir / name, args,
+                           {.timeout = std::chrono::milliseconds(static_cast<long>(hard_timeout_s * 1000)),
+                            .new_process_group = true});
+    } catch (const std::exception& e) {
+        out.status = RunStatus::failed;
+        out.detail = fmt::format("could not start: {}", e.what());
+        return out;
+    }
+    out.wall_s = run.wall_s;
+    out.stray_processes = reap_strays(run.pid);
+    if (run.timed_out) {
+        out.status = RunStatus::timed_out;
+        out.detail = fmt::format("killed after {:.0f} s", hard_timeout_s);
+    } else if (run.status.signaled()) {
+        out.status = RunStatus::crashed;
+        out.detail = run.status.describe();
+    } else if (run.status.exit_code() != 0 && run.status.exit_code() != 1) {  // 1: refuted under --strict
+        out.status = RunStatus::failed;
+        out.detail = fmt::format("{}: {}", run.status.describe(), last_line(run.err));
+        // A demo that reports its own timeout (exit 3 after --timeout) is a timeout too.
+        if (run.err.find("timed out") != std::string::npos) out.status = RunStatus::timed_out;
+    }
+    if (out.status != RunStatus::ok) return out;
+    try {
+        out.raw = Json::parse(run.out);
+        out.result = result_from_json(out.raw);
+    } catch (const std::exception& e) {
+        out.status = RunStatus::bad_output;
+        out.detail = fmt::format("its JSON did not parse: {}", e.what());
+        out.result.reset();
+    }
+    return out;
+}
+
+std::vector<ClaimRow> claim_rows(const std::vector<DemoRun>& runs, const std::vector<DemoDescription>& described) {
+    std::vector<ClaimRow> rows;
+    for (const auto& claim : all_claims()) {
+        ClaimRow row{std::string(claim.id), std::string(claim.statement), Verdict::not_measured, {}, {}};
+        std::vector<Verdict> verdicts;
+        std::vector<std::string> evidence;
+        for (const auto& run : runs) {
+            if (run.result) {
+                if (const auto* v = run.result->verdict_for(claim.id)) {
+                    verdicts.push_back(v->verdict);
+                    row.demos.push_back(run.name);
+                    evidence.push_back(v->reason);
+                }
+                continue;
+            }
+            // A failed demo: find out from its description whether it would have covered the claim.
+            auto d = std::find_if(described.begin(), described.end(), [&](const auto& x) { return x.name == run.name; });
+            if (d != described.end() && std::find(d->claims.begin(), d->claims.end(), claim.id) != d->claims.end()) {
+                verdicts.push_back(Verdict::not_measured);
+                row.demos.push_back(run.name);
+                evidence.push_back(fmt::format("{} {}: {}", run.name, to_string(run.status), run.detail));
+            }
+        }
+        row.verdict = combine_verdicts(verdicts);
+        if (row.demos.empty()) {
+            row.evidence = "no demo in this run covers this claim";
+        } else if (evidence.size() == 1) {
+            row.evidence = evidence.front();
+        } else {
+            std::vector<std::string> labelled;
+            for (std::size_t i = 0; i < evidence.size(); ++i) labelled.push_back(row.demos[i] + ": " + evidence[i]);
+            row.evidence = fmt::format("{}", fmt::join(labelled, " | "));
+        }
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+std::string render_claims(const std::vector<ClaimRow>& rows, bool colour, int width) {
+    std::size_t statement_width = 0;
+    for (const auto& r : rows) statement_width = std::max(statement_width, display_width(r.statement));
+    std::string out;
+    const std::string indent(18, ' ');
+    for (const auto& r : rows) {
+        const auto verdict = colour_verdict(r.verdict, colour);
+        out += fmt::format("  {:<3} {}{} {}{}  [{}]\n", r.id, verdict,
+                           std::string(13 - std::min<std::size_t>(13, display_width(verdict)), ' '), r.statement,
+                           std::string(statement_width - display_width(r.statement), ' '),
+                           r.demos.empty() ? "-" : fmt::format("{}", fmt::join(r.demos, ", ")));
+        out += indent + wrap(r.evidence, static_cast<std::size_t>(std::max(40, width)), indent) + "\n";
+    }
+    return out;
+}
+
+std::string render_demo_runs(const std::vector<DemoRun>& runs) {
+    TextTable t({"demo", "status", "wall time", "detail"});
+    for (const auto& r : runs)
+        t.add_row({r.name, std::string(to_string(r.status)), fmt::format("{:.2f} s", r.wall_s),
+                   r.stray_processes ? fmt::format("left {} processes behind (killed and reaped); {}", r.stray_processes, r.detail)
+                                     : r.detail});
+    return t.render();
+}
+
+Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows) {
+    Json j;
+    j["schema_version"] = kSchemaVersion;
+    j["proclab_version"] = PROCLAB_VERSION;
+    j["kind"] = "suite";
+    Json claims = Json::array();
+    for (const auto& r : rows)
+        claims.push_back(Json{{"id", r.id}, {"statement", r.statement}, {"verdict", to_string(r.verdict)},
+                              {"demos", r.demos}, {"evidence", r.evidence}});
+    j["claims"] = std::move(claims);
+    Json demos = Json::array();
+    for (const auto& r : runs) {
+        Json d{{"name", r.name}, {"status", to_string(r.status)}, {"detail", r.detail}, {"wall_s", r.wall_s},
+               {"stray_processes", r.stray_processes}};
+        d["result"] = r.result ? r.raw : Json(nullptr);
+        demos.push_back(std::move(d));
+    }
+    j["demos"] = std::move(demos);
+    j["environment"] = to_json(env);
+    return j;
+}
+
+}  // namespace proclab::suite

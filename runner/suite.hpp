@@ -1,0 +1,59 @@
+// The suite: what the runner knows about demos and how it combines their results into one
+// claims table. Kept apart from proclab.cpp's main so the tests can call it.
+#pragma once
+
+#include "proclab/child.hpp"
+#include "proclab/render.hpp"
+#include "proclab/result.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace proclab::suite {
+
+// Every demo built with proclab_add_demo(), in the order of demos/CMakeLists.txt.
+const std::vector<std::string>& demo_names();
+
+struct DemoDescription {
+    std::string name;
+    std::string title;
+    std::vector<std::string> claims;
+};
+
+enum class RunStatus { ok, failed, crashed, timed_out, bad_output };
+std::string_view to_string(RunStatus s);
+
+struct DemoRun {
+    std::string name;
+    RunStatus status = RunStatus::ok;
+    std::string detail;          // "exit 3: process_isolation: error: ..." when not ok
+    double wall_s = 0;
+    int stray_processes = 0;     // processes the demo left behind (killed and reaped by the runner)
+    std::optional<Result> result;
+    Json raw;                    // the demo's JSON as it wrote it
+};
+
+struct ClaimRow {
+    std::string id;
+    std::string statement;
+    Verdict verdict = Verdict::not_measured;
+    std::vector<std::string> demos;  // the demos whose verdicts were combined
+    std::string evidence;            // one line; several demos' reasons joined with " | "
+};
+
+// One row per claim P1..T9: each covered claim's verdicts combined (combine_verdicts); a claim
+// whose demo failed, or that no demo in this run covers, is not-measured with that reason.
+std::vector<ClaimRow> claim_rows(const std::vector<DemoRun>& runs, const std::vector<DemoDescription>& described);
+
+std::string render_claims(const std::vector<ClaimRow>& rows, bool colour, int width = 110);
+std::string render_demo_runs(const std::vector<DemoRun>& runs);
+Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows);
+
+// Runs `dir/name --json - [extra...]` in its own process group with a hard timeout.
+DemoRun run_demo(const std::filesystem::path& dir, const std::string& name, const std::vector<std::string>& extra,
+                 double hard_timeout_s);
+std::optional<DemoDescription> describe_demo(const std::filesystem::path& dir, const std::string& name);
+
+}  // namespace proclab::suite

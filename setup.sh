@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# proclab set-up: install what is missing (Debian 12 packages only), build, then run.
+#
+#   ./setup.sh run    install, build (release), run every demo through the runner, print the claims table
+#   ./setup.sh test   install, build (release), run every test with ctest
+#   ./setup.sh build  install and build only
+#
+# Idempotent: installs only the packages that are missing and reuses the build folder.
+# Without root (and without password-less sudo) it prints the exact apt-get line and exits 1.
+# Environment: PROCLAB_PRESET (default: release), PROCLAB_JOBS (default: online CPUs).
+set -euo pipefail
+
+cd "$(dirname "$0")"
+
+# Each package and why it is here is listed in README.md ("Dependencies").
+packages=(cmake make g++ libboost1.81-dev catch2 libfmt-dev nlohmann-json3-dev libcli11-dev)
+
+die() { echo "setup.sh: $*" >&2; exit 1; }
+
+missing_packages() {
+  local pkg
+  for pkg in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
+  done
+}
+
+install_missing() {
+  command -v dpkg-query >/dev/null || die "this set-up expects Debian 12 (dpkg-query not found)"
+  local missing
+  mapfile -t missing < <(missing_packages)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local apt_line="apt-get install -y --no-install-recommends ${missing[*]}"
+  local as_root=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+      as_root=(sudo -n)
+    else
+      echo "setup.sh: missing Debian packages: ${missing[*]}" >&2
+      echo "setup.sh: run as root:  apt-get update && $apt_line" >&2
+      exit 1
+    fi
+  fi
+  echo "setup.sh: installing ${missing[*]}" >&2
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive $apt_line -qq >/dev/null
+  mapfile -t missing < <(missing_packages)
+  [ ${#missing[@]} -eq 0 ] || die "still missing after apt-get: ${missing[*]}"
+}
+
+preset="${PROCLAB_PRESET:-release}"
+jobs="${PROCLAB_JOBS:-$(nproc)}"
+
+build() {
+  install_missing
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+}
+
+binary_dir() { echo "build/$preset"; }
+
+case "${1:-}" in
+  run)
+    shift
+    build
+    exec "$(binary_dir)/bin/proclab" run "$@"
+    ;;
+  test)
+    shift
+    build
+    exec ctest --preset "$preset" -j "$jobs" "$@"
+    ;;
+  build)
+    build
+    ;;
+  *)
+    echo "usage: ./setup.sh run|test|build [ARGS...]" >&2
+    exit 2
+    ;;
+esac

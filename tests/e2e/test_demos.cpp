@@ -1,0 +1,147 @@
+// Every demo executable, run as a user would: --quick --json, bad input, Ctrl-C, --timeout.
+// After each run: no child left behind (this test is the subreaper of everything below it) and
+// no shared-memory segment of the demo's left in /dev/shm.
+#include "proclab/render.hpp"
+#include "proclab/result.hpp"
+#include "proclab/spawn.hpp"
+#include "suite.hpp"
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+using namespace proclab;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::filesystem::path scratch_dir() {
+    auto dir = std::filesystem::temp_directory_path() / ("proclab-e2e-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+Json read_json(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    return Json::parse(in);
+}
+
+void check_result_json(const Json& j, const suite::DemoDescription& d) {
+    CHECK(j.at("schema_version") == kSchemaVersion);
+    CHECK(j.at("demo") == d.name);
+    CHECK(j.at("environment").is_object());
+    CHECK(j.at("metrics").is_array());
+    CHECK(j.at("clock").at("read_overhead_ns").get<double>() >= 0);
+    CHECK(j.at("wall_time_s").get<double>() > 0);
+    std::vector<std::string> ids;
+    for (const auto& c : j.at("claims")) {
+        ids.push_back(c.at("id").get<std::string>());
+        CHECK(verdict_from_string(c.at("verdict").get<std::string>()).has_value());
+        CHECK_FALSE(c.at("reason").get<std::string>().empty());
+    }
+    CHECK(ids == d.claims);  // every declared claim, each once, in order
+}
+
+int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+}  // namespace
+
+TEST_CASE("every demo runs --quick --json and leaves nothing behind", "[e2e]") {
+    test::become_subreaper();
+    const auto dir = scratch_dir();
+    REQUIRE_FALSE(suite::demo_names().empty());
+    for (const auto& name : suite::demo_names()) {
+        INFO(name);
+        auto d = suite::describe_demo(test::bin_dir(), name);
+        REQUIRE(d);
+        CHECK(d->name == name);
+        CHECK_FALSE(d->claims.empty());
+
+        const auto json_path = dir / (name + ".json");
+        auto child = test::start_program(test::bin_dir() / name, {"--quick", "--json", json_path.string()});
+        const pid_t pid = child.pid();
+        const auto status = child.wait_for(120s);
+        REQUIRE(status);
+        CHECK(status->describe() == "exit 0");
+        CHECK(test::leftover_children() == 0);
+        CHECK(test::shm_entries_mentioning(std::to_string(pid)).empty());
+        REQUIRE(std::filesystem::exists(json_path));
+        check_result_json(read_json(json_path), *d);
+        for (const auto& e : std::filesystem::directory_iterator(dir))
+            CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);
+    }
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("every demo writes JSON alone to stdout with --json and no file", "[e2e]") {
+    for (const auto& name : suite::demo_names()) {
+        INFO(name);
+        auto run = run_captured(test::bin_dir() / name, {"--quick", "--json"}, {.timeout = 120s});
+        REQUIRE(run.status.describe() == "exit 0");
+        const auto j = Json::parse(run.out);  // nothing but JSON on stdout
+        CHECK(j.at("demo") == name);
+    }
+}
+
+TEST_CASE("bad input gets one line on stderr, exit 2 and no output file", "[e2e]") {
+    const auto dir = scratch_dir();
+    for (const auto& name : suite::demo_names()) {
+        for (std::vector<std::string> args :
+             {std::vector<std::string>{"--no-such-option"}, {"--repeat", "-1"}, {"--repeat", "abc"}, {"--timeout", "0"},
+              {"--json", "/nonexistent/dir/x.json"}, {"--child", "no-such-mode"}}) {
+            INFO(name << " " << args.front() << " " << (args.size() > 1 ? args[1] : ""));
+            auto run = run_captured(test::bin_dir() / name, args, {.timeout = 60s});
+            CHECK(run.status.describe() == "exit 2");
+            CHECK(count_lines(run.err) == 1);
+            CHECK_THAT(run.err, Catch::StartsWith(name + ": error: "));
+            CHECK(run.out.empty());
+        }
+        auto run = run_captured(test::bin_dir() / name, {"--quick", "--json", (dir / "sub" / "x.json").string()},
+                                {.timeout = 60s});
+        CHECK(run.status.describe() == "exit 2");
+        CHECK_FALSE(std::filesystem::exists(dir / "sub"));
+    }
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("asking a demo for --help prints its options and exits 0", "[e2e]") {
+    for (const auto& name : suite::demo_names()) {
+        auto run = run_captured(test::bin_dir() / name, {"--help"});
+        CHECK(run.status.describe() == "exit 0");
+        CHECK_THAT(run.out, Catch::Contains("--quick") && Catch::Contains("--timeout") && Catch::Contains("--strict"));
+    }
+}
+
+TEST_CASE("Ctrl-C and --timeout stop a demo with every child reaped and no file left", "[e2e]") {
+    test::become_subreaper();
+    const auto dir = scratch_dir();
+    for (const auto& name : suite::demo_names()) {
+        INFO(name);
+        // A repeat count far beyond what finishes in the time we wait: the signal lands mid-run.
+        const std::vector<std::string> long_run{"--repeat", "10000000", "--json", (dir / "x.json").string()};
+
+        auto child = test::start_program(test::bin_dir() / name, long_run);
+        std::this_thread::sleep_for(800ms);
+        ::kill(child.pid(), SIGINT);
+        auto status = child.wait_for(30s);
+        REQUIRE(status);
+        CHECK(status->signaled());
+        CHECK(status->signal() == SIGINT);
+        CHECK(test::leftover_children() == 0);
+        CHECK(test::shm_entries_mentioning(std::to_string(child.pid())).empty());
+
+        std::vector<std::string> timed = long_run;
+        timed.insert(timed.end(), {"--timeout", "1"});
+        auto run = run_captured(test::bin_dir() / name, timed, {.timeout = 60s});
+        CHECK(run.status.describe() == "exit 3");
+        CHECK_THAT(run.err, Catch::Contains("timed out after 1 s"));
+        CHECK(count_lines(run.err) == 1);
+        CHECK(test::leftover_children() == 0);
+        CHECK(test::shm_entries_mentioning(std::to_string(run.pid)).empty());
+        CHECK(std::filesystem::is_empty(dir));
+    }
+    std::filesystem::remove_all(dir);
+}

@@ -1,0 +1,94 @@
+// The runner, end to end, and its handling of demos that misbehave (scripts standing in for them).
+#include "proclab/render.hpp"
+#include "proclab/spawn.hpp"
+#include "suite.hpp"
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include <sys/stat.h>
+
+using namespace proclab;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::filesystem::path scratch_dir() {
+    auto dir = std::filesystem::temp_directory_path() / ("proclab-runner-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+void write_script(const std::filesystem::path& path, const std::string& body) {
+    std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+    ::chmod(path.c_str(), 0755);
+}
+
+}  // namespace
+
+TEST_CASE("proclab list names every demo with its claims", "[runner]") {
+    auto run = run_captured(test::bin_dir() / "proclab", {"list"}, {.timeout = 60s});
+    CHECK(run.status.describe() == "exit 0");
+    for (const auto& name : suite::demo_names()) CHECK_THAT(run.out, Catch::Contains(name));
+    CHECK_THAT(run.out, Catch::Contains("P1, P3"));
+}
+
+TEST_CASE("proclab run --quick prints every claim and writes the combined JSON", "[runner]") {
+    test::become_subreaper();
+    const auto dir = scratch_dir();
+    const auto json_path = dir / "suite.json";
+    auto run = run_captured(test::bin_dir() / "proclab", {"run", "--quick", "--json", json_path.string()}, {.timeout = 600s});
+    INFO(run.err);
+    CHECK(run.status.describe() == "exit 0");
+    for (const auto& name : suite::demo_names()) CHECK_THAT(run.err, Catch::Contains(name));  // progress on stderr
+    for (const char* id : {"P1", "P2", "P3", "P4", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9"})
+        CHECK_THAT(run.out, Catch::Contains(std::string("  ") + id + " "));
+    std::ifstream in(json_path);
+    const auto j = Json::parse(in);
+    CHECK(j.at("claims").size() == 13);
+    CHECK(j.at("demos").size() == suite::demo_names().size());
+    for (const auto& d : j.at("demos")) {
+        CHECK(d.at("status") == "ok");
+        CHECK(d.at("stray_processes") == 0);
+    }
+    CHECK(test::leftover_children() == 0);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("proclab rejects unknown demos and options with one line and exit 2", "[runner]") {
+    for (std::vector<std::string> args : {std::vector<std::string>{"run", "no_such_demo"}, {"run", "--bogus"}, {"frobnicate"},
+                                          {"run", "--timeout", "-5"}, {"run", "--json", "/nonexistent/dir/x.json"}, {}}) {
+        auto run = run_captured(test::bin_dir() / "proclab", args);
+        CHECK(run.status.describe() == "exit 2");
+        CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
+        CHECK_THAT(run.err, Catch::StartsWith("proclab: error: "));
+    }
+}
+
+TEST_CASE("the runner reports a demo that crashes, hangs, lies or leaves processes behind", "[runner]") {
+    test::become_subreaper();
+    const auto dir = scratch_dir();
+    write_script(dir / "crasher", "kill -SEGV $$");
+    write_script(dir / "hanger", "sleep 60");
+    write_script(dir / "liar", "echo 'not json'");
+    write_script(dir / "failer", "echo 'failer: error: something broke' >&2; exit 3");
+    write_script(dir / "leaver",
+                 "sleep 60 >/dev/null 2>&1 &\n"
+                 "echo '{\"demo\":\"leaver\",\"claims\":[],\"metrics\":[],\"environment\":{}}'");
+
+    CHECK(suite::run_demo(dir, "crasher", {}, 30).status == suite::RunStatus::crashed);
+    const auto hung = suite::run_demo(dir, "hanger", {}, 0.5);
+    CHECK(hung.status == suite::RunStatus::timed_out);
+    CHECK(hung.wall_s < 10);
+    CHECK(suite::run_demo(dir, "liar", {}, 30).status == suite::RunStatus::bad_output);
+    const auto failed = suite::run_demo(dir, "failer", {}, 30);
+    CHECK(failed.status == suite::RunStatus::failed);
+    CHECK(failed.detail == "exit 3: failer: error: something broke");
+    const auto leaver = suite::run_demo(dir, "leaver", {}, 30);
+    CHECK(leaver.status == suite::RunStatus::ok);
+    CHECK(leaver.stray_processes == 1);
+    CHECK(test::leftover_children() == 0);
+    std::filesystem::remove_all(dir);
+}

@@ -1,0 +1,78 @@
+// Helpers shared by the OS-semantics and end-to-end tests.
+#pragma once
+
+#include "proclab/child.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace proclab::test {
+
+inline std::filesystem::path bin_dir() { return PROCLAB_BIN_DIR; }
+
+// Makes this test process the reaper of every orphan below it, so a process that a program under
+// test leaves behind comes here, where leftover_children() sees it.
+inline void become_subreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1); }
+
+// Children of this process that exist now, running or zombie (a /proc scan for our pid as
+// parent); each is killed and reaped on the way, so one failing test does not leak into the next.
+inline int leftover_children() {
+    int count = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+        const auto name = e.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream stat(e.path() / "stat");
+        std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+        const auto close = text.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream rest(text.substr(close + 2));
+        char state = 0;
+        pid_t ppid = 0;
+        rest >> state >> ppid;
+        if (ppid != ::getpid()) continue;
+        ++count;
+        const pid_t pid = std::stoi(name);
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+    }
+    return count;
+}
+
+inline std::set<std::string> shm_entries_mentioning(const std::string& text) {
+    std::set<std::string> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/dev/shm", ec)) {
+        const auto name = e.path().filename().string();
+        if (name.find(text) != std::string::npos) out.insert(name);
+    }
+    return out;
+}
+
+// Starts `path args...` in its own process group, with stdin, stdout and stderr on /dev/null.
+inline ChildProcess start_program(const std::filesystem::path& path, const std::vector<std::string>& args) {
+    return ChildProcess::fork([&] {
+        std::vector<char*> argv{const_cast<char*>(path.c_str())};
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::setpgid(0, 0);
+        if (FILE* null = std::fopen("/dev/null", "r+")) {
+            ::dup2(fileno(null), 0);
+            ::dup2(fileno(null), 1);
+            ::dup2(fileno(null), 2);
+        }
+        ::execv(path.c_str(), argv.data());
+        return 127;
+    });
+}
+
+}  // namespace proclab::test

@@ -1,0 +1,113 @@
+#include "proclab/claims.hpp"
+#include "suite.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace proclab;
+
+TEST_CASE("the catalogue holds the thirteen claims of the notes, in order", "[claims]") {
+    const auto claims = all_claims();
+    REQUIRE(claims.size() == 13);
+    CHECK(claims.front().id == "P1");
+    CHECK(claims[3].id == "P4");
+    CHECK(claims[4].id == "T1");
+    CHECK(claims.back().id == "T9");
+    CHECK(find_claim("T5") != nullptr);
+    CHECK(find_claim("X1") == nullptr);
+}
+
+TEST_CASE("verdicts of several demos combine by the documented rule", "[claims]") {
+    using V = Verdict;
+    CHECK(combine_verdicts(std::vector<V>{}) == V::not_measured);
+    CHECK(combine_verdicts(std::vector<V>{V::not_measured}) == V::not_measured);
+    CHECK(combine_verdicts(std::vector<V>{V::confirmed, V::not_measured}) == V::confirmed);
+    CHECK(combine_verdicts(std::vector<V>{V::confirmed, V::nuanced}) == V::nuanced);
+    CHECK(combine_verdicts(std::vector<V>{V::nuanced, V::refuted, V::confirmed}) == V::refuted);
+}
+
+TEST_CASE("a result gives every declared claim a verdict, in declared order", "[result]") {
+    Result r;
+    r.claims = {"P1", "P3"};
+    r.set_verdict("P3", Verdict::confirmed, "measured");
+    r.complete_verdicts();
+    REQUIRE(r.verdicts.size() == 2);
+    CHECK(r.verdicts[0].id == "P1");
+    CHECK(r.verdicts[0].verdict == Verdict::not_measured);
+    CHECK_FALSE(r.verdicts[0].reason.empty());
+    CHECK(r.verdicts[1].id == "P3");
+    CHECK_FALSE(r.any_refuted());
+    r.set_verdict("P1", Verdict::refuted, "counter-evidence");
+    CHECK(r.verdicts.size() == 2);
+    CHECK(r.any_refuted());
+}
+
+TEST_CASE("verdict names round-trip", "[result]") {
+    for (auto v : {Verdict::confirmed, Verdict::refuted, Verdict::nuanced, Verdict::not_measured})
+        CHECK(verdict_from_string(to_string(v)) == v);
+    CHECK(to_string(Verdict::not_measured) == "not-measured");
+    CHECK_FALSE(verdict_from_string("maybe").has_value());
+}
+
+namespace {
+suite::DemoRun ok_run(std::string name, std::vector<ClaimVerdict> verdicts) {
+    suite::DemoRun run;
+    run.name = std::move(name);
+    Result r;
+    for (auto& v : verdicts) {
+        r.claims.push_back(v.id);
+        r.verdicts.push_back(v);
+    }
+    run.result = r;
+    return run;
+}
+}  // namespace
+
+TEST_CASE("the claims table combines demos, reports failures and names uncovered claims", "[suite]") {
+    std::vector<suite::DemoRun> runs{
+        ok_run("a", {{"P1", Verdict::confirmed, "pids differ"}, {"P3", Verdict::nuanced, "root reads across"}}),
+        ok_run("b", {{"P3", Verdict::confirmed, "refused"}}),
+    };
+    suite::DemoRun broken;
+    broken.name = "c";
+    broken.status = suite::RunStatus::crashed;
+    broken.detail = "killed by SIGSEGV";
+    runs.push_back(broken);
+    const std::vector<suite::DemoDescription> described{{"c", "crashes", {"T1"}}};
+
+    const auto rows = suite::claim_rows(runs, described);
+    REQUIRE(rows.size() == 13);
+    const auto row = [&](std::string_view id) {
+        for (const auto& r : rows)
+            if (r.id == id) return r;
+        FAIL("no row " << id);
+        return rows.front();
+    };
+    CHECK(row("P1").verdict == Verdict::confirmed);
+    CHECK(row("P1").evidence == "pids differ");
+    CHECK(row("P3").verdict == Verdict::nuanced);
+    CHECK(row("P3").demos == std::vector<std::string>{"a", "b"});
+    CHECK(row("P3").evidence == "a: root reads across | b: refused");
+    CHECK(row("T1").verdict == Verdict::not_measured);
+    CHECK(row("T1").evidence == "c crashed: killed by SIGSEGV");
+    CHECK(row("T9").verdict == Verdict::not_measured);
+    CHECK(row("T9").evidence == "no demo in this run covers this claim");
+    CHECK(row("T9").demos.empty());
+
+    const auto text = suite::render_claims(rows, false);
+    CHECK(text.find("P3  nuanced") != std::string::npos);
+    CHECK(text.find("[a, b]") != std::string::npos);
+    CHECK(text.find('\033') == std::string::npos);
+}
+
+TEST_CASE("the suite JSON carries every claim and every demo", "[suite]") {
+    std::vector<suite::DemoRun> runs{ok_run("a", {{"P1", Verdict::confirmed, "pids differ"}})};
+    runs[0].raw = Json{{"demo", "a"}};
+    const auto rows = suite::claim_rows(runs, {});
+    const auto j = suite::suite_json(Environment{}, runs, rows);
+    CHECK(j.at("schema_version") == kSchemaVersion);
+    CHECK(j.at("kind") == "suite");
+    CHECK(j.at("claims").size() == 13);
+    CHECK(j.at("claims")[0].at("verdict") == "confirmed");
+    CHECK(j.at("demos")[0].at("status") == "ok");
+    CHECK(j.at("demos")[0].at("result").at("demo") == "a");
+}

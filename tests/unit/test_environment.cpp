@@ -1,0 +1,50 @@
+#include "proclab/environment.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace proclab;
+
+TEST_CASE("CPU lists are written as ranges", "[environment]") {
+    CHECK(format_cpu_list({}) == "");
+    CHECK(format_cpu_list({0}) == "0");
+    CHECK(format_cpu_list({3, 0, 1, 2}) == "0-3");
+    CHECK(format_cpu_list({0, 1, 2, 3, 6, 8, 9}) == "0-3,6,8-9");
+    CHECK(format_cpu_list({5, 5, 4}) == "4-5");
+}
+
+TEST_CASE("a capability bit is read from a CapEff mask", "[environment]") {
+    CHECK(capability_in_mask("000001ffffffffff", 19) == true);   // root's usual full set
+    CHECK(capability_in_mask("0000000000000000", 19) == false);  // an ordinary user
+    CHECK(capability_in_mask("0000000000080000", 19) == true);   // CAP_SYS_PTRACE alone
+    CHECK(capability_in_mask("0000000000080000", 18) == false);
+    CHECK_FALSE(capability_in_mask("not-hex", 19).has_value());
+    CHECK_FALSE(capability_in_mask("", 19).has_value());
+}
+
+TEST_CASE("fields are read from /proc/PID/status text", "[environment]") {
+    const char* text =
+        "Name:\tcat\nState:\tR (running)\nPid:\t4242\nCapEff:\t0000000000000000\n"
+        "voluntary_ctxt_switches:\t3\nnonvoluntary_ctxt_switches:\t17\n";
+    CHECK(status_field(text, "Pid") == "4242");
+    CHECK(status_field(text, "CapEff") == "0000000000000000");
+    CHECK(status_field(text, "nonvoluntary_ctxt_switches") == "17");
+    CHECK(status_field(text, "voluntary_ctxt_switches") == "3");  // not confused with the longer key
+    CHECK_FALSE(status_field(text, "Threads").has_value());
+    CHECK_FALSE(status_field(text, "Pi").has_value());
+}
+
+TEST_CASE("the environment knows the basics and explains every unknown", "[environment]") {
+    const auto env = probe_environment();
+    REQUIRE(env.find("kernel_release"));
+    CHECK(env.find("kernel_release")->value.has_value());
+    CHECK(env.online_cpus >= 1);
+    CHECK_FALSE(env.affinity_cpus.empty());
+    for (const auto& key : {"cpu_model", "hypervisor", "sched_base_slice_ns", "sched_autogroup", "euid", "cap_sys_ptrace",
+                            "yama_ptrace_scope", "aslr", "affinity_cpus", "online_cpus"})
+        CHECK(env.find(key) != nullptr);
+    for (const auto& f : env.facts) {
+        INFO(f.key);
+        CHECK(!f.source.empty());
+        if (!f.value) CHECK(!f.unknown_reason.empty());
+    }
+}

@@ -1,0 +1,90 @@
+#include "proclab/demo.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace proclab;
+using Action = ParsedCommandLine::Action;
+
+namespace {
+DemoSpec spec() {
+    DemoSpec s;
+    s.name = "demo_x";
+    s.title = "a title";
+    s.claims = {"P1"};
+    s.default_timeout_s = 42;
+    return s;
+}
+
+void require_one_line_error(const ParsedCommandLine& p) {
+    REQUIRE(p.action == Action::usage_error);
+    CHECK_FALSE(p.text.empty());
+    CHECK(p.text.find('\n') == std::string::npos);
+}
+}  // namespace
+
+TEST_CASE("no options: a full run with the demo's own timeout", "[options]") {
+    const auto p = parse_command_line(spec(), {});
+    REQUIRE(p.action == Action::run);
+    CHECK_FALSE(p.options.json);
+    CHECK_FALSE(p.options.quick);
+    CHECK_FALSE(p.options.repeat.has_value());
+    CHECK(p.options.timeout_s == 42);
+    CHECK_FALSE(p.options.strict);
+}
+
+TEST_CASE("every common option is parsed", "[options]") {
+    const auto p = parse_command_line(spec(), {"--quick", "--repeat", "7", "--timeout", "2.5", "--strict", "--json", "out.json"});
+    REQUIRE(p.action == Action::run);
+    CHECK(p.options.quick);
+    CHECK(p.options.repeat == 7);
+    CHECK(p.options.timeout_s == 2.5);
+    CHECK(p.options.strict);
+    CHECK(p.options.json);
+    CHECK(p.options.json_path == "out.json");
+    CHECK_FALSE(p.options.json_to_stdout());
+}
+
+TEST_CASE("JSON goes to stdout with --json alone or with -", "[options]") {
+    for (std::vector<std::string> args : {std::vector<std::string>{"--json"}, {"--json", "-"}, {"--json", "--quick"}}) {
+        const auto p = parse_command_line(spec(), args);
+        REQUIRE(p.action == Action::run);
+        CHECK(p.options.json_to_stdout());
+    }
+}
+
+TEST_CASE("a demo's repeat default depends on --quick unless --repeat is given", "[options]") {
+    DemoContext ctx;
+    CHECK(ctx.repeat(1000, 10) == 1000);
+    ctx.options.quick = true;
+    CHECK(ctx.repeat(1000, 10) == 10);
+    ctx.options.repeat = 3;
+    CHECK(ctx.repeat(1000, 10) == 3);
+}
+
+TEST_CASE("bad values and unknown options are one-line usage errors", "[options]") {
+    for (std::vector<std::string> args : {std::vector<std::string>{"--repeat", "-1"}, {"--repeat", "abc"}, {"--repeat", "0"},
+                                          {"--repeat"}, {"--timeout", "0"}, {"--timeout", "soon"}, {"--no-such-option"},
+                                          {"stray-argument"}, {"--quick=yes-please"}}) {
+        INFO(args.front());
+        require_one_line_error(parse_command_line(spec(), args));
+    }
+}
+
+TEST_CASE("asking for --help is not an error", "[options]") {
+    const auto p = parse_command_line(spec(), {"--help"});
+    REQUIRE(p.action == Action::help);
+    CHECK_THAT(p.text, Catch::Contains("--json"));
+    CHECK_THAT(p.text, Catch::Contains("--repeat"));
+    CHECK_THAT(p.text, Catch::Contains("Exit codes"));
+}
+
+TEST_CASE("a demo's own options are parsed beside the common ones", "[options]") {
+    int workers = 0;
+    auto s = spec();
+    s.add_options = [&](CLI::App& app) { app.add_option("--workers", workers)->check(CLI::Range(1, 64)); };
+    CHECK(parse_command_line(s, {"--workers", "8", "--quick"}).action == Action::run);
+    CHECK(workers == 8);
+    require_one_line_error(parse_command_line(s, {"--workers", "65"}));
+}

@@ -1,0 +1,189 @@
+#include "proclab/render.hpp"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+
+using namespace proclab;
+
+namespace {
+
+Result sample_result() {
+    Result r;
+    r.demo = "demo_x";
+    r.title = "a title";
+    r.claims = {"P1", "P3"};
+    r.proclab_version = "9.9.9";
+    r.set_verdict("P1", Verdict::confirmed, "pids differ");
+    r.set_verdict("P3", Verdict::nuanced, "root reads across");
+    r.add_metric("round_trip", summarize(std::vector<double>{100, 200, 300, 400}), "ns", "a round trip");
+    r.add_metric("children", 3, "count", "children spawned");
+    auto& t = r.add_table("Table", {"a", "b"});
+    t.rows.push_back({"1", "2"});
+    t.note = "a note";
+    r.notes = {"a finding"};
+    r.environment.facts = {{"kernel_release", "kernel", "6.1.0", "uname(2)", ""},
+                           {"yama_ptrace_scope", "Yama ptrace_scope", std::nullopt, "/proc/sys/kernel/yama/ptrace_scope",
+                            "Yama LSM not present"}};
+    r.clock = ClockCalibration{20, 10, 1, 1000};
+    r.config = RunConfig{true, 5, 60};
+    r.wall_time_s = 1.5;
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("JSON rendering produces exactly the documented text", "[render]") {
+    const std::string expected = R"json({
+  "schema_version": 1,
+  "proclab_version": "9.9.9",
+  "demo": "demo_x",
+  "title": "a title",
+  "claims": [
+    {
+      "id": "P1",
+      "verdict": "confirmed",
+      "reason": "pids differ"
+    },
+    {
+      "id": "P3",
+      "verdict": "nuanced",
+      "reason": "root reads across"
+    }
+  ],
+  "metrics": [
+    {
+      "name": "round_trip",
+      "value": 250.0,
+      "unit": "ns",
+      "description": "a round trip",
+      "summary": {
+        "count": 4,
+        "min": 100.0,
+        "median": 250.0,
+        "mean": 250.0,
+        "p90": 370.0,
+        "p99": 397.0,
+        "max": 400.0,
+        "stddev": 129.09944487358058,
+        "cv": 0.5163977794943223
+      }
+    },
+    {
+      "name": "children",
+      "value": 3.0,
+      "unit": "count",
+      "description": "children spawned"
+    }
+  ],
+  "tables": [
+    {
+      "title": "Table",
+      "columns": [
+        "a",
+        "b"
+      ],
+      "rows": [
+        [
+          "1",
+          "2"
+        ]
+      ],
+      "note": "a note"
+    }
+  ],
+  "notes": [
+    "a finding"
+  ],
+  "config": {
+    "quick": true,
+    "repeat": 5,
+    "timeout_s": 60.0
+  },
+  "clock": {
+    "source": "CLOCK_MONOTONIC",
+    "read_overhead_ns": 20.0,
+    "observed_resolution_ns": 10.0,
+    "reported_resolution_ns": 1.0,
+    "samples": 1000
+  },
+  "wall_time_s": 1.5,
+  "environment": {
+    "kernel_release": {
+      "label": "kernel",
+      "value": "6.1.0",
+      "source": "uname(2)"
+    },
+    "yama_ptrace_scope": {
+      "label": "Yama ptrace_scope",
+      "value": null,
+      "unknown": "Yama LSM not present",
+      "source": "/proc/sys/kernel/yama/ptrace_scope"
+    }
+  }
+}
+)json";
+    CHECK(render_json(sample_result()) == expected);
+}
+
+TEST_CASE("the runner reads back what a demo wrote", "[render]") {
+    const auto back = result_from_json(to_json(sample_result()));
+    CHECK(back.demo == "demo_x");
+    REQUIRE(back.verdicts.size() == 2);
+    CHECK(back.verdicts[1].verdict == Verdict::nuanced);
+    CHECK(back.verdicts[1].reason == "root reads across");
+    REQUIRE(back.metric("children"));
+    CHECK(back.metric("children")->value == 3);
+    CHECK(back.wall_time_s == 1.5);
+}
+
+TEST_CASE("reading a result without its claims names what is missing", "[render]") {
+    auto j = to_json(sample_result());
+    j.erase("claims");
+    CHECK_THROWS_WITH(result_from_json(j), "result JSON has no 'claims'");
+    auto bad = to_json(sample_result());
+    bad["claims"][0]["verdict"] = "probably";
+    CHECK_THROWS(result_from_json(bad));
+}
+
+TEST_CASE("the terminal report shows every part, without colour codes unless asked", "[render]") {
+    const auto plain = render_terminal(sample_result(), RenderStyle{false, 100});
+    CHECK(plain.find('\033') == std::string::npos);
+    for (const char* part : {"demo_x — a title", "claims P1, P3", "Environment", "unknown: Yama LSM not present", "Table",
+                             "a note", "round_trip", "250 ns", "note: a finding", "P1  confirmed", "P3  nuanced"})
+        CHECK_THAT(plain, Catch::Contains(part));
+    const auto coloured = render_terminal(sample_result(), RenderStyle{true, 100});
+    CHECK_THAT(coloured, Catch::Contains("\033[32mconfirmed\033[0m"));
+}
+
+TEST_CASE("NO_COLOR turns colour off even where it would be on", "[render]") {
+    ::setenv("NO_COLOR", "1", 1);
+    CHECK_FALSE(want_colour(1));
+    ::unsetenv("NO_COLOR");
+}
+
+TEST_CASE("values are shown with their unit scaled for reading", "[render]") {
+    CHECK(format_value(19, "ns") == "19 ns");
+    CHECK(format_value(1234, "ns") == "1.23 µs");
+    CHECK(format_value(2.5e6, "ns") == "2.5 ms");
+    CHECK(format_value(3e9, "ns") == "3 s");
+    CHECK(format_value(3 * 1024 * 1024, "bytes") == "3 MiB");
+    CHECK(format_value(3, "count") == "3");
+    CHECK(format_value(0.4567, "ratio") == "0.457");
+}
+
+TEST_CASE("tables align on characters, not bytes", "[render]") {
+    TextTable t({"name", "value"});
+    t.add_row({"µs", "1"});
+    t.add_row({"long name", "22"});
+    CHECK(t.render("") ==
+          "name       value\n"
+          "---------  -----\n"
+          "µs         1\n"
+          "long name  22\n");
+}
+
+TEST_CASE("long text wraps under its prefix", "[render]") {
+    CHECK(wrap("one two three four", 14, "    ") == "one two\n    three four");
+    CHECK(wrap("short", 80, "  ") == "short");
+    CHECK(display_width("\033[32mok\033[0m") == 2);
+}
