@@ -133,8 +133,8 @@ ClaimVerdict decide_p3(const P3Evidence& e) {
             : std::string("no unprivileged kernel read could be tried"));
     if (e.privileged_allowed > 0)
         return {"P3", Verdict::nuanced,
-                fmt::format("{}; but {} of {} reads by {} succeeded: the OS enforces isolation against "
-                            "the unprivileged, privilege opens the door{}",
+                fmt::format("{}; but {} of {} reads by {} succeeded: the kernel enforces isolation, yet "
+                            "lets a reader with ptrace rights across{}",
                             base, e.privileged_allowed, e.privileged_attempts, e.privileged_reader,
                             e.shared_memory_works ? ", and shared memory is the sanctioned way through" : "")};
     return {"P3", Verdict::confirmed, base};

@@ -32,10 +32,10 @@ struct RunnerOptions {
     double timeout_s = 120;
 };
 
-int usage_error(const std::string& message) {
+int usage_error(const std::string& message, const char* hint = " (see --help)") {
     std::string line = message;
     std::replace(line.begin(), line.end(), '\n', ' ');
-    std::fprintf(stderr, "proclab: error: %s (see --help)\n", line.c_str());
+    std::fprintf(stderr, "proclab: error: %s%s\n", line.c_str(), hint);
     return kExitUsage;
 }
 
@@ -57,7 +57,7 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     std::optional<OutputFile> json_file;
     if (!o.json_path.empty()) {
         json_file.emplace(o.json_path);
-        if (!json_file->error().empty()) return usage_error("--json: " + json_file->error());
+        if (!json_file->error().empty()) return usage_error("--json: " + json_file->error(), "");
     }
     cleanup::install_handlers("proclab");
     // Orphans of a demo come to the runner, which reaps them and reports them as left behind.
@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
     }
     for (const auto& name : o.demos)
         if (std::find(suite::demo_names().begin(), suite::demo_names().end(), name) == suite::demo_names().end())
-            return usage_error(fmt::format("unknown demo '{}' (see 'proclab list')", name));
+            return usage_error(fmt::format("unknown demo '{}'", name), " (see 'proclab list')");
 
     try {
         const auto dir = self_executable().parent_path();

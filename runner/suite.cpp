@@ -157,7 +157,7 @@ std::string render_claims(const std::vector<ClaimRow>& rows, bool colour, int wi
     std::size_t statement_width = 0;
     for (const auto& r : rows) statement_width = std::max(statement_width, display_width(r.statement));
     std::string out;
-    const std::string indent(18, ' ');
+    const std::string indent(20, ' ');  // under the statement column
     for (const auto& r : rows) {
         const auto verdict = colour_verdict(r.verdict, colour);
         out += fmt::format("  {:<3} {}{} {}{}  [{}]\n", r.id, verdict,
