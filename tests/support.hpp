@@ -48,6 +48,13 @@ inline int leftover_children() {
     return count;
 }
 
+// A fresh folder under the temporary directory, named after this test process.
+inline std::filesystem::path scratch_dir(const std::string& prefix) {
+    auto dir = std::filesystem::temp_directory_path() / (prefix + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
 inline std::set<std::string> shm_entries_mentioning(const std::string& text) {
     std::set<std::string> out;
     std::error_code ec;

@@ -51,10 +51,12 @@ void die_with_parent(pid_t expected_parent) noexcept {
 ChildProcess ChildProcess::fork(const std::function<int()>& body) {
     const pid_t parent = ::getpid();
     std::fflush(nullptr);  // or buffered output would be written twice
+    cleanup::SignalBlock block;
     const pid_t pid = ::fork();
     if (pid < 0) throw_errno("fork");
     if (pid == 0) {
         cleanup::forget_in_child();
+        block.restore();
         die_with_parent(parent);
         int code = 3;
         try {
@@ -246,6 +248,19 @@ void forget_in_child() noexcept {
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGALRM}) ::signal(sig, SIG_DFL);
     itimerval off{};
     ::setitimer(ITIMER_REAL, &off, nullptr);
+}
+
+SignalBlock::SignalBlock() noexcept {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGALRM}) sigaddset(&set, sig);
+    ::pthread_sigmask(SIG_BLOCK, &set, &saved_);
+}
+
+void SignalBlock::restore() noexcept {
+    if (!active_) return;
+    active_ = false;
+    ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
 }
 
 void emergency_cleanup() noexcept {

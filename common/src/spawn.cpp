@@ -32,7 +32,7 @@ struct ChildSetup {
     bp::error_code on_exec_setup(bp::posix::default_launcher&, const bp::filesystem::path&, const char* const*) const {
         die_with_parent(parent);
         if (new_process_group && ::setpgid(0, 0) != 0) return bp::error_code(errno, bp::system_category());
-        // The parent's handlers are reset by exec, but a blocked mask is inherited: unblock all.
+        // Exec resets the handlers but keeps the signal mask, which run_captured blocked: clear it.
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -56,11 +56,13 @@ CapturedRun run_captured(const std::filesystem::path& exe, const std::vector<std
     CapturedRun run;
     const Stopwatch clock;
 
+    cleanup::SignalBlock block;  // the child unblocks in ChildSetup, before exec
     bp::process proc(ctx, exe, args, bp::process_stdio{nullptr, out_pipe, err_pipe},
                      ChildSetup{::getpid(), options.new_process_group});
     run.pid = proc.id();
     const bool group = options.new_process_group;
     cleanup::track_child(run.pid, group);
+    block.restore();
 
     asio::steady_timer timer(ctx, options.timeout);
     bool exited = false;

@@ -18,12 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::filesystem::path scratch_dir() {
-    auto dir = std::filesystem::temp_directory_path() / ("proclab-e2e-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    return dir;
-}
-
 Json read_json(const std::filesystem::path& path) {
     std::ifstream in(path);
     return Json::parse(in);
@@ -51,7 +45,7 @@ int count_lines(const std::string& s) { return static_cast<int>(std::count(s.beg
 
 TEST_CASE("every demo runs --quick --json and leaves nothing behind", "[e2e]") {
     test::become_subreaper();
-    const auto dir = scratch_dir();
+    const auto dir = test::scratch_dir("proclab-e2e-");
     REQUIRE_FALSE(suite::demo_names().empty());
     for (const auto& name : suite::demo_names()) {
         INFO(name);
@@ -87,7 +81,7 @@ TEST_CASE("every demo writes JSON alone to stdout with --json and no file", "[e2
 }
 
 TEST_CASE("bad input gets one line on stderr, exit 2 and no output file", "[e2e]") {
-    const auto dir = scratch_dir();
+    const auto dir = test::scratch_dir("proclab-e2e-");
     for (const auto& name : suite::demo_names()) {
         for (std::vector<std::string> args :
              {std::vector<std::string>{"--no-such-option"}, {"--repeat", "-1"}, {"--repeat", "abc"}, {"--timeout", "0"},
@@ -117,7 +111,7 @@ TEST_CASE("asking a demo for --help prints its options and exits 0", "[e2e]") {
 
 TEST_CASE("Ctrl-C and --timeout stop a demo with every child reaped and no file left", "[e2e]") {
     test::become_subreaper();
-    const auto dir = scratch_dir();
+    const auto dir = test::scratch_dir("proclab-e2e-");
     for (const auto& name : suite::demo_names()) {
         INFO(name);
         // A repeat count far beyond what finishes in the time we wait: the signal lands mid-run.

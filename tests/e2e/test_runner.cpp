@@ -15,12 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::filesystem::path scratch_dir() {
-    auto dir = std::filesystem::temp_directory_path() / ("proclab-runner-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    return dir;
-}
-
 void write_script(const std::filesystem::path& path, const std::string& body) {
     std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
     ::chmod(path.c_str(), 0755);
@@ -37,7 +31,7 @@ TEST_CASE("proclab list names every demo with its claims", "[runner]") {
 
 TEST_CASE("proclab run --quick prints every claim and writes the combined JSON", "[runner]") {
     test::become_subreaper();
-    const auto dir = scratch_dir();
+    const auto dir = test::scratch_dir("proclab-runner-");
     const auto json_path = dir / "suite.json";
     auto run = run_captured(test::bin_dir() / "proclab", {"run", "--quick", "--json", json_path.string()}, {.timeout = 600s});
     INFO(run.err);
@@ -69,7 +63,7 @@ TEST_CASE("proclab rejects unknown demos and options with one line and exit 2", 
 
 TEST_CASE("the runner reports a demo that crashes, hangs, lies or leaves processes behind", "[runner]") {
     test::become_subreaper();
-    const auto dir = scratch_dir();
+    const auto dir = test::scratch_dir("proclab-runner-");
     write_script(dir / "crasher", "kill -SEGV $$");
     write_script(dir / "hanger", "sleep 60");
     write_script(dir / "liar", "echo 'not json'");

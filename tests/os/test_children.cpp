@@ -73,11 +73,12 @@ TEST_CASE("a child dies with its parent (PR_SET_PDEATHSIG)", "[children]") {
     test::become_subreaper();
     Pipe report = Pipe::create();
     auto middle = ChildProcess::fork([&] {
-        auto grandchild = ChildProcess::fork([] {
+        auto grandchild = ChildProcess::fork([&] {
+            // The body runs after the child armed PR_SET_PDEATHSIG: report only then.
+            send_value(report.write_end.get(), ::getpid());
             ::pause();
             return 0;
         });
-        send_value(report.write_end.get(), grandchild.pid());
         ::pause();
         return 0;
     });

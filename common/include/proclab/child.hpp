@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include <csignal>
 #include <sys/types.h>
 
 namespace proclab {
@@ -88,6 +89,21 @@ void forget_in_child() noexcept;
 
 // Kills and reaps every tracked child, unlinks every tracked path. Async-signal-safe.
 void emergency_cleanup() noexcept;
+
+// Holds off the cleanup signals between creating a child and tracking it, so no handler can run
+// in that window and miss the child. restore() (or the destructor) lets them through again.
+class SignalBlock {
+public:
+    SignalBlock() noexcept;
+    SignalBlock(const SignalBlock&) = delete;
+    SignalBlock& operator=(const SignalBlock&) = delete;
+    ~SignalBlock() { restore(); }
+    void restore() noexcept;
+
+private:
+    sigset_t saved_;
+    bool active_ = true;
+};
 
 }  // namespace cleanup
 }  // namespace proclab
