@@ -144,6 +144,11 @@ int demo_main(int argc, char** argv, const DemoSpec& spec) {
             std::cout << render_terminal(result, RenderStyle{want_colour(STDOUT_FILENO)}) << std::flush;
         }
         return options.strict && result.any_refuted() ? kExitRefuted : kExitOk;
+    } catch (const UsageError& e) {
+        cleanup::disarm_timeout();
+        cleanup::emergency_cleanup();
+        std::fprintf(stderr, "%s: error: %s (see --help)\n", spec.name.c_str(), one_line(e.what()).c_str());
+        return kExitUsage;
     } catch (const HarnessError& e) {
         cleanup::disarm_timeout();
         std::fprintf(stderr, "%s: error: %s (%s)\n", spec.name.c_str(), one_line(e.what()).c_str(),

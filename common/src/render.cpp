@@ -52,6 +52,9 @@ Json to_json(const Result& r) {
     for (const auto& t : r.tables)
         tables.push_back(Json{{"title", t.title}, {"columns", t.columns}, {"rows", t.rows}, {"note", t.note}});
     j["tables"] = std::move(tables);
+    Json figures = Json::array();
+    for (const auto& f : r.figures) figures.push_back(Json{{"title", f.title}, {"lines", f.lines}, {"note", f.note}});
+    j["figures"] = std::move(figures);
     j["notes"] = r.notes;
     j["config"] = Json{{"quick", r.config.quick}, {"repeat", r.config.repeat}, {"timeout_s", r.config.timeout_s}};
     j["clock"] = Json{{"source", "CLOCK_MONOTONIC"},
@@ -61,6 +64,7 @@ Json to_json(const Result& r) {
                       {"samples", r.clock.samples}};
     j["wall_time_s"] = r.wall_time_s;
     j["environment"] = to_json(r.environment);
+    j["raw"] = r.raw_json.empty() ? Json::object() : Json::parse(r.raw_json);
     return j;
 }
 
@@ -227,6 +231,13 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
         for (const auto& row : t.rows) tt.add_row(row);
         out += tt.render();
         if (!t.note.empty()) out += "  " + wrap(t.note, width, "  ") + "\n";
+        out += "\n";
+    }
+
+    for (const auto& f : r.figures) {
+        out += bold(f.title) + "\n";
+        for (const auto& line : f.lines) out += "  " + line + "\n";
+        if (!f.note.empty()) out += "  " + wrap(f.note, width, "  ") + "\n";
         out += "\n";
     }
 

@@ -20,7 +20,9 @@ Result sample_result() {
     auto& t = r.add_table("Table", {"a", "b"});
     t.rows.push_back({"1", "2"});
     t.note = "a note";
+    r.figures.push_back({"Figure", {"ab..", "..ba"}, "how to read it"});
     r.notes = {"a finding"};
+    r.raw_json = R"({"intervals":[1,2]})";
     r.environment.facts = {{"kernel_release", "kernel", "6.1.0", "uname(2)", ""},
                            {"yama_ptrace_scope", "Yama ptrace_scope", std::nullopt, "/proc/sys/kernel/yama/ptrace_scope",
                             "Yama LSM not present"}};
@@ -91,6 +93,16 @@ TEST_CASE("JSON rendering produces exactly the documented text", "[render]") {
       "note": "a note"
     }
   ],
+  "figures": [
+    {
+      "title": "Figure",
+      "lines": [
+        "ab..",
+        "..ba"
+      ],
+      "note": "how to read it"
+    }
+  ],
   "notes": [
     "a finding"
   ],
@@ -119,6 +131,12 @@ TEST_CASE("JSON rendering produces exactly the documented text", "[render]") {
       "unknown": "Yama LSM not present",
       "source": "/proc/sys/kernel/yama/ptrace_scope"
     }
+  },
+  "raw": {
+    "intervals": [
+      1,
+      2
+    ]
   }
 }
 )json";
@@ -149,7 +167,7 @@ TEST_CASE("the terminal report shows every part, without colour codes unless ask
     const auto plain = render_terminal(sample_result(), RenderStyle{false, 100});
     CHECK(plain.find('\033') == std::string::npos);
     for (const char* part : {"demo_x — a title", "claims P1, P3", "Environment", "unknown: Yama LSM not present", "Table",
-                             "a note", "round_trip", "250 ns", "note: a finding", "P1  confirmed", "P3  nuanced"})
+                             "a note", "  ab..", "round_trip", "250 ns", "note: a finding", "P1  confirmed", "P3  nuanced"})
         CHECK_THAT(plain, Catch::Contains(part));
     const auto coloured = render_terminal(sample_result(), RenderStyle{true, 100});
     CHECK_THAT(coloured, Catch::Contains("\033[32mconfirmed\033[0m"));

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,13 @@ enum ExitCode : int { kExitOk = 0, kExitRefuted = 1, kExitUsage = 2, kExitHarnes
 inline constexpr int kMaxRepeat = 10'000'000;
 inline constexpr double kMinTimeoutS = 0.1;
 inline constexpr double kMaxTimeoutS = 86'400;
+
+// A value that passed its declared range but does not fit this machine (a CPU outside the
+// affinity mask, say): thrown from a demo's run(), answered like any usage error (exit 2).
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
 
 struct RunOptions {
     bool json = false;      // --json given

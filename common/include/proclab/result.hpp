@@ -40,6 +40,13 @@ struct Table {
     std::string note;  // printed under the table
 };
 
+// Preformatted lines for people (a terminal timeline, a small chart), readable without colour.
+struct Figure {
+    std::string title;
+    std::vector<std::string> lines;
+    std::string note;
+};
+
 // How the run was configured: part of every result so a number never travels without it.
 struct RunConfig {
     bool quick = false;
@@ -55,7 +62,11 @@ struct Result {
     std::vector<ClaimVerdict> verdicts;
     std::vector<Metric> metrics;
     std::vector<Table> tables;
+    std::vector<Figure> figures;
     std::vector<std::string> notes;
+    // Demo-specific raw data for plots (docs/schema.md: "raw"), e.g. the run intervals behind a
+    // timeline. Kept as JSON text so this header needs no JSON library; empty when there is none.
+    std::string raw_json;
 
     // Filled by the harness (demo_main), not by the demo.
     std::string proclab_version;
