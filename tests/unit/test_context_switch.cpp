@@ -1,0 +1,46 @@
+// The verdict rules of demos/context_switch.cpp, on hand-made measurements.
+#define PROCLAB_NO_MAIN
+#include "../../demos/context_switch.cpp"
+
+#include <catch2/catch.hpp>
+
+using namespace proclab;
+using namespace proclab::context_switch;
+
+namespace {
+Measurement make(Kind k, double switches_per_hop, double round_trip_ns = 2000) {
+    Measurement m;
+    m.config = Config{k, Channel::pipe, true, 0, 0};
+    m.round_trip.median = round_trip_ns;
+    m.overhead_per_hop = 300;
+    m.switches_per_hop = switches_per_hop;
+    m.round_trips = 1000;
+    return m;
+}
+}  // namespace
+
+TEST_CASE("a hop corrected for the channel is half a round trip less the channel alone", "[context_switch]") {
+    const auto m = make(Kind::processes, 1.0, 2000);
+    CHECK(m.hop() == 1000);
+    CHECK(m.hop_corrected() == 700);
+    auto cheap = m;
+    cheap.overhead_per_hop = 5000;
+    CHECK(cheap.hop_corrected() == 0);  // never negative
+}
+
+TEST_CASE("P2 is confirmed by one switch per hop between pinned processes", "[context_switch]") {
+    const auto v = decide_p2({make(Kind::processes, 1.0)});
+    CHECK(v.verdict == Verdict::confirmed);
+    CHECK_THAT(v.reason, Catch::Contains("1.00 context switches per hop"));
+    CHECK(decide_p2({make(Kind::processes, 0.5)}).verdict == Verdict::nuanced);
+    CHECK(decide_p2({make(Kind::processes, -1)}).verdict == Verdict::not_measured);
+    CHECK(decide_p2({make(Kind::threads, 1.0)}).verdict == Verdict::not_measured);
+}
+
+TEST_CASE("T1 is confirmed by one switch per hop between pinned threads, with the ratio to processes", "[context_switch]") {
+    const auto v = decide_t1({make(Kind::processes, 1.0, 2000), make(Kind::threads, 1.0, 1800)});
+    CHECK(v.verdict == Verdict::confirmed);
+    CHECK_THAT(v.reason, Catch::Contains("thread/process 0.86"));
+    CHECK(decide_t1({make(Kind::processes, 1.0)}).verdict == Verdict::not_measured);
+    CHECK(decide_t1({make(Kind::threads, 0.3)}).verdict == Verdict::nuanced);
+}
