@@ -681,8 +681,10 @@ Result run(const DemoContext& ctx) {
                            w.wait_kernel_ns >= 0 ? ms(double(w.wait_kernel_ns)) : "?", known(w.involuntary), known(w.voluntary),
                            known(w.migrations), format_cpu_list(cpu_list)});
     }
-    wt.note = "The kernel counts every switch-in, including short ones the clock gaps do not resolve (below the gap "
-              "threshold), so its slice count can be higher and its slices shorter.";
+    wt.note = "The two views differ where they should: the kernel counts a switch-in even when the time off the CPU "
+              "was shorter than the gap threshold, and the clock sees gaps the guest kernel did not cause (a long "
+              "interrupt; in a virtual machine, the host stopping the virtual CPU). Run time from schedstat is updated at "
+              "ticks and switches, so it can trail by up to a tick.";
 
     // The configured and the observed slice facts.
     KernelSliceFacts facts;
