@@ -14,6 +14,8 @@
 #include <boost/process/v2/stdio.hpp>
 
 #include <csignal>
+#include <cstdlib>
+#include <string_view>
 
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -41,6 +43,22 @@ struct ChildSetup {
 };
 
 }  // namespace
+
+// Boost 1.81's process/v2/environment.hpp does not compile with BOOST_PROCESS_USE_STD_FS, so the
+// PATH search is done here: the first executable regular file named `name` on PATH.
+std::filesystem::path find_program(const std::string& name) {
+    const char* path = std::getenv("PATH");
+    std::string_view rest = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    while (!rest.empty()) {
+        const auto colon = rest.find(':');
+        const std::string dir(rest.substr(0, colon));
+        rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+        const std::filesystem::path candidate = std::filesystem::path(dir.empty() ? "." : dir) / name;
+        std::error_code ec;
+        if (std::filesystem::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+    return {};
+}
 
 std::filesystem::path self_executable() {
     std::error_code ec;

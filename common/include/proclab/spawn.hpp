@@ -32,6 +32,9 @@ struct CapturedRun {
 CapturedRun run_captured(const std::filesystem::path& exe, const std::vector<std::string>& args,
                          const SpawnOptions& options = {});
 
+// The program `name` as found on PATH; empty when absent.
+std::filesystem::path find_program(const std::string& name);
+
 // The running executable, from /proc/self/exe.
 std::filesystem::path self_executable();
 

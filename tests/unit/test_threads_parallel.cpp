@@ -1,0 +1,113 @@
+// The emulated GIL and the verdict rules of demos/threads_parallel.cpp.
+#define PROCLAB_NO_MAIN
+#include "../../demos/threads_parallel.cpp"
+
+#include <catch2/catch.hpp>
+
+using namespace proclab;
+using namespace proclab::threads_parallel;
+
+TEST_CASE("speedup and efficiency arithmetic", "[threads_parallel]") {
+    CHECK(speedup(400, 200) == 2);
+    CHECK(speedup(400, 0) == 0);
+    CHECK(efficiency(1.8, 2) == Approx(0.9));
+    CHECK(efficiency(1, 0) == 0);
+}
+
+TEST_CASE("overlap counts only the time two or more intervals share", "[threads_parallel]") {
+    CHECK(overlap_ns({}) == 0);
+    CHECK(overlap_ns({{0, 0, 100}, {1, 100, 200}}) == 0);  // touching is not overlapping
+    CHECK(overlap_ns({{0, 0, 100}, {1, 50, 200}}) == 50);
+    CHECK(overlap_ns({{0, 0, 100}, {1, 10, 20}, {2, 15, 30}, {0, 300, 400}}) == 20);  // 10-30
+}
+
+TEST_CASE("the emulated GIL hands over within a bounded number of intervals", "[threads_parallel][gil]") {
+    // Two threads that never give the lock up voluntarily: only drop requests hand it over.
+    EmulatedGil gil(std::chrono::milliseconds(2));
+    std::atomic<bool> stop{false};
+    std::atomic<int> holder{-1};
+    std::atomic<bool> overlapped{false};
+    std::atomic<int> turns_of[2] = {0, 0};
+    auto body = [&](int me) {
+        gil.take();
+        while (!stop.load()) {
+            if (holder.exchange(me) != me) turns_of[me].fetch_add(1);
+            for (int i = 0; i < 100; ++i) asm volatile("");
+            if (holder.load() != me) overlapped = true;
+            if (gil.check_drop_request()) holder.store(-1);
+        }
+        holder.store(-1);
+        gil.release();
+    };
+    std::thread a(body, 0), b(body, 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    stop = true;
+    a.join();
+    b.join();
+    CHECK_FALSE(overlapped.load());  // never two holders
+    // 200 ms at a 2 ms interval: generously, each thread got at least a few turns.
+    CHECK(turns_of[0].load() >= 3);
+    CHECK(turns_of[1].load() >= 3);
+    CHECK(gil.switches() >= 6);
+}
+
+namespace {
+Evidence parallel_machine() {
+    Evidence e;
+    e.cpus = 2;
+    e.n_at_cpus = 2;
+    e.one_thread_busy = 1.0;
+    e.cpp_speedup = 1.9;
+    e.cpp_overlap = 0.9;
+    e.gil_speedup = 0.98;
+    e.gil_overlap = 0;
+    e.gil_switches = 80;
+    e.python.ran = true;
+    e.python.version = "3.11.7";
+    e.python.n = 2;
+    e.python.one = {1.0, 1.0};
+    e.python.threads = {1.05, 1.0};
+    e.python.processes = {0.52, 1.0};
+    e.python.hash_one = {1.0, 1.0};
+    e.python.hash_threads = {0.55, 1.0};
+    return e;
+}
+}  // namespace
+
+TEST_CASE("T2: parallel C++ threads confirm, serial ones refute, a busy machine or one CPU decides nothing", "[threads_parallel]") {
+    CHECK(decide_t2(parallel_machine()).verdict == Verdict::confirmed);
+    auto slow = parallel_machine();
+    slow.cpp_speedup = 1.2;
+    CHECK(decide_t2(slow).verdict == Verdict::nuanced);
+    auto serial = parallel_machine();
+    serial.cpp_overlap = 0;
+    serial.cpp_speedup = 1.0;
+    CHECK(decide_t2(serial).verdict == Verdict::refuted);
+    auto busy = serial;
+    busy.one_thread_busy = 0.5;
+    CHECK(decide_t2(busy).verdict == Verdict::not_measured);
+    auto one = parallel_machine();
+    one.cpus = 1;
+    CHECK(decide_t2(one).verdict == Verdict::not_measured);
+}
+
+TEST_CASE("T9: serialised threads confirm, a lock-releasing case or a free-threaded build makes it nuanced", "[threads_parallel]") {
+    auto plain = parallel_machine();
+    plain.python.hash_threads = {1.0, 1.0};  // hashing did not run in parallel either
+    CHECK(decide_t9(plain).verdict == Verdict::confirmed);
+    const auto released = decide_t9(parallel_machine());
+    CHECK(released.verdict == Verdict::nuanced);
+    CHECK_THAT(released.reason, Catch::Contains("releases it"));
+    auto free_threaded = parallel_machine();
+    free_threaded.python.gil_enabled = false;
+    free_threaded.python.threads = {0.52, 1.0};
+    CHECK_THAT(decide_t9(free_threaded).reason, Catch::Contains("free-threaded"));
+    auto broken_lock = parallel_machine();
+    broken_lock.gil_overlap = 0.5;
+    CHECK(decide_t9(broken_lock).verdict == Verdict::refuted);
+    auto no_python = parallel_machine();
+    no_python.python = CPython{};
+    no_python.python.why_not = "python3 is not installed";
+    CHECK(decide_t9(no_python).verdict == Verdict::confirmed);
+    CHECK_THAT(decide_t9(no_python).reason, Catch::Contains("python3 is not installed"));
+}
