@@ -1,0 +1,104 @@
+// proclab's thread pool: correctness under concurrency (run under ThreadSanitizer by the tsan preset).
+#include "proclab/thread_pool.hpp"
+
+#include <catch2/catch.hpp>
+#include <array>
+#include <atomic>
+#include <memory>
+#include <numeric>
+#include <stdexcept>
+#include <vector>
+
+using namespace proclab;
+
+TEST_CASE("every task runs exactly once", "[pool]") {
+    constexpr std::size_t kTasks = 100000;
+    std::vector<std::atomic<int>> runs(kTasks);
+    {
+        ThreadPool pool(4, 1024);  // a small queue: the producer must help when it is full
+        TaskGroup group(pool);
+        for (std::size_t i = 0; i < kTasks; ++i) group.run([&runs, i] { runs[i].fetch_add(1, std::memory_order_relaxed); });
+        group.wait();
+    }
+    std::size_t wrong = 0;
+    for (auto& r : runs) wrong += r.load() != 1;
+    CHECK(wrong == 0);
+}
+
+TEST_CASE("submit returns each task's value through its handle", "[pool]") {
+    ThreadPool pool(3);
+    auto handles = pool.submit_bulk(1000, [](std::size_t i) { return i * i; });
+    std::size_t sum = 0;
+    for (auto& h : handles) sum += h.get();
+    std::size_t expected = 0;
+    for (std::size_t i = 0; i < 1000; ++i) expected += i * i;
+    CHECK(sum == expected);
+    auto v = pool.submit([] {});
+    v.get();
+    CHECK(v.ready());
+}
+
+TEST_CASE("an exception in a task reaches the one who waits", "[pool]") {
+    ThreadPool pool(2);
+    auto failing = pool.submit([]() -> int { throw std::runtime_error("task failed"); });
+    CHECK_THROWS_WITH(failing.get(), "task failed");
+
+    TaskGroup group(pool);
+    std::atomic<int> others{0};
+    for (int i = 0; i < 100; ++i)
+        group.run([&, i] {
+            if (i == 50) throw std::logic_error("one of a hundred");
+            others.fetch_add(1);
+        });
+    CHECK_THROWS_AS(group.wait(), std::logic_error);
+    CHECK(others.load() == 99);  // the others still ran
+    group.wait();                // the exception is reported once
+
+    pool.post([] { throw std::runtime_error("posted"); });
+    CHECK_THROWS_WITH(pool.wait_all(), "posted");
+}
+
+TEST_CASE("shutting down with tasks pending runs them all", "[pool]") {
+    auto done = std::make_shared<std::atomic<int>>(0);
+    {
+        ThreadPool pool(1);
+        for (int i = 0; i < 5000; ++i) pool.post([done] { done->fetch_add(1); });
+        // no wait: the destructor must finish them
+    }
+    CHECK(done->load() == 5000);
+}
+
+TEST_CASE("a task may submit tasks and wait for them, even on a single worker", "[pool]") {
+    for (unsigned threads : {1u, 4u}) {
+        ThreadPool pool(threads);
+        auto outer = pool.submit([&pool] {
+            TaskGroup inner(pool);
+            std::atomic<int> sum{0};
+            for (int i = 1; i <= 100; ++i) inner.run([&sum, i] { sum.fetch_add(i); });
+            inner.wait();  // helps instead of blocking the only worker
+            auto nested = pool.submit([] { return 7; });
+            return sum.load() + nested.get();
+        });
+        CHECK(outer.get() == 5050 + 7);
+    }
+}
+
+TEST_CASE("parallel_for visits every index once", "[pool]") {
+    ThreadPool pool(4);
+    std::vector<std::atomic<int>> seen(10007);
+    pool.parallel_for(0, seen.size(), 64, [&](std::size_t i) { seen[i].fetch_add(1, std::memory_order_relaxed); });
+    for (auto& s : seen) REQUIRE(s.load() == 1);
+    pool.parallel_for(5, 5, 1, [](std::size_t) { FAIL("empty range"); });
+}
+
+TEST_CASE("tasks too large for the inline buffer still run and are freed", "[pool]") {
+    ThreadPool pool(2);
+    std::array<long, 32> big{};
+    std::iota(big.begin(), big.end(), 1);
+    auto tracker = std::make_shared<int>(0);
+    auto h = pool.submit([big, tracker] { return std::accumulate(big.begin(), big.end(), 0L); });
+    CHECK(h.get() == 32 * 33 / 2);
+    h = {};
+    pool.wait_all();
+    CHECK(tracker.use_count() == 1);  // the task and its captures are gone
+}
