@@ -5,8 +5,8 @@
 //    state, so it is the slower API); tbb::task_group::run + wait; asio::post + a counter.
 // 2. Fork-join: R rounds of a parallel loop over 64 one-element chunks (the latency of a round);
 //    proclab parallel_for, tbb::parallel_for, asio (64 posts and a std::latch per round).
-// Each figure is the median of several repetitions. Every pool uses one worker per allowed CPU;
-// proclab's and TBB's waiting thread also runs tasks, asio's does not (it cannot).
+// Each figure is the median of several repetitions. proclab and oneTBB run CPUs - 1 workers plus
+// the waiting thread, which runs tasks too; asio runs one worker per CPU (its waiter cannot help).
 //
 // A benchmark, not a test: run it on a quiet machine. Options: --tasks N, --rounds R, --repeat K.
 
@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
     std::vector<Row> rows;
 
     {
-        ThreadPool pool(threads);
+        ThreadPool pool;  // CPUs - 1 workers and the waiting thread, like oneTBB's arena
         Row r{"proclab ThreadPool (TaskGroup / parallel_for)"};
         r.per_task_ns = median_of(repeat, [&] {
             const Nanos t0 = now_ns();

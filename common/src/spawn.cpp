@@ -44,6 +44,17 @@ struct ChildSetup {
 
 }  // namespace
 
+ExitStatus spawn_and_wait(const std::filesystem::path& exe, const std::vector<std::string>& args) {
+    asio::io_context ctx;
+    cleanup::SignalBlock block;
+    bp::process proc(ctx, exe, args, bp::process_stdio{nullptr, nullptr, nullptr}, ChildSetup{::getpid(), false});
+    cleanup::track_child(proc.id());
+    block.restore();
+    proc.wait();
+    cleanup::untrack_child(proc.id());
+    return ExitStatus{proc.native_exit_code()};
+}
+
 // Boost 1.81's process/v2/environment.hpp does not compile with BOOST_PROCESS_USE_STD_FS, so the
 // PATH search is done here: the first executable regular file named `name` on PATH.
 std::filesystem::path find_program(const std::string& name) {

@@ -64,11 +64,14 @@ inline void cpu_relax() {
 #endif
 }
 
+// One worker per allowed CPU but one: the thread that submits and waits runs tasks too (as in
+// oneTBB), and a worker more than CPUs would spin against it.
 unsigned default_threads() {
     cpu_set_t set;
     CPU_ZERO(&set);
-    if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
-    return std::max(1u, std::thread::hardware_concurrency());
+    int cpus = static_cast<int>(std::thread::hardware_concurrency());
+    if (::sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
+    return static_cast<unsigned>(std::max(1, cpus - 1));
 }
 }  // namespace
 

@@ -32,6 +32,10 @@ struct CapturedRun {
 CapturedRun run_captured(const std::filesystem::path& exe, const std::vector<std::string>& args,
                          const SpawnOptions& options = {});
 
+// Starts `exe args...` through Boost.Process v2 with stdin, stdout and stderr on /dev/null and
+// waits for it: the plain cost of a library spawn, for creation_cost.
+ExitStatus spawn_and_wait(const std::filesystem::path& exe, const std::vector<std::string>& args);
+
 // The program `name` as found on PATH; empty when absent.
 std::filesystem::path find_program(const std::string& name);
 

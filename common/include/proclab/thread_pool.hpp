@@ -167,7 +167,7 @@ private:
 
 class ThreadPool {
 public:
-    // threads == 0: one per CPU this process may use.
+    // threads == 0: one per CPU this process may use, less one for the thread that waits (it helps).
     explicit ThreadPool(unsigned threads = 0, std::size_t queue_capacity = 1 << 16);
     ThreadPool(const ThreadPool&) = delete;
     ThreadPool& operator=(const ThreadPool&) = delete;

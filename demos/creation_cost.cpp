@@ -1,0 +1,351 @@
+// creation_cost: claim T8 of ../shared/seed/claims.md.
+//
+//   T8  Creating a thread is costly, so we work with a thread pool.
+//
+// Method: every operation below is timed one at a time on CLOCK_MONOTONIC after a warm-up, many
+// times; median, p99 and max reported, the clock's overhead subtracted.
+//   1. std::thread create + join; pthread_create with a 64 KiB stack + join; handing an empty task
+//      to proclab's thread pool and waiting for it (the pool already running); fork + the child's
+//      _exit + waitpid; vfork + _exit + waitpid; posix_spawn of a tiny program (/bin/true) + wait;
+//      fork + exec of the same + wait; Boost.Process v2 spawn of the same + wait.
+//   2. fork's cost against the parent's size: the parent touches 0, 64, 256, 1024 MiB (capped by
+//      available memory; --quick: 0, 64) of private memory, then fork + _exit + wait is timed; the
+//      cost per page (its page-table entry is copied) from the slope; the same with transparent huge
+//      pages where the system offers them (one entry per 2 MiB); vfork and posix_spawn beside it.
+//   3. A pool against a thread per task, over task sizes from ~100 ns to ~1 ms of work: where the
+//      pool stops paying off and where thread creation stops mattering.
+//
+// Caveats: in a virtual machine fork is slower (page-table copies and faults go through nested
+// paging). /bin/true is a dynamically linked program: exec includes loading libc. The pool's
+// hand-off is a cross-thread round trip, so it includes one wake-up unless a worker spins.
+
+#include "proclab/child.hpp"
+#include "proclab/clock.hpp"
+#include "proclab/demo.hpp"
+#include "proclab/environment.hpp"
+#include "proclab/handles.hpp"
+#include "proclab/render.hpp"
+#include "proclab/spawn.hpp"
+#include "proclab/stats.hpp"
+#include "proclab/thread_pool.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <thread>
+
+#include <fmt/format.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace proclab::creation_cost {
+
+constexpr double kCostlyRatio = 3.0;  // thread creation >= 3x a pool hand-off: "costly"
+
+// ---------------------------------------------------------------------------------------------
+// Timing one operation many times.
+
+Summary time_each(int warmup, int count, double clock_overhead, const std::function<void()>& op) {
+    for (int i = 0; i < warmup; ++i) op();
+    std::vector<double> samples;
+    samples.reserve(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) {
+        const Nanos t0 = now_ns();
+        op();
+        samples.push_back(double(now_ns() - t0));
+    }
+    return summarize(subtract_overhead(samples, clock_overhead));
+}
+
+void reap(pid_t pid, const char* what) {
+    if (pid < 0) throw_errno(what);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) throw_errno("waitpid");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw std::runtime_error(fmt::format("{}: the child ended with {}", what, ExitStatus{status}.describe()));
+}
+
+// The raw calls, each a complete create-and-reap.
+void thread_create_join() { std::thread([] {}).join(); }
+
+void pthread_small_stack() {
+    pthread_attr_t attr;
+    ::pthread_attr_init(&attr);
+    ::pthread_attr_setstacksize(&attr, 64 * 1024);
+    pthread_t t;
+    if (::pthread_create(&t, &attr, [](void*) -> void* { return nullptr; }, nullptr) != 0) throw HarnessError(EAGAIN, "pthread_create");
+    ::pthread_attr_destroy(&attr);
+    ::pthread_join(t, nullptr);
+}
+
+// Raw fork, not ChildProcess: the point is the system call's own cost, and the child does nothing
+// but exit. Ctrl-C and --timeout are held off until it is reaped (two sigprocmask calls, well
+// under a microsecond), so no signal can leave it behind.
+void fork_exit_wait() {
+    cleanup::SignalBlock block;
+    const pid_t pid = ::fork();
+    if (pid == 0) ::_exit(0);
+    reap(pid, "fork");
+}
+
+void vfork_exit_wait() {
+    cleanup::SignalBlock block;
+    const pid_t pid = ::vfork();
+    if (pid == 0) ::_exit(0);
+    reap(pid, "vfork");
+}
+
+void posix_spawn_wait(const std::string& program) {
+    cleanup::SignalBlock block;
+    pid_t pid = -1;
+    char* argv[] = {const_cast<char*>(program.c_str()), nullptr};
+    const int err = ::posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv, environ);
+    if (err != 0) throw HarnessError(err, "posix_spawn " + program);
+    reap(pid, "posix_spawn");
+}
+
+void fork_exec_wait(const std::string& program) {
+    cleanup::SignalBlock block;
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        char* argv[] = {const_cast<char*>(program.c_str()), nullptr};
+        ::execv(program.c_str(), argv);
+        ::_exit(127);
+    }
+    reap(pid, "fork+exec");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. fork against the parent's size.
+
+struct SizePoint {
+    std::size_t mib;
+    bool huge_pages;
+    double fork_ns, vfork_ns, spawn_ns;
+};
+
+SizePoint fork_at_size(std::size_t mib, bool huge, int count, double clock_overhead, const std::string& program) {
+    Mapping region;
+    if (mib > 0) {
+        region = Mapping::anonymous(mib << 20, false);
+        ::madvise(region.data(), region.size(), huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+        auto* bytes = static_cast<volatile char*>(region.data());
+        for (std::size_t off = 0; off < region.size(); off += 4096) bytes[off] = 1;  // every page present
+    }
+    SizePoint p{mib, huge, 0, 0, 0};
+    p.fork_ns = time_each(2, count, clock_overhead, fork_exit_wait).median;
+    p.vfork_ns = time_each(2, count, clock_overhead, vfork_exit_wait).median;
+    p.spawn_ns = time_each(2, count, clock_overhead, [&] { posix_spawn_wait(program); }).median;
+    return p;
+}
+
+std::optional<std::size_t> available_mib() {
+    auto text = read_small_file("/proc/meminfo");
+    if (!text) return std::nullopt;
+    if (auto v = status_field(*text, "MemAvailable")) return std::stoull(*v) / 1024;  // "12345 kB"
+    return std::nullopt;
+}
+
+bool thp_offered() {
+    auto text = read_small_file("/sys/kernel/mm/transparent_hugepage/enabled");
+    return text && (text->find("[always]") != std::string::npos || text->find("[madvise]") != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. A pool against a thread per task.
+
+__attribute__((noinline)) std::uint64_t spin_work(std::uint64_t iterations) {
+    std::uint64_t x = 1;
+    for (std::uint64_t i = 0; i < iterations; ++i) {
+        x = x * 6364136223846793005ULL + 1;
+        asm volatile("" : "+r"(x));
+    }
+    return x;
+}
+
+struct TaskSizePoint {
+    double work_ns;     // one task's work, measured alone
+    int tasks;
+    double pool_ns;     // per task, through the pool
+    double threads_ns;  // per task, one std::thread each (started in batches of CPUs, then joined)
+};
+
+TaskSizePoint pool_vs_threads(ThreadPool& pool, std::uint64_t iterations, int tasks, unsigned cpus) {
+    TaskSizePoint p{0, tasks, 0, 0};
+    {
+        const Nanos t0 = now_ns();
+        for (int i = 0; i < 20; ++i) (void)spin_work(iterations);
+        p.work_ns = double(now_ns() - t0) / 20;
+    }
+    {
+        const Nanos t0 = now_ns();
+        TaskGroup group(pool);
+        for (int i = 0; i < tasks; ++i) group.run([iterations] { (void)spin_work(iterations); });
+        group.wait();
+        p.pool_ns = double(now_ns() - t0) / tasks;
+    }
+    {
+        const Nanos t0 = now_ns();
+        for (int done = 0; done < tasks;) {
+            std::vector<std::thread> batch;
+            for (unsigned k = 0; k < cpus && done < tasks; ++k, ++done) batch.emplace_back([iterations] { (void)spin_work(iterations); });
+            for (auto& t : batch) t.join();
+        }
+        p.threads_ns = double(now_ns() - t0) / tasks;
+    }
+    return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The verdict: a pure function, unit-tested in tests/unit/test_creation_cost.cpp.
+
+struct Costs {
+    double thread_ns = 0, pool_ns = 0, fork_ns = 0, spawn_ns = 0;
+};
+
+ClaimVerdict decide_t8(const Costs& c) {
+    if (c.pool_ns <= 0 || c.thread_ns <= 0) return {"T8", Verdict::not_measured, "the thread or the pool measurement is missing"};
+    const double ratio = c.thread_ns / c.pool_ns;
+    const std::string evidence = fmt::format(
+        "std::thread create+join median {} against {} to hand an empty task to a running pool ({:.1f}x); fork+exit+wait {} "
+        "({:.0f}x the pool), posix_spawn+wait {}",
+        format_value(c.thread_ns, "ns"), format_value(c.pool_ns, "ns"), ratio, format_value(c.fork_ns, "ns"), c.fork_ns / c.pool_ns,
+        format_value(c.spawn_ns, "ns"));
+    if (ratio <= 1) return {"T8", Verdict::refuted, "creating a thread was no dearer than a pool hand-off: " + evidence};
+    if (ratio < kCostlyRatio)
+        return {"T8", Verdict::nuanced, fmt::format("{}: dearer, but less than {:.0f}x: a pool pays off only for short tasks", evidence, kCostlyRatio)};
+    return {"T8", Verdict::confirmed, evidence};
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Result run(const DemoContext& ctx) {
+    Result result;
+    const bool quick = ctx.options.quick;
+    const double overhead = ctx.clock.read_overhead_ns;
+    const unsigned cpus = static_cast<unsigned>(ctx.env.affinity_cpus.size());
+    std::string program = "/bin/true";
+    if (::access(program.c_str(), X_OK) != 0) program = find_program("true").string();
+    if (program.empty()) throw std::runtime_error("no 'true' program to spawn (looked in /bin and on PATH)");
+
+    const int threads_n = ctx.repeat(2000, 300);
+    const int procs_n = std::max(10, threads_n / 8);
+    const int exec_n = std::max(10, threads_n / 10);
+    result.config.repeat = threads_n;
+
+    ThreadPool pool;  // CPUs - 1 workers: the waiting thread helps
+    struct Row {
+        std::string what;
+        Summary s;
+    };
+    std::vector<Row> rows;
+    rows.push_back({"std::thread create + join", time_each(threads_n / 10, threads_n, overhead, thread_create_join)});
+    rows.push_back({"pthread_create, 64 KiB stack, + join", time_each(threads_n / 10, threads_n, overhead, pthread_small_stack)});
+    rows.push_back({"pool: hand over an empty task, wait for it", time_each(threads_n / 10, threads_n, overhead, [&] { pool.submit([] {}).get(); })});
+    rows.push_back({"fork + _exit + waitpid", time_each(5, procs_n, overhead, fork_exit_wait)});
+    rows.push_back({"vfork + _exit + waitpid", time_each(5, procs_n, overhead, vfork_exit_wait)});
+    rows.push_back({fmt::format("posix_spawn {} + waitpid", program), time_each(3, exec_n, overhead, [&] { posix_spawn_wait(program); })});
+    rows.push_back({fmt::format("fork + exec {} + waitpid", program), time_each(3, exec_n, overhead, [&] { fork_exec_wait(program); })});
+    rows.push_back({fmt::format("Boost.Process v2 spawn {} + wait", program), time_each(3, exec_n, overhead, [&] {
+                        const auto st = spawn_and_wait(program, {});
+                        if (!st.exited() || st.exit_code() != 0) throw std::runtime_error("Boost.Process child: " + st.describe());
+                    })});
+    const double pool_median = rows[2].s.median;
+    auto& t = result.add_table("1. Creating a thread or a process, and handing a task to a pool",
+                               {"operation", "median", "p99", "max", "n", "vs the pool"});
+    for (const auto& r : rows) {
+        t.rows.push_back({r.what, format_value(r.s.median, "ns"), format_value(r.s.p99, "ns"), format_value(r.s.max, "ns"),
+                          std::to_string(r.s.count), fmt::format("{:.1f}x", r.s.median / pool_median)});
+    }
+    const char* ids[] = {"thread_create_join", "pthread_small_stack", "pool_handoff", "fork", "vfork", "posix_spawn", "fork_exec", "boost_process"};
+    for (std::size_t i = 0; i < rows.size(); ++i) result.add_metric(ids[i], rows[i].s, "ns", rows[i].what);
+    t.note = fmt::format("Each operation timed alone, after a warm-up; {} threads, {} forks, {} execs. The pool has {} workers "
+                         "(one CPU is left to the thread that submits and helps) and is running already: its figure is a "
+                         "round trip to a worker and back.",
+                         threads_n, procs_n, exec_n, pool.size());
+
+    // 2. fork against size.
+    std::vector<std::size_t> sizes{0, 64, 256, 1024};
+    if (quick) sizes = {0, 64};
+    const auto avail = available_mib();
+    std::vector<std::string> skipped;
+    std::vector<SizePoint> points;
+    const int size_n = quick ? 5 : 15;
+    const bool thp = thp_offered();
+    for (auto mib : sizes) {
+        if (avail && mib * 3 > *avail) {
+            skipped.push_back(fmt::format("{} MiB (only {} MiB available)", mib, *avail));
+            continue;
+        }
+        points.push_back(fork_at_size(mib, false, size_n, overhead, program));
+        if (thp && mib > 0) points.push_back(fork_at_size(mib, true, size_n, overhead, program));
+    }
+    auto& f = result.add_table("2. fork against the parent's size (every page touched first)",
+                               {"parent memory", "pages", "fork+exit+wait", "per 4 KiB page", "vfork", "posix_spawn"});
+    const double base = points.empty() ? 0 : points.front().fork_ns;
+    for (const auto& p : points) {
+        const double pages = double(p.mib) * 256;
+        f.rows.push_back({fmt::format("{} MiB{}", p.mib, p.huge_pages ? " (THP)" : ""), fmt::format("{:.0f}", pages),
+                          format_value(p.fork_ns, "ns"), p.mib ? format_value((p.fork_ns - base) / pages, "ns") : "-",
+                          format_value(p.vfork_ns, "ns"), format_value(p.spawn_ns, "ns")});
+        if (p.mib)
+            result.add_metric(fmt::format("fork_{}mib{}", p.mib, p.huge_pages ? "_thp" : ""), p.fork_ns, "ns",
+                              "fork+exit+wait with this much touched memory");
+    }
+    f.note = fmt::format(
+        "Median of {} each. fork copies the page tables (one entry per 4 KiB page, or per 2 MiB with THP) and marks the pages "
+        "copy-on-write; vfork and posix_spawn copy nothing and stay flat. Transparent huge pages: {}.{}",
+        size_n, thp ? "offered (rows marked THP use MADV_HUGEPAGE)" : "not offered here",
+        skipped.empty() ? "" : fmt::format(" Skipped: {}.", fmt::join(skipped, ", ")));
+
+    // 3. Pool against thread per task.
+    auto& pt = result.add_table("3. A pool against one thread per task",
+                                {"work per task", "tasks", "per task: pool", "per task: a thread each", "threads / pool",
+                                 "thread creation's share"});
+    std::vector<TaskSizePoint> sweep;
+    std::uint64_t iterations = 50;  // about 100 ns; grown 10x per step
+    for (int step = 0; step < 5; ++step, iterations *= 10) {
+        const double approx_ns = 2.0 * double(iterations);
+        const int tasks = std::clamp(int((quick ? 0.02e9 : 0.1e9) / approx_ns), 40, quick ? 2000 : 10000);
+        sweep.push_back(pool_vs_threads(pool, iterations, tasks, cpus));
+    }
+    for (const auto& p : sweep) {
+        const double share = p.threads_ns > 0 ? std::max(0.0, 1.0 - p.pool_ns / p.threads_ns) : 0;
+        pt.rows.push_back({format_value(p.work_ns, "ns"), std::to_string(p.tasks), format_value(p.pool_ns, "ns"),
+                           format_value(p.threads_ns, "ns"), fmt::format("{:.2f}x", p.threads_ns / p.pool_ns),
+                           fmt::format("{:.0f}%", 100 * share)});
+    }
+    pt.note = "Per task = wall time / tasks, all CPUs working. 'Thread creation's share' = how much of the thread-per-task "
+              "time the pool saves. Where it falls to a few percent, creating a thread per task no longer matters.";
+
+    Json raw;
+    for (const auto& r : rows) raw["operations"].push_back(Json{{"what", r.what}, {"median_ns", r.s.median}, {"p99_ns", r.s.p99}});
+    for (const auto& p : points)
+        raw["fork_vs_size"].push_back(Json{{"mib", p.mib}, {"thp", p.huge_pages}, {"fork_ns", p.fork_ns}, {"vfork_ns", p.vfork_ns},
+                                           {"posix_spawn_ns", p.spawn_ns}});
+    for (const auto& p : sweep)
+        raw["pool_vs_threads"].push_back(Json{{"work_ns", p.work_ns}, {"pool_ns", p.pool_ns}, {"threads_ns", p.threads_ns}});
+    result.raw_json = raw.dump();
+
+    result.verdicts.push_back(decide_t8(Costs{rows[0].s.median, pool_median, rows[3].s.median, rows[5].s.median}));
+    return result;
+}
+
+DemoSpec spec() {
+    DemoSpec s;
+    s.name = "creation_cost";
+    s.title = "what it costs to create a thread or a process, against handing a task to a pool";
+    s.claims = {"T8"};
+    s.default_timeout_s = 180;
+    s.run = run;
+    return s;
+}
+
+}  // namespace proclab::creation_cost
+
+PROCLAB_DEMO_MAIN(proclab::creation_cost::spec)
