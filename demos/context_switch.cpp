@@ -357,8 +357,14 @@ Result run(const DemoContext& ctx) {
         result.notes.push_back(fmt::format("Cross-CPU placement not measured: only one CPU ({}) is allowed to this process.",
                                            format_cpu_list(cpus)));
 
-    result.verdicts.push_back(decide_p2(ms));
-    result.verdicts.push_back(decide_t1(ms));
+    const auto* pp = find(ms, Kind::processes, Channel::pipe, true);
+    const auto* tp = find(ms, Kind::threads, Channel::pipe, true);
+    result.add_verdict(decide_p2(ms), pp ? fmt::format("2 processes on 1 CPU: {:.2f} switches per hop, {} per switch", pp->switches_per_hop,
+                                                       us(pp->hop_corrected()))
+                                         : "");
+    result.add_verdict(decide_t1(ms), tp && pp ? fmt::format("2 threads on 1 CPU: {:.2f} switches per hop, {} per switch (processes {})",
+                                                             tp->switches_per_hop, us(tp->hop_corrected()), us(pp->hop_corrected()))
+                                               : "");
     return result;
 }
 

@@ -332,7 +332,9 @@ Result run(const DemoContext& ctx) {
         raw["pool_vs_threads"].push_back(Json{{"work_ns", p.work_ns}, {"pool_ns", p.pool_ns}, {"threads_ns", p.threads_ns}});
     result.raw_json = raw.dump();
 
-    result.verdicts.push_back(decide_t8(Costs{rows[0].s.median, pool_median, rows[3].s.median, rows[5].s.median}));
+    result.add_verdict(decide_t8(Costs{rows[0].s.median, pool_median, rows[3].s.median, rows[5].s.median}),
+                       fmt::format("thread create+join {}, pool hand-off {} ({:.0f}x), fork {}", format_value(rows[0].s.median, "ns"),
+                                   format_value(pool_median, "ns"), rows[0].s.median / pool_median, format_value(rows[3].s.median, "ns")));
     return result;
 }
 

@@ -325,7 +325,11 @@ Result run(const DemoContext& ctx) {
     m.note = "What to do instead: exec soon after fork (only async-signal-safe calls in between), or posix_spawn, which never "
              "runs the parent's code in the child; pthread_atfork is the last resort for libraries.";
 
-    result.verdicts.push_back(decide_t6(e));
+    const auto& biggest = e.cow.back();
+    result.add_verdict(decide_t6(e), fmt::format("{} threads -> {} in the child; {} copy-on-write faults for {} pages written; a held mutex "
+                                                 "{} in the child",
+                                                 e.threads.parent_threads, e.threads.child_threads, biggest.child.write_faults,
+                                                 biggest.pages, e.mutex.locked_in_child_without ? "stayed locked" : "was free"));
     return result;
 }
 

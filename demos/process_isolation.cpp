@@ -841,8 +841,12 @@ Result run(const DemoContext& ctx) {
     kernel_reads(ctx, result, p3);
     p3.shared_memory_works = shared_memory(ctx, result);
 
-    result.verdicts.push_back(decide_p1(p1));
-    result.verdicts.push_back(decide_p3(p3));
+    result.add_verdict(decide_p1(p1), fmt::format("{} processes, {} pids; a child's SIGSEGV left {} of {} siblings running",
+                                                  p1.processes, p1.distinct_pids, p1.siblings_alive_after_crash, p1.siblings));
+    result.add_verdict(decide_p3(p3), fmt::format("fork: same address, own data; kernel reads: {} of {} refused without privilege, {} of {} "
+                                                  "allowed with it",
+                                                  p3.unprivileged_attempts - p3.unprivileged_allowed, p3.unprivileged_attempts,
+                                                  p3.privileged_allowed, p3.privileged_attempts));
     return result;
 }
 

@@ -441,9 +441,12 @@ Result run(const DemoContext& ctx) {
     cr.note = "Each thread wrote a heartbeat to a pipe every millisecond; the stream ended when the process died: a signal "
               "from a fault is delivered to the process, and its default action ends every thread in it.";
 
-    result.verdicts.push_back(decide_t3(e));
-    result.verdicts.push_back(decide_t4(e));
-    result.verdicts.push_back(decide_t7(e));
+    result.add_verdict(decide_t3(e), fmt::format("{} tids, {} stacks; one thread's SIGSEGV ended all {} threads", e.distinct_tids,
+                                                 e.threads, e.crash.threads));
+    result.add_verdict(decide_t4(e), fmt::format("another thread's writes seen; unsynchronised increments lost {} of {}, atomic and mutex 0",
+                                                 e.counting[0].lost(), e.counting[0].expected));
+    result.add_verdict(decide_t7(e), fmt::format("heap shared; a stack local read ({}) and written ({}) by another thread via its address",
+                                                 e.local.read_by_other, e.local.seen_by_owner_after));
     return result;
 }
 

@@ -270,7 +270,8 @@ def in_processes(count, fn, arg):
         os.waitpid(p, 0)
     return [time.perf_counter() - t0, cpu(resource.RUSAGE_CHILDREN) - c0]
 
-spin(work // 20)  # warm-up
+spin(work // 20)  # warm-ups: the interpreter's loop, and hashlib with the buffer's pages
+hash_many(1)
 gil = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
 print(json.dumps({
     "version": sys.version.split()[0],
@@ -551,8 +552,14 @@ Result run(const DemoContext& ctx) {
                               {"hash_one_s", e.python.hash_one.wall}, {"hash_threads_s", e.python.hash_threads.wall}};
     result.raw_json = raw.dump();
 
-    result.verdicts.push_back(decide_t2(e));
-    result.verdicts.push_back(decide_t9(e));
+    result.add_verdict(decide_t2(e), fmt::format("C++: {} threads {:.2f}x on {} CPUs, 2+ running {:.0f}% of the time", e.n_at_cpus,
+                                                 e.cpp_speedup, cpus, 100 * e.cpp_overlap));
+    result.add_verdict(decide_t9(e),
+                       e.python.ran ? fmt::format("emulated GIL {:.2f}x; CPython {} threads {:.2f}x, processes {:.2f}x, sha256 threads {:.2f}x",
+                                                  e.gil_speedup, e.python.version, speedup(e.python.one.wall, e.python.threads.wall),
+                                                  speedup(e.python.one.wall, e.python.processes.wall),
+                                                  speedup(e.python.hash_one.wall, e.python.hash_threads.wall))
+                                    : fmt::format("emulated GIL {:.2f}x; CPython not measured", e.gil_speedup));
     return result;
 }
 

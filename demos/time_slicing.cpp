@@ -714,9 +714,23 @@ Result run(const DemoContext& ctx) {
 
     result.config.repeat = 1;
     result.raw_json = raw_json(steps, shown);
-    result.verdicts.push_back(decide_p2(steps, facts));
-    result.verdicts.push_back(decide_p4(steps));
-    result.verdicts.push_back(decide_t1(steps, o.pin >= 0));
+    std::string shares, slice_summary = "no over-subscribed step";
+    for (const auto& s : steps) {
+        if (s.threads && !o.threads) continue;
+        shares += fmt::format("{}K={} {:.2f} ({:.2f})", shares.empty() ? "" : ", ", s.k, s.mean_share, s.expected_share);
+    }
+    if (shown->k > shown->cpus && !shown->slices_ns.empty())
+        slice_summary = fmt::format("{} {} on {} CPUs: shares {:.2f}-{:.2f}, slice median {}, {:.0f} involuntary switches/s",
+                                    shown->k, shown->threads ? "threads" : "processes", shown->cpus, shown->min_share,
+                                    shown->max_share, ms(summarize(shown->slices_ns).median), shown->involuntary_per_s);
+    const StepResult& thread_step = steps.back();
+    std::int64_t migrated = 0;
+    for (const auto& w : thread_step.workers) migrated += (w.migrations > 0 || w.cpus.size() > 1) ? 1 : 0;
+    result.add_verdict(decide_p2(steps, facts), slice_summary);
+    result.add_verdict(decide_p4(steps), fmt::format("mean share (expected): {} on {} CPUs", shares, n));
+    result.add_verdict(decide_t1(steps, o.pin >= 0),
+                       fmt::format("{} {}: own tids and schedstat, {} moved between CPUs", thread_step.k,
+                                   thread_step.threads ? "threads" : "processes", migrated));
     return result;
 }
 

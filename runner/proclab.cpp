@@ -5,10 +5,12 @@
 // Exit codes: 0 every demo ran; 1 a claim was refuted (with --strict); 2 usage error;
 // 3 a demo failed, crashed or timed out, or the runner itself failed.
 
+#include "report.hpp"
 #include "suite.hpp"
 
 #include "proclab/demo.hpp"
 #include "proclab/output_file.hpp"
+#include "proclab/clock.hpp"
 #include "proclab/spawn.hpp"
 
 #include <CLI/CLI.hpp>
@@ -30,6 +32,7 @@ struct RunnerOptions {
     bool strict = false;
     std::string json_path;
     double timeout_s = 120;
+    std::optional<std::string> report_dir;  // `proclab report [DIR]`
 };
 
 int usage_error(const std::string& message, const char* hint = " (see --help)") {
@@ -59,7 +62,13 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
         json_file.emplace(o.json_path);
         if (!json_file->error().empty()) return usage_error("--json: " + json_file->error(), "");
     }
+    if (o.report_dir) {
+        std::error_code ec;
+        std::filesystem::create_directories(*o.report_dir, ec);
+        if (ec) return usage_error(fmt::format("cannot create the report folder {}: {}", *o.report_dir, ec.message()), "");
+    }
     cleanup::install_handlers("proclab");
+    const Stopwatch suite_clock;
     // Orphans of a demo come to the runner, which reaps them and reports them as left behind.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 
@@ -87,15 +96,24 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
         const Fact* f = env.find(key);
         return f && f->value ? *f->value : std::string("unknown");
     };
-    std::cout << fmt::format("proclab {} · {} · kernel {} · {} · virtual machine: {} · euid {}, CAP_SYS_PTRACE {}\n\n",
-                             PROCLAB_VERSION, fact("cpu_model"), fact("kernel_release"), fact("affinity_cpus"),
-                             fact("hypervisor"), fact("euid"), fact("cap_sys_ptrace"));
+    std::cout << fmt::format("proclab {} on {}\n", PROCLAB_VERSION, fact("cpu_model"));
+    std::cout << fmt::format("  CPUs: {} allowed of {} online · virtual machine: {} · kernel {}\n", fact("affinity_cpus"),
+                             fact("online_cpus"), fact("hypervisor"), fact("kernel_release"));
+    std::cout << fmt::format("  privileges: euid {}, CAP_SYS_PTRACE {} · Yama ptrace_scope {} · container: {}\n\n", fact("euid"),
+                             fact("cap_sys_ptrace"), fact("yama_ptrace_scope"), fact("container"));
     std::cout << "Demos\n" << suite::render_demo_runs(runs) << "\n";
     std::cout << "Claims (../shared/seed/claims.md; rule for several demos: docs/schema.md)\n"
               << suite::render_claims(rows, colour);
     std::cout << std::flush;
 
     if (json_file) json_file->commit(suite::suite_json(env, runs, rows).dump(2) + "\n");
+    if (o.report_dir) {
+        std::fprintf(stderr, "writing the report ...\n");
+        const auto outcome = suite::write_report(*o.report_dir, env, runs, rows, suite_clock.elapsed_s(), o.quick);
+        std::cout << fmt::format("\nReport: {}/report.md, suite.json, {} plot{} in {}/plots{}\n", *o.report_dir, outcome.plots.size(),
+                                 outcome.plots.size() == 1 ? "" : "s", *o.report_dir,
+                                 outcome.plots.empty() ? " (" + outcome.plots_note + ")" : "");
+    }
 
     const bool any_failed = std::any_of(runs.begin(), runs.end(), [](const auto& r) {
         return r.status != suite::RunStatus::ok || r.stray_processes > 0;
@@ -123,6 +141,12 @@ int main(int argc, char** argv) {
     run->add_option("--timeout", o.timeout_s, "Per-demo timeout in seconds (the demo is killed after it)")
         ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
         ->type_name("SECONDS");
+    std::string report_dir = "proclab-report";
+    auto* report = app.add_subcommand("report", "Run every demo and write a report folder: suite.json, report.md, plots/");
+    report->add_option("dir", report_dir, "The folder (default: proclab-report)")->type_name("DIR");
+    report->add_flag("--quick", o.quick, "Short runs of every demo");
+    report->add_flag("--strict", o.strict, "Exit 1 when a claim is refuted");
+    report->add_option("--timeout", o.timeout_s, "Per-demo timeout in seconds")->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))->type_name("SECONDS");
 
     try {
         app.parse(argc, argv);
@@ -142,6 +166,7 @@ int main(int argc, char** argv) {
     try {
         const auto dir = self_executable().parent_path();
         if (*list) return list_demos(dir);
+        if (*report) o.report_dir = report_dir;
         return run_suite(dir, o);
     } catch (const HarnessError& e) {
         std::fprintf(stderr, "proclab: error: %s (%s)\n", e.what(), errno_name(e.code().value()).c_str());

@@ -118,7 +118,9 @@ DemoRun run_demo(const std::filesystem::path& dir, const std::string& name, cons
 std::vector<ClaimRow> claim_rows(const std::vector<DemoRun>& runs, const std::vector<DemoDescription>& described) {
     std::vector<ClaimRow> rows;
     for (const auto& claim : all_claims()) {
-        ClaimRow row{std::string(claim.id), std::string(claim.statement), Verdict::not_measured, {}, {}};
+        ClaimRow row;
+        row.id = std::string(claim.id);
+        row.statement = std::string(claim.statement);
         std::vector<Verdict> verdicts;
         std::vector<std::string> evidence;
         for (const auto& run : runs) {
@@ -126,7 +128,8 @@ std::vector<ClaimRow> claim_rows(const std::vector<DemoRun>& runs, const std::ve
                 if (const auto* v = run.result->verdict_for(claim.id)) {
                     verdicts.push_back(v->verdict);
                     row.demos.push_back(run.name);
-                    evidence.push_back(v->reason);
+                    evidence.push_back(v->summary.empty() ? v->reason : v->summary);
+                    row.reasons.push_back(fmt::format("{} ({}): {}", run.name, to_string(v->verdict), v->reason));
                 }
                 continue;
             }
@@ -136,6 +139,7 @@ std::vector<ClaimRow> claim_rows(const std::vector<DemoRun>& runs, const std::ve
                 verdicts.push_back(Verdict::not_measured);
                 row.demos.push_back(run.name);
                 evidence.push_back(fmt::format("{} {}: {}", run.name, to_string(run.status), run.detail));
+                row.reasons.push_back(evidence.back());
             }
         }
         row.verdict = combine_verdicts(verdicts);
@@ -186,7 +190,7 @@ Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const 
     Json claims = Json::array();
     for (const auto& r : rows)
         claims.push_back(Json{{"id", r.id}, {"statement", r.statement}, {"verdict", to_string(r.verdict)},
-                              {"demos", r.demos}, {"evidence", r.evidence}});
+                              {"demos", r.demos}, {"evidence", r.evidence}, {"reasons", r.reasons}});
     j["claims"] = std::move(claims);
     Json demos = Json::array();
     for (const auto& r : runs) {

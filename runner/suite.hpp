@@ -40,7 +40,8 @@ struct ClaimRow {
     std::string statement;
     Verdict verdict = Verdict::not_measured;
     std::vector<std::string> demos;  // the demos whose verdicts were combined
-    std::string evidence;            // one line; several demos' reasons joined with " | "
+    std::string evidence;            // one line: each demo's summary (its reason where it has none), joined with " | "
+    std::vector<std::string> reasons;  // each demo's full reason, "demo: reason"
 };
 
 // One row per claim P1..T9: each covered claim's verdicts combined (combine_verdicts); a claim

@@ -39,7 +39,7 @@ Json to_json(const Result& r) {
     j["title"] = r.title;
     Json claims = Json::array();
     for (const auto& v : r.verdicts)
-        claims.push_back(Json{{"id", v.id}, {"verdict", to_string(v.verdict)}, {"reason", v.reason}});
+        claims.push_back(Json{{"id", v.id}, {"verdict", to_string(v.verdict)}, {"reason", v.reason}, {"summary", v.summary}});
     j["claims"] = std::move(claims);
     Json metrics = Json::array();
     for (const auto& m : r.metrics) {
@@ -84,7 +84,7 @@ Result result_from_json(const Json& j) {
         auto verdict = verdict_from_string(c.at("verdict").get<std::string>());
         if (!verdict) throw std::runtime_error("unknown verdict '" + c.at("verdict").get<std::string>() + "'");
         r.claims.push_back(c.at("id").get<std::string>());
-        r.verdicts.push_back({c.at("id").get<std::string>(), *verdict, c.value("reason", "")});
+        r.verdicts.push_back({c.at("id").get<std::string>(), *verdict, c.value("reason", ""), c.value("summary", "")});
     }
     for (const auto& m : need("metrics"))
         r.metrics.push_back({m.at("name").get<std::string>(), m.at("value").get<double>(), m.value("unit", ""),

@@ -30,6 +30,13 @@ void Result::set_verdict(std::string id, Verdict verdict, std::string reason) {
     verdicts.push_back({std::move(id), verdict, std::move(reason)});
 }
 
+void Result::add_verdict(ClaimVerdict verdict, std::string summary) {
+    verdict.summary = std::move(summary);
+    set_verdict(verdict.id, verdict.verdict, verdict.reason);
+    for (auto& v : verdicts)
+        if (v.id == verdict.id) v.summary = verdict.summary;
+}
+
 const ClaimVerdict* Result::verdict_for(std::string_view id) const {
     for (const auto& v : verdicts)
         if (v.id == id) return &v;

@@ -13,7 +13,7 @@ Result sample_result() {
     r.title = "a title";
     r.claims = {"P1", "P3"};
     r.proclab_version = "9.9.9";
-    r.set_verdict("P1", Verdict::confirmed, "pids differ");
+    r.add_verdict({"P1", Verdict::confirmed, "pids differ", ""}, "4 pids");
     r.set_verdict("P3", Verdict::nuanced, "root reads across");
     r.add_metric("round_trip", summarize(std::vector<double>{100, 200, 300, 400}), "ns", "a round trip");
     r.add_metric("children", 3, "count", "children spawned");
@@ -44,12 +44,14 @@ TEST_CASE("JSON rendering produces exactly the documented text", "[render]") {
     {
       "id": "P1",
       "verdict": "confirmed",
-      "reason": "pids differ"
+      "reason": "pids differ",
+      "summary": "4 pids"
     },
     {
       "id": "P3",
       "verdict": "nuanced",
-      "reason": "root reads across"
+      "reason": "root reads across",
+      "summary": ""
     }
   ],
   "metrics": [

@@ -20,9 +20,14 @@ std::string_view to_string(Verdict v);
 std::optional<Verdict> verdict_from_string(std::string_view s);
 
 struct ClaimVerdict {
+    ClaimVerdict() = default;
+    ClaimVerdict(std::string id_, Verdict verdict_, std::string reason_, std::string summary_ = {})
+        : id(std::move(id_)), verdict(verdict_), reason(std::move(reason_)), summary(std::move(summary_)) {}
+
     std::string id;      // "P1"
     Verdict verdict = Verdict::not_measured;
     std::string reason;  // one sentence naming the evidence, with its numbers
+    std::string summary; // the evidence in a few words with the key numbers, for the claims table
 };
 
 struct Metric {
@@ -76,6 +81,8 @@ struct Result {
     double wall_time_s = 0;
 
     void set_verdict(std::string id, Verdict verdict, std::string reason);
+    // A decided verdict with its one-line summary of the evidence.
+    void add_verdict(ClaimVerdict verdict, std::string summary);
     const ClaimVerdict* verdict_for(std::string_view id) const;
     Metric& add_metric(std::string name, double value, std::string unit, std::string description);
     Metric& add_metric(std::string name, const Summary& summary, std::string unit, std::string description);

@@ -1,0 +1,116 @@
+#include "report.hpp"
+
+#include "proclab/claims.hpp"
+#include "proclab/output_file.hpp"
+#include "proclab/spawn.hpp"
+
+#include <fstream>
+
+#include <fmt/format.h>
+
+namespace proclab::suite {
+namespace {
+
+constexpr const char* kPlotScript =
+#include "proclab/plot_script.inc"
+    ;
+
+std::string cell(std::string s) {  // a Markdown table cell: no pipes, no newlines
+    for (auto& c : s)
+        if (c == '|') c = '/';
+        else if (c == '\n') c = ' ';
+    return s;
+}
+
+const char* caption_of(const std::string& file) {
+    if (file == "timeline.png") return "Who ran on which CPU: the first over-subscribed step of time_slicing (P2, P4).";
+    if (file == "cpu_share.png") return "CPU share per process against the number of CPU-bound processes, with min(1, CPUs/K) (P4).";
+    if (file == "speedup.png") return "Speedup against threads: C++ threads, an emulated GIL, and real CPython (T2, T9).";
+    if (file == "creation_costs.png") return "Creating a thread or a process against handing a task to a pool, log scale (T8).";
+    if (file == "fork_vs_size.png") return "fork's cost against the memory the parent touched; vfork and posix_spawn stay flat (T8).";
+    if (file == "context_switch.png") return "One context switch: processes vs threads, one CPU vs two (P2, T1).";
+    return "";
+}
+
+}  // namespace
+
+std::filesystem::path python_with_matplotlib() {
+    std::vector<std::filesystem::path> candidates{"/usr/bin/python3"};
+    if (auto p = find_program("python3"); !p.empty()) candidates.push_back(p);
+    for (const auto& py : candidates) {
+        if (::access(py.c_str(), X_OK) != 0) continue;
+        try {
+            auto run = run_captured(py, {"-c", "import matplotlib"}, {.timeout = std::chrono::seconds(30)});
+            if (run.status.exited() && run.status.exit_code() == 0) return py;
+        } catch (const std::exception&) {
+        }
+    }
+    return {};
+}
+
+std::string render_markdown(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows,
+                            const std::vector<std::string>& plots, const std::string& plots_note, double wall_s, bool quick) {
+    std::string md;
+    md += "# proclab report: what the notes' claims turned out to be on this machine\n\n";
+    md += fmt::format("proclab {}, {} run, {:.1f} s in all.\n\n", PROCLAB_VERSION, quick ? "a --quick" : "a full", wall_s);
+    md += "## The machine\n\n| fact | value |\n|---|---|\n";
+    for (const auto& f : env.facts) md += fmt::format("| {} | {} |\n", cell(f.label), cell(f.value ? *f.value : "unknown: " + f.unknown_reason));
+    md += "\n## The claims\n\n| id | the notes say | verdict | evidence | measured by |\n|---|---|---|---|---|\n";
+    for (const auto& r : rows)
+        md += fmt::format("| {} | {} | **{}** | {} | {} |\n", r.id, cell(r.statement), to_string(r.verdict), cell(r.evidence),
+                          r.demos.empty() ? "-" : fmt::format("{}", fmt::join(r.demos, ", ")));
+    md += "\nA claim measured by several demos gets one verdict: any refuted makes it refuted, else any nuanced makes it "
+          "nuanced, else any confirmed makes it confirmed, else not-measured (docs/schema.md).\n\n## Why: each demo's reasons\n\n";
+    for (const auto& r : rows) {
+        md += fmt::format("### {}: {}\n\n", r.id, r.statement);
+        if (r.reasons.empty()) md += "- " + r.evidence + "\n";
+        for (const auto& reason : r.reasons) md += "- " + reason + "\n";
+        md += "\n";
+    }
+    md += "## The demos\n\n| demo | status | wall time | detail |\n|---|---|---|---|\n";
+    for (const auto& run : runs)
+        md += fmt::format("| {} | {} | {:.2f} s | {} |\n", run.name, to_string(run.status), run.wall_s, cell(run.detail));
+    md += "\n## Plots\n\n";
+    if (plots.empty()) md += plots_note + "\n";
+    for (const auto& p : plots) md += fmt::format("![{}](plots/{})\n\n*{}*\n\n", caption_of(p), p, caption_of(p));
+    md += "\n## Reproduce\n\n```sh\n./setup.sh run                      # the whole suite and this report\nbuild/release/bin/proclab report DIR  # "
+          "again, into DIR\npython3 plot_report.py suite.json plots   # the plots again, from this folder\n```\n";
+    return md;
+}
+
+ReportOutcome write_report(const std::filesystem::path& dir, const Environment& env, const std::vector<DemoRun>& runs,
+                           const std::vector<ClaimRow>& rows, double wall_s, bool quick) {
+    ReportOutcome out;
+    std::filesystem::create_directories(dir / "plots");
+    const auto json_path = dir / "suite.json";
+    {
+        OutputFile json(json_path.string());
+        if (!json.error().empty()) throw HarnessError(EACCES, json.error());
+        json.commit(suite_json(env, runs, rows).dump(2) + "\n");
+    }
+    const auto script = dir / "plot_report.py";
+    {
+        OutputFile file(script.string());
+        file.commit(kPlotScript);
+    }
+    const auto python = python_with_matplotlib();
+    if (python.empty()) {
+        out.plots_note = "No plots: no python3 with matplotlib was found. Install it (Debian: `apt-get install "
+                         "python3-matplotlib`) and run `python3 plot_report.py suite.json plots` in this folder.";
+    } else {
+        auto run = run_captured(python, {script.string(), json_path.string(), (dir / "plots").string()},
+                                {.timeout = std::chrono::seconds(120)});
+        if (!run.status.exited() || run.status.exit_code() != 0)
+            out.plots_note = fmt::format("The plotting script failed ({}): {}", run.status.describe(), run.err);
+        std::istringstream lines(run.out);
+        for (std::string line; std::getline(lines, line);)
+            if (!line.empty()) out.plots.emplace_back(line);
+    }
+    std::vector<std::string> names;
+    for (const auto& p : out.plots) names.push_back(p.filename().string());
+    OutputFile md((dir / "report.md").string());
+    md.commit(render_markdown(env, runs, rows, names, out.plots_note, wall_s, quick));
+    return out;
+}
+
+}  // namespace proclab::suite

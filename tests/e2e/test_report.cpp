@@ -1,0 +1,75 @@
+// proclab report, end to end: the folder, its JSON, its summary and (with matplotlib) its plots.
+#include "proclab/claims.hpp"
+#include "proclab/render.hpp"
+#include "proclab/spawn.hpp"
+#include "report.hpp"
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace proclab;
+using namespace std::chrono_literals;
+
+namespace {
+std::string slurp(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+bool is_png(const std::filesystem::path& p) {
+    const std::string bytes = slurp(p);
+    return bytes.size() > 1000 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0 && bytes.compare(12, 4, "IHDR") == 0;
+}
+}  // namespace
+
+TEST_CASE("proclab report writes the JSON, a summary naming every claim, and the plots", "[report]") {
+    test::become_subreaper();
+    const auto dir = test::scratch_dir("proclab-report-") / "report";
+    auto run = run_captured(test::bin_dir() / "proclab", {"report", dir.string(), "--quick"}, {.timeout = 600s});
+    INFO(run.err);
+    REQUIRE(run.status.describe() == "exit 0");
+    CHECK(test::leftover_children() == 0);
+
+    const auto j = Json::parse(slurp(dir / "suite.json"));
+    CHECK(j.at("claims").size() == 13);
+    const std::string md = slurp(dir / "report.md");
+    for (const auto& claim : all_claims()) {
+        CHECK_THAT(md, Catch::Contains("| " + std::string(claim.id) + " |"));
+        CHECK_THAT(md, Catch::Contains("### " + std::string(claim.id) + ": "));
+    }
+    CHECK(std::filesystem::exists(dir / "plot_report.py"));
+
+    const std::vector<std::string> plots{"timeline.png", "cpu_share.png", "speedup.png", "creation_costs.png", "fork_vs_size.png",
+                                         "context_switch.png"};
+    if (suite::python_with_matplotlib().empty()) {
+        WARN("no python3 with matplotlib: plots not checked");
+        CHECK_THAT(md, Catch::Contains("python3-matplotlib"));
+    } else {
+        for (const auto& p : plots) {
+            INFO(p);
+            CHECK(is_png(dir / "plots" / p));
+            CHECK_THAT(md, Catch::Contains("plots/" + p));
+        }
+    }
+    std::filesystem::remove_all(dir.parent_path());
+}
+
+TEST_CASE("the report summary is Markdown with every claim and a note when there are no plots", "[report]") {
+    std::vector<suite::DemoRun> runs;
+    const auto rows = suite::claim_rows(runs, {});
+    const auto md = suite::render_markdown(Environment{}, runs, rows, {}, "No plots: because.", 1.5, true);
+    for (const auto& claim : all_claims()) CHECK_THAT(md, Catch::Contains("| " + std::string(claim.id) + " |"));
+    CHECK_THAT(md, Catch::Contains("No plots: because."));
+    CHECK_THAT(md, Catch::Contains("no demo in this run covers this claim"));
+}
+
+TEST_CASE("proclab report refuses a folder it cannot create, with one line and exit 2", "[report]") {
+    auto run = run_captured(test::bin_dir() / "proclab", {"report", "/proc/no/such/dir"}, {.timeout = 60s});
+    CHECK(run.status.describe() == "exit 2");
+    CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
+}
