@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""Plots for a proclab report, made from the suite's JSON (proclab report writes both).
+
+Usage: plot_report.py SUITE_JSON OUT_DIR
+Writes one PNG per figure whose data is in the JSON, and prints one line per file written.
+Needs matplotlib (Debian: python3-matplotlib); exits 3 with one line when it is missing.
+"""
+import json
+import os
+import sys
+
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:
+    print("matplotlib is not installed (Debian: apt-get install python3-matplotlib)", file=sys.stderr)
+    sys.exit(3)
+
+
+def fact(env, key):
+    f = env.get(key) or {}
+    return f.get("value") or "unknown"
+
+
+def allowed_cpus(env):
+    """The CPU count from the affinity fact, "0-1 (2 CPUs)"."""
+    text = fact(env, "affinity_cpus")
+    try:
+        return int(text.split("(")[1].split()[0])
+    except (IndexError, ValueError):
+        return 1
+
+
+def demo_result(suite, name):
+    for d in suite.get("demos", []):
+        if d.get("name") == name and d.get("result"):
+            return d["result"]
+    return None
+
+
+def metric(result, name):
+    for m in result.get("metrics", []):
+        if m["name"] == name:
+            return m["value"]
+    return None
+
+
+def finish(fig, out_dir, name, caption, written):
+    fig.text(0.01, 0.01, caption, fontsize=7, color="#555555", ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    path = os.path.join(out_dir, name)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    written.append(path)
+    print(path)
+
+
+def timeline(suite, out_dir, caption, written):
+    r = demo_result(suite, "time_slicing")
+    tl = (r or {}).get("raw", {}).get("timeline")
+    if not tl:
+        return
+    workers = tl["workers"]
+    cpus = sorted({iv[2] for w in workers for iv in w["intervals_ms_cpu"]})
+    end = max((iv[1] for w in workers for iv in w["intervals_ms_cpu"]), default=0)
+    start = end * 0.25
+    stop = min(end, start + 60)
+    colours = plt.get_cmap("tab20")
+    fig, ax = plt.subplots(figsize=(10, 1.2 + 0.5 * len(cpus)))
+    for i, w in enumerate(workers):
+        bars = [(a, b - a, c) for a, b, c in w["intervals_ms_cpu"] if b > start and a < stop]
+        for n, (a, width, cpu) in enumerate(bars):
+            ax.broken_barh([(a, width)], (cpu - 0.4, 0.8), color=colours(i % 20), label=f"worker {w['tid']}" if n == 0 else None)
+    ax.set_xlim(start, stop)
+    ax.set_yticks(cpus)
+    ax.set_yticklabels([f"CPU {c}" for c in cpus])
+    ax.set_xlabel("time since the common start (ms)")
+    kind = "threads" if tl.get("threads") else "processes"
+    ax.set_title(f"Who ran on which CPU: {tl['k']} CPU-bound {kind} (time_slicing)")
+    ax.set_ylim(min(cpus) - 0.6, max(cpus) + 0.9)
+    ax.legend(fontsize=7, ncol=min(8, len(workers)), loc="upper right")
+    finish(fig, out_dir, "timeline.png", caption, written)
+
+
+def cpu_share(suite, out_dir, caption, written):
+    r = demo_result(suite, "time_slicing")
+    steps = [s for s in (r or {}).get("raw", {}).get("steps", []) if not s["threads"]]
+    if not steps:
+        return
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ks = [s["k"] for s in steps]
+    for s in steps:
+        ax.scatter([s["k"]] * len(s["workers"]), [w["share"] for w in s["workers"]], color="#1f77b4", alpha=0.4, s=14)
+    ax.plot(ks, [s["mean_share"] for s in steps], "o-", color="#1f77b4", label="measured mean share (dots: each worker)")
+    ax.plot(ks, [s["expected_share"] for s in steps], "--", color="#d62728", label="min(1, CPUs / K)")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(ks)
+    ax.set_xticklabels([str(k) for k in ks])
+    ax.set_ylim(0, 1.1)
+    ax.set_xlabel("CPU-bound processes K")
+    ax.set_ylabel("CPU share per process (run time / wall time)")
+    ax.set_title(f"CPU share against the number of workers on {steps[0]['cpus']} CPUs (P4)")
+    ax.legend(fontsize=8)
+    finish(fig, out_dir, "cpu_share.png", caption, written)
+
+
+def speedup(suite, out_dir, caption, written):
+    r = demo_result(suite, "threads_parallel")
+    raw = (r or {}).get("raw", {})
+    cpp, gil = raw.get("cpp"), raw.get("gil")
+    if not cpp:
+        return
+    cpus = allowed_cpus(suite.get("environment", {}))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    n = [p["n"] for p in cpp]
+    ax.plot(n, [cpp[0]["wall_ms"] / p["wall_ms"] for p in cpp], "o-", label="C++ threads")
+    if gil:
+        ax.plot([p["n"] for p in gil], [gil[0]["wall_ms"] / p["wall_ms"] for p in gil], "s-", label="C++ under an emulated GIL")
+    py = raw.get("cpython")
+    if py:
+        ax.plot([1, py["n"]], [1, py["one_s"] / py["threads_s"]], "^-", label=f"CPython {py['version']} threads")
+        ax.plot([1, py["n"]], [1, py["one_s"] / py["processes_s"]], "v-", label=f"CPython {py['version']} processes")
+        ax.plot([1, py["n"]], [1, py["hash_one_s"] / py["hash_threads_s"]], "x--", label="CPython threads, sha256 (releases the GIL)")
+    ax.plot(n, [min(k, cpus) for k in n], ":", color="grey", label="ideal: min(N, CPUs)")
+    ax.set_xticks(n)
+    ax.set_xlabel("threads (or processes) N")
+    ax.set_ylabel("speedup over N = 1 (x)")
+    ax.set_title("Speedup of a CPU-bound job against N (T2, T9)")
+    ax.legend(fontsize=8)
+    finish(fig, out_dir, "speedup.png", caption, written)
+
+
+def creation(suite, out_dir, caption, written):
+    r = demo_result(suite, "creation_cost")
+    raw = (r or {}).get("raw", {})
+    ops = raw.get("operations")
+    if ops:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        names = [o["what"] for o in ops][::-1]
+        med = [o["median_ns"] / 1000 for o in ops][::-1]
+        p99 = [o["p99_ns"] / 1000 for o in ops][::-1]
+        ax.barh(names, med, color="#1f77b4", label="median")
+        ax.scatter(p99, names, color="#d62728", marker="|", s=200, label="p99")
+        ax.set_xscale("log")
+        ax.set_xlabel("time per operation (µs, log scale)")
+        ax.set_title("Creating a thread or a process, against a pool hand-off (T8)")
+        ax.legend(fontsize=8)
+        finish(fig, out_dir, "creation_costs.png", caption, written)
+    sizes = raw.get("fork_vs_size")
+    if sizes:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for thp, label in ((False, "fork, 4 KiB pages"), (True, "fork, transparent huge pages")):
+            pts = [p for p in sizes if p["thp"] == thp or (thp and p["mib"] == 0)]
+            if len(pts) > 1 or not thp:
+                ax.plot([p["mib"] for p in pts], [p["fork_ns"] / 1000 for p in pts], "o-", label=label)
+        base = [p for p in sizes if not p["thp"]]
+        ax.plot([p["mib"] for p in base], [p["vfork_ns"] / 1000 for p in base], "s--", label="vfork")
+        ax.plot([p["mib"] for p in base], [p["posix_spawn_ns"] / 1000 for p in base], "^--", label="posix_spawn /bin/true")
+        ax.set_yscale("log")
+        ax.set_xlabel("memory the parent touched (MiB)")
+        ax.set_ylabel("create + exit + wait (µs, log scale)")
+        ax.set_title("fork's cost grows with the parent's page tables (T8)")
+        ax.legend(fontsize=8)
+        finish(fig, out_dir, "fork_vs_size.png", caption, written)
+
+
+def context_switch(suite, out_dir, caption, written):
+    r = demo_result(suite, "context_switch")
+    if not r:
+        return
+    groups = [("pipe", "same_cpu"), ("futex", "same_cpu"), ("pipe", "cross_cpu"), ("futex", "cross_cpu")]
+    labels, procs, threads = [], [], []
+    for channel, place in groups:
+        p = metric(r, f"hop_corrected_processes_{channel}_{place}")
+        t = metric(r, f"hop_corrected_threads_{channel}_{place}")
+        if p is None or t is None:
+            continue
+        labels.append(f"{channel}\n{'one CPU' if place == 'same_cpu' else 'two CPUs'}")
+        procs.append(p / 1000)
+        threads.append(t / 1000)
+    if not labels:
+        return
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    x = range(len(labels))
+    ax.bar([i - 0.2 for i in x], procs, width=0.4, label="two processes")
+    ax.bar([i + 0.2 for i in x], threads, width=0.4, label="two threads")
+    ax.set_xticks(list(x))
+    ax.set_xticklabels(labels)
+    ax.set_yscale("log")
+    ax.set_ylabel("one hop, channel overhead subtracted (µs, log scale)")
+    ax.set_title("Context switch cost: processes vs threads, one CPU vs two (P2, T1)")
+    ax.legend(fontsize=8)
+    finish(fig, out_dir, "context_switch.png", caption, written)
+
+
+def main():
+    if len(sys.argv) != 3:
+        print("usage: plot_report.py SUITE_JSON OUT_DIR", file=sys.stderr)
+        sys.exit(2)
+    with open(sys.argv[1]) as f:
+        suite = json.load(f)
+    out_dir = sys.argv[2]
+    os.makedirs(out_dir, exist_ok=True)
+    env = suite.get("environment", {})
+    caption = (f"proclab {suite.get('proclab_version', '?')} on {fact(env, 'cpu_model')}, CPUs {fact(env, 'affinity_cpus')}, "
+               f"kernel {fact(env, 'kernel_release')}, virtual machine: {fact(env, 'hypervisor')}")
+    written = []
+    for plot in (timeline, cpu_share, speedup, creation, context_switch):
+        plot(suite, out_dir, caption, written)
+
+
+if __name__ == "__main__":
+    main()
