@@ -22,6 +22,7 @@
 #include "proclab/child.hpp"
 #include "proclab/clock.hpp"
 #include "proclab/demo.hpp"
+#include "proclab/work.hpp"
 #include "proclab/environment.hpp"
 #include "proclab/handles.hpp"
 #include "proclab/render.hpp"
@@ -159,15 +160,6 @@ bool thp_offered() {
 // ---------------------------------------------------------------------------------------------
 // 3. A pool against a thread per task.
 
-__attribute__((noinline)) std::uint64_t spin_work(std::uint64_t iterations) {
-    std::uint64_t x = 1;
-    for (std::uint64_t i = 0; i < iterations; ++i) {
-        x = x * 6364136223846793005ULL + 1;
-        asm volatile("" : "+r"(x));
-    }
-    return x;
-}
-
 struct TaskSizePoint {
     double work_ns;     // one task's work, measured alone
     int tasks;
@@ -179,13 +171,13 @@ TaskSizePoint pool_vs_threads(ThreadPool& pool, std::uint64_t iterations, int ta
     TaskSizePoint p{0, tasks, 0, 0};
     {
         const Nanos t0 = now_ns();
-        for (int i = 0; i < 20; ++i) (void)spin_work(iterations);
+        for (int i = 0; i < 20; ++i) (void)busy_work(iterations);
         p.work_ns = double(now_ns() - t0) / 20;
     }
     {
         const Nanos t0 = now_ns();
         TaskGroup group(pool);
-        for (int i = 0; i < tasks; ++i) group.run([iterations] { (void)spin_work(iterations); });
+        for (int i = 0; i < tasks; ++i) group.run([iterations] { (void)busy_work(iterations); });
         group.wait();
         p.pool_ns = double(now_ns() - t0) / tasks;
     }
@@ -193,7 +185,7 @@ TaskSizePoint pool_vs_threads(ThreadPool& pool, std::uint64_t iterations, int ta
         const Nanos t0 = now_ns();
         for (int done = 0; done < tasks;) {
             std::vector<std::thread> batch;
-            for (unsigned k = 0; k < cpus && done < tasks; ++k, ++done) batch.emplace_back([iterations] { (void)spin_work(iterations); });
+            for (unsigned k = 0; k < cpus && done < tasks; ++k, ++done) batch.emplace_back([iterations] { (void)busy_work(iterations); });
             for (auto& t : batch) t.join();
         }
         p.threads_ns = double(now_ns() - t0) / tasks;

@@ -26,6 +26,7 @@
 #include "proclab/child.hpp"
 #include "proclab/clock.hpp"
 #include "proclab/demo.hpp"
+#include "proclab/work.hpp"
 #include "proclab/handles.hpp"
 #include "proclab/render.hpp"
 
@@ -71,15 +72,6 @@ Identity identify() {
 // ---------------------------------------------------------------------------------------------
 // 2. Independence: the worker's fixed work, alone and beside a blocked and a spinning sibling.
 
-__attribute__((noinline)) std::uint64_t work(std::uint64_t iterations) {
-    std::uint64_t x = 1;
-    for (std::uint64_t i = 0; i < iterations; ++i) {
-        x = x * 6364136223846793005ULL + 1;
-        asm volatile("" : "+r"(x));
-    }
-    return x;
-}
-
 struct Independence {
     double alone_ns = 0, beside_ns = 0;
     bool finished = false;
@@ -89,7 +81,7 @@ Independence independence(std::uint64_t iterations) {
     Independence r;
     {
         const Nanos t0 = now_ns();
-        std::thread([&] { (void)work(iterations); }).join();
+        std::thread([&] { (void)busy_work(iterations); }).join();
         r.alone_ns = double(now_ns() - t0);
     }
     Pipe never = Pipe::create();
@@ -100,7 +92,7 @@ Independence independence(std::uint64_t iterations) {
         }
     });
     const Nanos t0 = now_ns();
-    std::thread worker([&] { (void)work(iterations); });
+    std::thread worker([&] { (void)busy_work(iterations); });
     worker.join();
     r.beside_ns = double(now_ns() - t0);
     r.finished = true;

@@ -24,6 +24,7 @@
 #include "proclab/affinity.hpp"
 #include "proclab/clock.hpp"
 #include "proclab/demo.hpp"
+#include "proclab/work.hpp"
 #include "proclab/render.hpp"
 #include "proclab/sched.hpp"
 #include "proclab/spawn.hpp"
@@ -68,15 +69,7 @@ void add_options(CLI::App& app) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The work: chunks of a multiply-add chain the compiler cannot remove or vectorise away.
-
-__attribute__((noinline)) std::uint64_t work_chunk(std::uint64_t iterations, std::uint64_t x) {
-    for (std::uint64_t i = 0; i < iterations; ++i) {
-        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-        asm volatile("" : "+r"(x));
-    }
-    return x;
-}
+// The work: chunks of proclab::busy_work, a multiply-add chain the compiler cannot remove.
 
 double thread_cpu_ns() {
     timespec ts{};
@@ -207,7 +200,7 @@ RunResult run_threads(int n, std::uint64_t total_chunks, std::uint64_t chunk_ite
             if (gil) gil->take();
             GapDetector gaps(kGapThreshold, now_ns());
             for (std::uint64_t c = 0; c < chunks; ++c) {
-                x = work_chunk(chunk_iterations, x);
+                x = busy_work(chunk_iterations, x);
                 if (gil) gil->check_drop_request();
                 if (gaps.step(now_ns())) mine.push_back({i, gaps.closed().start, gaps.closed().end});
             }
@@ -443,7 +436,7 @@ Result run(const DemoContext& ctx) {
     std::uint64_t chunk_iterations = 10000;
     {
         const Nanos t0 = now_ns();
-        (void)work_chunk(chunk_iterations * 20, 1);
+        (void)busy_work(chunk_iterations * 20, 1);
         const double per_chunk = double(now_ns() - t0) / 20;
         chunk_iterations = std::max<std::uint64_t>(100, std::uint64_t(double(chunk_iterations) * 20000.0 / std::max(1.0, per_chunk)));
     }

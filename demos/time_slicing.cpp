@@ -28,6 +28,7 @@
 #include "proclab/child.hpp"
 #include "proclab/clock.hpp"
 #include "proclab/demo.hpp"
+#include "proclab/work.hpp"
 #include "proclab/environment.hpp"
 #include "proclab/handles.hpp"
 #include "proclab/render.hpp"
@@ -145,15 +146,6 @@ struct WorkParams {
     int pin_cpu;               // -1: none
 };
 
-__attribute__((noinline)) std::uint64_t burn(std::uint64_t iterations, std::uint64_t seed) {
-    std::uint64_t x = seed;
-    for (std::uint64_t i = 0; i < iterations; ++i) {
-        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-        asm volatile("" : "+r"(x));  // keep the loop: the work is the point
-    }
-    return x;
-}
-
 void run_worker(const SharedArea& area, int index, const WorkParams& p) {
     WorkerRecord& rec = area.record(index);
     if (p.pin_cpu >= 0) pin_to_cpu(p.pin_cpu);
@@ -177,7 +169,7 @@ void run_worker(const SharedArea& area, int index, const WorkParams& p) {
     int cpu = ::sched_getcpu();
     std::uint64_t loops = 0, sink = 0;
     while (detector.run_ns() < p.work_ns) {
-        sink += burn(p.chunk_iterations, loops);
+        sink += busy_work(p.chunk_iterations, loops);
         t = now_ns();
         ++loops;
         if (detector.step(t)) {
@@ -214,7 +206,7 @@ Calibration calibrate(const ClockCalibration& clock) {
     std::uint64_t iterations = 1000;
     for (int round = 0; round < 6; ++round) {
         const Nanos t0 = now_ns();
-        for (int i = 0; i < 50; ++i) (void)burn(iterations, static_cast<std::uint64_t>(i));
+        for (int i = 0; i < 50; ++i) (void)busy_work(iterations, static_cast<std::uint64_t>(i));
         const double per_chunk = static_cast<double>(now_ns() - t0) / 50.0;
         if (per_chunk > 0) iterations = std::max<std::uint64_t>(10, static_cast<std::uint64_t>(
                                                                     static_cast<double>(iterations) * target_ns / per_chunk));
@@ -227,7 +219,7 @@ Calibration calibrate(const ClockCalibration& clock) {
     Nanos last = now_ns();
     const Nanos end = last + 20'000'000;
     while (last < end) {
-        (void)burn(iterations, static_cast<std::uint64_t>(last));
+        (void)busy_work(iterations, static_cast<std::uint64_t>(last));
         const Nanos t = now_ns();
         steps.push_back(static_cast<double>(t - last));
         last = t;
