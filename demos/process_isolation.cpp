@@ -29,6 +29,7 @@
 #include "proclab/child.hpp"
 #include "proclab/clock.hpp"
 #include "proclab/demo.hpp"
+#include "proclab/fault.hpp"
 #include "proclab/handles.hpp"
 #include "proclab/render.hpp"
 #include "proclab/spawn.hpp"
@@ -181,26 +182,6 @@ bool address_mapped(std::uintptr_t address) {
     return false;
 }
 
-// Let SIGSEGV kill the process (as it would any program), also in sanitizer builds, and write
-// no core file.
-void default_segv_no_core() {
-    struct sigaction sa {};
-    sa.sa_handler = SIG_DFL;
-    ::sigaction(SIGSEGV, &sa, nullptr);
-    ::sigaction(SIGBUS, &sa, nullptr);
-    rlimit none{0, 0};
-    ::setrlimit(RLIMIT_CORE, &none);
-}
-
-// A plain load or store at an address from another process. Not instrumented, so sanitizers do
-// not turn the fault into a report: the point is what the MMU does.
-__attribute__((noinline, no_sanitize("address", "undefined"))) void store_at(std::uintptr_t address) {
-    *reinterpret_cast<volatile int*>(address) = 42;
-}
-__attribute__((noinline, no_sanitize("address", "undefined"))) char load_at(std::uintptr_t address) {
-    return *reinterpret_cast<volatile const char*>(address);
-}
-
 std::map<std::string, std::string> parse_key_values(const std::string& line) {
     std::map<std::string, std::string> out;
     std::istringstream in(line);
@@ -249,7 +230,7 @@ int child_report(const std::vector<std::string>& args) {
 int child_deref(const std::vector<std::string>& args) {
     if (args.empty()) return 2;
     const auto address = static_cast<std::uintptr_t>(std::stoull(args[0], nullptr, 16));
-    default_segv_no_core();
+    die_plainly_on_faults();
     std::printf("mapped=%s\n", address_mapped(address) ? "yes" : "no");
     std::fflush(stdout);
     std::string seen;
@@ -400,7 +381,7 @@ void crash_containment(Result& result, P1Evidence& p1) {
         });
     }
     auto crasher = ChildProcess::fork([] {
-        default_segv_no_core();
+        die_plainly_on_faults();
         volatile std::uintptr_t null_address = 0;
         store_at(null_address);
         return 0;  // not reached where the MMU does its job

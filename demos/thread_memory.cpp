@@ -26,6 +26,7 @@
 #include "proclab/child.hpp"
 #include "proclab/clock.hpp"
 #include "proclab/demo.hpp"
+#include "proclab/fault.hpp"
 #include "proclab/work.hpp"
 #include "proclab/handles.hpp"
 #include "proclab/render.hpp"
@@ -39,7 +40,6 @@
 
 #include <fmt/format.h>
 #include <pthread.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 namespace proclab::thread_memory {
@@ -218,10 +218,6 @@ LocalReach local_reach() {
 // ---------------------------------------------------------------------------------------------
 // 6. One thread's crash ends the process.
 
-__attribute__((noinline, no_sanitize("address", "undefined"))) void store_at(std::uintptr_t address) {
-    *reinterpret_cast<volatile int*>(address) = 42;
-}
-
 struct Crash {
     ExitStatus status;
     int threads = 4;
@@ -239,11 +235,7 @@ Crash crash_in_one_thread() {
     const int threads = r.threads;
     auto child = ChildProcess::fork([&] {
         beats.read_end.reset();
-        struct sigaction sa {};
-        sa.sa_handler = SIG_DFL;
-        ::sigaction(SIGSEGV, &sa, nullptr);  // die of it, also in sanitizer builds
-        rlimit none{0, 0};
-        ::setrlimit(RLIMIT_CORE, &none);
+        die_plainly_on_faults();
         std::vector<std::thread> ts;
         for (int i = 0; i < threads; ++i)
             ts.emplace_back([&, i] {

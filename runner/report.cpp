@@ -5,6 +5,7 @@
 #include "proclab/spawn.hpp"
 
 #include <fstream>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -85,7 +86,7 @@ ReportOutcome write_report(const std::filesystem::path& dir, const Environment& 
     const auto json_path = dir / "suite.json";
     {
         OutputFile json(json_path.string());
-        if (!json.error().empty()) throw HarnessError(EACCES, json.error());
+        if (!json.error().empty()) throw std::runtime_error(json.error());  // the reason is in the text
         json.commit(suite_json(env, runs, rows).dump(2) + "\n");
     }
     const auto script = dir / "plot_report.py";
