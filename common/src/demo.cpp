@@ -33,6 +33,9 @@ void declare_common_options(CLI::App& app, RunOptions& o) {
     app.add_option("--repeat", o.repeat, "Repetitions of the main measurements")
         ->check(CLI::Range(1, kMaxRepeat))
         ->type_name("N");
+    app.add_option("--trials", o.trials, "Independent trials of each decisive measurement (default 5, --quick 3)")
+        ->check(CLI::Range(1, kMaxTrials))
+        ->type_name("R");
     app.add_option("--timeout", o.timeout_s, "Stop (children killed and reaped) after SECONDS; exit 3")
         ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
         ->type_name("SECONDS");

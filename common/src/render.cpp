@@ -38,13 +38,21 @@ Json to_json(const Result& r) {
     j["demo"] = r.demo;
     j["title"] = r.title;
     Json claims = Json::array();
-    for (const auto& v : r.verdicts)
-        claims.push_back(Json{{"id", v.id}, {"verdict", to_string(v.verdict)}, {"reason", v.reason}, {"summary", v.summary}});
+    for (const auto& v : r.verdicts) {
+        Json jc{{"id", v.id}, {"verdict", to_string(v.verdict)}, {"reason", v.reason}, {"summary", v.summary}};
+        if (!v.trial_verdicts.empty()) {
+            Json each = Json::array();
+            for (Verdict t : v.trial_verdicts) each.push_back(to_string(t));
+            jc["trials"] = Json{{"count", v.trial_verdicts.size()}, {"agreeing", v.agreeing_trials()}, {"verdicts", std::move(each)}};
+        }
+        claims.push_back(std::move(jc));
+    }
     j["claims"] = std::move(claims);
     Json metrics = Json::array();
     for (const auto& m : r.metrics) {
         Json jm{{"name", m.name}, {"value", m.value}, {"unit", m.unit}, {"description", m.description}};
         if (m.summary) jm["summary"] = to_json(*m.summary);
+        if (m.headline) jm["headline"] = true;
         metrics.push_back(std::move(jm));
     }
     j["metrics"] = std::move(metrics);
@@ -57,6 +65,7 @@ Json to_json(const Result& r) {
     j["figures"] = std::move(figures);
     j["notes"] = r.notes;
     j["config"] = Json{{"quick", r.config.quick}, {"repeat", r.config.repeat}, {"timeout_s", r.config.timeout_s}};
+    if (r.config.trials > 0) j["config"]["trials"] = r.config.trials;
     j["clock"] = Json{{"source", "CLOCK_MONOTONIC"},
                       {"read_overhead_ns", r.clock.read_overhead_ns},
                       {"observed_resolution_ns", r.clock.observed_resolution_ns},
@@ -85,10 +94,28 @@ Result result_from_json(const Json& j) {
         if (!verdict) throw std::runtime_error("unknown verdict '" + c.at("verdict").get<std::string>() + "'");
         r.claims.push_back(c.at("id").get<std::string>());
         r.verdicts.push_back({c.at("id").get<std::string>(), *verdict, c.value("reason", ""), c.value("summary", "")});
+        if (c.contains("trials"))
+            for (const auto& t : c.at("trials").at("verdicts"))
+                if (auto tv = verdict_from_string(t.get<std::string>())) r.verdicts.back().trial_verdicts.push_back(*tv);
     }
-    for (const auto& m : need("metrics"))
+    for (const auto& m : need("metrics")) {
         r.metrics.push_back({m.at("name").get<std::string>(), m.at("value").get<double>(), m.value("unit", ""),
-                             m.value("description", ""), std::nullopt});
+                             m.value("description", ""), std::nullopt, m.value("headline", false)});
+        if (m.contains("summary")) {
+            const auto& js = m.at("summary");
+            Summary s;
+            s.count = js.value("count", std::size_t{0});
+            s.min = js.value("min", 0.0);
+            s.median = js.value("median", 0.0);
+            s.mean = js.value("mean", 0.0);
+            s.p90 = js.value("p90", 0.0);
+            s.p99 = js.value("p99", 0.0);
+            s.max = js.value("max", 0.0);
+            s.stddev = js.value("stddev", 0.0);
+            s.cv = js.value("cv", 0.0);
+            r.metrics.back().summary = s;
+        }
+    }
     need("environment");
     return r;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace proclab {
 
 std::string_view to_string(Verdict v) {
@@ -20,6 +22,46 @@ std::optional<Verdict> verdict_from_string(std::string_view s) {
     return std::nullopt;
 }
 
+int ClaimVerdict::agreeing_trials() const {
+    return static_cast<int>(std::count(trial_verdicts.begin(), trial_verdicts.end(), verdict));
+}
+
+ClaimVerdict decide_from_trials(const std::vector<ClaimVerdict>& trials) {
+    if (trials.empty()) return {"", Verdict::not_measured, "no trial ran"};
+    const int n = static_cast<int>(trials.size());
+    std::vector<Verdict> verdicts;
+    for (const auto& t : trials) verdicts.push_back(t.verdict);
+    auto count = [&](Verdict v) { return static_cast<int>(std::count(verdicts.begin(), verdicts.end(), v)); };
+    auto counts_text = [&] {
+        std::string out;
+        for (Verdict v : {Verdict::confirmed, Verdict::nuanced, Verdict::not_measured, Verdict::refuted})
+            if (const int c = count(v); c > 0) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", c, to_string(v));
+        return out;
+    };
+    std::optional<Verdict> winner;
+    for (Verdict v : {Verdict::confirmed, Verdict::nuanced, Verdict::not_measured})
+        if (2 * count(v) > n) winner = v;
+    if (count(Verdict::refuted) == n) winner = Verdict::refuted;
+
+    ClaimVerdict out;
+    out.id = trials.front().id;
+    out.trial_verdicts = verdicts;
+    if (!winner) {
+        out.verdict = Verdict::not_measured;
+        const auto first_refuted = std::find(verdicts.begin(), verdicts.end(), Verdict::refuted) - verdicts.begin();
+        out.reason = fmt::format("the {} trials disagreed ({}), so no verdict holds; trial {} said: {}", n, counts_text(),
+                                 first_refuted < n ? first_refuted + 1 : 1, trials[first_refuted < n ? std::size_t(first_refuted) : 0].reason);
+        return out;
+    }
+    out.verdict = *winner;
+    const auto& first = *std::find_if(trials.begin(), trials.end(), [&](const auto& t) { return t.verdict == *winner; });
+    const int agree = count(*winner);
+    out.reason = agree == n ? fmt::format("{} ({} of {} trials)", first.reason, agree, n)
+                            : fmt::format("{} ({} of {} trials; all: {})", first.reason, agree, n, counts_text());
+    out.summary = first.summary;
+    return out;
+}
+
 void Result::set_verdict(std::string id, Verdict verdict, std::string reason) {
     for (auto& v : verdicts)
         if (v.id == id) {
@@ -34,7 +76,10 @@ void Result::add_verdict(ClaimVerdict verdict, std::string summary) {
     verdict.summary = std::move(summary);
     set_verdict(verdict.id, verdict.verdict, verdict.reason);
     for (auto& v : verdicts)
-        if (v.id == verdict.id) v.summary = verdict.summary;
+        if (v.id == verdict.id) {
+            v.summary = verdict.summary;
+            v.trial_verdicts = verdict.trial_verdicts;
+        }
 }
 
 const ClaimVerdict* Result::verdict_for(std::string_view id) const {

@@ -52,11 +52,20 @@ TEST_CASE("the emulated GIL hands over within a bounded number of intervals", "[
 }
 
 namespace {
+Interference interference(double fraction) {
+    Interference i;
+    i.known = true;
+    i.cpus = 2;
+    i.window_ns = 0.5e9;
+    i.other_ns = fraction * 1e9;
+    return i;
+}
+
 Evidence parallel_machine() {
     Evidence e;
     e.cpus = 2;
     e.n_at_cpus = 2;
-    e.one_thread_busy = 1.0;
+    e.interference = interference(0.02);
     e.cpp_speedup = 1.9;
     e.cpp_overlap = 0.9;
     e.gil_speedup = 0.98;
@@ -83,9 +92,20 @@ TEST_CASE("T2: parallel C++ threads confirm, serial ones refute, a busy machine 
     serial.cpp_overlap = 0;
     serial.cpp_speedup = 1.0;
     CHECK(decide_t2(serial).verdict == Verdict::refuted);
+    // Recorded: a busy loop beside the suite (the suite at nice 19) took one CPU, and the old rule
+    // said "C++ threads never ran at the same time". Load decides nothing.
     auto busy = serial;
-    busy.one_thread_busy = 0.5;
-    CHECK(decide_t2(busy).verdict == Verdict::not_measured);
+    busy.interference = interference(0.48);
+    const auto v = decide_t2(busy);
+    CHECK(v.verdict == Verdict::not_measured);
+    CHECK_THAT(v.reason, Catch::Contains("the CPUs were not free"));
+    auto unknown = serial;
+    unknown.interference = Interference{};
+    CHECK(decide_t2(unknown).verdict == Verdict::not_measured);
+    // They did run at once, but the speedup under load says nothing about the OS.
+    auto slow_under_load = slow;
+    slow_under_load.interference = interference(0.48);
+    CHECK(decide_t2(slow_under_load).verdict == Verdict::not_measured);
     auto one = parallel_machine();
     one.cpus = 1;
     CHECK(decide_t2(one).verdict == Verdict::not_measured);
@@ -95,6 +115,13 @@ TEST_CASE("T9: serialised threads confirm, a lock-releasing case or a free-threa
     auto plain = parallel_machine();
     plain.python.hash_threads = {1.0, 1.0};  // hashing did not run in parallel either
     CHECK(decide_t9(plain).verdict == Verdict::confirmed);
+    // Under load neither kind of CPython thread can show a second CPU: not a confirmation.
+    auto plain_loaded = plain;
+    plain_loaded.interference = interference(0.48);
+    CHECK(decide_t9(plain_loaded).verdict == Verdict::not_measured);
+    auto no_second_cpu = plain;
+    no_second_cpu.python.processes = {1.0, 1.0};
+    CHECK(decide_t9(no_second_cpu).verdict == Verdict::not_measured);
     const auto released = decide_t9(parallel_machine());
     CHECK(released.verdict == Verdict::nuanced);
     CHECK_THAT(released.reason, Catch::Contains("releases it"));

@@ -1,4 +1,4 @@
-// The verdict rules of demos/time_slicing.cpp, on hand-made steps.
+// The verdict rules of demos/time_slicing.cpp, on hand-made steps shaped like recorded ones.
 #define PROCLAB_NO_MAIN
 #include "../../demos/time_slicing.cpp"
 
@@ -9,88 +9,218 @@ using namespace proclab::time_slicing;
 
 namespace {
 
-// K workers on `cpus` CPUs, each with the given share and `slices` run intervals of 4 ms.
-StepResult make_step(int k, int cpus, double share, bool threads = false, int slices = 5) {
+constexpr Nanos kMs = 1'000'000;
+
+Interference quiet() {
+    Interference i;
+    i.known = true;
+    i.cpus = 2;
+    i.window_ns = 1e9;
+    i.other_ns = 0.02e9;
+    return i;
+}
+
+Interference loaded() {  // a busy loop beside the demo took one of two CPUs
+    Interference i = quiet();
+    i.other_ns = 0.96e9;
+    return i;
+}
+
+// A worker with run intervals given in ms since the go, all on `cpu`.
+WorkerResult worker(int tid, std::vector<std::pair<double, double>> runs_ms, int cpu, bool thread = false) {
+    WorkerResult w;
+    w.tid = tid;
+    w.pid = thread ? 999 : tid;
+    Nanos run = 0;
+    for (auto [a, b] : runs_ms) {
+        w.intervals.push_back({Nanos(a * kMs), Nanos(b * kMs), cpu, 0});
+        run += Nanos((b - a) * kMs);
+    }
+    w.run_ns = run;
+    w.wall_ns = w.intervals.back().end;
+    w.share = double(run) / double(w.wall_ns);
+    w.gaps = runs_ms.size() - 1;
+    w.run_kernel_ns = run;
+    w.involuntary = w.gaps;
+    w.cpus.insert(cpu);
+    w.first_cpu = cpu;
+    return w;
+}
+
+StepResult step_of(int cpus, std::vector<WorkerResult> workers, bool threads = false) {
     StepResult s;
-    s.k = k;
+    s.k = static_cast<int>(workers.size());
     s.cpus = cpus;
     s.threads = threads;
-    s.work_ns = 100'000'000;
-    s.expected_share = std::min(1.0, double(cpus) / k);
-    s.mean_share = s.min_share = s.max_share = share;
-    s.wall_ns = static_cast<Nanos>(double(s.work_ns) / share);
-    s.jain = 1;
-    for (int i = 0; i < k; ++i) {
-        WorkerResult w;
-        w.tid = 1000 + i;
-        w.pid = threads ? 999 : 1000 + i;
-        w.share = share;
-        w.run_kernel_ns = 100'000'000;
-        w.involuntary = k > cpus ? 10 : 0;
-        w.migrations = 0;
-        for (int j = 0; j < slices; ++j) w.intervals.push_back({j * 8'000'000, j * 8'000'000 + 4'000'000, i % cpus, 0});
-        w.cpus.insert(i % cpus);
-        if (slices > 2)
-            for (int j = 1; j + 1 < slices; ++j) s.slices_ns.push_back(4e6);
-        s.workers.push_back(w);
+    s.work_ns = workers.front().run_ns;
+    s.go_at = 0;
+    s.workers = std::move(workers);
+    std::vector<double> shares;
+    for (const auto& w : s.workers) {
+        s.wall_ns = std::max(s.wall_ns, w.wall_ns);
+        shares.push_back(w.share);
+        for (std::size_t j = 1; j + 1 < w.intervals.size(); ++j) s.slices_ns.push_back(double(w.intervals[j].end - w.intervals[j].start));
     }
+    s.min_share = *std::min_element(shares.begin(), shares.end());
+    s.max_share = *std::max_element(shares.begin(), shares.end());
+    s.mean_share = std::accumulate(shares.begin(), shares.end(), 0.0) / double(shares.size());
+    s.jain = jain_fairness(shares);
+    s.expected_share = std::min(1.0, double(cpus) / double(s.k));
+    derive_from_intervals(s);
     return s;
+}
+
+// K workers of `work` ms each, taking 4 ms turns round-robin on `cpus` CPUs (K >= CPUs).
+StepResult round_robin(int k, int cpus, double work_ms, bool threads = false) {
+    std::vector<std::vector<std::pair<double, double>>> runs(static_cast<std::size_t>(k));
+    std::vector<double> left(static_cast<std::size_t>(k), work_ms);
+    for (int c = 0; c < cpus; ++c) {
+        double t = 0;
+        for (bool any = true; any;) {
+            any = false;
+            for (int i = c; i < k; i += cpus) {
+                auto& l = left[static_cast<std::size_t>(i)];
+                if (l <= 0) continue;
+                const double d = std::min(4.0, l);
+                runs[static_cast<std::size_t>(i)].push_back({t, t + d});
+                t += d;
+                l -= d;
+                any = true;
+            }
+        }
+    }
+    std::vector<WorkerResult> ws;
+    for (int i = 0; i < k; ++i) ws.push_back(worker(1000 + i, runs[static_cast<std::size_t>(i)], i % cpus, threads));
+    return step_of(cpus, std::move(ws), threads);
+}
+
+StepResult alone(int k, double work_ms) {  // K <= CPUs: each on its own CPU from start to end
+    std::vector<WorkerResult> ws;
+    for (int i = 0; i < k; ++i) ws.push_back(worker(1000 + i, {{0, work_ms}}, i));
+    return step_of(2, std::move(ws));
 }
 
 }  // namespace
 
-TEST_CASE("P4 is confirmed when shares follow min(1, CPUs/K)", "[time_slicing]") {
-    const std::vector<StepResult> steps{make_step(1, 2, 0.99), make_step(2, 2, 0.98), make_step(4, 2, 0.5), make_step(8, 2, 0.25)};
-    const auto v = decide_p4(steps);
+TEST_CASE("Concurrency and busy CPUs come from the run intervals", "[time_slicing]") {
+    const auto s = round_robin(4, 2, 50);
+    CHECK(s.max_running == 2);
+    CHECK(s.overcommitted_ns == 0);
+    CHECK(s.busy_cpus_fraction == Approx(1.0));
+    // Three at once on two CPUs for 10 ms.
+    auto w = s.workers;
+    w.push_back(worker(2000, {{0, 10}}, 1));
+    const auto over = step_of(2, w);
+    CHECK(over.max_running == 3);
+    CHECK(over.overcommitted_ns == 10 * kMs);
+}
+
+TEST_CASE("P4 is confirmed when all run at once up to the CPU count and take turns above it", "[time_slicing]") {
+    const std::vector<StepResult> steps{alone(1, 50), alone(2, 50), round_robin(4, 2, 50), round_robin(8, 2, 50)};
+    const auto v = decide_p4(steps, quiet());
     CHECK(v.verdict == Verdict::confirmed);
-    CHECK_THAT(v.reason, Catch::Contains("K=8: share 0.25 (expected 0.25)"));
+    CHECK_THAT(v.reason, Catch::Contains("K=8: at most 2 at once, CPUs busy 100%"));
+}
+
+TEST_CASE("P4: a worker alone on one CPU while three share the other is not a refutation", "[time_slicing]") {
+    // Recorded shape: at K=4 one worker ran 51.6 ms in one stretch (share 0.97) while the other
+    // three shared the other CPU (0.42-0.57); the mean share 0.60 passed 0.5 x 1.2, which the old
+    // rule called "more ran at once than CPUs". The intervals show at most 2 at once.
+    std::vector<WorkerResult> ws{worker(1, {{0, 51.6}}, 0)};
+    std::vector<std::vector<std::pair<double, double>>> shared(3);
+    double t = 0;
+    std::vector<double> left{50, 50, 50};
+    while (left[0] > 0 || left[1] > 0 || left[2] > 0)
+        for (std::size_t i = 0; i < 3; ++i)
+            if (left[i] > 0) {
+                const double d = std::min(4.0, left[i]);
+                shared[i].push_back({t, t + d});
+                t += d;
+                left[i] -= d;
+            }
+    for (int i = 0; i < 3; ++i) ws.push_back(worker(2 + i, shared[std::size_t(i)], 1));
+    const auto imbalanced = step_of(2, ws);
+    CHECK(imbalanced.max_share > 0.95);
+    CHECK(imbalanced.max_running == 2);
+    const auto v = decide_p4({alone(1, 50), alone(2, 50), imbalanced}, quiet());
+    CHECK(v.verdict == Verdict::confirmed);
+    CHECK(imbalanced.longest_run_ns == Nanos(51.6 * kMs));
+}
+
+TEST_CASE("P4 is refuted only by more workers running at once than CPUs", "[time_slicing]") {
+    auto s = round_robin(4, 2, 50);
+    auto w = s.workers;
+    for (int i = 0; i < 2; ++i) w.push_back(worker(3000 + i, {{0, 40}}, i));
+    const auto v = decide_p4({step_of(2, w)}, quiet());
+    CHECK(v.verdict == Verdict::refuted);
+    CHECK_THAT(v.reason, Catch::Contains("4 at once"));
+}
+
+TEST_CASE("P4 under load is not-measured, never refuted", "[time_slicing]") {
+    // Recorded shape: a busy loop held one CPU; every step ran on the other: at most 1 at once.
+    std::vector<WorkerResult> ws;
+    for (int i = 0; i < 4; ++i) {
+        std::vector<std::pair<double, double>> runs;
+        for (int j = 0; j < 12; ++j) runs.push_back({(j * 4 + i) * 4.0, (j * 4 + i) * 4.0 + 4});
+        ws.push_back(worker(1 + i, runs, 0));
+    }
+    const auto busy_one_cpu = step_of(2, ws);
+    CHECK(busy_one_cpu.busy_cpus_fraction == Approx(0.5).margin(0.05));
+    const auto v = decide_p4({alone(1, 50), busy_one_cpu}, loaded());
+    CHECK(v.verdict == Verdict::not_measured);
+    CHECK_THAT(v.reason, Catch::Contains("other tasks and steal took 48.0%"));
+    // The same evidence with nothing else running: the CPUs idled while work waited.
+    CHECK(decide_p4({alone(1, 50), busy_one_cpu}, quiet()).verdict == Verdict::nuanced);
+    // Unknown interference excludes nothing.
+    CHECK(decide_p4({alone(1, 50), busy_one_cpu}, Interference{}).verdict == Verdict::not_measured);
 }
 
 TEST_CASE("P4 is not measured without more workers than CPUs", "[time_slicing]") {
-    CHECK(decide_p4({make_step(1, 2, 1.0), make_step(2, 2, 1.0)}).verdict == Verdict::not_measured);
-}
-
-TEST_CASE("P4 is refuted when more workers ran at once than there are CPUs", "[time_slicing]") {
-    CHECK(decide_p4({make_step(4, 2, 0.95)}).verdict == Verdict::refuted);
-}
-
-TEST_CASE("P4 is nuanced when other load takes a part of the shares", "[time_slicing]") {
-    CHECK(decide_p4({make_step(2, 2, 0.6), make_step(4, 2, 0.3)}).verdict == Verdict::nuanced);
+    CHECK(decide_p4({alone(1, 50), alone(2, 50)}, quiet()).verdict == Verdict::not_measured);
 }
 
 TEST_CASE("P2 is confirmed by slices handed out in turn, and nuanced against a different configured slice", "[time_slicing]") {
-    const std::vector<StepResult> steps{make_step(4, 2, 0.5)};
+    const std::vector<StepResult> steps{round_robin(4, 2, 50)};
     KernelSliceFacts unknown{std::nullopt, "debugfs not mounted", 4e6};
-    const auto v = decide_p2(steps, unknown);
+    const auto v = decide_p2(steps, unknown, quiet());
     CHECK(v.verdict == Verdict::confirmed);
     CHECK_THAT(v.reason, Catch::Contains("slice median 4.00 ms"));
-    CHECK(decide_p2(steps, KernelSliceFacts{3e6, "", 4e6}).verdict == Verdict::confirmed);
-    const auto tick_bound = decide_p2(steps, KernelSliceFacts{0.75e6, "", 4e6});
+    CHECK(decide_p2(steps, KernelSliceFacts{3e6, "", 4e6}, quiet()).verdict == Verdict::confirmed);
+    const auto tick_bound = decide_p2(steps, KernelSliceFacts{0.75e6, "", 4e6}, quiet());
     CHECK(tick_bound.verdict == Verdict::nuanced);
     CHECK_THAT(tick_bound.reason, Catch::Contains("timer ticks"));
 }
 
 TEST_CASE("P2 is refuted when over-subscribed workers ran one after another", "[time_slicing]") {
-    CHECK(decide_p2({make_step(4, 2, 0.5, false, 1)}, {}).verdict == Verdict::refuted);
+    std::vector<WorkerResult> ws;
+    for (int i = 0; i < 4; ++i) ws.push_back(worker(1 + i, {{(i / 2) * 50.0, (i / 2) * 50.0 + 50}}, i % 2));
+    CHECK(decide_p2({step_of(2, ws)}, {}, quiet()).verdict == Verdict::refuted);
 }
 
 TEST_CASE("P2 is not measured when nobody had to take turns", "[time_slicing]") {
-    CHECK(decide_p2({make_step(2, 2, 1.0)}, {}).verdict == Verdict::not_measured);
+    CHECK(decide_p2({alone(2, 50)}, {}, quiet()).verdict == Verdict::not_measured);
 }
 
-TEST_CASE("P2 is nuanced by unfair shares", "[time_slicing]") {
-    auto s = make_step(4, 2, 0.5);
-    s.jain = 0.7;
-    CHECK(decide_p2({s}, {}).verdict == Verdict::nuanced);
+TEST_CASE("P2 names uneven shares across CPUs without holding them against the claim", "[time_slicing]") {
+    auto s = round_robin(8, 2, 50);
+    s.jain = 0.68;  // recorded: one of eight workers had a CPU to itself for 50 ms
+    const auto v = decide_p2({s}, {}, quiet());
+    CHECK(v.verdict == Verdict::confirmed);
+    CHECK_THAT(v.reason, Catch::Contains("per-CPU run queues"));
 }
 
-TEST_CASE("T1 needs threads with their own tids and stats, and a migration to be confirmed", "[time_slicing]") {
-    auto t = make_step(4, 2, 0.5, true);
-    CHECK(decide_t1({t}, false).verdict == Verdict::nuanced);  // no migration seen
-    t.workers[1].migrations = 2;
-    CHECK(decide_t1({t}, false).verdict == Verdict::confirmed);
-    CHECK(decide_t1({t}, true).verdict == Verdict::nuanced);  // pinned: migration impossible
+TEST_CASE("T1 needs threads with their own tids and stats, and the scheduler's own move to be confirmed", "[time_slicing]") {
+    auto t = round_robin(4, 2, 24, true);
+    t.started_on_one_cpu = true;
+    CHECK(decide_t1({t}, false, quiet()).verdict == Verdict::nuanced);  // no move seen with a CPU free
+    CHECK(decide_t1({t}, false, loaded()).verdict == Verdict::not_measured);  // no CPU was free to move to
+    t.workers[1].first_move_ns = 6 * kMs;
+    t.first_move_ns = 6 * kMs;
+    const auto v = decide_t1({t}, false, quiet());
+    CHECK(v.verdict == Verdict::confirmed);
+    CHECK_THAT(v.reason, Catch::Contains("the first after 6.00 ms"));
+    CHECK(decide_t1({t}, true, quiet()).verdict == Verdict::nuanced);  // pinned: no move possible
     t.workers[2].tid = t.workers[1].tid;
-    CHECK(decide_t1({t}, false).verdict == Verdict::refuted);
-    CHECK(decide_t1({make_step(4, 2, 0.5)}, false).verdict == Verdict::not_measured);
+    CHECK(decide_t1({t}, false, quiet()).verdict == Verdict::refuted);
+    CHECK(decide_t1({round_robin(4, 2, 24)}, false, quiet()).verdict == Verdict::not_measured);
 }

@@ -26,6 +26,10 @@ enum ExitCode : int { kExitOk = 0, kExitRefuted = 1, kExitUsage = 2, kExitHarnes
 
 // Ranges, declared once for every executable.
 inline constexpr int kMaxRepeat = 10'000'000;
+inline constexpr int kMaxTrials = 99;
+// Independent trials of each decisive measurement (docs/schema.md, "Trials").
+inline constexpr int kDefaultTrials = 5;
+inline constexpr int kDefaultQuickTrials = 3;
 inline constexpr double kMinTimeoutS = 0.1;
 inline constexpr double kMaxTimeoutS = 86'400;
 
@@ -41,6 +45,7 @@ struct RunOptions {
     std::string json_path;  // empty or "-": JSON to stdout instead of the report
     bool quick = false;
     std::optional<int> repeat;
+    std::optional<int> trials;
     double timeout_s = 0;
     bool strict = false;
 
@@ -55,6 +60,8 @@ struct DemoContext {
 
     // --repeat when given, else the demo's default for a full or a --quick run.
     int repeat(int full, int quick) const { return options.repeat.value_or(options.quick ? quick : full); }
+    // --trials when given, else 5 (3 with --quick): how many independent trials decide a verdict.
+    int trials() const { return options.trials.value_or(options.quick ? kDefaultQuickTrials : kDefaultTrials); }
 };
 
 using ChildMode = std::function<int(const std::vector<std::string>& args)>;

@@ -28,7 +28,18 @@ struct ClaimVerdict {
     Verdict verdict = Verdict::not_measured;
     std::string reason;  // one sentence naming the evidence, with its numbers
     std::string summary; // the evidence in a few words with the key numbers, for the claims table
+    // Where the verdict came from repeated independent trials: each trial's own verdict, in order
+    // (empty when it was decided once, from a deterministic observation).
+    std::vector<Verdict> trial_verdicts;
+
+    int agreeing_trials() const;
 };
+
+// One verdict from R independent trials of the same experiment (docs/schema.md, "Trials"):
+// "refuted" only when every trial refuted; otherwise the verdict of a strict majority (more than
+// half) of the trials; no majority: not-measured, with the counts. The reason is that of the first
+// trial with the winning verdict, followed by the counts ("3 of 3 trials").
+ClaimVerdict decide_from_trials(const std::vector<ClaimVerdict>& trials);
 
 struct Metric {
     std::string name;         // stable id: "shm_handoff_round_trip"
@@ -36,6 +47,7 @@ struct Metric {
     std::string unit;         // "ns", "s", "count", "ratio"
     std::string description;  // for people
     std::optional<Summary> summary;
+    bool headline = false;    // one of the demo's headline figures (proclab stability reports its spread)
 };
 
 struct Table {
@@ -57,6 +69,7 @@ struct RunConfig {
     bool quick = false;
     int repeat = 0;  // repetitions the demo actually used for its main measurements
     double timeout_s = 0;
+    int trials = 0;  // independent trials behind its verdicts (0: decided once)
 };
 
 struct Result {

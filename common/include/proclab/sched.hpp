@@ -65,6 +65,13 @@ public:
         return gap;
     }
 
+    // Ends the current interval at the last reading without a gap (the task moved to another CPU
+    // without being seen off it); the next one starts there. closed() is the one that ended.
+    void split() noexcept {
+        closed_ = {interval_start_, last_};
+        interval_start_ = last_;
+    }
+
     Interval closed() const noexcept { return closed_; }
     Interval current() const noexcept { return {interval_start_, last_}; }  // the one still open
     Nanos run_ns() const noexcept { return run_ns_; }

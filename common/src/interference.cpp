@@ -1,0 +1,136 @@
+#include "proclab/interference.hpp"
+
+#include "proclab/environment.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace proclab {
+
+ProcStat parse_proc_stat(std::string_view text) {
+    ProcStat out;
+    std::istringstream in{std::string(text)};
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("cpu", 0) == 0 && line.size() > 3 && std::isdigit(static_cast<unsigned char>(line[3]))) {
+            std::istringstream fields(line.substr(3));
+            int cpu = -1;
+            std::int64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+            fields >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq;
+            if (!fields) continue;
+            if (!(fields >> steal)) steal = 0;  // kernels before 2.6.11 had no steal column
+            out.cpus.push_back({cpu, user + nice + system + irq + softirq, idle + iowait, steal});
+        } else if (line.rfind("procs_running ", 0) == 0) {
+            try {
+                out.procs_running = std::stoi(line.substr(14));
+            } catch (const std::exception&) {
+            }
+        }
+    }
+    return out;
+}
+
+Interference interference_between(const ProcStat& before, const ProcStat& after, const std::vector<int>& cpus, double window_ns,
+                                  double own_ns, double tick_ns) {
+    Interference r;
+    r.cpus = static_cast<int>(cpus.size());
+    r.window_ns = window_ns;
+    r.own_ns = own_ns;
+    r.tick_ns = tick_ns;
+    r.procs_running_max = std::max(before.procs_running.value_or(0), after.procs_running.value_or(0));
+    auto find = [](const ProcStat& s, int cpu) -> const CpuTicks* {
+        for (const auto& c : s.cpus)
+            if (c.cpu == cpu) return &c;
+        return nullptr;
+    };
+    double idle_ns = 0;
+    for (int cpu : cpus) {
+        const CpuTicks* a = find(before, cpu);
+        const CpuTicks* b = find(after, cpu);
+        if (!a || !b) {
+            r.unknown_reason = fmt::format("/proc/stat has no line for CPU {}", cpu);
+            return r;
+        }
+        idle_ns += double(b->idle - a->idle) * tick_ns;
+        r.steal_ns += double(b->steal - a->steal) * tick_ns;
+    }
+    // What was neither idle, nor stolen, nor ours, was someone else's (kernel threads and
+    // interrupts included: they take the CPU from a measurement just the same).
+    r.other_ns = std::max(0.0, r.capacity_ns() - idle_ns - r.steal_ns - own_ns);
+    r.steal_ns = std::clamp(r.steal_ns, 0.0, r.capacity_ns());
+    r.known = window_ns > 0 && !cpus.empty();
+    if (!r.known) r.unknown_reason = "an empty window";
+    return r;
+}
+
+std::string Interference::describe() const {
+    if (!known) return "interference unknown (" + unknown_reason + ")";
+    return fmt::format("other tasks and steal took {:.1f}% of {} CPU{} over {:.0f} ms (steal {:.1f}%, ±{:.1f}% counting resolution)",
+                       100 * fraction(), cpus, cpus == 1 ? "" : "s", window_ns / 1e6, 100 * steal_fraction(),
+                       100 * std::min(1.0, resolution()));
+}
+
+Interference& Interference::operator+=(const Interference& o) {
+    if (!o.known) {
+        known = false;
+        unknown_reason = o.unknown_reason;
+    }
+    if (cpus == 0) cpus = o.cpus;
+    window_ns += o.window_ns;
+    other_ns += o.other_ns;
+    steal_ns += o.steal_ns;
+    own_ns += o.own_ns;
+    tick_ns = o.tick_ns;
+    procs_running_max = std::max(procs_running_max, o.procs_running_max);
+    return *this;
+}
+
+namespace {
+
+double own_cpu_ns() {
+    double total = 0;
+    for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+        rusage u{};
+        if (::getrusage(who, &u) != 0) continue;
+        total += double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e9 + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e3;
+    }
+    return total;
+}
+
+}  // namespace
+
+InterferenceProbe::Reading InterferenceProbe::read() {
+    Reading r;
+    r.own_ns = own_cpu_ns();
+    r.at = now_ns();
+    if (auto text = read_small_file("/proc/stat")) {
+        r.stat = parse_proc_stat(*text);
+        if (r.stat->cpus.empty()) r.error = "/proc/stat has no per-CPU lines";
+    } else {
+        r.error = fmt::format("cannot read /proc/stat: {}", std::strerror(errno));
+    }
+    return r;
+}
+
+InterferenceProbe::InterferenceProbe(std::vector<int> cpus) : cpus_(std::move(cpus)), start_(read()) {}
+
+Interference InterferenceProbe::stop() const {
+    const Reading end = read();
+    if (!start_.error.empty() || !end.error.empty() || !start_.stat || !end.stat) {
+        Interference r;
+        r.cpus = static_cast<int>(cpus_.size());
+        r.unknown_reason = !start_.error.empty() ? start_.error : end.error;
+        return r;
+    }
+    const long hz = ::sysconf(_SC_CLK_TCK);
+    return interference_between(*start_.stat, *end.stat, cpus_, double(end.at - start_.at), end.own_ns - start_.own_ns,
+                                hz > 0 ? 1e9 / double(hz) : 10e6);
+}
+
+}  // namespace proclab

@@ -1,0 +1,109 @@
+// Verdicts from repeated trials, and interference from /proc/stat: common/result.cpp and
+// common/interference.cpp.
+#include "proclab/interference.hpp"
+#include "proclab/result.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace proclab;
+
+namespace {
+
+std::string fmt_reason(int i, Verdict v) { return "trial " + std::to_string(i) + " " + std::string(to_string(v)); }
+
+std::vector<ClaimVerdict> trials(std::initializer_list<Verdict> verdicts) {
+    std::vector<ClaimVerdict> out;
+    int i = 0;
+    for (Verdict v : verdicts) out.push_back({"P4", v, fmt_reason(++i, v)});
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("Trials that all agree give their verdict, with the count", "[trials]") {
+    const auto v = decide_from_trials(trials({Verdict::confirmed, Verdict::confirmed, Verdict::confirmed}));
+    CHECK(v.id == "P4");
+    CHECK(v.verdict == Verdict::confirmed);
+    CHECK(v.agreeing_trials() == 3);
+    CHECK(v.trial_verdicts.size() == 3);
+    CHECK(v.reason == "trial 1 confirmed (3 of 3 trials)");
+}
+
+TEST_CASE("A strict majority of trials decides, and the dissent is named", "[trials]") {
+    const auto v = decide_from_trials(trials({Verdict::nuanced, Verdict::confirmed, Verdict::confirmed}));
+    CHECK(v.verdict == Verdict::confirmed);
+    CHECK(v.agreeing_trials() == 2);
+    CHECK(v.reason == "trial 2 confirmed (2 of 3 trials; all: 2 confirmed, 1 nuanced)");
+}
+
+TEST_CASE("Refuted needs every trial: one lucky sample refutes nothing", "[trials]") {
+    // Recorded: P4 refuted in 3 of 10 quick runs; as trials of one run, the majority holds.
+    CHECK(decide_from_trials(trials({Verdict::refuted, Verdict::confirmed, Verdict::confirmed})).verdict == Verdict::confirmed);
+    const auto split = decide_from_trials(trials({Verdict::refuted, Verdict::refuted, Verdict::confirmed}));
+    CHECK(split.verdict == Verdict::not_measured);
+    CHECK_THAT(split.reason, Catch::Contains("the 3 trials disagreed (1 confirmed, 2 refuted)"));
+    CHECK_THAT(split.reason, Catch::Contains("trial 1 said: trial 1 refuted"));
+    CHECK(decide_from_trials(trials({Verdict::refuted, Verdict::refuted, Verdict::refuted})).verdict == Verdict::refuted);
+}
+
+TEST_CASE("Trials without a majority are not-measured", "[trials]") {
+    const auto v = decide_from_trials(
+        trials({Verdict::confirmed, Verdict::nuanced, Verdict::not_measured, Verdict::confirmed, Verdict::nuanced}));
+    CHECK(v.verdict == Verdict::not_measured);
+    CHECK_THAT(v.reason, Catch::Contains("2 confirmed, 2 nuanced, 1 not-measured"));
+    CHECK(decide_from_trials({}).verdict == Verdict::not_measured);
+}
+
+TEST_CASE("/proc/stat is parsed per CPU: busy, idle with iowait, steal, runnable tasks", "[interference]") {
+    const auto s = parse_proc_stat(
+        "cpu  27733 0 4044 56016 399 0 67 48 0 0\n"
+        "cpu0 12375 1 1671 30080 24 2 4 19 0 0\n"
+        "cpu1 15357 0 2372 25935 374 0 62 29 0 0\n"
+        "intr 386696 0 0\n"
+        "procs_running 3\n"
+        "procs_blocked 0\n");
+    REQUIRE(s.cpus.size() == 2);
+    CHECK(s.cpus[0].cpu == 0);
+    CHECK(s.cpus[0].busy == 12375 + 1 + 1671 + 2 + 4);
+    CHECK(s.cpus[0].idle == 30080 + 24);
+    CHECK(s.cpus[0].steal == 19);
+    CHECK(s.cpus[1].cpu == 1);
+    CHECK(s.procs_running == 3);
+    CHECK(parse_proc_stat("nothing\n").cpus.empty());
+}
+
+TEST_CASE("Interference is what was neither idle, nor stolen, nor ours", "[interference]") {
+    ProcStat before, after;
+    before.cpus = {{0, 0, 1000, 0}, {1, 0, 1000, 0}};
+    // 1 s window, 10 ms ticks: CPU 0 idle 50 ticks, CPU 1 idle 0 ticks and 10 stolen.
+    after.cpus = {{0, 50, 1050, 0}, {1, 90, 1000, 10}};
+    after.procs_running = 4;
+    // We used 0.5 s of CPU: of the 2 s capacity, 0.5 idle, 0.1 stolen, 0.5 ours, 0.9 someone else's.
+    const auto i = interference_between(before, after, {0, 1}, 1e9, 0.5e9, 10e6);
+    REQUIRE(i.known);
+    CHECK(i.other_ns == Approx(0.9e9));
+    CHECK(i.steal_ns == Approx(0.1e9));
+    CHECK(i.fraction() == Approx(0.5));
+    CHECK(i.steal_fraction() == Approx(0.05));
+    CHECK(i.other_cpus() == Approx(1.0));
+    CHECK(i.procs_running_max == 4);
+    CHECK(i.exceeds(0.15));
+    CHECK_FALSE(i.exceeds(0.6));
+    CHECK_THAT(i.describe(), Catch::Contains("took 50.0% of 2 CPUs over 1000 ms (steal 5.0%"));
+    // Only the watched CPUs count; a CPU missing from /proc/stat makes it unknown.
+    CHECK(interference_between(before, after, {0}, 1e9, 0.5e9, 10e6).fraction() == Approx(0.0));
+    const auto missing = interference_between(before, after, {0, 7}, 1e9, 0, 10e6);
+    CHECK_FALSE(missing.known);
+    CHECK(missing.exceeds(0.99));
+}
+
+TEST_CASE("A real probe over a short window is known and within bounds", "[interference]") {
+    const InterferenceProbe probe({0});
+    const auto i = probe.stop();
+    if (i.known) {
+        CHECK(i.fraction() >= 0);
+        CHECK(i.cpus == 1);
+    } else {
+        CHECK_FALSE(i.unknown_reason.empty());
+    }
+}
