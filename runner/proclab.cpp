@@ -1,11 +1,15 @@
 // proclab: the runner. `proclab list` shows every demo and the claims it covers; `proclab run`
 // runs each demo as a child process (its own process group, a hard timeout), reads its JSON and
-// prints one table of every claim P1..T9 with its verdict and the evidence.
+// prints one table of every claim P1..T9 with its verdict and the evidence. `proclab stability N`
+// runs the suite N times and shows how often each verdict held; `proclab crosscheck` puts proclab's
+// headline figures beside perf bench and stress-ng measuring the same thing.
 //
 // Exit codes: 0 every demo ran; 1 a claim was refuted (with --strict); 2 usage error;
 // 3 a demo failed, crashed or timed out, or the runner itself failed.
 
+#include "crosscheck.hpp"
 #include "report.hpp"
+#include "stability.hpp"
 #include "suite.hpp"
 
 #include "proclab/demo.hpp"
@@ -33,6 +37,9 @@ struct RunnerOptions {
     std::string json_path;
     double timeout_s = 120;
     std::optional<std::string> report_dir;  // `proclab report [DIR]`
+    bool crosscheck_in_report = true;
+    int stability_runs = 0;                 // `proclab stability N`
+    int cpu = -1;                           // `proclab crosscheck --cpu`
 };
 
 int usage_error(const std::string& message, const char* hint = " (see --help)") {
@@ -56,6 +63,74 @@ int list_demos(const std::filesystem::path& dir) {
     return kExitOk;
 }
 
+// Runs each demo in turn, with one line of progress per demo on stderr.
+void run_demos(const std::filesystem::path& dir, const std::vector<std::string>& names, const RunnerOptions& o,
+               const std::string& progress_prefix, std::vector<suite::DemoRun>& runs,
+               std::vector<suite::DemoDescription>& described) {
+    std::vector<std::string> extra{"--timeout", fmt::format("{}", o.timeout_s)};
+    if (o.quick) extra.push_back("--quick");
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        std::fprintf(stderr, "%s[%zu/%zu] %s%s ... ", progress_prefix.c_str(), i + 1, names.size(), names[i].c_str(), o.quick ? " --quick" : "");
+        std::fflush(stderr);
+        auto run = suite::run_demo(dir, names[i], extra, o.timeout_s + 15);
+        std::fprintf(stderr, "%s (%.2f s)%s\n", std::string(suite::to_string(run.status)).c_str(), run.wall_s,
+                     run.status == suite::RunStatus::ok ? "" : (": " + run.detail).c_str());
+        if (!run.result)
+            if (auto d = suite::describe_demo(dir, names[i])) described.push_back(*d);
+        runs.push_back(std::move(run));
+    }
+}
+
+std::vector<suite::CrosscheckPair> crosscheck_with_progress(const std::filesystem::path& dir, const RunnerOptions& o) {
+    std::fprintf(stderr, "crosscheck%s: context_switch, creation_cost, perf bench, stress-ng (pinned to one CPU) ...\n",
+                 o.quick ? " --quick" : "");
+    return suite::run_crosscheck(dir, {o.quick, o.cpu, o.timeout_s});
+}
+
+int run_crosscheck_command(const std::filesystem::path& dir, const RunnerOptions& o) {
+    std::optional<OutputFile> json_file;
+    if (!o.json_path.empty()) {
+        json_file.emplace(o.json_path);
+        if (!json_file->error().empty()) return usage_error("--json: " + json_file->error(), "");
+    }
+    cleanup::install_handlers("proclab");
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    if (o.cpu >= 0) {
+        const auto allowed = probe_environment().affinity_cpus;
+        if (std::find(allowed.begin(), allowed.end(), o.cpu) == allowed.end())
+            return usage_error(fmt::format("--cpu {}: not in this process's affinity mask ({})", o.cpu, format_cpu_list(allowed)));
+    }
+    const auto pairs = crosscheck_with_progress(dir, o);
+    std::cout << "proclab beside the reference tools, same machine, same run\n" << suite::render_crosscheck(pairs) << std::flush;
+    if (json_file) json_file->commit(Json{{"schema_version", kSchemaVersion}, {"kind", "crosscheck"}, {"pairs", suite::crosscheck_json(pairs)}}.dump(2) + "\n");
+    return kExitOk;  // a missing tool or a disagreement is a finding, not a failure
+}
+
+int run_stability(const std::filesystem::path& dir, const RunnerOptions& o) {
+    std::optional<OutputFile> json_file;
+    if (!o.json_path.empty()) {
+        json_file.emplace(o.json_path);
+        if (!json_file->error().empty()) return usage_error("--json: " + json_file->error(), "");
+    }
+    cleanup::install_handlers("proclab");
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    const auto names = o.demos.empty() ? suite::demo_names() : o.demos;
+    std::vector<suite::SuiteRun> runs;
+    for (int r = 0; r < o.stability_runs; ++r) {
+        suite::SuiteRun run;
+        std::vector<suite::DemoDescription> described;
+        const Stopwatch clock;
+        run_demos(dir, names, o, fmt::format("run {}/{} ", r + 1, o.stability_runs), run.runs, described);
+        run.wall_s = clock.elapsed_s();
+        run.rows = suite::claim_rows(run.runs, described);
+        runs.push_back(std::move(run));
+    }
+    const auto report = suite::summarize_stability(runs, o.quick);
+    std::cout << suite::render_stability(report, want_colour(STDOUT_FILENO)) << std::flush;
+    if (json_file) json_file->commit(suite::stability_json(report).dump(2) + "\n");
+    return report.failed_demo_runs > 0 ? kExitHarness : kExitOk;
+}
+
 int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     std::optional<OutputFile> json_file;
     if (!o.json_path.empty()) {
@@ -74,21 +149,9 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
 
     const auto names = o.demos.empty() ? suite::demo_names() : o.demos;
     const Environment env = probe_environment();
-    std::vector<std::string> extra{"--timeout", fmt::format("{}", o.timeout_s)};
-    if (o.quick) extra.push_back("--quick");
-
     std::vector<suite::DemoRun> runs;
     std::vector<suite::DemoDescription> described;
-    for (std::size_t i = 0; i < names.size(); ++i) {
-        std::fprintf(stderr, "[%zu/%zu] %s%s ... ", i + 1, names.size(), names[i].c_str(), o.quick ? " --quick" : "");
-        std::fflush(stderr);
-        auto run = suite::run_demo(dir, names[i], extra, o.timeout_s + 15);
-        std::fprintf(stderr, "%s (%.2f s)%s\n", std::string(suite::to_string(run.status)).c_str(), run.wall_s,
-                     run.status == suite::RunStatus::ok ? "" : (": " + run.detail).c_str());
-        if (!run.result)
-            if (auto d = suite::describe_demo(dir, names[i])) described.push_back(*d);
-        runs.push_back(std::move(run));
-    }
+    run_demos(dir, names, o, "", runs, described);
     const auto rows = suite::claim_rows(runs, described);
 
     const bool colour = want_colour(STDOUT_FILENO);
@@ -109,7 +172,9 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     if (json_file) json_file->commit(suite::suite_json(env, runs, rows).dump(2) + "\n");
     if (o.report_dir) {
         std::fprintf(stderr, "writing the report ...\n");
-        const auto outcome = suite::write_report(*o.report_dir, env, runs, rows, suite_clock.elapsed_s(), o.quick);
+        std::optional<std::vector<suite::CrosscheckPair>> pairs;
+        if (o.crosscheck_in_report) pairs = crosscheck_with_progress(dir, o);
+        const auto outcome = suite::write_report(*o.report_dir, env, runs, rows, suite_clock.elapsed_s(), o.quick, pairs);
         std::cout << fmt::format("\nReport: {}/report.md, suite.json, {} plot{} in {}/plots{}\n", *o.report_dir, outcome.plots.size(),
                                  outcome.plots.size() == 1 ? "" : "s", *o.report_dir,
                                  outcome.plots.empty() ? " (" + outcome.plots_note + ")" : "");
@@ -147,6 +212,19 @@ int main(int argc, char** argv) {
     report->add_flag("--quick", o.quick, "Short runs of every demo");
     report->add_flag("--strict", o.strict, "Exit 1 when a claim is refuted");
     report->add_option("--timeout", o.timeout_s, "Per-demo timeout in seconds")->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))->type_name("SECONDS");
+    bool no_crosscheck = false;
+    report->add_flag("--no-crosscheck", no_crosscheck, "Leave out the crosscheck section (perf bench, stress-ng)");
+    auto* stability = app.add_subcommand("stability", "Run the suite N times: how often each claim's verdict held, and each headline metric's spread");
+    stability->add_option("runs", o.stability_runs, "How many times")->required()->check(CLI::Range(1, 1000))->type_name("N");
+    stability->add_option("demos", o.demos, "Demos to run (default: all)");
+    stability->add_flag("--quick", o.quick, "Short runs of every demo");
+    stability->add_option("--json", o.json_path, "Write the summary as JSON to FILE")->type_name("FILE");
+    stability->add_option("--timeout", o.timeout_s, "Per-demo timeout in seconds")->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))->type_name("SECONDS");
+    auto* crosscheck = app.add_subcommand("crosscheck", "proclab's figures beside perf bench and stress-ng measuring the same thing, with ratios");
+    crosscheck->add_flag("--quick", o.quick, "Short runs");
+    crosscheck->add_option("--json", o.json_path, "Write the pairs as JSON to FILE")->type_name("FILE");
+    crosscheck->add_option("--cpu", o.cpu, "The CPU every side is pinned to (default: the first allowed)")->check(CLI::Range(0, 4095))->type_name("CPU");
+    crosscheck->add_option("--timeout", o.timeout_s, "Per-command timeout in seconds")->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))->type_name("SECONDS");
 
     try {
         app.parse(argc, argv);
@@ -166,7 +244,12 @@ int main(int argc, char** argv) {
     try {
         const auto dir = self_executable().parent_path();
         if (*list) return list_demos(dir);
-        if (*report) o.report_dir = report_dir;
+        if (*stability) return run_stability(dir, o);
+        if (*crosscheck) return run_crosscheck_command(dir, o);
+        if (*report) {
+            o.report_dir = report_dir;
+            o.crosscheck_in_report = !no_crosscheck;
+        }
         return run_suite(dir, o);
     } catch (const HarnessError& e) {
         std::fprintf(stderr, "proclab: error: %s (%s)\n", e.what(), errno_name(e.code().value()).c_str());

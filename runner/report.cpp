@@ -50,7 +50,8 @@ std::filesystem::path python_with_matplotlib() {
 }
 
 std::string render_markdown(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows,
-                            const std::vector<std::string>& plots, const std::string& plots_note, double wall_s, bool quick) {
+                            const std::vector<std::string>& plots, const std::string& plots_note, double wall_s, bool quick,
+                            const std::optional<std::vector<CrosscheckPair>>& crosscheck) {
     std::string md;
     md += "# proclab report: what the notes' claims turned out to be on this machine\n\n";
     md += fmt::format("proclab {}, {} run, {:.1f} s in all.\n\n", PROCLAB_VERSION, quick ? "a --quick" : "a full", wall_s);
@@ -71,6 +72,11 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
     md += "## The demos\n\n| demo | status | wall time | detail |\n|---|---|---|---|\n";
     for (const auto& run : runs)
         md += fmt::format("| {} | {} | {:.2f} s | {} |\n", run.name, to_string(run.status), run.wall_s, cell(run.detail));
+    if (crosscheck) {
+        md += "\n## Crosscheck: proclab beside perf bench and stress-ng\n\nThe same quantities measured by the field's "
+              "tools in the same run, everything pinned to one CPU (`proclab crosscheck`).\n\n";
+        md += crosscheck_markdown(*crosscheck);
+    }
     md += "\n## Plots\n\n";
     if (plots.empty()) md += plots_note + "\n";
     for (const auto& p : plots) md += fmt::format("![{}](plots/{})\n\n*{}*\n\n", caption_of(p), p, caption_of(p));
@@ -80,14 +86,17 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
 }
 
 ReportOutcome write_report(const std::filesystem::path& dir, const Environment& env, const std::vector<DemoRun>& runs,
-                           const std::vector<ClaimRow>& rows, double wall_s, bool quick) {
+                           const std::vector<ClaimRow>& rows, double wall_s, bool quick,
+                           const std::optional<std::vector<CrosscheckPair>>& crosscheck) {
     ReportOutcome out;
     std::filesystem::create_directories(dir / "plots");
     const auto json_path = dir / "suite.json";
     {
         OutputFile json(json_path.string());
         if (!json.error().empty()) throw std::runtime_error(json.error());  // the reason is in the text
-        json.commit(suite_json(env, runs, rows).dump(2) + "\n");
+        Json j = suite_json(env, runs, rows);
+        if (crosscheck) j["crosscheck"] = crosscheck_json(*crosscheck);
+        json.commit(j.dump(2) + "\n");
     }
     const auto script = dir / "plot_report.py";
     {
@@ -110,7 +119,7 @@ ReportOutcome write_report(const std::filesystem::path& dir, const Environment& 
     std::vector<std::string> names;
     for (const auto& p : out.plots) names.push_back(p.filename().string());
     OutputFile md((dir / "report.md").string());
-    md.commit(render_markdown(env, runs, rows, names, out.plots_note, wall_s, quick));
+    md.commit(render_markdown(env, runs, rows, names, out.plots_note, wall_s, quick, crosscheck));
     return out;
 }
 

@@ -2,6 +2,7 @@
 // evidence, and plots drawn by matplotlib from the JSON (runner/plot_report.py, built in).
 #pragma once
 
+#include "crosscheck.hpp"
 #include "suite.hpp"
 
 #include <filesystem>
@@ -17,11 +18,13 @@ struct ReportOutcome {
 
 // The Markdown summary; `plots` are file names relative to the report folder.
 std::string render_markdown(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows,
-                            const std::vector<std::string>& plots, const std::string& plots_note, double wall_s, bool quick);
+                            const std::vector<std::string>& plots, const std::string& plots_note, double wall_s, bool quick,
+                            const std::optional<std::vector<CrosscheckPair>>& crosscheck = std::nullopt);
 
 // Writes suite.json, plot_report.py, plots/*.png (where matplotlib is found) and report.md.
 ReportOutcome write_report(const std::filesystem::path& dir, const Environment& env, const std::vector<DemoRun>& runs,
-                           const std::vector<ClaimRow>& rows, double wall_s, bool quick);
+                           const std::vector<ClaimRow>& rows, double wall_s, bool quick,
+                           const std::optional<std::vector<CrosscheckPair>>& crosscheck = std::nullopt);
 
 // A python3 that can import matplotlib: /usr/bin/python3 first (Debian's python3-matplotlib
 // belongs to it), then python3 on PATH. Empty when there is none.

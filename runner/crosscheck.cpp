@@ -1,0 +1,273 @@
+#include "crosscheck.hpp"
+
+#include "proclab/affinity.hpp"
+#include "proclab/spawn.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace proclab::suite {
+
+std::string_view to_string(Agreement a) {
+    switch (a) {
+        case Agreement::agree: return "agree";
+        case Agreement::disagree: return "DISAGREE";
+        case Agreement::not_judged: return "not judged";
+        case Agreement::missing: return "missing";
+    }
+    return "?";
+}
+
+std::optional<double> ratio(const CrosscheckPair& p) {
+    if (!p.proclab_ns || !p.reference_ns || *p.reference_ns <= 0) return std::nullopt;
+    return *p.proclab_ns / *p.reference_ns;
+}
+
+Agreement judge(const CrosscheckPair& p) {
+    const auto r = ratio(p);
+    if (!r) return Agreement::missing;
+    if (!p.same_method) return Agreement::not_judged;
+    return std::fabs(*r - 1) <= kAgreement ? Agreement::agree : Agreement::disagree;
+}
+
+std::optional<double> parse_perf_usecs_per_op(std::string_view text) {
+    std::istringstream in{std::string(text)};
+    for (std::string line; std::getline(in, line);) {
+        const auto at = line.find("usecs/op");
+        if (at == std::string::npos) continue;
+        try {
+            return std::stod(line.substr(0, at)) * 1000;
+        } catch (const std::exception&) {
+            return std::nullopt;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<double> parse_stress_ng_yaml(std::string_view yaml, std::string_view stressor, std::string_view key) {
+    auto trim = [](std::string_view v) {
+        const auto a = v.find_first_not_of(" -\t");
+        if (a == std::string_view::npos) return std::string_view{};
+        const auto b = v.find_last_not_of(" \t\r");
+        return v.substr(a, b - a + 1);
+    };
+    std::istringstream in{std::string(yaml)};
+    bool in_stressor = false;
+    for (std::string line; std::getline(in, line);) {
+        const std::string_view t = trim(line);
+        const auto colon = t.find(':');
+        if (colon == std::string_view::npos) continue;
+        const std::string_view name = t.substr(0, colon), value = trim(t.substr(colon + 1));
+        if (name == "stressor") {
+            in_stressor = value == stressor;
+        } else if (in_stressor && name == key) {
+            try {
+                return std::stod(std::string(value));
+            } catch (const std::exception&) {
+                return std::nullopt;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+std::optional<double> metric_of(const DemoRun& run, const std::string& name) {
+    if (!run.result) return std::nullopt;
+    if (const Metric* m = run.result->metric(name)) return m->value;
+    return std::nullopt;
+}
+
+std::string joined(const std::filesystem::path& exe, const std::vector<std::string>& args) {
+    std::string out = exe.filename().string();
+    for (const auto& a : args) out += " " + a;
+    return out;
+}
+
+struct ToolRun {
+    std::string out;
+    std::string missing;
+};
+
+ToolRun run_tool(const std::filesystem::path& exe, const std::vector<std::string>& args, double timeout_s) {
+    ToolRun t;
+    try {
+        auto r = run_captured(exe, args, {.timeout = std::chrono::milliseconds(long(timeout_s * 1000)), .new_process_group = true});
+        if (r.timed_out) t.missing = fmt::format("{} timed out after {:.0f} s", exe.filename().string(), timeout_s);
+        else if (!r.status.exited() || r.status.exit_code() != 0)
+            t.missing = fmt::format("{} ended: {}", exe.filename().string(), r.status.describe());
+        t.out = r.out + r.err;
+    } catch (const std::exception& e) {
+        t.missing = fmt::format("{} could not start: {}", exe.filename().string(), e.what());
+    }
+    return t;
+}
+
+}  // namespace
+
+std::vector<CrosscheckPair> run_crosscheck(const std::filesystem::path& dir, const CrosscheckOptions& o) {
+    const auto env = probe_environment();
+    const int cpu = o.cpu >= 0 ? o.cpu : (env.affinity_cpus.empty() ? 0 : env.affinity_cpus.front());
+    // Everything below runs on this one CPU (the children inherit the mask), so each pair is
+    // placed the same way: both sides pay the same wake-ups.
+    const ScopedPin pin(cpu);
+    std::vector<std::string> extra{"--timeout", fmt::format("{}", o.timeout_s)};
+    if (o.quick) extra.push_back("--quick");
+    const DemoRun cs = run_demo(dir, "context_switch", extra, o.timeout_s + 15);
+    const DemoRun cc = run_demo(dir, "creation_cost", extra, o.timeout_s + 15);
+    auto demo_missing = [](const DemoRun& r) { return r.result ? std::string() : fmt::format("{} {}: {}", r.name, to_string(r.status), r.detail); };
+
+    const auto perf = find_program("perf");
+    const auto stress = find_program("stress-ng");
+    const std::string cpu_text = std::to_string(cpu);
+    const std::string loops = o.quick ? "100000" : "300000";
+    const std::string fork_ops = o.quick ? "1000" : "4000";
+    const std::string vfork_ops = o.quick ? "3000" : "12000";
+    const std::string switch_ops = o.quick ? "100000" : "400000";
+    const std::string pthread_ops = o.quick ? "2000" : "8000";
+
+    std::vector<CrosscheckPair> pairs;
+    auto add_perf = [&](const std::string& what, const std::string& metric, bool threads) {
+        CrosscheckPair p;
+        p.what = what;
+        p.proclab_figure = "context_switch " + metric;
+        p.proclab_ns = metric_of(cs, metric);
+        if (!p.proclab_ns) p.missing = demo_missing(cs);
+        p.tool = threads ? "perf bench sched pipe -T" : "perf bench sched pipe";
+        p.method_note = "the same: a one-byte token over two pipes, a round trip per op, both ends on one CPU (perf's figure "
+                        "includes its start-up, small at this loop count)";
+        std::vector<std::string> args{"bench", "sched", "pipe", "-l", loops};
+        if (threads) args.push_back("-T");
+        p.command = fmt::format("taskset -c {} {}", cpu, joined(perf, args));
+        if (perf.empty()) {
+            p.missing = "perf is not installed (Debian: apt-get install linux-perf)";
+        } else {
+            const auto t = run_tool(perf, args, o.timeout_s);
+            p.reference_ns = parse_perf_usecs_per_op(t.out);
+            if (!p.reference_ns) p.missing = t.missing.empty() ? "perf printed no usecs/op" : t.missing;
+        }
+        pairs.push_back(std::move(p));
+    };
+    add_perf("pipe round trip, two processes on one CPU", "round_trip_processes_pipe_same_cpu", false);
+    add_perf("pipe round trip, two threads on one CPU", "round_trip_threads_pipe_same_cpu", true);
+
+    struct StressCase {
+        std::string what, demo_metric, stressor, ops, key;
+        bool per_op_inverse;  // the key is ops per second
+        bool same;
+        std::string note;
+        const DemoRun* run;
+    };
+    const std::vector<StressCase> cases{
+        {"fork + _exit + waitpid", "fork", "fork", fork_ops, "bogo-ops-per-second-real-time", true, true,
+         "the same core (fork, the child exits at once, the parent waits), but stress-ng adds setpgid and kill(SIGKILL) "
+         "per child, its process is larger (more page tables to copy), and its real time includes the stressor's start-up",
+         &cc},
+        {"vfork + _exit + waitpid", "vfork", "vfork", vfork_ops, "bogo-ops-per-second-real-time", true, true,
+         "the same core (vfork, the child exits at once, the parent waits), but stress-ng adds setpgid and kill(SIGKILL) "
+         "per child and its real time includes the stressor's start-up",
+         &cc},
+        {"a context switch (pipe)", "hop_corrected_processes_pipe_same_cpu", "switch", switch_ops,
+         "nanosecs-per-context-switch-pipe-method", false, false,
+         "different: stress-ng counts one op per message written and read, and the pipe's buffer lets a writer run ahead, "
+         "so not every op is a switch; proclab's figure is a hop less the pipe's own cost, at one switch per hop",
+         &cs},
+        {"creating a thread", "thread_create_join", "pthread", pthread_ops, "nanosecs-to-start-a-pthread", false, false,
+         "different: stress-ng keeps up to 1024 threads alive and times the start of one; proclab creates and joins one "
+         "at a time",
+         &cc},
+    };
+    for (const auto& c : cases) {
+        CrosscheckPair p;
+        p.what = c.what;
+        p.proclab_figure = c.run->name + " " + c.demo_metric;
+        p.proclab_ns = metric_of(*c.run, c.demo_metric);
+        if (!p.proclab_ns) p.missing = demo_missing(*c.run);
+        p.tool = "stress-ng --" + c.stressor;
+        p.same_method = c.same;
+        p.method_note = c.note;
+        const auto yaml = std::filesystem::temp_directory_path() / fmt::format("proclab-stress-ng-{}-{}.yaml", ::getpid(), c.stressor);
+        const std::vector<std::string> args{"--" + c.stressor, "1", "--" + c.stressor + "-ops", c.ops, "--taskset", cpu_text,
+                                            "--metrics", "--yaml", yaml.string()};
+        p.command = joined(stress, args);
+        if (stress.empty()) {
+            p.command = "stress-ng " + fmt::format("{}", fmt::join(args, " "));
+            p.missing = "stress-ng is not installed (Debian: apt-get install stress-ng)";
+        } else {
+            cleanup::track_path(yaml.string());
+            const auto t = run_tool(stress, args, o.timeout_s);
+            if (auto text = read_small_file(yaml.string())) {
+                if (auto v = parse_stress_ng_yaml(*text, c.stressor, c.key); v && *v > 0) p.reference_ns = c.per_op_inverse ? 1e9 / *v : *v;
+            }
+            std::error_code ec;
+            std::filesystem::remove(yaml, ec);
+            cleanup::untrack_path(yaml.string());
+            if (!p.reference_ns) p.missing = t.missing.empty() ? fmt::format("stress-ng wrote no {}", c.key) : t.missing;
+        }
+        pairs.push_back(std::move(p));
+    }
+    return pairs;
+}
+
+namespace {
+
+std::string figure(const std::optional<double>& ns) { return ns ? format_value(*ns, "ns") : "-"; }
+
+std::string outcome(const CrosscheckPair& p) {
+    const auto a = judge(p);
+    if (a == Agreement::missing) return "missing: " + p.missing;
+    if (a == Agreement::agree) return "agree";
+    if (a == Agreement::disagree)
+        return fmt::format("DISAGREE (beyond ±{:.0f}%): look at what differs: {}", 100 * kAgreement, p.method_note);
+    return "not judged: " + p.method_note;
+}
+
+}  // namespace
+
+std::string render_crosscheck(const std::vector<CrosscheckPair>& pairs) {
+    TextTable t({"what", "proclab", "reference", "tool", "proclab / reference", "outcome"});
+    for (const auto& p : pairs) {
+        const auto r = ratio(p);
+        t.add_row({p.what, figure(p.proclab_ns), figure(p.reference_ns), p.tool, r ? fmt::format("{:.2f}", *r) : "-", outcome(p)});
+    }
+    std::string out = t.render();
+    out += fmt::format("  Same method: agreement is a ratio within 1 ± {:.2f}. Commands (all pinned to one CPU):\n", kAgreement);
+    for (const auto& p : pairs) out += "    " + p.command + "\n";
+    return out;
+}
+
+std::string crosscheck_markdown(const std::vector<CrosscheckPair>& pairs) {
+    auto cell = [](std::string s) {
+        for (auto& c : s)
+            if (c == '|' || c == '\n') c = ' ';
+        return s;
+    };
+    std::string md = "| what | proclab | reference | tool | ratio | outcome | command |\n|---|---|---|---|---|---|---|\n";
+    for (const auto& p : pairs) {
+        const auto r = ratio(p);
+        md += fmt::format("| {} | {} | {} | {} | {} | {} | `{}` |\n", cell(p.what), figure(p.proclab_ns), figure(p.reference_ns), cell(p.tool),
+                          r ? fmt::format("{:.2f}", *r) : "-", cell(outcome(p)), cell(p.command));
+    }
+    md += fmt::format("\nSame method: agreement is a ratio within 1 ± {:.2f}; different methods are shown, not judged.\n", kAgreement);
+    return md;
+}
+
+Json crosscheck_json(const std::vector<CrosscheckPair>& pairs) {
+    Json out = Json::array();
+    for (const auto& p : pairs) {
+        const auto r = ratio(p);
+        out.push_back(Json{{"what", p.what}, {"proclab_figure", p.proclab_figure},
+                           {"proclab_ns", p.proclab_ns ? Json(*p.proclab_ns) : Json(nullptr)}, {"tool", p.tool}, {"command", p.command},
+                           {"reference_ns", p.reference_ns ? Json(*p.reference_ns) : Json(nullptr)},
+                           {"ratio", r ? Json(*r) : Json(nullptr)}, {"same_method", p.same_method}, {"method_note", p.method_note},
+                           {"outcome", to_string(judge(p))}, {"missing", p.missing}});
+    }
+    return out;
+}
+
+}  // namespace proclab::suite

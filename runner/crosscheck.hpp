@@ -1,0 +1,58 @@
+// `proclab crosscheck`: proclab's headline figures beside the field's reference tools measuring the
+// same thing on this machine, in the same run, with the ratio. perf bench sched pipe (and -T)
+// against context_switch's same-CPU pipe round trips; stress-ng's fork and vfork stressors against
+// creation_cost's fork and vfork (everything pinned to one CPU, so placement is the same); and,
+// shown but not judged because they count something else, stress-ng's switch and pthread figures.
+// Where a tool is missing, its rows say so (and how to get it); crosscheck still exits 0.
+#pragma once
+
+#include "suite.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace proclab::suite {
+
+inline constexpr double kAgreement = 0.15;  // same method: proclab within ±15% of the reference
+
+struct CrosscheckPair {
+    std::string what;             // "pipe round trip, two processes on one CPU"
+    std::string proclab_figure;   // "context_switch round_trip_processes_pipe_same_cpu"
+    std::optional<double> proclab_ns;
+    std::string tool;             // "perf bench sched pipe"
+    std::string command;          // as run
+    std::optional<double> reference_ns;
+    bool same_method = true;      // only then is agreement judged
+    std::string method_note;      // what each side measures, where they differ
+    std::string missing;          // why a side has no figure
+};
+
+enum class Agreement { agree, disagree, not_judged, missing };
+std::string_view to_string(Agreement a);
+
+// agree: same method and |ratio - 1| <= kAgreement; disagree: same method, further apart;
+// not_judged: different methods; missing: a side has no figure.
+Agreement judge(const CrosscheckPair& p);
+std::optional<double> ratio(const CrosscheckPair& p);  // proclab / reference
+
+// "       4.205450 usecs/op" in perf bench's output -> 4205.45 ns.
+std::optional<double> parse_perf_usecs_per_op(std::string_view text);
+// A "key: value" number in stress-ng's --yaml output (the first one after "stressor: NAME").
+std::optional<double> parse_stress_ng_yaml(std::string_view yaml, std::string_view stressor, std::string_view key);
+
+struct CrosscheckOptions {
+    bool quick = false;
+    int cpu = -1;            // -1: the first allowed CPU
+    double timeout_s = 120;  // per command
+};
+
+// Runs context_switch and creation_cost (from `dir`) and the reference tools, all pinned to one CPU.
+std::vector<CrosscheckPair> run_crosscheck(const std::filesystem::path& dir, const CrosscheckOptions& options);
+
+std::string render_crosscheck(const std::vector<CrosscheckPair>& pairs);
+std::string crosscheck_markdown(const std::vector<CrosscheckPair>& pairs);
+Json crosscheck_json(const std::vector<CrosscheckPair>& pairs);
+
+}  // namespace proclab::suite
