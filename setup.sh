@@ -2,7 +2,8 @@
 # proclab set-up: install what is missing (Debian 12 packages only), build, then run.
 #
 #   ./setup.sh run    install, build (release), run every demo through the runner, print the claims table
-#                     and write the report folder proclab-report/ (report.md, suite.json, plots)
+#                     and write the report folder proclab-report/ (report.md, suite.json, plots, and the
+#                     crosscheck against perf bench and stress-ng)
 #   ./setup.sh test   install, build (release), run every test with ctest
 #   ./setup.sh build  install and build only
 #
@@ -14,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Each package and why it is here is listed in README.md ("Dependencies").
-packages=(cmake make g++ libboost1.81-dev catch2 libfmt-dev nlohmann-json3-dev libcli11-dev libtbb-dev python3-matplotlib)
+packages=(cmake make g++ libboost1.81-dev catch2 libfmt-dev nlohmann-json3-dev libcli11-dev libtbb-dev python3-matplotlib linux-perf stress-ng)
 
 die() { echo "setup.sh: $*" >&2; exit 1; }
 

@@ -344,7 +344,7 @@ Result run(const DemoContext& ctx) {
     if (program.empty()) throw std::runtime_error("no 'true' program to spawn (looked in /bin and on PATH)");
 
     const int threads_n = ctx.repeat(2000, 300);
-    const int procs_n = std::max(10, threads_n / 8);
+    const int procs_n = std::max(100, threads_n / 8);  // forks are cheap enough to take 100 even in a quick run
     const int exec_n = std::max(10, threads_n / 10);
     result.config.repeat = threads_n;
 

@@ -25,6 +25,7 @@
 
 #include "proclab/child.hpp"
 #include "proclab/clock.hpp"
+#include "proclab/affinity.hpp"
 #include "proclab/demo.hpp"
 #include "proclab/fault.hpp"
 #include "proclab/work.hpp"
@@ -146,17 +147,30 @@ struct Counting {
 };
 
 template <class Increment>
-Counting count_with(const char* how, int threads, std::uint64_t per_thread, Increment increment) {
+Counting count_with(const char* how, int threads, std::uint64_t per_thread, const std::vector<int>& cpus, Increment increment) {
     Counting c{how, std::uint64_t(threads) * per_thread, 0, 0};
     std::atomic<std::uint64_t> counter{0};
     std::mutex mutex;
     std::atomic<bool> go{false};
+    std::atomic<int> arrived{0}, running{0};
     std::vector<std::thread> ts;
     for (int i = 0; i < threads; ++i)
-        ts.emplace_back([&] {
+        ts.emplace_back([&, i] {
+            // One thread per CPU where there are enough: two threads left on one CPU take turns
+            // of a whole slice each and never race, and the balancer may not part them in time.
+            if (cpus.size() > 1) pin_to_cpu(cpus[std::size_t(i) % cpus.size()]);
+            arrived.fetch_add(1, std::memory_order_acq_rel);
             while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+            // A start line after the go: each counts in, then waits until all are in, so they
+            // are all on a CPU at the same moment when the increments begin.
+            running.fetch_add(1, std::memory_order_acq_rel);
+            while (running.load(std::memory_order_acquire) < threads)
+                if (cpus.size() < std::size_t(threads)) std::this_thread::yield();
             for (std::uint64_t k = 0; k < per_thread; ++k) increment(counter, mutex);
         });
+    // Every thread is at the start line, spinning, before the go: they start together instead of
+    // one finishing its short run before the other has woken (then nothing could be lost).
+    while (arrived.load(std::memory_order_acquire) < threads) std::this_thread::yield();
     const Nanos t0 = now_ns();
     go.store(true, std::memory_order_release);
     for (auto& t : ts) t.join();
@@ -165,17 +179,17 @@ Counting count_with(const char* how, int threads, std::uint64_t per_thread, Incr
     return c;
 }
 
-std::vector<Counting> lost_updates(int threads, std::uint64_t per_thread) {
+std::vector<Counting> lost_updates(int threads, std::uint64_t per_thread, const std::vector<int>& cpus) {
     return {
         // A load and a separate store: another thread's increment between them is overwritten.
         // Relaxed atomics make the race well-defined (and sanitizer-clean) without preventing it.
-        count_with("load, then store (unsynchronised)", threads, per_thread,
+        count_with("load, then store (unsynchronised)", threads, per_thread, cpus,
                    [](std::atomic<std::uint64_t>& c, std::mutex&) {
                        c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
                    }),
-        count_with("atomic fetch_add", threads, per_thread,
+        count_with("atomic fetch_add", threads, per_thread, cpus,
                    [](std::atomic<std::uint64_t>& c, std::mutex&) { c.fetch_add(1, std::memory_order_relaxed); }),
-        count_with("under a std::mutex", threads, per_thread,
+        count_with("under a std::mutex", threads, per_thread, cpus,
                    [](std::atomic<std::uint64_t>& c, std::mutex& m) {
                        std::lock_guard lock(m);
                        c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -345,7 +359,7 @@ Result run(const DemoContext& ctx) {
     std::vector<Identity> ids(std::size_t(e.threads));
     {
         std::vector<std::thread> ts;
-        std::atomic<int> arrived{0};
+        std::atomic<int> arrived{0}, running{0};
         for (int i = 0; i < e.threads; ++i)
             ts.emplace_back([&, i] {
                 ids[std::size_t(i)] = identify();
@@ -391,10 +405,10 @@ Result run(const DemoContext& ctx) {
     // 3 and 4. Shared memory and lost updates.
     e.sharing = sharing();
     // Long enough that the threads overlap for many scheduler ticks, not just their first microseconds.
-    const std::uint64_t per_thread = std::uint64_t(ctx.repeat(5'000'000, 1'000'000));
+    const std::uint64_t per_thread = std::uint64_t(ctx.repeat(5'000'000, 2'000'000));
     result.config.repeat = int(per_thread);
     e.counting_threads = std::max(2, cpus);
-    e.counting = lost_updates(e.counting_threads, per_thread);
+    e.counting = lost_updates(e.counting_threads, per_thread, ctx.env.affinity_cpus);
     auto& ct = result.add_table(fmt::format("3. {} threads x {} increments of one shared counter", e.counting_threads, per_thread),
                                 {"how", "expected", "final", "lost", "lost %", "time per increment"});
     for (const auto& c : e.counting)

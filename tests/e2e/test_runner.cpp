@@ -1,5 +1,7 @@
 // The runner, end to end, and its handling of demos that misbehave (scripts standing in for them).
+#include "proclab/child.hpp"
 #include "proclab/render.hpp"
+#include "proclab/work.hpp"
 #include "proclab/spawn.hpp"
 #include "suite.hpp"
 #include "support.hpp"
@@ -83,6 +85,89 @@ TEST_CASE("the runner reports a demo that crashes, hangs, lies or leaves process
     const auto leaver = suite::run_demo(dir, "leaver", {}, 30);
     CHECK(leaver.status == suite::RunStatus::ok);
     CHECK(leaver.stray_processes == 1);
+    CHECK(test::leftover_children() == 0);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("proclab stability runs the suite N times and counts each claim's verdicts", "[runner][stability]") {
+    test::become_subreaper();
+    const auto dir = test::scratch_dir("proclab-stability-");
+    const auto json_path = dir / "stability.json";
+    auto run = run_captured(test::bin_dir() / "proclab", {"stability", "2", "--quick", "context_switch", "--json", json_path.string()},
+                            {.timeout = 600s});
+    INFO(run.err);
+    CHECK(run.status.describe() == "exit 0");
+    CHECK_THAT(run.err, Catch::Contains("run 2/2 [1/1] context_switch"));
+    CHECK_THAT(run.out, Catch::Contains("Verdicts over 2 --quick runs"));
+    CHECK_THAT(run.out, Catch::Contains("round_trip_processes_pipe_same_cpu"));
+    std::ifstream in(json_path);
+    const auto j = Json::parse(in);
+    CHECK(j.at("runs") == 2);
+    for (const auto& c : j.at("claims")) {
+        int total = 0;
+        for (const auto& [verdict, n] : c.at("counts").items()) total += n.get<int>();
+        CHECK(total == 2);
+    }
+    CHECK(test::leftover_children() == 0);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("proclab crosscheck shows every pair, and says which tool is missing without failing", "[runner][crosscheck]") {
+    test::become_subreaper();
+    const auto dir = test::scratch_dir("proclab-crosscheck-");
+    const auto json_path = dir / "crosscheck.json";
+    // No reference tool on this PATH: every pair says so, and the command still succeeds.
+    auto run = run_captured("/usr/bin/env", {"PATH=" + dir.string(), (test::bin_dir() / "proclab").string(), "crosscheck", "--quick",
+                                             "--json", json_path.string()},
+                            {.timeout = 600s});
+    INFO(run.err);
+    CHECK(run.status.describe() == "exit 0");
+    std::ifstream in(json_path);
+    const auto j = Json::parse(in);
+    REQUIRE(j.at("pairs").size() == 6);
+    for (const auto& p : j.at("pairs")) {
+        CHECK(p.at("outcome") == "missing");
+        CHECK(p.at("proclab_ns").is_number());  // proclab's own side was measured
+        CHECK_THAT(p.at("missing").get<std::string>(), Catch::Contains("is not installed"));
+    }
+    CHECK(test::leftover_children() == 0);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("stability and crosscheck reject bad input with one line and exit 2", "[runner]") {
+    for (std::vector<std::string> args : {std::vector<std::string>{"stability"}, {"stability", "0"}, {"stability", "x"},
+                                          {"stability", "2", "no_such_demo"}, {"crosscheck", "--cpu", "4000"}, {"crosscheck", "--cpu", "-1"}}) {
+        auto run = run_captured(test::bin_dir() / "proclab", args);
+        INFO((args.size() > 1 ? args[1] : args[0]));
+        CHECK(run.status.describe() == "exit 2");
+        CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
+        CHECK_THAT(run.err, Catch::StartsWith("proclab: error: "));
+    }
+}
+
+TEST_CASE("a busy loop beside the suite, the suite at nice 19: nothing is refuted", "[runner][load]") {
+    // Load of the moment must never produce "refuted": the rules ask for direct evidence and
+    // measure what else used the CPUs. The busy loop is our child, killed and reaped by its handle.
+    test::become_subreaper();
+    const auto dir = test::scratch_dir("proclab-load-");
+    const auto json_path = dir / "suite.json";
+    {
+        auto hog = ChildProcess::fork([] {
+            for (std::uint64_t x = 1;;) x = busy_work(1'000'000, x);
+            return 0;
+        });
+        auto run = run_captured("/usr/bin/nice", {"-n", "19", (test::bin_dir() / "proclab").string(), "run", "--quick", "--json",
+                                                  json_path.string()},
+                                {.timeout = 600s});
+        INFO(run.out << run.err);
+        CHECK(run.status.describe() == "exit 0");
+    }
+    std::ifstream in(json_path);
+    const auto j = Json::parse(in);
+    for (const auto& c : j.at("claims")) {
+        INFO(c.at("id").get<std::string>() << ": " << c.at("evidence").get<std::string>());
+        CHECK(c.at("verdict") != "refuted");
+    }
     CHECK(test::leftover_children() == 0);
     std::filesystem::remove_all(dir);
 }

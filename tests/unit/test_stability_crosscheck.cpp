@@ -1,0 +1,89 @@
+// The runner's stability summary and crosscheck logic: runner/stability.cpp, runner/crosscheck.cpp.
+#include "crosscheck.hpp"
+#include "stability.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace proclab;
+using namespace proclab::suite;
+
+TEST_CASE("perf bench's usecs/op is read as nanoseconds", "[crosscheck]") {
+    const char* out =
+        "# Running 'sched/pipe' benchmark:\n# Executed 300000 pipe operations between two processes\n\n"
+        "     Total time: 0.806 [sec]\n\n       2.688217 usecs/op\n         371995 ops/sec\n";
+    REQUIRE(parse_perf_usecs_per_op(out));
+    CHECK(*parse_perf_usecs_per_op(out) == Approx(2688.217));
+    CHECK_FALSE(parse_perf_usecs_per_op("no figure here\n"));
+}
+
+TEST_CASE("stress-ng's YAML metrics are read for the named stressor only", "[crosscheck]") {
+    const char* yaml =
+        "---\nsystem-info:\n      cpus: 2\n\nmetrics:\n"
+        "    - stressor: vfork\n      bogo-ops-per-second-real-time: 17455.344497\n"
+        "    - stressor: fork\n      bogo-ops: 2000\n      bogo-ops-per-second-real-time: 3514.534951\n"
+        "      nanosecs-per-context-switch-pipe-method: 1.5\n...\n";
+    CHECK(parse_stress_ng_yaml(yaml, "fork", "bogo-ops-per-second-real-time") == Approx(3514.534951));
+    CHECK(parse_stress_ng_yaml(yaml, "vfork", "bogo-ops-per-second-real-time") == Approx(17455.344497));
+    CHECK_FALSE(parse_stress_ng_yaml(yaml, "switch", "bogo-ops-per-second-real-time"));
+    CHECK_FALSE(parse_stress_ng_yaml(yaml, "vfork", "bogo-ops"));
+}
+
+TEST_CASE("Crosscheck pairs agree within 15% only where the method is the same", "[crosscheck]") {
+    CrosscheckPair p;
+    p.proclab_ns = 2680;
+    p.reference_ns = 2690;
+    CHECK(judge(p) == Agreement::agree);
+    CHECK(*ratio(p) == Approx(2680.0 / 2690.0));
+    p.proclab_ns = 1070;
+    p.reference_ns = 2530;
+    CHECK(judge(p) == Agreement::disagree);  // shown, not hidden
+    p.same_method = false;
+    CHECK(judge(p) == Agreement::not_judged);
+    p.reference_ns.reset();
+    p.missing = "stress-ng is not installed";
+    CHECK(judge(p) == Agreement::missing);
+    const auto text = render_crosscheck({p});
+    CHECK_THAT(text, Catch::Contains("missing: stress-ng is not installed"));
+    CHECK(crosscheck_json({p})[0]["outcome"] == "missing");
+}
+
+namespace {
+SuiteRun run_with(Verdict p4, double fork_ns) {
+    SuiteRun r;
+    ClaimRow row;
+    row.id = "P4";
+    row.verdict = p4;
+    r.rows.push_back(row);
+    DemoRun d;
+    d.name = "creation_cost";
+    Result result;
+    result.metrics.push_back({"fork", fork_ns, "ns", "fork", std::nullopt, true});
+    result.metrics.push_back({"not_headline", 1, "ns", "", std::nullopt, false});
+    d.result = result;
+    r.runs.push_back(d);
+    r.wall_s = 5;
+    return r;
+}
+}  // namespace
+
+TEST_CASE("Stability counts verdicts per claim and the spread of headline metrics", "[stability]") {
+    std::vector<SuiteRun> runs;
+    for (int i = 0; i < 19; ++i) runs.push_back(run_with(Verdict::confirmed, 100 + i));
+    runs.push_back(run_with(Verdict::refuted, 200));
+    const auto report = summarize_stability(runs, true);
+    REQUIRE(report.claims.size() == 1);
+    const auto& p4 = report.claims.front();
+    CHECK(p4.most_common == Verdict::confirmed);
+    CHECK(p4.held() == Approx(0.95));
+    CHECK(p4.meets_target());  // 19 of 20
+    CHECK(report.target_met());
+    REQUIRE(report.metrics.size() == 1);  // headline only
+    CHECK(report.metrics.front().across_runs.count == 20);
+    CHECK(report.metrics.front().across_runs.max == 200);
+
+    runs.push_back(run_with(Verdict::refuted, 200));  // 19 of 21: below 95%
+    const auto missed = summarize_stability(runs, true);
+    CHECK_FALSE(missed.target_met());
+    CHECK_THAT(render_stability(missed, false), Catch::Contains("MISSED"));
+    CHECK(stability_json(missed)["claims"][0]["counts"]["refuted"] == 2);
+}
