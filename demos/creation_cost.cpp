@@ -27,6 +27,7 @@
 // paging). /bin/true is a dynamically linked program: exec includes loading libc. The pool's
 // hand-off is a cross-thread round trip, so it includes one wake-up unless a worker spins.
 
+#include "proclab/affinity.hpp"
 #include "proclab/child.hpp"
 #include "proclab/clock.hpp"
 #include "proclab/demo.hpp"
@@ -141,10 +142,15 @@ void fork_exec_wait(const std::string& program) {
 struct ParentConditions {
     int threads = 0;
     double rss_bytes = 0;
+    int pinned_cpu = -1;  // the one CPU the timing thread may run on; -1: more than one
 };
 
 ParentConditions parent_conditions() {
     ParentConditions c;
+    cpu_set_t mask;
+    if (::sched_getaffinity(0, sizeof(mask), &mask) == 0 && CPU_COUNT(&mask) == 1)
+        for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+            if (CPU_ISSET(cpu, &mask)) c.pinned_cpu = cpu;
     if (auto text = read_small_file("/proc/self/status")) {
         if (auto v = status_field(*text, "Threads")) c.threads = std::stoi(*v);
         if (auto v = status_field(*text, "VmRSS")) c.rss_bytes = std::stod(*v) * 1024;  // "1234 kB"
@@ -153,7 +159,8 @@ ParentConditions parent_conditions() {
 }
 
 std::string describe(const ParentConditions& c) {
-    return fmt::format("{} thread{}, RSS {}", c.threads, c.threads == 1 ? "" : "s", format_value(c.rss_bytes, "bytes"));
+    return fmt::format("{} thread{}, RSS {}, {}", c.threads, c.threads == 1 ? "" : "s", format_value(c.rss_bytes, "bytes"),
+                       c.pinned_cpu >= 0 ? fmt::format("pinned to CPU {}", c.pinned_cpu) : "not pinned");
 }
 
 // `creation_cost --child fork-reference COUNT`: fork + _exit + waitpid timed in a fresh process
@@ -191,6 +198,7 @@ Reference fork_reference(const std::filesystem::path& self, int count) {
         r.fork.count = j.at("count").get<std::size_t>();
         r.conditions.threads = j.at("threads").get<int>();
         r.conditions.rss_bytes = j.at("rss_bytes").get<double>();
+        r.conditions.pinned_cpu = j.value("pinned_cpu", -1);
         r.ran = true;
     } catch (const std::exception& e) {
         r.why_not = std::string("the reference process printed no usable result: ") + e.what();
@@ -360,7 +368,12 @@ Result run(const DemoContext& ctx) {
         rows.push_back({std::move(id), std::move(what), time_each(warmup, count, overhead, op), conditions});
         return rows.back().s;
     };
-    // Processes first, from this single-threaded parent: no pool thread is alive yet.
+    // Processes first, from this single-threaded parent: no pool thread is alive yet. Pinned to one
+    // CPU, parent and child alike (the child inherits the mask): unpinned, whether the child starts
+    // on the parent's CPU or another one makes fork's figure bimodal (a cross-CPU wake-up, dear in
+    // a VM), which is placement, not fork.
+    std::optional<ScopedPin> pinned;
+    if (!ctx.env.affinity_cpus.empty()) pinned.emplace(ctx.env.affinity_cpus.front());
     timed("fork", "fork + _exit + waitpid", 5, procs_n, fork_exit_wait);
     timed("vfork", "vfork + _exit + waitpid", 5, procs_n, vfork_exit_wait);
     timed("posix_spawn", fmt::format("posix_spawn {} + waitpid", program), 3, exec_n, [&] { posix_spawn_wait(program); });
@@ -376,6 +389,7 @@ Result run(const DemoContext& ctx) {
         timed(fmt::format("fork_parent_{}_threads", n), fmt::format("fork + _exit + waitpid, parent running {} threads", n), 5, procs_n,
               fork_exit_wait);
     }
+    pinned.reset();
     // Threads, with no other thread of ours alive.
     timed("thread_create_join", "std::thread create + join", threads_n / 10, threads_n, thread_create_join);
     timed("pthread_small_stack", "pthread_create, 64 KiB stack, + join", threads_n / 10, threads_n, pthread_small_stack);
@@ -432,7 +446,8 @@ Result run(const DemoContext& ctx) {
     }
     t.note = fmt::format(
         "Each operation timed alone, after a warm-up; {} threads, {} forks, {} execs. Processes are created from this parent "
-        "while it runs one thread (no pool yet); 'parent running N threads' adds N-1 threads blocked in a wait, which a fork "
+        "while it runs one thread (no pool yet), pinned with its children to one CPU (placement would otherwise decide whether "
+        "the child's exit wakes the parent across CPUs); 'parent running N threads' adds N-1 threads blocked in a wait, which a fork "
         "must still account for (the mm is shared: more to lock and flush). The reference is the same fork in a fresh exec'd "
         "copy of this program{}. The pool has {} worker(s) (one CPU is left to the thread that submits and helps) and is running "
         "already: its figure is a round trip to a worker and back.",
@@ -462,6 +477,7 @@ Result run(const DemoContext& ctx) {
     std::vector<SizePoint> points;
     const int size_n = quick ? 5 : 15;
     const bool thp = thp_offered();
+    if (!ctx.env.affinity_cpus.empty()) pinned.emplace(ctx.env.affinity_cpus.front());  // as in section 1
     for (auto mib : sizes) {
         if (avail && mib * 3 > *avail) {
             skipped.push_back(fmt::format("{} MiB (only {} MiB available)", mib, *avail));
@@ -470,6 +486,7 @@ Result run(const DemoContext& ctx) {
         points.push_back(fork_at_size(mib, false, size_n, overhead, program));
         if (thp && mib > 0) points.push_back(fork_at_size(mib, true, size_n, overhead, program));
     }
+    pinned.reset();
     auto& f = result.add_table("2. fork against the parent's size (every page touched first)",
                                {"parent memory", "pages", "fork+exit+wait", "per 4 KiB page", "vfork", "posix_spawn"});
     const double base = points.empty() ? 0 : points.front().fork_ns;
@@ -483,7 +500,7 @@ Result run(const DemoContext& ctx) {
                               "fork+exit+wait with this much touched memory");
     }
     f.note = fmt::format(
-        "Median of {} each. fork copies the page tables (one entry per 4 KiB page, or per 2 MiB with THP) and marks the pages "
+        "Median of {} each, pinned to one CPU as above. fork copies the page tables (one entry per 4 KiB page, or per 2 MiB with THP) and marks the pages "
         "copy-on-write; vfork and posix_spawn copy nothing and stay flat. Transparent huge pages: {}.{}",
         size_n, thp ? "offered (rows marked THP use MADV_HUGEPAGE)" : "not offered here",
         skipped.empty() ? "" : fmt::format(" Skipped: {}.", fmt::join(skipped, ", ")));

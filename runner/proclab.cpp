@@ -63,6 +63,22 @@ int list_demos(const std::filesystem::path& dir) {
     return kExitOk;
 }
 
+// --json FILE opened before anything runs, so a bad path is a usage error at once (no file is
+// left behind: OutputFile commits atomically). Returns the exit code on error.
+std::optional<int> open_json_file(const std::string& path, std::optional<OutputFile>& file) {
+    if (path.empty()) return std::nullopt;
+    file.emplace(path);
+    if (!file->error().empty()) return usage_error("--json: " + file->error(), "");
+    return std::nullopt;
+}
+
+// Ctrl-C and SIGTERM kill and reap every demo; orphans of a demo come to the runner, which reaps
+// them and reports them as left behind.
+void become_parent_of_demos() {
+    cleanup::install_handlers("proclab");
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
 // Runs each demo in turn, with one line of progress per demo on stderr.
 void run_demos(const std::filesystem::path& dir, const std::vector<std::string>& names, const RunnerOptions& o,
                const std::string& progress_prefix, std::vector<suite::DemoRun>& runs,
@@ -89,12 +105,8 @@ std::vector<suite::CrosscheckPair> crosscheck_with_progress(const std::filesyste
 
 int run_crosscheck_command(const std::filesystem::path& dir, const RunnerOptions& o) {
     std::optional<OutputFile> json_file;
-    if (!o.json_path.empty()) {
-        json_file.emplace(o.json_path);
-        if (!json_file->error().empty()) return usage_error("--json: " + json_file->error(), "");
-    }
-    cleanup::install_handlers("proclab");
-    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    if (const auto error = open_json_file(o.json_path, json_file)) return *error;
+    become_parent_of_demos();
     if (o.cpu >= 0) {
         const auto allowed = probe_environment().affinity_cpus;
         if (std::find(allowed.begin(), allowed.end(), o.cpu) == allowed.end())
@@ -108,12 +120,8 @@ int run_crosscheck_command(const std::filesystem::path& dir, const RunnerOptions
 
 int run_stability(const std::filesystem::path& dir, const RunnerOptions& o) {
     std::optional<OutputFile> json_file;
-    if (!o.json_path.empty()) {
-        json_file.emplace(o.json_path);
-        if (!json_file->error().empty()) return usage_error("--json: " + json_file->error(), "");
-    }
-    cleanup::install_handlers("proclab");
-    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    if (const auto error = open_json_file(o.json_path, json_file)) return *error;
+    become_parent_of_demos();
     const auto names = o.demos.empty() ? suite::demo_names() : o.demos;
     std::vector<suite::SuiteRun> runs;
     for (int r = 0; r < o.stability_runs; ++r) {
@@ -133,19 +141,14 @@ int run_stability(const std::filesystem::path& dir, const RunnerOptions& o) {
 
 int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     std::optional<OutputFile> json_file;
-    if (!o.json_path.empty()) {
-        json_file.emplace(o.json_path);
-        if (!json_file->error().empty()) return usage_error("--json: " + json_file->error(), "");
-    }
+    if (const auto error = open_json_file(o.json_path, json_file)) return *error;
     if (o.report_dir) {
         std::error_code ec;
         std::filesystem::create_directories(*o.report_dir, ec);
         if (ec) return usage_error(fmt::format("cannot create the report folder {}: {}", *o.report_dir, ec.message()), "");
     }
-    cleanup::install_handlers("proclab");
+    become_parent_of_demos();
     const Stopwatch suite_clock;
-    // Orphans of a demo come to the runner, which reaps them and reports them as left behind.
-    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     const auto names = o.demos.empty() ? suite::demo_names() : o.demos;
     const Environment env = probe_environment();
