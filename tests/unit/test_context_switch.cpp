@@ -44,3 +44,27 @@ TEST_CASE("T1 is confirmed by one switch per hop between pinned threads, with th
     CHECK(decide_t1({make(Kind::processes, 1.0)}).verdict == Verdict::not_measured);
     CHECK(decide_t1({make(Kind::threads, 0.3)}).verdict == Verdict::nuanced);
 }
+
+TEST_CASE("a hop with fewer switches than hops is not priced as a switch", "[context_switch]") {
+    // Recorded: processes / futex on two CPUs, 0.19 switches per hop, "hop corrected" 0 ns.
+    auto futex_cross = make(Kind::processes, 0.19, 400);
+    futex_cross.config = Config{Kind::processes, Channel::futex, false, 0, 1};
+    CHECK_FALSE(futex_cross.is_switch());
+    CHECK(make(Kind::processes, 0.95).is_switch());
+    // It does not touch the same-CPU verdicts either.
+    CHECK(decide_p2({make(Kind::processes, 1.0), futex_cross}).verdict == Verdict::confirmed);
+}
+
+TEST_CASE("each repetition is a trial with its own switch counts", "[context_switch]") {
+    auto m = make(Kind::processes, 0.9);
+    m.rep_medians = {2000, 2100, 2050};
+    m.rep_switches_per_hop = {1.0, 0.4, 1.0};
+    const auto second = trial_view({m}, 1);
+    CHECK(second.front().switches_per_hop == 0.4);
+    CHECK(second.front().round_trip.median == 2100);
+    std::vector<ClaimVerdict> trials;
+    for (std::size_t r = 0; r < 3; ++r) trials.push_back(decide_p2(trial_view({m}, r)));
+    const auto v = decide_from_trials(trials);
+    CHECK(v.verdict == Verdict::confirmed);  // 2 of 3
+    CHECK(v.agreeing_trials() == 2);
+}
