@@ -25,6 +25,9 @@
 // hop for what it is and no "switch cost" is derived from it. P2 and T1 are decided per
 // repetition (each a trial, with its own switch counts) and combined (decide_from_trials).
 //
+// The CPU pinned to is the allowed one that was idlest over 50 ms just before (from /proc/stat), so
+// a busy loop elsewhere on the machine does not share it; the table names it.
+//
 // Caveats: in a virtual machine a wake-up of an idle virtual CPU goes through the hypervisor and
 // is far slower than on bare metal; pinning both endpoints to one CPU avoids that. Frequency
 // scaling and other load on the pinned CPU show up as spread.
@@ -34,6 +37,7 @@
 #include "proclab/clock.hpp"
 #include "proclab/demo.hpp"
 #include "proclab/handles.hpp"
+#include "proclab/interference.hpp"
 #include "proclab/render.hpp"
 #include "proclab/sched.hpp"
 #include "proclab/stats.hpp"
@@ -324,12 +328,15 @@ Result run(const DemoContext& ctx) {
     const int warmup = std::max(200, count / 10);
     result.config.repeat = count;
 
+    // The CPU that was idlest a moment ago: a busy loop elsewhere on the machine does not sit on it.
+    const int home = idlest_cpu(cpus);
+    const int other = cpus.size() < 2 ? home : (home == cpus[0] ? cpus[1] : cpus[0]);
     std::vector<Measurement> ms;
     for (bool same : {true, false}) {
         if (!same && cpus.size() < 2) continue;
         for (Channel ch : {Channel::pipe, Channel::futex})
             for (Kind k : {Kind::processes, Kind::threads})
-                ms.push_back(measure(Config{k, ch, same, cpus[0], same ? cpus[0] : cpus[1]}, warmup, count, repetitions,
+                ms.push_back(measure(Config{k, ch, same, home, same ? home : other}, warmup, count, repetitions,
                                      ctx.clock.read_overhead_ns));
     }
 

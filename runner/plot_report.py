@@ -195,6 +195,35 @@ def context_switch(suite, out_dir, caption, written):
     finish(fig, out_dir, "context_switch.png", caption, written)
 
 
+def core_to_core(suite, out_dir, caption, written):
+    """Heatmap of the one-way cache-line hand-off between every pair of CPUs."""
+    r = demo_result(suite, "core_to_core")
+    raw = (r or {}).get("raw") or {}
+    cpus, matrix = raw.get("cpus") or [], raw.get("matrix") or []
+    if len(cpus) < 2 or not matrix:
+        return
+    nan = float("nan")
+    values = [[nan if v is None else v for v in row] for row in matrix]
+    size = min(12, 3 + 0.35 * len(cpus))
+    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    image = ax.imshow(values, cmap="viridis", interpolation="nearest")
+    ax.set_xticks(range(len(cpus)))
+    ax.set_yticks(range(len(cpus)))
+    step = max(1, len(cpus) // 32)
+    ax.set_xticklabels([str(c) if i % step == 0 else "" for i, c in enumerate(cpus)], fontsize=7)
+    ax.set_yticklabels([str(c) if i % step == 0 else "" for i, c in enumerate(cpus)], fontsize=7)
+    if len(cpus) <= 8:
+        for i, row in enumerate(values):
+            for j, v in enumerate(row):
+                if v == v:
+                    ax.text(j, i, f"{v:.0f}", ha="center", va="center", color="white", fontsize=9)
+    ax.set_xlabel("CPU")
+    ax.set_ylabel("CPU")
+    ax.set_title("Cache-line hand-off between CPUs, one way (ns); blank: not measured")
+    fig.colorbar(image, ax=ax, label="ns")
+    finish(fig, out_dir, "core_to_core.png", caption, written)
+
+
 def main():
     if len(sys.argv) != 3:
         print("usage: plot_report.py SUITE_JSON OUT_DIR", file=sys.stderr)
@@ -207,7 +236,7 @@ def main():
     caption = (f"proclab {suite.get('proclab_version', '?')} on {fact(env, 'cpu_model')}, CPUs {fact(env, 'affinity_cpus')}, "
                f"kernel {fact(env, 'kernel_release')}, virtual machine: {fact(env, 'hypervisor')}")
     written = []
-    for plot in (timeline, cpu_share, speedup, creation, context_switch):
+    for plot in (timeline, cpu_share, speedup, creation, context_switch, core_to_core):
         plot(suite, out_dir, caption, written)
 
 

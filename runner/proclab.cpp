@@ -57,7 +57,7 @@ int list_demos(const std::filesystem::path& dir) {
             t.add_row({name, "?", "(could not run " + name + " --describe)"});
             continue;
         }
-        t.add_row({name, fmt::format("{}", fmt::join(d->claims, ", ")), d->title});
+        t.add_row({name, d->claims.empty() ? "- (instrument)" : fmt::format("{}", fmt::join(d->claims, ", ")), d->title});
     }
     std::cout << t.render();
     return kExitOk;

@@ -30,6 +30,7 @@ const char* caption_of(const std::string& file) {
     if (file == "creation_costs.png") return "Creating a thread or a process against handing a task to a pool, log scale (T8).";
     if (file == "fork_vs_size.png") return "fork's cost against the memory the parent touched; vfork and posix_spawn stay flat (T8).";
     if (file == "context_switch.png") return "One context switch: processes vs threads, one CPU vs two (P2, T1).";
+    if (file == "core_to_core.png") return "A cache line's one-way trip between each pair of CPUs (core_to_core).";
     return "";
 }
 

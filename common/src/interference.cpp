@@ -135,4 +135,30 @@ Interference InterferenceProbe::stop() const {
                                 hz > 0 ? 1e9 / double(hz) : 10e6);
 }
 
+int idlest_cpu(const std::vector<int>& cpus, Nanos window_ns) {
+    if (cpus.size() < 2) return cpus.empty() ? 0 : cpus.front();
+    auto read = [] {
+        auto text = read_small_file("/proc/stat");
+        return text ? parse_proc_stat(*text) : ProcStat{};
+    };
+    const ProcStat before = read();
+    ::usleep(static_cast<useconds_t>(window_ns / 1000));
+    const ProcStat after = read();
+    int best = cpus.front();
+    std::int64_t best_idle = -1;
+    for (int cpu : cpus) {
+        const CpuTicks *a = nullptr, *b = nullptr;
+        for (const auto& c : before.cpus)
+            if (c.cpu == cpu) a = &c;
+        for (const auto& c : after.cpus)
+            if (c.cpu == cpu) b = &c;
+        if (!a || !b) continue;
+        if (b->idle - a->idle > best_idle) {
+            best_idle = b->idle - a->idle;
+            best = cpu;
+        }
+    }
+    return best;
+}
+
 }  // namespace proclab

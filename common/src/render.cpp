@@ -244,6 +244,7 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
     out += bold(fmt::format("{} — {}", r.demo, r.title)) + "\n";
     std::string claim_list;
     for (const auto& id : r.claims) claim_list += (claim_list.empty() ? "" : ", ") + id;
+    if (claim_list.empty()) claim_list = "none (an instrument)";
     out += fmt::format("proclab {} · claims {} · wall time {:.2f} s · {}{}\n", r.proclab_version, claim_list,
                        r.wall_time_s, r.config.quick ? "quick run" : "full run",
                        r.config.repeat ? fmt::format(" · repeat {}", r.config.repeat) : "");
@@ -287,6 +288,7 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
     for (const auto& n : r.notes) out += "note: " + wrap(n, width, "      ") + "\n";
     if (!r.notes.empty()) out += "\n";
 
+    if (r.claims.empty()) return out;  // an instrument: figures, no claim of its own
     out += bold("Verdicts") + "\n";
     for (const auto& v : r.verdicts) {
         const auto verdict = colour_verdict(v.verdict, c);

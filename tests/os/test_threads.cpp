@@ -90,3 +90,4 @@ TEST_CASE("every thread is its own kernel task", "[os][threads]") {
     distinct.insert(::gettid());
     CHECK(distinct.size() == kThreads + 1);
 }
+

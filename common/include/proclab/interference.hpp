@@ -85,6 +85,11 @@ private:
     Reading start_;
 };
 
+// The allowed CPU that was idle longest over `window` (two /proc/stat readings), for a measurement
+// that must pin to one CPU: a busy loop elsewhere on the machine then does not sit on it. The
+// first of `cpus` when /proc/stat cannot tell (or on a tie).
+int idlest_cpu(const std::vector<int>& cpus, Nanos window_ns = 50'000'000);
+
 // Pure: interference between two readings of /proc/stat, given our own CPU time in between.
 Interference interference_between(const ProcStat& before, const ProcStat& after, const std::vector<int>& cpus, double window_ns,
                                   double own_ns, double tick_ns);

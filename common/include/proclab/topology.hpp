@@ -1,0 +1,43 @@
+// Where CPUs sit relative to each other, read from sysfs: SMT siblings (one core), the CPUs that
+// share the last-level cache, the package (socket) and the NUMA node. A hand-off between two CPUs
+// costs what the path between them costs, so every cross-CPU figure is read against this.
+// The reader takes the sysfs root as a parameter, so recorded trees can stand in for this machine.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace proclab {
+
+// "0-3,8,10-11" -> {0,1,2,3,8,10,11}; empty on malformed text.
+std::vector<int> parse_cpu_list(std::string_view text);
+
+struct CpuPlace {
+    int cpu = -1;
+    int package = -1;             // physical_package_id; -1 unknown
+    int core = -1;                // core_id
+    int node = -1;                // NUMA node; -1 unknown
+    std::vector<int> smt_siblings;  // thread_siblings_list (itself included)
+    std::vector<int> llc_cpus;      // shared_cpu_list of the highest-level data/unified cache
+    int llc_level = 0;
+};
+
+struct Topology {
+    std::vector<CpuPlace> cpus;
+    std::vector<std::string> unknown;  // what could not be read, with the path
+    const CpuPlace* find(int cpu) const;
+};
+
+// Reads <root>/cpu/cpuN/topology/*, <root>/cpu/cpuN/cache/index*/{level,type,shared_cpu_list} and
+// <root>/node/nodeM/cpulist for each of `cpus`. Default root: /sys/devices/system.
+Topology read_topology(const std::vector<int>& cpus, const std::filesystem::path& root = "/sys/devices/system");
+
+// How close two CPUs are, closest first.
+enum class PairGroup { smt_siblings, shared_llc, same_package, same_node, other_node, unknown };
+std::string_view to_string(PairGroup g);
+PairGroup classify(const Topology& t, int a, int b);
+
+}  // namespace proclab

@@ -1,0 +1,255 @@
+// core_to_core: what the path between two CPUs costs, behind the cross-CPU figures of P2 and T1
+// (../shared/seed/claims.md): a wake-up or a hand-off on another CPU pays for the cache line's
+// trip between them.
+//
+//   P2  Processes share the cores; a hand-off between CPUs is what "sharing" costs.
+//   T1  The scheduler moves threads between CPUs; what a move costs depends on where to.
+//
+// Method (after c2clat and core-to-core-latency): two threads, each pinned to one CPU of the pair,
+// hand one cache line back and forth: the initiator writes an odd token and spins until it reads
+// the next even one, which the responder writes when it has seen the odd one. A round trip is
+// two hand-offs of the line; it is timed in batches of 100 on CLOCK_MONOTONIC (the clock's cost
+// spread over the batch), after a warm-up, and the median batch gives the one-way hand-off. Every
+// pair of allowed CPUs is measured, or, past a time budget (--budget), every pair of the first
+// CPU and then pairs drawn at random (fixed seed), so a 192-CPU machine stays within a minute.
+// Each pair is put in the closest group the topology gives it (sysfs: SMT siblings, shared
+// last-level cache, same package, same NUMA node, other node), with a median per group.
+//
+// Caveats: in a virtual machine the vCPUs' real placement is the host's; the guest's topology
+// may be flat. Frequency scaling and SMT siblings busy with other work show up as spread. Both
+// threads spin: this is a floor for a hand-off, not a wake-up (context_switch measures those).
+
+#include "proclab/affinity.hpp"
+#include "proclab/clock.hpp"
+#include "proclab/demo.hpp"
+#include "proclab/render.hpp"
+#include "proclab/stats.hpp"
+#include "proclab/topology.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace proclab::core_to_core {
+
+struct Options {
+    std::string cpus;       // empty: every allowed CPU
+    double budget_s = 0;    // 0: the default (20 s, --quick 2 s)
+};
+Options g_options;
+
+void add_options(CLI::App& app) {
+    app.add_option("--cpus", g_options.cpus, "Only these CPUs (a list like 0-3,8), within the affinity mask")->type_name("LIST");
+    app.add_option("--budget", g_options.budget_s, "Time for the pairs, in seconds; past it, pairs are sampled (default 20, --quick 2)")
+        ->check(CLI::Range(0.1, 3600.0))
+        ->type_name("SECONDS");
+}
+
+constexpr int kBatch = 100;  // round trips per clock reading pair
+
+// ---------------------------------------------------------------------------------------------
+// One pair: the line handed back and forth between two pinned threads.
+
+struct alignas(64) Line {
+    std::atomic<std::uint64_t> token{0};
+};
+
+struct PairResult {
+    int a = -1, b = -1;
+    double handoff_ns = 0;  // one way: median batch round trip / 2
+    double p90_ns = 0;
+    std::uint64_t checked = 0;  // tokens the responder saw, in order
+    PairGroup group = PairGroup::unknown;
+};
+
+PairResult measure_pair(int a, int b, int batches, double clock_overhead) {
+    Line line;
+    std::atomic<bool> stop{false};
+    std::uint64_t seen_in_order = 0;
+    std::thread responder([&] {
+        pin_to_cpu(b);
+        std::uint64_t expect = 1;
+        while (!stop.load(std::memory_order_relaxed)) {
+            const std::uint64_t v = line.token.load(std::memory_order_acquire);
+            if (v == expect) {
+                line.token.store(v + 1, std::memory_order_release);
+                expect += 2;
+                ++seen_in_order;
+            }
+        }
+    });
+    std::vector<double> round_trips;
+    {
+        ScopedPin pin(a);
+        std::uint64_t token = 1;
+        auto one = [&] {
+            line.token.store(token, std::memory_order_release);
+            while (line.token.load(std::memory_order_acquire) != token + 1) {
+            }
+            token += 2;
+        };
+        for (int i = 0; i < 2 * kBatch; ++i) one();  // warm-up: both threads running, the line hot
+        for (int r = 0; r < batches; ++r) {
+            const Nanos t0 = now_ns();
+            for (int i = 0; i < kBatch; ++i) one();
+            round_trips.push_back(std::max(0.0, double(now_ns() - t0) - clock_overhead) / kBatch);
+        }
+    }
+    stop.store(true, std::memory_order_relaxed);
+    responder.join();
+    const Summary s = summarize(round_trips);
+    return PairResult{a, b, s.median / 2, s.p90 / 2, seen_in_order, PairGroup::unknown};
+}
+
+// Which pairs to measure: all, or within the budget every pair with the first CPU (its row of the
+// matrix, which meets every group the first CPU has) and then pairs drawn at random.
+std::vector<std::pair<int, int>> choose_pairs(const std::vector<int>& cpus, std::size_t max_pairs, std::uint32_t seed = 42) {
+    std::vector<std::pair<int, int>> all, chosen;
+    for (std::size_t i = 0; i < cpus.size(); ++i)
+        for (std::size_t j = i + 1; j < cpus.size(); ++j) all.emplace_back(cpus[i], cpus[j]);
+    if (all.size() <= max_pairs) return all;
+    std::vector<std::pair<int, int>> rest;
+    for (const auto& p : all) (p.first == cpus.front() ? chosen : rest).push_back(p);
+    std::mt19937 rng(seed);
+    std::shuffle(rest.begin(), rest.end(), rng);
+    for (const auto& p : rest) {
+        if (chosen.size() >= max_pairs) break;
+        chosen.push_back(p);
+    }
+    return chosen;
+}
+
+std::string metric_id(PairGroup g) {
+    switch (g) {
+        case PairGroup::smt_siblings: return "smt_siblings";
+        case PairGroup::shared_llc: return "shared_llc";
+        case PairGroup::same_package: return "same_package";
+        case PairGroup::same_node: return "same_node";
+        case PairGroup::other_node: return "other_node";
+        case PairGroup::unknown: break;
+    }
+    return "unknown_group";
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Result run(const DemoContext& ctx) {
+    Result result;
+    std::vector<int> cpus = ctx.env.affinity_cpus;
+    if (!g_options.cpus.empty()) {
+        const auto wanted = parse_cpu_list(g_options.cpus);
+        if (wanted.empty()) throw UsageError(fmt::format("--cpus {}: not a CPU list (like 0-3,8)", g_options.cpus));
+        for (int c : wanted)
+            if (std::find(cpus.begin(), cpus.end(), c) == cpus.end())
+                throw UsageError(fmt::format("--cpus: CPU {} is not in this process's affinity mask ({})", c, format_cpu_list(cpus)));
+        cpus = wanted;
+    }
+    const Topology topology = read_topology(cpus);
+    const bool quick = ctx.options.quick;
+    const int batches = ctx.repeat(200, 40);
+    const double budget_s = g_options.budget_s > 0 ? g_options.budget_s : (quick ? 2.0 : 20.0);
+    result.config.repeat = batches;
+
+    // The topology table.
+    auto& tt = result.add_table("Where the CPUs sit (sysfs)", {"CPU", "package", "core", "SMT siblings", "last-level cache shared with", "NUMA node"});
+    for (const auto& p : topology.cpus)
+        tt.rows.push_back({std::to_string(p.cpu), p.package >= 0 ? std::to_string(p.package) : "?", p.core >= 0 ? std::to_string(p.core) : "?",
+                           p.smt_siblings.empty() ? "?" : format_cpu_list(p.smt_siblings),
+                           p.llc_cpus.empty() ? "?" : fmt::format("{} (L{})", format_cpu_list(p.llc_cpus), p.llc_level),
+                           p.node >= 0 ? std::to_string(p.node) : "?"});
+    if (!topology.unknown.empty())
+        tt.note = fmt::format("Not readable: {}.", fmt::join(topology.unknown.begin(),
+                                                              topology.unknown.begin() + std::min<std::ptrdiff_t>(4, std::ptrdiff_t(topology.unknown.size())), "; "));
+
+    if (cpus.size() < 2) {
+        result.notes.push_back(fmt::format("Not measured: only one CPU ({}) is allowed, so there is no pair to hand a line between.",
+                                           format_cpu_list(cpus)));
+        result.raw_json = Json{{"cpus", cpus}, {"matrix", Json::array()}}.dump();
+        return result;
+    }
+
+    // Time one pair to size the sample within the budget.
+    const Stopwatch probe;
+    std::vector<PairResult> measured{measure_pair(cpus[0], cpus[1], batches, ctx.clock.read_overhead_ns)};
+    const double per_pair_s = std::max(1e-4, probe.elapsed_s());
+    const auto max_pairs = static_cast<std::size_t>(std::max(1.0, budget_s / per_pair_s));
+    const auto pairs = choose_pairs(cpus, max_pairs);
+    const std::size_t total_pairs = cpus.size() * (cpus.size() - 1) / 2;
+    for (const auto& [a, b] : pairs)
+        if (!(a == cpus[0] && b == cpus[1])) measured.push_back(measure_pair(a, b, batches, ctx.clock.read_overhead_ns));
+    for (auto& m : measured) m.group = classify(topology, m.a, m.b);
+
+    // Groups, closest first.
+    std::map<PairGroup, std::vector<double>> by_group;
+    for (const auto& m : measured) by_group[m.group].push_back(m.handoff_ns);
+    auto& gt = result.add_table("Hand-off latency by how close the CPUs are", {"group", "pairs", "median", "min", "max"});
+    for (const auto& [group, values] : by_group) {
+        const Summary s = summarize(values);
+        gt.rows.push_back({std::string(to_string(group)), std::to_string(values.size()), format_value(s.median, "ns"),
+                           format_value(s.min, "ns"), format_value(s.max, "ns")});
+        result.add_metric("handoff_" + metric_id(group), s, "ns", fmt::format("one-way cache-line hand-off, {} (median over pairs)", to_string(group)))
+            .headline = true;
+    }
+    gt.note = fmt::format(
+        "{} of {} pairs measured{}; each: {} batches of {} round trips after a warm-up, one way = median batch / 2, the clock's "
+        "overhead ({}) subtracted per batch. Both threads spin: a floor for a hand-off, not a wake-up.",
+        measured.size(), total_pairs, measured.size() < total_pairs ? fmt::format(" (budget {:.0f} s: every pair of CPU {}, then a random draw)", budget_s, cpus[0]) : "",
+        batches, kBatch, format_value(ctx.clock.read_overhead_ns, "ns"));
+
+    // The matrix: printed for up to 16 CPUs; always in the JSON (the report draws it as a heatmap).
+    std::map<std::pair<int, int>, double> cell;
+    for (const auto& m : measured) cell[{m.a, m.b}] = cell[{m.b, m.a}] = m.handoff_ns;
+    Json matrix = Json::array();
+    for (int a : cpus) {
+        Json row = Json::array();
+        for (int b : cpus) {
+            const auto it = cell.find({a, b});
+            row.push_back(a == b || it == cell.end() ? Json(nullptr) : Json(it->second));
+        }
+        matrix.push_back(std::move(row));
+    }
+    if (cpus.size() <= 16) {
+        std::vector<std::string> columns{"from \\ to"};
+        for (int b : cpus) columns.push_back(std::to_string(b));
+        auto& mt = result.add_table("One-way hand-off between each pair of CPUs", columns);
+        for (int a : cpus) {
+            std::vector<std::string> row{std::to_string(a)};
+            for (int b : cpus) {
+                const auto it = cell.find({a, b});
+                row.push_back(a == b ? "-" : it == cell.end() ? "" : format_value(it->second, "ns"));
+            }
+            mt.rows.push_back(std::move(row));
+        }
+        mt.note = "Symmetric: each pair measured once, the first CPU of the pair starting the round trips.";
+    } else {
+        result.notes.push_back(fmt::format("The {}x{} matrix is in the JSON (raw.matrix) and the report's heatmap.", cpus.size(), cpus.size()));
+    }
+    std::uint64_t checked = 0;
+    for (const auto& m : measured) checked += m.checked;
+    result.notes.push_back(fmt::format("Every token arrived in order: the responders saw {} tokens, each the one expected next.", checked));
+    Json groups = Json::array();
+    for (const auto& m : measured) groups.push_back(Json{{"a", m.a}, {"b", m.b}, {"group", to_string(m.group)}, {"handoff_ns", m.handoff_ns}});
+    result.raw_json = Json{{"cpus", cpus}, {"matrix", std::move(matrix)}, {"pairs", std::move(groups)}}.dump();
+    return result;
+}
+
+DemoSpec spec() {
+    DemoSpec s;
+    s.name = "core_to_core";
+    s.title = "what a cache line's trip between two CPUs costs, for every pair, grouped by topology";
+    s.claims = {};
+    s.default_timeout_s = 180;
+    s.add_options = add_options;
+    s.run = run;
+    return s;
+}
+
+}  // namespace proclab::core_to_core
+
+PROCLAB_DEMO_MAIN(proclab::core_to_core::spec)
