@@ -41,6 +41,7 @@
 #include "proclab/render.hpp"
 #include "proclab/sched.hpp"
 #include "proclab/stats.hpp"
+#include "proclab/topology.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -340,6 +341,9 @@ Result run(const DemoContext& ctx) {
                                      ctx.clock.read_overhead_ns));
     }
 
+    // Where the two CPUs sit relative to each other (core_to_core measures what that path costs).
+    const std::string pair_group =
+        cpus.size() < 2 ? "" : std::string(to_string(classify(read_topology({home, other}), home, other)));
     auto& t = result.add_table(
         "Ping-pong: one token handed back and forth",
         {"endpoints", "channel", "CPUs", "round trip median", "p99", "hop", "channel alone", "hop corrected", "hop p99",
@@ -348,7 +352,7 @@ Result run(const DemoContext& ctx) {
         const auto [lo, hi] = std::minmax_element(m.rep_medians.begin(), m.rep_medians.end());
         t.rows.push_back({name(m.config.kind), name(m.config.channel),
                           m.config.same_cpu ? fmt::format("{} (same)", m.config.cpu_initiator)
-                                            : fmt::format("{} and {}", m.config.cpu_initiator, m.config.cpu_echo),
+                                            : fmt::format("{} and {} ({})", m.config.cpu_initiator, m.config.cpu_echo, pair_group),
                           us(m.round_trip.median), us(m.round_trip.p99), us(m.hop()), us(m.overhead_per_hop),
                           m.is_switch() ? us(m.hop_corrected()) : "not a switch", us(m.round_trip.p99 / 2),
                           m.switches_per_hop >= 0 ? fmt::format("{:.2f}", m.switches_per_hop) : "?",
@@ -368,7 +372,8 @@ Result run(const DemoContext& ctx) {
         "'channel alone' = the same system calls by one thread with nobody to switch to (lmbench's subtraction); hop p99 = "
         "round-trip p99 / 2. perf bench sched pipe's usecs/op is the round-trip column. 'not a switch': fewer than {:.1f} switches "
         "per hop were counted (the other side often had answered before this one slept), so the hop is a wake-up or a cache-line "
-        "hand-off, not a context switch, and no switch cost is derived from it.",
+        "hand-off, not a context switch, and no switch cost is derived from it. The two CPUs' relation is from sysfs; core_to_core "
+        "measures a cache line's trip between them, the floor under every two-CPU row.",
         repetitions, count, warmup, format_value(ctx.clock.read_overhead_ns, "ns"), kSwitchesPerHop);
 
     auto& r = result.add_table("Ratios", {"comparison", "channel", "placement", "ratio of corrected hops"});
