@@ -204,8 +204,8 @@ def core_to_core(suite, out_dir, caption, written):
         return
     nan = float("nan")
     values = [[nan if v is None else v for v in row] for row in matrix]
-    size = min(12, 3 + 0.35 * len(cpus))
-    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    size = min(12, max(4.5, 3 + 0.35 * len(cpus)))
+    fig, ax = plt.subplots(figsize=(max(7.5, size + 2), size + 0.5))
     image = ax.imshow(values, cmap="viridis", interpolation="nearest")
     ax.set_xticks(range(len(cpus)))
     ax.set_yticks(range(len(cpus)))
@@ -219,7 +219,7 @@ def core_to_core(suite, out_dir, caption, written):
                     ax.text(j, i, f"{v:.0f}", ha="center", va="center", color="white", fontsize=9)
     ax.set_xlabel("CPU")
     ax.set_ylabel("CPU")
-    ax.set_title("Cache-line hand-off between CPUs, one way (ns); blank: not measured")
+    ax.set_title("A cache line's trip between two CPUs, one way (ns)\nblank: same CPU or not measured", fontsize=10)
     fig.colorbar(image, ax=ax, label="ns")
     finish(fig, out_dir, "core_to_core.png", caption, written)
 
