@@ -221,12 +221,15 @@ void TaskGroup::run(F&& f) {
 
 template <class F>
 void TaskGroup::run_counted(F&& f) {
-    pool_.enqueue(detail::Task([this, fn = std::forward<F>(f)]() mutable {
+    pool_.enqueue(detail::Task([this, fn = std::optional<std::decay_t<F>>(std::forward<F>(f))]() mutable {
         try {
-            fn();
+            (*fn)();
         } catch (...) {
             record_exception();
         }
+        // The callable and what it captured are gone before anyone waiting is told the task is
+        // done: a waiter that returns may rely on its captures having been released.
+        fn.reset();
         finish_one();
     }));
 }
@@ -234,13 +237,14 @@ void TaskGroup::run_counted(F&& f) {
 template <class F, class R>
 TaskHandle<R> ThreadPool::submit(F&& f) {
     auto state = std::make_shared<typename TaskHandle<R>::State>();
-    post([state, fn = std::forward<F>(f)]() mutable {
+    post([state, fn = std::optional<std::decay_t<F>>(std::forward<F>(f))]() mutable {
         try {
-            if constexpr (std::is_void_v<R>) fn();
-            else state->value.emplace(fn());
+            if constexpr (std::is_void_v<R>) (*fn)();
+            else state->value.emplace((*fn)());
         } catch (...) {
             state->error = std::current_exception();
         }
+        fn.reset();  // released before get() can return (see run_counted)
         state->done.store(true, std::memory_order_release);
         state->done.notify_all();
     });
