@@ -2,6 +2,7 @@
 #pragma once
 
 #include "proclab/child.hpp"
+#include "proclab/interference.hpp"
 
 #include <csignal>
 #include <filesystem>
@@ -16,6 +17,17 @@
 #include <unistd.h>
 
 namespace proclab::test {
+
+// Measured interference for verdict-rule tests: `fraction` of `cpus` CPUs' time over one second
+// went to other tasks.
+inline Interference interference(double fraction, int cpus = 2) {
+    Interference i;
+    i.known = true;
+    i.cpus = cpus;
+    i.window_ns = 1e9;
+    i.other_ns = fraction * cpus * 1e9;
+    return i;
+}
 
 inline std::filesystem::path bin_dir() { return PROCLAB_BIN_DIR; }
 

@@ -2,21 +2,15 @@
 #define PROCLAB_NO_MAIN
 #include "../../demos/creation_cost.cpp"
 
+#include "support.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace proclab;
 using namespace proclab::creation_cost;
 
 namespace {
-Interference interference(double fraction) {
-    Interference i;
-    i.known = true;
-    i.cpus = 2;
-    i.window_ns = 1e9;
-    i.other_ns = fraction * 2e9;
-    return i;
-}
-Costs costs(double thread_ns, double pool_ns, double load = 0.01) { return {thread_ns, pool_ns, 200000, 500000, interference(load)}; }
+Costs costs(double thread_ns, double pool_ns, double load = 0.01) { return {thread_ns, pool_ns, 200000, 500000, test::interference(load)}; }
 }  // namespace
 
 TEST_CASE("T8 follows the ratio of thread creation to a pool hand-off", "[creation_cost]") {

@@ -2,6 +2,8 @@
 #define PROCLAB_NO_MAIN
 #include "../../demos/threads_parallel.cpp"
 
+#include "support.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace proclab;
@@ -52,14 +54,7 @@ TEST_CASE("the emulated GIL hands over within a bounded number of intervals", "[
 }
 
 namespace {
-Interference interference(double fraction) {
-    Interference i;
-    i.known = true;
-    i.cpus = 2;
-    i.window_ns = 0.5e9;
-    i.other_ns = fraction * 1e9;
-    return i;
-}
+using test::interference;
 
 Evidence parallel_machine() {
     Evidence e;

@@ -2,6 +2,8 @@
 #define PROCLAB_NO_MAIN
 #include "../../demos/time_slicing.cpp"
 
+#include "support.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace proclab;
@@ -11,20 +13,8 @@ namespace {
 
 constexpr Nanos kMs = 1'000'000;
 
-Interference quiet() {
-    Interference i;
-    i.known = true;
-    i.cpus = 2;
-    i.window_ns = 1e9;
-    i.other_ns = 0.02e9;
-    return i;
-}
-
-Interference loaded() {  // a busy loop beside the demo took one of two CPUs
-    Interference i = quiet();
-    i.other_ns = 0.96e9;
-    return i;
-}
+Interference quiet() { return test::interference(0.01); }
+Interference loaded() { return test::interference(0.48); }  // a busy loop beside the demo took one of two CPUs
 
 // A worker with run intervals given in ms since the go, all on `cpu`.
 WorkerResult worker(int tid, std::vector<std::pair<double, double>> runs_ms, int cpu, bool thread = false) {
