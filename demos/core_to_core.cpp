@@ -22,6 +22,7 @@
 #include "proclab/affinity.hpp"
 #include "proclab/clock.hpp"
 #include "proclab/demo.hpp"
+#include "proclab/handles.hpp"
 #include "proclab/render.hpp"
 #include "proclab/stats.hpp"
 #include "proclab/topology.hpp"
@@ -71,21 +72,42 @@ struct PairResult {
 PairResult measure_pair(int a, int b, int batches, double clock_overhead) {
     Line line;
     std::atomic<bool> stop{false};
+    std::atomic<int> responder_pinned{0};  // 1 pinned, -errno when pinning failed
     std::uint64_t seen_in_order = 0;
-    std::thread responder([&] {
-        pin_to_cpu(b);
-        std::uint64_t expect = 1;
-        while (!stop.load(std::memory_order_relaxed)) {
-            const std::uint64_t v = line.token.load(std::memory_order_acquire);
-            if (v == expect) {
-                line.token.store(v + 1, std::memory_order_release);
-                expect += 2;
-                ++seen_in_order;
-            }
-        }
-    });
     std::vector<double> round_trips;
     {
+        std::thread responder([&] {
+            try {
+                pin_to_cpu(b);
+            } catch (const HarnessError& e) {
+                responder_pinned.store(-e.code().value(), std::memory_order_release);
+                return;
+            }
+            responder_pinned.store(1, std::memory_order_release);
+            std::uint64_t expect = 1;
+            while (!stop.load(std::memory_order_relaxed)) {
+                const std::uint64_t v = line.token.load(std::memory_order_acquire);
+                if (v == expect) {
+                    line.token.store(v + 1, std::memory_order_release);
+                    expect += 2;
+                    ++seen_in_order;
+                }
+            }
+        });
+        // On every way out of this block, an exception included, the responder is told to stop
+        // and joined: a joinable std::thread destroyed would end the process.
+        struct StopAndJoin {
+            std::atomic<bool>& stop;
+            std::thread& thread;
+            ~StopAndJoin() {
+                stop.store(true, std::memory_order_relaxed);
+                thread.join();
+            }
+        } stop_and_join{stop, responder};
+        int pinned = 0;
+        while ((pinned = responder_pinned.load(std::memory_order_acquire)) == 0) std::this_thread::yield();
+        if (pinned < 0) throw HarnessError(-pinned, fmt::format("sched_setaffinity(cpu {})", b));
+
         ScopedPin pin(a);
         std::uint64_t token = 1;
         auto one = [&] {
@@ -101,8 +123,6 @@ PairResult measure_pair(int a, int b, int batches, double clock_overhead) {
             round_trips.push_back(std::max(0.0, double(now_ns() - t0) - clock_overhead) / kBatch);
         }
     }
-    stop.store(true, std::memory_order_relaxed);
-    responder.join();
     const Summary s = summarize(round_trips);
     return PairResult{a, b, s.median / 2, s.p90 / 2, seen_in_order, PairGroup::unknown};
 }

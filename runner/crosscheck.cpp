@@ -98,6 +98,7 @@ ToolRun run_tool(const std::filesystem::path& exe, const std::vector<std::string
     ToolRun t;
     try {
         auto r = run_captured(exe, args, {.timeout = std::chrono::milliseconds(long(timeout_s * 1000)), .new_process_group = true});
+        reap_strays(r.pid);  // a stressor a tool left behind is killed and reaped, as for a demo
         if (r.timed_out) t.missing = fmt::format("{} timed out after {:.0f} s", exe.filename().string(), timeout_s);
         else if (!r.status.exited() || r.status.exit_code() != 0)
             t.missing = fmt::format("{} ended: {}", exe.filename().string(), r.status.describe());

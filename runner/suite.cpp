@@ -40,10 +40,11 @@ std::string last_line(const std::string& text) {
     return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
-// The demo led its own process group: anything still in it was left behind. Kill the group and
-// reap what this process (a child subreaper) inherited.
+}  // namespace
+
 int reap_strays(pid_t group) {
     int strays = 0;
+    if (group <= 0) return 0;  // no group: -group would name init or every process
     if (::kill(-group, 0) == 0) ::kill(-group, SIGKILL);
     for (int tries = 0; tries < 200; ++tries) {
         int status = 0;
@@ -59,7 +60,6 @@ int reap_strays(pid_t group) {
     return strays;
 }
 
-}  // namespace
 
 std::optional<DemoDescription> describe_demo(const std::filesystem::path& dir, const std::string& name) {
     try {

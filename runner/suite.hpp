@@ -52,6 +52,11 @@ std::string render_claims(const std::vector<ClaimRow>& rows, bool colour, int wi
 std::string render_demo_runs(const std::vector<DemoRun>& runs);
 Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows);
 
+// A program that led its own process group has ended: anything still in the group was left
+// behind. Kills the group and reaps what this process (a child subreaper) inherited; returns how
+// many it reaped.
+int reap_strays(pid_t group);
+
 // Runs `dir/name --json - [extra...]` in its own process group with a hard timeout.
 DemoRun run_demo(const std::filesystem::path& dir, const std::string& name, const std::vector<std::string>& extra,
                  double hard_timeout_s);
