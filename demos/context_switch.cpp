@@ -227,8 +227,10 @@ Measurement measure(const Config& c, int warmup, int count, int repetitions, dou
 
         std::vector<double> all;
         all.reserve(static_cast<std::size_t>(count * repetitions));
-        const auto me_before = read_task_stats("/proc/thread-self");
-        const auto echo_before = read_task_stats(echo_dir);
+        // Switch counts per repetition (each a trial); the whole run's figure is their sum, so
+        // no count is read twice.
+        std::int64_t switches_seen = 0;
+        bool counts_known = true;
         for (int r = 0; r < repetitions; ++r) {
             const auto me_rep = read_task_stats("/proc/thread-self");
             const auto echo_rep = read_task_stats(echo_dir);
@@ -243,17 +245,17 @@ Measurement measure(const Config& c, int warmup, int count, int repetitions, dou
             const auto me_rep_after = read_task_stats("/proc/thread-self");
             const auto echo_rep_after = read_task_stats(echo_dir);
             const auto a = switches(me_rep), b = switches(me_rep_after), x = switches(echo_rep), y = switches(echo_rep_after);
-            m.rep_switches_per_hop.push_back(a >= 0 && b >= 0 && x >= 0 && y >= 0 ? double((b - a) + (y - x)) / double(2 * count) : -1);
+            const bool known = a >= 0 && b >= 0 && x >= 0 && y >= 0;
+            counts_known = counts_known && known;
+            if (known) switches_seen += (b - a) + (y - x);
+            m.rep_switches_per_hop.push_back(known ? double((b - a) + (y - x)) / double(2 * count) : -1);
             rep = subtract_overhead(rep, clock_overhead);
             m.rep_medians.push_back(summarize(rep).median);
             all.insert(all.end(), rep.begin(), rep.end());
         }
-        const auto me_after = read_task_stats("/proc/thread-self");
-        const auto echo_after = read_task_stats(echo_dir);
         m.round_trips = static_cast<std::int64_t>(all.size());
         m.round_trip = summarize(all);
-        const auto a = switches(me_before), b = switches(me_after), x = switches(echo_before), y = switches(echo_after);
-        if (a >= 0 && b >= 0 && x >= 0 && y >= 0) m.switches_per_hop = double((b - a) + (y - x)) / double(2 * m.round_trips);
+        if (counts_known) m.switches_per_hop = double(switches_seen) / double(2 * m.round_trips);
         stop_echo(e, c.channel);
     }
     if (thread) thread->join();  // it has been told to stop

@@ -171,7 +171,7 @@ int child_fork_reference(const std::vector<std::string>& args) {
     const auto conditions = parent_conditions();
     const Summary s = time_each(5, count, overhead, fork_exit_wait);
     std::cout << Json{{"median_ns", s.median}, {"p99_ns", s.p99}, {"count", s.count}, {"threads", conditions.threads},
-                      {"rss_bytes", conditions.rss_bytes}}
+                      {"rss_bytes", conditions.rss_bytes}, {"pinned_cpu", conditions.pinned_cpu}}
                      .dump()
               << std::endl;
     return 0;
@@ -198,7 +198,7 @@ Reference fork_reference(const std::filesystem::path& self, int count) {
         r.fork.count = j.at("count").get<std::size_t>();
         r.conditions.threads = j.at("threads").get<int>();
         r.conditions.rss_bytes = j.at("rss_bytes").get<double>();
-        r.conditions.pinned_cpu = j.value("pinned_cpu", -1);
+        r.conditions.pinned_cpu = j.at("pinned_cpu").get<int>();
         r.ran = true;
     } catch (const std::exception& e) {
         r.why_not = std::string("the reference process printed no usable result: ") + e.what();
@@ -368,7 +368,6 @@ Result run(const DemoContext& ctx) {
     auto timed = [&](std::string id, std::string what, int warmup, int count, const std::function<void()>& op) {
         const auto conditions = parent_conditions();
         rows.push_back({std::move(id), std::move(what), time_each(warmup, count, overhead, op), conditions});
-        return rows.back().s;
     };
     // Processes first, from this single-threaded parent: no pool thread is alive yet. Pinned to one
     // CPU, parent and child alike (the child inherits the mask): unpinned, whether the child starts
@@ -396,11 +395,15 @@ Result run(const DemoContext& ctx) {
     timed("thread_create_join", "std::thread create + join", threads_n / 10, threads_n, thread_create_join);
     timed("pthread_small_stack", "pthread_create, 64 KiB stack, + join", threads_n / 10, threads_n, pthread_small_stack);
     // The pool exists only while its hand-off is timed (and in section 3), so nothing above ran beside it.
-    std::optional<ThreadPool> pool;
-    pool.emplace();  // CPUs - 1 workers: the waiting thread helps
-    const std::size_t pool_workers = pool->size();
-    timed("pool_handoff", "pool: hand over an empty task, wait for it", threads_n / 10, threads_n, [&] { pool->submit([] {}).get(); });
-    pool.reset();
+    std::size_t pool_workers = 0;
+    {
+        ThreadPool pool;  // CPUs - 1 workers: the waiting thread helps
+        pool_workers = pool.size();
+        timed("pool_handoff", "pool: hand over an empty task, wait for it", threads_n / 10, threads_n, [&] { pool.submit([] {}).get(); });
+    }
+    const auto row_of = [&](const std::string& id) -> const Row& {
+        return *std::find_if(rows.begin(), rows.end(), [&](const Row& r) { return r.id == id; });
+    };
 
     // R trials for T8's verdict: thread create+join with no pool alive, then a pool made for the
     // hand-off and ended after it.
@@ -417,15 +420,12 @@ Result run(const DemoContext& ctx) {
             ThreadPool trial_pool;
             po = time_each(per_trial / 10, per_trial, overhead, [&] { trial_pool.submit([] {}).get(); });
         }
-        Costs c{th.median, po.median, rows[0].s.median, rows[2].s.median, probe.stop()};
+        Costs c{th.median, po.median, row_of("fork").s.median, row_of("posix_spawn").s.median, probe.stop()};
         thread_medians.push_back(th.median);
         pool_medians.push_back(po.median);
         trial_interference.push_back(c.interference);
         t8_trials.push_back(decide_t8(c));
     }
-    const auto row_of = [&](const std::string& id) -> const Row& {
-        return *std::find_if(rows.begin(), rows.end(), [&](const Row& r) { return r.id == id; });
-    };
     const double pool_median = row_of("pool_handoff").s.median;
     auto& t = result.add_table("1. Creating a thread or a process, and handing a task to a pool",
                                {"operation", "median", "p99", "max", "n", "vs the pool", "parent while timed"});

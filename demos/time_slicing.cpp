@@ -610,6 +610,14 @@ ClaimVerdict decide_p2(const std::vector<StepResult>& steps, const KernelSliceFa
                         facts.tick_ns ? fmt::format(", timer tick {} as observed", ms(*facts.tick_ns)) : "")};
 }
 
+// Workers that ran on more than one CPU: seen by the loop's sched_getcpu, by the kernel's
+// migration count, or in their run intervals.
+bool moved(const WorkerResult& w) { return w.first_move_ns || w.migrations > 0 || w.cpus.size() > 1; }
+
+int workers_moved(const StepResult& s) {
+    return static_cast<int>(std::count_if(s.workers.begin(), s.workers.end(), [](const WorkerResult& w) { return moved(w); }));
+}
+
 // T1: what would refute it is threads without their own kernel identity and counts. That the
 // scheduler moves them on its own is shown by starting every thread on one CPU and allowing all:
 // an idle CPU pulls work within milliseconds, so this does not hang on the chance of a migration
@@ -620,7 +628,7 @@ ClaimVerdict decide_t1(const std::vector<StepResult>& steps, bool pinned, const 
         if (s.threads) t = &s;
     if (!t) return {"T1", Verdict::not_measured, "no step ran threads"};
     std::set<int> tids, pids;
-    int with_own_stats = 0, moved = 0;
+    int with_own_stats = 0;
     std::int64_t min_run = INT64_MAX, max_run = 0;
     for (const auto& w : t->workers) {
         tids.insert(w.tid);
@@ -630,9 +638,9 @@ ClaimVerdict decide_t1(const std::vector<StepResult>& steps, bool pinned, const 
             min_run = std::min(min_run, w.run_kernel_ns);
             max_run = std::max(max_run, w.run_kernel_ns);
         }
-        if (w.first_move_ns || w.migrations > 0 || w.cpus.size() > 1) ++moved;
     }
     const int k = t->k;
+    const int moved = workers_moved(*t);
     const std::string start = t->started_on_one_cpu ? fmt::format(" (all started on CPU {})", t->workers.empty() ? -1 : t->workers.front().first_cpu) : "";
     const std::string evidence = fmt::format(
         "{} threads of {} process{}: {} distinct tids, {} with their own schedstat (run {}-{}), {} moved to another CPU{}{}", k,
@@ -836,18 +844,16 @@ Result run(const DemoContext& ctx) {
         const auto& tr = trials[i];
         double min_alone = 1, min_busy = 1;
         int most = 0;
+        std::optional<Nanos> first_move;
         for (const auto* s : process_steps(tr.steps)) {
             if (s->k <= s->cpus) min_alone = std::min(min_alone, s->min_share);
             else min_busy = std::min(min_busy, s->busy_cpus_fraction);
             most = std::max(most, s->max_running);
+            if (s->k > s->cpus && s->first_move_ns && (!first_move || *s->first_move_ns < *first_move)) first_move = s->first_move_ns;
         }
         const StepResult* over = most_oversubscribed(tr.steps);
-        std::optional<Nanos> first_move;
-        for (const auto* s : process_steps(tr.steps))
-            if (s->k > s->cpus && s->first_move_ns && (!first_move || *s->first_move_ns < *first_move)) first_move = s->first_move_ns;
         const StepResult& threads = tr.steps.back();
-        int moved = 0;
-        for (const auto& w : threads.workers) moved += (w.first_move_ns || w.migrations > 0) ? 1 : 0;
+        const int moved = workers_moved(threads);
         tt.rows.push_back({std::to_string(i + 1) + (i == shown_trial ? " (shown)" : ""),
                            tr.interference.known ? fmt::format("{:.1f}%", 100 * tr.interference.fraction()) : "unknown",
                            fmt::format("{:.2f}", min_alone), fmt::format("{:.0f}%", 100 * min_busy), fmt::format("{} of {} CPUs", most, n),
@@ -982,8 +988,7 @@ Result run(const DemoContext& ctx) {
                           ms(summarize(over->slices_ns).median), over->involuntary_per_s, over->jain)
             : "no over-subscribed step";
     const StepResult& thread_step = steps.back();
-    int moved = 0;
-    for (const auto& w : thread_step.workers) moved += (w.first_move_ns || w.migrations > 0 || w.cpus.size() > 1) ? 1 : 0;
+    const int moved = workers_moved(thread_step);
     auto agreed = [](const ClaimVerdict& v) { return fmt::format(" [{} of {} trials]", v.agreeing_trials(), v.trial_verdicts.size()); };
     result.add_verdict(p2, slice_summary + agreed(p2));
     result.add_verdict(p4, fmt::format("CPUs busy (K<=CPUs: least share): {}; at most {} at once on {} CPUs", busy,

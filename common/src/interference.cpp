@@ -36,6 +36,12 @@ ProcStat parse_proc_stat(std::string_view text) {
     return out;
 }
 
+const CpuTicks* ProcStat::find(int cpu) const {
+    for (const auto& c : cpus)
+        if (c.cpu == cpu) return &c;
+    return nullptr;
+}
+
 Interference interference_between(const ProcStat& before, const ProcStat& after, const std::vector<int>& cpus, double window_ns,
                                   double own_ns, double tick_ns) {
     Interference r;
@@ -44,15 +50,10 @@ Interference interference_between(const ProcStat& before, const ProcStat& after,
     r.own_ns = own_ns;
     r.tick_ns = tick_ns;
     r.procs_running_max = std::max(before.procs_running.value_or(0), after.procs_running.value_or(0));
-    auto find = [](const ProcStat& s, int cpu) -> const CpuTicks* {
-        for (const auto& c : s.cpus)
-            if (c.cpu == cpu) return &c;
-        return nullptr;
-    };
     double idle_ns = 0;
     for (int cpu : cpus) {
-        const CpuTicks* a = find(before, cpu);
-        const CpuTicks* b = find(after, cpu);
+        const CpuTicks* a = before.find(cpu);
+        const CpuTicks* b = after.find(cpu);
         if (!a || !b) {
             r.unknown_reason = fmt::format("/proc/stat has no line for CPU {}", cpu);
             return r;
@@ -147,11 +148,8 @@ int idlest_cpu(const std::vector<int>& cpus, Nanos window_ns) {
     int best = cpus.front();
     std::int64_t best_idle = -1;
     for (int cpu : cpus) {
-        const CpuTicks *a = nullptr, *b = nullptr;
-        for (const auto& c : before.cpus)
-            if (c.cpu == cpu) a = &c;
-        for (const auto& c : after.cpus)
-            if (c.cpu == cpu) b = &c;
+        const CpuTicks* a = before.find(cpu);
+        const CpuTicks* b = after.find(cpu);
         if (!a || !b) continue;
         if (b->idle - a->idle > best_idle) {
             best_idle = b->idle - a->idle;

@@ -98,24 +98,9 @@ Result result_from_json(const Json& j) {
             for (const auto& t : c.at("trials").at("verdicts"))
                 if (auto tv = verdict_from_string(t.get<std::string>())) r.verdicts.back().trial_verdicts.push_back(*tv);
     }
-    for (const auto& m : need("metrics")) {
+    for (const auto& m : need("metrics"))
         r.metrics.push_back({m.at("name").get<std::string>(), m.at("value").get<double>(), m.value("unit", ""),
                              m.value("description", ""), std::nullopt, m.value("headline", false)});
-        if (m.contains("summary")) {
-            const auto& js = m.at("summary");
-            Summary s;
-            s.count = js.value("count", std::size_t{0});
-            s.min = js.value("min", 0.0);
-            s.median = js.value("median", 0.0);
-            s.mean = js.value("mean", 0.0);
-            s.p90 = js.value("p90", 0.0);
-            s.p99 = js.value("p99", 0.0);
-            s.max = js.value("max", 0.0);
-            s.stddev = js.value("stddev", 0.0);
-            s.cv = js.value("cv", 0.0);
-            r.metrics.back().summary = s;
-        }
-    }
     need("environment");
     return r;
 }

@@ -31,6 +31,8 @@ struct CpuTicks {
 struct ProcStat {
     std::vector<CpuTicks> cpus;           // per CPU, the "cpu" total line excluded
     std::optional<int> procs_running;     // tasks runnable at the moment of reading, ours included
+
+    const CpuTicks* find(int cpu) const;  // nullptr when that CPU has no line
 };
 
 // Parses /proc/stat text; cpus is empty when no per-CPU line is there.
