@@ -3,9 +3,23 @@
 # One line per demo in demos/CMakeLists.txt: builds demos/<name>.cpp into bin/<name>, registers it with
 # the runner (the generated list of demos) and adds its smoke test: a --quick run that must write
 # JSON and exit 0.
+#
+# A demo that outgrew one file is a folder, demos/<name>/: its main.cpp (the spec and run()) makes
+# the executable, every other .cpp there goes into the library demo_<name>, which the executable
+# and the tests link (one file per experiment, the verdict or target rules apart and testable).
 function(proclab_add_demo name)
-  add_executable(${name} ${name}.cpp)
-  target_link_libraries(${name} PRIVATE proclab::common)
+  if(IS_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/${name})
+    file(GLOB parts CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${name}/*.cpp)
+    list(REMOVE_ITEM parts ${CMAKE_CURRENT_SOURCE_DIR}/${name}/main.cpp)
+    add_library(demo_${name} STATIC ${parts})
+    target_link_libraries(demo_${name} PUBLIC proclab::common)
+    target_include_directories(demo_${name} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+    add_executable(${name} ${name}/main.cpp)
+    target_link_libraries(${name} PRIVATE demo_${name})
+  else()
+    add_executable(${name} ${name}.cpp)
+    target_link_libraries(${name} PRIVATE proclab::common)
+  endif()
   set_property(GLOBAL APPEND PROPERTY PROCLAB_DEMOS ${name})
   add_test(NAME smoke.${name}
            COMMAND ${name} --quick --json ${CMAKE_BINARY_DIR}/smoke/${name}.json)

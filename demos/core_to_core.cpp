@@ -5,11 +5,9 @@
 //   P2  Processes share the cores; a hand-off between CPUs is what "sharing" costs.
 //   T1  The scheduler moves threads between CPUs; what a move costs depends on where to.
 //
-// Method (after c2clat and core-to-core-latency): two threads, each pinned to one CPU of the pair,
-// hand one cache line back and forth: the initiator writes an odd token and spins until it reads
-// the next even one, which the responder writes when it has seen the odd one. A round trip is
-// two hand-offs of the line; it is timed in batches of 100 on CLOCK_MONOTONIC (the clock's cost
-// spread over the batch), after a warm-up, and the median batch gives the one-way hand-off. Every
+// Method (after c2clat and core-to-core-latency; common/handoff.hpp): two threads, each pinned to
+// one CPU of the pair, hand one cache line back and forth, timed in batches of 100 round trips
+// after a warm-up; the median batch gives the one-way hand-off. Every
 // pair of allowed CPUs is measured, or, past a time budget (--budget), every pair of the first
 // CPU and then pairs drawn at random (fixed seed), so a 192-CPU machine stays within a minute.
 // Each pair is put in the closest group the topology gives it (sysfs: SMT siblings, shared
@@ -22,6 +20,7 @@
 #include "proclab/affinity.hpp"
 #include "proclab/clock.hpp"
 #include "proclab/demo.hpp"
+#include "proclab/handoff.hpp"
 #include "proclab/handles.hpp"
 #include "proclab/render.hpp"
 #include "proclab/stats.hpp"
@@ -52,80 +51,14 @@ void add_options(CLI::App& app) {
         ->type_name("SECONDS");
 }
 
-constexpr int kBatch = 100;  // round trips per clock reading pair
-
 // ---------------------------------------------------------------------------------------------
-// One pair: the line handed back and forth between two pinned threads.
-
-struct alignas(64) Line {
-    std::atomic<std::uint64_t> token{0};
-};
+// One pair: the line handed back and forth between two pinned threads (common/handoff.hpp).
 
 struct PairResult {
-    int a = -1, b = -1;
-    double handoff_ns = 0;  // one way: median batch round trip / 2
-    double p90_ns = 0;
-    std::uint64_t checked = 0;  // tokens the responder saw, in order
+    CacheLineHandoff handoff;
     PairGroup group = PairGroup::unknown;
+    double handoff_ns() const { return handoff.one_way_ns; }
 };
-
-PairResult measure_pair(int a, int b, int batches, double clock_overhead) {
-    Line line;
-    std::atomic<bool> stop{false};
-    std::atomic<int> responder_pinned{0};  // 1 pinned, -errno when pinning failed
-    std::uint64_t seen_in_order = 0;
-    std::vector<double> round_trips;
-    {
-        std::thread responder([&] {
-            try {
-                pin_to_cpu(b);
-            } catch (const HarnessError& e) {
-                responder_pinned.store(-e.code().value(), std::memory_order_release);
-                return;
-            }
-            responder_pinned.store(1, std::memory_order_release);
-            std::uint64_t expect = 1;
-            while (!stop.load(std::memory_order_relaxed)) {
-                const std::uint64_t v = line.token.load(std::memory_order_acquire);
-                if (v == expect) {
-                    line.token.store(v + 1, std::memory_order_release);
-                    expect += 2;
-                    ++seen_in_order;
-                }
-            }
-        });
-        // On every way out of this block, an exception included, the responder is told to stop
-        // and joined: a joinable std::thread destroyed would end the process.
-        struct StopAndJoin {
-            std::atomic<bool>& stop;
-            std::thread& thread;
-            ~StopAndJoin() {
-                stop.store(true, std::memory_order_relaxed);
-                thread.join();
-            }
-        } stop_and_join{stop, responder};
-        int pinned = 0;
-        while ((pinned = responder_pinned.load(std::memory_order_acquire)) == 0) std::this_thread::yield();
-        if (pinned < 0) throw HarnessError(-pinned, fmt::format("sched_setaffinity(cpu {})", b));
-
-        ScopedPin pin(a);
-        std::uint64_t token = 1;
-        auto one = [&] {
-            line.token.store(token, std::memory_order_release);
-            while (line.token.load(std::memory_order_acquire) != token + 1) {
-            }
-            token += 2;
-        };
-        for (int i = 0; i < 2 * kBatch; ++i) one();  // warm-up: both threads running, the line hot
-        for (int r = 0; r < batches; ++r) {
-            const Nanos t0 = now_ns();
-            for (int i = 0; i < kBatch; ++i) one();
-            round_trips.push_back(std::max(0.0, double(now_ns() - t0) - clock_overhead) / kBatch);
-        }
-    }
-    const Summary s = summarize(round_trips);
-    return PairResult{a, b, s.median / 2, s.p90 / 2, seen_in_order, PairGroup::unknown};
-}
 
 // Which pairs to measure: all, or within the budget every pair with the first CPU (its row of the
 // matrix, which meets every group the first CPU has) and then pairs drawn at random.
@@ -196,18 +129,18 @@ Result run(const DemoContext& ctx) {
 
     // Time one pair to size the sample within the budget.
     const Stopwatch probe;
-    std::vector<PairResult> measured{measure_pair(cpus[0], cpus[1], batches, ctx.clock.read_overhead_ns)};
+    std::vector<PairResult> measured{{measure_handoff(cpus[0], cpus[1], batches, ctx.clock.read_overhead_ns)}};
     const double per_pair_s = std::max(1e-4, probe.elapsed_s());
     const auto max_pairs = static_cast<std::size_t>(std::max(1.0, budget_s / per_pair_s));
     const auto pairs = choose_pairs(cpus, max_pairs);
     const std::size_t total_pairs = cpus.size() * (cpus.size() - 1) / 2;
     for (const auto& [a, b] : pairs)
-        if (!(a == cpus[0] && b == cpus[1])) measured.push_back(measure_pair(a, b, batches, ctx.clock.read_overhead_ns));
-    for (auto& m : measured) m.group = classify(topology, m.a, m.b);
+        if (!(a == cpus[0] && b == cpus[1])) measured.push_back({measure_handoff(a, b, batches, ctx.clock.read_overhead_ns)});
+    for (auto& m : measured) m.group = classify(topology, m.handoff.a, m.handoff.b);
 
     // Groups, closest first.
     std::map<PairGroup, std::vector<double>> by_group;
-    for (const auto& m : measured) by_group[m.group].push_back(m.handoff_ns);
+    for (const auto& m : measured) by_group[m.group].push_back(m.handoff_ns());
     auto& gt = result.add_table("Hand-off latency by how close the CPUs are", {"group", "pairs", "median", "min", "max"});
     for (const auto& [group, values] : by_group) {
         const Summary s = summarize(values);
@@ -220,11 +153,11 @@ Result run(const DemoContext& ctx) {
         "{} of {} pairs measured{}; each: {} batches of {} round trips after a warm-up, one way = median batch / 2, the clock's "
         "overhead ({}) subtracted per batch. Both threads spin: a floor for a hand-off, not a wake-up.",
         measured.size(), total_pairs, measured.size() < total_pairs ? fmt::format(" (budget {:.0f} s: every pair of CPU {}, then a random draw)", budget_s, cpus[0]) : "",
-        batches, kBatch, format_value(ctx.clock.read_overhead_ns, "ns"));
+        batches, kHandoffBatch, format_value(ctx.clock.read_overhead_ns, "ns"));
 
     // The matrix: printed for up to 16 CPUs; always in the JSON (the report draws it as a heatmap).
     std::map<std::pair<int, int>, double> cell;
-    for (const auto& m : measured) cell[{m.a, m.b}] = cell[{m.b, m.a}] = m.handoff_ns;
+    for (const auto& m : measured) cell[{m.handoff.a, m.handoff.b}] = cell[{m.handoff.b, m.handoff.a}] = m.handoff_ns();
     Json matrix = Json::array();
     for (int a : cpus) {
         Json row = Json::array();
@@ -251,10 +184,10 @@ Result run(const DemoContext& ctx) {
         result.notes.push_back(fmt::format("The {}x{} matrix is in the JSON (raw.matrix) and the report's heatmap.", cpus.size(), cpus.size()));
     }
     std::uint64_t checked = 0;
-    for (const auto& m : measured) checked += m.checked;
+    for (const auto& m : measured) checked += m.handoff.tokens_in_order;
     result.notes.push_back(fmt::format("Every token arrived in order: the responders saw {} tokens, each the one expected next.", checked));
     Json groups = Json::array();
-    for (const auto& m : measured) groups.push_back(Json{{"a", m.a}, {"b", m.b}, {"group", to_string(m.group)}, {"handoff_ns", m.handoff_ns}});
+    for (const auto& m : measured) groups.push_back(Json{{"a", m.handoff.a}, {"b", m.handoff.b}, {"group", to_string(m.group)}, {"handoff_ns", m.handoff_ns()}});
     result.raw_json = Json{{"cpus", cpus}, {"matrix", std::move(matrix)}, {"pairs", std::move(groups)}}.dump();
     return result;
 }

@@ -127,6 +127,13 @@ std::string format_value(double value, std::string_view unit) {
         if (a >= 1024.0) return fmt::format("{:.3g} KiB", value / 1024.0);
         return fmt::format("{} B", value);
     }
+    if (unit == "B/s") {
+        const double a = std::fabs(value);
+        if (a >= 1024.0 * 1024 * 1024) return fmt::format("{:.3g} GiB/s", value / (1024.0 * 1024 * 1024));
+        if (a >= 1024.0 * 1024) return fmt::format("{:.3g} MiB/s", value / (1024.0 * 1024));
+        if (a >= 1024.0) return fmt::format("{:.3g} KiB/s", value / 1024.0);
+        return fmt::format("{:.3g} B/s", value);
+    }
     if (unit == "count") return fmt::format("{:.0f}", value);
     if (unit.empty() || unit == "ratio") return fmt::format("{:.3g}", value);
     return fmt::format("{:.3g} {}", value, unit);

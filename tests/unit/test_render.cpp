@@ -187,6 +187,8 @@ TEST_CASE("values are shown with their unit scaled for reading", "[render]") {
     CHECK(format_value(2.5e6, "ns") == "2.5 ms");
     CHECK(format_value(3e9, "ns") == "3 s");
     CHECK(format_value(3 * 1024 * 1024, "bytes") == "3 MiB");
+    CHECK(format_value(1.5 * 1024 * 1024 * 1024, "B/s") == "1.5 GiB/s");
+    CHECK(format_value(512 * 1024, "B/s") == "512 KiB/s");
     CHECK(format_value(3, "count") == "3");
     CHECK(format_value(0.4567, "ratio") == "0.457");
 }
