@@ -31,6 +31,7 @@
 #include "proclab/handoff.hpp"
 #include "proclab/interference.hpp"
 #include "proclab/render.hpp"
+#include "proclab/sizes.hpp"
 #include "proclab/topology.hpp"
 
 #include <CLI/CLI.hpp>
@@ -109,11 +110,6 @@ std::string cpus_label(const Placement& p) {
     return p.same_cpu() ? fmt::format("{} (same)", p.initiator_cpu) : fmt::format("{} and {}", p.initiator_cpu, p.responder_cpu);
 }
 std::string place_id(const Placement& p) { return p.same_cpu() ? "same_cpu" : "two_cpus"; }
-std::string size_id(std::size_t size) {
-    std::string s = size_label(size);
-    s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
-    return s;
-}
 
 const WayRun* find_run(const std::vector<WayRun>& runs, WayId way, bool same_cpu) {
     for (const auto& r : runs)
@@ -175,9 +171,9 @@ Result run(const DemoContext& ctx) {
     }
     for (const auto& m : memcpy_points)
         if (m.size == focus_bandwidth) {
-            ft.rows.push_back({fmt::format("memcpy, {} messages", size_label(m.size)), fmt::format("CPU {}, one process", setup.home),
+            ft.rows.push_back({fmt::format("memcpy, {} messages", byte_label(m.size)), fmt::format("CPU {}, one process", setup.home),
                                format_value(m.bytes_per_s.median, "B/s"), "a copy from one buffer to another"});
-            result.add_metric("memcpy_" + size_id(m.size), m.bytes_per_s, "B/s", "memcpy within one process (the bandwidth floor)").headline = true;
+            result.add_metric("memcpy_" + byte_id(m.size), m.bytes_per_s, "B/s", "memcpy within one process (the bandwidth floor)").headline = true;
         }
     ft.note = handoff ? "The hand-off: two threads spinning on one cache line (common/handoff.hpp), median batch / 2. memcpy: private "
                         "buffers, pages touched first; every size's figure is in the bandwidth table."
@@ -185,7 +181,7 @@ Result run(const DemoContext& ctx) {
 
     // Latency by size.
     std::vector<std::string> columns{"way", "CPUs"};
-    for (auto size : setup.sizes) columns.push_back(size_label(size));
+    for (auto size : setup.sizes) columns.push_back(byte_label(size));
     auto& lt = result.add_table("Round trip by message size (median)", columns);
     for (const auto& r : runs) {
         if (!r.available || !r.intact) continue;
@@ -202,7 +198,7 @@ Result run(const DemoContext& ctx) {
                           g_options.round_trips > 0 ? fmt::format("{} round trips per size", g_options.round_trips)
                                                     : fmt::format("as many round trips as fit {:.0f} ms per size, at least 5", budget.latency_s_per_size * 1e3));
 
-    auto& ft64 = result.add_table(fmt::format("Round trip of a {} message", size_label(focus_latency)),
+    auto& ft64 = result.add_table(fmt::format("Round trip of a {} message", byte_label(focus_latency)),
                                   {"way", "CPUs", "median", "p99", "min", "x cache-line floor", "data"});
     for (const auto& r : runs) {
         if (!r.available) continue;
@@ -213,8 +209,8 @@ Result run(const DemoContext& ctx) {
                              p && floor_applies ? fmt::format("{:.1f}x", p->round_trip_ns.median / (2 * handoff->one_way_ns)) : "-",
                              r.intact ? "intact, in order" : "DAMAGED: " + r.check_detail});
         if (p)
-            result.add_metric(fmt::format("round_trip_{}_{}_{}", metric_name(r.way), place_id(r.placement), size_id(p->size)), p->round_trip_ns, "ns",
-                              fmt::format("{} round trip, {} there and back, {}", info(r.way).name, size_label(p->size),
+            result.add_metric(fmt::format("round_trip_{}_{}_{}", metric_name(r.way), place_id(r.placement), byte_id(p->size)), p->round_trip_ns, "ns",
+                              fmt::format("{} round trip, {} there and back, {}", info(r.way).name, byte_label(p->size),
                                           r.placement.same_cpu() ? "one CPU" : "two CPUs"))
                 .headline = true;
     }
@@ -240,8 +236,8 @@ Result run(const DemoContext& ctx) {
         }
         bt.rows.push_back(std::move(row));
         if (const auto* p = at(r.bandwidth, focus_bandwidth))
-            result.add_metric(fmt::format("bandwidth_{}_{}_{}", metric_name(r.way), place_id(r.placement), size_id(p->size)), p->bytes_per_s,
-                              "B/s", fmt::format("{} streaming {} messages one way, {}", info(r.way).name, size_label(p->size),
+            result.add_metric(fmt::format("bandwidth_{}_{}_{}", metric_name(r.way), place_id(r.placement), byte_id(p->size)), p->bytes_per_s,
+                              "B/s", fmt::format("{} streaming {} messages one way, {}", info(r.way).name, byte_label(p->size),
                                                  r.placement.same_cpu() ? "one CPU" : "two CPUs"))
                 .headline = true;
     }

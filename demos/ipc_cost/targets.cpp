@@ -1,9 +1,9 @@
 #include "ipc_cost/targets.hpp"
 
 #include "proclab/render.hpp"
+#include "proclab/sizes.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 #include <fmt/format.h>
 
@@ -21,33 +21,7 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
 }
 }  // namespace
 
-std::optional<std::vector<std::size_t>> parse_sizes(std::string_view text) {
-    std::vector<std::size_t> sizes;
-    for (std::string_view part : split(text, ',')) {
-        if (part.empty()) return std::nullopt;
-        std::size_t multiplier = 1;
-        const char last = part.back();
-        if (last == 'K' || last == 'k') multiplier = 1024;
-        if (last == 'M' || last == 'm') multiplier = 1024 * 1024;
-        if (multiplier != 1) part.remove_suffix(1);
-        std::size_t value = 0;
-        const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
-        if (ec != std::errc{} || ptr != part.data() + part.size()) return std::nullopt;
-        if (value > kMaxSize / multiplier) return std::nullopt;
-        value *= multiplier;
-        if (value < kMinSize || value > kMaxSize) return std::nullopt;
-        sizes.push_back(value);
-    }
-    std::sort(sizes.begin(), sizes.end());
-    sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
-    return sizes;
-}
-
-std::string size_label(std::size_t bytes) {
-    if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
-    if (bytes >= 1024 && bytes % 1024 == 0) return fmt::format("{} KiB", bytes >> 10);
-    return fmt::format("{} B", bytes);
-}
+std::optional<std::vector<std::size_t>> parse_sizes(std::string_view text) { return parse_byte_list(text, kMinSize, kMaxSize); }
 
 std::optional<std::vector<WayId>> parse_ways(std::string_view text) {
     std::vector<WayId> ways;
@@ -79,7 +53,7 @@ TargetOutcome spin_against_floor(const WayRun* spin, std::optional<double> floor
     const LatencyPoint& smallest = spin->latency.front();
     const double handoff = smallest.round_trip_ns.median / 2;
     const double ratio = handoff / *floor_one_way_ns;
-    t.measured = fmt::format("{} message: {} per hand-off against the floor's {}: {:.2f}x", size_label(smallest.size),
+    t.measured = fmt::format("{} message: {} per hand-off against the floor's {}: {:.2f}x", byte_label(smallest.size),
                              format_value(handoff, "ns"), format_value(*floor_one_way_ns, "ns"), ratio);
     t.met = ratio <= kSpinFloorRatio;
     return t;
@@ -87,7 +61,7 @@ TargetOutcome spin_against_floor(const WayRun* spin, std::optional<double> floor
 
 TargetOutcome bandwidth_against_memcpy(const WayRun* shm, const std::vector<BandwidthPoint>& memcpy_points) {
     TargetOutcome t{fmt::format("{} bandwidth (two CPUs) >= {:.0f}% of memcpy in one process, messages of {} and more",
-                                shm ? info(shm->way).name : "shm", kShmBandwidthShare * 100, size_label(kBandwidthFromSize)),
+                                shm ? info(shm->way).name : "shm", kShmBandwidthShare * 100, byte_label(kBandwidthFromSize)),
                     "", std::nullopt};
     if (!shm || !shm->available || !shm->intact) {
         t.measured = "not measured: shared memory did not run between two CPUs";
@@ -101,11 +75,11 @@ TargetOutcome bandwidth_against_memcpy(const WayRun* shm, const std::vector<Band
         if (m == memcpy_points.end() || m->bytes_per_s.median <= 0) continue;
         const double share = b.bytes_per_s.median / m->bytes_per_s.median;
         lowest = std::min(lowest, share);
-        parts.push_back(fmt::format("{}: {} of {} ({:.0f}%)", size_label(b.size), format_value(b.bytes_per_s.median, "B/s"),
+        parts.push_back(fmt::format("{}: {} of {} ({:.0f}%)", byte_label(b.size), format_value(b.bytes_per_s.median, "B/s"),
                                     format_value(m->bytes_per_s.median, "B/s"), share * 100));
     }
     if (parts.empty()) {
-        t.measured = fmt::format("not measured: no message of {} or more in --sizes", size_label(kBandwidthFromSize));
+        t.measured = fmt::format("not measured: no message of {} or more in --sizes", byte_label(kBandwidthFromSize));
         return t;
     }
     t.measured = fmt::format("{}", fmt::join(parts, "; "));

@@ -16,11 +16,8 @@ namespace proclab::ipc_cost {
 inline constexpr std::size_t kMinSize = 1;
 inline constexpr std::size_t kMaxSize = 64u << 20;
 
-// "8,64,4K,1M": bytes, K and M binary (KiB, MiB). Sorted, without repeats. nullopt on anything
-// else, or a size outside [kMinSize, kMaxSize].
+// "8,64,4K,1M" (proclab/sizes.hpp), each within [kMinSize, kMaxSize].
 std::optional<std::vector<std::size_t>> parse_sizes(std::string_view text);
-// "8 B", "4 KiB", "1 MiB": for table columns.
-std::string size_label(std::size_t bytes);
 // "pipe,shm-spin": nullopt on an unknown name. "all": every way.
 std::optional<std::vector<WayId>> parse_ways(std::string_view text);
 

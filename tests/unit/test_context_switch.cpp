@@ -1,6 +1,5 @@
-// The verdict rules of demos/context_switch.cpp, on hand-made measurements.
-#define PROCLAB_NO_MAIN
-#include "../../demos/context_switch.cpp"
+// The verdict rules of demos/context_switch/verdicts.hpp, on hand-made measurements.
+#include "context_switch/verdicts.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -10,7 +9,7 @@ using namespace proclab::context_switch;
 namespace {
 Measurement make(Kind k, double switches_per_hop, double round_trip_ns = 2000) {
     Measurement m;
-    m.config = Config{k, Channel::pipe, true, 0, 0};
+    m.config = Config{k, Channel::pipe, true, 0, 0, 0};
     m.round_trip.median = round_trip_ns;
     m.overhead_per_hop = 300;
     m.switches_per_hop = switches_per_hop;
@@ -48,7 +47,7 @@ TEST_CASE("T1 is confirmed by one switch per hop between pinned threads, with th
 TEST_CASE("a hop with fewer switches than hops is not priced as a switch", "[context_switch]") {
     // Recorded: processes / futex on two CPUs, 0.19 switches per hop, "hop corrected" 0 ns.
     auto futex_cross = make(Kind::processes, 0.19, 400);
-    futex_cross.config = Config{Kind::processes, Channel::futex, false, 0, 1};
+    futex_cross.config = Config{Kind::processes, Channel::futex, false, 0, 1, 0};
     CHECK_FALSE(futex_cross.is_switch());
     CHECK(make(Kind::processes, 0.95).is_switch());
     // It does not touch the same-CPU verdicts either.
@@ -67,4 +66,16 @@ TEST_CASE("each repetition is a trial with its own switch counts", "[context_swi
     const auto v = decide_from_trials(trials);
     CHECK(v.verdict == Verdict::confirmed);  // 2 of 3
     CHECK(v.agreeing_trials() == 2);
+}
+
+TEST_CASE("the working-set sweep prices a switch less the channel and a warm pass, never below zero", "[context_switch]") {
+    auto m = make(Kind::processes, 1.0, 20000);  // hop 10 µs, channel 300 ns
+    m.config.working_set = 1 << 20;
+    m.touch_alone = 4000;
+    CHECK(m.switch_cost() == 5700);
+    m.touch_alone = 50000;
+    CHECK(m.switch_cost() == 0);
+    // A sweep point is not the plain ping-pong the verdicts read.
+    CHECK(find({m}, Kind::processes, Channel::pipe, true) == nullptr);
+    CHECK(decide_p2({m}).verdict == Verdict::not_measured);
 }

@@ -1,6 +1,8 @@
 // ipc_cost's pure parts: its option lists and the benchmark targets' rules.
 #include "ipc_cost/targets.hpp"
 
+#include "proclab/sizes.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace proclab;
@@ -16,10 +18,14 @@ TEST_CASE("ipc_cost sizes: bytes, KiB and MiB, sorted, within range", "[ipc]") {
     CHECK_FALSE(parse_sizes("eight"));
     CHECK_FALSE(parse_sizes("-8"));
     CHECK_FALSE(parse_sizes("99999999999999999999K"));
-    CHECK(size_label(8) == "8 B");
-    CHECK(size_label(4096) == "4 KiB");
-    CHECK(size_label(3 << 20) == "3 MiB");
-    CHECK(size_label(1000) == "1000 B");
+    CHECK(byte_label(8) == "8 B");
+    CHECK(byte_label(0) == "0 B");
+    CHECK(byte_label(4096) == "4 KiB");
+    CHECK(byte_label(3 << 20) == "3 MiB");
+    CHECK(byte_label(1000) == "1000 B");
+    CHECK(byte_id(64 << 10) == "64KiB");
+    CHECK(parse_byte_list("0,8M", 0, 8 << 20) == std::vector<std::size_t>{0, 8 << 20});
+    CHECK_FALSE(parse_byte_list("K", 0, 8 << 20));
 }
 
 TEST_CASE("ipc_cost ways: names, all, no repeats", "[ipc]") {

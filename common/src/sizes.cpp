@@ -1,0 +1,47 @@
+#include "proclab/sizes.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace proclab {
+
+std::optional<std::vector<std::size_t>> parse_byte_list(std::string_view text, std::size_t min_bytes, std::size_t max_bytes) {
+    std::vector<std::size_t> sizes;
+    for (std::size_t start = 0;;) {
+        const std::size_t end = text.find(',', start);
+        std::string_view part = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+        if (part.empty()) return std::nullopt;
+        std::size_t multiplier = 1;
+        if (part.back() == 'K' || part.back() == 'k') multiplier = std::size_t(1) << 10;
+        if (part.back() == 'M' || part.back() == 'm') multiplier = std::size_t(1) << 20;
+        if (multiplier != 1) part.remove_suffix(1);
+        std::size_t value = 0;
+        const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
+        if (part.empty() || ec != std::errc{} || ptr != part.data() + part.size()) return std::nullopt;
+        if (value > max_bytes / multiplier) return std::nullopt;
+        value *= multiplier;
+        if (value < min_bytes) return std::nullopt;
+        sizes.push_back(value);
+        if (end == std::string_view::npos) break;
+        start = end + 1;
+    }
+    std::sort(sizes.begin(), sizes.end());
+    sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+    return sizes;
+}
+
+std::string byte_label(std::size_t bytes) {
+    if (bytes >= (std::size_t(1) << 20) && bytes % (std::size_t(1) << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
+    if (bytes >= 1024 && bytes % 1024 == 0) return fmt::format("{} KiB", bytes >> 10);
+    return fmt::format("{} B", bytes);
+}
+
+std::string byte_id(std::size_t bytes) {
+    std::string s = byte_label(bytes);
+    s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
+    return s;
+}
+
+}  // namespace proclab

@@ -1,0 +1,62 @@
+// context_switch's experiment: two endpoints ping-pong a token, each touching its own working set
+// when the token arrives (lmbench lat_ctx -s), so a switch's price includes the cache it costs.
+#pragma once
+
+#include "proclab/stats.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace proclab::context_switch {
+
+inline constexpr double kSwitchesPerHop = 0.9;  // a hop counts as a switch when at least this many were seen
+
+enum class Kind { processes, threads };
+enum class Channel { pipe, futex };
+
+const char* name(Kind k);
+const char* name(Channel c);
+
+struct Config {
+    Kind kind;
+    Channel channel;
+    bool same_cpu;
+    int cpu_initiator, cpu_echo;
+    std::size_t working_set = 0;  // bytes each endpoint reads (every cache line) when the token arrives
+};
+
+struct Measurement {
+    Config config;
+    Summary round_trip;               // ns, all repetitions together
+    std::vector<double> rep_medians;  // ns, one per repetition
+    std::vector<double> rep_switches_per_hop;  // one per repetition; -1 unknown
+    double overhead_per_hop = 0;      // ns, the channel alone
+    double switches_per_hop = -1;     // -1: unknown
+    std::int64_t round_trips = 0;
+    double touch_alone = 0;           // ns, one pass over the working set with the cache warm, no switch
+
+    double hop() const { return round_trip.median / 2; }
+    double hop_corrected() const { return hop() - overhead_per_hop > 0 ? hop() - overhead_per_hop : 0.0; }
+    // The hop less the channel and less a warm pass over the working set: the switch itself plus
+    // the cache it cost (lat_ctx's figure).
+    double switch_cost() const { return hop_corrected() - touch_alone > 0 ? hop_corrected() - touch_alone : 0.0; }
+    bool is_switch() const { return switches_per_hop >= kSwitchesPerHop; }
+};
+
+struct Counts {
+    int warmup = 200;
+    int round_trips = 1000;  // per repetition
+    int repetitions = 3;
+};
+
+// Runs one configuration: a forked echo process or an echo thread, pinned; the initiator pinned
+// on the calling thread (restored after). Every child is reaped and every thread joined, also on error.
+Measurement measure(const Config& c, const Counts& counts, double clock_overhead_ns);
+
+// One pass reading every cache line of `bytes` bytes at `data`; returns a sum that must be used.
+std::uint64_t touch(const std::byte* data, std::size_t bytes);
+// The warm pass's cost on the calling thread: median ns per pass, the cache as full as it gets.
+double measure_touch_alone(std::size_t bytes, double clock_overhead_ns);
+
+}  // namespace proclab::context_switch
