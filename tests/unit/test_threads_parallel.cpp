@@ -1,6 +1,6 @@
-// The emulated GIL and the verdict rules of demos/threads_parallel.cpp.
-#define PROCLAB_NO_MAIN
-#include "../../demos/threads_parallel.cpp"
+// The emulated GIL and the verdict rules of demos/threads_parallel/.
+#include "threads_parallel/runs.hpp"
+#include "threads_parallel/verdicts.hpp"
 
 #include "support.hpp"
 
@@ -132,4 +132,41 @@ TEST_CASE("T9: serialised threads confirm, a lock-releasing case or a free-threa
     no_python.python.why_not = "python3 is not installed";
     CHECK(decide_t9(no_python).verdict == Verdict::confirmed);
     CHECK_THAT(decide_t9(no_python).reason, Catch::Contains("python3 is not installed"));
+}
+
+TEST_CASE("T2's second nuance: memory-bound threads that stop at the memory bandwidth", "[threads_parallel]") {
+    auto e = parallel_machine();
+    e.n_at_cpus = e.cpus = 16;
+    e.cpp_speedup = 15.2;
+    e.mem_speedup = 4.1;  // 26% of N: the memory system, not the CPUs
+    e.mem_overlap = 0.97;
+    e.mem_bandwidth_one = 12e9;
+    e.mem_bandwidth_n = 49e9;
+    const auto v = decide_t2(e);
+    CHECK(v.verdict == Verdict::nuanced);
+    CHECK_THAT(v.reason, Catch::Contains("memory-bound: 16 threads 4.10x"));
+    // Scaling memory-bound work (a machine whose bandwidth one core cannot use up) confirms.
+    e.mem_speedup = 12;
+    CHECK(decide_t2(e).verdict == Verdict::confirmed);
+    // Under load the memory figure decides nothing either.
+    e.mem_speedup = 4.1;
+    e.interference = test::interference(0.4);
+    CHECK(decide_t2(e).verdict != Verdict::nuanced);
+    // Not run (--work compute): the compute rule alone.
+    auto compute_only = parallel_machine();
+    compute_only.mem_speedup = -1;
+    CHECK(decide_t2(compute_only).verdict == Verdict::confirmed);
+}
+
+TEST_CASE("A memory-bound job reads its buffer slice by slice, every thread from its own offset", "[threads_parallel]") {
+    auto job = Job::memory(8, 4 * kSliceBytes);
+    CHECK(job.bytes_per_chunk() == kSliceBytes);
+    const auto one = run_threads(1, job, nullptr);
+    const auto two = run_threads(2, job, nullptr);
+    CHECK(one.bytes == 8 * kSliceBytes);
+    CHECK(two.bytes == one.bytes);
+    CHECK(two.thread_cpu_ns.size() == 2);
+    CHECK_THROWS_AS(Job::memory(8, kSliceBytes + 1), std::invalid_argument);
+    // Threads 0 and 1 of 2 start half the buffer apart: their first chunks read different slices.
+    CHECK(job.run_chunk(0, 2, 0, 0) != job.run_chunk(1, 2, 0, 0));
 }

@@ -1,0 +1,47 @@
+// threads_parallel's verdict rules: pure functions of one trial's evidence, unit-tested in
+// tests/unit/test_threads_parallel.cpp.
+#pragma once
+
+#include "threads_parallel/cpython.hpp"
+
+#include "proclab/clock.hpp"
+#include "proclab/interference.hpp"
+#include "proclab/result.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace proclab::threads_parallel {
+
+// Thresholds of the verdicts, stated once.
+// Whether threads ran at the same time is measured directly: each thread's run intervals (from
+// gaps in its clock readings) are overlaid, and the share of the wall time in which two or more
+// ran at once is the overlap. It holds on a loaded machine, where speedups shrink.
+inline constexpr double kOverlapParallel = 0.02;     // C++/emulated: at least 2% of the wall with 2+ running
+inline constexpr double kInterferenceMargin = 0.15;  // other tasks + steal above 15% of the CPUs: CPUs were not free
+// For CPython only CPU time / wall time ("busy CPUs") is known; processes are the control that
+// shows whether a second CPU was free at all.
+inline constexpr double kSerialBusy = 1.1;            // at most 1.1 CPUs busy on average: one at a time
+inline constexpr double kParallelBusy = 1.3;          // at least 1.3 CPUs busy: ran at the same time
+inline constexpr double kParallelEfficiency = 0.75;   // speedup >= 75% of N: parallel on free CPUs
+// Memory-bound threads below 50% of N (compute-bound ones parallel): the memory bandwidth is the limit.
+inline constexpr double kMemoryBoundEfficiency = 0.5;
+
+
+struct Evidence {
+    int cpus = 0;
+    int n_at_cpus = 0;  // the thread count compared (= CPUs, at least 2)
+    Interference interference;                // around the trial
+    double cpp_speedup = 0, cpp_overlap = 0;  // C++ threads at n_at_cpus
+    double gil_speedup = 0, gil_overlap = 0;  // emulated GIL at n_at_cpus
+    std::uint64_t gil_switches = 0;
+    // The memory-bound job at n_at_cpus (mem_speedup < 0: not run, --work compute).
+    double mem_speedup = -1, mem_overlap = 0, mem_bandwidth_one = 0, mem_bandwidth_n = 0;
+    CPython python;
+};
+
+std::string python_summary(const CPython& py);
+ClaimVerdict decide_t2(const Evidence& e);
+ClaimVerdict decide_t9(const Evidence& e);
+
+}  // namespace proclab::threads_parallel
