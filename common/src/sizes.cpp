@@ -16,6 +16,7 @@ std::optional<std::vector<std::size_t>> parse_byte_list(std::string_view text, s
         std::size_t multiplier = 1;
         if (part.back() == 'K' || part.back() == 'k') multiplier = std::size_t(1) << 10;
         if (part.back() == 'M' || part.back() == 'm') multiplier = std::size_t(1) << 20;
+        if (part.back() == 'G' || part.back() == 'g') multiplier = std::size_t(1) << 30;
         if (multiplier != 1) part.remove_suffix(1);
         std::size_t value = 0;
         const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
@@ -33,6 +34,7 @@ std::optional<std::vector<std::size_t>> parse_byte_list(std::string_view text, s
 }
 
 std::string byte_label(std::size_t bytes) {
+    if (bytes >= (std::size_t(1) << 30) && bytes % (std::size_t(1) << 30) == 0) return fmt::format("{} GiB", bytes >> 30);
     if (bytes >= (std::size_t(1) << 20) && bytes % (std::size_t(1) << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
     if (bytes >= 1024 && bytes % 1024 == 0) return fmt::format("{} KiB", bytes >> 10);
     return fmt::format("{} B", bytes);

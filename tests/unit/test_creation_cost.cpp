@@ -1,6 +1,5 @@
-// The verdict rule of demos/creation_cost.cpp.
-#define PROCLAB_NO_MAIN
-#include "../../demos/creation_cost.cpp"
+// The verdict rule of demos/creation_cost/verdicts.hpp.
+#include "creation_cost/verdicts.hpp"
 
 #include "support.hpp"
 

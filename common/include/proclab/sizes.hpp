@@ -9,11 +9,11 @@
 
 namespace proclab {
 
-// A comma-separated list of sizes: bytes, or K and M for KiB and MiB. Sorted, without repeats.
+// A comma-separated list of sizes: bytes, or K, M, G for KiB, MiB, GiB. Sorted, without repeats.
 // nullopt on anything else, an empty item, or a size outside [min_bytes, max_bytes].
 std::optional<std::vector<std::size_t>> parse_byte_list(std::string_view text, std::size_t min_bytes, std::size_t max_bytes);
 
-// "0 B", "1000 B", "4 KiB", "3 MiB": exact, for labels (not rounded like format_value's "bytes").
+// "0 B", "1000 B", "4 KiB", "3 MiB", "1 GiB": exact, for labels (not rounded like format_value's "bytes").
 std::string byte_label(std::size_t bytes);
 // The same without the space ("4KiB"), for metric ids.
 std::string byte_id(std::size_t bytes);

@@ -1,0 +1,85 @@
+// creation_cost's operations, each a complete create-and-reap, and the conditions they are timed
+// under (the parent's threads, resident memory, pinning).
+#pragma once
+
+#include "proclab/stats.hpp"
+
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace proclab::creation_cost {
+
+// `op` run `warmup` times, then `count` times each timed alone; the clock's overhead subtracted.
+Summary time_each(int warmup, int count, double clock_overhead, const std::function<void()>& op);
+
+void thread_create_join();
+void pthread_small_stack();
+void fork_exit_wait();
+void vfork_exit_wait();
+void posix_spawn_wait(const std::string& program);
+void fork_exec_wait(const std::string& program);
+
+struct ParentConditions {
+    int threads = 0;
+    double rss_bytes = 0;
+    int pinned_cpu = -1;  // the one CPU the timing thread may run on; -1: more than one
+};
+
+ParentConditions parent_conditions();
+std::string describe(const ParentConditions& c);
+
+// `creation_cost --child fork-reference COUNT`: fork + _exit + waitpid timed in a fresh process
+// (exec'd, one thread, nothing else loaded), printed as one JSON line.
+int child_fork_reference(const std::vector<std::string>& args);
+
+struct Reference {
+    bool ran = false;
+    std::string why_not;
+    Summary fork;
+    ParentConditions conditions;
+};
+
+// Runs `self --child fork-reference count` and reads its line.
+Reference fork_reference(const std::filesystem::path& self, int count);
+
+// Threads that do nothing but wait, so a fork can be timed from a parent running `n` threads.
+class BlockedThreads {
+public:
+    explicit BlockedThreads(int n) {
+        for (int i = 0; i < n; ++i)
+            threads_.emplace_back([this] {
+                std::unique_lock lock(mutex_);
+                ++started_;
+                started_cv_.notify_all();
+                stop_cv_.wait(lock, [this] { return stop_; });
+            });
+        std::unique_lock lock(mutex_);
+        started_cv_.wait(lock, [&] { return started_ == n; });
+    }
+    BlockedThreads(const BlockedThreads&) = delete;
+    BlockedThreads& operator=(const BlockedThreads&) = delete;
+    ~BlockedThreads() {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        stop_cv_.notify_all();
+        for (auto& t : threads_) t.join();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable started_cv_, stop_cv_;
+    int started_ = 0;
+    bool stop_ = false;
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace proclab::creation_cost

@@ -1,0 +1,79 @@
+#include "creation_cost/sweeps.hpp"
+
+#include "creation_cost/operations.hpp"
+
+#include "proclab/clock.hpp"
+#include "proclab/environment.hpp"
+#include "proclab/handles.hpp"
+#include "proclab/thread_pool.hpp"
+#include "proclab/work.hpp"
+
+#include <thread>
+#include <vector>
+
+#include <sys/mman.h>
+
+namespace proclab::creation_cost {
+
+// ---------------------------------------------------------------------------------------------
+// 2. fork against the parent's size.
+
+SizePoint fork_at_size(std::size_t mib, bool huge, int count, double clock_overhead, const std::string& program) {
+    Mapping region;
+    if (mib > 0) {
+        region = Mapping::anonymous(mib << 20, false);
+        ::madvise(region.data(), region.size(), huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+        auto* bytes = static_cast<volatile char*>(region.data());
+        for (std::size_t off = 0; off < region.size(); off += 4096) bytes[off] = 1;  // every page present
+    }
+    SizePoint p{mib, huge, 0, 0, 0};
+    p.fork_ns = time_each(2, count, clock_overhead, fork_exit_wait).median;
+    p.vfork_ns = time_each(2, count, clock_overhead, vfork_exit_wait).median;
+    p.spawn_ns = time_each(2, count, clock_overhead, [&] { posix_spawn_wait(program); }).median;
+    return p;
+}
+
+std::optional<std::size_t> available_mib() {
+    auto text = read_small_file("/proc/meminfo");
+    if (!text) return std::nullopt;
+    if (auto v = status_field(*text, "MemAvailable")) return std::stoull(*v) / 1024;  // "12345 kB"
+    return std::nullopt;
+}
+
+bool thp_offered() {
+    auto text = read_small_file("/sys/kernel/mm/transparent_hugepage/enabled");
+    return text && (text->find("[always]") != std::string::npos || text->find("[madvise]") != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. A pool against a thread per task.
+
+TaskSizePoint pool_vs_threads(std::uint64_t iterations, int tasks, unsigned cpus) {
+    TaskSizePoint p{0, tasks, 0, 0};
+    {
+        const Nanos t0 = now_ns();
+        for (int i = 0; i < 20; ++i) (void)busy_work(iterations);
+        p.work_ns = double(now_ns() - t0) / 20;
+    }
+    {
+        ThreadPool pool;
+        const Nanos t0 = now_ns();
+        TaskGroup group(pool);
+        for (int i = 0; i < tasks; ++i) group.run([iterations] { (void)busy_work(iterations); });
+        group.wait();
+        p.pool_ns = double(now_ns() - t0) / tasks;
+    }
+    {
+        const Nanos t0 = now_ns();
+        for (int done = 0; done < tasks;) {
+            std::vector<std::thread> batch;
+            for (unsigned k = 0; k < cpus && done < tasks; ++k, ++done) batch.emplace_back([iterations] { (void)busy_work(iterations); });
+            for (auto& t : batch) t.join();
+        }
+        p.threads_ns = double(now_ns() - t0) / tasks;
+    }
+    return p;
+}
+
+
+}  // namespace proclab::creation_cost
