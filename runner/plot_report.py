@@ -107,15 +107,26 @@ def cpu_share(suite, out_dir, caption, written):
 
 
 def speedup(suite, out_dir, caption, written):
+    """Speedup against N: compute-bound and memory-bound C++ threads, the emulated GIL, CPython;
+    beneath it, the share of the wall time in which two or more threads ran (measured overlap)."""
     r = demo_result(suite, "threads_parallel")
     raw = (r or {}).get("raw", {})
-    cpp, gil = raw.get("cpp"), raw.get("gil")
-    if not cpp:
+    cpp, mem, gil = raw.get("cpp"), raw.get("memory"), raw.get("gil")
+    if not cpp and not mem:
         return
     cpus = allowed_cpus(suite.get("environment", {}))
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    n = [p["n"] for p in cpp]
-    ax.plot(n, [cpp[0]["wall_ms"] / p["wall_ms"] for p in cpp], "o-", label="C++ threads")
+    fig, (ax, ov) = plt.subplots(2, 1, figsize=(7.5, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    n_all = sorted({p["n"] for p in (cpp or []) + (mem or [])})
+    if cpp:
+        ax.plot([p["n"] for p in cpp], [cpp[0]["wall_ms"] / p["wall_ms"] for p in cpp], "o-", label="C++ threads, compute-bound")
+        ov.plot([p["n"] for p in cpp], [100 * p.get("overlap", 0) for p in cpp], "o-", label="compute-bound")
+    if mem:
+        ax.plot([p["n"] for p in mem], [mem[0]["wall_ms"] / p["wall_ms"] for p in mem], "D-", label="C++ threads, memory-bound (streaming)")
+        ov.plot([p["n"] for p in mem], [100 * p.get("overlap", 0) for p in mem], "D-", label="memory-bound")
+        top = max(mem, key=lambda p: p.get("bytes_per_s", 0))
+        if top.get("bytes_per_s"):
+            ax.annotate(f"{top['bytes_per_s'] / 2**30:.1f} GiB/s", (top["n"], mem[0]["wall_ms"] / top["wall_ms"]),
+                        textcoords="offset points", xytext=(4, -12), fontsize=7)
     if gil:
         ax.plot([p["n"] for p in gil], [gil[0]["wall_ms"] / p["wall_ms"] for p in gil], "s-", label="C++ under an emulated GIL")
     py = raw.get("cpython")
@@ -123,12 +134,15 @@ def speedup(suite, out_dir, caption, written):
         ax.plot([1, py["n"]], [1, py["one_s"] / py["threads_s"]], "^-", label=f"CPython {py['version']} threads")
         ax.plot([1, py["n"]], [1, py["one_s"] / py["processes_s"]], "v-", label=f"CPython {py['version']} processes")
         ax.plot([1, py["n"]], [1, py["hash_one_s"] / py["hash_threads_s"]], "x--", label="CPython threads, sha256 (releases the GIL)")
-    ax.plot(n, [min(k, cpus) for k in n], ":", color="grey", label="ideal: min(N, CPUs)")
-    ax.set_xticks(n)
-    ax.set_xlabel("threads (or processes) N")
+    ax.plot(n_all, [min(k, cpus) for k in n_all], ":", color="grey", label="ideal: min(N, CPUs)")
     ax.set_ylabel("speedup over N = 1 (x)")
-    ax.set_title("Speedup of a CPU-bound job against N (T2, T9)")
-    ax.legend(fontsize=8)
+    ax.set_title("Speedup against N threads (T2, T9)")
+    ax.legend(fontsize=7)
+    ov.set_ylim(0, 105)
+    ov.set_ylabel("2+ running\n(% of wall)", fontsize=8)
+    ov.set_xlabel("threads (or processes) N")
+    ov.set_xticks(n_all if len(n_all) <= 24 else n_all[:: max(1, len(n_all) // 16)])
+    ov.legend(fontsize=7)
     finish(fig, out_dir, "speedup.png", caption, written)
 
 
@@ -195,6 +209,89 @@ def context_switch(suite, out_dir, caption, written):
     finish(fig, out_dir, "context_switch.png", caption, written)
 
 
+def working_set(suite, out_dir, caption, written):
+    """context_switch's sweep: what a switch costs against each endpoint's working set (lat_ctx -s)."""
+    r = demo_result(suite, "context_switch")
+    sweep = ((r or {}).get("raw") or {}).get("working_set_sweep")
+    points = (sweep or {}).get("points") or []
+    if len(points) < 2:
+        return
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    # The 0-byte point sits at the left edge of a log axis: drawn at 1 KiB's left, labelled "0".
+    xs = [max(p["working_set"], 1) / 1024 for p in points]
+    if points[0]["working_set"] == 0 and len(points) > 1:
+        xs[0] = xs[1] / 8 if xs[1] > 0 else 1
+    ax.plot(xs, [p["switch_cost_ns"] / 1000 for p in points], "o-", label="switch + cache lost (hop - channel - warm pass)")
+    ax.plot(xs, [p["hop_ns"] / 1000 for p in points], "s--", alpha=0.6, label="whole hop")
+    ax.plot(xs, [p["touch_alone_ns"] / 1000 for p in points], "^:", alpha=0.6, label="the same pass with the cache warm")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(xs)
+    ax.set_xticklabels(["0" if p["working_set"] == 0 else (f"{p['working_set'] >> 20} MiB" if p["working_set"] >= 2**20 else f"{p['working_set'] >> 10} KiB") for p in points], fontsize=7)
+    ax.set_xlabel("working set per endpoint (each side reads it when the token arrives)")
+    ax.set_ylabel("µs per hop (log scale)")
+    ax.set_title(f"What a switch costs in cache: {sweep.get('endpoints')}, {sweep.get('channel')}, "
+                 f"{'one CPU' if sweep.get('same_cpu') else 'two CPUs'} (lmbench lat_ctx -s)", fontsize=10)
+    ax.legend(fontsize=7)
+    finish(fig, out_dir, "working_set.png", caption, written)
+
+
+def ipc(suite, out_dir, caption, written):
+    """ipc_cost: round-trip latency and bandwidth against message size, one line per way."""
+    r = demo_result(suite, "ipc_cost")
+    raw = (r or {}).get("raw") or {}
+    lat, bw, mem = raw.get("latency") or [], raw.get("bandwidth") or [], raw.get("memcpy") or []
+    if not lat:
+        return
+    ways = []
+    for p in lat + bw:
+        if p["way"] not in ways:
+            ways.append(p["way"])
+    colours = {w: plt.cm.tab10(i % 10) for i, w in enumerate(ways)}
+
+    def label_sizes(ax, sizes):
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sizes)
+        ax.set_xticklabels([f"{s >> 20}M" if s >= 2**20 else (f"{s >> 10}K" if s >= 1024 else str(s)) for s in sizes], fontsize=7)
+        ax.set_xlabel("message size (bytes)")
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharey=True)
+    for ax, place, title in ((axes[0], "same_cpu", "both on one CPU"), (axes[1], "two_cpus", "on two CPUs")):
+        for way in ways:
+            pts = sorted((p for p in lat if p["way"] == way and p["placement"] == place), key=lambda p: p["size"])
+            if pts:
+                ax.plot([p["size"] for p in pts], [p["median_ns"] / 1000 for p in pts], "o-", ms=3, color=colours[way], label=way)
+        floor = raw.get("handoff_one_way_ns")
+        if place == "two_cpus" and floor:
+            ax.axhline(2 * floor / 1000, color="grey", ls=":", label="cache-line round trip (floor)")
+        label_sizes(ax, sorted({p["size"] for p in lat}))
+        ax.set_yscale("log")
+        ax.set_title(f"round trip, {title}", fontsize=10)
+    axes[0].set_ylabel("median round trip (µs, log scale)")
+    axes[1].legend(fontsize=7)
+    fig.suptitle("Crossing between two processes: latency by way and message size (ipc_cost)", fontsize=11)
+    finish(fig, out_dir, "ipc_latency.png", caption, written)
+
+    if not bw:
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharey=True)
+    for ax, place, title in ((axes[0], "same_cpu", "both on one CPU"), (axes[1], "two_cpus", "on two CPUs")):
+        for way in ways:
+            pts = sorted((p for p in bw if p["way"] == way and p["placement"] == place), key=lambda p: p["size"])
+            if pts:
+                ax.plot([p["size"] for p in pts], [p["median_bytes_per_s"] / 2**30 for p in pts], "o-", ms=3, color=colours[way], label=way)
+        if mem:
+            pts = sorted(mem, key=lambda p: p["size"])
+            ax.plot([p["size"] for p in pts], [p["median_bytes_per_s"] / 2**30 for p in pts], "k:", label="memcpy in one process (floor)")
+        label_sizes(ax, sorted({p["size"] for p in bw}))
+        ax.set_yscale("log")
+        ax.set_title(f"bandwidth, {title}", fontsize=10)
+    axes[0].set_ylabel("GiB/s (log scale)")
+    axes[1].legend(fontsize=7)
+    fig.suptitle("Crossing between two processes: bandwidth by way and message size (ipc_cost)", fontsize=11)
+    finish(fig, out_dir, "ipc_bandwidth.png", caption, written)
+
+
 def core_to_core(suite, out_dir, caption, written):
     """Heatmap of the one-way cache-line hand-off between every pair of CPUs."""
     r = demo_result(suite, "core_to_core")
@@ -236,7 +333,7 @@ def main():
     caption = (f"proclab {suite.get('proclab_version', '?')} on {fact(env, 'cpu_model')}, CPUs {fact(env, 'affinity_cpus')}, "
                f"kernel {fact(env, 'kernel_release')}, virtual machine: {fact(env, 'hypervisor')}")
     written = []
-    for plot in (timeline, cpu_share, speedup, creation, context_switch, core_to_core):
+    for plot in (timeline, cpu_share, speedup, creation, context_switch, working_set, core_to_core, ipc):
         plot(suite, out_dir, caption, written)
 
 

@@ -26,11 +26,15 @@ std::string cell(std::string s) {  // a Markdown table cell: no pipes, no newlin
 const char* caption_of(const std::string& file) {
     if (file == "timeline.png") return "Who ran on which CPU: the first over-subscribed step of time_slicing (P2, P4).";
     if (file == "cpu_share.png") return "CPU share per process against the number of CPU-bound processes, with min(1, CPUs/K) (P4).";
-    if (file == "speedup.png") return "Speedup against threads: C++ threads, an emulated GIL, and real CPython (T2, T9).";
+    if (file == "speedup.png")
+        return "Speedup against threads: compute- and memory-bound C++ threads, an emulated GIL, real CPython; below, the measured overlap (T2, T9).";
     if (file == "creation_costs.png") return "Creating a thread or a process against handing a task to a pool, log scale (T8).";
     if (file == "fork_vs_size.png") return "fork's cost against the memory the parent touched; vfork and posix_spawn stay flat (T8).";
     if (file == "context_switch.png") return "One context switch: processes vs threads, one CPU vs two (P2, T1).";
     if (file == "core_to_core.png") return "A cache line's one-way trip between each pair of CPUs (core_to_core).";
+    if (file == "working_set.png") return "What a switch costs in lost cache, against each endpoint's working set (context_switch, lat_ctx -s).";
+    if (file == "ipc_latency.png") return "Round trip between two processes by way and message size, beside the cache-line floor (ipc_cost).";
+    if (file == "ipc_bandwidth.png") return "Bandwidth between two processes by way and message size, beside memcpy (ipc_cost).";
     return "";
 }
 

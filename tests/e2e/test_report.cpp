@@ -44,8 +44,8 @@ TEST_CASE("proclab report writes the JSON, a summary naming every claim, and the
     }
     CHECK(std::filesystem::exists(dir / "plot_report.py"));
 
-    const std::vector<std::string> plots{"timeline.png", "cpu_share.png", "speedup.png", "creation_costs.png", "fork_vs_size.png",
-                                         "context_switch.png"};
+    const std::vector<std::string> plots{"timeline.png",       "cpu_share.png",   "speedup.png",     "creation_costs.png", "fork_vs_size.png",
+                                         "context_switch.png", "working_set.png", "ipc_latency.png", "ipc_bandwidth.png"};
     if (suite::python_with_matplotlib().empty()) {
         WARN("no python3 with matplotlib: plots not checked");
         CHECK_THAT(md, Catch::Contains("python3-matplotlib"));
