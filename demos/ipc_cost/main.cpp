@@ -202,9 +202,12 @@ Result run(const DemoContext& ctx) {
                                   {"way", "CPUs", "median", "p99", "min", "x cache-line floor", "data"});
     for (const auto& r : runs) {
         if (!r.available) continue;
-        const auto* p = at(r.latency, focus_latency);
+        // A way that cannot carry the size (eventfd: 8 B) shows its own size, labelled.
+        const std::size_t size_here = std::min(focus_latency, info(r.way).max_message);
+        const auto* p = at(r.latency, size_here);
         const bool floor_applies = handoff && !r.placement.same_cpu();
-        ft64.rows.push_back({std::string(info(r.way).name), cpus_label(r.placement), p ? format_value(p->round_trip_ns.median, "ns") : "-",
+        ft64.rows.push_back({size_here == focus_latency ? std::string(info(r.way).name) : fmt::format("{} ({})", info(r.way).name, byte_label(size_here)),
+                             cpus_label(r.placement), p ? format_value(p->round_trip_ns.median, "ns") : "-",
                              p ? format_value(p->round_trip_ns.p99, "ns") : "-", p ? format_value(p->round_trip_ns.min, "ns") : "-",
                              p && floor_applies ? fmt::format("{:.1f}x", p->round_trip_ns.median / (2 * handoff->one_way_ns)) : "-",
                              r.intact ? "intact, in order" : "DAMAGED: " + r.check_detail});

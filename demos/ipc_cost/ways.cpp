@@ -279,9 +279,16 @@ std::uint32_t wait_until(std::atomic<std::uint32_t>& word, std::atomic<std::uint
     return v;
 }
 
+// Only the futex way needs the full fence (its store and the waiter check pair up with the
+// waiter's, Dekker-style, so a wake-up is never missed); a spinner needs release order only, and
+// a locked instruction per message would be a good part of a hand-off's cost.
 void publish(std::atomic<std::uint32_t>& word, std::uint32_t value, std::atomic<std::uint32_t>& waiter, Wait how) {
+    if (how != Wait::futex) {
+        word.store(value, std::memory_order_release);
+        return;
+    }
     word.store(value, std::memory_order_seq_cst);
-    if (how == Wait::futex && waiter.load(std::memory_order_seq_cst) != 0) futex(&word, FUTEX_WAKE, 1);
+    if (waiter.load(std::memory_order_seq_cst) != 0) futex(&word, FUTEX_WAKE, 1);
 }
 
 class ShmChannel final : public Channel {

@@ -2,6 +2,7 @@
 // After each run: no child left behind (this test is the subreaper of everything below it) and
 // no shared-memory segment of the demo's left in /dev/shm.
 #include "proclab/claims.hpp"
+#include "proclab/environment.hpp"
 #include "proclab/render.hpp"
 #include "proclab/result.hpp"
 #include "proclab/spawn.hpp"
@@ -13,6 +14,9 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <tuple>
+
+#include <sched.h>
 
 using namespace proclab;
 using namespace std::chrono_literals;
@@ -147,4 +151,75 @@ TEST_CASE("Ctrl-C and --timeout stop a demo with every child reaped and no file 
         CHECK(std::filesystem::is_empty(dir));
     }
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("each demo's own knobs: out of range or unknown values get one line and exit 2", "[e2e][options]") {
+    const std::vector<std::pair<std::string, std::vector<std::string>>> cases{
+        {"ipc_cost", {"--ways", "pipe,smoke-signals"}},  {"ipc_cost", {"--sizes", "0"}},
+        {"ipc_cost", {"--sizes", "65M"}},                {"ipc_cost", {"--placement", "sideways"}},
+        {"ipc_cost", {"--cpus", "0"}},                   {"ipc_cost", {"--cpus", "0,4095"}},
+        {"ipc_cost", {"--round-trips", "0"}},            {"context_switch", {"--working-set", "1,2,x"}},
+        {"context_switch", {"--working-set", "65M"}},    {"context_switch", {"--endpoints", "fibers"}},
+        {"context_switch", {"--channel", "carrier"}},    {"context_switch", {"--cpus", "0-1"}},
+        {"threads_parallel", {"--threads", "0-4"}},      {"threads_parallel", {"--threads", "2000"}},
+        {"threads_parallel", {"--work", "io"}},          {"creation_cost", {"--ops", "fork,clone3"}},
+        {"creation_cost", {"--parent-sizes", "100K"}},   {"creation_cost", {"--parent-threads", "1"}},
+        {"core_to_core", {"--budget", "0"}},
+    };
+    for (const auto& [name, args] : cases) {
+        INFO(name << " " << args[0] << " " << args[1]);
+        auto run = run_captured(test::bin_dir() / name, args, {.timeout = 60s});
+        CHECK(run.status.describe() == "exit 2");
+        CHECK(count_lines(run.err) == 1);
+        CHECK_THAT(run.err, Catch::StartsWith(name + ": error: "));
+    }
+}
+
+TEST_CASE("a knob narrows what is measured, and the JSON says only what was", "[e2e][options]") {
+    auto run = run_captured(test::bin_dir() / "ipc_cost", {"--quick", "--json", "--ways", "pipe,eventfd", "--sizes", "8,1K", "--placement", "same"},
+                            {.timeout = 60s});
+    REQUIRE(run.status.describe() == "exit 0");
+    const auto j = Json::parse(run.out);
+    std::vector<std::string> names;
+    for (const auto& m : j.at("metrics")) names.push_back(m.at("name"));
+    CHECK(std::find(names.begin(), names.end(), "round_trip_pipe_same_cpu_8B") != names.end());
+    CHECK(std::find(names.begin(), names.end(), "round_trip_eventfd_same_cpu_8B") != names.end());
+    CHECK(std::find(names.begin(), names.end(), "bandwidth_pipe_same_cpu_1KiB") != names.end());
+    for (const auto& n : names) {
+        INFO(n);
+        CHECK(n.find("two_cpus") == std::string::npos);
+        CHECK(n.find("shm") == std::string::npos);
+    }
+    for (const auto& point : j.at("raw").at("latency")) CHECK((point.at("size") == 8 || point.at("size") == 1024));
+}
+
+TEST_CASE("on one CPU the two-CPU measurements are left out, with the reason", "[e2e][degrade]") {
+    const int cpu = probe_environment().affinity_cpus.front();
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    cpu_set_t saved;
+    REQUIRE(::sched_getaffinity(0, sizeof saved, &saved) == 0);
+    REQUIRE(::sched_setaffinity(0, sizeof one, &one) == 0);  // the demos inherit the mask
+    struct Restore {
+        cpu_set_t& saved;
+        ~Restore() { ::sched_setaffinity(0, sizeof saved, &saved); }
+    } restore{saved};
+    for (const auto& [name, args, note] : std::vector<std::tuple<std::string, std::vector<std::string>, std::string>>{
+             {"ipc_cost", {"--ways", "pipe,shm-spin", "--sizes", "64"}, "Two-CPU placement not measured"},
+             {"context_switch", {"--working-set", "0"}, "Cross-CPU placement not measured"},
+             {"core_to_core", {}, "Not measured: only one CPU"}}) {
+        INFO(name);
+        std::vector<std::string> all{"--quick", "--json"};
+        all.insert(all.end(), args.begin(), args.end());
+        auto run = run_captured(test::bin_dir() / name, all, {.timeout = 120s});
+        REQUIRE(run.status.describe() == "exit 0");
+        const auto j = Json::parse(run.out);
+        CHECK_THAT(j.at("notes").dump(), Catch::Contains(note));
+        for (const auto& m : j.at("metrics")) {
+            const std::string n = m.at("name");
+            CHECK(n.find("two_cpus") == std::string::npos);
+            CHECK(n.find("cross_cpu") == std::string::npos);
+        }
+    }
 }
