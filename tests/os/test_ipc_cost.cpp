@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
+#include <sys/resource.h>
 #include <string>
 
 using namespace proclab;
@@ -74,4 +75,24 @@ TEST_CASE("eventfd refuses what a counter cannot carry", "[ipc]") {
     std::uint64_t zero = 0;
     CHECK_THROWS_AS(ch->send(Side::initiator, reinterpret_cast<const std::byte*>(&zero), 8), std::invalid_argument);
     CHECK_THROWS_AS(open_channel(WayId::eventfd, 9), std::invalid_argument);
+}
+
+TEST_CASE("Without room for a POSIX message queue, mq is not measured and says why", "[ipc][degrade]") {
+    // RLIMIT_MSGQUEUE bounds the bytes a user's queues may hold, for root too: at 0 every
+    // mq_open with a size fails (EMFILE), as on a system without message queues for us.
+    rlimit saved{};
+    REQUIRE(::getrlimit(RLIMIT_MSGQUEUE, &saved) == 0);
+    rlimit none = saved;
+    none.rlim_cur = 0;
+    REQUIRE(::setrlimit(RLIMIT_MSGQUEUE, &none) == 0);
+    struct Restore {
+        rlimit& saved;
+        ~Restore() { ::setrlimit(RLIMIT_MSGQUEUE, &saved); }
+    } restore{saved};
+    const int cpu = probe_environment().affinity_cpus.front();
+    Budget budget;
+    const auto run = measure_way(WayId::mq, Placement{cpu, cpu}, {8}, budget);
+    CHECK_FALSE(run.available);
+    CHECK_THAT(run.reason, Catch::Contains("mq_open"));
+    CHECK(leftovers("/dev/mqueue") == 0);
 }
