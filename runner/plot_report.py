@@ -255,41 +255,36 @@ def ipc(suite, out_dir, caption, written):
         ax.set_xticklabels([f"{s >> 20}M" if s >= 2**20 else (f"{s >> 10}K" if s >= 1024 else str(s)) for s in sizes], fontsize=7)
         ax.set_xlabel("message size (bytes)")
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharey=True)
-    for ax, place, title in ((axes[0], "same_cpu", "both on one CPU"), (axes[1], "two_cpus", "on two CPUs")):
-        for way in ways:
-            pts = sorted((p for p in lat if p["way"] == way and p["placement"] == place), key=lambda p: p["size"])
-            if pts:
-                ax.plot([p["size"] for p in pts], [p["median_ns"] / 1000 for p in pts], "o-", ms=3, color=colours[way], label=way)
+    def panels(points, value, extra, ylabel, what, file):
+        """One panel per placement, one line per way, the floor drawn by extra(ax, place)."""
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharey=True)
+        for ax, place, title in ((axes[0], "same_cpu", "both on one CPU"), (axes[1], "two_cpus", "on two CPUs")):
+            for way in ways:
+                pts = sorted((p for p in points if p["way"] == way and p["placement"] == place), key=lambda p: p["size"])
+                if pts:
+                    ax.plot([p["size"] for p in pts], [value(p) for p in pts], "o-", ms=3, color=colours[way], label=way)
+            extra(ax, place)
+            label_sizes(ax, sorted({p["size"] for p in points}))
+            ax.set_yscale("log")
+            ax.set_title(f"{what}, {title}", fontsize=10)
+        axes[0].set_ylabel(ylabel)
+        axes[1].legend(fontsize=7)
+        fig.suptitle(f"Crossing between two processes: {what} by way and message size (ipc_cost)", fontsize=11)
+        finish(fig, out_dir, file, caption, written)
+
+    def cache_line_floor(ax, place):
         floor = raw.get("handoff_one_way_ns")
         if place == "two_cpus" and floor:
             ax.axhline(2 * floor / 1000, color="grey", ls=":", label="cache-line round trip (floor)")
-        label_sizes(ax, sorted({p["size"] for p in lat}))
-        ax.set_yscale("log")
-        ax.set_title(f"round trip, {title}", fontsize=10)
-    axes[0].set_ylabel("median round trip (µs, log scale)")
-    axes[1].legend(fontsize=7)
-    fig.suptitle("Crossing between two processes: latency by way and message size (ipc_cost)", fontsize=11)
-    finish(fig, out_dir, "ipc_latency.png", caption, written)
 
-    if not bw:
-        return
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharey=True)
-    for ax, place, title in ((axes[0], "same_cpu", "both on one CPU"), (axes[1], "two_cpus", "on two CPUs")):
-        for way in ways:
-            pts = sorted((p for p in bw if p["way"] == way and p["placement"] == place), key=lambda p: p["size"])
-            if pts:
-                ax.plot([p["size"] for p in pts], [p["median_bytes_per_s"] / 2**30 for p in pts], "o-", ms=3, color=colours[way], label=way)
+    def memcpy_floor(ax, place):
         if mem:
             pts = sorted(mem, key=lambda p: p["size"])
             ax.plot([p["size"] for p in pts], [p["median_bytes_per_s"] / 2**30 for p in pts], "k:", label="memcpy in one process (floor)")
-        label_sizes(ax, sorted({p["size"] for p in bw}))
-        ax.set_yscale("log")
-        ax.set_title(f"bandwidth, {title}", fontsize=10)
-    axes[0].set_ylabel("GiB/s (log scale)")
-    axes[1].legend(fontsize=7)
-    fig.suptitle("Crossing between two processes: bandwidth by way and message size (ipc_cost)", fontsize=11)
-    finish(fig, out_dir, "ipc_bandwidth.png", caption, written)
+
+    panels(lat, lambda p: p["median_ns"] / 1000, cache_line_floor, "median round trip (µs, log scale)", "round trip", "ipc_latency.png")
+    if bw:
+        panels(bw, lambda p: p["median_bytes_per_s"] / 2**30, memcpy_floor, "GiB/s (log scale)", "bandwidth", "ipc_bandwidth.png")
 
 
 def core_to_core(suite, out_dir, caption, written):

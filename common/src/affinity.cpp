@@ -1,8 +1,14 @@
 #include "proclab/affinity.hpp"
 
+#include "proclab/demo.hpp"
 #include "proclab/handles.hpp"
+#include "proclab/interference.hpp"
+#include "proclab/topology.hpp"
 
+#include <algorithm>
 #include <string>
+
+#include <fmt/format.h>
 
 namespace proclab {
 
@@ -20,5 +26,22 @@ ScopedPin::ScopedPin(int cpu) {
 }
 
 ScopedPin::~ScopedPin() { ::sched_setaffinity(0, sizeof saved_, &saved_); }
+
+CpuPair cpu_pair_option(std::string_view option_name, std::string_view text, const std::vector<int>& allowed) {
+    if (text.empty()) {
+        const int home = idlest_cpu(allowed);
+        return {home, allowed.size() < 2 ? home : (home == allowed[0] ? allowed[1] : allowed[0])};
+    }
+    const auto comma = text.find(',');
+    const auto pair = parse_cpu_list(std::string(text));
+    if (comma == std::string_view::npos || text.find('-') != std::string_view::npos || pair.size() != 2)
+        throw UsageError(fmt::format("{} {}: give two different CPUs, like 0,1", option_name, text));
+    for (int c : pair)
+        if (std::find(allowed.begin(), allowed.end(), c) == allowed.end())
+            throw UsageError(fmt::format("{}: CPU {} is not in this process's affinity mask ({})", option_name, c, format_cpu_list(allowed)));
+    // parse_cpu_list sorts: keep the order given.
+    const int home = std::stoi(std::string(text.substr(0, comma)));
+    return {home, home == pair[0] ? pair[1] : pair[0]};
+}
 
 }  // namespace proclab

@@ -101,22 +101,9 @@ Setup read_setup(const DemoContext& ctx) {
     const auto sweep = parse_byte_list(list, 0, kMaxWorkingSet);
     if (!sweep) throw UsageError(fmt::format("--working-set {}: not a list of sizes from 0 to 64M (like 0,64K,1M)", list));
     s.sweep = *sweep;
-    const auto& allowed = ctx.env.affinity_cpus;
-    if (!g_options.cpus.empty()) {
-        const auto comma = g_options.cpus.find(',');
-        const auto pair = parse_cpu_list(g_options.cpus);
-        if (comma == std::string::npos || g_options.cpus.find('-') != std::string::npos || pair.size() != 2)
-            throw UsageError(fmt::format("--cpus {}: give two different CPUs, like 0,1", g_options.cpus));
-        for (int c : pair)
-            if (std::find(allowed.begin(), allowed.end(), c) == allowed.end())
-                throw UsageError(fmt::format("--cpus: CPU {} is not in this process's affinity mask ({})", c, format_cpu_list(allowed)));
-        s.home = std::stoi(g_options.cpus.substr(0, comma));
-        s.other = s.home == pair[0] ? pair[1] : pair[0];
-    } else {
-        // The CPU that was idlest a moment ago: a busy loop elsewhere on the machine does not sit on it.
-        s.home = idlest_cpu(allowed);
-        s.other = allowed.size() < 2 ? s.home : (s.home == allowed[0] ? allowed[1] : allowed[0]);
-    }
+    const CpuPair pair = cpu_pair_option("--cpus", g_options.cpus, ctx.env.affinity_cpus);
+    s.home = pair.home;
+    s.other = pair.other;
     if (g_options.placement != "cross") s.placements.push_back(true);
     if (g_options.placement != "same" && s.other != s.home) s.placements.push_back(false);
     return s;

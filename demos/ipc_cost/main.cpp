@@ -86,21 +86,9 @@ Setup read_setup(const DemoContext& ctx) {
     if (!sizes || sizes->empty()) throw UsageError(fmt::format("--sizes {}: not a list of sizes from 1 to 64M (like 8,4K,1M)", size_list));
     s.ways = *ways;
     s.sizes = *sizes;
-    const auto& allowed = ctx.env.affinity_cpus;
-    if (!g_options.cpus.empty()) {
-        const auto pair = parse_cpu_list(g_options.cpus);
-        const bool two = pair.size() == 2 && g_options.cpus.find('-') == std::string::npos;
-        if (!two) throw UsageError(fmt::format("--cpus {}: give two different CPUs, like 0,1", g_options.cpus));
-        for (int c : pair)
-            if (std::find(allowed.begin(), allowed.end(), c) == allowed.end())
-                throw UsageError(fmt::format("--cpus: CPU {} is not in this process's affinity mask ({})", c, format_cpu_list(allowed)));
-        // parse_cpu_list sorts: keep the order given.
-        s.home = std::stoi(g_options.cpus.substr(0, g_options.cpus.find(',')));
-        s.other = s.home == pair[0] ? pair[1] : pair[0];
-    } else {
-        s.home = idlest_cpu(allowed);
-        s.other = allowed.size() < 2 ? s.home : (s.home == allowed[0] ? allowed[1] : allowed[0]);
-    }
+    const CpuPair pair = cpu_pair_option("--cpus", g_options.cpus, ctx.env.affinity_cpus);
+    s.home = pair.home;
+    s.other = pair.other;
     if (g_options.placement != "cross") s.placements.push_back({s.home, s.home});
     if (g_options.placement != "same" && s.other != s.home) s.placements.push_back({s.home, s.other});
     return s;

@@ -5,6 +5,7 @@
 #define PROCLAB_NO_MAIN
 #include "../../demos/core_to_core.cpp"
 
+#include "proclab/affinity.hpp"
 #include "proclab/topology.hpp"
 #include "support.hpp"
 
@@ -99,4 +100,22 @@ TEST_CASE("Past the budget, pairs are every pair of the first CPU, then a fixed 
     CHECK(some.size() == 500);
     CHECK(std::count_if(some.begin(), some.end(), [](const auto& p) { return p.first == 0; }) == 191);
     CHECK(some == core_to_core::choose_pairs(cpus, 500));  // the same draw every run
+}
+
+TEST_CASE("--cpus A,B keeps the order given and refuses anything but two allowed CPUs", "[topology][options]") {
+    const std::vector<int> allowed{0, 1, 2, 3};
+    const auto p = cpu_pair_option("--cpus", "3,1", allowed);
+    CHECK(p.home == 3);
+    CHECK(p.other == 1);
+    CHECK_THROWS_AS(cpu_pair_option("--cpus", "1", allowed), UsageError);
+    CHECK_THROWS_AS(cpu_pair_option("--cpus", "1-2", allowed), UsageError);
+    CHECK_THROWS_AS(cpu_pair_option("--cpus", "2,2", allowed), UsageError);
+    CHECK_THROWS_AS(cpu_pair_option("--cpus", "0,7", allowed), UsageError);
+    CHECK_THROWS_AS(cpu_pair_option("--cpus", "0,1,2", allowed), UsageError);
+    // Empty: two different allowed CPUs, or one and the same where only one is allowed.
+    const auto chosen = cpu_pair_option("--cpus", "", allowed);
+    CHECK(chosen.home != chosen.other);
+    const auto one = cpu_pair_option("--cpus", "", {5});
+    CHECK(one.home == 5);
+    CHECK(one.other == 5);
 }
