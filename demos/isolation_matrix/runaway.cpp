@@ -1,0 +1,422 @@
+#include "isolation_matrix/runaway.hpp"
+
+#include "isolation_matrix/matrix.hpp"
+
+#include "proclab/child.hpp"
+#include "proclab/clock.hpp"
+#include "proclab/environment.hpp"
+#include "proclab/handles.hpp"
+#include "proclab/work.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace proclab::isolation_matrix {
+
+double RunawayRun::sibling_loss() const {
+    double worst = 0;
+    for (int i = 0; i < 2; ++i)
+        if (before.rate[i] > 0) worst = std::max(worst, 1.0 - during.rate[i] / before.rate[i]);
+    return std::clamp(worst, 0.0, 1.0);
+}
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// What a runaway reports back (MAP_SHARED, made before its fork).
+struct RunawayPage {
+    std::atomic<int> state{0};  // 1 reached its end (limit or cap) and now holds; -errno set-up failed
+    std::atomic<std::uint64_t> amount{0};  // bytes, processes or files it got
+    int err = 0;                // the errno that stopped it (0: its hard cap did)
+    char note[160] = {};
+};
+
+struct SiblingCounters {
+    std::atomic<std::uint64_t> chunks[2];
+};
+
+// Two children doing steady CPU work in ~20 µs chunks, each counting its chunks.
+class Siblings {
+public:
+    Siblings() : memory_(Mapping::anonymous(4096, true)) {
+        counters_ = new (memory_.data()) SiblingCounters{};
+        for (int i = 0; i < 2; ++i)
+            children_[i] = ChildProcess::fork([this, i] {
+                std::uint64_t x = std::uint64_t(i);
+                for (;;) {
+                    x = busy_work(20'000, x);
+                    counters_->chunks[i].fetch_add(1 + (x & 0), std::memory_order_relaxed);
+                }
+                return 0;
+            });
+    }
+    Progress measure(double window_s) const {
+        std::uint64_t c0[2], c1[2];
+        for (int i = 0; i < 2; ++i) c0[i] = counters_->chunks[i].load();
+        const Stopwatch w;
+        std::this_thread::sleep_for(std::chrono::duration<double>(window_s));
+        const double s = w.elapsed_s();
+        for (int i = 0; i < 2; ++i) c1[i] = counters_->chunks[i].load();
+        Progress p;
+        for (int i = 0; i < 2; ++i) p.rate[static_cast<std::size_t>(i)] = double(c1[i] - c0[i]) / s;
+        return p;
+    }
+    bool alive() {
+        for (auto& c : children_)
+            if (!c.running() || c.try_wait()) return false;
+        return true;
+    }
+
+private:
+    Mapping memory_;
+    SiblingCounters* counters_ = nullptr;
+    ChildProcess children_[2];
+};
+
+void copy_note(RunawayPage* page, const std::string& text) {
+    const std::size_t n = std::min(sizeof page->note - 1, text.size());
+    std::memcpy(page->note, text.data(), n);
+    page->note[n] = '\0';
+}
+
+// Blocks until the parent closes the stop pipe.
+void hold(int stop_fd) {
+    char c;
+    while (::read(stop_fd, &c, 1) < 0 && errno == EINTR) {
+    }
+}
+
+std::size_t vm_size_bytes() {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmSize:", 0) == 0) return std::stoull(line.substr(7)) * 1024;
+    return 0;
+}
+
+// Processes of `uid` on the machine now (from /proc/*/status).
+int processes_of(uid_t uid) {
+    int count = 0;
+    if (DIR* d = ::opendir("/proc")) {
+        while (const dirent* e = ::readdir(d)) {
+            if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+            std::ifstream in(std::string("/proc/") + e->d_name + "/status");
+            std::string line;
+            while (std::getline(in, line))
+                if (line.rfind("Uid:", 0) == 0) {
+                    std::istringstream fields(line.substr(4));
+                    unsigned real = 0;
+                    if (fields >> real && real == uid) ++count;
+                    break;
+                }
+        }
+        ::closedir(d);
+    }
+    return count;
+}
+
+// The runaways, each the body of a child. They report on `page` and hold until `stop_fd` closes.
+int memory_runaway(RunawayPage* page, int stop_fd, std::size_t cap) {
+    rlimit limit{};
+    limit.rlim_cur = limit.rlim_max = vm_size_bytes() + cap / 2;  // the limit under test: half the hard cap
+    if (::setrlimit(RLIMIT_AS, &limit) != 0) {
+        page->state.store(-errno);
+        return 0;
+    }
+    constexpr std::size_t kChunk = 8u << 20;
+    std::uint64_t got = 0;
+    while (got < cap) {  // the hard cap: never more than `cap` bytes, whatever the limit does
+        void* p = ::mmap(nullptr, kChunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) {
+            page->err = errno;
+            break;
+        }
+        std::memset(p, 1, kChunk);
+        got += kChunk;
+        page->amount.store(got);
+    }
+    page->state.store(1);
+    hold(stop_fd);
+    return 0;
+}
+
+int process_runaway(RunawayPage* page, int stop_fd, int cap) {
+    // RLIMIT_NPROC counts the processes of the real uid and does not bind root: drop to nobody.
+    if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) {
+        page->state.store(-errno);
+        return 0;
+    }
+    const int existing = processes_of(::getuid());
+    rlimit limit{};
+    limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(existing + cap / 4);  // the limit under test
+    if (::setrlimit(RLIMIT_NPROC, &limit) != 0) {
+        page->state.store(-errno);
+        return 0;
+    }
+    copy_note(page, fmt::format("RLIMIT_NPROC {} for uid {} ({} of its processes existed)", limit.rlim_cur, ::getuid(), existing));
+    std::vector<pid_t> kids;
+    const pid_t me = ::getpid();
+    while (static_cast<int>(kids.size()) < cap) {  // the hard cap
+        const pid_t pid = ::fork();
+        if (pid < 0) {
+            page->err = errno;
+            break;
+        }
+        if (pid == 0) {
+            die_with_parent(me);
+            for (;;) ::pause();
+        }
+        kids.push_back(pid);
+        page->amount.store(kids.size());
+    }
+    page->state.store(1);
+    hold(stop_fd);
+    for (pid_t k : kids) ::kill(k, SIGKILL);
+    for (pid_t k : kids)
+        while (::waitpid(k, nullptr, 0) < 0 && errno == EINTR) {
+        }
+    return 0;
+}
+
+int file_runaway(RunawayPage* page, int stop_fd, int cap) {
+    rlimit limit{};
+    limit.rlim_cur = limit.rlim_max = 64;  // the limit under test
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        page->state.store(-errno);
+        return 0;
+    }
+    int got = 0;
+    while (got < cap) {
+        if (::open("/dev/null", O_RDONLY) < 0) {
+            page->err = errno;
+            break;
+        }
+        page->amount.store(static_cast<std::uint64_t>(++got));
+    }
+    page->state.store(1);
+    hold(stop_fd);
+    return 0;
+}
+
+int cpu_runaway(RunawayPage* page, int stop_fd, int threads) {
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> hogs;
+    for (int i = 0; i < threads; ++i)
+        hogs.emplace_back([&] {
+            std::uint64_t x = 1;
+            while (!stop.load(std::memory_order_relaxed)) x = busy_work(10'000, x);
+        });
+    page->amount.store(static_cast<std::uint64_t>(threads));
+    page->state.store(1);
+    hold(stop_fd);
+    stop = true;
+    for (auto& t : hogs) t.join();
+    return 0;
+}
+
+std::string errno_text(int err) { return err ? errno_name(err) : "its own hard cap"; }
+
+}  // namespace
+
+CgroupPlace cgroup_place(const char* controller) {
+    CgroupPlace place;
+    // cgroup v2: this process's cgroup from /proc/self/cgroup ("0::/path"), the unified mount from
+    // /proc/self/mountinfo; children with a limit need the controller in its subtree_control.
+    std::string path, mount;
+    {
+        std::ifstream in("/proc/self/cgroup");
+        std::string line;
+        while (std::getline(in, line))
+            if (line.rfind("0::", 0) == 0) path = line.substr(3);
+    }
+    {
+        std::ifstream in("/proc/self/mountinfo");
+        std::string line;
+        while (std::getline(in, line)) {
+            const auto dash = line.find(" - cgroup2 ");
+            if (dash == std::string::npos) continue;
+            std::istringstream fields(line);
+            std::string id, parent, devno, root, point;
+            fields >> id >> parent >> devno >> root >> point;
+            if (root == "/") mount = point;
+        }
+    }
+    if (mount.empty()) {
+        place.why_not = "no cgroup v2 hierarchy is mounted";
+        return place;
+    }
+    const std::string dir = mount + (path == "/" ? "" : path);
+    std::ifstream controllers(dir + "/cgroup.subtree_control");
+    std::string enabled((std::istreambuf_iterator<char>(controllers)), std::istreambuf_iterator<char>());
+    while (!enabled.empty() && enabled.back() == '\n') enabled.pop_back();
+    if (!controllers) {
+        place.why_not = fmt::format("cannot read {}/cgroup.subtree_control", dir);
+        return place;
+    }
+    if ((" " + enabled + " ").find(std::string(" ") + controller + " ") == std::string::npos) {
+        place.why_not = fmt::format("cgroup v2 at {}: the {} controller is not enabled for its children (cgroup.subtree_control: \"{}\")", dir,
+                                    controller, enabled);
+        return place;
+    }
+    if (::access(dir.c_str(), W_OK) != 0) {
+        place.why_not = fmt::format("cgroup v2 at {}: not writable by this process ({})", dir, errno_name(errno));
+        return place;
+    }
+    place.parent = dir;
+    return place;
+}
+
+std::vector<std::string> inherited_limits() {
+    std::vector<std::string> found;
+    auto read = [](const std::string& file) -> std::string {
+        std::ifstream in(file);
+        std::string v;
+        std::getline(in, v);
+        return v;
+    };
+    std::ifstream in("/proc/self/cgroup");
+    std::string line;
+    while (std::getline(in, line)) {
+        const auto first = line.find(':'), second = line.find(':', first + 1);
+        if (first == std::string::npos || second == std::string::npos) continue;
+        const std::string controllers = line.substr(first + 1, second - first - 1), path = line.substr(second + 1);
+        if (controllers.empty()) {  // cgroup v2
+            for (const char* file : {"memory.max", "pids.max", "cpu.max"}) {
+                for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+                    const std::string v = read(fmt::format("{}{}/{}", mount, path == "/" ? "" : path, file));
+                    if (!v.empty()) {
+                        found.push_back(fmt::format("{} {} (cgroup v2 {})", file, v, path));
+                        break;
+                    }
+                }
+            }
+        } else if (controllers == "memory" || controllers == "pids") {  // cgroup v1
+            const char* file = controllers == "memory" ? "memory.limit_in_bytes" : "pids.max";
+            const std::string v = read(fmt::format("/sys/fs/cgroup/{}{}/{}", controllers, path, file));
+            if (!v.empty()) {
+                const bool unlimited = v == "max" || (v.size() >= 18 && v.rfind("9223372036", 0) == 0);
+                found.push_back(fmt::format("{} {} (cgroup v1 {}:{})", file, unlimited ? "unlimited" : v, controllers, path));
+            }
+        }
+    }
+    return found;
+}
+
+std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
+    std::vector<RunawayRun> runs;
+    auto run_one = [&](RunawayKind kind, std::string what, std::string mechanism, auto body) {
+        RunawayRun r;
+        r.kind = kind;
+        r.what = std::move(what);
+        r.mechanism = std::move(mechanism);
+        Siblings siblings;
+        std::this_thread::sleep_for(20ms);  // both running
+        r.before = siblings.measure(o.window_s);
+        Mapping memory = Mapping::anonymous(4096, true);
+        auto* page = new (memory.data()) RunawayPage{};
+        Pipe stop = Pipe::create();
+        ChildProcess runaway = ChildProcess::fork([&] {
+            stop.write_end.reset();
+            return body(page, stop.read_end.get());
+        });
+        stop.read_end.reset();
+        const Stopwatch during;
+        r.during = siblings.measure(o.window_s);
+        // It has reached its end (or its hard cap) by now in any sane run; wait a little more.
+        for (int i = 0; i < 5000 && page->state.load() == 0 && runaway.running() && !runaway.try_wait(); ++i)
+            std::this_thread::sleep_for(1ms);
+        const int state = page->state.load();
+        stop.write_end.reset();  // the runaway lets go of what it holds and ends
+        const auto status = runaway.wait_for(10s);
+        if (!status) runaway.kill_and_wait();
+        r.after = siblings.measure(o.window_s);
+        r.siblings_alive = siblings.alive();
+        if (state < 0) {
+            r.why_not = fmt::format("the runaway's set-up failed: {}", errno_name(-state));
+            runs.push_back(std::move(r));
+            return;
+        }
+        if (state == 0) {
+            r.why_not = status ? fmt::format("the runaway ended without reaching its limit: {}", status->describe())
+                               : "the runaway did not reach its limit within 5 s";
+            runs.push_back(std::move(r));
+            return;
+        }
+        r.measured = true;
+        r.hard_cap_hit = page->err == 0;
+        r.contained = page->err != 0;
+        const std::uint64_t amount = page->amount.load();
+        switch (kind) {
+            case RunawayKind::memory_rlimit:
+                r.stopped_by = fmt::format("mmap: {} after {} MiB", errno_text(page->err), amount >> 20);
+                break;
+            case RunawayKind::processes:
+                r.stopped_by = fmt::format("fork: {} after {} processes ({})", errno_text(page->err), amount, page->note);
+                break;
+            case RunawayKind::files:
+                r.stopped_by = fmt::format("open: {} after {} files", errno_text(page->err), amount);
+                break;
+            case RunawayKind::cpu:
+                // Nothing limits a CPU hog but the scheduler's fairness: it is "contained" when the
+                // siblings kept running beside it, which the verdict reads from their progress.
+                r.contained = r.siblings_alive && r.during.min_rate() > 0;
+                r.hard_cap_hit = false;
+                r.stopped_by = fmt::format("{} spinning threads for {:.2f} s, then stopped by the demo", amount, during.elapsed_s());
+                break;
+            default: break;
+        }
+        runs.push_back(std::move(r));
+    };
+
+    run_one(RunawayKind::memory_rlimit, "memory: mmap and touch 8 MiB at a time",
+            fmt::format("RLIMIT_AS = its size + {} MiB (hard cap {} MiB)", o.memory_cap_bytes / 2 >> 20, o.memory_cap_bytes >> 20),
+            [&](RunawayPage* page, int fd) { return memory_runaway(page, fd, o.memory_cap_bytes); });
+    {
+        RunawayRun r;
+        r.kind = RunawayKind::memory_cgroup;
+        r.what = "memory in its own cgroup (memory.max)";
+        r.mechanism = "cgroup v2 memory.max";
+        r.why_not = cgroup_place("memory").why_not;
+        if (r.why_not.empty()) r.why_not = "a delegated cgroup v2 subtree was found, but this build does not move processes into it yet";
+        runs.push_back(std::move(r));
+    }
+    run_one(RunawayKind::processes, "processes: a fork loop, each child waiting",
+            fmt::format("RLIMIT_NPROC (as uid {}: the kernel does not apply it to root; hard cap {} forks)", ::geteuid() == 0 ? kNobody : int(::geteuid()),
+                        o.process_cap),
+            [&](RunawayPage* page, int fd) { return process_runaway(page, fd, o.process_cap); });
+    run_one(RunawayKind::files, "file descriptors: open /dev/null until refused",
+            fmt::format("RLIMIT_NOFILE 64 (hard cap {} opens)", o.file_cap),
+            [&](RunawayPage* page, int fd) { return file_runaway(page, fd, o.file_cap); });
+    run_one(RunawayKind::cpu, fmt::format("CPU: {} threads spinning at nice 0", o.cpus), "none: the scheduler's fair share",
+            [&](RunawayPage* page, int fd) { return cpu_runaway(page, fd, o.cpus); });
+    {
+        RunawayRun r;
+        r.kind = RunawayKind::cpu_cgroup;
+        r.what = "CPU in its own cgroup (cpu.max)";
+        r.mechanism = "cgroup v2 cpu.max";
+        r.why_not = cgroup_place("cpu").why_not;
+        if (r.why_not.empty()) r.why_not = "a delegated cgroup v2 subtree was found, but this build does not move processes into it yet";
+        runs.push_back(std::move(r));
+    }
+    return runs;
+}
+
+}  // namespace proclab::isolation_matrix

@@ -1,0 +1,86 @@
+// isolation_matrix's verdict rules on recorded outcomes (demos/isolation_matrix/verdicts.hpp).
+#include "isolation_matrix/verdicts.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+
+using namespace proclab;
+using namespace proclab::isolation_matrix;
+
+namespace {
+Relationship relationship(std::string_view id) {
+    for (const auto& r : relationships(true))
+        if (r.id == id) return r;
+    return {};
+}
+
+// Every action refused with EPERM, or allowed, as recorded on the development machine.
+RelationshipRun recorded(std::string_view id, bool allow_memory, bool allow_control) {
+    RelationshipRun r;
+    r.relationship = relationship(id);
+    r.measured = true;
+    for (Action a : all_actions()) {
+        const bool allowed = reaches_memory(a) ? allow_memory : allow_control;
+        r.attempts[static_cast<std::size_t>(a)] = Attempt{allowed ? Outcome::allowed : Outcome::refused, allowed ? 0 : EPERM, ""};
+    }
+    return r;
+}
+
+RunawayRun runaway(bool alive, double during, bool capped = false) {
+    RunawayRun r;
+    r.what = "memory: test";
+    r.measured = true;
+    r.contained = !capped;
+    r.hard_cap_hit = capped;
+    r.siblings_alive = alive;
+    r.before.rate = {100, 100};
+    r.during.rate = {during, 100};
+    r.after.rate = {100, 100};
+    return r;
+}
+}  // namespace
+
+TEST_CASE("P3 from the matrix: refused without the right, allowed with it", "[isolation_matrix]") {
+    // Recorded as root here: the same user and root read; non-dumpable, another user and a user
+    // namespace were refused.
+    const std::vector<RelationshipRun> root_run{recorded("same_user", true, true), recorded("same_user_nondumpable", false, true),
+                                                recorded("other_user", false, false), recorded("root_prober", true, true),
+                                                recorded("user_namespace", false, true)};
+    const auto v = decide_p3(root_run);
+    CHECK(v.verdict == Verdict::nuanced);
+    CHECK_THAT(v.reason, Catch::Contains("refused in the 3 relationships"));
+    // Memory reached without the right: direct evidence against the claim.
+    auto broken = root_run;
+    broken[2] = recorded("other_user", true, false);
+    CHECK(decide_p3(broken).verdict == Verdict::refuted);
+    // Yama ptrace_scope 3: nobody reads anyone.
+    const std::vector<RelationshipRun> locked{recorded("same_user", false, true), recorded("same_user_nondumpable", false, true)};
+    CHECK(decide_p3(locked).verdict == Verdict::confirmed);
+    // Nothing without the right could be set up: no evidence.
+    CHECK(decide_p3({recorded("same_user", true, true)}).verdict == Verdict::not_measured);
+    RelationshipRun unmeasured = recorded("other_user", false, false);
+    unmeasured.measured = false;
+    CHECK(decide_p3({unmeasured}).verdict == Verdict::not_measured);
+}
+
+TEST_CASE("P1 from the matrix and the runaways", "[isolation_matrix]") {
+    const std::vector<RelationshipRun> matrix{recorded("same_user", true, true), recorded("other_user", false, false)};
+    const std::vector<RunawayRun> contained{runaway(true, 70)};
+    // The same user may signal and trace: programs are isolated from other users only.
+    const auto v = decide_p1(matrix, contained);
+    CHECK(v.verdict == Verdict::nuanced);
+    CHECK_THAT(v.reason, Catch::Contains("siblings lost 30%"));
+    // A sibling died: refuted. A sibling that stalled in one window may have met other load: nuanced.
+    CHECK(decide_p1(matrix, {runaway(false, 0)}).verdict == Verdict::refuted);
+    const auto stalled = decide_p1({recorded("other_user", false, false)}, {runaway(true, 0)});
+    CHECK(stalled.verdict == Verdict::nuanced);
+    CHECK_THAT(stalled.reason, Catch::Contains("no progress"));
+    // Only the demo's own cap stopped it: the mechanism did not act.
+    CHECK_THAT(decide_p1({recorded("other_user", false, false)}, {runaway(true, 60, true)}).reason, Catch::Contains("own cap"));
+    // Another user's unprivileged process signalled the target: refuted.
+    CHECK(decide_p1({recorded("other_user", false, true)}, contained).verdict == Verdict::refuted);
+    // Contained, other users shut out, no same-user row: confirmed.
+    CHECK(decide_p1({recorded("other_user", false, false)}, contained).verdict == Verdict::confirmed);
+    CHECK(decide_p1({}, {}).verdict == Verdict::not_measured);
+}
