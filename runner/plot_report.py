@@ -287,6 +287,34 @@ def ipc(suite, out_dir, caption, written):
         panels(bw, lambda p: p["median_bytes_per_s"] / 2**30, memcpy_floor, "GiB/s (log scale)", "bandwidth", "ipc_bandwidth.png")
 
 
+def isolation(suite, out_dir, caption, written):
+    """isolation_matrix: a colour grid, one row per action, one column per relationship."""
+    r = demo_result(suite, "isolation_matrix")
+    rels = ((r or {}).get("raw") or {}).get("relationships") or []
+    if not rels:
+        return
+    actions = [a["action"] for a in rels[0]["attempts"]]
+    colour = {"allowed": 2, "refused": 0, "not_tried": 1}
+    grid = [[colour[rel["attempts"][i]["outcome"]] if rel["measured"] else 1 for rel in rels] for i in range(len(actions))]
+    from matplotlib.colors import ListedColormap
+    fig, ax = plt.subplots(figsize=(2.2 + 1.35 * len(rels), 1.2 + 0.36 * len(actions)))
+    ax.imshow(grid, cmap=ListedColormap(["#2e7d32", "#d9d9d9", "#c62828"]), vmin=0, vmax=2, aspect="auto")
+    for i in range(len(actions)):
+        for j, rel in enumerate(rels):
+            if not rel["measured"]:
+                text = "not measured" if i == 0 else ""
+            else:
+                at = rel["attempts"][i]
+                text = "allowed" if at["outcome"] == "allowed" else (at["errno"] or "-")
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if rel["measured"] else "#555555")
+    ax.set_yticks(range(len(actions)))
+    ax.set_yticklabels(actions, fontsize=7)
+    ax.set_xticks(range(len(rels)))
+    ax.set_xticklabels([rel["id"].replace("_", "\n") for rel in rels], fontsize=7)
+    ax.set_title("Who can do what to whom: red allowed, green refused (prober against target)", fontsize=10)
+    finish(fig, out_dir, "isolation_matrix.png", caption, written)
+
+
 def core_to_core(suite, out_dir, caption, written):
     """Heatmap of the one-way cache-line hand-off between every pair of CPUs."""
     r = demo_result(suite, "core_to_core")
@@ -328,7 +356,7 @@ def main():
     caption = (f"proclab {suite.get('proclab_version', '?')} on {fact(env, 'cpu_model')}, CPUs {fact(env, 'affinity_cpus')}, "
                f"kernel {fact(env, 'kernel_release')}, virtual machine: {fact(env, 'hypervisor')}")
     written = []
-    for plot in (timeline, cpu_share, speedup, creation, context_switch, working_set, core_to_core, ipc):
+    for plot in (timeline, cpu_share, speedup, creation, context_switch, working_set, core_to_core, ipc, isolation):
         plot(suite, out_dir, caption, written)
 
 

@@ -34,6 +34,7 @@ const char* caption_of(const std::string& file) {
     if (file == "core_to_core.png") return "A cache line's one-way trip between each pair of CPUs (core_to_core).";
     if (file == "working_set.png") return "What a switch costs in lost cache, against each endpoint's working set (context_switch, lat_ctx -s).";
     if (file == "ipc_latency.png") return "Round trip between two processes by way and message size, beside the cache-line floor (ipc_cost).";
+    if (file == "isolation_matrix.png") return "Who can do what to whom: each action by a prober in each relationship, allowed or refused (isolation_matrix, P1, P3).";
     if (file == "ipc_bandwidth.png") return "Bandwidth between two processes by way and message size, beside memcpy (ipc_cost).";
     return "";
 }
@@ -77,6 +78,24 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
     md += "## The demos\n\n| demo | status | wall time | detail |\n|---|---|---|---|\n";
     for (const auto& run : runs)
         md += fmt::format("| {} | {} | {:.2f} s | {} |\n", run.name, to_string(run.status), run.wall_s, cell(run.detail));
+    // isolation_matrix's two tables, as a reader verifying a machine wants them on the page.
+    for (const auto& run : runs) {
+        if (run.name != "isolation_matrix" || !run.raw.is_object() || !run.raw.contains("tables")) continue;
+        md += "\n## Isolation: who can do what to whom, and runaway neighbours (isolation_matrix)\n";
+        for (const auto& t : run.raw.at("tables")) {
+            md += fmt::format("\n**{}**\n\n|", cell(t.value("title", "")));
+            for (const auto& c : t.at("columns")) md += fmt::format(" {} |", cell(c.get<std::string>()));
+            md += "\n|";
+            for (std::size_t i = 0; i < t.at("columns").size(); ++i) md += "---|";
+            md += "\n";
+            for (const auto& row : t.at("rows")) {
+                md += "|";
+                for (const auto& c : row) md += fmt::format(" {} |", cell(c.get<std::string>()));
+                md += "\n";
+            }
+            if (!t.value("note", "").empty()) md += fmt::format("\n{}\n", t.value("note", ""));
+        }
+    }
     if (crosscheck) {
         md += "\n## Crosscheck: proclab beside perf bench and stress-ng\n\nThe same quantities measured by the field's "
               "tools in the same run, everything pinned to one CPU (`proclab crosscheck`).\n\n";

@@ -43,9 +43,11 @@ TEST_CASE("proclab report writes the JSON, a summary naming every claim, and the
         CHECK_THAT(md, Catch::Contains("### " + std::string(claim.id) + ": "));
     }
     CHECK(std::filesystem::exists(dir / "plot_report.py"));
+    CHECK_THAT(md, Catch::Contains("## Isolation: who can do what to whom") && Catch::Contains("A runaway beside two siblings"));
 
     const std::vector<std::string> plots{"timeline.png",       "cpu_share.png",   "speedup.png",     "creation_costs.png", "fork_vs_size.png",
-                                         "context_switch.png", "working_set.png", "ipc_latency.png", "ipc_bandwidth.png"};
+                                         "context_switch.png", "working_set.png", "ipc_latency.png", "ipc_bandwidth.png",
+                                         "isolation_matrix.png"};
     if (suite::python_with_matplotlib().empty()) {
         WARN("no python3 with matplotlib: plots not checked");
         CHECK_THAT(md, Catch::Contains("python3-matplotlib"));
