@@ -275,8 +275,9 @@ void emergency_cleanup() noexcept {
         while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
         }
     }
+    // A tracked directory (a cgroup the demo made) is removed once its processes are gone above.
     for (int i = 0; i < kMaxPaths; ++i)
-        if (g_path_state[i].exchange(0) == 2) ::unlink(g_paths[i]);
+        if (g_path_state[i].exchange(0) == 2 && ::unlink(g_paths[i]) != 0 && errno == EISDIR) ::rmdir(g_paths[i]);
 }
 
 }  // namespace cleanup

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -25,6 +26,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -134,10 +136,10 @@ int processes_of(uid_t uid) {
 }
 
 // The runaways, each the body of a child. They report on `page` and hold until `stop_fd` closes.
-int memory_runaway(RunawayPage* page, int stop_fd, std::size_t cap) {
+int memory_runaway(RunawayPage* page, int stop_fd, std::size_t cap, bool limit_as) {
     rlimit limit{};
     limit.rlim_cur = limit.rlim_max = vm_size_bytes() + cap / 2;  // the limit under test: half the hard cap
-    if (::setrlimit(RLIMIT_AS, &limit) != 0) {
+    if (limit_as && ::setrlimit(RLIMIT_AS, &limit) != 0) {
         page->state.store(-errno);
         return 0;
     }
@@ -234,6 +236,60 @@ int cpu_runaway(RunawayPage* page, int stop_fd, int threads) {
 
 std::string errno_text(int err) { return err ? errno_name(err) : "its own hard cap"; }
 
+std::string read_line(const std::string& file) {
+    std::ifstream in(file);
+    std::string v;
+    std::getline(in, v);
+    return v;
+}
+
+// A cgroup v2 directory of the demo's own under a delegated parent: made with its limits, given
+// the runaway, removed when the runaway is gone (tracked, so Ctrl-C removes it too).
+class CgroupDir {
+public:
+    CgroupDir(const std::string& parent, std::string_view tag) : path_(fmt::format("{}/proclab-{}-{}", parent, ::getpid(), tag)) {
+        if (::mkdir(path_.c_str(), 0755) != 0) {
+            error_ = fmt::format("mkdir {}: {}", path_, errno_name(errno));
+            return;
+        }
+        cleanup::track_path(path_);
+        made_ = true;
+    }
+    CgroupDir(const CgroupDir&) = delete;
+    CgroupDir& operator=(const CgroupDir&) = delete;
+    ~CgroupDir() {
+        if (!made_) return;
+        // The runaway has been reaped by now; rmdir may need a moment while the kernel lets go.
+        for (int i = 0; i < 100 && ::rmdir(path_.c_str()) != 0 && errno == EBUSY; ++i) std::this_thread::sleep_for(10ms);
+        cleanup::untrack_path(path_);
+    }
+    bool ok() const { return made_ && error_.empty(); }
+    const std::string& error() const { return error_; }
+    const std::string& path() const { return path_; }
+    bool write(const char* file, const std::string& value, bool optional = false) {
+        std::ofstream out(path_ + "/" + file);
+        out << value;
+        out.flush();
+        if (!out && !optional) error_ = fmt::format("write {} to {}/{}: failed", value, path_, file);
+        return static_cast<bool>(out);
+    }
+    std::string read(const char* file) const { return read_line(path_ + "/" + file); }
+    // "oom_kill 1" from memory.events
+    long event(const char* file, std::string_view key) const {
+        std::ifstream in(path_ + "/" + file);
+        std::string k;
+        long v = 0;
+        while (in >> k >> v)
+            if (k == key) return v;
+        return 0;
+    }
+
+private:
+    std::string path_;
+    std::string error_;
+    bool made_ = false;
+};
+
 }  // namespace
 
 CgroupPlace cgroup_place(const char* controller) {
@@ -322,7 +378,10 @@ std::vector<std::string> inherited_limits() {
 
 std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
     std::vector<RunawayRun> runs;
-    auto run_one = [&](RunawayKind kind, std::string what, std::string mechanism, auto body) {
+    // `place`, when given, puts the runaway (started but held at a go pipe) into its cgroup; it
+    // returns an empty string, or why it could not.
+    using Place = std::function<std::string(pid_t)>;
+    auto run_one = [&](RunawayKind kind, std::string what, std::string mechanism, auto body, const Place& place = {}) -> RunawayRun& {
         RunawayRun r;
         r.kind = kind;
         r.what = std::move(what);
@@ -332,12 +391,24 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
         r.before = siblings.measure(o.window_s);
         Mapping memory = Mapping::anonymous(4096, true);
         auto* page = new (memory.data()) RunawayPage{};
-        Pipe stop = Pipe::create();
+        Pipe stop = Pipe::create(), go = Pipe::create();
         ChildProcess runaway = ChildProcess::fork([&] {
             stop.write_end.reset();
+            go.write_end.reset();
+            char c;
+            if (::read(go.read_end.get(), &c, 1) != 1) return 0;  // not placed: never runs away
             return body(page, stop.read_end.get());
         });
         stop.read_end.reset();
+        go.read_end.reset();
+        if (place) {
+            r.why_not = place(runaway.pid());
+            if (!r.why_not.empty()) {
+                runs.push_back(std::move(r));
+                return runs.back();  // go closes unsent: the runaway ends without running; its handle reaps it
+            }
+        }
+        if (::write(go.write_end.get(), "g", 1) != 1) throw HarnessError(errno, "write(go pipe)");
         const Stopwatch during;
         r.during = siblings.measure(o.window_s);
         // It has reached its end (or its hard cap) by now in any sane run; wait a little more.
@@ -352,13 +423,14 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
         if (state < 0) {
             r.why_not = fmt::format("the runaway's set-up failed: {}", errno_name(-state));
             runs.push_back(std::move(r));
-            return;
+            return runs.back();
         }
-        if (state == 0) {
+        const bool killed_by_its_limit = kind == RunawayKind::memory_cgroup && status && status->signaled();
+        if (state == 0 && !killed_by_its_limit) {
             r.why_not = status ? fmt::format("the runaway ended without reaching its limit: {}", status->describe())
                                : "the runaway did not reach its limit within 5 s";
             runs.push_back(std::move(r));
-            return;
+            return runs.back();
         }
         r.measured = true;
         r.hard_cap_hit = page->err == 0;
@@ -374,6 +446,14 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
             case RunawayKind::files:
                 r.stopped_by = fmt::format("open: {} after {} files", errno_text(page->err), amount);
                 break;
+            case RunawayKind::memory_cgroup:
+                // The OOM killer acting inside the cgroup ends the culprit with SIGKILL.
+                r.contained = killed_by_its_limit;
+                r.hard_cap_hit = !killed_by_its_limit;
+                r.stopped_by = killed_by_its_limit ? fmt::format("{} after {} MiB", status->describe(), amount >> 20)
+                                                   : fmt::format("nothing: it reached its own cap of {} MiB", amount >> 20);
+                break;
+            case RunawayKind::cpu_cgroup:
             case RunawayKind::cpu:
                 // Nothing limits a CPU hog but the scheduler's fairness: it is "contained" when the
                 // siblings kept running beside it, which the verdict reads from their progress.
@@ -384,18 +464,32 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
             default: break;
         }
         runs.push_back(std::move(r));
+        return runs.back();
     };
 
     run_one(RunawayKind::memory_rlimit, "memory: mmap and touch 8 MiB at a time",
             fmt::format("RLIMIT_AS = its size + {} MiB (hard cap {} MiB)", o.memory_cap_bytes / 2 >> 20, o.memory_cap_bytes >> 20),
-            [&](RunawayPage* page, int fd) { return memory_runaway(page, fd, o.memory_cap_bytes); });
-    {
+            [&](RunawayPage* page, int fd) { return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/true); });
+    // The same runaway in a cgroup v2 of its own, where a memory controller is delegated to us:
+    // memory.max below its hard cap, no swap; the OOM killer should end the culprit alone.
+    constexpr std::size_t kCgroupMemory = std::size_t(64) << 20;
+    const CgroupPlace memory_place = cgroup_place("memory");
+    if (!memory_place.parent.empty()) {
+        CgroupDir dir(memory_place.parent, "memory");
+        dir.write("memory.max", std::to_string(kCgroupMemory));
+        dir.write("memory.swap.max", "0", /*optional=*/true);
+        RunawayRun& r = run_one(
+            RunawayKind::memory_cgroup, "memory in its own cgroup: mmap and touch 8 MiB at a time",
+            fmt::format("cgroup v2 memory.max {} MiB, no swap (hard cap {} MiB)", kCgroupMemory >> 20, o.memory_cap_bytes >> 20),
+            [&](RunawayPage* page, int fd) { return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/false); },
+            [&](pid_t pid) { return !dir.ok() ? dir.error() : dir.write("cgroup.procs", std::to_string(pid)) ? "" : dir.error(); });
+        if (r.measured) r.stopped_by += fmt::format(" (memory.events oom_kill {})", dir.event("memory.events", "oom_kill"));
+    } else {
         RunawayRun r;
         r.kind = RunawayKind::memory_cgroup;
-        r.what = "memory in its own cgroup (memory.max)";
+        r.what = "memory in its own cgroup";
         r.mechanism = "cgroup v2 memory.max";
-        r.why_not = cgroup_place("memory").why_not;
-        if (r.why_not.empty()) r.why_not = "a delegated cgroup v2 subtree was found, but this build does not move processes into it yet";
+        r.why_not = memory_place.why_not;
         runs.push_back(std::move(r));
     }
     run_one(RunawayKind::processes, "processes: a fork loop, each child waiting",
@@ -405,15 +499,30 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
     run_one(RunawayKind::files, "file descriptors: open /dev/null until refused",
             fmt::format("RLIMIT_NOFILE 64 (hard cap {} opens)", o.file_cap),
             [&](RunawayPage* page, int fd) { return file_runaway(page, fd, o.file_cap); });
-    run_one(RunawayKind::cpu, fmt::format("CPU: {} threads spinning at nice 0", o.cpus), "none: the scheduler's fair share",
+    // Fair shares: two siblings alone get min(1, CPUs/2) of a CPU each; beside `cpus` hog threads,
+    // min(1, CPUs/(2 + cpus)).
+    const double alone = std::min(1.0, o.cpus / 2.0), beside = std::min(1.0, o.cpus / (2.0 + o.cpus));
+    run_one(RunawayKind::cpu, fmt::format("CPU: {} threads spinning at nice 0", o.cpus),
+            fmt::format("none but the scheduler's fair share, which costs each sibling {:.0f}%", 100 * (1 - beside / alone)),
             [&](RunawayPage* page, int fd) { return cpu_runaway(page, fd, o.cpus); });
-    {
+    // The same hog in a cgroup v2 of its own with a quota of half a CPU.
+    const CgroupPlace cpu_place = cgroup_place("cpu");
+    if (!cpu_place.parent.empty()) {
+        CgroupDir dir(cpu_place.parent, "cpu");
+        dir.write("cpu.max", "50000 100000");
+        const double quota_cpus = 0.5;
+        const double with_quota = std::min(alone, (o.cpus - std::min<double>(quota_cpus, o.cpus)) / 2.0);
+        run_one(RunawayKind::cpu_cgroup, fmt::format("CPU in its own cgroup: {} threads spinning", o.cpus),
+                fmt::format("cgroup v2 cpu.max 50000/100000 (half a CPU), which leaves each sibling {:.0f}% of its rate alone",
+                            100 * std::max(0.0, with_quota) / alone),
+                [&](RunawayPage* page, int fd) { return cpu_runaway(page, fd, o.cpus); },
+                [&](pid_t pid) { return !dir.ok() ? dir.error() : dir.write("cgroup.procs", std::to_string(pid)) ? "" : dir.error(); });
+    } else {
         RunawayRun r;
         r.kind = RunawayKind::cpu_cgroup;
-        r.what = "CPU in its own cgroup (cpu.max)";
+        r.what = "CPU in its own cgroup";
         r.mechanism = "cgroup v2 cpu.max";
-        r.why_not = cgroup_place("cpu").why_not;
-        if (r.why_not.empty()) r.why_not = "a delegated cgroup v2 subtree was found, but this build does not move processes into it yet";
+        r.why_not = cpu_place.why_not;
         runs.push_back(std::move(r));
     }
     return runs;

@@ -87,7 +87,8 @@ void untrack_path(const std::string& path) noexcept;
 // In a freshly forked child: drop the parent's registry and restore default signal handlers.
 void forget_in_child() noexcept;
 
-// Kills and reaps every tracked child, unlinks every tracked path. Async-signal-safe.
+// Kills and reaps every tracked child, unlinks every tracked path (rmdir for a directory, such as
+// a cgroup, once the children above are gone). Async-signal-safe.
 void emergency_cleanup() noexcept;
 
 // Holds off the cleanup signals between creating a child and tracking it, so no handler can run
