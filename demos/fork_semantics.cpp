@@ -4,7 +4,7 @@
 //       migration but copying.
 //
 // Method, all in this run:
-//   1. Copy-on-write: a private region of S MiB (sweep 1, 16, 256; --quick 1, 16) is filled by the
+//   1. Copy-on-write: a private region of S MiB (sweep 1, 16, 256; --quick 1, 16; --sizes) is filled by the
 //      parent, then fork(). The child first reads every page (minor faults counted with getrusage:
 //      reading copies nothing), then writes one byte per page (one fault per page: each write copies
 //      its page), timing both; the parent checks its own bytes after the child wrote. Transparent
@@ -24,6 +24,7 @@
 #include "proclab/child.hpp"
 #include "proclab/clock.hpp"
 #include "proclab/demo.hpp"
+#include "proclab/sizes.hpp"
 #include "proclab/handles.hpp"
 #include "proclab/render.hpp"
 
@@ -34,6 +35,7 @@
 #include <mutex>
 #include <thread>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -282,11 +284,26 @@ ClaimVerdict decide_t6(const Evidence& e) {
 
 // ---------------------------------------------------------------------------------------------
 
+struct Options {
+    std::string sizes;  // empty: 1M,16M,256M (--quick 1M,16M)
+};
+Options g_options;
+
+void add_options(CLI::App& app) {
+    app.add_option("--sizes", g_options.sizes,
+                   "Sizes of the copy-on-write region, whole MiB from 1M to 4G (like 1M,64M,1G; default 1M,16M,256M, --quick 1M,16M)")
+        ->type_name("LIST");
+}
+
 Result run(const DemoContext& ctx) {
     Result result;
     Evidence e;
-    std::vector<std::size_t> sizes{1, 16, 256};
-    if (ctx.options.quick) sizes = {1, 16};
+    const std::string size_list = !g_options.sizes.empty() ? g_options.sizes : ctx.options.quick ? "1M,16M" : "1M,16M,256M";
+    const auto bytes = parse_byte_list(size_list, std::size_t(1) << 20, std::size_t(4) << 30);
+    if (!bytes || std::any_of(bytes->begin(), bytes->end(), [](std::size_t b) { return b % (std::size_t(1) << 20) != 0; }))
+        throw UsageError(fmt::format("--sizes {}: give whole MiB from 1M to 4G, like 1M,64M,1G", size_list));
+    std::vector<std::size_t> sizes;
+    for (std::size_t b : *bytes) sizes.push_back(b >> 20);
     for (auto mib : sizes) e.cow.push_back(copy_on_write(mib));
 
     auto& c = result.add_table("1. Copy-on-write after fork(): the child reads every page, then writes every page",
@@ -339,6 +356,7 @@ DemoSpec spec() {
     s.title = "fork copies: one thread, a copy-on-write address space, and the locks as they were";
     s.claims = {"T6"};
     s.default_timeout_s = 60;
+    s.add_options = add_options;
     s.run = run;
     return s;
 }

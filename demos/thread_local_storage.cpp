@@ -27,6 +27,7 @@
 #include <future>
 #include <thread>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -197,9 +198,20 @@ ClaimVerdict decide_t5(const Instances& r) {
 
 // ---------------------------------------------------------------------------------------------
 
+struct Options {
+    int threads = 0;  // 0: max(4, CPUs)
+};
+Options g_options;
+
+void add_options(CLI::App& app) {
+    app.add_option("--threads", g_options.threads, "Threads that each get their own thread_local instance (default: the allowed CPUs, at least 4)")
+        ->check(CLI::Range(2, 256))
+        ->type_name("N");
+}
+
 Result run(const DemoContext& ctx) {
     Result result;
-    const int n = std::max(4, static_cast<int>(ctx.env.affinity_cpus.size()));
+    const int n = g_options.threads > 0 ? g_options.threads : std::max(4, static_cast<int>(ctx.env.affinity_cpus.size()));
     const Instances inst = instances(n);
 
     auto& t = result.add_table(fmt::format("One thread_local object, {} threads", n), {"thread", "tid", "&tl_object", "stored", "read back later"});
@@ -245,6 +257,7 @@ DemoSpec spec() {
     s.title = "thread_local: one instance per thread, born and dying with it; private by name; what an access costs";
     s.claims = {"T5"};
     s.default_timeout_s = 60;
+    s.add_options = add_options;
     s.run = run;
     return s;
 }

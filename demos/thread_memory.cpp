@@ -39,6 +39,7 @@
 #include <mutex>
 #include <thread>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -356,11 +357,22 @@ ClaimVerdict decide_t7(const Evidence& e) {
 
 // ---------------------------------------------------------------------------------------------
 
+struct Options {
+    int threads = 0;  // 0: max(4, CPUs)
+};
+Options g_options;
+
+void add_options(CLI::App& app) {
+    app.add_option("--threads", g_options.threads, "Threads in every experiment (default: the allowed CPUs, at least 4)")
+        ->check(CLI::Range(2, 256))
+        ->type_name("N");
+}
+
 Result run(const DemoContext& ctx) {
     Result result;
     Evidence e;
     const int cpus = static_cast<int>(ctx.env.affinity_cpus.size());
-    e.threads = std::max(4, cpus);
+    e.threads = g_options.threads > 0 ? g_options.threads : std::max(4, cpus);
 
     // 1. Identities.
     std::vector<Identity> ids(std::size_t(e.threads));
@@ -461,6 +473,7 @@ DemoSpec spec() {
     s.title = "threads: own tids and stacks, one shared address space (locals included), lost updates, shared fate";
     s.claims = {"T3", "T4", "T7"};
     s.default_timeout_s = 120;
+    s.add_options = add_options;
     s.run = run;
     return s;
 }

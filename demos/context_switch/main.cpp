@@ -58,6 +58,7 @@ struct Options {
     std::string placement = "both";
     std::string cpus;         // "A,B"
     std::string working_set;  // empty: kFullSweep, or kQuickSweep with --quick
+    int round_trips = 0;      // 0: --repeat, or 5000 (--quick 1000)
 };
 Options g_options;
 constexpr const char* kFullSweep = "0,16K,64K,256K,1M,4M,8M";
@@ -81,6 +82,9 @@ void add_options(CLI::App& app) {
                                "Default {}, --quick {}",
                                kFullSweep, kQuickSweep))
         ->type_name("LIST");
+    app.add_option("--round-trips", g_options.round_trips, "Round trips per repetition (the same as --repeat; default 5000, --quick 1000)")
+        ->check(CLI::Range(10, 10'000'000))
+        ->type_name("N");
 }
 
 struct Setup {
@@ -113,7 +117,7 @@ Result run(const DemoContext& ctx) {
     Result result;
     const Setup setup = read_setup(ctx);
     Counts counts;
-    counts.round_trips = ctx.repeat(5000, 1000);
+    counts.round_trips = g_options.round_trips > 0 ? g_options.round_trips : ctx.repeat(5000, 1000);
     counts.repetitions = ctx.trials();  // each repetition is a trial of P2 and T1
     counts.warmup = std::max(200, counts.round_trips / 10);
     result.config.repeat = counts.round_trips;

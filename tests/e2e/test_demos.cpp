@@ -164,7 +164,9 @@ TEST_CASE("each demo's own knobs: out of range or unknown values get one line an
         {"threads_parallel", {"--threads", "0-4"}},      {"threads_parallel", {"--threads", "2000"}},
         {"threads_parallel", {"--work", "io"}},          {"creation_cost", {"--ops", "fork,clone3"}},
         {"creation_cost", {"--parent-sizes", "100K"}},   {"creation_cost", {"--parent-threads", "1"}},
-        {"core_to_core", {"--budget", "0"}},
+        {"core_to_core", {"--budget", "0"}},             {"fork_semantics", {"--sizes", "3K"}},
+        {"thread_memory", {"--threads", "1"}},           {"thread_local_storage", {"--threads", "9999"}},
+        {"context_switch", {"--round-trips", "5"}},
     };
     for (const auto& [name, args] : cases) {
         INFO(name << " " << args[0] << " " << args[1]);
