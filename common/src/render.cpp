@@ -11,8 +11,11 @@
 namespace proclab {
 
 Json to_json(const Summary& s) {
-    return Json{{"count", s.count}, {"min", s.min},   {"median", s.median}, {"mean", s.mean}, {"p90", s.p90},
-                {"p99", s.p99},     {"max", s.max},   {"stddev", s.stddev}, {"cv", s.cv}};
+    Json j{{"count", s.count}, {"min", s.min},   {"median", s.median}, {"mean", s.mean}, {"p90", s.p90},
+           {"p99", s.p99},     {"max", s.max},   {"stddev", s.stddev}, {"cv", s.cv}};
+    if (!s.distribution.empty())
+        j["distribution"] = Json{{"kind", s.distribution_is_percentiles() ? "percentiles" : "samples"}, {"values", s.distribution}};
+    return j;
 }
 
 Json to_json(const Environment& env) {
@@ -84,6 +87,10 @@ Result result_from_json(const Json& j) {
         if (!j.contains(key)) throw std::runtime_error(fmt::format("result JSON has no '{}'", key));
         return j.at(key);
     };
+    const int version = j.value("schema_version", 0);
+    if (version < kOldestReadableSchema || version > kSchemaVersion)
+        throw std::runtime_error(fmt::format("result JSON has schema_version {}; this proclab reads {} to {}", version,
+                                             kOldestReadableSchema, kSchemaVersion));
     Result r;
     r.demo = need("demo").get<std::string>();
     r.title = j.value("title", "");

@@ -37,6 +37,13 @@ Summary summarize(std::span<const double> samples) {
         s.stddev = std::sqrt(squares / static_cast<double>(s.count - 1));
     }
     s.cv = s.mean != 0 ? s.stddev / s.mean : 0;
+    if (sorted.size() <= kDistributionPoints) {
+        s.distribution = std::move(sorted);
+    } else {
+        s.distribution.reserve(kDistributionPoints);
+        for (std::size_t i = 0; i < kDistributionPoints; ++i)
+            s.distribution.push_back(percentile_sorted(sorted, 100.0 * double(i) / double(kDistributionPoints - 1)));
+    }
     return s;
 }
 

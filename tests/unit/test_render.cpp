@@ -36,7 +36,7 @@ Result sample_result() {
 
 TEST_CASE("JSON rendering produces exactly the documented text", "[render]") {
     const std::string expected = R"json({
-  "schema_version": 1,
+  "schema_version": 2,
   "proclab_version": "9.9.9",
   "demo": "demo_x",
   "title": "a title",
@@ -69,7 +69,16 @@ TEST_CASE("JSON rendering produces exactly the documented text", "[render]") {
         "p99": 397.0,
         "max": 400.0,
         "stddev": 129.09944487358058,
-        "cv": 0.5163977794943223
+        "cv": 0.5163977794943223,
+        "distribution": {
+          "kind": "samples",
+          "values": [
+            100.0,
+            200.0,
+            300.0,
+            400.0
+          ]
+        }
       }
     },
     {
@@ -163,6 +172,13 @@ TEST_CASE("reading a result without its claims names what is missing", "[render]
     auto bad = to_json(sample_result());
     bad["claims"][0]["verdict"] = "probably";
     CHECK_THROWS(result_from_json(bad));
+    // Schema 1 (no distributions) is still read; a newer schema is refused with a clear message.
+    auto old = to_json(sample_result());
+    old["schema_version"] = 1;
+    CHECK_NOTHROW(result_from_json(old));
+    auto newer = to_json(sample_result());
+    newer["schema_version"] = kSchemaVersion + 1;
+    CHECK_THROWS_WITH(result_from_json(newer), Catch::Contains("this proclab reads 1 to"));
 }
 
 TEST_CASE("the terminal report shows every part, without colour codes unless asked", "[render]") {

@@ -75,3 +75,17 @@ TEST_CASE("the monotonic clock never goes back", "[clock]") {
         last = t;
     }
 }
+
+TEST_CASE("a summary keeps its distribution: every sample up to 101, else the 101 percentiles", "[stats]") {
+    const auto few = summarize(std::vector<double>{3, 1, 2});
+    CHECK(few.distribution == std::vector<double>{1, 2, 3});
+    CHECK_FALSE(few.distribution_is_percentiles());
+    std::vector<double> many;
+    for (int i = 1000; i >= 0; --i) many.push_back(i);
+    const auto s = summarize(many);
+    REQUIRE(s.distribution.size() == kDistributionPoints);
+    CHECK(s.distribution_is_percentiles());
+    CHECK(s.distribution.front() == 0);
+    CHECK(s.distribution[50] == Approx(500));
+    CHECK(s.distribution.back() == 1000);
+}

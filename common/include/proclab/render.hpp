@@ -10,7 +10,9 @@
 
 namespace proclab {
 
-inline constexpr int kSchemaVersion = 1;
+// 2: metric summaries carry their distribution (docs/schema.md). Files of version 1 are still read.
+inline constexpr int kSchemaVersion = 2;
+inline constexpr int kOldestReadableSchema = 1;
 
 using Json = nlohmann::ordered_json;
 

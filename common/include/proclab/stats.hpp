@@ -12,7 +12,14 @@ struct Summary {
     double min = 0, median = 0, mean = 0, p90 = 0, p99 = 0, max = 0;
     double stddev = 0;  // sample standard deviation (n - 1); 0 for a single sample
     double cv = 0;      // coefficient of variation: stddev / mean (0 when the mean is 0)
+    // The distribution, kept so that two runs can be compared statistically (proclab compare):
+    // every sample, sorted, when there are at most kDistributionPoints; otherwise the percentiles
+    // p0, p1, ..., p100 (kDistributionPoints values).
+    std::vector<double> distribution;
+    bool distribution_is_percentiles() const { return count > distribution.size(); }
 };
+
+inline constexpr std::size_t kDistributionPoints = 101;
 
 // The p-th percentile (0..100) of already sorted samples, interpolating linearly between the
 // closest ranks (the definition numpy and Google Benchmark use). Throws on an empty span.
