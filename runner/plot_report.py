@@ -2,6 +2,7 @@
 """Plots for a proclab report, made from the suite's JSON (proclab report writes both).
 
 Usage: plot_report.py SUITE_JSON OUT_DIR
+       plot_report.py --compare COMPARE_JSON OUT_PNG   (from proclab compare --json)
 Writes one PNG per figure whose data is in the JSON, and prints one line per file written.
 Needs matplotlib (Debian: python3-matplotlib); exits 3 with one line when it is missing.
 """
@@ -344,7 +345,36 @@ def core_to_core(suite, out_dir, caption, written):
     finish(fig, out_dir, "core_to_core.png", caption, written)
 
 
+def compare(path, png):
+    """proclab compare: each shown metric's ratio to the base run, log scale, beyond noise in colour."""
+    with open(path) as f:
+        c = json.load(f)
+    rows = [m for m in c.get("metrics", []) if m.get("ratio") and (m.get("headline") or m.get("beyond_noise"))]
+    rows.sort(key=lambda m: abs(__import__("math").log(m["ratio"])), reverse=True)
+    rows = rows[:40][::-1]
+    if not rows:
+        print("nothing to draw: no shared metric with a ratio", file=sys.stderr)
+        return
+    fig, ax = plt.subplots(figsize=(8.5, 1.2 + 0.28 * len(rows)))
+    labels = [f"{m['run']}: {m['demo']} {m['name']}" for m in rows]
+    colours = ["#c62828" if m["beyond_noise"] else "#9e9e9e" for m in rows]
+    ax.barh(labels, [m["ratio"] - 1 for m in rows], color=colours, left=1)  # from 1 to the ratio
+    ax.axvline(1, color="black", lw=0.8)
+    ax.set_xscale("log")
+    ax.tick_params(axis="y", labelsize=7)
+    alpha, effect = c.get("alpha", 0.05), 100 * c.get("min_effect", 0.05)
+    ax.set_xlabel(f"ratio to {rows[0]['against']} (log scale); red: beyond noise (Mann-Whitney U p < {alpha}, ratio outside 1 ± {effect:.0f}%)",
+                  fontsize=8)
+    ax.set_title("proclab compare: the headline metrics and those that moved", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    print(png)
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--compare":
+        compare(sys.argv[2], sys.argv[3])
+        return
     if len(sys.argv) != 3:
         print("usage: plot_report.py SUITE_JSON OUT_DIR", file=sys.stderr)
         sys.exit(2)

@@ -7,6 +7,7 @@
 // Exit codes: 0 every demo ran; 1 a claim was refuted (with --strict); 2 usage error;
 // 3 a demo failed, crashed or timed out, or the runner itself failed.
 
+#include "compare.hpp"
 #include "crosscheck.hpp"
 #include "report.hpp"
 #include "stability.hpp"
@@ -20,6 +21,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -40,6 +42,10 @@ struct RunnerOptions {
     bool crosscheck_in_report = true;
     int stability_runs = 0;                 // `proclab stability N`
     int cpu = -1;                           // `proclab crosscheck --cpu`
+    std::string baseline;                   // `proclab run --baseline FILE`
+    std::vector<std::string> compare_files; // `proclab compare A B [C...]`
+    bool compare_all = false;
+    std::string markdown_path, plot_path;
 };
 
 int usage_error(const std::string& message, const char* hint = " (see --help)") {
@@ -139,9 +145,64 @@ int run_stability(const std::filesystem::path& dir, const RunnerOptions& o) {
     return report.failed_demo_runs > 0 ? kExitHarness : kExitOk;
 }
 
+// Draws the ratios of a comparison with the plotting script the runner carries.
+std::string plot_comparison(const Json& comparison, const std::string& png) {
+    const auto python = suite::python_with_matplotlib();
+    if (python.empty()) return "no plot: python3 with matplotlib is not installed (Debian: apt-get install python3-matplotlib)";
+    const auto tmp = std::filesystem::temp_directory_path() / fmt::format("proclab-compare-{}", ::getpid());
+    std::filesystem::create_directories(tmp);
+    struct Remove {
+        std::filesystem::path dir;
+        ~Remove() {
+            std::error_code ec;
+            std::filesystem::remove_all(dir, ec);
+        }
+    } remove{tmp};
+    {
+        std::ofstream(tmp / "plot_report.py") << suite::plot_script();
+        std::ofstream(tmp / "compare.json") << comparison.dump();
+    }
+    auto run = run_captured(python, {(tmp / "plot_report.py").string(), "--compare", (tmp / "compare.json").string(), png},
+                            {.timeout = std::chrono::seconds(120)});
+    if (!run.status.exited() || run.status.exit_code() != 0) return fmt::format("no plot: the plotting script ended: {} {}", run.status.describe(), run.err);
+    return fmt::format("plot: {}", png);
+}
+
+int run_compare(const RunnerOptions& o) {
+    std::vector<suite::LoadedRun> loaded;
+    try {
+        for (std::size_t i = 0; i < o.compare_files.size(); ++i)
+            loaded.push_back(suite::load_run(o.compare_files[i], std::string(1, char('A' + i))));
+    } catch (const std::exception& e) {
+        return usage_error(e.what(), "");
+    }
+    std::optional<OutputFile> json_file, md_file;
+    if (const auto error = open_json_file(o.json_path, json_file)) return *error;
+    if (!o.markdown_path.empty()) {
+        md_file.emplace(o.markdown_path);
+        if (!md_file->error().empty()) return usage_error("--markdown: " + md_file->error(), "");
+    }
+    const auto comparison = suite::compare_runs(std::move(loaded));
+    std::cout << suite::render_comparison(comparison, o.compare_all, want_colour(STDOUT_FILENO)) << std::flush;
+    const Json j = suite::comparison_json(comparison);
+    if (json_file) json_file->commit(j.dump(2) + "\n");
+    if (md_file) md_file->commit(suite::comparison_markdown(comparison, o.compare_all));
+    if (!o.plot_path.empty()) std::cerr << plot_comparison(j, o.plot_path) << "\n";
+    return kExitOk;
+}
+
 int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     std::optional<OutputFile> json_file;
     if (const auto error = open_json_file(o.json_path, json_file)) return *error;
+    // A baseline that cannot be read is a usage error before anything runs.
+    std::optional<suite::LoadedRun> baseline;
+    if (!o.baseline.empty()) {
+        try {
+            baseline = suite::load_run(o.baseline, "baseline");
+        } catch (const std::exception& e) {
+            return usage_error(std::string("--baseline: ") + e.what(), "");
+        }
+    }
     if (o.report_dir) {
         std::error_code ec;
         std::filesystem::create_directories(*o.report_dir, ec);
@@ -172,7 +233,15 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
               << suite::render_claims(rows, colour);
     std::cout << std::flush;
 
-    if (json_file) json_file->commit(suite::suite_json(env, runs, rows).dump(2) + "\n");
+    const Json this_run = suite::suite_json(env, runs, rows);
+    if (json_file) json_file->commit(this_run.dump(2) + "\n");
+    bool verdict_changed = false;
+    if (baseline) {
+        suite::LoadedRun current{"this run", "(this run)", this_run, kSchemaVersion};
+        const auto comparison = suite::compare_runs({*baseline, current});
+        verdict_changed = std::any_of(comparison.verdicts.begin(), comparison.verdicts.end(), suite::changed);
+        std::cout << "\nAgainst the baseline\n" << suite::render_comparison(comparison, false, colour) << std::flush;
+    }
     if (o.report_dir) {
         std::fprintf(stderr, "writing the report ...\n");
         std::optional<std::vector<suite::CrosscheckPair>> pairs;
@@ -188,7 +257,8 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     });
     if (any_failed) return kExitHarness;
     const bool refuted = std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.verdict == Verdict::refuted; });
-    return o.strict && refuted ? kExitRefuted : kExitOk;
+    // With --strict a verdict that changed against the baseline fails the run too.
+    return o.strict && (refuted || verdict_changed) ? kExitRefuted : kExitOk;
 }
 
 }  // namespace
@@ -209,6 +279,10 @@ int main(int argc, char** argv) {
     run->add_option("--timeout", o.timeout_s, "Per-demo timeout in seconds (the demo is killed after it)")
         ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
         ->type_name("SECONDS");
+    run->add_option("--baseline", o.baseline,
+                    "After the run, compare with a saved run (a suite JSON or report folder): verdicts that changed, metrics beyond "
+                    "noise. With --strict a changed verdict exits 1")
+        ->type_name("FILE");
     std::string report_dir = "proclab-report";
     auto* report = app.add_subcommand("report", "Run every demo and write a report folder: suite.json, report.md, plots/");
     report->add_option("dir", report_dir, "The folder (default: proclab-report)")->type_name("DIR");
@@ -229,6 +303,16 @@ int main(int argc, char** argv) {
     crosscheck->add_option("--cpu", o.cpu, "The CPU every side is pinned to (default: the first allowed)")->check(CLI::Range(0, 4095))->type_name("CPU");
     crosscheck->add_option("--timeout", o.timeout_s, "Per-command timeout in seconds")->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))->type_name("SECONDS");
 
+    auto* compare = app.add_subcommand("compare", "Runs side by side: the machines, every shared metric with its ratio and a significance test, the verdicts that differ");
+    compare->add_option("runs", o.compare_files, "Two or more suite JSON files or report folders; the first is the base")
+        ->required()
+        ->expected(2, 26)
+        ->type_name("RUN");
+    compare->add_flag("--all", o.compare_all, "Every shared metric (default: the headline ones and those beyond noise)");
+    compare->add_option("--json", o.json_path, "Write the comparison as JSON to FILE")->type_name("FILE");
+    compare->add_option("--markdown", o.markdown_path, "Write the comparison as Markdown to FILE")->type_name("FILE");
+    compare->add_option("--plot", o.plot_path, "Draw the ratios into FILE (PNG; needs python3-matplotlib)")->type_name("FILE");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {
@@ -247,6 +331,7 @@ int main(int argc, char** argv) {
     try {
         const auto dir = self_executable().parent_path();
         if (*list) return list_demos(dir);
+        if (*compare) return run_compare(o);
         if (*stability) return run_stability(dir, o);
         if (*crosscheck) return run_crosscheck_command(dir, o);
         if (*report) {

@@ -41,6 +41,8 @@ const char* caption_of(const std::string& file) {
 
 }  // namespace
 
+const char* plot_script() { return kPlotScript; }
+
 std::filesystem::path python_with_matplotlib() {
     std::vector<std::filesystem::path> candidates{"/usr/bin/python3"};
     if (auto p = find_program("python3"); !p.empty()) candidates.push_back(p);

@@ -26,6 +26,9 @@ ReportOutcome write_report(const std::filesystem::path& dir, const Environment& 
                            const std::vector<ClaimRow>& rows, double wall_s, bool quick,
                            const std::optional<std::vector<CrosscheckPair>>& crosscheck = std::nullopt);
 
+// The plotting script the runner carries (runner/plot_report.py).
+const char* plot_script();
+
 // A python3 that can import matplotlib: /usr/bin/python3 first (Debian's python3-matplotlib
 // belongs to it), then python3 on PATH. Empty when there is none.
 std::filesystem::path python_with_matplotlib();

@@ -1,0 +1,337 @@
+#include "compare.hpp"
+
+#include "proclab/claims.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace proclab::suite {
+
+std::optional<double> mann_whitney_p(std::span<const double> a, std::span<const double> b) {
+    const std::size_t n1 = a.size(), n2 = b.size();
+    if (n1 < 3 || n2 < 3) return std::nullopt;
+    std::vector<std::pair<double, int>> all;
+    all.reserve(n1 + n2);
+    for (double x : a) all.emplace_back(x, 0);
+    for (double x : b) all.emplace_back(x, 1);
+    std::sort(all.begin(), all.end(), [](const auto& l, const auto& r) { return l.first < r.first; });
+    const double n = double(n1 + n2);
+    double rank_sum_a = 0, tie_term = 0;
+    for (std::size_t i = 0; i < all.size();) {
+        std::size_t j = i;
+        while (j < all.size() && all[j].first == all[i].first) ++j;
+        const double average_rank = (double(i) + double(j) + 1) / 2;  // ranks i+1 .. j
+        const double t = double(j - i);
+        tie_term += t * t * t - t;
+        for (std::size_t k = i; k < j; ++k)
+            if (all[k].second == 0) rank_sum_a += average_rank;
+        i = j;
+    }
+    const double u = rank_sum_a - double(n1) * double(n1 + 1) / 2;
+    const double mean = double(n1) * double(n2) / 2;
+    const double variance = double(n1) * double(n2) / 12 * ((n + 1) - tie_term / (n * (n - 1)));
+    if (variance <= 0) return 1.0;  // every value equal
+    const double z = std::max(0.0, std::fabs(u - mean) - 0.5) / std::sqrt(variance);
+    return std::min(1.0, std::erfc(z / std::sqrt(2.0)));
+}
+
+LoadedRun load_run(const std::filesystem::path& path, std::string label) {
+    std::filesystem::path file = path;
+    if (std::filesystem::is_directory(path)) file = path / "suite.json";
+    std::ifstream in(file);
+    if (!in) throw std::runtime_error(fmt::format("{}: cannot be read (a suite JSON from 'proclab run --json', or a report folder)", file.string()));
+    LoadedRun r;
+    r.label = std::move(label);
+    r.path = file.string();
+    try {
+        r.suite = Json::parse(in);
+    } catch (const std::exception& e) {
+        throw std::runtime_error(fmt::format("{}: not JSON ({})", file.string(), e.what()));
+    }
+    if (!r.suite.is_object() || r.suite.value("kind", "") != "suite")
+        throw std::runtime_error(fmt::format("{}: not a suite JSON (kind '{}'; made by 'proclab run --json' or 'proclab report')", file.string(),
+                                             r.suite.is_object() ? r.suite.value("kind", "") : ""));
+    r.schema_version = r.suite.value("schema_version", 0);
+    if (r.schema_version < kOldestReadableSchema || r.schema_version > kSchemaVersion)
+        throw std::runtime_error(fmt::format("{}: schema_version {}; this proclab reads {} to {}", file.string(), r.schema_version,
+                                             kOldestReadableSchema, kSchemaVersion));
+    return r;
+}
+
+bool changed(const VerdictRow& row) {
+    return std::any_of(row.verdicts.begin(), row.verdicts.end(), [&](const std::string& v) { return v != row.verdicts.front(); });
+}
+
+namespace {
+
+struct MetricValue {
+    std::string unit;
+    bool headline = false;
+    double value = 0;
+    std::vector<double> distribution;
+};
+
+// demo -> metric -> value, in the order the demos and metrics appear.
+std::vector<std::pair<std::string, std::vector<std::pair<std::string, MetricValue>>>> metrics_of(const Json& suite) {
+    std::vector<std::pair<std::string, std::vector<std::pair<std::string, MetricValue>>>> out;
+    for (const auto& d : suite.value("demos", Json::array())) {
+        const auto& result = d.contains("result") ? d.at("result") : Json();
+        if (!result.is_object()) continue;
+        auto& list = out.emplace_back(d.value("name", ""), std::vector<std::pair<std::string, MetricValue>>{}).second;
+        for (const auto& m : result.value("metrics", Json::array())) {
+            MetricValue v;
+            v.unit = m.value("unit", "");
+            v.headline = m.value("headline", false);
+            v.value = m.value("value", 0.0);
+            if (m.contains("summary") && m.at("summary").contains("distribution"))
+                v.distribution = m.at("summary").at("distribution").value("values", std::vector<double>{});
+            list.emplace_back(m.value("name", ""), std::move(v));
+        }
+    }
+    return out;
+}
+
+const MetricValue* find_metric(const std::vector<std::pair<std::string, std::vector<std::pair<std::string, MetricValue>>>>& all,
+                               const std::string& demo, const std::string& name) {
+    for (const auto& [d, list] : all)
+        if (d == demo)
+            for (const auto& [n, v] : list)
+                if (n == name) return &v;
+    return nullptr;
+}
+
+std::string fact_value(const Json& env, const std::string& key) {
+    if (!env.contains(key)) return "-";
+    const auto& f = env.at(key);
+    if (f.contains("value") && f.at("value").is_string()) return f.at("value").get<std::string>();
+    return "unknown";
+}
+
+std::string value_text(double v, const std::string& unit) { return format_value(v, unit); }
+
+std::string p_text(const MetricDiff& m) {
+    if (!m.p) return "no distribution";
+    return *m.p < 1e-4 ? "<0.0001" : fmt::format("{:.4f}", *m.p);
+}
+
+bool shown(const MetricDiff& m, bool all) { return all || m.headline || m.beyond_noise(); }
+
+}  // namespace
+
+Comparison compare_runs(std::vector<LoadedRun> runs) {
+    Comparison c;
+    c.runs = std::move(runs);
+    // The machines: every fact any run has, in the base's order first.
+    std::vector<std::string> keys;
+    std::map<std::string, std::string> labels;
+    for (const auto& r : c.runs) {
+        const Json env = r.suite.value("environment", Json::object());  // named: items() must not outlive it
+        for (const auto& [key, f] : env.items()) {
+            if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+            labels[key] = f.value("label", key);
+        }
+    }
+    for (const auto& key : keys) {
+        FactRow row;
+        row.label = labels[key];
+        for (const auto& r : c.runs) row.values.push_back(fact_value(r.suite.value("environment", Json::object()), key));
+        row.differs = std::any_of(row.values.begin(), row.values.end(), [&](const std::string& v) { return v != row.values.front(); });
+        c.facts.push_back(std::move(row));
+    }
+    // Metrics: each later run against the base.
+    const auto base = metrics_of(c.runs.front().suite);
+    for (std::size_t i = 1; i < c.runs.size(); ++i) {
+        const auto other = metrics_of(c.runs[i].suite);
+        auto& diffs = c.metrics.emplace_back();
+        for (const auto& [demo, list] : base)
+            for (const auto& [name, b] : list) {
+                const MetricValue* o = find_metric(other, demo, name);
+                if (!o) continue;
+                MetricDiff d;
+                d.demo = demo;
+                d.name = name;
+                d.unit = b.unit;
+                d.headline = b.headline || o->headline;
+                d.base = b.value;
+                d.other = o->value;
+                if (b.value != 0) d.ratio = o->value / b.value;
+                d.n_base = b.distribution.size();
+                d.n_other = o->distribution.size();
+                d.p = mann_whitney_p(b.distribution, o->distribution);
+                diffs.push_back(std::move(d));
+            }
+        for (const auto& [demo, list] : other)
+            if (std::none_of(base.begin(), base.end(), [&](const auto& p) { return p.first == demo; }))
+                c.notes.push_back(fmt::format("{} ran in {} only.", demo, c.runs[i].label));
+        for (const auto& [demo, list] : base)
+            if (std::none_of(other.begin(), other.end(), [&](const auto& p) { return p.first == demo; }))
+                c.notes.push_back(fmt::format("{} ran in {} but not in {}.", demo, c.runs.front().label, c.runs[i].label));
+    }
+    for (const auto& r : c.runs)
+        if (r.schema_version < 2)
+            c.notes.push_back(fmt::format("{} ({}) is schema {}: its metrics carry no distributions, so nothing against it can be tested.",
+                                          r.label, r.path, r.schema_version));
+    // Verdicts, every claim.
+    for (const auto& claim : all_claims()) {
+        VerdictRow row;
+        row.id = claim.id;
+        for (const auto& r : c.runs) {
+            std::string verdict = "-", evidence;
+            for (const auto& cl : r.suite.value("claims", Json::array()))
+                if (cl.value("id", "") == claim.id) {
+                    verdict = cl.value("verdict", "-");
+                    evidence = cl.value("evidence", "");
+                }
+            row.verdicts.push_back(verdict);
+            row.evidence.push_back(evidence);
+        }
+        c.verdicts.push_back(std::move(row));
+    }
+    return c;
+}
+
+std::string render_comparison(const Comparison& c, bool all, bool colour) {
+    std::string out;
+    for (const auto& r : c.runs)
+        out += fmt::format("{} = {} (proclab {}, schema {})\n", r.label, r.path, r.suite.value("proclab_version", "?"), r.schema_version);
+    {
+        std::vector<std::string> header{"fact"};
+        for (const auto& r : c.runs) header.push_back(r.label);
+        header.push_back("");
+        TextTable t(header);
+        for (const auto& f : c.facts) {
+            std::vector<std::string> row{f.label};
+            row.insert(row.end(), f.values.begin(), f.values.end());
+            row.push_back(f.differs ? "differs" : "");
+            t.add_row(std::move(row));
+        }
+        out += "\nThe machines\n" + t.render();
+    }
+    {
+        std::vector<std::string> header{"claim"};
+        for (const auto& r : c.runs) header.push_back(r.label);
+        TextTable t(header);
+        int n = 0;
+        for (const auto& v : c.verdicts) {
+            if (!changed(v)) continue;
+            ++n;
+            std::vector<std::string> row{v.id};
+            for (const auto& x : v.verdicts) row.push_back(colour_verdict(*verdict_from_string(x == "-" ? "not-measured" : x), colour));
+            t.add_row(std::move(row));
+        }
+        out += fmt::format("\nVerdicts that differ: {}\n", n);
+        if (n) {
+            out += t.render();
+            for (const auto& v : c.verdicts)
+                if (changed(v))
+                    for (std::size_t i = 0; i < c.runs.size(); ++i)
+                        out += wrap(fmt::format("{} in {}: {}", v.id, c.runs[i].label, v.evidence[i]), 100, "    ") + "\n";
+        }
+    }
+    for (std::size_t i = 0; i < c.metrics.size(); ++i) {
+        const auto& diffs = c.metrics[i];
+        const std::string other = c.runs[i + 1].label, base = c.runs.front().label;
+        TextTable t({"demo", "metric", base, other, fmt::format("{}/{}", other, base), "p", "beyond noise"});
+        int beyond = 0, tested = 0;
+        for (const auto& d : diffs) {
+            beyond += d.beyond_noise();
+            tested += d.p.has_value();
+            if (!shown(d, all)) continue;
+            t.add_row({d.demo, d.name, value_text(d.base, d.unit), value_text(d.other, d.unit), d.ratio ? fmt::format("{:.3f}", *d.ratio) : "-",
+                       p_text(d), d.beyond_noise() ? "yes" : d.p ? "no" : "-"});
+        }
+        out += fmt::format("\nMetrics, {} against {}: {} shared, {} with distributions on both sides, {} beyond noise (Mann-Whitney U, "
+                           "two-sided, p < {}, and a ratio outside 1 +- {:.0f}%){}\n",
+                           other, base, diffs.size(), tested, beyond, kCompareAlpha, 100 * kCompareMinEffect,
+                           all ? "" : "; shown: the headline metrics and those beyond noise (--all: every one)");
+        out += t.render();
+    }
+    out += fmt::format(
+        "\nThe test runs on each metric's distribution as the JSON keeps it: every sample up to 101, else its 101 percentiles "
+        "(a conservative stand-in: fewer points than were measured). Its samples come from within each run, so it cannot see the "
+        "drift between runs of one machine: a change also needs a ratio outside 1 +- {:.0f}%. A metric without a distribution (a "
+        "single derived value, or a schema-1 file) has its ratio only.\n",
+        100 * kCompareMinEffect);
+    for (const auto& n : c.notes) out += "note: " + n + "\n";
+    return out;
+}
+
+std::string comparison_markdown(const Comparison& c, bool all) {
+    auto cell = [](std::string s) {
+        for (auto& ch : s)
+            if (ch == '|') ch = '/';
+            else if (ch == '\n') ch = ' ';
+        return s;
+    };
+    std::string md = "# proclab compare\n\n";
+    for (const auto& r : c.runs) md += fmt::format("- **{}**: `{}` (proclab {}, schema {})\n", r.label, r.path, r.suite.value("proclab_version", "?"), r.schema_version);
+    md += "\n## The machines\n\n| fact |";
+    for (const auto& r : c.runs) md += fmt::format(" {} |", r.label);
+    md += " |\n|---|";
+    for (std::size_t i = 0; i <= c.runs.size(); ++i) md += "---|";
+    md += "\n";
+    for (const auto& f : c.facts) {
+        md += fmt::format("| {} |", cell(f.label));
+        for (const auto& v : f.values) md += fmt::format(" {} |", cell(v));
+        md += f.differs ? " **differs** |\n" : " |\n";
+    }
+    md += "\n## Verdicts that differ\n\n";
+    int n = 0;
+    for (const auto& v : c.verdicts) {
+        if (!changed(v)) continue;
+        ++n;
+        md += fmt::format("- **{}**:", v.id);
+        for (std::size_t i = 0; i < c.runs.size(); ++i) md += fmt::format(" {} {}{}", c.runs[i].label, v.verdicts[i], i + 1 < c.runs.size() ? "," : "");
+        md += "\n";
+        for (std::size_t i = 0; i < c.runs.size(); ++i) md += fmt::format("  - {}: {}\n", c.runs[i].label, cell(v.evidence[i]));
+    }
+    if (n == 0) md += "None: every claim has the same verdict.\n";
+    for (std::size_t i = 0; i < c.metrics.size(); ++i) {
+        const std::string other = c.runs[i + 1].label, base = c.runs.front().label;
+        md += fmt::format("\n## Metrics, {} against {}\n\nBeyond noise: Mann-Whitney U, two-sided, p < {}, and a ratio outside 1 +- {:.0f}%; "
+                          "{}.\n\n| demo | metric | {} | {} | {}/{} | p | beyond noise |\n|---|---|---|---|---|---|---|\n",
+                          other, base, kCompareAlpha, 100 * kCompareMinEffect,
+                          all ? "every shared metric" : "the headline metrics and those beyond noise", base, other, other, base);
+        for (const auto& d : c.metrics[i]) {
+            if (!shown(d, all)) continue;
+            md += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", d.demo, d.name, value_text(d.base, d.unit), value_text(d.other, d.unit),
+                              d.ratio ? fmt::format("{:.3f}", *d.ratio) : "-", p_text(d), d.beyond_noise() ? "**yes**" : d.p ? "no" : "-");
+        }
+    }
+    if (!c.notes.empty()) {
+        md += "\n";
+        for (const auto& note : c.notes) md += "- " + note + "\n";
+    }
+    return md;
+}
+
+Json comparison_json(const Comparison& c) {
+    Json j{{"schema_version", kSchemaVersion}, {"kind", "compare"}, {"alpha", kCompareAlpha}, {"min_effect", kCompareMinEffect}};
+    Json runs = Json::array();
+    for (const auto& r : c.runs) runs.push_back({{"label", r.label}, {"path", r.path}, {"schema_version", r.schema_version}});
+    j["runs"] = std::move(runs);
+    Json facts = Json::array();
+    for (const auto& f : c.facts) facts.push_back({{"label", f.label}, {"values", f.values}, {"differs", f.differs}});
+    j["facts"] = std::move(facts);
+    Json verdicts = Json::array();
+    for (const auto& v : c.verdicts)
+        verdicts.push_back({{"id", v.id}, {"verdicts", v.verdicts}, {"evidence", v.evidence}, {"changed", changed(v)}});
+    j["verdicts"] = std::move(verdicts);
+    Json metrics = Json::array();
+    for (std::size_t i = 0; i < c.metrics.size(); ++i)
+        for (const auto& d : c.metrics[i])
+            metrics.push_back({{"against", c.runs.front().label}, {"run", c.runs[i + 1].label}, {"demo", d.demo}, {"name", d.name},
+                               {"unit", d.unit}, {"headline", d.headline}, {"base", d.base}, {"value", d.other},
+                               {"ratio", d.ratio ? Json(*d.ratio) : Json(nullptr)}, {"p", d.p ? Json(*d.p) : Json(nullptr)},
+                               {"points", {d.n_base, d.n_other}}, {"beyond_noise", d.beyond_noise()}});
+    j["metrics"] = std::move(metrics);
+    j["notes"] = c.notes;
+    return j;
+}
+
+}  // namespace proclab::suite

@@ -1,0 +1,77 @@
+// proclab compare: what differs between runs, and whether the difference is real. The machines
+// side by side, every shared metric with its ratio to the first run and a Mann-Whitney U test on
+// the two distributions (schema 2 keeps them), the claims whose verdict differs. Also what
+// `proclab run --baseline FILE` prints after a run.
+#pragma once
+
+#include "proclab/render.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace proclab::suite {
+
+inline constexpr double kCompareAlpha = 0.05;  // p below this (Google Benchmark compare.py's default) ...
+// ... and a ratio outside 1 +- 5%: beyond noise. The test's samples come from within one run, so it
+// cannot see the drift between runs on one machine (a few percent, `proclab stability` measures it);
+// a smaller difference, however significant within the runs, is not called a change.
+inline constexpr double kCompareMinEffect = 0.05;
+
+// Two-sided p of the Mann-Whitney U test (normal approximation with the tie and continuity
+// corrections, as scipy's asymptotic method). nullopt with fewer than 3 values on either side.
+std::optional<double> mann_whitney_p(std::span<const double> a, std::span<const double> b);
+
+struct LoadedRun {
+    std::string label;  // "A", "B", ...
+    std::string path;
+    Json suite;
+    int schema_version = 0;
+};
+
+// A suite JSON (`proclab run --json`), or a report folder holding suite.json. Throws
+// std::runtime_error with one line naming the file and what is wrong with it.
+LoadedRun load_run(const std::filesystem::path& path, std::string label);
+
+struct MetricDiff {
+    std::string demo, name, unit;
+    bool headline = false;
+    double base = 0, other = 0;
+    std::optional<double> ratio;   // other / base; none when base is 0
+    std::optional<double> p;       // none: no distribution on one side (a single value, or schema 1)
+    std::size_t n_base = 0, n_other = 0;  // the distributions' points
+    bool beyond_noise() const { return p && *p < kCompareAlpha && ratio && (*ratio < 1 - kCompareMinEffect || *ratio > 1 + kCompareMinEffect); }
+};
+
+struct VerdictRow {
+    std::string id;
+    std::vector<std::string> verdicts;  // one per run
+    std::vector<std::string> evidence;
+};
+
+struct FactRow {
+    std::string label;
+    std::vector<std::string> values;
+    bool differs = false;
+};
+
+struct Comparison {
+    std::vector<LoadedRun> runs;  // [0] is the base
+    std::vector<FactRow> facts;
+    std::vector<std::vector<MetricDiff>> metrics;  // [i]: run i+1 against the base, every shared metric
+    std::vector<VerdictRow> verdicts;              // every claim; changed() says which differ
+    std::vector<std::string> notes;                // demos in one run only, schema-1 files
+};
+
+bool changed(const VerdictRow& row);
+
+Comparison compare_runs(std::vector<LoadedRun> runs);
+
+// all: every shared metric; otherwise the headline ones and those beyond noise.
+std::string render_comparison(const Comparison& c, bool all, bool colour);
+std::string comparison_markdown(const Comparison& c, bool all);
+Json comparison_json(const Comparison& c);
+
+}  // namespace proclab::suite
