@@ -21,6 +21,7 @@ function(proclab_add_demo name)
     target_link_libraries(${name} PRIVATE proclab::common)
   endif()
   set_property(GLOBAL APPEND PROPERTY PROCLAB_DEMOS ${name})
+  install(TARGETS ${name} RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/proclab)
   add_test(NAME smoke.${name}
            COMMAND ${name} --quick --json ${CMAKE_BINARY_DIR}/smoke/${name}.json)
   set_tests_properties(smoke.${name} PROPERTIES TIMEOUT 120 FIXTURES_REQUIRED proclab_smoke_dir)

@@ -329,9 +329,9 @@ int main(int argc, char** argv) {
             return usage_error(fmt::format("unknown demo '{}'", name), " (see 'proclab list')");
 
     try {
-        const auto dir = self_executable().parent_path();
-        if (*list) return list_demos(dir);
         if (*compare) return run_compare(o);
+        const auto dir = suite::demo_directory(self_executable().parent_path());
+        if (*list) return list_demos(dir);
         if (*stability) return run_stability(dir, o);
         if (*crosscheck) return run_crosscheck_command(dir, o);
         if (*report) {

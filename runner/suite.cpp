@@ -4,6 +4,7 @@
 #include "proclab/spawn.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cerrno>
 #include <csignal>
 #include <thread>
@@ -12,6 +13,20 @@
 #include <sys/wait.h>
 
 namespace proclab::suite {
+
+std::filesystem::path demo_directory(const std::filesystem::path& runner_dir) {
+    const std::string probe = demo_names().front();
+    if (const char* env = std::getenv("PROCLAB_DEMO_DIR"); env && *env) {
+        if (!std::filesystem::exists(std::filesystem::path(env) / probe))
+            throw std::runtime_error(fmt::format("PROCLAB_DEMO_DIR={}: no {} there", env, probe));
+        return env;
+    }
+    const std::filesystem::path installed = runner_dir / PROCLAB_INSTALLED_DEMO_DIR;
+    for (const auto& dir : {runner_dir, installed})
+        if (std::filesystem::exists(dir / probe)) return dir;
+    throw std::runtime_error(fmt::format("the demos are not where the runner looks: {} nor {} has {} (set PROCLAB_DEMO_DIR)",
+                                         runner_dir.string(), installed.lexically_normal().string(), probe));
+}
 
 const std::vector<std::string>& demo_names() {
     static const std::vector<std::string> names{

@@ -57,6 +57,11 @@ Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const 
 // many it reaped.
 int reap_strays(pid_t group);
 
+// Where the demos are, for a runner in `runner_dir`: $PROCLAB_DEMO_DIR when set; the runner's own
+// folder in a build tree; PROCLAB_INSTALLED_DEMO_DIR relative to it when installed
+// (bin/../libexec/proclab). Throws std::runtime_error naming the places it looked.
+std::filesystem::path demo_directory(const std::filesystem::path& runner_dir);
+
 // Runs `dir/name --json - [extra...]` in its own process group with a hard timeout.
 DemoRun run_demo(const std::filesystem::path& dir, const std::string& name, const std::vector<std::string>& extra,
                  double hard_timeout_s);
