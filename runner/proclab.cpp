@@ -236,18 +236,20 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     const Json this_run = suite::suite_json(env, runs, rows);
     if (json_file) json_file->commit(this_run.dump(2) + "\n");
     bool verdict_changed = false;
+    std::optional<suite::Comparison> comparison;
     if (baseline) {
         suite::LoadedRun current{"this run", "(this run)", this_run, kSchemaVersion};
-        const auto comparison = suite::compare_runs({*baseline, current});
-        verdict_changed = std::any_of(comparison.verdicts.begin(), comparison.verdicts.end(), suite::changed);
-        std::cout << "\nAgainst the baseline\n" << suite::render_comparison(comparison, false, colour) << std::flush;
+        comparison = suite::compare_runs({*baseline, current});
+        verdict_changed = std::any_of(comparison->verdicts.begin(), comparison->verdicts.end(), suite::changed);
+        std::cout << "\nAgainst the baseline\n" << suite::render_comparison(*comparison, false, colour) << std::flush;
     }
     if (o.report_dir) {
         std::fprintf(stderr, "writing the report ...\n");
         std::optional<std::vector<suite::CrosscheckPair>> pairs;
         if (o.crosscheck_in_report) pairs = crosscheck_with_progress(dir, o);
-        const auto outcome = suite::write_report(*o.report_dir, env, runs, rows, suite_clock.elapsed_s(), o.quick, pairs);
-        std::cout << fmt::format("\nReport: {}/report.md, suite.json, {} plot{} in {}/plots{}\n", *o.report_dir, outcome.plots.size(),
+        const auto outcome =
+            suite::write_report(*o.report_dir, env, runs, rows, suite_clock.elapsed_s(), o.quick, pairs, comparison ? &*comparison : nullptr);
+        std::cout << fmt::format("\nReport: {}/report.html, report.md, suite.json, {} plot{} in {}/plots{}\n", *o.report_dir, outcome.plots.size(),
                                  outcome.plots.size() == 1 ? "" : "s", *o.report_dir,
                                  outcome.plots.empty() ? " (" + outcome.plots_note + ")" : "");
     }
@@ -284,13 +286,15 @@ int main(int argc, char** argv) {
                     "noise. With --strict a changed verdict exits 1")
         ->type_name("FILE");
     std::string report_dir = "proclab-report";
-    auto* report = app.add_subcommand("report", "Run every demo and write a report folder: suite.json, report.md, plots/");
+    auto* report = app.add_subcommand("report", "Run every demo and write a report folder: report.html, report.md, suite.json, plots/");
     report->add_option("dir", report_dir, "The folder (default: proclab-report)")->type_name("DIR");
     report->add_flag("--quick", o.quick, "Short runs of every demo");
     report->add_flag("--strict", o.strict, "Exit 1 when a claim is refuted");
     report->add_option("--timeout", o.timeout_s, "Per-demo timeout in seconds")->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))->type_name("SECONDS");
     bool no_crosscheck = false;
     report->add_flag("--no-crosscheck", no_crosscheck, "Leave out the crosscheck section (perf bench, stress-ng)");
+    report->add_option("--baseline", o.baseline, "Compare with a saved run (a suite JSON or report folder) in the report and on the terminal")
+        ->type_name("FILE");
     auto* stability = app.add_subcommand("stability", "Run the suite N times: how often each claim's verdict held, and each headline metric's spread");
     stability->add_option("runs", o.stability_runs, "How many times")->required()->check(CLI::Range(1, 1000))->type_name("N");
     stability->add_option("demos", o.demos, "Demos to run (default: all)");

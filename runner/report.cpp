@@ -1,5 +1,7 @@
 #include "report.hpp"
 
+#include "html.hpp"
+
 #include "proclab/claims.hpp"
 #include "proclab/output_file.hpp"
 #include "proclab/spawn.hpp"
@@ -23,7 +25,9 @@ std::string cell(std::string s) {  // a Markdown table cell: no pipes, no newlin
     return s;
 }
 
-const char* caption_of(const std::string& file) {
+}  // namespace
+
+const char* plot_caption(const std::string& file) {
     if (file == "timeline.png") return "Who ran on which CPU: the first over-subscribed step of time_slicing (P2, P4).";
     if (file == "cpu_share.png") return "CPU share per process against the number of CPU-bound processes, with min(1, CPUs/K) (P4).";
     if (file == "speedup.png")
@@ -39,7 +43,6 @@ const char* caption_of(const std::string& file) {
     return "";
 }
 
-}  // namespace
 
 const char* plot_script() { return kPlotScript; }
 
@@ -105,7 +108,7 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
     }
     md += "\n## Plots\n\n";
     if (plots.empty()) md += plots_note + "\n";
-    for (const auto& p : plots) md += fmt::format("![{}](plots/{})\n\n*{}*\n\n", caption_of(p), p, caption_of(p));
+    for (const auto& p : plots) md += fmt::format("![{}](plots/{})\n\n*{}*\n\n", plot_caption(p), p, plot_caption(p));
     md += "\n## Reproduce\n\n```sh\n./setup.sh run                      # the whole suite and this report\nbuild/release/bin/proclab report DIR  # "
           "again, into DIR\npython3 plot_report.py suite.json plots   # the plots again, from this folder\n```\n";
     return md;
@@ -113,7 +116,7 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
 
 ReportOutcome write_report(const std::filesystem::path& dir, const Environment& env, const std::vector<DemoRun>& runs,
                            const std::vector<ClaimRow>& rows, double wall_s, bool quick,
-                           const std::optional<std::vector<CrosscheckPair>>& crosscheck) {
+                           const std::optional<std::vector<CrosscheckPair>>& crosscheck, const Comparison* baseline) {
     ReportOutcome out;
     std::filesystem::create_directories(dir / "plots");
     const auto json_path = dir / "suite.json";
@@ -144,8 +147,22 @@ ReportOutcome write_report(const std::filesystem::path& dir, const Environment& 
     }
     std::vector<std::string> names;
     for (const auto& p : out.plots) names.push_back(p.filename().string());
+    std::string markdown = render_markdown(env, runs, rows, names, out.plots_note, wall_s, quick, crosscheck);
+    if (baseline) {
+        std::string against = comparison_markdown(*baseline, false);
+        // One level down: its title becomes a section of the report, its sections subsections.
+        std::string shifted = "\n## Against the baseline";
+        shifted.append(against, against.find('\n'), std::string::npos);
+        for (std::size_t at = 0; (at = shifted.find("\n## ", at + 1)) != std::string::npos;)
+            if (at != 0) shifted.insert(at + 1, 1, '#');
+        const auto plots_at = markdown.find("\n## Plots");
+        markdown.insert(plots_at == std::string::npos ? markdown.size() : plots_at, shifted);
+    }
     OutputFile md((dir / "report.md").string());
-    md.commit(render_markdown(env, runs, rows, names, out.plots_note, wall_s, quick, crosscheck));
+    md.commit(markdown);
+    HtmlReport html_report{&env, &runs, &rows, out.plots, out.plots_note, wall_s, quick, crosscheck ? &*crosscheck : nullptr, baseline};
+    OutputFile html((dir / "report.html").string());
+    html.commit(render_html(html_report));
     return out;
 }
 

@@ -2,6 +2,7 @@
 // evidence, and plots drawn by matplotlib from the JSON (runner/plot_report.py, built in).
 #pragma once
 
+#include "compare.hpp"
 #include "crosscheck.hpp"
 #include "suite.hpp"
 
@@ -21,10 +22,15 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
                             const std::vector<std::string>& plots, const std::string& plots_note, double wall_s, bool quick,
                             const std::optional<std::vector<CrosscheckPair>>& crosscheck = std::nullopt);
 
-// Writes suite.json, plot_report.py, plots/*.png (where matplotlib is found) and report.md.
+// Writes suite.json, plot_report.py, plots/*.png (where matplotlib is found), report.md and
+// report.html (one self-contained page); `baseline` adds the comparison with a saved run.
 ReportOutcome write_report(const std::filesystem::path& dir, const Environment& env, const std::vector<DemoRun>& runs,
                            const std::vector<ClaimRow>& rows, double wall_s, bool quick,
-                           const std::optional<std::vector<CrosscheckPair>>& crosscheck = std::nullopt);
+                           const std::optional<std::vector<CrosscheckPair>>& crosscheck = std::nullopt,
+                           const Comparison* baseline = nullptr);
+
+// What each plot shows, one line ("" for an unknown file name).
+const char* plot_caption(const std::string& file);
 
 // The plotting script the runner carries (runner/plot_report.py).
 const char* plot_script();

@@ -2,6 +2,7 @@
 #include "proclab/claims.hpp"
 #include "proclab/render.hpp"
 #include "proclab/spawn.hpp"
+#include "html.hpp"
 #include "report.hpp"
 #include "support.hpp"
 
@@ -44,6 +45,12 @@ TEST_CASE("proclab report writes the JSON, a summary naming every claim, and the
     }
     CHECK(std::filesystem::exists(dir / "plot_report.py"));
     CHECK_THAT(md, Catch::Contains("## Isolation: who can do what to whom") && Catch::Contains("A runaway beside two siblings"));
+    // report.html: one page, nothing fetched from elsewhere, every claim in its table.
+    const std::string html = slurp(dir / "report.html");
+    CHECK_THAT(html, Catch::StartsWith("<!doctype html>") && Catch::EndsWith("</html>\n"));
+    for (const auto& claim : all_claims()) CHECK_THAT(html, Catch::Contains("<td>" + std::string(claim.id) + "</td>"));
+    CHECK(html.find("src=\"http") == std::string::npos);
+    CHECK(html.find("<script") == std::string::npos);
 
     const std::vector<std::string> plots{"timeline.png",       "cpu_share.png",   "speedup.png",     "creation_costs.png", "fork_vs_size.png",
                                          "context_switch.png", "working_set.png", "ipc_latency.png", "ipc_bandwidth.png",
@@ -57,8 +64,19 @@ TEST_CASE("proclab report writes the JSON, a summary naming every claim, and the
             CHECK(is_png(dir / "plots" / p));
             CHECK_THAT(md, Catch::Contains("plots/" + p));
         }
+        CHECK_THAT(html, Catch::Contains("src=\"data:image/png;base64,iVBORw0KGgo"));  // the PNG signature, embedded
     }
     std::filesystem::remove_all(dir.parent_path());
+}
+
+TEST_CASE("HTML helpers: escaping and base64 as RFC 4648 gives them", "[report]") {
+    CHECK(suite::html_escape("a<b & \"c\">") == "a&lt;b &amp; &quot;c&quot;&gt;");
+    CHECK(suite::base64("") == "");
+    CHECK(suite::base64("f") == "Zg==");
+    CHECK(suite::base64("fo") == "Zm8=");
+    CHECK(suite::base64("foo") == "Zm9v");
+    CHECK(suite::base64("foobar") == "Zm9vYmFy");
+    CHECK(suite::base64(std::string("\x89PNG", 4)) == "iVBORw==");
 }
 
 TEST_CASE("the report summary is Markdown with every claim and a note when there are no plots", "[report]") {

@@ -1,0 +1,208 @@
+#include "html.hpp"
+
+#include "report.hpp"
+
+#include "proclab/render.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace proclab::suite {
+
+std::string html_escape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string base64(std::string_view bytes) {
+    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < bytes.size(); i += 3) {
+        const unsigned v = (unsigned(static_cast<unsigned char>(bytes[i])) << 16) | (unsigned(static_cast<unsigned char>(bytes[i + 1])) << 8) |
+                           unsigned(static_cast<unsigned char>(bytes[i + 2]));
+        out += kAlphabet[(v >> 18) & 63];
+        out += kAlphabet[(v >> 12) & 63];
+        out += kAlphabet[(v >> 6) & 63];
+        out += kAlphabet[v & 63];
+    }
+    if (const std::size_t rest = bytes.size() - i; rest > 0) {
+        unsigned v = unsigned(static_cast<unsigned char>(bytes[i])) << 16;
+        if (rest == 2) v |= unsigned(static_cast<unsigned char>(bytes[i + 1])) << 8;
+        out += kAlphabet[(v >> 18) & 63];
+        out += kAlphabet[(v >> 12) & 63];
+        out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+namespace {
+
+constexpr const char* kStyle = R"css(
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1d1f; margin: 0 auto;
+       max-width: 1180px; padding: 1.2rem 1.4rem 3rem; }
+h1 { font-size: 1.55rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
+h3 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
+.meta { color: #555; margin-top: 0; }
+.scroll { overflow-x: auto; margin: .5rem 0 1rem; }
+table { border-collapse: collapse; font-size: .86rem; }
+th, td { border: 1px solid #ddd; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f4f4f6; } tr:nth-child(even) td { background: #fafafa; }
+td.num { text-align: right; white-space: nowrap; }
+.verdict { font-weight: 600; white-space: nowrap; border-radius: 4px; padding: .1rem .4rem; }
+.confirmed { background: #e3f4e6; color: #1b5e20; } .refuted { background: #fde4e4; color: #b71c1c; }
+.nuanced { background: #fff4d6; color: #7a5200; } .not-measured { background: #eceff1; color: #455a64; }
+details { margin: .4rem 0; } summary { cursor: pointer; font-weight: 600; }
+.note { color: #444; font-size: .84rem; max-width: 70rem; }
+figure { margin: 1.2rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: .85rem; }
+code { background: #f4f4f6; padding: 0 .2rem; border-radius: 3px; }
+)css";
+
+std::string verdict_span(std::string_view v) {
+    return fmt::format("<span class=\"verdict {}\">{}</span>", html_escape(v), html_escape(v));
+}
+
+std::string table(const std::vector<std::string>& columns, const std::vector<std::vector<std::string>>& rows, bool escape = true) {
+    std::string h = "<div class=\"scroll\"><table><thead><tr>";
+    for (const auto& c : columns) h += "<th>" + html_escape(c) + "</th>";
+    h += "</tr></thead><tbody>\n";
+    for (const auto& row : rows) {
+        h += "<tr>";
+        for (const auto& c : row) h += "<td>" + (escape ? html_escape(c) : c) + "</td>";
+        h += "</tr>\n";
+    }
+    return h + "</tbody></table></div>\n";
+}
+
+std::string read_file(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+const char* caption(const std::string& file) { return plot_caption(file); }
+
+}  // namespace
+
+std::string render_html(const HtmlReport& r) {
+    std::string h = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                    "<title>proclab report</title><style>";
+    h += kStyle;
+    h += "</style></head><body>\n";
+    h += "<h1>proclab report: what the notes' claims turned out to be on this machine</h1>\n";
+    auto fact = [&](const char* key) {
+        const Fact* f = r.env->find(key);
+        return f && f->value ? *f->value : std::string("unknown");
+    };
+    h += fmt::format("<p class=\"meta\">proclab {}, {} run, {:.1f} s in all, on {} ({}; virtual machine: {}; kernel {}).</p>\n", PROCLAB_VERSION,
+                     r.quick ? "a --quick" : "a full", r.wall_s, html_escape(fact("cpu_model")), html_escape(fact("affinity_cpus")),
+                     html_escape(fact("hypervisor")), html_escape(fact("kernel_release")));
+
+    // The claims first.
+    h += "<h2>The claims</h2>\n";
+    std::vector<std::vector<std::string>> claim_rows;
+    for (const auto& c : *r.rows)
+        claim_rows.push_back({html_escape(c.id), html_escape(c.statement), verdict_span(to_string(c.verdict)), html_escape(c.evidence),
+                              html_escape(c.demos.empty() ? "-" : fmt::format("{}", fmt::join(c.demos, ", ")))});
+    h += table({"id", "the notes say", "verdict", "evidence", "measured by"}, claim_rows, false);
+    h += "<p class=\"note\">A claim measured by several demos gets one verdict: any refuted makes it refuted, else any nuanced "
+         "makes it nuanced, else any confirmed makes it confirmed, else not-measured.</p>\n";
+    h += "<h2>Why: each demo's reasons</h2>\n";
+    for (const auto& c : *r.rows) {
+        h += fmt::format("<details><summary>{}: {} &mdash; {}</summary><ul>", html_escape(c.id), html_escape(c.statement),
+                         verdict_span(to_string(c.verdict)));
+        if (c.reasons.empty()) h += "<li>" + html_escape(c.evidence) + "</li>";
+        for (const auto& reason : c.reasons) h += "<li>" + html_escape(reason) + "</li>";
+        h += "</ul></details>\n";
+    }
+
+    if (r.baseline) {
+        const auto& c = *r.baseline;
+        h += "<h2>Against the baseline</h2>\n";
+        h += fmt::format("<p class=\"note\">Baseline <code>{}</code>. Beyond noise: Mann-Whitney U on the kept distributions, p &lt; {}, "
+                         "and a ratio outside 1 &plusmn; {:.0f}%.</p>\n",
+                         html_escape(c.runs.front().path), kCompareAlpha, 100 * kCompareMinEffect);
+        std::vector<std::vector<std::string>> vrows;
+        for (const auto& v : c.verdicts)
+            if (changed(v)) vrows.push_back({html_escape(v.id), verdict_span(v.verdicts.front()), verdict_span(v.verdicts.back()), html_escape(v.evidence.back())});
+        h += vrows.empty() ? "<p>Every claim has the verdict it had.</p>\n" : table({"claim", "baseline", "this run", "this run's evidence"}, vrows, false);
+        std::vector<std::vector<std::string>> mrows;
+        for (const auto& m : c.metrics.front())
+            if (m.beyond_noise())
+                mrows.push_back({m.demo, m.name, format_value(m.base, m.unit), format_value(m.other, m.unit), fmt::format("{:.3f}", *m.ratio),
+                                 !m.p ? "-" : *m.p < 1e-4 ? "&lt;0.0001" : fmt::format("{:.4f}", *m.p)});
+        for (auto& row : mrows)
+            for (std::size_t i = 0; i + 1 < row.size(); ++i) row[i] = html_escape(row[i]);  // the p cell is markup already
+        h += mrows.empty() ? "<p>No metric moved beyond noise.</p>\n" : table({"demo", "metric", "baseline", "this run", "ratio", "p"}, mrows, false);
+    }
+
+    h += "<h2>Plots</h2>\n";
+    if (r.plots.empty()) h += "<p>" + html_escape(r.plots_note) + "</p>\n";
+    for (const auto& p : r.plots) {
+        const std::string name = p.filename().string();
+        h += fmt::format("<figure><img alt=\"{}\" src=\"data:image/png;base64,{}\"><figcaption>{}</figcaption></figure>\n", html_escape(caption(name)),
+                         base64(read_file(p)), html_escape(caption(name)));
+    }
+
+    h += "<h2>The demos' evidence</h2>\n";
+    for (const auto& run : *r.runs) {
+        h += fmt::format("<details><summary>{} &mdash; {} ({:.2f} s)</summary>\n", html_escape(run.name), html_escape(std::string(to_string(run.status))),
+                         run.wall_s);
+        if (!run.detail.empty()) h += "<p class=\"note\">" + html_escape(run.detail) + "</p>\n";
+        if (run.raw.is_object()) {
+            for (const auto& t : run.raw.value("tables", Json::array())) {
+                h += "<h3>" + html_escape(t.value("title", "")) + "</h3>\n";
+                std::vector<std::string> columns;
+                for (const auto& c : t.value("columns", Json::array())) columns.push_back(c.get<std::string>());
+                std::vector<std::vector<std::string>> rows;
+                for (const auto& row : t.value("rows", Json::array())) {
+                    auto& out = rows.emplace_back();
+                    for (const auto& c : row) out.push_back(c.get<std::string>());
+                }
+                h += table(columns, rows);
+                if (!t.value("note", "").empty()) h += "<p class=\"note\">" + html_escape(t.value("note", "")) + "</p>\n";
+            }
+            for (const auto& n : run.raw.value("notes", Json::array())) h += "<p class=\"note\">" + html_escape(n.get<std::string>()) + "</p>\n";
+        }
+        h += "</details>\n";
+    }
+
+    if (r.crosscheck) {
+        h += "<h2>Crosscheck: proclab beside perf bench and stress-ng</h2>\n";
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& p : *r.crosscheck) {
+            const auto ratio_value = ratio(p);
+            rows.push_back({p.what, p.proclab_ns ? format_value(*p.proclab_ns, "ns") : "-", p.tool,
+                            p.reference_ns ? format_value(*p.reference_ns, "ns") : "-", ratio_value ? fmt::format("{:.2f}", *ratio_value) : "-",
+                            std::string(to_string(judge(p))), p.missing.empty() ? p.method_note : p.missing});
+        }
+        h += table({"what", "proclab", "tool", "tool's figure", "proclab / tool", "", "method"}, rows);
+    }
+
+    h += "<h2>The machine</h2>\n";
+    std::vector<std::vector<std::string>> facts;
+    for (const auto& f : r.env->facts) facts.push_back({f.label, f.value ? *f.value : "unknown: " + f.unknown_reason});
+    h += table({"fact", "value"}, facts);
+    h += "<p class=\"note\">Reproduce: <code>./setup.sh run</code>, or <code>proclab report DIR</code>; the plots again: "
+         "<code>python3 plot_report.py suite.json plots</code> in this folder.</p>\n</body></html>\n";
+    return h;
+}
+
+}  // namespace proclab::suite
