@@ -142,3 +142,53 @@ TEST_CASE("stability and crosscheck reject bad input with one line and exit 2", 
         CHECK_THAT(run.err, Catch::StartsWith("proclab: error: "));
     }
 }
+
+TEST_CASE("proclab compare on recorded runs: two CPUs against one under taskset -c 0", "[runner][compare]") {
+    // Recorded on the development machine: `proclab run --quick threads_parallel context_switch --json`,
+    // then the same under `taskset -c 0` (tests/data/compare/).
+    const std::filesystem::path data = PROCLAB_SOURCE_DIR "/tests/data/compare";
+    const auto dir = test::scratch_dir("proclab-compare-");
+    auto run = run_captured(test::bin_dir() / "proclab",
+                            {"compare", (data / "two_cpus.json").string(), (data / "one_cpu.json").string(), "--json", (dir / "c.json").string(),
+                             "--markdown", (dir / "c.md").string()},
+                            {.timeout = 60s});
+    REQUIRE(run.status.describe() == "exit 0");
+    CHECK_THAT(run.out, Catch::Contains("CPUs allowed (affinity)") && Catch::Contains("differs"));
+    CHECK_THAT(run.out, Catch::Contains("Verdicts that differ: 2"));
+    const auto j = Json::parse(std::ifstream(dir / "c.json"));
+    std::vector<std::string> changed;
+    for (const auto& v : j.at("verdicts"))
+        if (v.at("changed").get<bool>()) changed.push_back(v.at("id"));
+    CHECK(changed == std::vector<std::string>{"T2", "T9"});
+    bool tested = false;
+    for (const auto& m : j.at("metrics")) tested = tested || !m.at("p").is_null();
+    CHECK(tested);  // distributions on both sides: p values, not just ratios
+    CHECK(std::filesystem::exists(dir / "c.md"));
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("proclab compare and --baseline refuse what they cannot read with one line and exit 2", "[runner][compare]") {
+    const std::filesystem::path data = PROCLAB_SOURCE_DIR "/tests/data/compare";
+    for (std::vector<std::string> args : {std::vector<std::string>{"compare", (data / "two_cpus.json").string()},
+                                          {"compare", (data / "two_cpus.json").string(), "/nonexistent.json"},
+                                          {"compare", (data / "two_cpus.json").string(), PROCLAB_SOURCE_DIR "/README.md"},
+                                          {"run", "--quick", "fork_semantics", "--baseline", "/nonexistent.json"}}) {
+        INFO(args[1] << " " << args.back());
+        auto run = run_captured(test::bin_dir() / "proclab", args, {.timeout = 60s});
+        CHECK(run.status.describe() == "exit 2");
+        CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
+        CHECK_THAT(run.err, Catch::StartsWith("proclab: error: "));
+    }
+}
+
+TEST_CASE("proclab run --baseline shows what changed; with --strict a changed verdict exits 1", "[runner][compare]") {
+    // The recorded baseline ran threads_parallel and context_switch only: every claim of
+    // thread_local_storage (T5) was not-measured there and is decided now.
+    const std::filesystem::path baseline = PROCLAB_SOURCE_DIR "/tests/data/compare/two_cpus.json";
+    auto run = run_captured(test::bin_dir() / "proclab", {"run", "--quick", "thread_local_storage", "--baseline", baseline.string()}, {.timeout = 120s});
+    CHECK(run.status.describe() == "exit 0");
+    CHECK_THAT(run.out, Catch::Contains("Against the baseline") && Catch::Contains("Verdicts that differ"));
+    auto strict = run_captured(test::bin_dir() / "proclab", {"run", "--quick", "--strict", "thread_local_storage", "--baseline", baseline.string()},
+                               {.timeout = 120s});
+    CHECK(strict.status.describe() == "exit 1");
+}
