@@ -98,11 +98,8 @@ Result run(const DemoContext& ctx) {
         rt.rows.push_back({r.what, r.mechanism, r.stopped_by, rates(r.before), rates(r.during), rates(r.after),
                            fmt::format("{:.0f}%", 100 * r.sibling_loss()),
                            !r.siblings_alive ? "NO: a sibling died" : r.hard_cap_hit ? "only by the demo's cap" : r.contained ? "yes" : "no"});
-        const std::string id = std::string(r.what.substr(0, r.what.find(':')));
-        std::string metric = "sibling_loss_" + id;
-        for (auto& c : metric)
-            if (c == ' ') c = '_';
-        result.add_metric(metric, r.sibling_loss(), "ratio", fmt::format("the siblings' worst loss of progress while {} ran away", id));
+        result.add_metric(fmt::format("sibling_loss_{}", id(r.kind)), r.sibling_loss(), "ratio",
+                          fmt::format("the siblings' worst loss of progress while a runaway ran ({})", r.what));
     }
     rt.note = fmt::format(
         "Sibling progress in work chunks (~20 µs of CPU each) per second, each sibling, over {:.1f} s before the runaway starts, "

@@ -32,6 +32,18 @@
 
 namespace proclab::isolation_matrix {
 
+std::string_view id(RunawayKind k) {
+    switch (k) {
+        case RunawayKind::memory_rlimit: return "memory_rlimit";
+        case RunawayKind::memory_cgroup: return "memory_cgroup";
+        case RunawayKind::processes: return "processes";
+        case RunawayKind::files: return "files";
+        case RunawayKind::cpu: return "cpu";
+        case RunawayKind::cpu_cgroup: return "cpu_cgroup";
+    }
+    return "?";
+}
+
 double RunawayRun::sibling_loss() const {
     double worst = 0;
     for (int i = 0; i < 2; ++i)

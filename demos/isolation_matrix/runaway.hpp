@@ -8,11 +8,13 @@
 
 #include <array>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace proclab::isolation_matrix {
 
 enum class RunawayKind { memory_rlimit, memory_cgroup, processes, files, cpu, cpu_cgroup };
+std::string_view id(RunawayKind k);  // "memory_rlimit": for metric ids
 
 struct Progress {
     std::array<double, 2> rate{};  // each sibling's work chunks per second over the window
