@@ -286,6 +286,11 @@ public:
         return static_cast<bool>(out);
     }
     std::string read(const char* file) const { return read_line(path_ + "/" + file); }
+    // Moves `pid` in: an empty string, or what went wrong (on making the directory or its limits too).
+    std::string enter(pid_t pid) {
+        if (ok()) write("cgroup.procs", std::to_string(pid));
+        return error_;
+    }
     // "oom_kill 1" from memory.events
     long event(const char* file, std::string_view key) const {
         std::ifstream in(path_ + "/" + file);
@@ -478,6 +483,14 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
         runs.push_back(std::move(r));
         return runs.back();
     };
+    auto not_here = [&](RunawayKind kind, std::string what, std::string mechanism, std::string why_not) {
+        RunawayRun r;
+        r.kind = kind;
+        r.what = std::move(what);
+        r.mechanism = std::move(mechanism);
+        r.why_not = std::move(why_not);
+        runs.push_back(std::move(r));
+    };
 
     run_one(RunawayKind::memory_rlimit, "memory: mmap and touch 8 MiB at a time",
             fmt::format("RLIMIT_AS = its size + {} MiB (hard cap {} MiB)", o.memory_cap_bytes / 2 >> 20, o.memory_cap_bytes >> 20),
@@ -494,15 +507,10 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
             RunawayKind::memory_cgroup, "memory in its own cgroup: mmap and touch 8 MiB at a time",
             fmt::format("cgroup v2 memory.max {} MiB, no swap (hard cap {} MiB)", kCgroupMemory >> 20, o.memory_cap_bytes >> 20),
             [&](RunawayPage* page, int fd) { return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/false); },
-            [&](pid_t pid) { return !dir.ok() ? dir.error() : dir.write("cgroup.procs", std::to_string(pid)) ? "" : dir.error(); });
+            [&](pid_t pid) { return dir.enter(pid); });
         if (r.measured) r.stopped_by += fmt::format(" (memory.events oom_kill {})", dir.event("memory.events", "oom_kill"));
     } else {
-        RunawayRun r;
-        r.kind = RunawayKind::memory_cgroup;
-        r.what = "memory in its own cgroup";
-        r.mechanism = "cgroup v2 memory.max";
-        r.why_not = memory_place.why_not;
-        runs.push_back(std::move(r));
+        not_here(RunawayKind::memory_cgroup, "memory in its own cgroup", "cgroup v2 memory.max", memory_place.why_not);
     }
     run_one(RunawayKind::processes, "processes: a fork loop, each child waiting",
             fmt::format("RLIMIT_NPROC (as uid {}: the kernel does not apply it to root; hard cap {} forks)", ::geteuid() == 0 ? kNobody : int(::geteuid()),
@@ -528,14 +536,9 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
                 fmt::format("cgroup v2 cpu.max 50000/100000 (half a CPU), which leaves each sibling {:.0f}% of its rate alone",
                             100 * std::max(0.0, with_quota) / alone),
                 [&](RunawayPage* page, int fd) { return cpu_runaway(page, fd, o.cpus); },
-                [&](pid_t pid) { return !dir.ok() ? dir.error() : dir.write("cgroup.procs", std::to_string(pid)) ? "" : dir.error(); });
+                [&](pid_t pid) { return dir.enter(pid); });
     } else {
-        RunawayRun r;
-        r.kind = RunawayKind::cpu_cgroup;
-        r.what = "CPU in its own cgroup";
-        r.mechanism = "cgroup v2 cpu.max";
-        r.why_not = cpu_place.why_not;
-        runs.push_back(std::move(r));
+        not_here(RunawayKind::cpu_cgroup, "CPU in its own cgroup", "cgroup v2 cpu.max", cpu_place.why_not);
     }
     return runs;
 }
