@@ -70,7 +70,7 @@ TEST_CASE("the runner reports a demo that crashes, hangs, lies or leaves process
     write_script(dir / "failer", "echo 'failer: error: something broke' >&2; exit 3");
     write_script(dir / "leaver",
                  "sleep 60 >/dev/null 2>&1 &\n"
-                 "echo '{\"demo\":\"leaver\",\"claims\":[],\"metrics\":[],\"environment\":{}}'");
+                 "echo '{\"schema_version\":2,\"demo\":\"leaver\",\"claims\":[],\"metrics\":[],\"environment\":{}}'");
 
     CHECK(suite::run_demo(dir, "crasher", {}, 30).status == suite::RunStatus::crashed);
     const auto hung = suite::run_demo(dir, "hanger", {}, 0.5);
@@ -181,7 +181,7 @@ TEST_CASE("proclab compare and --baseline refuse what they cannot read with one 
     }
 }
 
-TEST_CASE("proclab run --baseline shows what changed; with --strict a changed verdict exits 1", "[runner][compare]") {
+TEST_CASE("proclab run --baseline shows what changed, and with --strict a changed verdict exits 1", "[runner][compare]") {
     // The recorded baseline ran threads_parallel and context_switch only: every claim of
     // thread_local_storage (T5) was not-measured there and is decided now.
     const std::filesystem::path baseline = PROCLAB_SOURCE_DIR "/tests/data/compare/two_cpus.json";

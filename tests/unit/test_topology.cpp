@@ -102,7 +102,7 @@ TEST_CASE("Past the budget, pairs are every pair of the first CPU, then a fixed 
     CHECK(some == core_to_core::choose_pairs(cpus, 500));  // the same draw every run
 }
 
-TEST_CASE("--cpus A,B keeps the order given and refuses anything but two allowed CPUs", "[topology][options]") {
+TEST_CASE("A CPU pair option (A,B) keeps the order given and refuses anything but two allowed CPUs", "[topology][options]") {
     const std::vector<int> allowed{0, 1, 2, 3};
     const auto p = cpu_pair_option("--cpus", "3,1", allowed);
     CHECK(p.home == 3);
