@@ -221,7 +221,10 @@ std::string render_comparison(const Comparison& c, bool all, bool colour) {
             if (!changed(v)) continue;
             ++n;
             std::vector<std::string> row{v.id};
-            for (const auto& x : v.verdicts) row.push_back(colour_verdict(*verdict_from_string(x == "-" ? "not-measured" : x), colour));
+            for (const auto& x : v.verdicts) {
+                const auto verdict = verdict_from_string(x);  // "-": the claim is not in that file
+                row.push_back(verdict ? colour_verdict(*verdict, colour) : x);
+            }
             t.add_row(std::move(row));
         }
         out += fmt::format("\nVerdicts that differ: {}\n", n);
