@@ -89,6 +89,13 @@ Topology read_topology(const std::vector<int>& cpus, const std::filesystem::path
             if (*level > p.llc_level) {
                 p.llc_level = *level;
                 p.llc_cpus = parse_cpu_list(*shared);
+                p.llc_bytes = 0;
+                if (const auto size = read_trimmed(cache / "size"); size && !size->empty()) {
+                    std::size_t v = 0;
+                    const auto [end, err] = std::from_chars(size->data(), size->data() + size->size(), v);
+                    const std::string_view unit(end, std::size_t(size->data() + size->size() - end));
+                    if (err == std::errc()) p.llc_bytes = unit == "K" ? v << 10 : unit == "M" ? v << 20 : unit == "G" ? v << 30 : unit.empty() ? v : 0;
+                }
             }
         }
         if (p.llc_level == 0) t.unknown.push_back((dir / "cache").string() + ": no data or unified cache listed");

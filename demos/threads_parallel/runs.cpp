@@ -5,11 +5,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <stdexcept>
 #include <thread>
 
-#include <fmt/format.h>
 #include <time.h>
 
 namespace proclab::threads_parallel {
@@ -165,32 +163,6 @@ RunResult run_threads(int n, const Job& job, EmulatedGil* gil) {
     if (gil) r.gil_switches = gil->switches();
     for (auto& v : intervals) r.intervals.insert(r.intervals.end(), v.begin(), v.end());
     return r;
-}
-
-std::size_t last_level_cache_bytes(int cpu) {
-    std::size_t best = 0;
-    int best_level = 0;
-    for (int index = 0; index < 16; ++index) {
-        const std::string dir = fmt::format("/sys/devices/system/cpu/cpu{}/cache/index{}/", cpu, index);
-        std::ifstream level_file(dir + "level"), type_file(dir + "type"), size_file(dir + "size");
-        int level = 0;
-        std::string type, size;
-        if (!(level_file >> level) || !(type_file >> type) || !(size_file >> size)) break;
-        if (type == "Instruction" || level < best_level || size.empty()) continue;
-        std::size_t value = 0;
-        try {
-            value = std::stoull(size);
-        } catch (const std::exception&) {
-            continue;
-        }
-        const char unit = size.back();
-        if (unit == 'K') value <<= 10;
-        if (unit == 'M') value <<= 20;
-        if (unit == 'G') value <<= 30;
-        best = value;
-        best_level = level;
-    }
-    return best;
 }
 
 }  // namespace proclab::threads_parallel

@@ -105,7 +105,4 @@ struct RunResult {
 // Runs the job on n threads released together; with a GIL, each holds it to run.
 RunResult run_threads(int n, const Job& job, EmulatedGil* gil);
 
-// The last-level cache of CPU `cpu` in bytes (sysfs), 0 when unknown.
-std::size_t last_level_cache_bytes(int cpu);
-
 }  // namespace proclab::threads_parallel

@@ -40,6 +40,8 @@ std::filesystem::path two_socket_smt_tree() {
         put(dir / "cache" / "index2" / "level", "3");
         put(dir / "cache" / "index2" / "type", "Unified");
         put(dir / "cache" / "index2" / "shared_cpu_list", package == 0 ? "0-3,8-11" : "4-7,12-15");
+        put(dir / "cache" / "index0" / "size", "48K");
+        put(dir / "cache" / "index2" / "size", "30720K");
     }
     put(root / "node" / "node0" / "cpulist", "0-3,8-11");
     put(root / "node" / "node1" / "cpulist", "4-7,12-15");
@@ -67,6 +69,7 @@ TEST_CASE("A 2-socket SMT machine's pairs fall in the right groups", "[topology]
     CHECK(t.find(9)->package == 0);
     CHECK(t.find(9)->node == 0);
     CHECK(t.find(9)->llc_level == 3);
+    CHECK(t.find(9)->llc_bytes == std::size_t(30) << 20);  // the L3's size, not the L1's
     CHECK(t.find(9)->smt_siblings == std::vector<int>{1, 9});
     CHECK(classify(t, 1, 9) == PairGroup::smt_siblings);
     CHECK(classify(t, 0, 3) == PairGroup::shared_llc);

@@ -23,6 +23,7 @@ struct CpuPlace {
     std::vector<int> smt_siblings;  // thread_siblings_list (itself included)
     std::vector<int> llc_cpus;      // shared_cpu_list of the highest-level data/unified cache
     int llc_level = 0;
+    std::size_t llc_bytes = 0;      // its size ("266240K"); 0 unknown
 };
 
 struct Topology {
@@ -31,7 +32,7 @@ struct Topology {
     const CpuPlace* find(int cpu) const;
 };
 
-// Reads <root>/cpu/cpuN/topology/*, <root>/cpu/cpuN/cache/index*/{level,type,shared_cpu_list} and
+// Reads <root>/cpu/cpuN/topology/*, <root>/cpu/cpuN/cache/index*/{level,type,shared_cpu_list,size} and
 // <root>/node/nodeM/cpulist for each of `cpus`. Default root: /sys/devices/system.
 Topology read_topology(const std::vector<int>& cpus, const std::filesystem::path& root = "/sys/devices/system");
 
