@@ -148,12 +148,6 @@ char g_marker[64] = "initial value in the binary";
 
 std::string read_c_string(const char* p, std::size_t max) { return std::string(p, strnlen(p, max)); }
 
-void copy_text(char* dst, std::size_t size, std::string_view text) {
-    const auto n = std::min(size - 1, text.size());
-    std::memcpy(dst, text.data(), n);
-    dst[n] = '\0';
-}
-
 std::string hex(const void* p) { return fmt::format("{:#x}", reinterpret_cast<std::uintptr_t>(p)); }
 
 int count_open_fds() {

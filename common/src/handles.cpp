@@ -1,6 +1,8 @@
 #include "proclab/handles.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -41,6 +43,12 @@ Mapping Mapping::anonymous(std::size_t size, bool shared) {
     m.addr_ = p;
     m.size_ = size;
     return m;
+}
+
+void copy_text(char* dst, std::size_t size, std::string_view text) {
+    const std::size_t n = std::min(size - 1, text.size());
+    std::memcpy(dst, text.data(), n);
+    dst[n] = '\0';
 }
 
 void write_all(int fd, const void* data, std::size_t size) {

@@ -137,12 +137,6 @@ char g_secret[64];
 
 void on_sigterm(int) { g_page->sigterm_count.fetch_add(1, std::memory_order_relaxed); }
 
-void copy_text(char* dst, std::size_t size, std::string_view text) {
-    const std::size_t n = std::min(size - 1, text.size());
-    std::memcpy(dst, text.data(), n);
-    dst[n] = '\0';
-}
-
 // Becomes `uid` for good (real, effective, saved; no supplementary groups). Returns 0 or errno.
 int become_user(int uid) {
     if (uid < 0 || static_cast<uid_t>(uid) == ::geteuid()) return 0;

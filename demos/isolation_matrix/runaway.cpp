@@ -105,12 +105,6 @@ private:
     ChildProcess children_[2];
 };
 
-void copy_note(RunawayPage* page, const std::string& text) {
-    const std::size_t n = std::min(sizeof page->note - 1, text.size());
-    std::memcpy(page->note, text.data(), n);
-    page->note[n] = '\0';
-}
-
 // Blocks until the parent closes the stop pipe.
 void hold(int stop_fd) {
     char c;
@@ -185,7 +179,7 @@ int process_runaway(RunawayPage* page, int stop_fd, int cap) {
         page->state.store(-errno);
         return 0;
     }
-    copy_note(page, fmt::format("RLIMIT_NPROC {} for uid {} ({} of its processes existed)", limit.rlim_cur, ::getuid(), existing));
+    copy_text(page->note, sizeof page->note, fmt::format("RLIMIT_NPROC {} for uid {} ({} of its processes existed)", limit.rlim_cur, ::getuid(), existing));
     std::vector<pid_t> kids;
     const pid_t me = ::getpid();
     while (static_cast<int>(kids.size()) < cap) {  // the hard cap

@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -69,6 +70,10 @@ private:
     void* addr_ = nullptr;
     std::size_t size_ = 0;
 };
+
+// Copies text into a fixed-size field (a buffer in memory another process reads, say), cut to
+// fit and always terminated; `size` must be at least 1.
+void copy_text(char* dst, std::size_t size, std::string_view text);
 
 // Blocking I/O that finishes the job across short reads/writes and EINTR.
 void write_all(int fd, const void* data, std::size_t size);
