@@ -13,7 +13,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -113,28 +112,20 @@ void hold(int stop_fd) {
 }
 
 std::size_t vm_size_bytes() {
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("VmSize:", 0) == 0) return std::stoull(line.substr(7)) * 1024;
-    return 0;
+    const auto status = read_small_file("/proc/self/status");
+    const auto size = status ? status_field(*status, "VmSize") : std::nullopt;  // "1234 kB"
+    return size ? std::stoull(*size) * 1024 : 0;
 }
 
-// Processes of `uid` on the machine now (from /proc/*/status).
+// Processes whose real uid is `uid` on the machine now (the first field of Uid: in /proc/*/status).
 int processes_of(uid_t uid) {
     int count = 0;
     if (DIR* d = ::opendir("/proc")) {
         while (const dirent* e = ::readdir(d)) {
             if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-            std::ifstream in(std::string("/proc/") + e->d_name + "/status");
-            std::string line;
-            while (std::getline(in, line))
-                if (line.rfind("Uid:", 0) == 0) {
-                    std::istringstream fields(line.substr(4));
-                    unsigned real = 0;
-                    if (fields >> real && real == uid) ++count;
-                    break;
-                }
+            const auto status = read_small_file(std::string("/proc/") + e->d_name + "/status");
+            const auto ids = status ? status_field(*status, "Uid") : std::nullopt;
+            if (ids && std::strtoul(ids->c_str(), nullptr, 10) == uid) ++count;
         }
         ::closedir(d);
     }
@@ -242,11 +233,10 @@ int cpu_runaway(RunawayPage* page, int stop_fd, int threads) {
 
 std::string errno_text(int err) { return err ? errno_name(err) : "its own hard cap"; }
 
-std::string read_line(const std::string& file) {
-    std::ifstream in(file);
-    std::string v;
-    std::getline(in, v);
-    return v;
+// The file's first line, "" when it cannot be read.
+std::string first_line(const std::string& file) {
+    const auto text = read_small_file(file);
+    return text ? text->substr(0, text->find('\n')) : std::string();
 }
 
 // A cgroup v2 directory of the demo's own under a delegated parent: made with its limits, given
@@ -279,7 +269,6 @@ public:
         if (!out && !optional) error_ = fmt::format("write {} to {}/{}: failed", value, path_, file);
         return static_cast<bool>(out);
     }
-    std::string read(const char* file) const { return read_line(path_ + "/" + file); }
     // Moves `pid` in: an empty string, or what went wrong (on making the directory or its limits too).
     std::string enter(pid_t pid) {
         if (ok()) write("cgroup.procs", std::to_string(pid));
@@ -331,13 +320,12 @@ CgroupPlace cgroup_place(const char* controller) {
         return place;
     }
     const std::string dir = mount + (path == "/" ? "" : path);
-    std::ifstream controllers(dir + "/cgroup.subtree_control");
-    std::string enabled((std::istreambuf_iterator<char>(controllers)), std::istreambuf_iterator<char>());
-    while (!enabled.empty() && enabled.back() == '\n') enabled.pop_back();
-    if (!controllers) {
+    const auto subtree = read_small_file(dir + "/cgroup.subtree_control");
+    if (!subtree) {
         place.why_not = fmt::format("cannot read {}/cgroup.subtree_control", dir);
         return place;
     }
+    const std::string enabled = subtree->substr(0, subtree->find('\n'));
     if ((" " + enabled + " ").find(std::string(" ") + controller + " ") == std::string::npos) {
         place.why_not = fmt::format("cgroup v2 at {}: the {} controller is not enabled for its children (cgroup.subtree_control: \"{}\")", dir,
                                     controller, enabled);
@@ -353,12 +341,6 @@ CgroupPlace cgroup_place(const char* controller) {
 
 std::vector<std::string> inherited_limits() {
     std::vector<std::string> found;
-    auto read = [](const std::string& file) -> std::string {
-        std::ifstream in(file);
-        std::string v;
-        std::getline(in, v);
-        return v;
-    };
     std::ifstream in("/proc/self/cgroup");
     std::string line;
     while (std::getline(in, line)) {
@@ -368,7 +350,7 @@ std::vector<std::string> inherited_limits() {
         if (controllers.empty()) {  // cgroup v2
             for (const char* file : {"memory.max", "pids.max", "cpu.max"}) {
                 for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
-                    const std::string v = read(fmt::format("{}{}/{}", mount, path == "/" ? "" : path, file));
+                    const std::string v = first_line(fmt::format("{}{}/{}", mount, path == "/" ? "" : path, file));
                     if (!v.empty()) {
                         found.push_back(fmt::format("{} {} (cgroup v2 {})", file, v, path));
                         break;
@@ -377,7 +359,7 @@ std::vector<std::string> inherited_limits() {
             }
         } else if (controllers == "memory" || controllers == "pids") {  // cgroup v1
             const char* file = controllers == "memory" ? "memory.limit_in_bytes" : "pids.max";
-            const std::string v = read(fmt::format("/sys/fs/cgroup/{}{}/{}", controllers, path, file));
+            const std::string v = first_line(fmt::format("/sys/fs/cgroup/{}{}/{}", controllers, path, file));
             if (!v.empty()) {
                 const bool unlimited = v == "max" || (v.size() >= 18 && v.rfind("9223372036", 0) == 0);
                 found.push_back(fmt::format("{} {} (cgroup v1 {}:{})", file, unlimited ? "unlimited" : v, controllers, path));
