@@ -3,6 +3,7 @@
 #include "proclab/affinity.hpp"
 #include "proclab/child.hpp"
 #include "proclab/clock.hpp"
+#include "proclab/futex.hpp"
 #include "proclab/handles.hpp"
 #include "proclab/sched.hpp"
 
@@ -17,8 +18,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <linux/futex.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace proclab::context_switch {
@@ -46,11 +45,6 @@ std::vector<std::byte> working_set(std::size_t bytes) {
 
 // ---------------------------------------------------------------------------------------------
 // The two channels. One hop: the sender hands the token over, then waits for the answer.
-
-long futex(std::atomic<std::uint32_t>* word, int op, std::uint32_t value) {
-    // Not FUTEX_PRIVATE_FLAG: the words live in MAP_SHARED memory and may be waited on by two processes.
-    return ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), op, value, nullptr, nullptr, 0);
-}
 
 struct SharedWords {
     std::atomic<std::uint32_t> ping{0};
@@ -87,11 +81,11 @@ void echo_loop(Endpoints& e, Channel channel, int cpu, std::size_t working_set_b
     } else {
         for (std::uint32_t expected = 1;; ++expected) {
             std::uint32_t v;
-            while ((v = e.words->ping.load(std::memory_order_acquire)) < expected) futex(&e.words->ping, FUTEX_WAIT, v);
+            while ((v = e.words->ping.load(std::memory_order_acquire)) < expected) futex_shared(&e.words->ping, FUTEX_WAIT, v);
             if (v == kQuit) break;
             sum += touch(mine.data(), mine.size());
             e.words->pong.store(v, std::memory_order_release);
-            futex(&e.words->pong, FUTEX_WAKE, 1);
+            futex_shared(&e.words->pong, FUTEX_WAKE, 1);
         }
     }
     g_touch_sink.fetch_add(sum, std::memory_order_relaxed);
@@ -104,9 +98,9 @@ std::uint64_t round_trip(Endpoints& e, Channel channel, std::uint32_t i, const s
         if (!receive_value<char>(e.back.read_end.get())) throw HarnessError(EPIPE, "echo closed its pipe");
     } else {
         e.words->ping.store(i, std::memory_order_release);
-        futex(&e.words->ping, FUTEX_WAKE, 1);
+        futex_shared(&e.words->ping, FUTEX_WAKE, 1);
         std::uint32_t v;
-        while ((v = e.words->pong.load(std::memory_order_acquire)) != i) futex(&e.words->pong, FUTEX_WAIT, v);
+        while ((v = e.words->pong.load(std::memory_order_acquire)) != i) futex_shared(&e.words->pong, FUTEX_WAIT, v);
     }
     return touch(mine.data(), mine.size());
 }
@@ -116,7 +110,7 @@ void stop_echo(Endpoints& e, Channel channel) {
         send_value(e.there.write_end.get(), char{'q'});
     } else {
         e.words->ping.store(kQuit, std::memory_order_release);
-        futex(&e.words->ping, FUTEX_WAKE, 1);
+        futex_shared(&e.words->ping, FUTEX_WAKE, 1);
     }
 }
 
@@ -139,7 +133,7 @@ std::vector<double> channel_alone(Channel channel, int count, double clock_overh
         for (int i = 0; i < count + count / 10; ++i) {
             const Nanos t0 = now_ns();
             word.store(static_cast<std::uint32_t>(i), std::memory_order_release);
-            futex(&word, FUTEX_WAKE, 1);  // nobody waits: a system call, no switch
+            futex_shared(&word, FUTEX_WAKE, 1);  // nobody waits: a system call, no switch
             (void)word.load(std::memory_order_acquire);
             const Nanos t1 = now_ns();
             if (i >= count / 10) samples.push_back(double(t1 - t0));

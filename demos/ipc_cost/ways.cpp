@@ -2,6 +2,7 @@
 
 #include "ipc_cost/ways.hpp"
 
+#include "proclab/futex.hpp"
 #include "proclab/handles.hpp"
 
 #include <algorithm>
@@ -15,12 +16,10 @@
 #include <boost/interprocess/shared_memory_object.hpp>
 #include <boost/interprocess/sync/interprocess_semaphore.hpp>
 #include <fmt/format.h>
-#include <linux/futex.h>
 #include <mqueue.h>
 #include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace proclab::ipc_cost {
@@ -250,11 +249,6 @@ inline void cpu_relax() {
 #endif
 }
 
-long futex(std::atomic<std::uint32_t>* word, int op, std::uint32_t value) {
-    // Not FUTEX_PRIVATE_FLAG: the word is in memory two processes share.
-    return ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), op, value, nullptr, nullptr, 0);
-}
-
 // Waits until `word` satisfies `done`. Spinning: after 256 turns with nothing new (some µs, far
 // longer than a hand-off between two CPUs) the spinner yields at every turn, so a peer on the same
 // CPU gets to run. Futex: announces itself in `waiter` and sleeps; the other side makes the wake
@@ -273,7 +267,7 @@ std::uint32_t wait_until(std::atomic<std::uint32_t>& word, std::atomic<std::uint
     }
     while (!done(v = word.load(std::memory_order_acquire))) {
         waiter.store(1, std::memory_order_seq_cst);
-        if (word.load(std::memory_order_seq_cst) == v) futex(&word, FUTEX_WAIT, v);
+        if (word.load(std::memory_order_seq_cst) == v) futex_shared(&word, FUTEX_WAIT, v);
         waiter.store(0, std::memory_order_relaxed);
     }
     return v;
@@ -288,7 +282,7 @@ void publish(std::atomic<std::uint32_t>& word, std::uint32_t value, std::atomic<
         return;
     }
     word.store(value, std::memory_order_seq_cst);
-    if (waiter.load(std::memory_order_seq_cst) != 0) futex(&word, FUTEX_WAKE, 1);
+    if (waiter.load(std::memory_order_seq_cst) != 0) futex_shared(&word, FUTEX_WAKE, 1);
 }
 
 class ShmChannel final : public Channel {
