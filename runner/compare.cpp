@@ -57,9 +57,7 @@ LoadedRun load_run(const std::filesystem::path& path, std::string label) {
         throw std::runtime_error(fmt::format("{}: not a suite JSON (kind '{}'; made by 'proclab run --json' or 'proclab report')", file.string(),
                                              r.suite.is_object() ? r.suite.value("kind", "") : ""));
     r.schema_version = r.suite.value("schema_version", 0);
-    if (r.schema_version < kOldestReadableSchema || r.schema_version > kSchemaVersion)
-        throw std::runtime_error(fmt::format("{}: schema_version {}; this proclab reads {} to {}", file.string(), r.schema_version,
-                                             kOldestReadableSchema, kSchemaVersion));
+    require_readable_schema(r.schema_version, file.string());
     return r;
 }
 

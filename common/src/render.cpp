@@ -82,15 +82,18 @@ Json to_json(const Result& r) {
 
 std::string render_json(const Result& r) { return to_json(r).dump(2) + "\n"; }
 
+void require_readable_schema(int version, std::string_view what) {
+    if (version < kOldestReadableSchema || version > kSchemaVersion)
+        throw std::runtime_error(
+            fmt::format("{} has schema_version {}; this proclab reads {} to {}", what, version, kOldestReadableSchema, kSchemaVersion));
+}
+
 Result result_from_json(const Json& j) {
     auto need = [&](const char* key) -> const Json& {
         if (!j.contains(key)) throw std::runtime_error(fmt::format("result JSON has no '{}'", key));
         return j.at(key);
     };
-    const int version = j.value("schema_version", 0);
-    if (version < kOldestReadableSchema || version > kSchemaVersion)
-        throw std::runtime_error(fmt::format("result JSON has schema_version {}; this proclab reads {} to {}", version,
-                                             kOldestReadableSchema, kSchemaVersion));
+    require_readable_schema(j.value("schema_version", 0), "result JSON");
     Result r;
     r.demo = need("demo").get<std::string>();
     r.title = j.value("title", "");

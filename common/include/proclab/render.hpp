@@ -14,6 +14,10 @@ namespace proclab {
 inline constexpr int kSchemaVersion = 2;
 inline constexpr int kOldestReadableSchema = 1;
 
+// Throws std::runtime_error("<what> has schema_version N; this proclab reads 1 to 2") for a
+// version outside [kOldestReadableSchema, kSchemaVersion].
+void require_readable_schema(int version, std::string_view what);
+
 using Json = nlohmann::ordered_json;
 
 Json to_json(const Summary& s);
