@@ -1,5 +1,7 @@
 #include "compare.hpp"
 
+#include "suite.hpp"
+
 #include "proclab/claims.hpp"
 
 #include <algorithm>
@@ -263,12 +265,6 @@ std::string render_comparison(const Comparison& c, bool all, bool colour) {
 }
 
 std::string comparison_markdown(const Comparison& c, bool all) {
-    auto cell = [](std::string s) {
-        for (auto& ch : s)
-            if (ch == '|') ch = '/';
-            else if (ch == '\n') ch = ' ';
-        return s;
-    };
     std::string md = "# proclab compare\n\n";
     for (const auto& r : c.runs) md += fmt::format("- **{}**: `{}` (proclab {}, schema {})\n", r.label, r.path, r.suite.value("proclab_version", "?"), r.schema_version);
     md += "\n## The machines\n\n| fact |";
@@ -277,8 +273,8 @@ std::string comparison_markdown(const Comparison& c, bool all) {
     for (std::size_t i = 0; i <= c.runs.size(); ++i) md += "---|";
     md += "\n";
     for (const auto& f : c.facts) {
-        md += fmt::format("| {} |", cell(f.label));
-        for (const auto& v : f.values) md += fmt::format(" {} |", cell(v));
+        md += fmt::format("| {} |", markdown_cell(f.label));
+        for (const auto& v : f.values) md += fmt::format(" {} |", markdown_cell(v));
         md += f.differs ? " **differs** |\n" : " |\n";
     }
     md += "\n## Verdicts that differ\n\n";
@@ -289,7 +285,7 @@ std::string comparison_markdown(const Comparison& c, bool all) {
         md += fmt::format("- **{}**:", v.id);
         for (std::size_t i = 0; i < c.runs.size(); ++i) md += fmt::format(" {} {}{}", c.runs[i].label, v.verdicts[i], i + 1 < c.runs.size() ? "," : "");
         md += "\n";
-        for (std::size_t i = 0; i < c.runs.size(); ++i) md += fmt::format("  - {}: {}\n", c.runs[i].label, cell(v.evidence[i]));
+        for (std::size_t i = 0; i < c.runs.size(); ++i) md += fmt::format("  - {}: {}\n", c.runs[i].label, markdown_cell(v.evidence[i]));
     }
     if (n == 0) md += "None: every claim has the same verdict.\n";
     for (std::size_t i = 0; i < c.metrics.size(); ++i) {

@@ -18,13 +18,6 @@ constexpr const char* kPlotScript =
 #include "proclab/plot_script.inc"
     ;
 
-std::string cell(std::string s) {  // a Markdown table cell: no pipes, no newlines
-    for (auto& c : s)
-        if (c == '|') c = '/';
-        else if (c == '\n') c = ' ';
-    return s;
-}
-
 }  // namespace
 
 const char* plot_caption(const std::string& file) {
@@ -67,10 +60,10 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
     md += "# proclab report: what the notes' claims turned out to be on this machine\n\n";
     md += fmt::format("proclab {}, {} run, {:.1f} s in all.\n\n", PROCLAB_VERSION, quick ? "a --quick" : "a full", wall_s);
     md += "## The machine\n\n| fact | value |\n|---|---|\n";
-    for (const auto& f : env.facts) md += fmt::format("| {} | {} |\n", cell(f.label), cell(f.value ? *f.value : "unknown: " + f.unknown_reason));
+    for (const auto& f : env.facts) md += fmt::format("| {} | {} |\n", markdown_cell(f.label), markdown_cell(f.value ? *f.value : "unknown: " + f.unknown_reason));
     md += "\n## The claims\n\n| id | the notes say | verdict | evidence | measured by |\n|---|---|---|---|---|\n";
     for (const auto& r : rows)
-        md += fmt::format("| {} | {} | **{}** | {} | {} |\n", r.id, cell(r.statement), to_string(r.verdict), cell(r.evidence),
+        md += fmt::format("| {} | {} | **{}** | {} | {} |\n", r.id, markdown_cell(r.statement), to_string(r.verdict), markdown_cell(r.evidence),
                           r.demos.empty() ? "-" : fmt::format("{}", fmt::join(r.demos, ", ")));
     md += "\nA claim measured by several demos gets one verdict: any refuted makes it refuted, else any nuanced makes it "
           "nuanced, else any confirmed makes it confirmed, else not-measured (docs/schema.md).\n\n## Why: each demo's reasons\n\n";
@@ -82,20 +75,20 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
     }
     md += "## The demos\n\n| demo | status | wall time | detail |\n|---|---|---|---|\n";
     for (const auto& run : runs)
-        md += fmt::format("| {} | {} | {:.2f} s | {} |\n", run.name, to_string(run.status), run.wall_s, cell(run.detail));
+        md += fmt::format("| {} | {} | {:.2f} s | {} |\n", run.name, to_string(run.status), run.wall_s, markdown_cell(run.detail));
     // isolation_matrix's two tables, as a reader verifying a machine wants them on the page.
     for (const auto& run : runs) {
         if (run.name != "isolation_matrix" || !run.raw.is_object() || !run.raw.contains("tables")) continue;
         md += "\n## Isolation: who can do what to whom, and runaway neighbours (isolation_matrix)\n";
         for (const auto& t : run.raw.at("tables")) {
-            md += fmt::format("\n**{}**\n\n|", cell(t.value("title", "")));
-            for (const auto& c : t.at("columns")) md += fmt::format(" {} |", cell(c.get<std::string>()));
+            md += fmt::format("\n**{}**\n\n|", markdown_cell(t.value("title", "")));
+            for (const auto& c : t.at("columns")) md += fmt::format(" {} |", markdown_cell(c.get<std::string>()));
             md += "\n|";
             for (std::size_t i = 0; i < t.at("columns").size(); ++i) md += "---|";
             md += "\n";
             for (const auto& row : t.at("rows")) {
                 md += "|";
-                for (const auto& c : row) md += fmt::format(" {} |", cell(c.get<std::string>()));
+                for (const auto& c : row) md += fmt::format(" {} |", markdown_cell(c.get<std::string>()));
                 md += "\n";
             }
             if (!t.value("note", "").empty()) md += fmt::format("\n{}\n", t.value("note", ""));

@@ -197,6 +197,13 @@ std::string render_demo_runs(const std::vector<DemoRun>& runs) {
     return t.render();
 }
 
+std::string markdown_cell(std::string text) {
+    for (auto& c : text)
+        if (c == '|') c = '/';
+        else if (c == '\n') c = ' ';
+    return text;
+}
+
 Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows) {
     Json j;
     j["schema_version"] = kSchemaVersion;

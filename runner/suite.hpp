@@ -49,6 +49,8 @@ struct ClaimRow {
 std::vector<ClaimRow> claim_rows(const std::vector<DemoRun>& runs, const std::vector<DemoDescription>& described);
 
 std::string render_claims(const std::vector<ClaimRow>& rows, bool colour, int width = 110);
+// Text for one Markdown table cell: pipes become '/', newlines spaces.
+std::string markdown_cell(std::string text);
 std::string render_demo_runs(const std::vector<DemoRun>& runs);
 Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows);
 
