@@ -2,10 +2,9 @@
 
 #include "report.hpp"
 
+#include "proclab/environment.hpp"
 #include "proclab/render.hpp"
 
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -89,15 +88,6 @@ std::string table(const std::vector<std::string>& columns, const std::vector<std
     return h + "</tbody></table></div>\n";
 }
 
-std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-const char* caption(const std::string& file) { return plot_caption(file); }
-
 }  // namespace
 
 std::string render_html(const HtmlReport& r) {
@@ -157,8 +147,9 @@ std::string render_html(const HtmlReport& r) {
     if (r.plots.empty()) h += "<p>" + html_escape(r.plots_note) + "</p>\n";
     for (const auto& p : r.plots) {
         const std::string name = p.filename().string();
-        h += fmt::format("<figure><img alt=\"{}\" src=\"data:image/png;base64,{}\"><figcaption>{}</figcaption></figure>\n", html_escape(caption(name)),
-                         base64(read_file(p)), html_escape(caption(name)));
+        const std::string caption = html_escape(plot_caption(name));
+        h += fmt::format("<figure><img alt=\"{}\" src=\"data:image/png;base64,{}\"><figcaption>{}</figcaption></figure>\n", caption,
+                         base64(read_small_file(p.string()).value_or("")), caption);
     }
 
     h += "<h2>The demos' evidence</h2>\n";
