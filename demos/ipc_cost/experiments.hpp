@@ -40,6 +40,14 @@ struct BandwidthPoint {
     std::uint64_t messages = 0;  // per sample
 };
 
+// The point of `points` (latency or bandwidth) for a message size, or nullptr.
+template <class Point>
+const Point* point_at(const std::vector<Point>& points, std::size_t size) {
+    for (const auto& p : points)
+        if (p.size == size) return &p;
+    return nullptr;
+}
+
 struct WayRun {
     WayId way{};
     Placement placement;

@@ -105,16 +105,6 @@ const WayRun* find_run(const std::vector<WayRun>& runs, WayId way, bool same_cpu
     return nullptr;
 }
 
-const LatencyPoint* at(const std::vector<LatencyPoint>& v, std::size_t size) {
-    for (const auto& p : v)
-        if (p.size == size) return &p;
-    return nullptr;
-}
-const BandwidthPoint* at(const std::vector<BandwidthPoint>& v, std::size_t size) {
-    for (const auto& p : v)
-        if (p.size == size) return &p;
-    return nullptr;
-}
 
 Result run(const DemoContext& ctx) {
     Result result;
@@ -175,7 +165,7 @@ Result run(const DemoContext& ctx) {
         if (!r.available || !r.intact) continue;
         std::vector<std::string> row{std::string(info(r.way).name), cpus_label(r.placement)};
         for (auto size : setup.sizes) {
-            const auto* p = at(r.latency, size);
+            const auto* p = point_at(r.latency, size);
             row.push_back(p ? format_value(p->round_trip_ns.median, "ns") : "-");
         }
         lt.rows.push_back(std::move(row));
@@ -192,7 +182,7 @@ Result run(const DemoContext& ctx) {
         if (!r.available) continue;
         // A way that cannot carry the size (eventfd: 8 B) shows its own size, labelled.
         const std::size_t size_here = std::min(focus_latency, info(r.way).max_message);
-        const auto* p = at(r.latency, size_here);
+        const auto* p = point_at(r.latency, size_here);
         const bool floor_applies = handoff && !r.placement.same_cpu();
         ft64.rows.push_back({size_here == focus_latency ? std::string(info(r.way).name) : fmt::format("{} ({})", info(r.way).name, byte_label(size_here)),
                              cpus_label(r.placement), p ? format_value(p->round_trip_ns.median, "ns") : "-",
@@ -213,7 +203,7 @@ Result run(const DemoContext& ctx) {
     {
         std::vector<std::string> row{"memcpy (floor)", fmt::format("{}, one process", setup.home)};
         for (auto size : setup.sizes) {
-            const auto* p = at(memcpy_points, size);
+            const auto* p = point_at(memcpy_points, size);
             row.push_back(p ? format_value(p->bytes_per_s.median, "B/s") : "-");
         }
         bt.rows.push_back(std::move(row));
@@ -222,11 +212,11 @@ Result run(const DemoContext& ctx) {
         if (!r.available || !r.intact || r.bandwidth.empty()) continue;
         std::vector<std::string> row{std::string(info(r.way).name), cpus_label(r.placement)};
         for (auto size : setup.sizes) {
-            const auto* p = at(r.bandwidth, size);
+            const auto* p = point_at(r.bandwidth, size);
             row.push_back(p ? format_value(p->bytes_per_s.median, "B/s") : "-");
         }
         bt.rows.push_back(std::move(row));
-        if (const auto* p = at(r.bandwidth, focus_bandwidth))
+        if (const auto* p = point_at(r.bandwidth, focus_bandwidth))
             result.add_metric(fmt::format("bandwidth_{}_{}_{}", metric_name(r.way), place_id(r.placement), byte_id(p->size)), p->bytes_per_s,
                               "B/s", fmt::format("{} streaming {} messages one way, {}", info(r.way).name, byte_label(p->size),
                                                  r.placement.same_cpu() ? "one CPU" : "two CPUs"))

@@ -71,8 +71,8 @@ TargetOutcome bandwidth_against_memcpy(const WayRun* shm, const std::vector<Band
     double lowest = 1e300;
     for (const auto& b : shm->bandwidth) {
         if (b.size < kBandwidthFromSize) continue;
-        const auto m = std::find_if(memcpy_points.begin(), memcpy_points.end(), [&](const BandwidthPoint& p) { return p.size == b.size; });
-        if (m == memcpy_points.end() || m->bytes_per_s.median <= 0) continue;
+        const BandwidthPoint* m = point_at(memcpy_points, b.size);
+        if (!m || m->bytes_per_s.median <= 0) continue;
         const double share = b.bytes_per_s.median / m->bytes_per_s.median;
         lowest = std::min(lowest, share);
         parts.push_back(fmt::format("{}: {} of {} ({:.0f}%)", byte_label(b.size), format_value(b.bytes_per_s.median, "B/s"),
