@@ -243,12 +243,16 @@ Result run(const DemoContext& ctx) {
                                                cpus_label(r.placement), r.check_detail));
     }
     std::vector<std::string> hows;
-    for (WayId way : setup.ways)
-        if (const auto* r = find_run(runs, way, true) ? find_run(runs, way, true) : find_run(runs, way, false); r && !r->how.empty())
-            hows.push_back(fmt::format("{}: {}", info(way).name, r->how));
+    for (WayId way : setup.ways) {
+        const WayRun* r = find_run(runs, way, true);
+        if (!r) r = find_run(runs, way, false);
+        if (r && !r->how.empty()) hows.push_back(fmt::format("{}: {}", info(way).name, r->how));
+    }
     if (!hows.empty()) result.notes.push_back(fmt::format("How the ways carry large messages: {}.", fmt::join(hows, "; ")));
-    if (const auto* any = runs.empty() ? nullptr : &runs.front(); any && any->intact)
-        result.notes.push_back(fmt::format("Before timing, every way carried check messages both ways ({}).", any->check_detail));
+    const bool all_intact = std::all_of(runs.begin(), runs.end(), [](const WayRun& r) { return !r.available || r.intact; });
+    const auto checked = std::find_if(runs.begin(), runs.end(), [](const WayRun& r) { return r.available; });
+    if (checked != runs.end() && all_intact)
+        result.notes.push_back(fmt::format("Before timing, every way carried check messages both ways ({}).", checked->check_detail));
     if (setup.other == setup.home)
         result.notes.push_back(fmt::format("Two-CPU placement not measured: {}.", ctx.env.affinity_cpus.size() < 2
                                                                                        ? "only one CPU is allowed to this process"
