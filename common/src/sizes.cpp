@@ -7,11 +7,19 @@
 
 namespace proclab {
 
-std::optional<std::vector<std::size_t>> parse_byte_list(std::string_view text, std::size_t min_bytes, std::size_t max_bytes) {
-    std::vector<std::size_t> sizes;
+std::vector<std::string_view> split_list(std::string_view text) {
+    std::vector<std::string_view> items;
     for (std::size_t start = 0;;) {
         const std::size_t end = text.find(',', start);
-        std::string_view part = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+        items.push_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+        if (end == std::string_view::npos) return items;
+        start = end + 1;
+    }
+}
+
+std::optional<std::vector<std::size_t>> parse_byte_list(std::string_view text, std::size_t min_bytes, std::size_t max_bytes) {
+    std::vector<std::size_t> sizes;
+    for (std::string_view part : split_list(text)) {
         if (part.empty()) return std::nullopt;
         std::size_t multiplier = 1;
         if (part.back() == 'K' || part.back() == 'k') multiplier = std::size_t(1) << 10;
@@ -25,8 +33,6 @@ std::optional<std::vector<std::size_t>> parse_byte_list(std::string_view text, s
         value *= multiplier;
         if (value < min_bytes) return std::nullopt;
         sizes.push_back(value);
-        if (end == std::string_view::npos) break;
-        start = end + 1;
     }
     std::sort(sizes.begin(), sizes.end());
     sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());

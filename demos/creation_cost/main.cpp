@@ -92,17 +92,12 @@ Setup read_setup(const DemoContext& ctx) {
     if (g_options.ops == "all") {
         for (const auto& o : kOps) s.ops.push_back(o.op);
     } else {
-        std::string_view rest = g_options.ops;
-        while (true) {
-            const auto comma = rest.find(',');
-            const std::string_view item = rest.substr(0, comma);
+        for (std::string_view item : split_list(g_options.ops)) {
             const auto it = std::find_if(std::begin(kOps), std::end(kOps), [&](const OpName& o) { return item == o.name; });
             if (it == std::end(kOps))
                 throw UsageError(fmt::format("--ops {}: '{}' is not one of fork,vfork,posix_spawn,fork_exec,boost_process,thread,pthread,pool",
                                              g_options.ops, item));
             s.ops.push_back(it->op);
-            if (comma == std::string_view::npos) break;
-            rest.remove_prefix(comma + 1);
         }
     }
     const std::string sizes = !g_options.parent_sizes.empty() ? g_options.parent_sizes : ctx.options.quick ? "0,64M" : "0,64M,256M,1G";

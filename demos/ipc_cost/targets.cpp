@@ -9,18 +9,6 @@
 
 namespace proclab::ipc_cost {
 
-namespace {
-std::vector<std::string_view> split(std::string_view text, char sep) {
-    std::vector<std::string_view> parts;
-    for (std::size_t start = 0;;) {
-        const std::size_t end = text.find(sep, start);
-        parts.push_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-        if (end == std::string_view::npos) return parts;
-        start = end + 1;
-    }
-}
-}  // namespace
-
 std::optional<std::vector<std::size_t>> parse_sizes(std::string_view text) { return parse_byte_list(text, kMinSize, kMaxSize); }
 
 std::optional<std::vector<WayId>> parse_ways(std::string_view text) {
@@ -29,7 +17,7 @@ std::optional<std::vector<WayId>> parse_ways(std::string_view text) {
         for (const auto& w : all_ways()) ways.push_back(w.id);
         return ways;
     }
-    for (std::string_view part : split(text, ',')) {
+    for (std::string_view part : split_list(text)) {
         const auto id = way_from_name(part);
         if (!id) return std::nullopt;
         if (std::find(ways.begin(), ways.end(), *id) == ways.end()) ways.push_back(*id);

@@ -26,6 +26,8 @@ TEST_CASE("ipc_cost sizes: bytes, KiB and MiB, sorted, within range", "[ipc]") {
     CHECK(byte_id(64 << 10) == "64KiB");
     CHECK(parse_byte_list("0,8M", 0, 8 << 20) == std::vector<std::size_t>{0, 8 << 20});
     CHECK_FALSE(parse_byte_list("K", 0, 8 << 20));
+    CHECK(split_list("a,,b") == std::vector<std::string_view>{"a", "", "b"});
+    CHECK(split_list("") == std::vector<std::string_view>{""});
     CHECK(parse_byte_list("1G", 0, std::size_t(1) << 32) == std::vector<std::size_t>{std::size_t(1) << 30});
     CHECK(byte_label(std::size_t(2) << 30) == "2 GiB");
 }

@@ -1,4 +1,5 @@
-// Byte sizes as people type them in options ("0,64K,1M,8M") and as tables label them ("64 KiB").
+// Lists as people type them in options ("pipe,mq", "0,64K,1M,8M") and byte sizes as tables label
+// them ("64 KiB").
 #pragma once
 
 #include <cstddef>
@@ -8,6 +9,9 @@
 #include <vector>
 
 namespace proclab {
+
+// The items between commas, empty ones included ("a,,b" -> a, "", b; "" -> one empty item).
+std::vector<std::string_view> split_list(std::string_view text);
 
 // A comma-separated list of sizes: bytes, or K, M, G for KiB, MiB, GiB. Sorted, without repeats.
 // nullopt on anything else, an empty item, or a size outside [min_bytes, max_bytes].
