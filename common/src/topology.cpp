@@ -34,7 +34,7 @@ std::vector<int> parse_cpu_list(std::string_view text) {
     return out;
 }
 
-const CpuPlace* Topology::find(int cpu) const {
+const CpuPlace* Topology::find(int cpu) const& {
     for (const auto& c : cpus)
         if (c.cpu == cpu) return &c;
     return nullptr;

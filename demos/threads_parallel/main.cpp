@@ -132,7 +132,8 @@ Result run(const DemoContext& ctx) {
     // The memory-bound job, sized the same way from one thread's pass over part of the buffer.
     std::optional<Job> memory;
     const int first_cpu = ctx.env.affinity_cpus.empty() ? 0 : ctx.env.affinity_cpus.front();
-    const CpuPlace* place = read_topology({first_cpu}).find(first_cpu);
+    const Topology topology = read_topology({first_cpu});
+    const CpuPlace* place = topology.find(first_cpu);
     const std::size_t llc = place ? place->llc_bytes : 0;
     if (g_options.work != "compute") {
         memory.emplace(Job::memory(1, memory_buffer_bytes(llc)));

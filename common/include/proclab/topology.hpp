@@ -29,7 +29,9 @@ struct CpuPlace {
 struct Topology {
     std::vector<CpuPlace> cpus;
     std::vector<std::string> unknown;  // what could not be read, with the path
-    const CpuPlace* find(int cpu) const;
+    const CpuPlace* find(int cpu) const&;
+    // A pointer into a temporary would dangle: keep the Topology in a variable first.
+    const CpuPlace* find(int cpu) const&& = delete;
 };
 
 // Reads <root>/cpu/cpuN/topology/*, <root>/cpu/cpuN/cache/index*/{level,type,shared_cpu_list,size} and
