@@ -20,10 +20,13 @@ struct alignas(64) Line {
 };
 }  // namespace
 
-CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhead_ns) {
+CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhead_ns, HandoffLines lines) {
     if (a == b) throw std::invalid_argument("measure_handoff: the two CPUs must differ");
     if (batches < 1) throw std::invalid_argument("measure_handoff: at least one batch");
-    Line line;
+    Line first, second;
+    // The initiator writes `down` and waits on `up`; the responder the other way round.
+    std::atomic<std::uint64_t>& down = first.token;
+    std::atomic<std::uint64_t>& up = lines == HandoffLines::one ? first.token : second.token;
     std::atomic<bool> stop{false};
     std::atomic<int> responder_pinned{0};  // 1 pinned, -errno when pinning failed
     std::uint64_t seen_in_order = 0;
@@ -39,9 +42,9 @@ CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhea
             responder_pinned.store(1, std::memory_order_release);
             std::uint64_t expect = 1;
             while (!stop.load(std::memory_order_relaxed)) {
-                const std::uint64_t v = line.token.load(std::memory_order_acquire);
+                const std::uint64_t v = down.load(std::memory_order_acquire);
                 if (v == expect) {
-                    line.token.store(v + 1, std::memory_order_release);
+                    up.store(v + 1, std::memory_order_release);
                     expect += 2;
                     ++seen_in_order;
                 }
@@ -64,8 +67,8 @@ CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhea
         ScopedPin pin(a);
         std::uint64_t token = 1;
         auto one = [&] {
-            line.token.store(token, std::memory_order_release);
-            while (line.token.load(std::memory_order_acquire) != token + 1) {
+            down.store(token, std::memory_order_release);
+            while (up.load(std::memory_order_acquire) != token + 1) {
             }
             token += 2;
         };

@@ -119,10 +119,11 @@ Result run(const DemoContext& ctx) {
     result.config.repeat = g_options.round_trips;
 
     // The floors first, with nothing else of ours running.
-    std::optional<CacheLineHandoff> handoff;
+    std::optional<CacheLineHandoff> handoff, ring_shape;
     std::string pair_group;
     if (setup.other != setup.home) {
         handoff = measure_handoff(setup.home, setup.other, ctx.repeat(200, 40), ctx.clock.read_overhead_ns);
+        ring_shape = measure_handoff(setup.home, setup.other, ctx.repeat(200, 40), ctx.clock.read_overhead_ns, HandoffLines::one_per_direction);
         pair_group = std::string(to_string(classify(read_topology({setup.home, setup.other}), setup.home, setup.other)));
     }
     std::vector<BandwidthPoint> memcpy_points;
@@ -147,14 +148,21 @@ Result run(const DemoContext& ctx) {
         ft.rows.push_back({"cache-line round trip", "", format_value(2 * handoff->one_way_ns, "ns"), "a 2-CPU round trip"});
         result.add_metric("handoff_one_way", handoff->one_way_ns, "ns", "cache line handed between the two CPUs, one way (the floor)").headline = true;
     }
+    if (ring_shape) {
+        ft.rows.push_back({"hand-off, a line per direction", "the same CPUs", format_value(ring_shape->one_way_ns, "ns"),
+                           "what two one-way rings can reach (the shared-memory ways' shape)"});
+        result.add_metric("handoff_line_per_direction_one_way", ring_shape->one_way_ns, "ns",
+                          "a token handed one way on its own line, the reply on another (the shape of two rings)");
+    }
     for (const auto& m : memcpy_points)
         if (m.size == focus_bandwidth) {
             ft.rows.push_back({fmt::format("memcpy, {} messages", byte_label(m.size)), fmt::format("CPU {}, one process", setup.home),
                                format_value(m.bytes_per_s.median, "B/s"), "a copy from one buffer to another"});
             result.add_metric("memcpy_" + byte_id(m.size), m.bytes_per_s, "B/s", "memcpy within one process (the bandwidth floor)").headline = true;
         }
-    ft.note = handoff ? "The hand-off: two threads spinning on one cache line (common/handoff.hpp), median batch / 2. memcpy: private "
-                        "buffers, pages touched first; every size's figure is in the bandwidth table."
+    ft.note = handoff ? "The hand-off: two threads spinning on one cache line (common/handoff.hpp), median batch / 2; the line-per-"
+                        "direction row the same with the reply on a second line. memcpy: private buffers, pages touched first; every "
+                        "size's figure is in the bandwidth table."
                       : "One CPU only: no cache-line floor (a hand-off needs two CPUs). memcpy: private buffers, pages touched first.";
 
     // Latency by size.
@@ -229,7 +237,8 @@ Result run(const DemoContext& ctx) {
                           budget.bandwidth_samples, budget.bandwidth_s_per_sample * 1e3);
 
     // Targets.
-    const auto spin = spin_against_floor(find_run(runs, WayId::shm_spin, false), handoff ? std::optional(handoff->one_way_ns) : std::nullopt);
+    const auto spin = spin_against_floor(find_run(runs, WayId::shm_spin, false), handoff ? std::optional(handoff->one_way_ns) : std::nullopt,
+                                         ring_shape ? std::optional(ring_shape->one_way_ns) : std::nullopt);
     const auto bw = bandwidth_against_memcpy(find_run(runs, WayId::shm_spin, false), memcpy_points);
     auto& tt = result.add_table("Benchmark targets (printed, not asserted)", {"target", "this run", "met"});
     for (const auto* t : {&spin, &bw}) tt.rows.push_back({t->target, t->measured, !t->met ? "not measured" : *t->met ? "yes" : "no"});
@@ -274,6 +283,7 @@ Result run(const DemoContext& ctx) {
         targets.push_back({{"target", t->target}, {"measured", t->measured}, {"met", t->met ? Json(*t->met) : Json(nullptr)}});
     result.raw_json = Json{{"cpus", {setup.home, setup.other}},
                            {"handoff_one_way_ns", handoff ? Json(handoff->one_way_ns) : Json(nullptr)},
+                           {"handoff_line_per_direction_one_way_ns", ring_shape ? Json(ring_shape->one_way_ns) : Json(nullptr)},
                            {"latency", std::move(lat)},
                            {"bandwidth", std::move(bws)},
                            {"memcpy", std::move(mem)},

@@ -25,7 +25,7 @@ std::optional<std::vector<WayId>> parse_ways(std::string_view text) {
     return ways;
 }
 
-TargetOutcome spin_against_floor(const WayRun* spin, std::optional<double> floor_one_way_ns) {
+TargetOutcome spin_against_floor(const WayRun* spin, std::optional<double> floor_one_way_ns, std::optional<double> line_per_direction_one_way_ns) {
     TargetOutcome t{fmt::format("shm-spin hand-off (round trip / 2, smallest message, two CPUs) <= {:.0f}x the cache-line hand-off "
                                 "between the same CPUs",
                                 kSpinFloorRatio),
@@ -43,6 +43,9 @@ TargetOutcome spin_against_floor(const WayRun* spin, std::optional<double> floor
     const double ratio = handoff / *floor_one_way_ns;
     t.measured = fmt::format("{} message: {} per hand-off against the floor's {}: {:.2f}x", byte_label(smallest.size),
                              format_value(handoff, "ns"), format_value(*floor_one_way_ns, "ns"), ratio);
+    if (line_per_direction_one_way_ns && *line_per_direction_one_way_ns > 0)
+        t.measured += fmt::format("; against a line per direction ({}, the rings' shape): {:.2f}x", format_value(*line_per_direction_one_way_ns, "ns"),
+                                  handoff / *line_per_direction_one_way_ns);
     t.met = ratio <= kSpinFloorRatio;
     return t;
 }

@@ -17,9 +17,11 @@ TEST_CASE("A cache line handed between two pinned threads arrives intact and in 
         CHECK_THROWS_AS(measure_handoff(a, b, 5, 0), std::invalid_argument);
         return;  // two spinning threads on one CPU would take a slice per hand-off
     }
-    const auto r = measure_handoff(a, b, 5, 0);
-    // 2 x 100 warm-up + 5 x 100 timed round trips, each token seen exactly once and in order.
-    CHECK(r.tokens_in_order == 700);
-    CHECK(r.one_way_ns > 0);
+    for (const auto lines : {HandoffLines::one, HandoffLines::one_per_direction}) {
+        const auto r = measure_handoff(a, b, 5, 0, lines);
+        // 2 x 100 warm-up + 5 x 100 timed round trips, each token seen exactly once and in order.
+        CHECK(r.tokens_in_order == 700);
+        CHECK(r.one_way_ns > 0);
+    }
     CHECK_THROWS_AS(measure_handoff(a, a, 5, 0), std::invalid_argument);
 }

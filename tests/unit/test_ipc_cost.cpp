@@ -76,6 +76,10 @@ TEST_CASE("The spin target compares a hand-off with the cache-line floor", "[ipc
     CHECK(spin_against_floor(&run, 70.0).met == false);   // 2.1x
     CHECK_FALSE(spin_against_floor(&run, std::nullopt).met);
     CHECK_FALSE(spin_against_floor(nullptr, 80.0).met);
+    // The line-per-direction figure is reported beside the ratio, and does not change the judgement.
+    const auto shaped = spin_against_floor(&run, 70.0, 140.0);
+    CHECK(shaped.met == false);
+    CHECK_THAT(shaped.measured, Catch::Contains("a line per direction") && Catch::Contains("1.07x"));
     WayRun damaged = run;
     damaged.intact = false;
     CHECK_FALSE(spin_against_floor(&damaged, 80.0).met);

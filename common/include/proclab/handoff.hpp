@@ -22,8 +22,15 @@ struct CacheLineHandoff {
     std::uint64_t tokens_in_order = 0;  // tokens the responder saw, each the one expected next
 };
 
+// Which lines carry the tokens. `one`: both directions on one line (c2clat's ping-pong, the floor).
+// `one_per_direction`: the initiator writes one line and the responder another, which is the shape
+// of any message channel built from two one-way rings (ipc_cost's shared memory): each hop then has
+// to take the line away from a reader spinning on it, which costs more than the single line's
+// ping-pong on most machines. Measured beside the floor, it says how much of a ring's cost is the shape.
+enum class HandoffLines { one, one_per_direction };
+
 // Both threads spin: on one CPU (a == b) each hand-off would wait for a time slice, so a == b is
 // refused (std::invalid_argument). Throws HarnessError when a CPU cannot be pinned to.
-CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhead_ns);
+CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhead_ns, HandoffLines lines = HandoffLines::one);
 
 }  // namespace proclab
