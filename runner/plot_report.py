@@ -277,6 +277,9 @@ def ipc(suite, out_dir, caption, written):
         floor = raw.get("handoff_one_way_ns")
         if place == "two_cpus" and floor:
             ax.axhline(2 * floor / 1000, color="grey", ls=":", label="cache-line round trip (floor)")
+        shaped = raw.get("handoff_line_per_direction_one_way_ns")
+        if place == "two_cpus" and shaped:
+            ax.axhline(2 * shaped / 1000, color="grey", ls="--", lw=0.8, label="a line per direction (two rings' shape)")
 
     def memcpy_floor(ax, place):
         if mem:
