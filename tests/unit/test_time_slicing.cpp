@@ -1,6 +1,6 @@
-// The verdict rules of demos/time_slicing.cpp, on hand-made steps shaped like recorded ones.
-#define PROCLAB_NO_MAIN
-#include "../../demos/time_slicing.cpp"
+// The verdict rules of demos/time_slicing/verdicts.hpp, on hand-made steps shaped like recorded ones.
+#include "time_slicing/steps.hpp"
+#include "time_slicing/verdicts.hpp"
 
 #include "support.hpp"
 

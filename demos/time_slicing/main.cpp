@@ -1,0 +1,375 @@
+// time_slicing: claims P2, P4 and T1 of ../shared/seed/claims.md.
+//
+//   P2  Processes share the cores and compete for them; the OS gives each a time slice and
+//       decides by itself which runs next.
+//   P4  Even with many cores not everything can run in parallel, so time slicing is used.
+//   T1  A thread is a sequence of instructions that the OS scheduler manages independently.
+//
+// Method: K CPU-bound workers (real processes by default, threads with --threads) each need the
+// same fixed amount of CPU time (--duration). A worker does a short calibrated chunk of work, reads
+// CLOCK_MONOTONIC, and repeats; a step between two readings larger than a threshold calibrated
+// from the undisturbed loop means the worker was off the CPU in between. Between gaps lie the
+// slices it actually got; each is stored with its CPU (sched_getcpu) in shared memory
+// (Boost.Interprocess anonymous memory, so forked workers write where the parent reads). Workers
+// print nothing. Beside this the kernel's own view of every task: /proc/thread-self/schedstat
+// (run time, wait time, slices), voluntary and involuntary context switches, se.nr_migrations,
+// read by each worker at its start and end; and /proc/interrupts for the tick as observed.
+// Default sweep: K = 1, CPUs, 2x CPUs, 4x CPUs of the affinity mask (processes), then 2x CPUs
+// threads for T1, which all start on one CPU and are then allowed every CPU: whether and when the
+// scheduler spreads them is its own decision, measured (sched_getcpu at every loop step).
+//
+// Verdicts come from R independent trials of the whole sweep (--trials, default 5, --quick 3),
+// each decided on its own, then combined (decide_from_trials). Each names what would refute its
+// claim and tests exactly that: P4 is refuted only if, from the run intervals, more workers ran at
+// some instant than there are CPUs; P2 only if over-subscribed workers ran one after another
+// without being preempted; T1 only if threads did not have their own kernel identity and counts.
+// What else ran on the CPUs meanwhile (other tasks, steal) is measured around every trial; where
+// it is above a claim's margin, the share-based parts of the verdict are not-measured.
+//
+// Caveats: in a virtual machine the host can deschedule a whole virtual CPU, which shows up as a
+// gap the guest kernel did not cause (steal time). Other load on the machine takes its share.
+// cgroup CPU quotas cap shares below what the CPU count predicts. Autogroup puts each session in
+// its own group, so other sessions' work does not dilute these workers' shares among themselves.
+// The EEVDF base slice is configured in debugfs (root and a mounted debugfs to read it); without
+// high-resolution ticks a slice ends at a timer tick, so the tick bounds what is observed.
+//
+// Files: workers (the loop and its calibration), steps (one step of K workers), verdicts (P2, P4,
+// T1 and their thresholds), timeline (the terminal picture); this file runs the trials and reports.
+
+#include "time_slicing/steps.hpp"
+#include "time_slicing/timeline.hpp"
+#include "time_slicing/verdicts.hpp"
+#include "time_slicing/workers.hpp"
+
+#include "proclab/demo.hpp"
+#include "proclab/environment.hpp"
+#include "proclab/interference.hpp"
+#include "proclab/render.hpp"
+#include "proclab/stats.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace proclab::time_slicing {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Options of this demo (declared with their ranges in add_options).
+
+struct Options {
+    int workers = 0;        // 0: the default sweep
+    bool threads = false;
+    int pin = -1;           // -1: no pinning
+    double duration_s = 0;  // CPU time each worker needs; 0: the default
+};
+Options g_options;
+
+void add_options(CLI::App& app) {
+    app.add_option("--workers", g_options.workers, "Run one step with K workers instead of the sweep")
+        ->check(CLI::Range(1, 1024))
+        ->type_name("K");
+    app.add_flag("--threads", g_options.threads, "Workers are threads of this process instead of processes");
+    app.add_option("--pin", g_options.pin, "Pin every worker to this one CPU")->check(CLI::Range(0, CPU_SETSIZE - 1))->type_name("CPU");
+    app.add_option("--duration", g_options.duration_s, "CPU time each worker needs, in seconds (default 0.2, --quick 0.05)")
+        ->check(CLI::Range(0.01, 60.0))
+        ->type_name("SECONDS");
+}
+
+constexpr double kMaxStepWallS = 10;  // a step is shortened (less work each) beyond this
+
+std::string raw_json(const std::vector<StepResult>& steps, const StepResult* timeline_step) {
+    Json raw;
+    Json jsteps = Json::array();
+    for (const auto& s : steps) {
+        Json workers = Json::array();
+        for (const auto& w : s.workers)
+            workers.push_back(Json{{"tid", w.tid}, {"pid", w.pid}, {"share", w.share}, {"kernel_share", w.kernel_share},
+                                   {"run_ms", double(w.run_ns) / 1e6}, {"wall_ms", double(w.wall_ns) / 1e6},
+                                   {"slices", w.intervals.size()}, {"kernel_slices", w.slices_kernel},
+                                   {"involuntary", w.involuntary}, {"voluntary", w.voluntary}, {"migrations", w.migrations}});
+        jsteps.push_back(Json{{"k", s.k}, {"threads", s.threads}, {"cpus", s.cpus}, {"work_ms", double(s.work_ns) / 1e6},
+                              {"wall_ms", double(s.wall_ns) / 1e6}, {"mean_share", s.mean_share},
+                              {"expected_share", s.expected_share}, {"jain", s.jain}, {"workers", std::move(workers)}});
+    }
+    raw["steps"] = std::move(jsteps);
+    if (timeline_step) {
+        Json lanes = Json::array();
+        for (const auto& w : timeline_step->workers) {
+            Json ivs = Json::array();
+            for (const auto& iv : w.intervals)
+                ivs.push_back(Json::array({double(iv.start - timeline_step->go_at) / 1e6, double(iv.end - timeline_step->go_at) / 1e6, iv.cpu}));
+            lanes.push_back(Json{{"tid", w.tid}, {"intervals_ms_cpu", std::move(ivs)}});
+        }
+        raw["timeline"] = Json{{"k", timeline_step->k}, {"threads", timeline_step->threads}, {"workers", std::move(lanes)}};
+    }
+    return raw.dump();
+}
+
+}  // namespace
+
+Result run(const DemoContext& ctx) {
+    Result result;
+    const Options& o = g_options;
+    std::vector<int> cpus = ctx.env.affinity_cpus;
+    if (o.pin >= 0) {
+        if (std::find(cpus.begin(), cpus.end(), o.pin) == cpus.end())
+            throw UsageError(fmt::format("--pin {}: CPU not in this process's affinity mask ({})", o.pin, format_cpu_list(cpus)));
+        cpus = {o.pin};
+    }
+    const int n = static_cast<int>(cpus.size());
+    const double duration_s = o.duration_s > 0 ? o.duration_s : (ctx.options.quick ? 0.05 : 0.2);
+
+    const Calibration cal = calibrate(ctx.clock);
+
+    struct Plan {
+        int k;
+        bool threads;
+    };
+    std::vector<Plan> plan;
+    if (o.workers > 0) {
+        plan.push_back({o.workers, o.threads});
+    } else {
+        for (int k : {1, n, 2 * n, 4 * n})
+            if (plan.empty() || plan.back().k != k) plan.push_back({k, o.threads});
+    }
+    if (!o.threads) plan.push_back({std::max(2, 2 * n), true});  // T1: threads, always
+
+    KernelSliceFacts base_facts;
+    if (const Fact* f = ctx.env.find("sched_base_slice_ns"); f && f->value) base_facts.base_slice_ns = std::stod(*f->value);
+    else if (f) base_facts.base_slice_unknown = f->unknown_reason;
+    auto facts_of = [&](const std::vector<StepResult>& steps) {
+        KernelSliceFacts facts = base_facts;
+        for (const auto& s : steps)
+            if (s.ticks_per_busy_cpu_s && *s.ticks_per_busy_cpu_s > 0 && !facts.tick_ns) facts.tick_ns = 1e9 / *s.ticks_per_busy_cpu_s;
+        return facts;
+    };
+
+    // R independent trials of the whole sweep, each with the interference around it.
+    struct Trial {
+        std::vector<StepResult> steps;
+        Interference interference;
+        ClaimVerdict p2, p4, t1;
+    };
+    std::vector<Trial> trials;
+    std::vector<std::string> shortened;
+    for (int r = 0; r < ctx.trials(); ++r) {
+        Trial trial;
+        const InterferenceProbe probe(cpus);
+        for (const auto& p : plan) {
+            double work_s = p.threads && !o.threads ? duration_s / 2 : duration_s;
+            const double oversubscription = std::max(1.0, double(p.k) / n);
+            if (work_s * oversubscription > kMaxStepWallS) {
+                work_s = kMaxStepWallS / oversubscription;
+                if (r == 0) shortened.push_back(fmt::format("K={}: {:.3f} s of CPU each", p.k, work_s));
+            }
+            // The T1 threads start on one CPU and are then allowed all: the scheduler's moves are its own.
+            const int start_cpu = p.threads && o.pin < 0 && n > 1 ? cpus.front() : -1;
+            const WorkParams params{static_cast<Nanos>(work_s * 1e9), cal.threshold_ns, cal.chunk_iterations, o.pin, start_cpu, nullptr};
+            trial.steps.push_back(run_step(p.k, p.threads, cpus, params));
+        }
+        trial.interference = probe.stop();
+        trial.p2 = decide_p2(trial.steps, facts_of(trial.steps), trial.interference);
+        trial.p4 = decide_p4(trial.steps, trial.interference);
+        trial.t1 = decide_t1(trial.steps, o.pin >= 0, trial.interference);
+        trials.push_back(std::move(trial));
+    }
+    auto combined = [&](ClaimVerdict Trial::*which) {
+        std::vector<ClaimVerdict> each;
+        for (const auto& t : trials) each.push_back(t.*which);
+        return decide_from_trials(each);
+    };
+    const ClaimVerdict p2 = combined(&Trial::p2), p4 = combined(&Trial::p4), t1 = combined(&Trial::t1);
+    // The trial shown in detail: the first whose P4 verdict is the combined one.
+    std::size_t shown_trial = 0;
+    for (std::size_t i = 0; i < trials.size(); ++i)
+        if (trials[i].p4.verdict == p4.verdict) {
+            shown_trial = i;
+            break;
+        }
+    const std::vector<StepResult>& steps = trials[shown_trial].steps;
+
+    // Trials table: the decisive figures of every trial.
+    auto& tt = result.add_table(
+        fmt::format("Trials: {} independent runs of the sweep, each decided on its own", trials.size()),
+        {"trial", "interference", "K<=CPUs: min share", "K>CPUs: CPUs busy", "most at once", "Jain (largest K)", "balancer's first move",
+         "threads moved", "P2", "P4", "T1"});
+    for (std::size_t i = 0; i < trials.size(); ++i) {
+        const auto& tr = trials[i];
+        double min_alone = 1, min_busy = 1;
+        int most = 0;
+        std::optional<Nanos> first_move;
+        for (const auto* s : process_steps(tr.steps)) {
+            if (s->k <= s->cpus) min_alone = std::min(min_alone, s->min_share);
+            else min_busy = std::min(min_busy, s->busy_cpus_fraction);
+            most = std::max(most, s->max_running);
+            if (s->k > s->cpus && s->first_move_ns && (!first_move || *s->first_move_ns < *first_move)) first_move = s->first_move_ns;
+        }
+        const StepResult* over = most_oversubscribed(tr.steps);
+        const StepResult& threads = tr.steps.back();
+        const int moved = workers_moved(threads);
+        tt.rows.push_back({std::to_string(i + 1) + (i == shown_trial ? " (shown)" : ""),
+                           tr.interference.known ? fmt::format("{:.1f}%", 100 * tr.interference.fraction()) : "unknown",
+                           fmt::format("{:.2f}", min_alone), fmt::format("{:.0f}%", 100 * min_busy), fmt::format("{} of {} CPUs", most, n),
+                           over ? fmt::format("{:.3f}", over->jain) : "-", first_move ? ms(double(*first_move)) : "-",
+                           fmt::format("{} of {}{}", moved, threads.k,
+                                       threads.first_move_ns ? ", first after " + ms(double(*threads.first_move_ns)) : ""),
+                           std::string(to_string(tr.p2.verdict)), std::string(to_string(tr.p4.verdict)), std::string(to_string(tr.t1.verdict))});
+    }
+    tt.note = fmt::format(
+        "Interference = other tasks' CPU time and steal on the allowed CPUs during the trial, from /proc/stat against our own "
+        "getrusage (margin {:.0f}%). 'CPUs busy' = the workers' CPU time until the first of them finished / the CPUs' "
+        "capacity then (P4 needs {:.0f}%+). 'Most at once' from the run intervals: more than the CPU count would refute "
+        "P4. 'Balancer's first move': the earliest a process moved to another CPU in an over-subscribed step; until then each "
+        "CPU's run queue kept its own workers (a worker alone on one CPU while others share the other). The T1 threads all "
+        "start on CPU {} and are then allowed every CPU. A verdict needs a majority of trials, 'refuted' all of them.",
+        100 * kInterferenceMargin, 100 * kBusyCpus, cpus.front());
+
+    // Per-step table.
+    auto& t = result.add_table(
+        "Steps: K workers each needing the same CPU time",
+        {"K", "kind", "CPUs", "work", "wall", "expected wall", "share min-max", "mean share", "expected", "Jain", "slice median",
+         "p90", "max", "schedstat slice", "invol./s", "migrations"});
+    for (const auto& s : steps) {
+        std::vector<double> sorted = s.slices_ns;
+        std::sort(sorted.begin(), sorted.end());
+        std::vector<double> ks = s.kernel_slice_ns;
+        std::sort(ks.begin(), ks.end());
+        t.rows.push_back({std::to_string(s.k), s.threads ? "threads" : "processes", std::to_string(s.cpus),
+                          ms(double(s.work_ns)), ms(double(s.wall_ns)), ms(s.expected_wall_ns),
+                          fmt::format("{:.2f}-{:.2f}", s.min_share, s.max_share), fmt::format("{:.3f}", s.mean_share),
+                          fmt::format("{:.3f}", s.expected_share), fmt::format("{:.3f}", s.jain),
+                          sorted.empty() ? "-" : ms(percentile_sorted(sorted, 50)),
+                          sorted.empty() ? "-" : ms(percentile_sorted(sorted, 90)), sorted.empty() ? "-" : ms(sorted.back()),
+                          ks.empty() ? "-" : ms(percentile_sorted(ks, 50)), fmt::format("{:.0f}", s.involuntary_per_s),
+                          std::to_string(s.migrations)});
+        const std::string tag = fmt::format("k{}_{}", s.k, s.threads ? "threads" : "processes");
+        result.add_metric("mean_share_" + tag, s.mean_share, "ratio", fmt::format("mean CPU share at K={}", s.k));
+        result.add_metric("wall_" + tag, double(s.wall_ns), "ns", fmt::format("wall time for the fixed work at K={}", s.k));
+        if (!s.slices_ns.empty())
+            result.add_metric("slice_" + tag, summarize(s.slices_ns), "ns", fmt::format("observed slices at K={} (clock gaps)", s.k))
+                .headline = s.k == 4 * n && !s.threads;
+    }
+    // Across trials: the figures P4 stands on, with their spread.
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        const auto& s = steps[i];
+        if (s.threads && !o.threads) continue;
+        std::vector<double> busy, shares;
+        for (const auto& tr : trials) {
+            busy.push_back(tr.steps[i].k <= tr.steps[i].cpus ? tr.steps[i].min_share : tr.steps[i].busy_cpus_fraction);
+            shares.push_back(tr.steps[i].mean_share);
+        }
+        const std::string tag = fmt::format("k{}_processes", s.k);
+        result.add_metric("cpus_busy_" + tag, summarize(busy), "ratio",
+                          s.k <= s.cpus ? fmt::format("K={}: the least share of a CPU any worker got, over trials", s.k)
+                                        : fmt::format("K={}: CPU time delivered / capacity until the first finished, over trials", s.k))
+            .headline = true;
+        result.add_metric("trial_mean_share_" + tag, summarize(shares), "ratio", fmt::format("K={}: mean share, over trials", s.k));
+    }
+    Interference all_interference;
+    for (const auto& tr : trials) all_interference += tr.interference;
+    result.add_metric("interference", all_interference.fraction(), "ratio",
+                      "other tasks' CPU time and steal, as a share of the allowed CPUs' time, over all trials");
+    result.add_metric("steal", all_interference.steal_fraction(), "ratio", "steal time, as a share of the allowed CPUs' time");
+    result.notes.push_back("Interference over all trials: " + all_interference.describe() + ".");
+    t.note = fmt::format(
+        "Share = a worker's run time (from its clock gaps) / its wall time since the common start; expected = min(1, CPUs/K). "
+        "Slices come from the clock gaps, the first and last of each worker excluded (partial); 'schedstat slice' is the "
+        "kernel's run time / number of times switched in, median over workers. Wall is the last worker's finish.{}",
+        shortened.empty() ? "" : fmt::format(" Shortened to keep a step under {:.0f} s: {}.", kMaxStepWallS, fmt::join(shortened, ", ")));
+
+    // The timeline step: the first over-subscribed process step, else the threads step.
+    const StepResult* shown = nullptr;
+    for (const auto& s : steps)
+        if (!shown && s.k > s.cpus) shown = &s;
+    if (!shown) shown = &steps.back();
+    result.figures.push_back(timeline(*shown, cpus));
+
+    // Per-worker view of that step, the clock's and the kernel's side by side.
+    auto& wt = result.add_table(
+        fmt::format("Workers of the timeline step (K={} {}): the clock's view beside the kernel's", shown->k,
+                    shown->threads ? "threads" : "processes"),
+        {"worker", shown->threads ? "tid" : "pid", "share", "kernel share", "slices (gaps)", "schedstat slices", "run (gaps)",
+         "run (schedstat)", "wait (schedstat)", "invol.", "vol.", "migrations", "CPUs"});
+    const std::size_t rows = std::min<std::size_t>(shown->workers.size(), 32);
+    for (std::size_t i = 0; i < rows; ++i) {
+        const auto& w = shown->workers[i];
+        std::vector<int> cpu_list(w.cpus.begin(), w.cpus.end());
+        auto known = [](std::int64_t v) { return v >= 0 ? std::to_string(v) : std::string("?"); };
+        wt.rows.push_back({std::string(1, worker_letter(i)), std::to_string(w.tid), fmt::format("{:.3f}", w.share),
+                           fmt::format("{:.3f}", w.kernel_share), std::to_string(w.intervals.size() + w.dropped),
+                           known(w.slices_kernel), ms(double(w.run_ns)), w.run_kernel_ns >= 0 ? ms(double(w.run_kernel_ns)) : "?",
+                           w.wait_kernel_ns >= 0 ? ms(double(w.wait_kernel_ns)) : "?", known(w.involuntary), known(w.voluntary),
+                           known(w.migrations), format_cpu_list(cpu_list)});
+    }
+    wt.note = "The two views differ where they should: the kernel counts a switch-in even when the time off the CPU "
+              "was shorter than the gap threshold, and the clock sees gaps the guest kernel did not cause (a long "
+              "interrupt; in a virtual machine, the host stopping the virtual CPU). Run time from schedstat is updated at "
+              "ticks and switches, so it can trail by up to a tick.";
+
+    // The configured and the observed slice facts.
+    const KernelSliceFacts facts = facts_of(steps);
+    auto& kt = result.add_table("The kernel's slice settings and the clock", {"fact", "value"});
+    auto fact = [&](const char* key) {
+        const Fact* f = ctx.env.find(key);
+        return f ? (f->value ? *f->value : "unknown: " + f->unknown_reason) : std::string("?");
+    };
+    kt.rows.push_back({"configured base slice (EEVDF)", facts.base_slice_ns ? ms(*facts.base_slice_ns) : "unknown"});
+    kt.rows.push_back({"CONFIG_HZ", fact("config_hz")});
+    kt.rows.push_back({"timer interrupts per busy CPU-second (observed)",
+                       facts.tick_ns ? fmt::format("{:.0f} (a tick every {})", 1e9 / *facts.tick_ns, ms(*facts.tick_ns)) : "unknown"});
+    kt.rows.push_back({"autogroup", fact("sched_autogroup")});
+    kt.rows.push_back({"loop step undisturbed (median / p99)", fmt::format("{} / {}", format_value(cal.undisturbed_step.median, "ns"),
+                                                                          format_value(cal.undisturbed_step.p99, "ns"))});
+    kt.rows.push_back({"gap threshold", format_value(double(cal.threshold_ns), "ns")});
+    kt.rows.push_back({"probe effect (clock read / loop step)", fmt::format("{:.2f}%", cal.probe_effect * 100)});
+    kt.note = "The gap threshold is 8x the undisturbed loop's 99.9th percentile step, kept within 20-500 µs: an interrupt "
+              "is not a switch, and a slice is milliseconds long.";
+    result.add_metric("probe_effect", cal.probe_effect, "ratio", "clock read cost as a share of one loop step");
+    result.add_metric("gap_threshold", double(cal.threshold_ns), "ns", "a clock step above this counts as time off the CPU");
+    if (facts.tick_ns) result.add_metric("observed_tick", *facts.tick_ns, "ns", "1 / timer interrupts per busy CPU-second");
+
+    result.config.repeat = 1;
+    result.config.trials = static_cast<int>(trials.size());
+    result.raw_json = raw_json(steps, shown);
+    const StepResult* over = most_oversubscribed(steps);
+    std::string busy;
+    for (const auto* s : process_steps(steps))
+        busy += fmt::format("{}K={} {:.2f}", busy.empty() ? "" : ", ", s->k, s->k <= s->cpus ? s->min_share : s->busy_cpus_fraction);
+    const std::string slice_summary =
+        over && !over->slices_ns.empty()
+            ? fmt::format("{} processes on {} CPUs: slice median {}, {:.0f} involuntary switches/s, Jain {:.2f}", over->k, over->cpus,
+                          ms(summarize(over->slices_ns).median), over->involuntary_per_s, over->jain)
+            : "no over-subscribed step";
+    const StepResult& thread_step = steps.back();
+    const int moved = workers_moved(thread_step);
+    auto agreed = [](const ClaimVerdict& v) { return fmt::format(" [{} of {} trials]", v.agreeing_trials(), v.trial_verdicts.size()); };
+    result.add_verdict(p2, slice_summary + agreed(p2));
+    result.add_verdict(p4, fmt::format("CPUs busy (K<=CPUs: least share): {}; at most {} at once on {} CPUs", busy,
+                                       over ? over->max_running : 0, n) + agreed(p4));
+    result.add_verdict(t1, fmt::format("{} {} with own tids and schedstat, {} moved{}", thread_step.k,
+                                       thread_step.threads ? "threads" : "processes", moved,
+                                       thread_step.first_move_ns ? " (first after " + ms(double(*thread_step.first_move_ns)) + ")" : "") +
+                               agreed(t1));
+    return result;
+}
+
+DemoSpec spec() {
+    DemoSpec s;
+    s.name = "time_slicing";
+    s.title = "workers compete for CPUs: the slices they get, their shares, and the kernel's own counts";
+    s.claims = {"P2", "P4", "T1"};
+    s.default_timeout_s = 120;
+    s.add_options = add_options;
+    s.run = run;
+    return s;
+}
+
+}  // namespace proclab::time_slicing
+
+PROCLAB_DEMO_MAIN(proclab::time_slicing::spec)

@@ -1,0 +1,61 @@
+// time_slicing's verdicts (P2, P4, T1): pure functions of the steps of one trial, unit-tested in
+// tests/unit/test_time_slicing.cpp. Each names what would refute its claim and tests exactly that;
+// the share-based parts are judged only when other load stayed below the interference margin.
+#pragma once
+
+#include "time_slicing/steps.hpp"
+
+#include "proclab/result.hpp"
+#include "proclab/interference.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace proclab::time_slicing {
+
+// Thresholds of the verdicts, stated once.
+inline constexpr double kSliceRatioLow = 0.5;       // observed / configured base slice outside [0.5, 2]:
+inline constexpr double kSliceRatioHigh = 2.0;      //   the slice is not what is configured
+inline constexpr double kBusyCpus = 0.80;           // P4: at K >= CPUs the CPUs were busy >= 80% of the time
+inline constexpr double kRanAlone = 0.80;           // P4: at K <= CPUs every worker got >= 80% of a CPU
+inline constexpr double kOvercommitted = 0.05;      // P4 refuted: more than CPUs running for > 5% of a step
+inline constexpr double kUnfair = 0.80;             // below this Jain's index is named as run-queue imbalance (not a verdict)
+inline constexpr double kInterferenceMargin = 0.15; // other tasks + steal above 15% of the CPUs: shares not judged
+
+struct KernelSliceFacts {
+    std::optional<double> base_slice_ns;  // configured (debugfs), when readable
+    std::string base_slice_unknown;       // why not
+    std::optional<double> tick_ns;        // as observed from timer interrupts on busy CPUs
+};
+
+// A duration in milliseconds with two decimals ("1.25 ms").
+std::string ms(double ns);
+
+// The process steps (the threads step of the default sweep is T1's, not P4's).
+std::vector<const StepResult*> process_steps(const std::vector<StepResult>& steps);
+// The most over-subscribed step (the largest K above the CPU count), processes first.
+const StepResult* most_oversubscribed(const std::vector<StepResult>& steps);
+// The balancer's figures of a step, in words: the longest run without a break, the first move.
+std::string balance_note(const StepResult& s);
+// Workers that ran on more than one CPU: seen by the loop's sched_getcpu, by the kernel's
+// migration count, or in their run intervals.
+int workers_moved(const StepResult& s);
+
+// P4: what would refute it is more workers running at one instant than there are CPUs, so that
+// is what is tested, from the run intervals. The shares are judged on the CPU time delivered
+// against the CPUs' capacity while enough work was waiting (not on per-worker shares, which per-CPU
+// run queues make uneven until the balancer moves a worker), and only when other load was below
+// the margin.
+ClaimVerdict decide_p4(const std::vector<StepResult>& steps, const Interference& interference);
+// P2: what would refute it is over-subscribed workers running one after another, never
+// preempted; that is what is tested, at the most over-subscribed step. The slice is compared with
+// the configured base slice where that is readable (a fixed fact of this machine).
+ClaimVerdict decide_p2(const std::vector<StepResult>& steps, const KernelSliceFacts& facts, const Interference& interference);
+// T1: what would refute it is threads without their own kernel identity and counts. That the
+// scheduler moves them on its own is shown by starting every thread on one CPU and allowing all:
+// an idle CPU pulls work within milliseconds, so this does not hang on the chance of a migration
+// in a short window.
+ClaimVerdict decide_t1(const std::vector<StepResult>& steps, bool pinned, const Interference& interference);
+
+}  // namespace proclab::time_slicing
