@@ -4,6 +4,7 @@
 #include "proclab/child.hpp"
 #include "proclab/clock.hpp"
 #include "proclab/handles.hpp"
+#include "proclab/sizes.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -161,7 +162,16 @@ std::uint64_t clamp_count(double budget_s, double per_item_s, std::uint64_t lo, 
     return std::clamp<std::uint64_t>(std::uint64_t(budget_s / per_item_s), lo, hi);
 }
 
+// The sizes the deadline left out, in words.
+std::string left_out(const std::vector<std::size_t>& sizes) {
+    std::vector<std::string> labels;
+    for (std::size_t size : sizes) labels.push_back(byte_label(size));
+    return fmt::format("{}", fmt::join(labels, ", "));
+}
+
 }  // namespace
+
+bool Budget::past_deadline() const { return deadline > 0 && now_ns() >= deadline; }
 
 void fill_pattern(std::byte* data, std::size_t size, std::uint64_t seed, std::uint64_t index) {
     std::uint64_t state = splitmix(seed ^ (index * 0x100000001b3ULL));
@@ -194,6 +204,12 @@ WayRun measure_way(WayId way, const Placement& placement, const std::vector<std:
     WayRun run;
     run.way = way;
     run.placement = placement;
+    if (budget.past_deadline()) {
+        run.available = false;
+        run.out_of_time = true;
+        run.reason = "the time budget ran out before this way";
+        return run;
+    }
     std::optional<Session> session;
     try {
         session.emplace(way, placement, largest(sizes));
@@ -211,13 +227,24 @@ WayRun measure_way(WayId way, const Placement& placement, const std::vector<std:
 
     // eventfd's message is the counter itself: its first 8 bytes must not be 0 (fill_pattern's are not).
     fill_pattern(s.buffer(), largest(sizes), kDownSeed, 0);
+    std::vector<std::size_t> latency_left_out, bandwidth_left_out;
     for (std::size_t size : sizes) {
         if (size > info(way).max_message || (way == WayId::eventfd && size != 8)) continue;
-        // Warm-up, which also sizes the timed run to the budget.
-        const std::uint64_t warm = size >= (1u << 20) ? 2 : 50;
-        s.command(Op::latency, size, warm);
+        if (budget.past_deadline()) {
+            latency_left_out.push_back(size);
+            continue;
+        }
+        // Warm-up, which also sizes the timed run to the budget: a few round trips, and more only
+        // when those were quick (on a loaded machine one can take milliseconds).
         const Stopwatch w;
-        for (std::uint64_t i = 0; i < warm; ++i) s.round_trip(size);
+        std::uint64_t warm = 0;
+        auto warm_up = [&](std::uint64_t n) {
+            s.command(Op::latency, size, n);
+            for (std::uint64_t i = 0; i < n; ++i) s.round_trip(size);
+            warm += n;
+        };
+        warm_up(size >= (1u << 20) ? 2 : 5);
+        if (size < (1u << 20) && w.elapsed_s() < budget.latency_s_per_size / 4) warm_up(45);
         const std::uint64_t count = budget.fixed_round_trips > 0
                                         ? std::uint64_t(budget.fixed_round_trips)
                                         : clamp_count(budget.latency_s_per_size, w.elapsed_s() / double(warm), 5, 200'000);
@@ -231,6 +258,7 @@ WayRun measure_way(WayId way, const Placement& placement, const std::vector<std:
         }
         run.latency.push_back({size, summarize(subtract_overhead(samples, budget.clock_overhead_ns))});
     }
+    if (!latency_left_out.empty()) run.cut_short = "round trips of " + left_out(latency_left_out);
     if (!info(way).streams) return run;
 
     std::uint64_t out_of_order = 0;
@@ -250,12 +278,18 @@ WayRun measure_way(WayId way, const Placement& placement, const std::vector<std:
         return double(now_ns() - t0);
     };
     for (std::size_t size : sizes) {
+        if (budget.past_deadline()) {
+            bandwidth_left_out.push_back(size);
+            continue;
+        }
         const double warm_ns = stream(size, 2);
         const std::uint64_t n = clamp_count(budget.bandwidth_s_per_sample, warm_ns / 2e9, 4, 1'000'000);
         std::vector<double> rates;
         for (int r = 0; r < budget.bandwidth_samples; ++r) rates.push_back(double(size) * double(n) / (stream(size, n) / 1e9));
         run.bandwidth.push_back({size, summarize(rates), n});
     }
+    if (!bandwidth_left_out.empty())
+        run.cut_short += (run.cut_short.empty() ? "" : "; ") + ("bandwidth of " + left_out(bandwidth_left_out));
     if (out_of_order != 0) {
         run.intact = false;
         run.check_detail += fmt::format("; {} streamed messages arrived out of order", out_of_order);

@@ -6,6 +6,7 @@
 
 #include "ipc_cost/ways.hpp"
 
+#include "proclab/clock.hpp"
 #include "proclab/stats.hpp"
 
 #include <cstddef>
@@ -27,6 +28,11 @@ struct Budget {
     int bandwidth_samples = 5;
     int fixed_round_trips = 0;           // > 0: exactly this many round trips per size (--round-trips)
     double clock_overhead_ns = 0;
+    // > 0: no way and no message size is started after this instant (CLOCK_MONOTONIC ns). On a
+    // loaded machine a round trip can take milliseconds instead of microseconds; what is left out
+    // is reported as not measured, and the demo ends within its timeout.
+    Nanos deadline = 0;
+    bool past_deadline() const;
 };
 
 struct LatencyPoint {
@@ -53,11 +59,13 @@ struct WayRun {
     Placement placement;
     bool available = true;
     std::string reason;       // why not, when not available
+    bool out_of_time = false; // not available because the time budget ran out before it (Budget::deadline)
     std::string how;          // how the way carried the messages (chunks, slots)
     bool intact = false;      // every check message crossed both ways intact and in order
     std::string check_detail; // what the check did, or what failed
     std::vector<LatencyPoint> latency;
     std::vector<BandwidthPoint> bandwidth;
+    std::string cut_short;    // non-empty: what the time budget left out (Budget::deadline)
 };
 
 // The bytes of check message `index` (deterministic, never 0 in its first 8 bytes).

@@ -52,6 +52,7 @@ struct Options {
 Options g_options;
 constexpr const char* kFullSizes = "8,64,512,4K,32K,256K,1M,4M,16M";
 constexpr const char* kQuickSizes = "8,64,4K,64K,1M,16M";
+constexpr double kTimeBudgetShare = 0.6;  // of --timeout: after it no new way or size is started
 
 void add_options(CLI::App& app) {
     app.add_option("--ways", g_options.ways,
@@ -116,6 +117,9 @@ Result run(const DemoContext& ctx) {
     budget.bandwidth_samples = quick ? 3 : 5;
     budget.fixed_round_trips = g_options.round_trips;
     budget.clock_overhead_ns = ctx.clock.read_overhead_ns;
+    // New ways and sizes stop being started after this share of the timeout, so that a loaded
+    // machine (a round trip of milliseconds) gets a shorter report instead of a killed demo.
+    if (ctx.options.timeout_s > 0) budget.deadline = now_ns() + Nanos(kTimeBudgetShare * ctx.options.timeout_s * 1e9);
     result.config.repeat = g_options.round_trips;
 
     // The floors first, with nothing else of ours running.
@@ -244,12 +248,19 @@ Result run(const DemoContext& ctx) {
     for (const auto* t : {&spin, &bw}) tt.rows.push_back({t->target, t->measured, !t->met ? "not measured" : *t->met ? "yes" : "no"});
 
     // How each way carried its messages, and the ways that could not run.
+    const std::string budget_note = fmt::format("the time budget ({:.0f}% of the {:.0f} s timeout) ran out; a larger --timeout gives "
+                                                "more, and on a loaded machine a round trip can take milliseconds",
+                                                100 * kTimeBudgetShare, ctx.options.timeout_s);
     for (const auto& r : runs) {
         if (!r.available)
-            result.notes.push_back(fmt::format("{} on {}: not measured: {}", info(r.way).name, cpus_label(r.placement), r.reason));
+            result.notes.push_back(fmt::format("{} on {}: not measured: {}", info(r.way).name, cpus_label(r.placement),
+                                               r.out_of_time ? budget_note : r.reason));
         else if (!r.intact)
             result.notes.push_back(fmt::format("{} on {}: data did not arrive intact ({}); its figures are left out", info(r.way).name,
                                                cpus_label(r.placement), r.check_detail));
+        else if (!r.cut_short.empty())
+            result.notes.push_back(fmt::format("{} on {}: {} not measured: {}", info(r.way).name, cpus_label(r.placement), r.cut_short,
+                                               budget_note));
     }
     std::vector<std::string> hows;
     for (WayId way : setup.ways) {

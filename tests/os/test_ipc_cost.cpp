@@ -70,6 +70,21 @@ TEST_CASE("A measured way streams its messages in order and reports every size i
     }
 }
 
+TEST_CASE("A way started after the time budget ran out is not measured, says so, and leaves nothing behind", "[ipc][processes]") {
+    const auto cpus = probe_environment().affinity_cpus;
+    Budget budget;
+    budget.deadline = now_ns() - 1;  // already past: a loaded machine spent the budget on earlier ways
+    REQUIRE(budget.past_deadline());
+    const auto run = measure_way(WayId::shm_futex, Placement{cpus[0], cpus[0]}, {8, 4096}, budget);
+    CHECK_FALSE(run.available);
+    CHECK(run.out_of_time);
+    CHECK(run.latency.empty());
+    CHECK(run.bandwidth.empty());
+    CHECK(leftovers("/dev/shm") == 0);
+    // No deadline (0) never runs out.
+    CHECK_FALSE(Budget{}.past_deadline());
+}
+
 TEST_CASE("eventfd refuses what a counter cannot carry", "[ipc]") {
     auto ch = open_channel(WayId::eventfd, 8);
     std::uint64_t zero = 0;
