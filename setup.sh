@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Each package and why it is here is listed in README.md ("Dependencies").
-packages=(cmake make g++ libboost1.81-dev catch2 libfmt-dev nlohmann-json3-dev libcli11-dev libtbb-dev python3-matplotlib linux-perf stress-ng)
+packages=(cmake make g++ libboost1.81-dev catch2 libfmt-dev nlohmann-json3-dev libcli11-dev libtbb-dev python3-matplotlib linux-perf stress-ng help2man)
 
 die() { echo "setup.sh: $*" >&2; exit 1; }
 

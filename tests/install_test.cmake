@@ -7,7 +7,11 @@ execute_process(COMMAND ${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${PR
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "cmake --install into ${PREFIX} failed: ${rc}")
 endif()
-foreach(path bin/proclab libexec/proclab/process_isolation libexec/proclab/ipc_cost share/doc/proclab/README.md)
+set(expected bin/proclab libexec/proclab/process_isolation libexec/proclab/ipc_cost share/doc/proclab/README.md)
+if(EXISTS "${BUILD_DIR}/man/proclab.1")  # the man pages, where help2man made them
+  list(APPEND expected share/man/man1/proclab.1 share/man/man1/time_slicing.1)
+endif()
+foreach(path IN LISTS expected)
   if(NOT EXISTS "${PREFIX}/${path}")
     message(FATAL_ERROR "not installed: ${PREFIX}/${path}")
   endif()
