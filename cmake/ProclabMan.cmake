@@ -19,16 +19,11 @@ function(proclab_add_man_pages)
   set(pages "")
   set(targets proclab ${demos})
   foreach(target IN LISTS targets)
-    if(target STREQUAL "proclab")
-      set(subcommands "list;run;report;stability;crosscheck;compare")
-    else()
-      set(subcommands "")
-    endif()
     set(out ${CMAKE_BINARY_DIR}/man/${target}.1)
     add_custom_command(
       OUTPUT ${out}
       COMMAND ${CMAKE_COMMAND} -DHELP2MAN=${HELP2MAN_EXECUTABLE} -DEXE=$<TARGET_FILE:${target}> -DOUT=${out}
-              -DVERSION=${PROJECT_VERSION} "-DSUBCOMMANDS=${subcommands}" "-DDEMOS=${demos}"
+              -DVERSION=${PROJECT_VERSION} "-DDEMOS=${demos}"
               -P ${PROJECT_SOURCE_DIR}/cmake/man_page.cmake
       DEPENDS ${target} ${PROJECT_SOURCE_DIR}/cmake/man_page.cmake
       COMMENT "man page ${target}.1 from ${target} --help"

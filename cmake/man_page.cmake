@@ -1,8 +1,9 @@
-# cmake -DHELP2MAN=... -DEXE=... -DOUT=... -DVERSION=... -DDEMOS=a;b [-DSUBCOMMANDS=x;y] -P man_page.cmake
+# cmake -DHELP2MAN=... -DEXE=... -DOUT=... -DVERSION=... -DDEMOS=a;b -P man_page.cmake
 #
 # One man page from EXE --help. NAME: the help's first line after "name — " (a demo's title, the
-# runner's purpose). The runner's page gets each subcommand's --help as its own subsection, kept as
-# printed; every page gets a SEE ALSO (the runner and the demos point at each other).
+# runner's purpose). A program whose help lists "Subcommands:" (the runner) gets each one's --help
+# as its own subsection, kept as printed; every page gets a SEE ALSO (the runner and the demos
+# point at each other).
 execute_process(COMMAND ${EXE} --help OUTPUT_VARIABLE help RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "${EXE} --help exited ${rc}")
@@ -17,6 +18,23 @@ else()
 endif()
 get_filename_component(program ${EXE} NAME)
 
+# The subcommands, as the help lists them: "  name   what it does" under "Subcommands:" (a long
+# name's description wraps onto a deeper-indented line, which does not match).
+set(subcommands "")
+string(FIND "${help}" "Subcommands:\n" at)
+if(NOT at EQUAL -1)
+  string(SUBSTRING "${help}" ${at} -1 section)
+  string(FIND "${section}" "\n\n" end)
+  if(NOT end EQUAL -1)
+    string(SUBSTRING "${section}" 0 ${end} section)
+  endif()
+  string(REGEX MATCHALL "\n  [a-z][a-z_-]*" names "${section}")
+  foreach(name IN LISTS names)
+    string(STRIP "${name}" name)
+    list(APPEND subcommands ${name})
+  endforeach()
+endif()
+
 # roff: a backslash is \e; a line that starts with '.' or ' would be read as a request.
 function(roff_escape var text)
   string(REPLACE "\\" "\\e" text "${text}")
@@ -25,9 +43,9 @@ function(roff_escape var text)
 endfunction()
 
 set(include_text "")
-if(SUBCOMMANDS)
+if(subcommands)
   string(APPEND include_text "[SUBCOMMANDS]\n")
-  foreach(sub IN LISTS SUBCOMMANDS)
+  foreach(sub IN LISTS subcommands)
     execute_process(COMMAND ${EXE} ${sub} --help OUTPUT_VARIABLE sub_help RESULT_VARIABLE rc)
     if(NOT rc EQUAL 0)
       message(FATAL_ERROR "${EXE} ${sub} --help exited ${rc}")
