@@ -5,7 +5,6 @@
 #include "proclab/environment.hpp"
 #include "proclab/render.hpp"
 
-
 #include <fmt/format.h>
 
 namespace proclab::suite {

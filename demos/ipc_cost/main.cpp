@@ -106,7 +106,6 @@ const WayRun* find_run(const std::vector<WayRun>& runs, WayId way, bool same_cpu
     return nullptr;
 }
 
-
 Result run(const DemoContext& ctx) {
     Result result;
     const Setup setup = read_setup(ctx);
