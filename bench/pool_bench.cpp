@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
     const Environment env = probe_environment();
     const unsigned threads = static_cast<unsigned>(env.affinity_cpus.size());
     const auto fact = [&](const char* key) {
-        const Fact* f = env.find(key);
+        const MachineFact* f = env.find(key);
         return f && f->value ? *f->value : std::string("unknown");
     };
     std::cout << fmt::format("pool_bench · {} · {} CPUs allowed · virtual machine: {} · {} tasks, {} rounds, median of {}\n\n",

@@ -1,6 +1,6 @@
 #include "html.hpp"
 
-#include "report.hpp"
+#include "plots.hpp"
 
 #include "proclab/environment.hpp"
 #include "proclab/render.hpp"
@@ -97,7 +97,7 @@ std::string render_html(const HtmlReport& r) {
     h += "</style></head><body>\n";
     h += "<h1>proclab report: what the notes' claims turned out to be on this machine</h1>\n";
     auto fact = [&](const char* key) {
-        const Fact* f = r.env->find(key);
+        const MachineFact* f = r.env->find(key);
         return f && f->value ? *f->value : std::string("unknown");
     };
     h += fmt::format("<p class=\"meta\">proclab {}, {} run, {:.1f} s in all, on {} ({}; virtual machine: {}; kernel {}).</p>\n", PROCLAB_VERSION,

@@ -9,6 +9,7 @@
 
 #include "compare.hpp"
 #include "crosscheck.hpp"
+#include "plots.hpp"
 #include "report.hpp"
 #include "stability.hpp"
 #include "suite.hpp"
@@ -220,7 +221,7 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
 
     const bool colour = want_colour(STDOUT_FILENO);
     auto fact = [&](const char* key) {
-        const Fact* f = env.find(key);
+        const MachineFact* f = env.find(key);
         return f && f->value ? *f->value : std::string("unknown");
     };
     std::cout << fmt::format("proclab {} on {}\n", PROCLAB_VERSION, fact("cpu_model"));

@@ -29,14 +29,4 @@ ReportOutcome write_report(const std::filesystem::path& dir, const Environment& 
                            const std::optional<std::vector<CrosscheckPair>>& crosscheck = std::nullopt,
                            const Comparison* baseline = nullptr);
 
-// What each plot shows, one line ("" for an unknown file name).
-const char* plot_caption(const std::string& file);
-
-// The plotting script the runner carries (runner/plot_report.py).
-const char* plot_script();
-
-// A python3 that can import matplotlib: /usr/bin/python3 first (Debian's python3-matplotlib
-// belongs to it), then python3 on PATH. Empty when there is none.
-std::filesystem::path python_with_matplotlib();
-
 }  // namespace proclab::suite

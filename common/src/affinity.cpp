@@ -1,6 +1,7 @@
 #include "proclab/affinity.hpp"
 
-#include "proclab/demo.hpp"
+#include "proclab/environment.hpp"
+#include "proclab/usage_error.hpp"
 #include "proclab/handles.hpp"
 #include "proclab/interference.hpp"
 #include "proclab/topology.hpp"

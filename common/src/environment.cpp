@@ -21,16 +21,16 @@ std::string trim(std::string s) {
     return s;
 }
 
-Fact known(std::string key, std::string label, std::string value, std::string source) {
-    return Fact{std::move(key), std::move(label), std::move(value), std::move(source), {}};
+MachineFact known(std::string key, std::string label, std::string value, std::string source) {
+    return MachineFact{std::move(key), std::move(label), std::move(value), std::move(source), {}};
 }
 
-Fact unknown(std::string key, std::string label, std::string source, std::string reason) {
-    return Fact{std::move(key), std::move(label), std::nullopt, std::move(source), std::move(reason)};
+MachineFact unknown(std::string key, std::string label, std::string source, std::string reason) {
+    return MachineFact{std::move(key), std::move(label), std::nullopt, std::move(source), std::move(reason)};
 }
 
 // A fact read from the first line of a file; unknown with the errno text when unreadable.
-Fact from_file(std::string key, std::string label, const std::string& path) {
+MachineFact from_file(std::string key, std::string label, const std::string& path) {
     errno = 0;
     auto text = read_small_file(path);
     if (!text) {
@@ -65,7 +65,7 @@ std::optional<std::string> read_small_file(const std::string& path) {
     return buf.str();
 }
 
-const Fact* Environment::find(std::string_view key) const {
+const MachineFact* Environment::find(std::string_view key) const {
     for (const auto& f : facts)
         if (f.key == key) return &f;
     return nullptr;
@@ -179,11 +179,11 @@ Environment probe_environment() {
     // EEVDF's base slice lives in debugfs (root, and debugfs mounted); older kernels had
     // sched_min_granularity_ns there or in /proc/sys/kernel.
     {
-        Fact slice = from_file("sched_base_slice_ns", "scheduler base slice (ns)", "/sys/kernel/debug/sched/base_slice_ns");
+        MachineFact slice = from_file("sched_base_slice_ns", "scheduler base slice (ns)", "/sys/kernel/debug/sched/base_slice_ns");
         if (!slice.value) {
             for (const char* alt : {"/sys/kernel/debug/sched/min_granularity_ns", "/proc/sys/kernel/sched_base_slice_ns",
                                     "/proc/sys/kernel/sched_min_granularity_ns"}) {
-                Fact other = from_file("sched_base_slice_ns", "scheduler base slice (ns)", alt);
+                MachineFact other = from_file("sched_base_slice_ns", "scheduler base slice (ns)", alt);
                 if (other.value) { slice = other; break; }
             }
             if (!slice.value && ::access("/sys/kernel/debug/sched", F_OK) != 0)
@@ -225,7 +225,7 @@ Environment probe_environment() {
     }
 
     {
-        Fact yama = from_file("yama_ptrace_scope", "Yama ptrace_scope", "/proc/sys/kernel/yama/ptrace_scope");
+        MachineFact yama = from_file("yama_ptrace_scope", "Yama ptrace_scope", "/proc/sys/kernel/yama/ptrace_scope");
         if (yama.value) env.yama_ptrace_scope = std::stoi(*yama.value);
         else yama.unknown_reason = "Yama LSM not present (" + yama.unknown_reason + ")";
         facts.push_back(std::move(yama));

@@ -59,7 +59,7 @@ Result run(const DemoContext& ctx) {
         legend.push_back(r.measured ? fmt::format("{}: {}; prober {}, target {}{}", r.relationship.id, r.relationship.label, r.prober, r.target,
                                                   r.relationship.entitled ? " (the kernel grants the prober ptrace rights)" : "")
                                     : fmt::format("{}: not measured: {}", r.relationship.id, r.why_not));
-    const Fact* yama = ctx.env.find("yama_ptrace_scope");
+    const MachineFact* yama = ctx.env.find("yama_ptrace_scope");
     const std::string yama_text = !yama ? "unknown" : yama->value ? *yama->value : "unknown (" + yama->unknown_reason + ")";
     mt.note = fmt::format(
         "Cells: allowed, or the errno of the refusal. Writes put back the bytes that were there and settings are set to the values "
@@ -112,7 +112,7 @@ Result run(const DemoContext& ctx) {
                                           : fmt::format("Limits on this process's own cgroup (set by the container or the service manager, "
                                                         "not by the demo): {}.",
                                                         fmt::join(limits, "; ")));
-    if (const Fact* container = ctx.env.find("container"); container && container->value && container->value->rfind("yes", 0) == 0)
+    if (const MachineFact* container = ctx.env.find("container"); container && container->value && container->value->rfind("yes", 0) == 0)
         result.notes.push_back("In a container: its runtime may drop capabilities (even root's), filter system calls (seccomp: "
                                "unshare, ptrace) and set the cgroup limits above; the matrix shows what it left.");
 

@@ -141,7 +141,7 @@ Result run(const DemoContext& ctx) {
     if (!o.threads) plan.push_back({std::max(2, 2 * n), true});  // T1: threads, always
 
     KernelSliceFacts base_facts;
-    if (const Fact* f = ctx.env.find("sched_base_slice_ns"); f && f->value) base_facts.base_slice_ns = std::stod(*f->value);
+    if (const MachineFact* f = ctx.env.find("sched_base_slice_ns"); f && f->value) base_facts.base_slice_ns = std::stod(*f->value);
     else if (f) base_facts.base_slice_unknown = f->unknown_reason;
     auto facts_of = [&](const std::vector<StepResult>& steps) {
         KernelSliceFacts facts = base_facts;
@@ -316,7 +316,7 @@ Result run(const DemoContext& ctx) {
     const KernelSliceFacts facts = facts_of(steps);
     auto& kt = result.add_table("The kernel's slice settings and the clock", {"fact", "value"});
     auto fact = [&](const char* key) {
-        const Fact* f = ctx.env.find(key);
+        const MachineFact* f = ctx.env.find(key);
         return f ? (f->value ? *f->value : "unknown: " + f->unknown_reason) : std::string("?");
     };
     kt.rows.push_back({"configured base slice (EEVDF)", facts.base_slice_ns ? ms(*facts.base_slice_ns) : "unknown"});

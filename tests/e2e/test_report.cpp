@@ -3,6 +3,7 @@
 #include "proclab/render.hpp"
 #include "proclab/spawn.hpp"
 #include "html.hpp"
+#include "plots.hpp"
 #include "report.hpp"
 #include "support.hpp"
 

@@ -26,7 +26,7 @@ private:
 // Two CPUs for a demo that measures on one CPU and across two (`--cpus A,B`): `home` is A (the
 // initiator's, and the one-CPU placement's), `other` is B. An empty option picks the CPU that was
 // idlest a moment ago and another allowed one (other == home when only one is allowed). Throws
-// UsageError (demo.hpp) for anything but two different CPUs of `allowed`, naming `option_name`.
+// UsageError (usage_error.hpp) for anything but two different CPUs of `allowed`, naming `option_name`.
 struct CpuPair {
     int home = 0, other = 0;
 };

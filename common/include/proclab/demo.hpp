@@ -7,6 +7,7 @@
 #pragma once
 
 #include "proclab/result.hpp"
+#include "proclab/usage_error.hpp"
 
 #include <filesystem>
 #include <functional>
@@ -32,13 +33,6 @@ inline constexpr int kDefaultTrials = 5;
 inline constexpr int kDefaultQuickTrials = 3;
 inline constexpr double kMinTimeoutS = 0.1;
 inline constexpr double kMaxTimeoutS = 86'400;
-
-// A value that passed its declared range but does not fit this machine (a CPU outside the
-// affinity mask, say): thrown from a demo's run(), answered like any usage error (exit 2).
-class UsageError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
 
 struct RunOptions {
     bool json = false;      // --json given

@@ -12,7 +12,7 @@
 
 namespace proclab {
 
-struct Fact {
+struct MachineFact {
     std::string key;                   // stable id, used in JSON: "kernel_release"
     std::string label;                 // for people: "kernel"
     std::optional<std::string> value;  // empty when unknown
@@ -21,7 +21,7 @@ struct Fact {
 };
 
 struct Environment {
-    std::vector<Fact> facts;
+    std::vector<MachineFact> facts;
 
     // Typed copies of the facts that demos decide on.
     int online_cpus = 0;
@@ -30,7 +30,7 @@ struct Environment {
     bool cap_sys_ptrace = false;     // effective capability set holds CAP_SYS_PTRACE
     std::optional<int> yama_ptrace_scope;
 
-    const Fact* find(std::string_view key) const;
+    const MachineFact* find(std::string_view key) const;
 };
 
 // Reads every fact now. Cheap (a few small files), called once per run.
