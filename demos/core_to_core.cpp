@@ -123,7 +123,7 @@ Result run(const DemoContext& ctx) {
     if (cpus.size() < 2) {
         result.notes.push_back(fmt::format("Not measured: only one CPU ({}) is allowed, so there is no pair to hand a line between.",
                                            format_cpu_list(cpus)));
-        result.raw_json = Json{{"cpus", cpus}, {"matrix", Json::array()}}.dump();
+        result.raw = Json{{"cpus", cpus}, {"matrix", Json::array()}};
         return result;
     }
 
@@ -168,11 +168,11 @@ Result run(const DemoContext& ctx) {
         matrix.push_back(std::move(row));
     }
     if (cpus.size() <= 16) {
-        std::vector<std::string> columns{"from \\ to"};
+        std::vector<Column> columns{"from \\ to"};
         for (int b : cpus) columns.push_back(std::to_string(b));
         auto& mt = result.add_table("One-way hand-off between each pair of CPUs", columns);
         for (int a : cpus) {
-            std::vector<std::string> row{std::to_string(a)};
+            std::vector<Cell> row{std::to_string(a)};
             for (int b : cpus) {
                 const auto it = cell.find({a, b});
                 row.push_back(a == b ? "-" : it == cell.end() ? "" : format_value(it->second, "ns"));
@@ -188,7 +188,7 @@ Result run(const DemoContext& ctx) {
     result.notes.push_back(fmt::format("Every token arrived in order: the responders saw {} tokens, each the one expected next.", checked));
     Json groups = Json::array();
     for (const auto& m : measured) groups.push_back(Json{{"a", m.handoff.a}, {"b", m.handoff.b}, {"group", to_string(m.group)}, {"handoff_ns", m.handoff_ns()}});
-    result.raw_json = Json{{"cpus", cpus}, {"matrix", std::move(matrix)}, {"pairs", std::move(groups)}}.dump();
+    result.raw = Json{{"cpus", cpus}, {"matrix", std::move(matrix)}, {"pairs", std::move(groups)}};
     return result;
 }
 

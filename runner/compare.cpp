@@ -50,16 +50,17 @@ LoadedRun load_run(const std::filesystem::path& path, std::string label) {
     LoadedRun r;
     r.label = std::move(label);
     r.path = file.string();
+    Json j;
     try {
-        r.suite = Json::parse(in);
+        j = Json::parse(in);
     } catch (const std::exception& e) {
         throw std::runtime_error(fmt::format("{}: not JSON ({})", file.string(), e.what()));
     }
-    if (!r.suite.is_object() || r.suite.value("kind", "") != "suite")
-        throw std::runtime_error(fmt::format("{}: not a suite JSON (kind '{}'; made by 'proclab run --json' or 'proclab report')", file.string(),
-                                             r.suite.is_object() ? r.suite.value("kind", "") : ""));
-    r.schema_version = r.suite.value("schema_version", 0);
-    require_readable_schema(r.schema_version, file.string());
+    try {
+        r.suite = suite_from_json(j);
+    } catch (const std::exception& e) {
+        throw std::runtime_error(fmt::format("{}: {}", file.string(), e.what()));
+    }
     return r;
 }
 
@@ -69,47 +70,24 @@ bool changed(const VerdictRow& row) {
 
 namespace {
 
-struct MetricValue {
-    std::string unit;
-    bool headline = false;
-    double value = 0;
-    std::vector<double> distribution;
-};
-
-// demo -> metric -> value, in the order the demos and metrics appear.
-std::vector<std::pair<std::string, std::vector<std::pair<std::string, MetricValue>>>> metrics_of(const Json& suite) {
-    std::vector<std::pair<std::string, std::vector<std::pair<std::string, MetricValue>>>> out;
-    for (const auto& d : suite.value("demos", Json::array())) {
-        const auto& result = d.contains("result") ? d.at("result") : Json();
-        if (!result.is_object()) continue;
-        auto& list = out.emplace_back(d.value("name", ""), std::vector<std::pair<std::string, MetricValue>>{}).second;
-        for (const auto& m : result.value("metrics", Json::array())) {
-            MetricValue v;
-            v.unit = m.value("unit", "");
-            v.headline = m.value("headline", false);
-            v.value = m.value("value", 0.0);
-            if (m.contains("summary") && m.at("summary").contains("distribution"))
-                v.distribution = m.at("summary").at("distribution").value("values", std::vector<double>{});
-            list.emplace_back(m.value("name", ""), std::move(v));
-        }
-    }
-    return out;
-}
-
-const MetricValue* find_metric(const std::vector<std::pair<std::string, std::vector<std::pair<std::string, MetricValue>>>>& all,
-                               const std::string& demo, const std::string& name) {
-    for (const auto& [d, list] : all)
-        if (d == demo)
-            for (const auto& [n, v] : list)
-                if (n == name) return &v;
+// Every metric of a demo's result, by demo, in the order the demos and metrics appear.
+const Metric* find_metric(const SuiteDocument& suite, const std::string& demo, const std::string& name) {
+    for (const auto& run : suite.runs)
+        if (run.name == demo && run.result)
+            if (const Metric* m = run.result->metric(name)) return m;
     return nullptr;
 }
 
-std::string fact_value(const Json& env, const std::string& key) {
-    if (!env.contains(key)) return "-";
-    const auto& f = env.at(key);
-    if (f.contains("value") && f.at("value").is_string()) return f.at("value").get<std::string>();
-    return "unknown";
+bool ran(const SuiteDocument& suite, const std::string& demo) {
+    return std::any_of(suite.runs.begin(), suite.runs.end(), [&](const DemoRun& r) { return r.name == demo && r.result; });
+}
+
+std::vector<double> distribution(const Metric& m) { return m.summary ? m.summary->distribution : std::vector<double>{}; }
+
+std::string fact_value(const Environment& env, const std::string& key) {
+    const MachineFact* f = env.find(key);
+    if (!f) return "-";
+    return f->value ? *f->value : "unknown";
 }
 
 std::string value_text(double v, const std::string& unit) { return format_value(v, unit); }
@@ -129,63 +107,63 @@ Comparison compare_runs(std::vector<LoadedRun> runs) {
     // The machines: every fact any run has, in the base's order first.
     std::vector<std::string> keys;
     std::map<std::string, std::string> labels;
-    for (const auto& r : c.runs) {
-        const Json env = r.suite.value("environment", Json::object());  // named: items() must not outlive it
-        for (const auto& [key, f] : env.items()) {
-            if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
-            labels[key] = f.value("label", key);
+    for (const auto& r : c.runs)
+        for (const auto& f : r.suite.environment.facts) {
+            if (std::find(keys.begin(), keys.end(), f.key) == keys.end()) keys.push_back(f.key);
+            labels[f.key] = f.label;
         }
-    }
     for (const auto& key : keys) {
         FactRow row;
         row.label = labels[key];
-        for (const auto& r : c.runs) row.values.push_back(fact_value(r.suite.value("environment", Json::object()), key));
+        for (const auto& r : c.runs) row.values.push_back(fact_value(r.suite.environment, key));
         row.differs = std::any_of(row.values.begin(), row.values.end(), [&](const std::string& v) { return v != row.values.front(); });
         c.facts.push_back(std::move(row));
     }
     // Metrics: each later run against the base.
-    const auto base = metrics_of(c.runs.front().suite);
+    const SuiteDocument& base = c.runs.front().suite;
     for (std::size_t i = 1; i < c.runs.size(); ++i) {
-        const auto other = metrics_of(c.runs[i].suite);
+        const SuiteDocument& other = c.runs[i].suite;
         auto& diffs = c.metrics.emplace_back();
-        for (const auto& [demo, list] : base)
-            for (const auto& [name, b] : list) {
-                const MetricValue* o = find_metric(other, demo, name);
+        for (const auto& run : base.runs) {
+            if (!run.result) continue;
+            for (const auto& b : run.result->metrics) {
+                const Metric* o = find_metric(other, run.name, b.name);
                 if (!o) continue;
                 MetricDiff d;
-                d.demo = demo;
-                d.name = name;
+                d.demo = run.name;
+                d.name = b.name;
                 d.unit = b.unit;
                 d.headline = b.headline || o->headline;
                 d.base = b.value;
                 d.other = o->value;
                 if (b.value != 0) d.ratio = o->value / b.value;
-                d.n_base = b.distribution.size();
-                d.n_other = o->distribution.size();
-                d.p = mann_whitney_p(b.distribution, o->distribution);
+                const auto db = distribution(b), dother = distribution(*o);
+                d.n_base = db.size();
+                d.n_other = dother.size();
+                d.p = mann_whitney_p(db, dother);
                 diffs.push_back(std::move(d));
             }
-        for (const auto& [demo, list] : other)
-            if (std::none_of(base.begin(), base.end(), [&](const auto& p) { return p.first == demo; }))
-                c.notes.push_back(fmt::format("{} ran in {} only.", demo, c.runs[i].label));
-        for (const auto& [demo, list] : base)
-            if (std::none_of(other.begin(), other.end(), [&](const auto& p) { return p.first == demo; }))
-                c.notes.push_back(fmt::format("{} ran in {} but not in {}.", demo, c.runs.front().label, c.runs[i].label));
+        }
+        for (const auto& run : other.runs)
+            if (run.result && !ran(base, run.name)) c.notes.push_back(fmt::format("{} ran in {} only.", run.name, c.runs[i].label));
+        for (const auto& run : base.runs)
+            if (run.result && !ran(other, run.name))
+                c.notes.push_back(fmt::format("{} ran in {} but not in {}.", run.name, c.runs.front().label, c.runs[i].label));
     }
     for (const auto& r : c.runs)
-        if (r.schema_version < 2)
+        if (r.suite.schema_version < 2)
             c.notes.push_back(fmt::format("{} ({}) is schema {}: its metrics carry no distributions, so nothing against it can be tested.",
-                                          r.label, r.path, r.schema_version));
+                                          r.label, r.path, r.suite.schema_version));
     // Verdicts, every claim.
     for (const auto& claim : all_claims()) {
         VerdictRow row;
         row.id = claim.id;
         for (const auto& r : c.runs) {
             std::string verdict = "-", evidence;
-            for (const auto& cl : r.suite.value("claims", Json::array()))
-                if (cl.value("id", "") == claim.id) {
-                    verdict = cl.value("verdict", "-");
-                    evidence = cl.value("evidence", "");
+            for (const auto& cl : r.suite.rows)
+                if (cl.id == claim.id) {
+                    verdict = std::string(to_string(cl.verdict));
+                    evidence = cl.evidence;
                 }
             row.verdicts.push_back(verdict);
             row.evidence.push_back(evidence);
@@ -198,7 +176,7 @@ Comparison compare_runs(std::vector<LoadedRun> runs) {
 std::string render_comparison(const Comparison& c, bool all, bool colour) {
     std::string out;
     for (const auto& r : c.runs)
-        out += fmt::format("{} = {} (proclab {}, schema {})\n", r.label, r.path, r.suite.value("proclab_version", "?"), r.schema_version);
+        out += fmt::format("{} = {} (proclab {}, schema {})\n", r.label, r.path, r.suite.proclab_version, r.suite.schema_version);
     {
         std::vector<std::string> header{"fact"};
         for (const auto& r : c.runs) header.push_back(r.label);
@@ -266,7 +244,7 @@ std::string render_comparison(const Comparison& c, bool all, bool colour) {
 
 std::string comparison_markdown(const Comparison& c, bool all) {
     std::string md = "# proclab compare\n\n";
-    for (const auto& r : c.runs) md += fmt::format("- **{}**: `{}` (proclab {}, schema {})\n", r.label, r.path, r.suite.value("proclab_version", "?"), r.schema_version);
+    for (const auto& r : c.runs) md += fmt::format("- **{}**: `{}` (proclab {}, schema {})\n", r.label, r.path, r.suite.proclab_version, r.suite.schema_version);
     md += "\n## The machines\n\n| fact |";
     for (const auto& r : c.runs) md += fmt::format(" {} |", r.label);
     md += " |\n|---|";
@@ -310,7 +288,7 @@ std::string comparison_markdown(const Comparison& c, bool all) {
 Json comparison_json(const Comparison& c) {
     Json j{{"schema_version", kSchemaVersion}, {"kind", "compare"}, {"alpha", kCompareAlpha}, {"min_effect", kCompareMinEffect}};
     Json runs = Json::array();
-    for (const auto& r : c.runs) runs.push_back({{"label", r.label}, {"path", r.path}, {"schema_version", r.schema_version}});
+    for (const auto& r : c.runs) runs.push_back({{"label", r.label}, {"path", r.path}, {"schema_version", r.suite.schema_version}});
     j["runs"] = std::move(runs);
     Json facts = Json::array();
     for (const auto& f : c.facts) facts.push_back({{"label", f.label}, {"values", f.values}, {"differs", f.differs}});

@@ -4,6 +4,8 @@
 // `proclab run --baseline FILE` prints after a run.
 #pragma once
 
+#include "suite.hpp"
+
 #include "proclab/render.hpp"
 
 #include <filesystem>
@@ -27,8 +29,7 @@ std::optional<double> mann_whitney_p(std::span<const double> a, std::span<const 
 struct LoadedRun {
     std::string label;  // "A", "B", ...
     std::string path;
-    Json suite;
-    int schema_version = 0;
+    SuiteDocument suite;
 };
 
 // A suite JSON (`proclab run --json`), or a report folder holding suite.json. Throws

@@ -9,21 +9,6 @@
 
 namespace proclab::suite {
 
-std::string html_escape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
 std::string base64(std::string_view bytes) {
     static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;
@@ -119,6 +104,7 @@ std::string render_html(const HtmlReport& r) {
                          verdict_span(to_string(c.verdict)));
         if (c.reasons.empty()) h += "<li>" + html_escape(c.evidence) + "</li>";
         for (const auto& reason : c.reasons) h += "<li>" + html_escape(reason) + "</li>";
+        for (const auto& refuted_by : c.refuted_by) h += "<li><em>would be refuted by</em> (" + html_escape(refuted_by) + ")</li>";
         h += "</ul></details>\n";
     }
 
@@ -156,20 +142,9 @@ std::string render_html(const HtmlReport& r) {
         h += fmt::format("<details><summary>{} &mdash; {} ({:.2f} s)</summary>\n", html_escape(run.name), html_escape(std::string(to_string(run.status))),
                          run.wall_s);
         if (!run.detail.empty()) h += "<p class=\"note\">" + html_escape(run.detail) + "</p>\n";
-        if (run.raw.is_object()) {
-            for (const auto& t : run.raw.value("tables", Json::array())) {
-                h += "<h3>" + html_escape(t.value("title", "")) + "</h3>\n";
-                std::vector<std::string> columns;
-                for (const auto& c : t.value("columns", Json::array())) columns.push_back(c.get<std::string>());
-                std::vector<std::vector<std::string>> rows;
-                for (const auto& row : t.value("rows", Json::array())) {
-                    auto& out = rows.emplace_back();
-                    for (const auto& c : row) out.push_back(c.get<std::string>());
-                }
-                h += table(columns, rows);
-                if (!t.value("note", "").empty()) h += "<p class=\"note\">" + html_escape(t.value("note", "")) + "</p>\n";
-            }
-            for (const auto& n : run.raw.value("notes", Json::array())) h += "<p class=\"note\">" + html_escape(n.get<std::string>()) + "</p>\n";
+        if (run.result) {
+            for (const auto& t : run.result->tables) h += render_table_html(t);
+            for (const auto& n : run.result->notes) h += "<p class=\"note\">" + html_escape(n) + "</p>\n";
         }
         h += "</details>\n";
     }

@@ -28,7 +28,6 @@ struct HtmlReport {
 
 std::string render_html(const HtmlReport& r);
 
-std::string html_escape(std::string_view text);
 std::string base64(std::string_view bytes);
 
 }  // namespace proclab::suite

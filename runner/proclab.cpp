@@ -239,7 +239,7 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     bool verdict_changed = false;
     std::optional<suite::Comparison> comparison;
     if (baseline) {
-        suite::LoadedRun current{"this run", "(this run)", this_run, kSchemaVersion};
+        suite::LoadedRun current{"this run", "(this run)", suite::suite_from_json(this_run)};
         comparison = suite::compare_runs({*baseline, current});
         verdict_changed = std::any_of(comparison->verdicts.begin(), comparison->verdicts.end(), suite::changed);
         std::cout << "\nAgainst the baseline\n" << suite::render_comparison(*comparison, false, colour) << std::flush;

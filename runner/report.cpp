@@ -31,6 +31,7 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
         md += fmt::format("### {}: {}\n\n", r.id, r.statement);
         if (r.reasons.empty()) md += "- " + r.evidence + "\n";
         for (const auto& reason : r.reasons) md += "- " + reason + "\n";
+        for (const auto& refuted_by : r.refuted_by) md += "- *would be refuted by* (" + refuted_by + ")\n";
         md += "\n";
     }
     md += "## The demos\n\n| demo | status | wall time | detail |\n|---|---|---|---|\n";
@@ -38,21 +39,9 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
         md += fmt::format("| {} | {} | {:.2f} s | {} |\n", run.name, to_string(run.status), run.wall_s, markdown_cell(run.detail));
     // isolation_matrix's two tables, as a reader verifying a machine wants them on the page.
     for (const auto& run : runs) {
-        if (run.name != "isolation_matrix" || !run.raw.is_object() || !run.raw.contains("tables")) continue;
+        if (run.name != "isolation_matrix" || !run.result) continue;
         md += "\n## Isolation: who can do what to whom, and runaway neighbours (isolation_matrix)\n";
-        for (const auto& t : run.raw.at("tables")) {
-            md += fmt::format("\n**{}**\n\n|", markdown_cell(t.value("title", "")));
-            for (const auto& c : t.at("columns")) md += fmt::format(" {} |", markdown_cell(c.get<std::string>()));
-            md += "\n|";
-            for (std::size_t i = 0; i < t.at("columns").size(); ++i) md += "---|";
-            md += "\n";
-            for (const auto& row : t.at("rows")) {
-                md += "|";
-                for (const auto& c : row) md += fmt::format(" {} |", markdown_cell(c.get<std::string>()));
-                md += "\n";
-            }
-            if (!t.value("note", "").empty()) md += fmt::format("\n{}\n", t.value("note", ""));
-        }
+        for (const auto& t : run.result->tables) md += "\n" + render_table_markdown(t);
     }
     if (crosscheck) {
         md += "\n## Crosscheck: proclab beside perf bench and stress-ng\n\nThe same quantities measured by the field's "

@@ -109,9 +109,9 @@ Json stability_json(const StabilityReport& r) {
     Json metrics = Json::array();
     for (const auto& m : r.metrics)
         metrics.push_back(Json{{"demo", m.demo}, {"name", m.name}, {"unit", m.unit}, {"description", m.description},
-                               {"across_runs", to_json(m.across_runs)}});
+                               {"across_runs", Json(m.across_runs)}});
     j["metrics"] = std::move(metrics);
-    j["suite_wall_s"] = to_json(r.suite_wall_s);
+    j["suite_wall_s"] = Json(r.suite_wall_s);
     j["failed_demo_runs"] = r.failed_demo_runs;
     return j;
 }

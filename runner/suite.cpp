@@ -82,7 +82,7 @@ std::optional<DemoDescription> describe_demo(const std::filesystem::path& dir, c
         if (!run.status.exited() || run.status.exit_code() != 0) return std::nullopt;
         auto j = Json::parse(run.out);
         return DemoDescription{j.at("demo").get<std::string>(), j.at("title").get<std::string>(),
-                               j.at("claims").get<std::vector<std::string>>()};
+                               j.at("claims").get<std::vector<std::string>>(), j.value("rules", std::vector<RuleInfo>{})};
     } catch (const std::exception&) {
         return std::nullopt;
     }
@@ -120,8 +120,7 @@ DemoRun run_demo(const std::filesystem::path& dir, const std::string& name, cons
     }
     if (out.status != RunStatus::ok) return out;
     try {
-        out.raw = Json::parse(run.out);
-        out.result = result_from_json(out.raw);
+        out.result = result_from_json(Json::parse(run.out));
     } catch (const std::exception& e) {
         out.status = RunStatus::bad_output;
         out.detail = fmt::format("its JSON did not parse: {}", e.what());
@@ -143,8 +142,11 @@ std::vector<ClaimRow> claim_rows(const std::vector<DemoRun>& runs, const std::ve
                 if (const auto* v = run.result->verdict_for(claim.id)) {
                     verdicts.push_back(v->verdict);
                     row.demos.push_back(run.name);
-                    evidence.push_back(v->summary.empty() ? v->reason : v->summary);
-                    row.reasons.push_back(fmt::format("{} ({}): {}", run.name, to_string(v->verdict), v->reason));
+                    evidence.push_back(v->summary_text());
+                    row.reasons.push_back(fmt::format("{} ({}): {}", run.name, to_string(v->verdict), v->reason_text()));
+                    if (!v->refuted_by.empty())
+                        row.refuted_by.push_back(fmt::format("{}{}: {}", run.name, v->guarantee ? " (a guarantee of Linux, demonstrated)" : "",
+                                                             v->refuted_by));
                 }
                 continue;
             }
@@ -197,13 +199,6 @@ std::string render_demo_runs(const std::vector<DemoRun>& runs) {
     return t.render();
 }
 
-std::string markdown_cell(std::string text) {
-    for (auto& c : text)
-        if (c == '|') c = '/';
-        else if (c == '\n') c = ' ';
-    return text;
-}
-
 Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows) {
     Json j;
     j["schema_version"] = kSchemaVersion;
@@ -212,18 +207,56 @@ Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const 
     Json claims = Json::array();
     for (const auto& r : rows)
         claims.push_back(Json{{"id", r.id}, {"statement", r.statement}, {"verdict", to_string(r.verdict)},
-                              {"demos", r.demos}, {"evidence", r.evidence}, {"reasons", r.reasons}});
+                              {"demos", r.demos}, {"evidence", r.evidence}, {"reasons", r.reasons}, {"refuted_by", r.refuted_by}});
     j["claims"] = std::move(claims);
     Json demos = Json::array();
     for (const auto& r : runs) {
         Json d{{"name", r.name}, {"status", to_string(r.status)}, {"detail", r.detail}, {"wall_s", r.wall_s},
                {"stray_processes", r.stray_processes}};
-        d["result"] = r.result ? r.raw : Json(nullptr);
+        d["result"] = r.result ? Json(*r.result) : Json(nullptr);
         demos.push_back(std::move(d));
     }
     j["demos"] = std::move(demos);
-    j["environment"] = to_json(env);
+    j["environment"] = env;
     return j;
+}
+
+SuiteDocument suite_from_json(const Json& j) {
+    if (!j.is_object() || j.value("kind", "") != "suite")
+        throw std::runtime_error(fmt::format("not a suite JSON (kind '{}'; made by 'proclab run --json' or 'proclab report')",
+                                             j.is_object() ? j.value("kind", "") : ""));
+    SuiteDocument doc;
+    doc.schema_version = j.value("schema_version", 0);
+    require_readable_schema(doc.schema_version, "the suite JSON");
+    doc.proclab_version = j.value("proclab_version", "");
+    doc.environment = j.value("environment", Json::object()).get<Environment>();
+    for (const auto& c : j.value("claims", Json::array())) {
+        ClaimRow row;
+        row.id = c.value("id", "");
+        row.statement = c.value("statement", "");
+        const auto v = verdict_from_string(c.value("verdict", ""));
+        if (!v) throw std::runtime_error(fmt::format("claim {}: unknown verdict '{}'", row.id, c.value("verdict", "")));
+        row.verdict = *v;
+        row.demos = c.value("demos", std::vector<std::string>{});
+        row.evidence = c.value("evidence", "");
+        row.reasons = c.value("reasons", std::vector<std::string>{});
+        row.refuted_by = c.value("refuted_by", std::vector<std::string>{});
+        doc.rows.push_back(std::move(row));
+    }
+    for (const auto& d : j.value("demos", Json::array())) {
+        DemoRun run;
+        run.name = d.value("name", "");
+        const std::string status = d.value("status", "ok");
+        for (RunStatus s : {RunStatus::ok, RunStatus::failed, RunStatus::crashed, RunStatus::timed_out, RunStatus::bad_output})
+            if (to_string(s) == status) run.status = s;
+        run.detail = d.value("detail", "");
+        run.wall_s = d.value("wall_s", 0.0);
+        run.stray_processes = d.value("stray_processes", 0);
+        if (d.contains("result") && d.at("result").is_object()) run.result = result_from_json(d.at("result"));
+        doc.runs.push_back(std::move(run));
+    }
+    doc.crosscheck = j.value("crosscheck", Json());
+    return doc;
 }
 
 }  // namespace proclab::suite

@@ -5,6 +5,7 @@
 #include "proclab/child.hpp"
 #include "proclab/render.hpp"
 #include "proclab/result.hpp"
+#include "proclab/serialize.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -20,6 +21,7 @@ struct DemoDescription {
     std::string name;
     std::string title;
     std::vector<std::string> claims;
+    std::vector<RuleInfo> rules;
 };
 
 enum class RunStatus { ok, failed, crashed, timed_out, bad_output };
@@ -31,8 +33,7 @@ struct DemoRun {
     std::string detail;          // "exit 3: process_isolation: error: ..." when not ok
     double wall_s = 0;
     int stray_processes = 0;     // processes the demo left behind (killed and reaped by the runner)
-    std::optional<Result> result;
-    Json raw;                    // the demo's JSON as it wrote it
+    std::optional<Result> result;  // the demo's JSON, read back typed
 };
 
 struct ClaimRow {
@@ -41,7 +42,8 @@ struct ClaimRow {
     Verdict verdict = Verdict::not_measured;
     std::vector<std::string> demos;  // the demos whose verdicts were combined
     std::string evidence;            // one line: each demo's summary (its reason where it has none), joined with " | "
-    std::vector<std::string> reasons;  // each demo's full reason, "demo: reason"
+    std::vector<std::string> reasons;  // each demo's full reason, "demo (verdict): reason"
+    std::vector<std::string> refuted_by;  // each demo's rule: "demo: what would refute the claim"
 };
 
 // One row per claim P1..T9: each covered claim's verdicts combined (combine_verdicts); a claim
@@ -49,10 +51,21 @@ struct ClaimRow {
 std::vector<ClaimRow> claim_rows(const std::vector<DemoRun>& runs, const std::vector<DemoDescription>& described);
 
 std::string render_claims(const std::vector<ClaimRow>& rows, bool colour, int width = 110);
-// Text for one Markdown table cell: pipes become '/', newlines spaces.
-std::string markdown_cell(std::string text);
 std::string render_demo_runs(const std::vector<DemoRun>& runs);
+
+// A whole run of the suite as its JSON holds it (`proclab run --json`, a report's suite.json).
+struct SuiteDocument {
+    int schema_version = kSchemaVersion;
+    std::string proclab_version;
+    Environment environment;
+    std::vector<ClaimRow> rows;
+    std::vector<DemoRun> runs;
+    Json crosscheck;  // the crosscheck's pairs (crosscheck.hpp), null when it did not run
+};
+
 Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows);
+// Throws std::runtime_error naming what is missing, or a schema this proclab cannot read.
+SuiteDocument suite_from_json(const Json& j);
 
 // A program that led its own process group has ended: anything still in the group was left
 // behind. Kills the group and reaps what this process (a child subreaper) inherited; returns how

@@ -4,6 +4,7 @@
 #include "proclab/handles.hpp"
 #include "proclab/output_file.hpp"
 #include "proclab/render.hpp"
+#include "proclab/serialize.hpp"
 #include "proclab/spawn.hpp"
 
 #include <CLI/CLI.hpp>
@@ -40,6 +41,13 @@ void declare_common_options(CLI::App& app, RunOptions& o) {
         ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
         ->type_name("SECONDS");
     app.add_flag("--strict", o.strict, "Exit 1 when a claim is refuted");
+}
+
+// The spec's rules with the demo named in each.
+std::vector<RuleInfo> rules_of(const DemoSpec& spec) {
+    std::vector<RuleInfo> rules = spec.rules;
+    for (auto& r : rules) r.demo = spec.name;
+    return rules;
 }
 
 }  // namespace
@@ -100,7 +108,7 @@ int demo_main(int argc, char** argv, const DemoSpec& spec) {
             std::fputs(parsed.text.c_str(), stdout);
             return kExitOk;
         case ParsedCommandLine::Action::describe:
-            std::cout << Json{{"demo", spec.name}, {"title", spec.title}, {"claims", spec.claims}}.dump() << "\n";
+            std::cout << Json{{"demo", spec.name}, {"title", spec.title}, {"claims", spec.claims}, {"rules", rules_of(spec)}}.dump() << "\n";
             return kExitOk;
         case ParsedCommandLine::Action::run:
             break;
@@ -133,6 +141,7 @@ int demo_main(int argc, char** argv, const DemoSpec& spec) {
         result.demo = spec.name;
         result.title = spec.title;
         result.claims = spec.claims;
+        result.rules = rules_of(spec);
         result.proclab_version = PROCLAB_VERSION;
         result.environment = ctx.env;
         result.clock = ctx.clock;

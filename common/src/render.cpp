@@ -10,111 +10,6 @@
 
 namespace proclab {
 
-Json to_json(const Summary& s) {
-    Json j{{"count", s.count}, {"min", s.min},   {"median", s.median}, {"mean", s.mean}, {"p90", s.p90},
-           {"p99", s.p99},     {"max", s.max},   {"stddev", s.stddev}, {"cv", s.cv}};
-    if (!s.distribution.empty())
-        j["distribution"] = Json{{"kind", s.distribution_is_percentiles() ? "percentiles" : "samples"}, {"values", s.distribution}};
-    return j;
-}
-
-Json to_json(const Environment& env) {
-    Json out = Json::object();
-    for (const auto& f : env.facts) {
-        Json fact{{"label", f.label}};
-        if (f.value) {
-            fact["value"] = *f.value;
-        } else {
-            fact["value"] = nullptr;
-            fact["unknown"] = f.unknown_reason;
-        }
-        fact["source"] = f.source;
-        out[f.key] = std::move(fact);
-    }
-    return out;
-}
-
-Json to_json(const Result& r) {
-    Json j;
-    j["schema_version"] = kSchemaVersion;
-    j["proclab_version"] = r.proclab_version;
-    j["demo"] = r.demo;
-    j["title"] = r.title;
-    Json claims = Json::array();
-    for (const auto& v : r.verdicts) {
-        Json jc{{"id", v.id}, {"verdict", to_string(v.verdict)}, {"reason", v.reason}, {"summary", v.summary}};
-        if (!v.trial_verdicts.empty()) {
-            Json each = Json::array();
-            for (Verdict t : v.trial_verdicts) each.push_back(to_string(t));
-            jc["trials"] = Json{{"count", v.trial_verdicts.size()}, {"agreeing", v.agreeing_trials()}, {"verdicts", std::move(each)}};
-        }
-        claims.push_back(std::move(jc));
-    }
-    j["claims"] = std::move(claims);
-    Json metrics = Json::array();
-    for (const auto& m : r.metrics) {
-        Json jm{{"name", m.name}, {"value", m.value}, {"unit", m.unit}, {"description", m.description}};
-        if (m.summary) jm["summary"] = to_json(*m.summary);
-        if (m.headline) jm["headline"] = true;
-        metrics.push_back(std::move(jm));
-    }
-    j["metrics"] = std::move(metrics);
-    Json tables = Json::array();
-    for (const auto& t : r.tables)
-        tables.push_back(Json{{"title", t.title}, {"columns", t.columns}, {"rows", t.rows}, {"note", t.note}});
-    j["tables"] = std::move(tables);
-    Json figures = Json::array();
-    for (const auto& f : r.figures) figures.push_back(Json{{"title", f.title}, {"lines", f.lines}, {"note", f.note}});
-    j["figures"] = std::move(figures);
-    j["notes"] = r.notes;
-    j["config"] = Json{{"quick", r.config.quick}, {"repeat", r.config.repeat}, {"timeout_s", r.config.timeout_s}};
-    if (r.config.trials > 0) j["config"]["trials"] = r.config.trials;
-    j["clock"] = Json{{"source", "CLOCK_MONOTONIC"},
-                      {"read_overhead_ns", r.clock.read_overhead_ns},
-                      {"observed_resolution_ns", r.clock.observed_resolution_ns},
-                      {"reported_resolution_ns", r.clock.reported_resolution_ns},
-                      {"samples", r.clock.samples}};
-    j["wall_time_s"] = r.wall_time_s;
-    j["environment"] = to_json(r.environment);
-    j["raw"] = r.raw_json.empty() ? Json::object() : Json::parse(r.raw_json);
-    return j;
-}
-
-std::string render_json(const Result& r) { return to_json(r).dump(2) + "\n"; }
-
-void require_readable_schema(int version, std::string_view what) {
-    if (version < kOldestReadableSchema || version > kSchemaVersion)
-        throw std::runtime_error(
-            fmt::format("{} has schema_version {}; this proclab reads {} to {}", what, version, kOldestReadableSchema, kSchemaVersion));
-}
-
-Result result_from_json(const Json& j) {
-    auto need = [&](const char* key) -> const Json& {
-        if (!j.contains(key)) throw std::runtime_error(fmt::format("result JSON has no '{}'", key));
-        return j.at(key);
-    };
-    require_readable_schema(j.value("schema_version", 0), "result JSON");
-    Result r;
-    r.demo = need("demo").get<std::string>();
-    r.title = j.value("title", "");
-    r.proclab_version = j.value("proclab_version", "");
-    r.wall_time_s = j.value("wall_time_s", 0.0);
-    for (const auto& c : need("claims")) {
-        auto verdict = verdict_from_string(c.at("verdict").get<std::string>());
-        if (!verdict) throw std::runtime_error("unknown verdict '" + c.at("verdict").get<std::string>() + "'");
-        r.claims.push_back(c.at("id").get<std::string>());
-        r.verdicts.push_back({c.at("id").get<std::string>(), *verdict, c.value("reason", ""), c.value("summary", "")});
-        if (c.contains("trials"))
-            for (const auto& t : c.at("trials").at("verdicts"))
-                if (auto tv = verdict_from_string(t.get<std::string>())) r.verdicts.back().trial_verdicts.push_back(*tv);
-    }
-    for (const auto& m : need("metrics"))
-        r.metrics.push_back({m.at("name").get<std::string>(), m.at("value").get<double>(), m.value("unit", ""),
-                             m.value("description", ""), std::nullopt, m.value("headline", false)});
-    need("environment");
-    return r;
-}
-
 bool want_colour(int fd) {
     const char* no_colour = std::getenv("NO_COLOR");
     if (no_colour && *no_colour) return false;
@@ -145,6 +40,11 @@ std::string format_value(double value, std::string_view unit) {
         return fmt::format("{:.3g} B/s", value);
     }
     if (unit == "count") return fmt::format("{:.0f}", value);
+    if (unit == "x") return std::fabs(value) >= 100 ? fmt::format("{:.0f}x", value) : fmt::format("{:.3g}x", value);
+    if (unit == "fraction") {
+        const double p = 100 * value;
+        return std::fabs(p) >= 10 || p == 0 ? fmt::format("{:.0f}%", p) : fmt::format("{:.1f}%", p);
+    }
     if (unit.empty() || unit == "ratio") return fmt::format("{:.3g}", value);
     return fmt::format("{:.3g} {}", value, unit);
 }
@@ -230,6 +130,82 @@ std::string TextTable::render(std::string_view indent) const {
     return out;
 }
 
+std::string format_cell(const Cell& cell, const Column& column) {
+    if (const auto* n = std::get_if<double>(&cell)) return format_value(*n, column.unit);
+    if (const auto* s = std::get_if<std::string>(&cell)) return *s;
+    return "-";
+}
+
+std::string render_table_terminal(const Table& t, std::size_t width, bool colour) {
+    std::vector<std::string> header;
+    for (const auto& c : t.columns) header.push_back(c.label);
+    TextTable tt(header);
+    for (const auto& row : t.rows) {
+        std::vector<std::string> cells;
+        for (std::size_t i = 0; i < row.size(); ++i) cells.push_back(format_cell(row[i], i < t.columns.size() ? t.columns[i] : Column{}));
+        tt.add_row(std::move(cells));
+    }
+    std::string out = (colour ? fmt::format("\033[1m{}\033[0m", t.title) : t.title) + "\n" + tt.render();
+    if (!t.note.empty()) out += "  " + wrap(t.note, width, "  ") + "\n";
+    return out;
+}
+
+std::string markdown_cell(std::string text) {
+    for (auto& c : text)
+        if (c == '|') c = '/';
+        else if (c == '\n') c = ' ';
+    return text;
+}
+
+std::string render_table_markdown(const Table& t) {
+    std::string md = fmt::format("**{}**\n\n|", markdown_cell(t.title));
+    for (const auto& c : t.columns) md += fmt::format(" {} |", markdown_cell(c.label));
+    md += "\n|";
+    for (const auto& c : t.columns) md += c.unit.empty() ? "---|" : "--:|";
+    md += "\n";
+    for (const auto& row : t.rows) {
+        md += "|";
+        for (std::size_t i = 0; i < t.columns.size(); ++i)
+            md += fmt::format(" {} |", markdown_cell(i < row.size() ? format_cell(row[i], t.columns[i]) : ""));
+        md += "\n";
+    }
+    if (!t.note.empty()) md += fmt::format("\n{}\n", t.note);
+    return md;
+}
+
+std::string html_escape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string render_table_html(const Table& t) {
+    std::string h = "<h3>" + html_escape(t.title) + "</h3>\n<div class=\"scroll\"><table><thead><tr>";
+    for (const auto& c : t.columns) h += "<th>" + html_escape(c.label) + "</th>";
+    h += "</tr></thead><tbody>\n";
+    for (const auto& row : t.rows) {
+        h += "<tr>";
+        for (std::size_t i = 0; i < t.columns.size(); ++i) {
+            const Cell cell = i < row.size() ? row[i] : Cell{};
+            h += std::holds_alternative<double>(cell) ? "<td class=\"num\">" : "<td>";
+            h += html_escape(format_cell(cell, t.columns[i])) + "</td>";
+        }
+        h += "</tr>\n";
+    }
+    h += "</tbody></table></div>\n";
+    if (!t.note.empty()) h += "<p class=\"note\">" + html_escape(t.note) + "</p>\n";
+    return h;
+}
+
 std::string render_environment(const Environment& env) {
     TextTable t({"fact", "value"});
     for (const auto& f : env.facts)
@@ -255,14 +231,7 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
 
     out += bold("Environment") + "\n" + render_environment(r.environment) + "\n";
 
-    for (const auto& t : r.tables) {
-        out += bold(t.title) + "\n";
-        TextTable tt(t.columns);
-        for (const auto& row : t.rows) tt.add_row(row);
-        out += tt.render();
-        if (!t.note.empty()) out += "  " + wrap(t.note, width, "  ") + "\n";
-        out += "\n";
-    }
+    for (const auto& t : r.tables) out += render_table_terminal(t, width, c) + "\n";
 
     for (const auto& f : r.figures) {
         out += bold(f.title) + "\n";
@@ -295,7 +264,10 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
     for (const auto& v : r.verdicts) {
         const auto verdict = colour_verdict(v.verdict, c);
         const auto pad = std::string(13 - std::min<std::size_t>(13, display_width(verdict)), ' ');
-        out += fmt::format("  {:<3} {}{} {}\n", v.id, verdict, pad, wrap(v.reason, width, std::string(20, ' ')));
+        out += fmt::format("  {:<3} {}{} {}\n", v.claim, verdict, pad, wrap(v.reason_text(), width, std::string(20, ' ')));
+        if (v.guarantee) out += std::string(20, ' ') + wrap("a guarantee of Linux, demonstrated: " + v.refuted_by, width, std::string(20, ' ')) + "\n";
+        else if (!v.refuted_by.empty())
+            out += std::string(20, ' ') + wrap("would be refuted by: " + v.refuted_by, width, std::string(20, ' ')) + "\n";
     }
     return out;
 }

@@ -240,7 +240,7 @@ Result run(const DemoContext& ctx) {
                  "cache lost' = hop - channel alone - the same pass with the cache warm; it rises once the two working sets no longer "
                  "fit in the caches together (each switch finds its data evicted by the other's pass). Past the last-level cache even the warm pass streams from memory, so the "
                  "difference falls again: a switch cannot lose what the cache could not keep. Fewer round trips at the larger sizes.";
-        result.raw_json = Json{{"working_set_sweep", {{"endpoints", name(k)}, {"channel", name(ch)}, {"same_cpu", same}, {"points", std::move(series)}}}}.dump();
+        result.raw = Json{{"working_set_sweep", {{"endpoints", name(k)}, {"channel", name(ch)}, {"same_cpu", same}, {"points", std::move(series)}}}};
     }
 
     std::vector<ClaimVerdict> p2_trials, t1_trials;

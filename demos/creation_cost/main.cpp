@@ -322,7 +322,7 @@ Result run(const DemoContext& ctx) {
                                            {"posix_spawn_ns", p.spawn_ns}});
     for (const auto& p : sweep)
         raw["pool_vs_threads"].push_back(Json{{"work_ns", p.work_ns}, {"pool_ns", p.pool_ns}, {"threads_ns", p.threads_ns}});
-    result.raw_json = raw.dump();
+    result.raw = std::move(raw);
 
     const ClaimVerdict t8 = decide_from_trials(t8_trials);
     const double thread_median = median_of("thread_create_join") > 0 ? median_of("thread_create_join") : summarize(thread_medians).median;

@@ -169,12 +169,12 @@ Result run(const DemoContext& ctx) {
                       : "One CPU only: no cache-line floor (a hand-off needs two CPUs). memcpy: private buffers, pages touched first.";
 
     // Latency by size.
-    std::vector<std::string> columns{"way", "CPUs"};
+    std::vector<Column> columns{"way", "CPUs"};
     for (auto size : setup.sizes) columns.push_back(byte_label(size));
     auto& lt = result.add_table("Round trip by message size (median)", columns);
     for (const auto& r : runs) {
         if (!r.available || !r.intact) continue;
-        std::vector<std::string> row{std::string(info(r.way).name), cpus_label(r.placement)};
+        std::vector<Cell> row{std::string(info(r.way).name), cpus_label(r.placement)};
         for (auto size : setup.sizes) {
             const auto* p = point_at(r.latency, size);
             row.push_back(p ? format_value(p->round_trip_ns.median, "ns") : "-");
@@ -212,7 +212,7 @@ Result run(const DemoContext& ctx) {
     // Bandwidth by size.
     auto& bt = result.add_table("Bandwidth by message size (median of the samples)", columns);
     {
-        std::vector<std::string> row{"memcpy (floor)", fmt::format("{}, one process", setup.home)};
+        std::vector<Cell> row{"memcpy (floor)", fmt::format("{}, one process", setup.home)};
         for (auto size : setup.sizes) {
             const auto* p = point_at(memcpy_points, size);
             row.push_back(p ? format_value(p->bytes_per_s.median, "B/s") : "-");
@@ -221,7 +221,7 @@ Result run(const DemoContext& ctx) {
     }
     for (const auto& r : runs) {
         if (!r.available || !r.intact || r.bandwidth.empty()) continue;
-        std::vector<std::string> row{std::string(info(r.way).name), cpus_label(r.placement)};
+        std::vector<Cell> row{std::string(info(r.way).name), cpus_label(r.placement)};
         for (auto size : setup.sizes) {
             const auto* p = point_at(r.bandwidth, size);
             row.push_back(p ? format_value(p->bytes_per_s.median, "B/s") : "-");
@@ -291,14 +291,13 @@ Result run(const DemoContext& ctx) {
     Json targets = Json::array();
     for (const auto* t : {&spin, &bw})
         targets.push_back({{"target", t->target}, {"measured", t->measured}, {"met", t->met ? Json(*t->met) : Json(nullptr)}});
-    result.raw_json = Json{{"cpus", {setup.home, setup.other}},
+    result.raw = Json{{"cpus", {setup.home, setup.other}},
                            {"handoff_one_way_ns", handoff ? Json(handoff->one_way_ns) : Json(nullptr)},
                            {"handoff_line_per_direction_one_way_ns", ring_shape ? Json(ring_shape->one_way_ns) : Json(nullptr)},
                            {"latency", std::move(lat)},
                            {"bandwidth", std::move(bws)},
                            {"memcpy", std::move(mem)},
-                           {"targets", std::move(targets)}}
-                          .dump();
+                           {"targets", std::move(targets)}};
     return result;
 }
 

@@ -46,11 +46,11 @@ Result run(const DemoContext& ctx) {
     int index = 0;
     for (const auto& r : relationships(root)) runs.push_back(run_relationship(r, index++));
 
-    std::vector<std::string> columns{"action"};
+    std::vector<Column> columns{"action"};
     for (const auto& r : runs) columns.push_back(r.relationship.id);
     auto& mt = result.add_table("Who can do what to whom: each action tried by the prober against the target", columns);
     for (Action a : all_actions()) {
-        std::vector<std::string> row{std::string(name(a))};
+        std::vector<Cell> row{std::string(name(a))};
         for (const auto& r : runs) row.push_back(r.measured ? cell(r.at(a)) : "-");
         mt.rows.push_back(std::move(row));
     }
@@ -133,7 +133,7 @@ Result run(const DemoContext& ctx) {
                             {"stopped_by", r.stopped_by}, {"contained", r.contained}, {"hard_cap_hit", r.hard_cap_hit},
                             {"siblings_alive", r.siblings_alive}, {"before", r.before.rate}, {"during", r.during.rate},
                             {"after", r.after.rate}, {"loss", r.sibling_loss()}});
-    result.raw_json = Json{{"euid", ::geteuid()}, {"relationships", std::move(rel)}, {"runaways", std::move(run_json)}}.dump();
+    result.raw = Json{{"euid", ::geteuid()}, {"relationships", std::move(rel)}, {"runaways", std::move(run_json)}};
 
     const ClaimVerdict p1 = decide_p1(runs, runaways), p3 = decide_p3(runs);
     int measured = 0, without_right = 0, contained = 0, runaways_measured = 0;

@@ -170,7 +170,7 @@ Result run(const DemoContext& ctx) {
 
     for (const auto& sweep : sweeps) {
         const bool mem = sweep.front().kind == WorkKind::memory;
-        std::vector<std::string> columns{"N", "wall (median)", "speedup", "ideal min(N, CPUs)", "efficiency", "busy CPUs", "2+ running at once"};
+        std::vector<Column> columns{"N", "wall (median)", "speedup", "ideal min(N, CPUs)", "efficiency", "busy CPUs", "2+ running at once"};
         columns.push_back(mem ? "bandwidth" : "CPU time per thread");
         auto& t = result.add_table(mem ? fmt::format("C++ threads, memory-bound: streaming a {} buffer, N threads", byte_label(memory->buffer_bytes()))
                                        : "C++ threads, compute-bound: one fixed job split across N threads",
@@ -357,7 +357,7 @@ Result run(const DemoContext& ctx) {
         raw["cpython"] = Json{{"version", e.python.version}, {"n", e.python.n}, {"one_s", e.python.one.wall},
                               {"threads_s", e.python.threads.wall}, {"processes_s", e.python.processes.wall},
                               {"hash_one_s", e.python.hash_one.wall}, {"hash_threads_s", e.python.hash_threads.wall}};
-    result.raw_json = raw.dump();
+    result.raw = std::move(raw);
 
     auto agreed = [](const ClaimVerdict& v) { return fmt::format(" [{} of {} trials]", v.agreeing_trials(), v.trial_verdicts.size()); };
     result.add_verdict(t2, fmt::format("C++: {} threads {:.2f}x on {} CPUs, 2+ running {:.0f}% of the time", e.n_at_cpus,

@@ -83,7 +83,7 @@ void add_options(CLI::App& app) {
 
 constexpr double kMaxStepWallS = 10;  // a step is shortened (less work each) beyond this
 
-std::string raw_json(const std::vector<StepResult>& steps, const StepResult* timeline_step) {
+Json raw_series(const std::vector<StepResult>& steps, const StepResult* timeline_step) {
     Json raw;
     Json jsteps = Json::array();
     for (const auto& s : steps) {
@@ -108,7 +108,7 @@ std::string raw_json(const std::vector<StepResult>& steps, const StepResult* tim
         }
         raw["timeline"] = Json{{"k", timeline_step->k}, {"threads", timeline_step->threads}, {"workers", std::move(lanes)}};
     }
-    return raw.dump();
+    return raw;
 }
 
 }  // namespace
@@ -336,7 +336,7 @@ Result run(const DemoContext& ctx) {
 
     result.config.repeat = 1;
     result.config.trials = static_cast<int>(trials.size());
-    result.raw_json = raw_json(steps, shown);
+    result.raw = raw_series(steps, shown);
     const StepResult* over = most_oversubscribed(steps);
     std::string busy;
     for (const auto* s : process_steps(steps))

@@ -71,7 +71,7 @@ TEST_CASE("proclab report writes the JSON, a summary naming every claim, and the
 }
 
 TEST_CASE("HTML helpers: escaping and base64 as RFC 4648 gives them", "[report]") {
-    CHECK(suite::html_escape("a<b & \"c\">") == "a&lt;b &amp; &quot;c&quot;&gt;");
+    CHECK(html_escape("a<b & \"c\">") == "a&lt;b &amp; &quot;c&quot;&gt;");
     CHECK(suite::base64("") == "");
     CHECK(suite::base64("f") == "Zg==");
     CHECK(suite::base64("fo") == "Zm8=");

@@ -31,10 +31,10 @@ TEST_CASE("a result gives every declared claim a verdict, in declared order", "[
     r.set_verdict("P3", Verdict::confirmed, "measured");
     r.complete_verdicts();
     REQUIRE(r.verdicts.size() == 2);
-    CHECK(r.verdicts[0].id == "P1");
+    CHECK(r.verdicts[0].claim == "P1");
     CHECK(r.verdicts[0].verdict == Verdict::not_measured);
     CHECK_FALSE(r.verdicts[0].reason.empty());
-    CHECK(r.verdicts[1].id == "P3");
+    CHECK(r.verdicts[1].claim == "P3");
     CHECK_FALSE(r.any_refuted());
     r.set_verdict("P1", Verdict::refuted, "counter-evidence");
     CHECK(r.verdicts.size() == 2);
@@ -53,8 +53,9 @@ suite::DemoRun ok_run(std::string name, std::vector<ClaimVerdict> verdicts) {
     suite::DemoRun run;
     run.name = std::move(name);
     Result r;
+    r.demo = run.name;
     for (auto& v : verdicts) {
-        r.claims.push_back(v.id);
+        r.claims.push_back(v.claim);
         r.verdicts.push_back(v);
     }
     run.result = r;
@@ -101,7 +102,6 @@ TEST_CASE("the claims table combines demos, reports failures and names uncovered
 
 TEST_CASE("the suite JSON carries every claim and every demo", "[suite]") {
     std::vector<suite::DemoRun> runs{ok_run("a", {{"P1", Verdict::confirmed, "pids differ"}})};
-    runs[0].raw = Json{{"demo", "a"}};
     const auto rows = suite::claim_rows(runs, {});
     const auto j = suite::suite_json(Environment{}, runs, rows);
     CHECK(j.at("schema_version") == kSchemaVersion);

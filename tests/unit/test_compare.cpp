@@ -1,6 +1,7 @@
 // proclab compare's logic: the significance test on synthetic distributions, and the comparison of
 // two suite JSONs built here (runner/compare.hpp).
 #include "compare.hpp"
+#include "proclab/serialize.hpp"
 
 #include "support.hpp"
 
@@ -42,7 +43,10 @@ Json suite_file(const std::string& cpus, double round_trip, const std::string& t
     Json claims = Json::array();
     for (const char* id : {"P1", "T2"})
         claims.push_back({{"id", id}, {"verdict", std::string(id) == "T2" ? t2 : "confirmed"}, {"evidence", std::string("evidence for ") + id}});
-    Json result{{"demo", "context_switch"},
+    Json result{{"schema_version", kSchemaVersion},
+                {"demo", "context_switch"},
+                {"claims", Json::array()},
+                {"environment", Json::object()},
                 {"metrics", Json::array({metric("round_trip", round_trip, 200, true), metric("quiet", 1000, 100),
                                          Json{{"name", "single"}, {"value", round_trip / 2}, {"unit", "ns"}}})}};
     return Json{{"schema_version", kSchemaVersion},
@@ -55,8 +59,8 @@ Json suite_file(const std::string& cpus, double round_trip, const std::string& t
 }  // namespace
 
 TEST_CASE("compare: what differs between two runs, and whether it is beyond noise", "[compare]") {
-    LoadedRun a{"A", "a.json", suite_file("0-1 (2 CPUs)", 2000, "confirmed"), kSchemaVersion};
-    LoadedRun b{"B", "b.json", suite_file("0 (1 CPUs)", 2600, "not-measured"), kSchemaVersion};
+    LoadedRun a{"A", "a.json", suite_from_json(suite_file("0-1 (2 CPUs)", 2000, "confirmed"))};
+    LoadedRun b{"B", "b.json", suite_from_json(suite_file("0 (1 CPUs)", 2600, "not-measured"))};
     const auto c = compare_runs({a, b});
     REQUIRE(c.facts.size() == 2);
     CHECK(c.facts[0].label == "CPUs allowed (affinity)");
@@ -77,7 +81,7 @@ TEST_CASE("compare: what differs between two runs, and whether it is beyond nois
     CHECK_THAT(comparison_markdown(c, true), Catch::Contains("| context_switch | quiet |"));
     CHECK(comparison_json(c).at("metrics").size() == 3);
     // A significant but small shift is not called a change: the runs' own drift is a few percent.
-    LoadedRun close{"C", "c.json", suite_file("0-1 (2 CPUs)", 2040, "confirmed"), kSchemaVersion};
+    LoadedRun close{"C", "c.json", suite_from_json(suite_file("0-1 (2 CPUs)", 2040, "confirmed"))};
     CHECK_FALSE(compare_runs({a, close}).metrics[0][0].beyond_noise());
 }
 
@@ -90,7 +94,7 @@ TEST_CASE("compare reads schema 1 without testing it, and refuses what it cannot
     auto old = suite_file("0-1 (2 CPUs)", 2000, "confirmed");
     old["schema_version"] = 1;
     const auto loaded = load_run(write("old.json", old.dump()), "A");
-    CHECK(loaded.schema_version == 1);
+    CHECK(loaded.suite.schema_version == 1);
     CHECK_THROWS_WITH(load_run(write("bad.json", "{not json"), "A"), Catch::Contains("not JSON"));
     CHECK_THROWS_WITH(load_run(write("demo.json", R"({"kind":"crosscheck","schema_version":2})"), "A"), Catch::Contains("not a suite JSON"));
     auto newer = old;

@@ -34,7 +34,7 @@ P3Evidence isolated_p3() {
 
 TEST_CASE("P1 is confirmed by distinct pids and a contained crash", "[process_isolation]") {
     const auto v = decide_p1(isolated_p1());
-    CHECK(v.id == "P1");
+    CHECK(v.claim == "P1");
     CHECK(v.verdict == Verdict::confirmed);
     CHECK_THAT(v.reason, Catch::Contains("4 distinct pids"));
 }

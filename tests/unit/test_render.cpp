@@ -1,4 +1,5 @@
 #include "proclab/render.hpp"
+#include "proclab/serialize.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -13,16 +14,19 @@ Result sample_result() {
     r.title = "a title";
     r.claims = {"P1", "P3"};
     r.proclab_version = "9.9.9";
-    r.add_verdict({"P1", Verdict::confirmed, "pids differ", ""}, "4 pids");
+    static const RuleInfo p1{"P1", "", "pids of the children", "two processes with one pid", false, {}};
+    Rule rule(p1);
+    rule.use(count_fact("pids", 4, "distinct pids"));
+    r.add_decision(rule.confirmed("{pids} pids differ", "{pids} pids"));
     r.set_verdict("P3", Verdict::nuanced, "root reads across");
     r.add_metric("round_trip", summarize(std::vector<double>{100, 200, 300, 400}), "ns", "a round trip");
     r.add_metric("children", 3, "count", "children spawned");
-    auto& t = r.add_table("Table", {"a", "b"});
-    t.rows.push_back({"1", "2"});
+    auto& t = r.add_table("Table", {"a", {"b", "ns"}});
+    t.rows.push_back({"1", 1500.0});
     t.note = "a note";
     r.figures.push_back({"Figure", {"ab..", "..ba"}, "how to read it"});
     r.notes = {"a finding"};
-    r.raw_json = R"({"intervals":[1,2]})";
+    r.raw = Json{{"intervals", {1, 2}}};
     r.environment.facts = {{"kernel_release", "kernel", "6.1.0", "uname(2)", ""},
                            {"yama_ptrace_scope", "Yama ptrace_scope", std::nullopt, "/proc/sys/kernel/yama/ptrace_scope",
                             "Yama LSM not present"}};
@@ -36,7 +40,7 @@ Result sample_result() {
 
 TEST_CASE("JSON rendering produces exactly the documented text", "[render]") {
     const std::string expected = R"json({
-  "schema_version": 2,
+  "schema_version": 3,
   "proclab_version": "9.9.9",
   "demo": "demo_x",
   "title": "a title",
@@ -44,14 +48,33 @@ TEST_CASE("JSON rendering produces exactly the documented text", "[render]") {
     {
       "id": "P1",
       "verdict": "confirmed",
-      "reason": "pids differ",
-      "summary": "4 pids"
+      "reason": "4 pids differ",
+      "summary": "4 pids",
+      "template": {
+        "reason": "{pids} pids differ",
+        "summary": "{pids} pids"
+      },
+      "facts": [
+        {
+          "id": "pids",
+          "value": 4.0,
+          "unit": "count",
+          "what": "distinct pids"
+        }
+      ],
+      "refuted_by": "two processes with one pid"
     },
     {
       "id": "P3",
       "verdict": "nuanced",
       "reason": "root reads across",
-      "summary": ""
+      "summary": "root reads across",
+      "template": {
+        "reason": "root reads across",
+        "summary": ""
+      },
+      "facts": [],
+      "refuted_by": ""
     }
   ],
   "metrics": [
@@ -92,13 +115,19 @@ TEST_CASE("JSON rendering produces exactly the documented text", "[render]") {
     {
       "title": "Table",
       "columns": [
-        "a",
-        "b"
+        {
+          "label": "a",
+          "unit": ""
+        },
+        {
+          "label": "b",
+          "unit": "ns"
+        }
       ],
       "rows": [
         [
           "1",
-          "2"
+          1500.0
         ]
       ],
       "note": "a note"
@@ -155,7 +184,7 @@ TEST_CASE("JSON rendering produces exactly the documented text", "[render]") {
 }
 
 TEST_CASE("the runner reads back what a demo wrote", "[render]") {
-    const auto back = result_from_json(to_json(sample_result()));
+    const auto back = result_from_json(Json(sample_result()));
     CHECK(back.demo == "demo_x");
     REQUIRE(back.verdicts.size() == 2);
     CHECK(back.verdicts[1].verdict == Verdict::nuanced);
@@ -166,17 +195,17 @@ TEST_CASE("the runner reads back what a demo wrote", "[render]") {
 }
 
 TEST_CASE("reading a result without its claims names what is missing", "[render]") {
-    auto j = to_json(sample_result());
+    auto j = Json(sample_result());
     j.erase("claims");
     CHECK_THROWS_WITH(result_from_json(j), "result JSON has no 'claims'");
-    auto bad = to_json(sample_result());
+    auto bad = Json(sample_result());
     bad["claims"][0]["verdict"] = "probably";
     CHECK_THROWS(result_from_json(bad));
     // Schema 1 (no distributions) is still read; a newer schema is refused with a clear message.
-    auto old = to_json(sample_result());
+    auto old = Json(sample_result());
     old["schema_version"] = 1;
     CHECK_NOTHROW(result_from_json(old));
-    auto newer = to_json(sample_result());
+    auto newer = Json(sample_result());
     newer["schema_version"] = kSchemaVersion + 1;
     CHECK_THROWS_WITH(result_from_json(newer), Catch::Contains("this proclab reads 1 to"));
 }

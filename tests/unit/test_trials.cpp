@@ -1,6 +1,7 @@
 // Verdicts from repeated trials, and interference from /proc/stat: common/result.cpp and
 // common/interference.cpp.
 #include "proclab/interference.hpp"
+#include "proclab/evidence.hpp"
 #include "proclab/result.hpp"
 
 #include <catch2/catch.hpp>
@@ -9,12 +10,17 @@ using namespace proclab;
 
 namespace {
 
-std::string fmt_reason(int i, Verdict v) { return "trial " + std::to_string(i) + " " + std::string(to_string(v)); }
+const RuleInfo kRule{"P4", "", "the trial's figures", "a trial's counter-evidence", false, {}};
 
-std::vector<ClaimVerdict> trials(std::initializer_list<Verdict> verdicts) {
-    std::vector<ClaimVerdict> out;
+// Each trial's decision quotes its own number as a fact: "trial {trial} <verdict>".
+std::vector<Decision> trials(std::initializer_list<Verdict> verdicts) {
+    std::vector<Decision> out;
     int i = 0;
-    for (Verdict v : verdicts) out.push_back({"P4", v, fmt_reason(++i, v)});
+    for (Verdict v : verdicts) {
+        Rule rule(kRule);
+        rule.use(count_fact("trial", ++i, "this trial"));
+        out.push_back(rule.decide(v, "trial {trial} " + std::string(to_string(v))));
+    }
     return out;
 }
 
@@ -22,18 +28,20 @@ std::vector<ClaimVerdict> trials(std::initializer_list<Verdict> verdicts) {
 
 TEST_CASE("Trials that all agree give their verdict, with the count", "[trials]") {
     const auto v = decide_from_trials(trials({Verdict::confirmed, Verdict::confirmed, Verdict::confirmed}));
-    CHECK(v.id == "P4");
+    CHECK(v.claim == "P4");
     CHECK(v.verdict == Verdict::confirmed);
     CHECK(v.agreeing_trials() == 3);
     CHECK(v.trial_verdicts.size() == 3);
-    CHECK(v.reason == "trial 1 confirmed (3 of 3 trials)");
+    CHECK(v.reason_text() == "trial 1 confirmed (all 3 trials agree; shown: trial 1)");
+    CHECK(v.summary_text() == "trial 1 confirmed (all 3 trials agree; shown: trial 1) [3 of 3 trials]");
+    CHECK(check_sentence(v).empty());
 }
 
 TEST_CASE("A strict majority of trials decides, and the dissent is named", "[trials]") {
     const auto v = decide_from_trials(trials({Verdict::nuanced, Verdict::confirmed, Verdict::confirmed}));
     CHECK(v.verdict == Verdict::confirmed);
     CHECK(v.agreeing_trials() == 2);
-    CHECK(v.reason == "trial 2 confirmed (2 of 3 trials; all: 2 confirmed, 1 nuanced)");
+    CHECK(v.reason_text() == "trial 2 confirmed (2 of 3 trials; 2 confirmed, 1 nuanced; shown: trial 2)");
 }
 
 TEST_CASE("Refuted needs every trial: one lucky sample refutes nothing", "[trials]") {
@@ -41,8 +49,8 @@ TEST_CASE("Refuted needs every trial: one lucky sample refutes nothing", "[trial
     CHECK(decide_from_trials(trials({Verdict::refuted, Verdict::confirmed, Verdict::confirmed})).verdict == Verdict::confirmed);
     const auto split = decide_from_trials(trials({Verdict::refuted, Verdict::refuted, Verdict::confirmed}));
     CHECK(split.verdict == Verdict::not_measured);
-    CHECK_THAT(split.reason, Catch::Contains("the 3 trials disagreed (1 confirmed, 2 refuted)"));
-    CHECK_THAT(split.reason, Catch::Contains("trial 1 said: trial 1 refuted"));
+    CHECK_THAT(split.reason_text(), Catch::Contains("the 3 trials disagreed (1 confirmed, 2 refuted)"));
+    CHECK_THAT(split.reason_text(), Catch::Contains("trial 1 said: trial 1 refuted"));
     CHECK(decide_from_trials(trials({Verdict::refuted, Verdict::refuted, Verdict::refuted})).verdict == Verdict::refuted);
 }
 
@@ -50,7 +58,7 @@ TEST_CASE("Trials without a majority are not-measured", "[trials]") {
     const auto v = decide_from_trials(
         trials({Verdict::confirmed, Verdict::nuanced, Verdict::not_measured, Verdict::confirmed, Verdict::nuanced}));
     CHECK(v.verdict == Verdict::not_measured);
-    CHECK_THAT(v.reason, Catch::Contains("2 confirmed, 2 nuanced, 1 not-measured"));
+    CHECK_THAT(v.reason_text(), Catch::Contains("2 confirmed, 2 nuanced, 1 not-measured"));
     CHECK(decide_from_trials({}).verdict == Verdict::not_measured);
 }
 

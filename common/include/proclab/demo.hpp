@@ -64,6 +64,9 @@ struct DemoSpec {
     std::string name;
     std::string title;                // one line: what the demo shows
     std::vector<std::string> claims;  // ids from ../shared/seed/claims.md
+    // The rule behind each claim, as data (evidence.hpp): what it reads, what would refute it, the
+    // verdicts it can reach. `--describe` prints them; `proclab rules` tabulates them.
+    std::vector<RuleInfo> rules;
     double default_timeout_s = 60;
     std::function<void(CLI::App&)> add_options;  // the demo's own options, with their ranges
     std::function<Result(const DemoContext&)> run;

@@ -1,32 +1,14 @@
-// Two views of one Result: an aligned terminal report and JSON (schema in docs/schema.md).
+// Views of one Result for people: the aligned terminal report, and the one formatter of numbers
+// and tables that the terminal, Markdown and HTML views share (the JSON view: serialize.hpp).
 #pragma once
 
 #include "proclab/result.hpp"
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace proclab {
-
-// 2: metric summaries carry their distribution (docs/schema.md). Files of version 1 are still read.
-inline constexpr int kSchemaVersion = 2;
-inline constexpr int kOldestReadableSchema = 1;
-
-// Throws std::runtime_error("<what> has schema_version N; this proclab reads 1 to 2") for a
-// version outside [kOldestReadableSchema, kSchemaVersion].
-void require_readable_schema(int version, std::string_view what);
-
-using Json = nlohmann::ordered_json;
-
-Json to_json(const Summary& s);
-Json to_json(const Environment& env);
-Json to_json(const Result& r);
-std::string render_json(const Result& r);  // pretty-printed, ends with a newline
-
-// The parts of a demo's JSON the runner needs; throws std::runtime_error naming what is missing.
-Result result_from_json(const Json& j);
 
 struct RenderStyle {
     bool colour = false;
@@ -43,6 +25,18 @@ std::string render_environment(const Environment& env);
 std::string format_value(double value, std::string_view unit);
 
 std::string colour_verdict(Verdict v, bool colour);
+
+// A table cell as text: a number by its column's unit (format_value; "x" as a factor, "fraction"
+// as a percentage), text as it is, a missing cell as "-".
+std::string format_cell(const Cell& cell, const Column& column);
+// One table, three ways: aligned text (with its title and note, wrapped at `width`), a Markdown
+// table (title in bold, note under it), an HTML table (title as h3, number cells right-aligned).
+std::string render_table_terminal(const Table& t, std::size_t width, bool colour = false);
+std::string render_table_markdown(const Table& t);
+std::string render_table_html(const Table& t);
+// Text for one Markdown table cell: pipes become '/', newlines spaces.
+std::string markdown_cell(std::string text);
+std::string html_escape(std::string_view text);
 
 // Aligned columns; widths measured in characters, not bytes, and ignoring ANSI colour codes.
 class TextTable {

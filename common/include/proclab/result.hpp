@@ -5,41 +5,23 @@
 
 #include "proclab/clock.hpp"
 #include "proclab/environment.hpp"
+#include "proclab/evidence.hpp"
 #include "proclab/stats.hpp"
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace proclab {
 
-enum class Verdict { confirmed, refuted, nuanced, not_measured };
+using Json = nlohmann::ordered_json;
 
-std::string_view to_string(Verdict v);
-std::optional<Verdict> verdict_from_string(std::string_view s);
-
-struct ClaimVerdict {
-    ClaimVerdict() = default;
-    ClaimVerdict(std::string id_, Verdict verdict_, std::string reason_, std::string summary_ = {})
-        : id(std::move(id_)), verdict(verdict_), reason(std::move(reason_)), summary(std::move(summary_)) {}
-
-    std::string id;      // "P1"
-    Verdict verdict = Verdict::not_measured;
-    std::string reason;  // one sentence naming the evidence, with its numbers
-    std::string summary; // the evidence in a few words with the key numbers, for the claims table
-    // Where the verdict came from repeated independent trials: each trial's own verdict, in order
-    // (empty when it was decided once, from a deterministic observation).
-    std::vector<Verdict> trial_verdicts;
-
-    int agreeing_trials() const;
-};
-
-// One verdict from R independent trials of the same experiment (docs/schema.md, "Trials"):
-// "refuted" only when every trial refuted; otherwise the verdict of a strict majority (more than
-// half) of the trials; no majority: not-measured, with the counts. The reason is that of the first
-// trial with the winning verdict, followed by the counts ("3 of 3 trials").
-ClaimVerdict decide_from_trials(const std::vector<ClaimVerdict>& trials);
+// The verdict a demo gives a claim (evidence.hpp). ClaimVerdict is the older name.
+using ClaimVerdict = Decision;
 
 struct Metric {
     std::string name;         // stable id: "shm_handoff_round_trip"
@@ -50,11 +32,27 @@ struct Metric {
     bool headline = false;    // one of the demo's headline figures (proclab stability reports its spread)
 };
 
+// A table column: its label and the unit of its number cells (evidence.hpp's units; "" for text).
+struct Column {
+    Column() = default;
+    Column(const char* label_) : label(label_) {}
+    Column(std::string label_, std::string unit_ = {}) : label(std::move(label_)), unit(std::move(unit_)) {}
+    std::string label;
+    std::string unit;
+    bool operator==(const Column&) const = default;
+};
+
+// A cell: missing, a number (rendered by its column's unit), or text.
+using Cell = std::variant<std::monostate, double, std::string>;
+
+// A typed table: every renderer (terminal, Markdown, HTML, JSON) formats its numbers the same way,
+// from the column's unit (render.hpp).
 struct Table {
     std::string title;
-    std::vector<std::string> columns;
-    std::vector<std::vector<std::string>> rows;
-    std::string note;  // printed under the table
+    std::vector<Column> columns;
+    std::vector<std::vector<Cell>> rows;
+    std::string note;  // printed under the table: the method, never a number of this run
+    bool operator==(const Table&) const = default;
 };
 
 // Preformatted lines for people (a terminal timeline, a small chart), readable without colour.
@@ -62,6 +60,7 @@ struct Figure {
     std::string title;
     std::vector<std::string> lines;
     std::string note;
+    bool operator==(const Figure&) const = default;
 };
 
 // How the run was configured: part of every result so a number never travels without it.
@@ -77,14 +76,15 @@ struct Result {
     std::string title;
     std::vector<std::string> claims;  // the claim ids this demo covers
 
-    std::vector<ClaimVerdict> verdicts;
+    std::vector<Decision> verdicts;
+    std::vector<RuleInfo> rules;  // the rule behind each claim (filled by the harness from the spec)
     std::vector<Metric> metrics;
     std::vector<Table> tables;
     std::vector<Figure> figures;
     std::vector<std::string> notes;
-    // Demo-specific raw data for plots (docs/schema.md: "raw"), e.g. the run intervals behind a
-    // timeline. Kept as JSON text so this header needs no JSON library; empty when there is none.
-    std::string raw_json;
+    // Demo-specific series for plots (docs/schema.md: "raw"), e.g. the run intervals behind a
+    // timeline; an object, empty when there is none.
+    Json raw = Json::object();
 
     // Filled by the harness (demo_main), not by the demo.
     std::string proclab_version;
@@ -94,13 +94,15 @@ struct Result {
     double wall_time_s = 0;
 
     void set_verdict(std::string id, Verdict verdict, std::string reason);
-    // A decided verdict with its one-line summary of the evidence.
+    // A decided verdict with its one-line summary of the evidence (a literal: older demos).
     void add_verdict(ClaimVerdict verdict, std::string summary);
-    const ClaimVerdict* verdict_for(std::string_view id) const;
+    // A decision whose summary template it carries.
+    void add_decision(Decision decision);
+    const Decision* verdict_for(std::string_view id) const;
     Metric& add_metric(std::string name, double value, std::string unit, std::string description);
     Metric& add_metric(std::string name, const Summary& summary, std::string unit, std::string description);
     const Metric* metric(std::string_view name) const;
-    Table& add_table(std::string title, std::vector<std::string> columns);
+    Table& add_table(std::string title, std::vector<Column> columns);
 
     // Every declared claim gets a verdict: those the demo did not reach become not-measured.
     void complete_verdicts();
