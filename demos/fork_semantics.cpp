@@ -186,7 +186,7 @@ void atfork_release() {
 struct MutexAtFork {
     bool locked_in_child_without = false;  // the child's try-lock gave up
     bool lockable_in_child_with = false;   // with pthread_atfork
-    double waited_ms = 0;
+    double waited_ms = 0;                  // how long the child tried, without handlers
 };
 
 // The child tries for `patience`; true when it got the lock.
@@ -252,7 +252,7 @@ MutexAtFork mutex_at_fork(std::chrono::milliseconds patience) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The verdict: a pure function, unit-tested in tests/unit/test_fork_semantics.cpp.
+// The rule: a pure function, unit-tested in tests/unit/test_fork_semantics.cpp.
 
 struct Evidence {
     std::vector<CowResult> cow;
@@ -260,26 +260,76 @@ struct Evidence {
     MutexAtFork mutex;
 };
 
-ClaimVerdict decide_t6(const Evidence& e) {
+const RuleInfo kT6Rule{
+    "T6",
+    "",
+    "fork() in a process running several threads: the child's threads (/proc/self/task), whether the parent's other thread ids "
+    "exist in it, its one thread's tid; copy-on-write regions written on both sides; a mutex another thread held at the fork, "
+    "tried in the child",
+    "a child with more than one thread, one of the parent's other threads in it, its thread keeping the forking thread's id, a "
+    "write seen across the fork, or a mutex held at the fork found free in the child",
+    true,
+    {{Verdict::confirmed, "one new thread in the child, private copies on write, the held mutex still locked there (Linux, every time)"},
+     {Verdict::refuted, "any of the observations above"}}};
+
+Decision decide_t6(const Evidence& e) {
+    Rule rule(kT6Rule);
     const auto& t = e.threads;
-    bool isolated = !e.cow.empty();
-    std::string cow;
-    for (const auto& c : e.cow) {
-        isolated = isolated && c.parent_unchanged && c.same_address;
-        cow += fmt::format("{}{} MiB: {} faults reading, {} writing {} pages", cow.empty() ? "" : "; ", c.mib, c.child.read_faults,
-                           c.child.write_faults, c.pages);
+    rule.use(count_fact("parent_threads", t.parent_threads, "threads in the parent at fork (/proc/self/task)"));
+    rule.use(count_fact("parent_other_threads", t.parent_threads - 1, "the parent's threads other than the forking one"));
+    rule.use(count_fact("child_threads", t.child_threads, "threads in the child (/proc/self/task)"));
+    rule.use(count_fact("parent_tids_in_child", t.parent_tids_in_child, "the parent's other thread ids present in the child"));
+    rule.use(count_fact("child_tid", t.child_tid, "the tid of the child's one thread"));
+    rule.use(count_fact("forking_tid", t.forking_tid, "the tid of the thread that called fork, in the parent"));
+    const bool new_task = rule.flag(flag_fact("child_thread_is_new_task", t.child_tid != t.forking_tid, "the child's thread has a new tid"));
+    const bool tid_is_pid = t.child_tid == t.child_pid;
+    if (tid_is_pid) {
+        rule.use(count_fact("child_pid", t.child_pid, "the child's pid"));
+        rule.use(flag_fact("child_tid_is_pid", true, "the child's thread is its process's first task"));
     }
-    const std::string evidence = fmt::format(
-        "fork() in a process of {} threads gave a child of {} thread{} (its tid {} = its pid, not the forking tid {}; {} of "
-        "the parent's other {} tids exist there); copy-on-write at the same addresses, the parent's bytes unchanged: {}; a "
-        "mutex held by another thread at fork stayed locked in the child{}",
-        t.parent_threads, t.child_threads, t.child_threads == 1 ? "" : "s", t.child_tid, t.forking_tid, t.parent_tids_in_child,
-        t.parent_threads - 1, cow, e.mutex.locked_in_child_without ? fmt::format(" ({:.0f} ms try-lock gave up)", e.mutex.waited_ms) : " (NOT: it was free)");
-    if (t.child_threads != 1 || t.parent_tids_in_child > 0 || !isolated)
-        return {"T6", Verdict::refuted, "fork did not copy exactly one thread and a private address space: " + evidence};
-    return {"T6", Verdict::confirmed,
-            evidence + (e.mutex.lockable_in_child_with ? "; pthread_atfork handlers fixed it" : "") +
-                ": only the calling thread is copied, as a new task; the others do not move, their locks are copied as they were"};
+    bool isolated = !e.cow.empty();
+    std::string regions;
+    for (std::size_t i = 0; i < e.cow.size(); ++i) {
+        const auto& c = e.cow[i];
+        const std::string id = fmt::format("cow{}", i + 1);
+        isolated = isolated && c.parent_unchanged && c.same_address;
+        rule.use(number_fact(id + "_bytes", double(c.mib) * 1024 * 1024, "bytes", "a copy-on-write region"));
+        rule.use(count_fact(id + "_pages", long(c.pages), "its 4 KiB pages"));
+        rule.use(count_fact(id + "_read_faults", c.child.read_faults, "minor faults while the child read every page"));
+        rule.use(count_fact(id + "_write_faults", c.child.write_faults, "minor faults while the child wrote every page"));
+        regions += fmt::format("{}{{{}_bytes}}: {{{}_read_faults}} faults reading, {{{}_write_faults}} writing {{{}_pages}} pages",
+                               regions.empty() ? "" : "; ", id, id, id, id, id);
+    }
+    rule.use(flag_fact("copies_private", isolated, "each side's writes invisible to the other, at the same addresses"));
+    const bool locked = rule.flag(flag_fact("mutex_locked_in_child", e.mutex.locked_in_child_without,
+                                            "a mutex another thread held at the fork could not be taken in the child"));
+    rule.use(number_fact("mutex_patience", e.mutex.waited_ms * 1e6, "ns", "how long the child's try-lock kept trying"));
+    const std::string threads = "fork() in a process of {parent_threads} threads gave a child with {child_threads} in its task list, its "
+                                "tid {child_tid}" + std::string(tid_is_pid ? " (its pid {child_pid}: a new task)" : "") +
+                                ", not the forking thread's {forking_tid}; of the parent's {parent_other_threads} other threads, "
+                                "{parent_tids_in_child} exist there";
+    const std::string last = e.cow.empty() ? std::string() : fmt::format("cow{}", e.cow.size());
+    const std::string summary_cow = last.empty() ? "" : fmt::format("; {{{0}_write_faults}} copy-on-write faults for {{{0}_pages}} pages written", last);
+    if (t.child_threads != 1 || t.parent_tids_in_child > 0 || !new_task || !isolated)
+        return rule.refuted("fork did not copy exactly one new thread and a private address space: " + threads + "; copies private: "
+                            "{copies_private} (" + regions + ")",
+                            "{parent_threads} threads -> {child_threads} in the child, copies private: {copies_private}");
+    if (!locked)
+        return rule.refuted(threads + "; but a mutex another thread held at the fork could be taken in the child: fork did not "
+                                      "copy the memory as it was",
+                            "a mutex held at fork was free in the child");
+    std::string fix;
+    if (e.mutex.lockable_in_child_with) {
+        rule.use(flag_fact("atfork_handlers_fixed_it", true, "with pthread_atfork handlers the child could take the mutex"));
+        fix = "; with pthread_atfork handlers the child could take it";
+    }
+    return rule.confirmed(threads + "; copy-on-write at the same addresses, the parent's bytes unchanged (" + regions +
+                              "); a mutex another thread held at the fork stayed locked in the child (its try-lock gave up after "
+                              "{mutex_patience})" + fix +
+                              ": only the calling thread is copied, as a new task; the others do not move, and their locks are "
+                              "copied as they were",
+                          "{parent_threads} threads -> {child_threads} in the child" + summary_cow + "; a mutex held at fork stayed "
+                          "locked in the child");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,13 +357,12 @@ Result run(const DemoContext& ctx) {
     for (auto mib : sizes) e.cow.push_back(copy_on_write(mib));
 
     auto& c = result.add_table("1. Copy-on-write after fork(): the child reads every page, then writes every page",
-                               {"region", "pages", "faults reading", "faults writing", "time per page read", "time per page copied",
-                                "same address", "parent's bytes after"});
+                               {{"region", "bytes"}, {"pages", "count"}, {"faults reading", "count"}, {"faults writing", "count"},
+                                {"time per page read", "ns"}, {"time per page copied", "ns"}, "same address", "parent's bytes after"});
     for (const auto& r : e.cow) {
-        c.rows.push_back({fmt::format("{} MiB", r.mib), std::to_string(r.pages), std::to_string(r.child.read_faults),
-                          std::to_string(r.child.write_faults), format_value(r.child.read_ns / double(r.pages), "ns"),
-                          format_value(r.child.write_ns / double(r.pages), "ns"), r.same_address ? "yes" : "no",
-                          r.parent_unchanged ? "unchanged" : "CHANGED"});
+        c.rows.push_back({double(r.mib) * 1024 * 1024, double(r.pages), double(r.child.read_faults), double(r.child.write_faults),
+                          r.child.read_ns / double(r.pages), r.child.write_ns / double(r.pages), r.same_address ? "yes" : "no",
+                          r.parent_unchanged ? "unchanged" : "changed"});
         result.add_metric(fmt::format("cow_ns_per_page_{}mib", r.mib), r.child.write_ns / double(r.pages), "ns",
                           "child's write to a page shared after fork (the copy)");
         result.add_metric(fmt::format("cow_write_faults_{}mib", r.mib), double(r.child.write_faults), "count",
@@ -323,30 +372,26 @@ Result run(const DemoContext& ctx) {
              "page tables, not the pages. The first write to each page faults once and copies 4 KiB (THP off for the region).";
 
     e.threads = threads_at_fork(3);
-    auto& t = result.add_table("2. fork() while 4 threads run", {"what", "value"});
-    t.rows.push_back({"threads in the parent at fork (/proc/self/task)", std::to_string(e.threads.parent_threads)});
-    t.rows.push_back({"threads in the child", std::to_string(e.threads.child_threads)});
-    t.rows.push_back({"the parent's other thread ids present in the child", std::to_string(e.threads.parent_tids_in_child)});
-    t.rows.push_back({"tid of the forking thread in the parent", std::to_string(e.threads.forking_tid)});
-    t.rows.push_back({"the child's pid / its one thread's tid", fmt::format("{} / {}", e.threads.child_pid, e.threads.child_tid)});
-    t.note = "The child's only thread continues the forking thread's code, but it is a new kernel task with a new id; the "
-             "other threads were not copied and do not move: a thread cannot leave its process.";
+    auto& t = result.add_table("2. fork() while 4 threads run", {"what", {"value", "count"}});
+    t.rows.push_back({"threads in the parent at fork (/proc/self/task)", double(e.threads.parent_threads)});
+    t.rows.push_back({"threads in the child", double(e.threads.child_threads)});
+    t.rows.push_back({"the parent's other thread ids present in the child", double(e.threads.parent_tids_in_child)});
+    t.rows.push_back({"tid of the forking thread in the parent", double(e.threads.forking_tid)});
+    t.rows.push_back({"the child's pid", double(e.threads.child_pid)});
+    t.rows.push_back({"its one thread's tid", double(e.threads.child_tid)});
+    t.note = "The child's only thread continues the forking thread's code as a new kernel task; the other threads were not "
+             "copied: a thread cannot leave its process.";
 
     e.mutex = mutex_at_fork(std::chrono::milliseconds(ctx.options.quick ? 100 : 300));
-    auto& m = result.add_table("3. A mutex held by another thread when fork() is called", {"case", "the child's try-lock"});
-    m.rows.push_back({"a thread holds it across fork()",
-                      e.mutex.locked_in_child_without ? fmt::format("gave up after {:.0f} ms: locked forever, its owner was not copied", e.mutex.waited_ms)
-                                                      : "got it"});
+    auto& m = result.add_table("3. A mutex held by another thread when fork() is called", {"case", "the child's try-lock", {"tried for", "ns"}});
+    m.rows.push_back({"a thread holds it across fork()", e.mutex.locked_in_child_without ? "gave up: locked, its owner not copied" : "got it",
+                      e.mutex.waited_ms * 1e6});
     m.rows.push_back({"pthread_atfork handlers take it before fork and release it on both sides",
-                      e.mutex.lockable_in_child_with ? "got it" : "gave up"});
+                      e.mutex.lockable_in_child_with ? "got it" : "gave up", Cell{}});
     m.note = "What to do instead: exec soon after fork (only async-signal-safe calls in between), or posix_spawn, which never "
              "runs the parent's code in the child; pthread_atfork is the last resort for libraries.";
 
-    const auto& biggest = e.cow.back();
-    result.add_verdict(decide_t6(e), fmt::format("{} threads -> {} in the child; {} copy-on-write faults for {} pages written; a held mutex "
-                                                 "{} in the child",
-                                                 e.threads.parent_threads, e.threads.child_threads, biggest.child.write_faults,
-                                                 biggest.pages, e.mutex.locked_in_child_without ? "stayed locked" : "was free"));
+    result.add_decision(decide_t6(e));
     return result;
 }
 
@@ -355,6 +400,7 @@ DemoSpec spec() {
     s.name = "fork_semantics";
     s.title = "fork copies: one thread, a copy-on-write address space, and the locks as they were";
     s.claims = {"T6"};
+    s.rules = {kT6Rule};
     s.default_timeout_s = 60;
     s.add_options = add_options;
     s.run = run;

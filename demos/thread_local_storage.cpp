@@ -139,6 +139,7 @@ double loop_ns(long* (*accessor)(), std::uint64_t iterations) {
 }
 
 struct Cost {
+    const char* id;  // fact and metric id
     const char* what;
     Summary per_access;  // ns, the empty accessor's loop subtracted, over repetitions
 };
@@ -148,12 +149,13 @@ std::vector<Cost> access_costs(std::uint64_t iterations, int repetitions, double
     long key_value = 0;
     ::pthread_setspecific(g_key, &key_value);
     struct Accessor {
+        const char* id;
         const char* what;
         long* (*fn)();
     };
-    const Accessor accessors[] = {{"plain global", access_global},
-                                  {"thread_local (this executable: local-exec TLS)", access_thread_local},
-                                  {"pthread_getspecific key", access_key}};
+    const Accessor accessors[] = {{"access_global", "plain global", access_global},
+                                  {"access_thread_local", "thread_local (this executable: local-exec TLS)", access_thread_local},
+                                  {"access_pthread_key", "pthread_getspecific key", access_key}};
     std::vector<std::vector<double>> samples(std::size(accessors));
     (void)loop_ns(access_empty, iterations / 10);  // warm-up
     for (int r = 0; r < repetitions; ++r) {
@@ -165,14 +167,28 @@ std::vector<Cost> access_costs(std::uint64_t iterations, int repetitions, double
     }
     ::pthread_key_delete(g_key);
     std::vector<Cost> out;
-    for (std::size_t a = 0; a < std::size(accessors); ++a) out.push_back({accessors[a].what, summarize(samples[a])});
+    for (std::size_t a = 0; a < std::size(accessors); ++a) out.push_back({accessors[a].id, accessors[a].what, summarize(samples[a])});
     return out;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Verdict: a pure function, unit-tested in tests/unit/test_thread_local_storage.cpp.
+// The rule: a pure function of the evidence, unit-tested in tests/unit/test_thread_demos.cpp.
 
-ClaimVerdict decide_t5(const Instances& r) {
+const RuleInfo kT5Rule{
+    "T5",
+    "",
+    "N threads using one thread_local object: its address in each, constructions and destructions counted, the value each "
+    "stored read back after the others stored theirs; then another thread handed one instance's address",
+    "two threads sharing one instance (an address seen twice, a value overwritten by another thread), or an instance not "
+    "constructed and destroyed once per thread",
+    true,
+    {{Verdict::confirmed, "one instance per thread, and no other thread could reach it (not on Linux: threads share one address space)"},
+     {Verdict::nuanced, "one instance per thread, born and destroyed with it, yet another thread handed its address reads it: "
+                        "private by name, not by protection"},
+     {Verdict::refuted, "an instance shared between threads, or not constructed and destroyed once per thread"}}};
+
+Decision decide_t5(const Instances& r, const std::vector<Cost>& costs) {
+    Rule rule(kT5Rule);
     const int n = static_cast<int>(r.threads.size());
     std::vector<std::uintptr_t> addresses;
     int kept_own = 0;
@@ -182,18 +198,33 @@ ClaimVerdict decide_t5(const Instances& r) {
     }
     std::sort(addresses.begin(), addresses.end());
     const int distinct = int(std::unique(addresses.begin(), addresses.end()) - addresses.begin());
-    const std::string evidence = fmt::format(
-        "{} threads: {} distinct addresses, {} constructions while they ran, {} destructions before and {} after they "
-        "exited, {} of {} kept their own value while the others stored theirs",
-        n, distinct, r.constructed_during, r.destroyed_before_exit, r.destroyed_after_exit, kept_own, n);
+    rule.use(count_fact("threads", n, "threads using the thread_local"));
+    rule.use(count_fact("distinct_addresses", distinct, "distinct addresses of the thread_local among them"));
+    rule.use(count_fact("constructions", r.constructed_during, "constructions counted while the threads ran"));
+    rule.use(count_fact("destructions_before_exit", r.destroyed_before_exit, "destructions counted before any thread exited"));
+    rule.use(count_fact("destructions_at_exit", r.destroyed_after_exit, "destructions counted once the threads had exited"));
+    rule.use(count_fact("kept_own_value", kept_own, "threads that read back their own value after the others stored theirs"));
+    for (const auto& c : costs) rule.use(number_fact(c.id, c.per_access.median, "ns", std::string(c.what) + ", per access"));
+    const std::string evidence =
+        "{threads} threads: {distinct_addresses} distinct addresses, {constructions} constructions while they ran, "
+        "{destructions_before_exit} destructions before and {destructions_at_exit} after they exited, {kept_own_value of threads} "
+        "kept their own value while the others stored theirs";
+    const std::string cost = "access {access_thread_local} against a plain global's {access_global}";
     if (distinct < n || kept_own < n || r.constructed_during != n || r.destroyed_after_exit != n)
-        return {"T5", Verdict::refuted, "the thread_local was not one private instance per thread: " + evidence};
-    if (r.read_through_pointer == r.owner_value)
-        return {"T5", Verdict::nuanced,
-                fmt::format("{}; but another thread handed the address {:#x} read the owner's value {}: private by name, "
-                            "not by protection",
-                            evidence, r.owner_address, r.read_through_pointer)};
-    return {"T5", Verdict::confirmed, evidence};
+        return rule.refuted("the thread_local was not one private instance per thread: " + evidence,
+                            "{threads} threads, {distinct_addresses} instances, {kept_own_value of threads} kept their value");
+    rule.use(text_fact("owner_address", fmt::format("{:#x}", r.owner_address), "the address one thread handed another"));
+    rule.use(count_fact("owner_value", r.owner_value, "the value its owner stored there"));
+    rule.use(count_fact("value_read_through_address", r.read_through_pointer, "what the other thread read through the address"));
+    if (rule.flag(flag_fact("read_through_address", r.read_through_pointer == r.owner_value,
+                            "the other thread read the owner's value through the address")))
+        return rule.nuanced(evidence + "; but another thread handed the address {owner_address} read the owner's value "
+                                       "{value_read_through_address}: private by name, not by protection",
+                            "{threads} threads, {distinct_addresses} instances, {destructions_at_exit} destroyed at exit; another "
+                            "thread read one through its address; " + cost);
+    return rule.confirmed(evidence + "; the other thread handed the address {owner_address} read {value_read_through_address}, not "
+                                     "the owner's {owner_value}",
+                          "{threads} threads, {distinct_addresses} instances, {destructions_at_exit} destroyed at exit; " + cost);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -213,41 +244,30 @@ Result run(const DemoContext& ctx) {
     Result result;
     const int n = g_options.threads > 0 ? g_options.threads : std::max(4, static_cast<int>(ctx.env.affinity_cpus.size()));
     const Instances inst = instances(n);
-
-    auto& t = result.add_table(fmt::format("One thread_local object, {} threads", n), {"thread", "tid", "&tl_object", "stored", "read back later"});
-    for (std::size_t i = 0; i < inst.threads.size(); ++i) {
-        const auto& th = inst.threads[i];
-        t.rows.push_back({std::to_string(i + 1), std::to_string(th.tid), fmt::format("{:#x}", th.address), std::to_string(th.stored),
-                          std::to_string(th.read_back)});
-    }
-    t.note = fmt::format(
-        "Constructed {} times while the threads ran (once per thread, on first use), destroyed {} times before they exited and "
-        "{} times after: each thread's instance dies with its thread. Then one thread handed the address {:#x} of its "
-        "instance (value {}) to another, which read {} through it.",
-        inst.constructed_during, inst.destroyed_before_exit, inst.destroyed_after_exit, inst.owner_address, inst.owner_value,
-        inst.read_through_pointer);
-
     const std::uint64_t iterations = std::uint64_t(ctx.repeat(20'000'000, 2'000'000));
     const int repetitions = ctx.options.quick ? 3 : 7;
     result.config.repeat = int(iterations);
     const auto costs = access_costs(iterations, repetitions, ctx.clock.read_overhead_ns);
+
+    auto& t = result.add_table(fmt::format("One thread_local object, {} threads", n),
+                               {"thread", "tid", "&tl_object", {"stored", "count"}, {"read back later", "count"}});
+    for (std::size_t i = 0; i < inst.threads.size(); ++i) {
+        const auto& th = inst.threads[i];
+        t.rows.push_back({double(i + 1), std::to_string(th.tid), fmt::format("{:#x}", th.address), double(th.stored), double(th.read_back)});
+    }
+    t.columns[0].unit = "count";
+    t.note = "Each thread stored its own value, waited until every thread had stored, then read its instance again. The "
+             "constructions and destructions, and what another thread read through one instance's address, are in T5's facts.";
     auto& c = result.add_table("Access cost: ns per access, the empty accessor's loop subtracted",
-                               {"variable", "median", "min", "max", "repetitions"});
+                               {"variable", {"median", "ns"}, {"min", "ns"}, {"max", "ns"}, {"repetitions", "count"}});
     for (const auto& cost : costs) {
-        c.rows.push_back({cost.what, fmt::format("{:.2f} ns", cost.per_access.median), fmt::format("{:.2f} ns", cost.per_access.min),
-                          fmt::format("{:.2f} ns", cost.per_access.max), std::to_string(cost.per_access.count)});
+        c.rows.push_back({cost.what, cost.per_access.median, cost.per_access.min, cost.per_access.max, double(cost.per_access.count)});
+        result.add_metric(cost.id, cost.per_access, "ns", std::string(cost.what) + ", per access");
     }
     c.note = fmt::format("{} accesses per loop, each through a non-inlined accessor (so the address is computed every time), "
                          "an increment and a compiler barrier. A figure near 0 means: as cheap as the call itself.",
                          iterations);
-    result.add_metric("access_global", costs[0].per_access, "ns", "plain global, per access");
-    result.add_metric("access_thread_local", costs[1].per_access, "ns", "thread_local, per access");
-    result.add_metric("access_pthread_key", costs[2].per_access, "ns", "pthread_getspecific, per access");
-
-    result.add_verdict(decide_t5(inst), fmt::format("{} threads, {} constructions, {} destructions at exit; readable via its address; "
-                                                    "access {:.2f} ns vs global {:.2f} ns",
-                                                    inst.threads.size(), inst.constructed_during, inst.destroyed_after_exit,
-                                                    costs[1].per_access.median, costs[0].per_access.median));
+    result.add_decision(decide_t5(inst, costs));
     return result;
 }
 
@@ -256,6 +276,7 @@ DemoSpec spec() {
     s.name = "thread_local_storage";
     s.title = "thread_local: one instance per thread, born and dying with it; private by name; what an access costs";
     s.claims = {"T5"};
+    s.rules = {kT5Rule};
     s.default_timeout_s = 60;
     s.add_options = add_options;
     s.run = run;

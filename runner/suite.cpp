@@ -145,8 +145,8 @@ std::vector<ClaimRow> claim_rows(const std::vector<DemoRun>& runs, const std::ve
                     evidence.push_back(v->summary_text());
                     row.reasons.push_back(fmt::format("{} ({}): {}", run.name, to_string(v->verdict), v->reason_text()));
                     if (!v->refuted_by.empty())
-                        row.refuted_by.push_back(fmt::format("{}{}: {}", run.name, v->guarantee ? " (a guarantee of Linux, demonstrated)" : "",
-                                                             v->refuted_by));
+                        row.refuted_by.push_back(fmt::format("{}: {}{}", run.name, v->refuted_by,
+                                                             v->guarantee ? " (a guarantee of Linux, demonstrated)" : ""));
                 }
                 continue;
             }

@@ -265,9 +265,11 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
         const auto verdict = colour_verdict(v.verdict, c);
         const auto pad = std::string(13 - std::min<std::size_t>(13, display_width(verdict)), ' ');
         out += fmt::format("  {:<3} {}{} {}\n", v.claim, verdict, pad, wrap(v.reason_text(), width, std::string(20, ' ')));
-        if (v.guarantee) out += std::string(20, ' ') + wrap("a guarantee of Linux, demonstrated: " + v.refuted_by, width, std::string(20, ' ')) + "\n";
-        else if (!v.refuted_by.empty())
-            out += std::string(20, ' ') + wrap("would be refuted by: " + v.refuted_by, width, std::string(20, ' ')) + "\n";
+        if (!v.refuted_by.empty())
+            out += std::string(20, ' ') +
+                   wrap(fmt::format("would be refuted by: {}{}", v.refuted_by, v.guarantee ? " (a guarantee of Linux, demonstrated)" : ""),
+                        width, std::string(20, ' ')) +
+                   "\n";
     }
     return out;
 }
