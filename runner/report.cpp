@@ -41,7 +41,10 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
     for (const auto& run : runs) {
         if (run.name != "isolation_matrix" || !run.result) continue;
         md += "\n## Isolation: who can do what to whom, and runaway neighbours (isolation_matrix)\n";
-        for (const auto& t : run.result->tables) md += "\n" + render_table_markdown(t);
+        for (const auto& t : run.result->tables) {
+            md += '\n';
+            md += render_table_markdown(t);
+        }
     }
     if (crosscheck) {
         md += "\n## Crosscheck: proclab beside perf bench and stress-ng\n\nThe same quantities measured by the field's "

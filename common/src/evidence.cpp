@@ -123,7 +123,10 @@ Segment placeholder(std::string_view body, const std::vector<Fact>& facts, std::
         if (!part.is_number() || !whole.is_number())
             throw TemplateError(fmt::format("{{{}}}: a quantity takes two counts", body));
         const auto a = static_cast<long long>(std::llround(part.number())), b = static_cast<long long>(std::llround(whole.number()));
-        s.text = a == b && b >= 2 ? fmt::format("all {}", b) : a == 0 && b >= 2 ? fmt::format("none of {}", b) : fmt::format("{} of {}", a, b);
+        s.text = a == b && b == 2   ? std::string("both")
+                 : a == b && b > 2  ? fmt::format("all {}", b)
+                 : a == 0 && b >= 2 ? fmt::format("none of {}", b)
+                                    : fmt::format("{} of {}", a, b);
         s.fact_ids = {part.id, whole.id};
         return s;
     }

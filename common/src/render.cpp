@@ -131,8 +131,8 @@ std::string TextTable::render(std::string_view indent) const {
 }
 
 std::string format_cell(const Cell& cell, const Column& column) {
-    if (const auto* n = std::get_if<double>(&cell)) return format_value(*n, column.unit);
-    if (const auto* s = std::get_if<std::string>(&cell)) return *s;
+    if (cell.is_number()) return format_value(cell.number, column.unit);
+    if (cell.is_text()) return cell.text;
     return "-";
 }
 
@@ -196,7 +196,7 @@ std::string render_table_html(const Table& t) {
         h += "<tr>";
         for (std::size_t i = 0; i < t.columns.size(); ++i) {
             const Cell cell = i < row.size() ? row[i] : Cell{};
-            h += std::holds_alternative<double>(cell) ? "<td class=\"num\">" : "<td>";
+            h += cell.is_number() ? "<td class=\"num\">" : "<td>";
             h += html_escape(format_cell(cell, t.columns[i])) + "</td>";
         }
         h += "</tr>\n";

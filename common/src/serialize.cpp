@@ -187,8 +187,8 @@ void to_json(Json& j, const Table& t) {
     for (const auto& row : t.rows) {
         Json r = Json::array();
         for (const auto& cell : row) {
-            if (const auto* n = std::get_if<double>(&cell)) r.push_back(number(*n));
-            else if (const auto* s = std::get_if<std::string>(&cell)) r.push_back(*s);
+            if (cell.is_number()) r.push_back(number(cell.number));
+            else if (cell.is_text()) r.push_back(cell.text);
             else r.push_back(nullptr);
         }
         rows.push_back(std::move(r));
@@ -209,7 +209,7 @@ void from_json(const Json& j, Table& t) {
         for (const auto& cell : r) {
             if (cell.is_number()) row.emplace_back(cell.get<double>());
             else if (cell.is_string()) row.emplace_back(cell.get<std::string>());
-            else row.emplace_back(std::monostate{});
+            else row.emplace_back();
         }
     }
 }

@@ -177,7 +177,7 @@ Result run(const DemoContext& ctx) {
         std::vector<Cell> row{std::string(info(r.way).name), cpus_label(r.placement)};
         for (auto size : setup.sizes) {
             const auto* p = point_at(r.latency, size);
-            row.push_back(p ? format_value(p->round_trip_ns.median, "ns") : "-");
+            row.push_back(p ? Cell{format_value(p->round_trip_ns.median, "ns")} : Cell{"-"});
         }
         lt.rows.push_back(std::move(row));
     }
@@ -215,7 +215,7 @@ Result run(const DemoContext& ctx) {
         std::vector<Cell> row{"memcpy (floor)", fmt::format("{}, one process", setup.home)};
         for (auto size : setup.sizes) {
             const auto* p = point_at(memcpy_points, size);
-            row.push_back(p ? format_value(p->bytes_per_s.median, "B/s") : "-");
+            row.push_back(p ? Cell{format_value(p->bytes_per_s.median, "B/s")} : Cell{"-"});
         }
         bt.rows.push_back(std::move(row));
     }
@@ -224,7 +224,7 @@ Result run(const DemoContext& ctx) {
         std::vector<Cell> row{std::string(info(r.way).name), cpus_label(r.placement)};
         for (auto size : setup.sizes) {
             const auto* p = point_at(r.bandwidth, size);
-            row.push_back(p ? format_value(p->bytes_per_s.median, "B/s") : "-");
+            row.push_back(p ? Cell{format_value(p->bytes_per_s.median, "B/s")} : Cell{"-"});
         }
         bt.rows.push_back(std::move(row));
         if (const auto* p = point_at(r.bandwidth, focus_bandwidth))

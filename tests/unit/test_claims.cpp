@@ -73,7 +73,7 @@ TEST_CASE("the claims table combines demos, reports failures and names uncovered
     broken.status = suite::RunStatus::crashed;
     broken.detail = "killed by SIGSEGV";
     runs.push_back(broken);
-    const std::vector<suite::DemoDescription> described{{"c", "crashes", {"T1"}}};
+    const std::vector<suite::DemoDescription> described{{"c", "crashes", {"T1"}, {}}};
 
     const auto rows = suite::claim_rows(runs, described);
     REQUIRE(rows.size() == 13);

@@ -11,7 +11,7 @@
 //
 // Template syntax: {id} a fact as its unit renders it; {id:pct} a number as a percentage, {id:x}
 // as a factor ("1.98x"), {id:plain} without its unit; {a of b} two counts as a quantity ("all 4",
-// "none of 4", "3 of 4"); {{ and }} literal braces.
+// "both", "none of 4", "3 of 4"); {{ and }} literal braces.
 #pragma once
 
 #include <optional>

@@ -11,7 +11,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -42,8 +41,23 @@ struct Column {
     bool operator==(const Column&) const = default;
 };
 
-// A cell: missing, a number (rendered by its column's unit), or text.
-using Cell = std::variant<std::monostate, double, std::string>;
+// A cell: missing, a number (rendered by its column's unit), or text. (A struct rather than a
+// std::variant: GCC 12 warns falsely about moved variants in vectors.)
+struct Cell {
+    enum class Kind { missing, number, text };
+    Cell() = default;
+    Cell(double v) : kind(Kind::number), number(v) {}
+    Cell(std::string s) : kind(Kind::text), text(std::move(s)) {}
+    Cell(const char* s) : kind(Kind::text), text(s) {}
+
+    Kind kind = Kind::missing;
+    double number = 0;
+    std::string text;
+
+    bool is_number() const { return kind == Kind::number; }
+    bool is_text() const { return kind == Kind::text; }
+    bool operator==(const Cell&) const = default;
+};
 
 // A typed table: every renderer (terminal, Markdown, HTML, JSON) formats its numbers the same way,
 // from the column's unit (render.hpp).

@@ -1,0 +1,70 @@
+// process_isolation: claims P1 and P3 of ../shared/seed/claims.md.
+//
+//   P1  Every running program is hosted by a process; processes exist to isolate programs.
+//   P3  Processes have no access to each other's address spaces; the OS enforces this.
+//
+// Method, all of it real and measured in this run:
+//   1. Copies of this executable are started through Boost.Process v2 (fork + exec, a fresh
+//      address space each) and report their pid, parent pid, and the address and content of a
+//      global and a heap object, their open fds and their RLIMIT_NOFILE (one child lowers its own).
+//   2. After fork() parent and child write to the same variables: the same virtual address holds
+//      different data in each, both ways.
+//   3. Crash containment: forked children write through a null pointer (5, --quick 2; --repeat)
+//      beside two siblings, which answer a ping after each crash.
+//   4. A pointer handed to another process: an exec'd child dereferences the parent's addresses
+//      and reads its own memory there, or faults.
+//   5. Through the kernel: process_vm_readv(2), a read of /proc/PID/mem and ptrace(PTRACE_ATTACH)
+//      against one of this demo's own children, by a reader without the privilege (as root: a
+//      helper that drops to uid 65534; otherwise: a target that made itself non-dumpable) and by
+//      one with it (CAP_SYS_PTRACE, or the same uid where the target is dumpable and Yama allows).
+//   6. The sanctioned door: Boost.Interprocess shared memory, named (removed on every exit path)
+//      and anonymous. What a message through it costs, beside the kernel's ways: ipc_cost.
+//
+// One file per experiment (experiments.hpp); the rules in verdicts.hpp.
+//
+// Caveats: what the kernel allows depends on uid, capabilities, the target's dumpable flag and
+// Yama's ptrace_scope; containers often drop CAP_SYS_PTRACE even for root. Addresses of exec'd
+// children differ from the parent's only where ASLR is on (randomize_va_space > 0). A virtual
+// machine makes the round trips slower but does not change who can read whom.
+
+#include "process_isolation/experiments.hpp"
+#include "process_isolation/verdicts.hpp"
+
+#include "proclab/demo.hpp"
+
+namespace proclab::process_isolation {
+
+Result run(const DemoContext& ctx) {
+    Result result;
+    P1Evidence p1;
+    P3Evidence p3;
+    // Measure: each experiment adds its table and fills the evidence of its claim.
+    spawned_processes(ctx, result, p1);
+    p3.fork_copies_isolated = fork_copy_on_write(result);
+    const int crashes = ctx.repeat(5, 2);
+    result.config.repeat = crashes;
+    crash_containment(crashes, result, p1);
+    pointer_handoff(ctx, result, p3);
+    kernel_reads(ctx, result, p3);
+    p3.shared_memory_works = shared_memory(ctx, result);
+    // Decide.
+    result.add_decision(decide_p1(p1));
+    result.add_decision(decide_p3(p3));
+    return result;
+}
+
+DemoSpec spec() {
+    DemoSpec s;
+    s.name = "process_isolation";
+    s.title = "processes are isolated: own pid, own memory, contained crashes; the kernel guards the door";
+    s.claims = {"P1", "P3"};
+    s.rules = {kP1Rule, kP3Rule};
+    s.default_timeout_s = 60;
+    s.run = run;
+    s.child_modes = {{"report", child_report}, {"deref", child_deref}, {"shm-write", child_shm_write}};
+    return s;
+}
+
+}  // namespace proclab::process_isolation
+
+PROCLAB_DEMO_MAIN(proclab::process_isolation::spec)

@@ -1,0 +1,238 @@
+// process_isolation's processes: children through Boost.Process v2, fork's copies, a crash beside
+// siblings, and a pointer handed to another process.
+#include "process_isolation/experiments.hpp"
+
+#include "proclab/child.hpp"
+#include "proclab/clock.hpp"
+#include "proclab/fault.hpp"
+#include "proclab/handles.hpp"
+#include "proclab/spawn.hpp"
+
+#include <algorithm>
+#include <csignal>
+#include <memory>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace proclab::process_isolation {
+
+// ---------------------------------------------------------------------------------------------
+// 1. Processes spawned through Boost.Process v2.
+
+void spawned_processes(const DemoContext& ctx, Result& result, P1Evidence& p1) {
+    const int children = ctx.options.quick ? 2 : 3;
+    copy_text(g_marker, sizeof g_marker, "written by the parent");
+    auto heap = std::make_unique<char[]>(64);
+    copy_text(heap.get(), 64, "heap of the parent");
+
+    auto& table = result.add_table("1. Processes started through Boost.Process v2 (fork + exec of this program)",
+                                   {"process", {"pid", "count"}, {"ppid", "count"}, "&global", "global holds", "&heap", "heap holds",
+                                    {"open fds", "count"}, {"RLIMIT_NOFILE", "count"}});
+    auto parent_row = [&](const char* who) {
+        table.rows.push_back({who, double(::getpid()), double(::getppid()), hex(g_marker), g_marker, hex(heap.get()), heap.get(),
+                              double(count_open_fds()), double(nofile_soft_limit())});
+    };
+    parent_row("parent");
+
+    p1.children = children;
+    for (int i = 0; i < children; ++i) {
+        const std::string tag = fmt::format("child-{}", i + 1);
+        std::vector<std::string> args{"--child", "report", tag};
+        if (i == 1) args.push_back("lower-nofile");
+        auto run = run_captured(ctx.self_exe, args, {.timeout = std::chrono::seconds(20)});
+        if (!run.status.exited() || run.status.exit_code() != 0)
+            throw std::runtime_error(fmt::format("report child {} ended: {}: {}", tag, run.status.describe(), run.err));
+        auto f = parse_key_values(run.out);
+        if (std::stoi(f["ppid"]) == ::getpid()) ++p1.children_reporting_parent;
+        if (unescape(f["global"]) == "written by " + tag) ++p1.children_kept_own_global;
+        table.rows.push_back({tag + (i == 1 ? " (lowered its limit)" : ""), std::stod(f["pid"]), std::stod(f["ppid"]), f["global_addr"],
+                              unescape(f["global"]), f["heap_addr"], unescape(f["heap"]), std::stod(f["fds"]), std::stod(f["nofile"])});
+    }
+    // The parent's own values after the children wrote theirs.
+    parent_row("parent, after");
+    table.note = fmt::format(
+        "Each child wrote its own tag into the same global and a heap object; the last row is the parent's copy afterwards. "
+        "Addresses of exec'd children differ from the parent's where ASLR is on (randomize_va_space = {}). "
+        "child-2 lowered its own RLIMIT_NOFILE; the parent's rows show its own limit.",
+        ctx.env.find("aslr") && ctx.env.find("aslr")->value ? *ctx.env.find("aslr")->value : "unknown");
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// 2. fork(): the same virtual address, two copies.
+
+struct ForkView {
+    std::uintptr_t global_addr, heap_addr;
+    char global[48], heap[48];
+};
+
+bool fork_copy_on_write(Result& result) {
+    copy_text(g_marker, sizeof g_marker, "parent, before fork");
+    auto heap = std::make_unique<char[]>(64);
+    copy_text(heap.get(), 64, "parent, before fork");
+    Pipe to_child = Pipe::create(), to_parent = Pipe::create();
+
+    auto child = ChildProcess::fork([&] {
+        copy_text(g_marker, sizeof g_marker, "child wrote this");
+        copy_text(heap.get(), 64, "child wrote this");
+        send_value(to_parent.write_end.get(), char{'w'});  // written
+        if (!receive_value<char>(to_child.read_end.get())) return 1;  // the parent has written its own
+        ForkView view{reinterpret_cast<std::uintptr_t>(g_marker), reinterpret_cast<std::uintptr_t>(heap.get()), {}, {}};
+        copy_text(view.global, sizeof view.global, g_marker);
+        copy_text(view.heap, sizeof view.heap, heap.get());
+        send_value(to_parent.write_end.get(), view);
+        return 0;
+    });
+    if (!receive_value<char>(to_parent.read_end.get())) throw HarnessError(EPIPE, "fork child closed its pipe");
+    const std::string parent_after_child_wrote_global = g_marker;
+    const std::string parent_after_child_wrote_heap = heap.get();
+    copy_text(g_marker, sizeof g_marker, "parent wrote this");
+    copy_text(heap.get(), 64, "parent wrote this");
+    send_value(to_child.write_end.get(), char{'g'});
+    auto view = receive_value<ForkView>(to_parent.read_end.get());
+    const auto status = child.wait();
+    if (!view) throw std::runtime_error("fork child sent no view: " + status.describe());
+
+    auto& table = result.add_table("2. fork(): the same virtual address holds different data",
+                                   {"object", "address in parent", "address in child", "parent reads after the child wrote",
+                                    "child reads after the parent wrote"});
+    table.rows.push_back({"global", hex(g_marker), fmt::format("{:#x}", view->global_addr), parent_after_child_wrote_global,
+                          view->global});
+    table.rows.push_back({"heap", hex(heap.get()), fmt::format("{:#x}", view->heap_addr), parent_after_child_wrote_heap,
+                          view->heap});
+    table.note = "Each side wrote its own text after fork(), then read the same address again (copy-on-write pages).";
+
+    const bool same_addresses = view->global_addr == reinterpret_cast<std::uintptr_t>(g_marker) &&
+                                view->heap_addr == reinterpret_cast<std::uintptr_t>(heap.get());
+    return same_addresses && parent_after_child_wrote_global == "parent, before fork" &&
+           parent_after_child_wrote_heap == "parent, before fork" && std::string(view->global) == "child wrote this" &&
+           std::string(view->heap) == "child wrote this";
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// 3. Crash containment.
+
+void crash_containment(int crashes, Result& result, P1Evidence& p1) {
+    constexpr int kSiblings = 2;
+    constexpr int kRowsShown = 4;
+    struct Sibling {
+        Pipe ping, pong;
+        ChildProcess process;
+    };
+    std::vector<Sibling> siblings(kSiblings);
+    for (auto& s : siblings) {
+        s.ping = Pipe::create();
+        s.pong = Pipe::create();
+        s.process = ChildProcess::fork([&] {
+            // An explicit 'q' ends the loop: later siblings hold copies of this pipe's write end,
+            // so EOF would never come.
+            while (auto c = receive_value<char>(s.ping.read_end.get())) {
+                if (*c == 'q') return 0;
+                send_value(s.pong.write_end.get(), *c);
+            }
+            return 0;
+        });
+    }
+    auto ping = [](Sibling& s) {
+        try {
+            send_value(s.ping.write_end.get(), char{'?'});
+            return receive_value<char>(s.pong.read_end.get()) == '?';
+        } catch (const HarnessError&) {
+            return false;
+        }
+    };
+    auto& table = result.add_table("3. Crash containment: children write through a null pointer beside two siblings",
+                                   {"crash", {"crasher's pid", "count"}, "how it ended", {"siblings answering after it", "count"},
+                                    {"processes alive at once", "count"}, {"their distinct pids", "count"}});
+    p1.siblings = kSiblings;
+    p1.siblings_alive_after_crash = kSiblings;
+    for (int r = 0; r < crashes; ++r) {
+        auto crasher = ChildProcess::fork([] {
+            die_plainly_on_faults();
+            volatile std::uintptr_t null_address = 0;
+            store_at(null_address);
+            return 0;  // not reached where the MMU does its job
+        });
+        // The parent, the siblings and the crasher are alive at this moment: their pids must differ.
+        std::vector<pid_t> alive_together{::getpid(), crasher.pid()};
+        for (const auto& sib : siblings) alive_together.push_back(sib.process.pid());
+        std::sort(alive_together.begin(), alive_together.end());
+        const int together = int(alive_together.size());
+        const int distinct = int(std::unique(alive_together.begin(), alive_together.end()) - alive_together.begin());
+        p1.processes_alive_together = std::max(p1.processes_alive_together, together);
+        p1.distinct_pids = r == 0 ? distinct : std::min(p1.distinct_pids, distinct);
+        p1.processes = together;
+
+        auto crash = crasher.wait_for(std::chrono::seconds(10));
+        const bool killed = !crash;
+        if (killed) crash = crasher.kill_and_wait();
+        ++p1.crashes;
+        const bool by_fault = !killed && crash->signaled() && (crash->signal() == SIGSEGV || crash->signal() == SIGBUS);
+        if (by_fault) {
+            ++p1.crashes_by_fault;
+            if (p1.crash_signal.empty()) p1.crash_signal = signal_name(crash->signal());
+        }
+        if (p1.crash_status.empty() || !by_fault) p1.crash_status = crash->describe();
+        p1.crash_killed_by_demo = p1.crash_killed_by_demo || killed;
+        int answering = 0;
+        for (auto& sib : siblings) answering += ping(sib);
+        p1.siblings_alive_after_crash = std::min(p1.siblings_alive_after_crash, answering);
+        if (r < kRowsShown)
+            table.rows.push_back({double(r + 1), double(crasher.pid()), crash->describe() + (killed ? " (by the demo, after 10 s)" : ""),
+                                  double(answering), double(together), double(distinct)});
+    }
+    if (crashes > kRowsShown)
+        table.rows.push_back({fmt::format("{} more", crashes - kRowsShown), Cell{}, "counted in P1's facts", Cell{}, Cell{}, Cell{}});
+    for (auto& sib : siblings) {
+        send_value(sib.ping.write_end.get(), char{'q'});
+        sib.process.wait();
+    }
+    table.note = "Two siblings answer pings throughout; each crasher is forked beside them and writes through a null pointer. "
+                 "A process's pid is unique among the processes alive at the same moment (a pid can be reused after its "
+                 "process is reaped), so distinctness is counted among the parent, the siblings and the crasher, all alive at once.";
+    result.add_metric("siblings_alive_after_crash", p1.siblings_alive_after_crash, "count",
+                      "siblings that answered a ping after the children wrote through a null pointer");
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// 4. A pointer handed to another process.
+
+char g_secret[64] = "";
+
+void pointer_handoff(const DemoContext& ctx, Result& result, P3Evidence& p3) {
+    copy_text(g_secret, sizeof g_secret, fmt::format("parent secret {}", now_ns() % 1000000));
+    auto heap_secret = std::make_unique<char[]>(64);
+    copy_text(heap_secret.get(), 64, fmt::format("parent heap secret {}", now_ns() % 1000000));
+
+    auto& table = result.add_table("4. A pointer handed to another process (an exec'd child dereferences it)",
+                                   {"object", "address", "mapped in the receiver", "receiver's outcome"});
+    for (auto [name, ptr] : {std::pair<const char*, const char*>{"global", g_secret}, {"heap", heap_secret.get()}}) {
+        auto run = run_captured(ctx.self_exe, {"--child", "deref", hex(ptr)}, {.timeout = std::chrono::seconds(20)});
+        auto f = parse_key_values(run.out);
+        std::string outcome;
+        ++p3.pointers_handed;
+        if (run.status.signaled()) {
+            outcome = fmt::format("faulted: {}", run.status.describe());
+            ++p3.pointers_faulted;
+        } else if (run.status.exited() && run.status.exit_code() == 0) {
+            const auto seen = unescape(f["read"]);
+            if (seen == ptr) {
+                ++p3.pointers_reached_sender;
+                outcome = fmt::format("read the parent's data \"{}\"", seen);
+            } else {
+                outcome = fmt::format("read its own memory: \"{}\"", seen);
+                ++p3.pointers_read_own_memory;
+            }
+        } else {
+            outcome = fmt::format("ended: {}", run.status.describe());
+        }
+        table.rows.push_back({name, hex(ptr), f.count("mapped") ? f["mapped"] : "?", outcome});
+    }
+    table.note = "The parent's data: \"" + std::string(g_secret) + "\" and \"" + heap_secret.get() +
+                 "\". An address means something only inside its own address space.";
+}
+
+}  // namespace proclab::process_isolation

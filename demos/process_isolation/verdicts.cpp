@@ -1,0 +1,110 @@
+#include "process_isolation/verdicts.hpp"
+
+namespace proclab::process_isolation {
+
+const RuleInfo kP1Rule{
+    "P1",
+    "",
+    "children started through Boost.Process (fork + exec): their pids, parents and their own copy of a global; a forked child "
+    "that writes through a null pointer, and whether its siblings still answer a ping",
+    "two processes with one pid, or a sibling dying with the crasher",
+    true,
+    {{Verdict::confirmed, "distinct pids, each child its own globals, the crasher died of its fault alone (Linux, every time)"},
+     {Verdict::nuanced, "a child reporting another parent, or reading another's global (not seen on Linux)"},
+     {Verdict::refuted, "a shared pid, or a sibling lost with the crasher"},
+     {Verdict::not_measured, "the crasher did not die of its fault within its deadline"}}};
+
+const RuleInfo kP3Rule{
+    "P3",
+    "",
+    "after fork, the same address written on both sides; a pointer dereferenced by an exec'd receiver; reads of a child's "
+    "memory through process_vm_readv, /proc/PID/mem and ptrace by a reader without the privilege and by one with it; shared "
+    "memory, opened by name and inherited",
+    "a write seen across fork, a handed pointer reaching the sender's data, or a kernel read allowed without the privilege",
+    false,
+    {{Verdict::confirmed, "every door shut to a reader without ptrace rights, and no reader with them in this run"},
+     {Verdict::nuanced, "shut without ptrace rights, open with them (the same uid on a dumpable target, or CAP_SYS_PTRACE): "
+                        "the kernel enforces isolation per user and privilege"},
+     {Verdict::refuted, "any of the observations above"}}};
+
+Decision decide_p1(const P1Evidence& e) {
+    Rule rule(kP1Rule);
+    rule.use(count_fact("processes", e.processes, "processes alive at once: this one, two siblings and a crasher"));
+    rule.use(count_fact("distinct_pids", e.distinct_pids, "distinct pids among them (the fewest over the crashes)"));
+    if (e.distinct_pids < e.processes)
+        return rule.refuted("only {distinct_pids} distinct pids among {processes} processes alive at once",
+                            "{distinct_pids} pids for {processes} processes");
+    rule.use(count_fact("children", e.children, "children started"));
+    rule.use(count_fact("children_reporting_parent", e.children_reporting_parent, "children whose parent pid was this process"));
+    rule.use(count_fact("children_kept_own_global", e.children_kept_own_global, "children that read back their own tag in a global"));
+    rule.use(count_fact("crashes", e.crashes, "children that wrote through a null pointer"));
+    rule.use(count_fact("crashes_by_fault", e.crashes_by_fault, "of them, those that died of a fault signal"));
+    rule.use(text_fact("crash_status", e.crash_status, "how a crashing child ended"));
+    rule.use(count_fact("siblings", e.siblings, "siblings of the crashing child"));
+    rule.use(count_fact("siblings_alive_after_crash", e.siblings_alive_after_crash, "siblings that answered a ping after the crash"));
+    const std::string pids = "{processes} processes alive at once, {distinct_pids} distinct pids; {children_kept_own_global of children} "
+                             "children started through Boost.Process with their own copy of the globals";
+    if (e.crashes_by_fault == 0) {
+        if (e.crash_killed_by_demo) rule.use(flag_fact("crasher_killed_by_demo", true, "the demo killed the crasher after its deadline"));
+        return rule.not_measured(pids + "; but the crash could not be provoked: of {crashes} children that wrote through a null "
+                                 "pointer, one ended {crash_status}" + std::string(e.crash_killed_by_demo ? " (the demo killed it after its deadline)" : ""),
+                                 "{distinct_pids} pids; the crash was not provoked");
+    }
+    rule.use(text_fact("crash_signal", e.crash_signal, "the fault signal the crashing child died of"));
+    rule.use(flag_fact("crasher_died_of_fault", true, "the crashing child died of its own fault"));
+    const std::string crash = "{crashes_by_fault of crashes} children that wrote through a null pointer died of {crash_signal}, and "
+                              "{siblings_alive_after_crash of siblings} siblings answered a ping after each";
+    if (e.siblings_alive_after_crash < e.siblings)
+        return rule.refuted("a child's crash took its siblings with it: " + crash,
+                            "{crash_signal} in a child: {siblings_alive_after_crash of siblings} siblings answered after it");
+    if (e.children_reporting_parent < e.children || e.children_kept_own_global < e.children)
+        return rule.nuanced(pids + "; " + crash + "; but {children_reporting_parent of children} children reported this process as "
+                                                  "their parent and {children_kept_own_global of children} read back their own global",
+                            "{distinct_pids} pids; {crashes_by_fault} children's {crash_signal} left {siblings_alive_after_crash of "
+                            "siblings} siblings answering");
+    return rule.confirmed(pids + "; " + crash + ", and the parent went on",
+                          "{processes} processes at once, {distinct_pids} pids; {crashes_by_fault} children's {crash_signal} left "
+                          "{siblings_alive_after_crash of siblings} siblings answering");
+}
+
+Decision decide_p3(const P3Evidence& e) {
+    Rule rule(kP3Rule);
+    if (!rule.flag(flag_fact("fork_copies_isolated", e.fork_copies_isolated,
+                             "after fork, each side's write at the same address invisible to the other")))
+        return rule.refuted("after fork() a write in one process was seen by the other", "a write seen across fork");
+    rule.use(count_fact("pointers_handed", e.pointers_handed, "pointers an exec'd receiver dereferenced"));
+    rule.use(count_fact("pointers_faulted", e.pointers_faulted, "of them, dereferences that faulted"));
+    rule.use(count_fact("pointers_read_own_memory", e.pointers_read_own_memory, "of them, reads of the receiver's own memory"));
+    rule.use(count_fact("pointers_reached_sender", e.pointers_reached_sender, "of them, reads of the sender's data"));
+    const std::string pointers = "of {pointers_handed} pointers handed to an exec'd receiver, {pointers_faulted} faulted and "
+                                 "{pointers_read_own_memory} read the receiver's own memory";
+    if (e.pointers_reached_sender > 0)
+        return rule.refuted("a pointer handed to another process read the sender's data: " + pointers +
+                                ", {pointers_reached_sender} the sender's data",
+                            "a handed pointer read the sender's data");
+    rule.use(count_fact("unprivileged_attempts", e.unprivileged_attempts, "kernel reads tried without the privilege"));
+    rule.use(count_fact("unprivileged_allowed", e.unprivileged_allowed, "of them, allowed"));
+    rule.use(count_fact("unprivileged_refused", e.unprivileged_attempts - e.unprivileged_allowed, "of them, refused"));
+    rule.use(text_fact("unprivileged_reader", e.unprivileged_reader.empty() ? "nobody" : e.unprivileged_reader, "who tried without it"));
+    const std::string base = "after fork the same address held different data in each process; " + pointers +
+                             "; kernel reads by {unprivileged_reader}: {unprivileged_refused of unprivileged_attempts} refused";
+    if (e.unprivileged_allowed > 0)
+        return rule.refuted("{unprivileged_allowed} of {unprivileged_attempts} kernel reads by {unprivileged_reader} were allowed "
+                            "without the privilege",
+                            "kernel reads: {unprivileged_allowed of unprivileged_attempts} allowed without privilege");
+    rule.use(count_fact("privileged_attempts", e.privileged_attempts, "kernel reads tried with the privilege"));
+    rule.use(count_fact("privileged_allowed", e.privileged_allowed, "of them, allowed"));
+    rule.use(flag_fact("shared_memory_works", e.shared_memory_works, "shared memory, named and inherited, carried data both ways"));
+    const std::string summary = "fork: same address, own data; kernel reads: {unprivileged_refused of unprivileged_attempts} refused without "
+                                "privilege, {privileged_allowed of privileged_attempts} allowed with it";
+    if (e.privileged_allowed > 0) {
+        rule.use(text_fact("privileged_reader", e.privileged_reader, "whose privilege opened the door"));
+        return rule.nuanced(base + "; but {privileged_allowed of privileged_attempts} reads by {privileged_reader} were allowed: the "
+                                   "kernel enforces isolation, yet lets a reader with ptrace rights across; shared memory, the "
+                                   "sanctioned way through, works: {shared_memory_works}",
+                            summary);
+    }
+    return rule.confirmed(base + "; shared memory, the sanctioned way through, works: {shared_memory_works}", summary);
+}
+
+}  // namespace proclab::process_isolation
