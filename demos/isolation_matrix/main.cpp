@@ -88,16 +88,20 @@ Result run(const DemoContext& ctx) {
     options.cpus = static_cast<int>(std::max<std::size_t>(1, ctx.env.affinity_cpus.size()));
     const auto runaways = run_runaways(options);
     auto& rt = result.add_table("A runaway beside two siblings doing steady work",
-                                {"runaway", "mechanism", "what stopped it", "siblings before", "during", "after", "siblings' loss", "contained"});
+                                {"runaway", "mechanism", "what ended it", "siblings before", "during", "after",
+                                 {"siblings' loss", "fraction"}, "ended by"});
     for (const auto& r : runaways) {
         if (!r.measured) {
-            rt.rows.push_back({r.what, r.mechanism, "not measured: " + r.why_not, "-", "-", "-", "-", "-"});
+            rt.rows.push_back({r.what, r.mechanism, "not measured: " + r.why_not, Cell{}, Cell{}, Cell{}, Cell{}, Cell{}});
             continue;
         }
         auto rates = [](const Progress& p) { return fmt::format("{:.0f} / {:.0f}", p.rate[0], p.rate[1]); };
-        rt.rows.push_back({r.what, r.mechanism, r.stopped_by, rates(r.before), rates(r.during), rates(r.after),
-                           fmt::format("{:.0f}%", 100 * r.sibling_loss()),
-                           !r.siblings_alive ? "NO: a sibling died" : r.hard_cap_hit ? "only by the demo's cap" : r.contained ? "yes" : "no"});
+        rt.rows.push_back({r.what, r.mechanism, r.stopped_by, rates(r.before), rates(r.during), rates(r.after), r.sibling_loss(),
+                           !r.siblings_alive       ? "a sibling died"
+                           : !r.stoppable()        ? "the demo (a CPU hog has no limit to stop it)"
+                           : r.hard_cap_hit        ? "the demo's own cap"
+                           : r.stopped_by_limit()  ? "its limit"
+                                                   : "-"});
         result.add_metric(fmt::format("sibling_loss_{}", id(r.kind)), r.sibling_loss(), "ratio",
                           fmt::format("the siblings' worst loss of progress while a runaway ran ({})", r.what));
     }
@@ -135,24 +139,8 @@ Result run(const DemoContext& ctx) {
                             {"after", r.after.rate}, {"loss", r.sibling_loss()}});
     result.raw = Json{{"euid", ::geteuid()}, {"relationships", std::move(rel)}, {"runaways", std::move(run_json)}};
 
-    const ClaimVerdict p1 = decide_p1(runs, runaways), p3 = decide_p3(runs);
-    int measured = 0, without_right = 0, contained = 0, runaways_measured = 0;
-    for (const auto& r : runs) {
-        measured += r.measured;
-        without_right += r.measured && !r.relationship.entitled;
-    }
-    for (const auto& r : runaways) {
-        runaways_measured += r.measured;
-        contained += r.measured && r.contained && !r.hard_cap_hit && r.siblings_alive;
-    }
-    const auto same = std::find_if(runs.begin(), runs.end(), [](const RelationshipRun& r) { return r.relationship.id == "same_user" && r.measured; });
-    result.add_verdict(p1, fmt::format("{} of {} runaways stopped by their limit, siblings working throughout{}", contained, runaways_measured,
-                                       same != runs.end() && same->at(Action::signal_term).outcome == Outcome::allowed
-                                           ? "; the same user may signal and trace"
-                                           : ""));
-    result.add_verdict(p3, fmt::format("memory: {} relationship{} without ptrace rights, all refused{} ({} of {} relationships measured)",
-                                       without_right, without_right == 1 ? "" : "s",
-                                       p3.verdict == Verdict::nuanced ? "; the same user or root allowed" : "", measured, runs.size()));
+    result.add_decision(decide_p1(runs, runaways));
+    result.add_decision(decide_p3(runs));
     return result;
 }
 
@@ -161,6 +149,7 @@ DemoSpec spec() {
     s.name = "isolation_matrix";
     s.title = "who can do what to whom (signal, trace, read memory, set limits), and whether a runaway harms its neighbours";
     s.claims = {"P1", "P3"};
+    s.rules = {kP1Rule, kP3Rule};
     s.default_timeout_s = 120;
     s.run = run;
     return s;

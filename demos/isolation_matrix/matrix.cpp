@@ -1,5 +1,7 @@
 #include "isolation_matrix/matrix.hpp"
 
+#include "proclab/memory_probe.hpp"
+
 #include "proclab/child.hpp"
 #include "proclab/handles.hpp"
 
@@ -45,7 +47,7 @@ std::string_view name(Action a) {
         case Action::write_vm: return "process_vm_writev";
         case Action::read_procmem: return "read /proc/PID/mem";
         case Action::write_procmem: return "write /proc/PID/mem";
-        case Action::ptrace_attach: return "ptrace(PTRACE_ATTACH)";
+        case Action::ptrace_attach: return "ptrace(PTRACE_ATTACH) + PEEKDATA";
         case Action::read_environ: return "read /proc/PID/environ";
         case Action::read_maps: return "read /proc/PID/maps";
         case Action::open_fd: return "open /proc/PID/fd/N";
@@ -197,10 +199,20 @@ Attempt read_proc_file(pid_t pid, const char* file) {
     return result(true, fmt::format("{} bytes", n));
 }
 
+// The memory doors through the common probe (the same code process_isolation tries them with):
+// reads compare with the secret, writes put the same bytes back.
+Attempt memory(MemoryDoor door, const SharedPage& page) {
+    const std::string_view secret(page.secret, static_cast<std::size_t>(page.secret_length));
+    const MemoryAttempt m = probe_memory(door, page.target_pid, page.secret_address, secret);
+    Attempt a;
+    a.outcome = m.allowed ? Outcome::allowed : Outcome::refused;
+    a.err = m.err;
+    if (m.allowed && !writes(door)) a.detail = fmt::format("read \"{}\"", m.read);
+    return a;
+}
+
 Attempt attempt(Action action, const SharedPage& page) {
     const pid_t pid = page.target_pid;
-    const auto len = static_cast<std::size_t>(page.secret_length);
-    char buf[64] = {};
     switch (action) {
         case Action::see_signal0: return result(::kill(pid, 0) == 0);
         case Action::see_proc: {
@@ -209,34 +221,11 @@ Attempt attempt(Action action, const SharedPage& page) {
             return result(ok, ok ? fmt::format("owned by uid {}", st.st_uid) : "");
         }
         case Action::signal_term: return result(::kill(pid, SIGTERM) == 0);
-        case Action::read_vm: {
-            iovec local{buf, len}, remote{reinterpret_cast<void*>(page.secret_address), len};
-            const ssize_t n = ::process_vm_readv(pid, &local, 1, &remote, 1, 0);
-            return result(n == static_cast<ssize_t>(len), n > 0 ? fmt::format("read \"{}\"", std::string(buf, std::size_t(n))) : "");
-        }
-        case Action::write_vm: {
-            iovec local{const_cast<char*>(page.secret), len}, remote{reinterpret_cast<void*>(page.secret_address), len};
-            return result(::process_vm_writev(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len));
-        }
-        case Action::read_procmem:
-        case Action::write_procmem: {
-            const bool write = action == Action::write_procmem;
-            const int fd = ::open(fmt::format("/proc/{}/mem", pid).c_str(), (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-            if (fd < 0) return result(false);
-            const ssize_t n = write ? ::pwrite(fd, page.secret, len, static_cast<off_t>(page.secret_address))
-                                    : ::pread(fd, buf, len, static_cast<off_t>(page.secret_address));
-            const int err = errno;
-            ::close(fd);
-            errno = err;
-            return result(n == static_cast<ssize_t>(len), !write && n > 0 ? fmt::format("read \"{}\"", std::string(buf, std::size_t(n))) : "");
-        }
-        case Action::ptrace_attach: {
-            if (::ptrace(PTRACE_ATTACH, pid, nullptr, nullptr) != 0) return result(false);
-            int status = 0;
-            ::waitpid(pid, &status, __WALL);  // the attach stop
-            ::ptrace(PTRACE_DETACH, pid, nullptr, nullptr);
-            return result(true, "attached and detached");
-        }
+        case Action::read_vm: return memory(MemoryDoor::vm_read, page);
+        case Action::write_vm: return memory(MemoryDoor::vm_write, page);
+        case Action::read_procmem: return memory(MemoryDoor::procmem_read, page);
+        case Action::write_procmem: return memory(MemoryDoor::procmem_write, page);
+        case Action::ptrace_attach: return memory(MemoryDoor::ptrace_read, page);
         case Action::read_environ: return read_proc_file(pid, "environ");
         case Action::read_maps: return read_proc_file(pid, "maps");
         case Action::open_fd: {

@@ -34,6 +34,10 @@ struct RunawayRun {
     bool siblings_alive = true;
     // The siblings' worst loss during, as a share of their rate before (0: none, 1: stopped).
     double sibling_loss() const;
+    // A runaway a limit can stop (memory, processes, files); a CPU hog is only held to a share.
+    bool stoppable() const { return kind != RunawayKind::cpu && kind != RunawayKind::cpu_cgroup; }
+    // Its limit, not the demo's own cap, ended it.
+    bool stopped_by_limit() const { return measured && stoppable() && contained && !hard_cap_hit; }
 };
 
 struct RunawayOptions {

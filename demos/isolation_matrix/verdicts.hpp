@@ -6,7 +6,7 @@
 #include "isolation_matrix/matrix.hpp"
 #include "isolation_matrix/runaway.hpp"
 
-#include "proclab/result.hpp"
+#include "proclab/evidence.hpp"
 
 #include <vector>
 
@@ -15,13 +15,16 @@ namespace proclab::isolation_matrix {
 // P3: refuted only if a prober without ptrace rights (another user, a non-dumpable target, a
 // child user namespace) reached the target's memory; nuanced when the same user or root could
 // (isolation is enforced per user and privilege); confirmed when every such attempt was refused.
-ClaimVerdict decide_p3(const std::vector<RelationshipRun>& runs);
+extern const RuleInfo kP3Rule;
+extern const RuleInfo kP1Rule;
+
+Decision decide_p3(const std::vector<RelationshipRun>& runs);
 
 // P1: refuted if a sibling died beside a runaway, or if an unprivileged prober of another user
 // could signal or trace the target; nuanced where a sibling stalled (no progress in the window:
 // possibly other load, so not a refutation), where only our own hard cap stopped a runaway, or
 // a process of the same user could signal, trace or re-prioritise another (isolation between
 // programs is by user, resources by limits); confirmed otherwise.
-ClaimVerdict decide_p1(const std::vector<RelationshipRun>& runs, const std::vector<RunawayRun>& runaways);
+Decision decide_p1(const std::vector<RelationshipRun>& runs, const std::vector<RunawayRun>& runaways);
 
 }  // namespace proclab::isolation_matrix

@@ -1,12 +1,15 @@
 // isolation_matrix's verdict rules on recorded outcomes (demos/isolation_matrix/verdicts.hpp).
 #include "isolation_matrix/verdicts.hpp"
 
+#include "sound.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cerrno>
 
 using namespace proclab;
 using namespace proclab::isolation_matrix;
+using proclab::test::sound;
 
 namespace {
 Relationship relationship(std::string_view id) {
@@ -27,8 +30,9 @@ RelationshipRun recorded(std::string_view id, bool allow_memory, bool allow_cont
     return r;
 }
 
-RunawayRun runaway(bool alive, double during, bool capped = false) {
+RunawayRun runaway(bool alive, double during, bool capped = false, RunawayKind kind = RunawayKind::memory_rlimit) {
     RunawayRun r;
+    r.kind = kind;
     r.what = "memory: test";
     r.measured = true;
     r.contained = !capped;
@@ -47,40 +51,51 @@ TEST_CASE("P3 from the matrix: refused without the right, allowed with it", "[is
     const std::vector<RelationshipRun> root_run{recorded("same_user", true, true), recorded("same_user_nondumpable", false, true),
                                                 recorded("other_user", false, false), recorded("root_prober", true, true),
                                                 recorded("user_namespace", false, true)};
-    const auto v = decide_p3(root_run);
+    const auto v = sound(decide_p3(root_run));
     CHECK(v.verdict == Verdict::nuanced);
-    CHECK_THAT(v.reason, Catch::Contains("refused in the 3 relationships"));
+    CHECK_THAT(v.reason_text(), Catch::Contains("(same_user_nondumpable, other_user, user_namespace): all 15 refused"));
     // Memory reached without the right: direct evidence against the claim.
     auto broken = root_run;
     broken[2] = recorded("other_user", true, false);
-    CHECK(decide_p3(broken).verdict == Verdict::refuted);
+    CHECK(sound(decide_p3(broken)).verdict == Verdict::refuted);
     // Yama ptrace_scope 3: nobody reads anyone.
     const std::vector<RelationshipRun> locked{recorded("same_user", false, true), recorded("same_user_nondumpable", false, true)};
-    CHECK(decide_p3(locked).verdict == Verdict::confirmed);
+    CHECK(sound(decide_p3(locked)).verdict == Verdict::confirmed);
     // Nothing without the right could be set up: no evidence.
-    CHECK(decide_p3({recorded("same_user", true, true)}).verdict == Verdict::not_measured);
+    CHECK(sound(decide_p3({recorded("same_user", true, true)})).verdict == Verdict::not_measured);
     RelationshipRun unmeasured = recorded("other_user", false, false);
     unmeasured.measured = false;
-    CHECK(decide_p3({unmeasured}).verdict == Verdict::not_measured);
+    CHECK(sound(decide_p3({unmeasured})).verdict == Verdict::not_measured);
 }
 
 TEST_CASE("P1 from the matrix and the runaways", "[isolation_matrix]") {
     const std::vector<RelationshipRun> matrix{recorded("same_user", true, true), recorded("other_user", false, false)};
     const std::vector<RunawayRun> contained{runaway(true, 70)};
     // The same user may signal and trace: programs are isolated from other users only.
-    const auto v = decide_p1(matrix, contained);
+    const auto v = sound(decide_p1(matrix, contained));
     CHECK(v.verdict == Verdict::nuanced);
-    CHECK_THAT(v.reason, Catch::Contains("siblings lost 30%"));
+    CHECK_THAT(v.reason_text(), Catch::Contains("the 1 runaway") || Catch::Contains("1 of 1 runaways a limit can stop were stopped by it"));
+    CHECK_THAT(v.reason_text(), Catch::Contains("gave up at most 30%") && Catch::Contains("SIGTERM (EPERM)"));
     // A sibling died: refuted. A sibling that stalled in one window may have met other load: nuanced.
-    CHECK(decide_p1(matrix, {runaway(false, 0)}).verdict == Verdict::refuted);
-    const auto stalled = decide_p1({recorded("other_user", false, false)}, {runaway(true, 0)});
+    CHECK(sound(decide_p1(matrix, {runaway(false, 0)})).verdict == Verdict::refuted);
+    const auto stalled = sound(decide_p1({recorded("other_user", false, false)}, {runaway(true, 0)}));
     CHECK(stalled.verdict == Verdict::nuanced);
-    CHECK_THAT(stalled.reason, Catch::Contains("no progress"));
+    CHECK_THAT(stalled.reason_text(), Catch::Contains("no progress"));
     // Only the demo's own cap stopped it: the mechanism did not act.
-    CHECK_THAT(decide_p1({recorded("other_user", false, false)}, {runaway(true, 60, true)}).reason, Catch::Contains("own cap"));
+    CHECK_THAT(sound(decide_p1({recorded("other_user", false, false)}, {runaway(true, 60, true)})).reason_text(), Catch::Contains("own cap"));
     // Another user's unprivileged process signalled the target: refuted.
-    CHECK(decide_p1({recorded("other_user", false, true)}, contained).verdict == Verdict::refuted);
+    CHECK(sound(decide_p1({recorded("other_user", false, true)}, contained)).verdict == Verdict::refuted);
     // Contained, other users shut out, no same-user row: confirmed.
-    CHECK(decide_p1({recorded("other_user", false, false)}, contained).verdict == Verdict::confirmed);
-    CHECK(decide_p1({}, {}).verdict == Verdict::not_measured);
+    CHECK(sound(decide_p1({recorded("other_user", false, false)}, contained)).verdict == Verdict::confirmed);
+    CHECK(sound(decide_p1({}, {})).verdict == Verdict::not_measured);
+}
+
+TEST_CASE("P1's sentence counts only the runaways a limit can stop: a CPU hog is stopped by the demo", "[isolation_matrix]") {
+    // Recorded: four runaways, the CPU hog (no limit) costing its siblings 52-57%. The old summary said "4 of 4 runaways
+    // stopped by their limit, siblings working throughout".
+    const std::vector<RunawayRun> four{runaway(true, 78), runaway(true, 97), runaway(true, 99), runaway(true, 45, false, RunawayKind::cpu)};
+    const auto v = sound(decide_p1({recorded("other_user", false, false)}, four));
+    CHECK(v.verdict == Verdict::confirmed);
+    CHECK_THAT(v.summary_text(), Catch::Contains("all 3 runaways stopped by their limit") && Catch::Contains("worst loss 55%"));
+    CHECK_THAT(v.reason_text(), !Catch::Contains("throughout") && !Catch::Contains("4 of 4"));
 }
