@@ -79,6 +79,21 @@ std::string Interference::describe() const {
         procs_running_max);
 }
 
+std::string use_interference(Rule& rule, const Interference& i, double margin) {
+    rule.use(number_fact("interference_margin", margin, "fraction", "the share of the CPUs' time other load may take before load, not the OS, could explain the result"));
+    if (!i.known) {
+        rule.use(text_fact("interference_unknown", i.unknown_reason, "why the interference could not be measured"));
+        return "interference unknown ({interference_unknown}), which excludes nothing (margin {interference_margin})";
+    }
+    rule.use(number_fact("interference", i.fraction(), "fraction", "other tasks' CPU time and steal, as a share of the allowed CPUs' time"));
+    rule.use(count_fact("interference_cpus", i.cpus, "the CPUs watched"));
+    rule.use(number_fact("interference_window", i.window_ns, "ns", "how long it was watched"));
+    rule.use(number_fact("steal", i.steal_fraction(), "fraction", "the hypervisor's steal time, as a share of the same"));
+    rule.use(number_fact("interference_resolution", std::min(1.0, i.resolution()), "fraction", "/proc/stat's counting resolution over the window"));
+    return "other tasks and steal took {interference} of {interference_cpus} CPUs over {interference_window} (steal {steal}, "
+           "+-{interference_resolution} counting resolution; margin {interference_margin})";
+}
+
 Interference& Interference::operator+=(const Interference& o) {
     if (!o.known) {
         known = false;

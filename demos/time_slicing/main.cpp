@@ -42,6 +42,7 @@
 #include "time_slicing/workers.hpp"
 
 #include "proclab/demo.hpp"
+#include "proclab/trials.hpp"
 #include "proclab/environment.hpp"
 #include "proclab/interference.hpp"
 #include "proclab/render.hpp"
@@ -151,76 +152,54 @@ Result run(const DemoContext& ctx) {
     };
 
     // R independent trials of the whole sweep, each with the interference around it.
-    struct Trial {
-        std::vector<StepResult> steps;
-        Interference interference;
-        ClaimVerdict p2, p4, t1;
-    };
-    std::vector<Trial> trials;
     std::vector<std::string> shortened;
-    for (int r = 0; r < ctx.trials(); ++r) {
-        Trial trial;
-        const InterferenceProbe probe(cpus);
-        for (const auto& p : plan) {
-            double work_s = p.threads && !o.threads ? duration_s / 2 : duration_s;
-            const double oversubscription = std::max(1.0, double(p.k) / n);
-            if (work_s * oversubscription > kMaxStepWallS) {
-                work_s = kMaxStepWallS / oversubscription;
-                if (r == 0) shortened.push_back(fmt::format("K={}: {:.3f} s of CPU each", p.k, work_s));
+    const auto trials = run_trials(
+        ctx.trials(), cpus,
+        [&](int r) {
+            std::vector<StepResult> steps;
+            for (const auto& p : plan) {
+                double work_s = p.threads && !o.threads ? duration_s / 2 : duration_s;
+                const double oversubscription = std::max(1.0, double(p.k) / n);
+                if (work_s * oversubscription > kMaxStepWallS) {
+                    work_s = kMaxStepWallS / oversubscription;
+                    if (r == 0) shortened.push_back(fmt::format("K={}: {:.3f} s of CPU each", p.k, work_s));
+                }
+                // The T1 threads start on one CPU and are then allowed all: the scheduler's moves are its own.
+                const int start_cpu = p.threads && o.pin < 0 && n > 1 ? cpus.front() : -1;
+                const WorkParams params{static_cast<Nanos>(work_s * 1e9), cal.threshold_ns, cal.chunk_iterations, o.pin, start_cpu, nullptr};
+                steps.push_back(run_step(p.k, p.threads, cpus, params));
             }
-            // The T1 threads start on one CPU and are then allowed all: the scheduler's moves are its own.
-            const int start_cpu = p.threads && o.pin < 0 && n > 1 ? cpus.front() : -1;
-            const WorkParams params{static_cast<Nanos>(work_s * 1e9), cal.threshold_ns, cal.chunk_iterations, o.pin, start_cpu, nullptr};
-            trial.steps.push_back(run_step(p.k, p.threads, cpus, params));
-        }
-        trial.interference = probe.stop();
-        trial.p2 = decide_p2(trial.steps, facts_of(trial.steps), trial.interference);
-        trial.p4 = decide_p4(trial.steps, trial.interference);
-        trial.t1 = decide_t1(trial.steps, o.pin >= 0, trial.interference);
-        trials.push_back(std::move(trial));
-    }
-    auto combined = [&](ClaimVerdict Trial::*which) {
-        std::vector<ClaimVerdict> each;
-        for (const auto& t : trials) each.push_back(t.*which);
-        return decide_from_trials(each);
-    };
-    const ClaimVerdict p2 = combined(&Trial::p2), p4 = combined(&Trial::p4), t1 = combined(&Trial::t1);
-    // The trial shown in detail: the first whose P4 verdict is the combined one.
-    std::size_t shown_trial = 0;
-    for (std::size_t i = 0; i < trials.size(); ++i)
-        if (trials[i].p4.verdict == p4.verdict) {
-            shown_trial = i;
-            break;
-        }
-    const std::vector<StepResult>& steps = trials[shown_trial].steps;
+            return steps;
+        },
+        [&](const std::vector<StepResult>& steps, const Interference& interference) {
+            // P4 first: the trial shown is the first whose P4 verdict is the combined one.
+            return std::vector<Decision>{decide_p4(steps, interference), decide_p2(steps, facts_of(steps), interference),
+                                         decide_t1(steps, o.pin >= 0, interference)};
+        });
+    const std::vector<StepResult>& steps = trials.shown_evidence();
 
     // Trials table: the decisive figures of every trial.
-    auto& tt = result.add_table(
-        fmt::format("Trials: {} independent runs of the sweep, each decided on its own", trials.size()),
-        {"trial", "interference", "K<=CPUs: min share", "K>CPUs: CPUs busy", "most at once", "Jain (largest K)", "balancer's first move",
-         "threads moved", "P2", "P4", "T1"});
-    for (std::size_t i = 0; i < trials.size(); ++i) {
-        const auto& tr = trials[i];
-        double min_alone = 1, min_busy = 1;
-        int most = 0;
-        std::optional<Nanos> first_move;
-        for (const auto* s : process_steps(tr.steps)) {
-            if (s->k <= s->cpus) min_alone = std::min(min_alone, s->min_share);
-            else min_busy = std::min(min_busy, s->busy_cpus_fraction);
-            most = std::max(most, s->max_running);
-            if (s->k > s->cpus && s->first_move_ns && (!first_move || *s->first_move_ns < *first_move)) first_move = s->first_move_ns;
-        }
-        const StepResult* over = most_oversubscribed(tr.steps);
-        const StepResult& threads = tr.steps.back();
-        const int moved = workers_moved(threads);
-        tt.rows.push_back({std::to_string(i + 1) + (i == shown_trial ? " (shown)" : ""),
-                           tr.interference.known ? fmt::format("{:.1f}%", 100 * tr.interference.fraction()) : "unknown",
-                           fmt::format("{:.2f}", min_alone), fmt::format("{:.0f}%", 100 * min_busy), fmt::format("{} of {} CPUs", most, n),
-                           over ? fmt::format("{:.3f}", over->jain) : "-", first_move ? ms(double(*first_move)) : "-",
-                           fmt::format("{} of {}{}", moved, threads.k,
-                                       threads.first_move_ns ? ", first after " + ms(double(*threads.first_move_ns)) : ""),
-                           std::string(to_string(tr.p2.verdict)), std::string(to_string(tr.p4.verdict)), std::string(to_string(tr.t1.verdict))});
-    }
+    auto tt = trials_table(trials, fmt::format("Trials: {} independent runs of the sweep, each decided on its own", trials.count()),
+                           {{"K<=CPUs: least share", "ratio"}, {"K>CPUs: CPUs busy", "fraction"}, {"most at once", "count"},
+                            {"Jain (largest K)", "ratio"}, {"balancer's first move", "ns"}, {"threads moved", "count"},
+                            {"first thread move", "ns"}},
+                           [&](const std::vector<StepResult>& tr) {
+                               double min_alone = 1, min_busy = 1;
+                               int most = 0;
+                               std::optional<Nanos> first_move;
+                               for (const auto* s : process_steps(tr)) {
+                                   if (s->k <= s->cpus) min_alone = std::min(min_alone, s->min_share);
+                                   else min_busy = std::min(min_busy, s->busy_cpus_fraction);
+                                   most = std::max(most, s->max_running);
+                                   if (s->k > s->cpus && s->first_move_ns && (!first_move || *s->first_move_ns < *first_move))
+                                       first_move = s->first_move_ns;
+                               }
+                               const StepResult* over = most_oversubscribed(tr);
+                               const StepResult& threads = tr.back();
+                               return std::vector<Cell>{min_alone, min_busy, double(most), over ? Cell{over->jain} : Cell{},
+                                                        first_move ? Cell{double(*first_move)} : Cell{}, double(workers_moved(threads)),
+                                                        threads.first_move_ns ? Cell{double(*threads.first_move_ns)} : Cell{}};
+                           });
     tt.note = fmt::format(
         "Interference = other tasks' CPU time and steal on the allowed CPUs during the trial, from /proc/stat against our own "
         "getrusage (margin {:.0f}%). 'CPUs busy' = the workers' CPU time until the first of them finished / the CPUs' "
@@ -229,27 +208,29 @@ Result run(const DemoContext& ctx) {
         "CPU's run queue kept its own workers (a worker alone on one CPU while others share the other). The T1 threads all "
         "start on CPU {} and are then allowed every CPU. A verdict needs a majority of trials, 'refuted' all of them.",
         100 * kInterferenceMargin, 100 * kBusyCpus, cpus.front());
+    result.tables.push_back(std::move(tt));
 
     // Per-step table.
     auto& t = result.add_table(
-        "Steps: K workers each needing the same CPU time",
-        {"K", "kind", "CPUs", "work", "wall", "expected wall", "share min-max", "mean share", "expected", "Jain", "slice median",
-         "p90", "max", "schedstat slice", "invol./s", "migrations"});
+        fmt::format("Steps of trial {} (shown): K workers each needing the same CPU time", trials.shown + 1),
+        {{"K", "count"}, "kind", {"CPUs", "count"}, {"work", "ns"}, {"wall", "ns"}, {"expected wall", "ns"}, {"least share", "ratio"},
+         {"most share", "ratio"}, {"mean share of own lifetime", "ratio"}, {"expected", "ratio"}, {"CPUs busy over the step", "CPUs"},
+         {"Jain", "ratio"}, {"slice median", "ns"}, {"p90", "ns"}, {"max", "ns"}, {"schedstat slice", "ns"}, {"invol./s", "per s"},
+         {"migrations", "count"}});
     for (const auto& s : steps) {
         std::vector<double> sorted = s.slices_ns;
         std::sort(sorted.begin(), sorted.end());
         std::vector<double> ks = s.kernel_slice_ns;
         std::sort(ks.begin(), ks.end());
-        t.rows.push_back({std::to_string(s.k), s.threads ? "threads" : "processes", std::to_string(s.cpus),
-                          ms(double(s.work_ns)), ms(double(s.wall_ns)), ms(s.expected_wall_ns),
-                          fmt::format("{:.2f}-{:.2f}", s.min_share, s.max_share), fmt::format("{:.3f}", s.mean_share),
-                          fmt::format("{:.3f}", s.expected_share), fmt::format("{:.3f}", s.jain),
-                          sorted.empty() ? "-" : ms(percentile_sorted(sorted, 50)),
-                          sorted.empty() ? "-" : ms(percentile_sorted(sorted, 90)), sorted.empty() ? "-" : ms(sorted.back()),
-                          ks.empty() ? "-" : ms(percentile_sorted(ks, 50)), fmt::format("{:.0f}", s.involuntary_per_s),
-                          std::to_string(s.migrations)});
+        double run_total = 0;
+        for (const auto& w : s.workers) run_total += double(w.run_ns);
+        auto pct = [&](const std::vector<double>& v, double p) { return v.empty() ? Cell{} : Cell{percentile_sorted(v, p)}; };
+        t.rows.push_back({double(s.k), s.threads ? "threads" : "processes", double(s.cpus), double(s.work_ns), double(s.wall_ns),
+                          s.expected_wall_ns, s.min_share, s.max_share, s.mean_share, s.expected_share,
+                          s.wall_ns > 0 ? Cell{run_total / double(s.wall_ns)} : Cell{}, s.jain, pct(sorted, 50), pct(sorted, 90),
+                          sorted.empty() ? Cell{} : Cell{sorted.back()}, pct(ks, 50), s.involuntary_per_s, double(s.migrations)});
         const std::string tag = fmt::format("k{}_{}", s.k, s.threads ? "threads" : "processes");
-        result.add_metric("mean_share_" + tag, s.mean_share, "ratio", fmt::format("mean CPU share at K={}", s.k));
+        result.add_metric("mean_share_" + tag, s.mean_share, "ratio", fmt::format("K={}: mean share, each worker's run time / its own lifetime", s.k));
         result.add_metric("wall_" + tag, double(s.wall_ns), "ns", fmt::format("wall time for the fixed work at K={}", s.k));
         if (!s.slices_ns.empty())
             result.add_metric("slice_" + tag, summarize(s.slices_ns), "ns", fmt::format("observed slices at K={} (clock gaps)", s.k))
@@ -260,9 +241,9 @@ Result run(const DemoContext& ctx) {
         const auto& s = steps[i];
         if (s.threads && !o.threads) continue;
         std::vector<double> busy, shares;
-        for (const auto& tr : trials) {
-            busy.push_back(tr.steps[i].k <= tr.steps[i].cpus ? tr.steps[i].min_share : tr.steps[i].busy_cpus_fraction);
-            shares.push_back(tr.steps[i].mean_share);
+        for (const auto& tr : trials.evidence) {
+            busy.push_back(tr[i].k <= tr[i].cpus ? tr[i].min_share : tr[i].busy_cpus_fraction);
+            shares.push_back(tr[i].mean_share);
         }
         const std::string tag = fmt::format("k{}_processes", s.k);
         result.add_metric("cpus_busy_" + tag, summarize(busy), "ratio",
@@ -271,14 +252,15 @@ Result run(const DemoContext& ctx) {
             .headline = true;
         result.add_metric("trial_mean_share_" + tag, summarize(shares), "ratio", fmt::format("K={}: mean share, over trials", s.k));
     }
-    Interference all_interference;
-    for (const auto& tr : trials) all_interference += tr.interference;
+    const Interference all_interference = trials.total_interference();
     result.add_metric("interference", all_interference.fraction(), "ratio",
                       "other tasks' CPU time and steal, as a share of the allowed CPUs' time, over all trials");
     result.add_metric("steal", all_interference.steal_fraction(), "ratio", "steal time, as a share of the allowed CPUs' time");
     result.notes.push_back("Interference over all trials: " + all_interference.describe() + ".");
     t.note = fmt::format(
-        "Share = a worker's run time (from its clock gaps) / its wall time since the common start; expected = min(1, CPUs/K). "
+        "Share = a worker's run time (from its clock gaps) / its own lifetime (the common start to its own finish), so the "
+        "shares of a step do not add up to the CPUs; 'CPUs busy over the step' = all run time / the step's wall, at most the "
+        "CPUs. Expected share = min(1, CPUs/K). "
         "Slices come from the clock gaps, the first and last of each worker excluded (partial); 'schedstat slice' is the "
         "kernel's run time / number of times switched in, median over workers. Wall is the last worker's finish.{}",
         shortened.empty() ? "" : fmt::format(" Shortened to keep a step under {:.0f} s: {}.", kMaxStepWallS, fmt::join(shortened, ", ")));
@@ -294,18 +276,17 @@ Result run(const DemoContext& ctx) {
     auto& wt = result.add_table(
         fmt::format("Workers of the timeline step (K={} {}): the clock's view beside the kernel's", shown->k,
                     shown->threads ? "threads" : "processes"),
-        {"worker", shown->threads ? "tid" : "pid", "share", "kernel share", "slices (gaps)", "schedstat slices", "run (gaps)",
-         "run (schedstat)", "wait (schedstat)", "invol.", "vol.", "migrations", "CPUs"});
+        {"worker", {shown->threads ? "tid" : "pid", "count"}, {"share", "ratio"}, {"kernel share", "ratio"}, {"slices (gaps)", "count"},
+         {"schedstat slices", "count"}, {"run (gaps)", "ns"}, {"run (schedstat)", "ns"}, {"wait (schedstat)", "ns"}, {"invol.", "count"},
+         {"vol.", "count"}, {"migrations", "count"}, "CPUs"});
     const std::size_t rows = std::min<std::size_t>(shown->workers.size(), 32);
     for (std::size_t i = 0; i < rows; ++i) {
         const auto& w = shown->workers[i];
         std::vector<int> cpu_list(w.cpus.begin(), w.cpus.end());
-        auto known = [](std::int64_t v) { return v >= 0 ? std::to_string(v) : std::string("?"); };
-        wt.rows.push_back({std::string(1, worker_letter(i)), std::to_string(w.tid), fmt::format("{:.3f}", w.share),
-                           fmt::format("{:.3f}", w.kernel_share), std::to_string(w.intervals.size() + w.dropped),
-                           known(w.slices_kernel), ms(double(w.run_ns)), w.run_kernel_ns >= 0 ? ms(double(w.run_kernel_ns)) : "?",
-                           w.wait_kernel_ns >= 0 ? ms(double(w.wait_kernel_ns)) : "?", known(w.involuntary), known(w.voluntary),
-                           known(w.migrations), format_cpu_list(cpu_list)});
+        auto known = [](std::int64_t v) { return v >= 0 ? Cell{double(v)} : Cell{}; };
+        wt.rows.push_back({std::string(1, worker_letter(i)), double(w.tid), w.share, w.kernel_share, double(w.intervals.size() + w.dropped),
+                           known(w.slices_kernel), double(w.run_ns), known(w.run_kernel_ns), known(w.wait_kernel_ns), known(w.involuntary),
+                           known(w.voluntary), known(w.migrations), format_cpu_list(cpu_list)});
     }
     wt.note = "The two views differ where they should: the kernel counts a switch-in even when the time off the CPU "
               "was shorter than the gap threshold, and the clock sees gaps the guest kernel did not cause (a long "
@@ -314,7 +295,7 @@ Result run(const DemoContext& ctx) {
 
     // The configured and the observed slice facts.
     const KernelSliceFacts facts = facts_of(steps);
-    auto& kt = result.add_table("The kernel's slice settings and the clock", {"fact", "value"});
+    auto& kt = result.add_table("The kernel's slice settings and the clock", {"fact", "value"});  // mixed units: rendered here
     auto fact = [&](const char* key) {
         const MachineFact* f = ctx.env.find(key);
         return f ? (f->value ? *f->value : "unknown: " + f->unknown_reason) : std::string("?");
@@ -335,27 +316,9 @@ Result run(const DemoContext& ctx) {
     if (facts.tick_ns) result.add_metric("observed_tick", *facts.tick_ns, "ns", "1 / timer interrupts per busy CPU-second");
 
     result.config.repeat = 1;
-    result.config.trials = static_cast<int>(trials.size());
+    result.config.trials = trials.count();
     result.raw = raw_series(steps, shown);
-    const StepResult* over = most_oversubscribed(steps);
-    std::string busy;
-    for (const auto* s : process_steps(steps))
-        busy += fmt::format("{}K={} {:.2f}", busy.empty() ? "" : ", ", s->k, s->k <= s->cpus ? s->min_share : s->busy_cpus_fraction);
-    const std::string slice_summary =
-        over && !over->slices_ns.empty()
-            ? fmt::format("{} processes on {} CPUs: slice median {}, {:.0f} involuntary switches/s, Jain {:.2f}", over->k, over->cpus,
-                          ms(summarize(over->slices_ns).median), over->involuntary_per_s, over->jain)
-            : "no over-subscribed step";
-    const StepResult& thread_step = steps.back();
-    const int moved = workers_moved(thread_step);
-    auto agreed = [](const ClaimVerdict& v) { return fmt::format(" [{} of {} trials]", v.agreeing_trials(), v.trial_verdicts.size()); };
-    result.add_verdict(p2, slice_summary + agreed(p2));
-    result.add_verdict(p4, fmt::format("CPUs busy (K<=CPUs: least share): {}; at most {} at once on {} CPUs", busy,
-                                       over ? over->max_running : 0, n) + agreed(p4));
-    result.add_verdict(t1, fmt::format("{} {} with own tids and schedstat, {} moved{}", thread_step.k,
-                                       thread_step.threads ? "threads" : "processes", moved,
-                                       thread_step.first_move_ns ? " (first after " + ms(double(*thread_step.first_move_ns)) + ")" : "") +
-                               agreed(t1));
+    for (const auto& d : trials.combined) result.add_decision(d);
     return result;
 }
 
@@ -364,6 +327,7 @@ DemoSpec spec() {
     s.name = "time_slicing";
     s.title = "workers compete for CPUs: the slices they get, their shares, and the kernel's own counts";
     s.claims = {"P2", "P4", "T1"};
+    s.rules = {kP2Rule, kP4Rule, kT1Rule};
     s.default_timeout_s = 120;
     s.add_options = add_options;
     s.run = run;

@@ -8,6 +8,44 @@
 
 namespace proclab::time_slicing {
 
+const RuleInfo kP4Rule{
+    "P4",
+    "",
+    "K CPU-bound workers for K = 1, CPUs, 2x and 4x CPUs: from every worker's run intervals, the most running at one "
+    "instant and how long more ran than there are CPUs; the least share of a CPU a worker got while K <= CPUs; the CPU time "
+    "delivered against the CPUs' capacity while every worker still had work, for K > CPUs; other load around each trial",
+    "more workers running at one instant than there are CPUs, for more than 5% of a step",
+    false,
+    {{Verdict::confirmed, "up to the CPU count the workers ran at once, above it at most CPUs ran at once and the CPUs stayed busy"},
+     {Verdict::nuanced, "at most CPUs at once, but the CPUs idled while work waited with no other load to explain it (a quota, "
+                        "or the balancer's delay)"},
+     {Verdict::refuted, "more at once than CPUs"},
+     {Verdict::not_measured, "no step over the CPU count, or other load above the margin while the CPUs looked idle"}}};
+
+const RuleInfo kP2Rule{
+    "P2",
+    "",
+    "the most over-subscribed step (4x CPUs): each worker's slices between gaps in its clock, its involuntary context "
+    "switches, the shares; the configured base slice (debugfs) and the timer tick as observed",
+    "over-subscribed workers running one after another, none preempted",
+    false,
+    {{Verdict::confirmed, "workers preempted and run in turns, the slice near the configured base slice (or that unknown)"},
+     {Verdict::nuanced, "turns, but the observed slice far from the configured one (slices end at ticks)"},
+     {Verdict::refuted, "no worker preempted"},
+     {Verdict::not_measured, "no step with more workers than CPUs"}}};
+
+const RuleInfo kT1Rule{
+    "T1",
+    "",
+    "2x CPUs threads of one process, all started on one CPU and then allowed every CPU: their tids, their own schedstat, "
+    "the CPU each ran on at every loop step",
+    "threads without their own kernel identity (a shared tid, no schedstat of their own)",
+    false,
+    {{Verdict::confirmed, "own tids and counts, and the scheduler moved threads to a free CPU on its own"},
+     {Verdict::nuanced, "own tids and counts, but no move was possible (pinned, one CPU) or none was seen with a CPU free"},
+     {Verdict::refuted, "a shared tid, or a thread without its own counts"},
+     {Verdict::not_measured, "no thread step, or no move seen while other load took the CPUs"}}};
+
 std::string ms(double ns) { return fmt::format("{:.2f} ms", ns / 1e6); }
 
 std::vector<const StepResult*> process_steps(const std::vector<StepResult>& steps) {
@@ -30,50 +68,92 @@ std::string balance_note(const StepResult& s) {
                        s.first_move_ns ? "after " + ms(double(*s.first_move_ns)) : "not seen");
 }
 
-ClaimVerdict decide_p4(const std::vector<StepResult>& steps, const Interference& interference) {
-    std::vector<std::string> parts;
-    bool any_over = false, all_busy = true;
-    const StepResult* overcommitted = nullptr;
-    for (const auto* s : process_steps(steps)) {
-        const bool over = s->k > s->cpus;
-        any_over = any_over || over;
-        if (s->wall_ns > 0 && double(s->overcommitted_ns) > kOvercommitted * double(s->wall_ns)) overcommitted = s;
-        const bool busy = s->k <= s->cpus ? s->min_share >= kRanAlone : s->busy_cpus_fraction >= kBusyCpus;
-        all_busy = all_busy && busy;
-        if (s->k <= s->cpus)
-            parts.push_back(fmt::format("K={}: every worker got {:.2f}+ of a CPU, at most {} at once", s->k, s->min_share, s->max_running));
-        else
-            parts.push_back(fmt::format("K={}: at most {} at once, CPUs busy {:.0f}%, wall {:.2f}x the work", s->k, s->max_running,
-                                        100 * s->busy_cpus_fraction, double(s->wall_ns) / double(s->work_ns)));
-    }
-    const int cpus = steps.empty() ? 0 : steps.front().cpus;
-    const std::string evidence = fmt::format("{} on {} CPU{}", fmt::join(parts, "; "), cpus, cpus == 1 ? "" : "s");
-    if (!any_over) return {"P4", Verdict::not_measured, "no step had more runnable workers than CPUs: " + evidence};
-    if (overcommitted)
-        return {"P4", Verdict::refuted,
-                fmt::format("at K={} more workers ran at once than there are CPUs ({} at once, {} in all): {}", overcommitted->k,
-                            overcommitted->max_running, ms(double(overcommitted->overcommitted_ns)), evidence)};
-    if (!all_busy && interference.exceeds(kInterferenceMargin))
-        return {"P4", Verdict::not_measured,
-                fmt::format("the CPUs were not ours to judge shares on: {} (margin {:.0f}%): {}", interference.describe(),
-                            100 * kInterferenceMargin, evidence)};
-    if (!all_busy)
-        return {"P4", Verdict::nuanced,
-                fmt::format("never more than {} ran at once, but the CPUs idled while work waited, with no other load to explain it "
-                            "(a CPU quota, or the balancer's delay): {}",
-                            cpus, evidence)};
-    return {"P4", Verdict::confirmed,
-            fmt::format("up to the CPU count all ran at once; above it never more than {} ran at once and they took turns, the "
-                        "CPUs kept busy: {}",
-                        cpus, evidence)};
+namespace {
+
+// Shares are of a CPU: above 1 is an error of the gap-based run times, not a result.
+Fact share_fact(std::string id, double value, std::string what) {
+    Fact f = number_fact(std::move(id), value, "ratio", std::move(what));
+    f.ceiling = Bound{1.0, "one CPU's whole time", 0.05};
+    return f;
 }
 
-ClaimVerdict decide_p2(const std::vector<StepResult>& steps, const KernelSliceFacts& facts, const Interference& interference) {
+}  // namespace
+
+Decision decide_p4(const std::vector<StepResult>& steps, const Interference& interference) {
+    Rule rule(kP4Rule);
+    const int cpus = steps.empty() ? 0 : steps.front().cpus;
+    rule.use(count_fact("cpus", cpus, "CPUs the workers may use"));
+    rule.use(number_fact("alone_threshold", kRanAlone, "ratio", "the least share of a CPU each worker needs while K <= CPUs"));
+    rule.use(number_fact("busy_threshold", kBusyCpus, "fraction", "the CPUs' busy time needed while K > CPUs"));
+    bool any_over = false;
+    const StepResult* overcommitted = nullptr;
+    int most = 0;
+    for (const auto* s : process_steps(steps)) {
+        const std::string k = fmt::format("k{}", s->k);
+        rule.use(count_fact(k, s->k, "workers in the step"));
+        rule.use(count_fact(k + "_most_at_once", s->max_running, "the most workers running at one instant (run intervals)"));
+        most = std::max(most, s->max_running);
+        any_over = any_over || s->k > s->cpus;
+        if (s->wall_ns > 0 && double(s->overcommitted_ns) > kOvercommitted * double(s->wall_ns)) overcommitted = s;
+    }
+    rule.use(count_fact("most_at_once", most, "the most workers running at one instant in any step"));
+    if (overcommitted) {
+        // The direct evidence, from the run intervals alone (the shares of such a step exceed the
+        // CPUs, so they are not quoted).
+        const std::string k = fmt::format("k{}", overcommitted->k);
+        rule.use(number_fact(k + "_overcommitted", double(overcommitted->overcommitted_ns), "ns", "time during which more ran than there are CPUs"));
+        rule.use(number_fact("overcommit_threshold", kOvercommitted, "fraction", "the share of a step that refutes"));
+        return rule.refuted(fmt::format("at K={{{0}}} more workers ran at once than there are CPUs: {{{0}_most_at_once}} at once on "
+                                        "{{cpus}} CPUs, for {{{0}_overcommitted}}, beyond {{overcommit_threshold}} of the step",
+                                        k),
+                            fmt::format("K={{{0}}}: {{{0}_most_at_once}} at once on {{cpus}} CPUs", k));
+    }
+    std::vector<std::string> parts;
+    bool all_busy = true;
+    for (const auto* s : process_steps(steps)) {
+        const std::string k = fmt::format("k{}", s->k);
+        if (s->k <= s->cpus) {
+            rule.use(share_fact(k + "_least_share", s->min_share, "the least share of a CPU a worker got (run / its own wall time)"));
+            all_busy = all_busy && s->min_share >= kRanAlone;
+            parts.push_back(fmt::format("K={{{0}}}: least share {{{0}_least_share}}, at most {{{0}_most_at_once}} at once", k));
+        } else {
+            Fact busy = number_fact(k + "_cpus_busy", s->busy_cpus_fraction, "fraction",
+                                    "CPU time delivered / the CPUs' capacity while every worker still had work");
+            busy.ceiling = Bound{1.0, "the CPUs' whole capacity", 0.05};
+            rule.use(busy);
+            rule.use(number_fact(k + "_wall_over_work", s->work_ns > 0 ? double(s->wall_ns) / double(s->work_ns) : 0, "x",
+                                 "the step's wall time against one worker's CPU work"));
+            all_busy = all_busy && s->busy_cpus_fraction >= kBusyCpus;
+            parts.push_back(fmt::format("K={{{0}}}: at most {{{0}_most_at_once}} at once, CPUs busy {{{0}_cpus_busy}}, wall {{{0}_wall_over_work}} "
+                                        "the work",
+                                        k));
+        }
+    }
+    const std::string evidence = fmt::format("{} on {{cpus}} CPUs", fmt::join(parts, "; "));
+    std::string summary;
+    for (const auto* s : process_steps(steps))
+        summary += fmt::format("{}K={{k{}}} {{k{}_{}}}", summary.empty() ? "" : ", ", s->k, s->k, s->k > s->cpus ? "cpus_busy" : "least_share");
+    summary = "CPUs busy (K<=CPUs: least share): " + summary + "; at most {most_at_once} at once on {cpus} CPUs";
+    if (!any_over) return rule.not_measured("no step had more runnable workers than CPUs: " + evidence, summary);
+    const std::string load = use_interference(rule, interference, kInterferenceMargin);
+    if (!all_busy && interference.exceeds(kInterferenceMargin))
+        return rule.not_measured("the CPUs were not ours to judge shares on: " + load + ": " + evidence, summary);
+    if (!all_busy)
+        return rule.nuanced("at most {most_at_once} ran at once on {cpus} CPUs, but the CPUs idled while work waited, with no other load "
+                            "to explain it (" + load + "; a CPU quota, or the balancer's delay): " + evidence,
+                            summary);
+    return rule.confirmed("up to the CPU count the workers ran at once (least share at least {alone_threshold}); above it at most "
+                          "{most_at_once} ran at once and they took turns, the CPUs busy at least {busy_threshold}: " + evidence,
+                          summary);
+}
+
+Decision decide_p2(const std::vector<StepResult>& steps, const KernelSliceFacts& facts, const Interference& interference) {
+    Rule rule(kP2Rule);
     const StepResult* over = most_oversubscribed(steps);
     if (!over)
         for (const auto& s : steps)
             if (s.k > s.cpus && (!over || s.k > over->k)) over = &s;
-    if (!over) return {"P2", Verdict::not_measured, "no step had more workers than CPUs, so nobody had to take turns"};
+    if (!over) return rule.not_measured("no step had more workers than CPUs, so no worker had to take turns", "no over-subscribed step");
     const auto& s = *over;
     int with_turns = 0, preempted = 0;
     std::int64_t involuntary = 0;
@@ -82,40 +162,68 @@ ClaimVerdict decide_p2(const std::vector<StepResult>& steps, const KernelSliceFa
         if (w.gaps >= 1 || w.involuntary > 0) ++preempted;
         if (w.involuntary > 0) involuntary += w.involuntary;
     }
-    const std::string who = s.threads ? "threads" : "processes";
+    rule.use(count_fact("workers", s.k, "workers in the most over-subscribed step"));
+    rule.use(text_fact("kind", s.threads ? "threads" : "processes", "what the workers were"));
+    rule.use(count_fact("cpus", s.cpus, "CPUs they could use"));
+    rule.use(count_fact("preempted", preempted, "workers taken off a CPU at least once (a gap, or an involuntary switch)"));
+    rule.use(count_fact("involuntary_switches", involuntary, "their involuntary context switches (/proc/.../status)"));
     if (preempted == 0)
-        return {"P2", Verdict::refuted,
-                fmt::format("{} {} on {} CPUs ran one after another without being preempted ({} involuntary switches)", s.k,
-                            who, s.cpus, involuntary)};
+        return rule.refuted("{workers} {kind} on {cpus} CPUs ran one after another: {preempted} of them taken off a CPU, "
+                            "{involuntary_switches} involuntary switches",
+                            "{workers} {kind} on {cpus} CPUs, {preempted} preempted");
     std::vector<double> sorted = s.slices_ns;
     std::sort(sorted.begin(), sorted.end());
     const double median_slice = sorted.empty() ? 0 : percentile_sorted(sorted, 50);
-    const std::string evidence = fmt::format(
-        "{} {} on {} CPU{}: {} of {} got several slices in turn, slice median {} (p90 {}), {} involuntary switches "
-        "({:.0f}/s), shares {:.2f}-{:.2f}, Jain {:.3f}",
-        s.k, who, s.cpus, s.cpus == 1 ? "" : "s", with_turns, s.k, ms(median_slice), sorted.empty() ? "-" : ms(percentile_sorted(sorted, 90)),
-        involuntary, s.involuntary_per_s, s.min_share, s.max_share, s.jain);
+    rule.use(count_fact("with_turns", with_turns, "workers that got several slices in turn"));
+    rule.use(number_fact("slice_median", median_slice, "ns", "the median slice between two gaps of a worker's clock"));
+    rule.use(number_fact("slice_p90", sorted.empty() ? 0 : percentile_sorted(sorted, 90), "ns", "its 90th percentile"));
+    rule.use(number_fact("involuntary_per_s", s.involuntary_per_s, "per s", "involuntary switches per second of the step"));
+    rule.use(share_fact("least_share", s.min_share, "the least share of a CPU a worker got"));
+    rule.use(share_fact("most_share", s.max_share, "the most"));
+    rule.use(number_fact("jain", s.jain, "ratio", "Jain's fairness index of the shares (1: equal)"));
+    const std::string evidence = "{workers} {kind} on {cpus} CPUs: {with_turns of workers} got several slices in turn, slice median "
+                                 "{slice_median} (p90 {slice_p90}), {involuntary_switches} involuntary switches ({involuntary_per_s}), "
+                                 "shares {least_share}-{most_share}, Jain {jain}";
+    const std::string summary = "{workers} {kind} on {cpus} CPUs: slice median {slice_median}, {involuntary_per_s} involuntary "
+                                "switches, Jain {jain}";
     // Across CPUs the shares are only as even as the load balancer makes them: each CPU has its
     // own run queue, and a worker can have one to itself for tens of milliseconds. That is named,
     // not held against the claim, which is about slices and the kernel choosing who runs.
-    const std::string fairness =
-        s.jain < kUnfair ? fmt::format("; shares uneven across CPUs (Jain below {:.2f}): per-CPU run queues until the balancer "
-                                       "moved a worker, {}{}",
-                                       kUnfair, balance_note(s),
-                                       interference.exceeds(kInterferenceMargin) ? "; " + interference.describe() : "")
-                         : std::string();
-    if (facts.base_slice_ns && median_slice > 0) {
-        const double ratio = median_slice / *facts.base_slice_ns;
-        if (ratio < kSliceRatioLow || ratio > kSliceRatioHigh)
-            return {"P2", Verdict::nuanced,
-                    fmt::format("{}{}; the observed slice is {:.1f}x the configured base slice {}{}", evidence, fairness, ratio,
-                                ms(*facts.base_slice_ns),
-                                facts.tick_ns ? fmt::format(": slices end at timer ticks ({} as observed)", ms(*facts.tick_ns)) : "")};
-        return {"P2", Verdict::confirmed, fmt::format("{}{}; configured base slice {}", evidence, fairness, ms(*facts.base_slice_ns))};
+    std::string fairness;
+    if (s.jain < kUnfair) {
+        rule.use(number_fact("unfair_threshold", kUnfair, "ratio", "below this Jain index the imbalance is named"));
+        rule.use(number_fact("longest_run", double(s.longest_run_ns), "ns", "the longest run of a worker without a break"));
+        fairness = "; shares uneven across CPUs (Jain below {unfair_threshold}): per-CPU run queues until the balancer moved a worker, "
+                   "longest run without a break {longest_run}";
+        if (s.first_move_ns) {
+            rule.use(number_fact("first_move", double(*s.first_move_ns), "ns", "the balancer's first move of a worker, after the go"));
+            fairness += ", first move to another CPU after {first_move}";
+        }
+        if (interference.exceeds(kInterferenceMargin)) fairness += "; " + use_interference(rule, interference, kInterferenceMargin);
     }
-    return {"P2", Verdict::confirmed,
-            fmt::format("{}{}; the configured base slice is unknown ({}){}", evidence, fairness, facts.base_slice_unknown,
-                        facts.tick_ns ? fmt::format(", timer tick {} as observed", ms(*facts.tick_ns)) : "")};
+    std::string tick;
+    if (facts.tick_ns) {
+        rule.use(number_fact("tick", *facts.tick_ns, "ns", "the timer tick, as observed from interrupts on busy CPUs"));
+        tick = "timer tick {tick} as observed";
+    }
+    if (facts.base_slice_ns && median_slice > 0) {
+        rule.use(number_fact("base_slice", *facts.base_slice_ns, "ns", "the configured base slice (EEVDF, debugfs)"));
+        const double ratio = median_slice / *facts.base_slice_ns;
+        rule.use(number_fact("slice_to_base", ratio, "x", "the observed median slice against the configured base slice"));
+        rule.use(number_fact("slice_ratio_low", kSliceRatioLow, "x", "below this the slice is not what is configured"));
+        rule.use(number_fact("slice_ratio_high", kSliceRatioHigh, "x", "above this, the same"));
+        if (ratio < kSliceRatioLow || ratio > kSliceRatioHigh)
+            return rule.nuanced(evidence + fairness + "; the observed slice is {slice_to_base} the configured base slice {base_slice} "
+                                                      "(outside {slice_ratio_low}-{slice_ratio_high})" +
+                                    (tick.empty() ? "" : ": slices end at timer ticks (" + tick + ")"),
+                                summary);
+        return rule.confirmed(evidence + fairness + "; configured base slice {base_slice}", summary);
+    }
+    rule.use(text_fact("base_slice_unknown", facts.base_slice_unknown.empty() ? "no slices to compare" : facts.base_slice_unknown,
+                       "why the configured base slice is not compared"));
+    return rule.confirmed(evidence + fairness + "; the configured base slice is not compared ({base_slice_unknown})" +
+                              (tick.empty() ? "" : ", " + tick),
+                          summary);
 }
 
 namespace {
@@ -127,11 +235,12 @@ int workers_moved(const StepResult& s) {
     return static_cast<int>(std::count_if(s.workers.begin(), s.workers.end(), [](const WorkerResult& w) { return moved(w); }));
 }
 
-ClaimVerdict decide_t1(const std::vector<StepResult>& steps, bool pinned, const Interference& interference) {
+Decision decide_t1(const std::vector<StepResult>& steps, bool pinned, const Interference& interference) {
+    Rule rule(kT1Rule);
     const StepResult* t = nullptr;
     for (const auto& s : steps)
         if (s.threads) t = &s;
-    if (!t) return {"T1", Verdict::not_measured, "no step ran threads"};
+    if (!t) return rule.not_measured("no step ran threads", "no thread step");
     std::set<int> tids, pids;
     int with_own_stats = 0;
     std::int64_t min_run = INT64_MAX, max_run = 0;
@@ -144,24 +253,39 @@ ClaimVerdict decide_t1(const std::vector<StepResult>& steps, bool pinned, const 
             max_run = std::max(max_run, w.run_kernel_ns);
         }
     }
-    const int k = t->k;
     const int moved = workers_moved(*t);
-    const std::string start = t->started_on_one_cpu ? fmt::format(" (all started on CPU {})", t->workers.empty() ? -1 : t->workers.front().first_cpu) : "";
-    const std::string evidence = fmt::format(
-        "{} threads of {} process{}: {} distinct tids, {} with their own schedstat (run {}-{}), {} moved to another CPU{}{}", k,
-        pids.size(), pids.size() == 1 ? "" : "es", tids.size(), with_own_stats, ms(double(min_run == INT64_MAX ? 0 : min_run)),
-        ms(double(max_run)), moved, start, t->first_move_ns ? ", the first after " + ms(double(*t->first_move_ns)) : "");
-    if (static_cast<int>(tids.size()) < k || with_own_stats < k)
-        return {"T1", Verdict::refuted, "threads were not separate kernel tasks: " + evidence};
-    if (t->cpus < 2 || pinned)
-        return {"T1", Verdict::nuanced,
-                evidence + (pinned ? "; pinned to one CPU, so no migration could happen" : "; one CPU only, so no migration could happen")};
+    rule.use(count_fact("threads", t->k, "threads in the step"));
+    rule.use(count_fact("processes", long(pids.size()), "processes they belonged to"));
+    rule.use(count_fact("distinct_tids", long(tids.size()), "distinct kernel thread ids among them"));
+    rule.use(count_fact("own_schedstat", with_own_stats, "threads with their own run time in /proc/PID/task/TID/schedstat"));
+    rule.use(number_fact("run_least", double(min_run == INT64_MAX ? 0 : min_run), "ns", "the least run time in a thread's schedstat"));
+    rule.use(number_fact("run_most", double(max_run), "ns", "the most"));
+    rule.use(count_fact("moved", moved, "threads that ran on more than one CPU"));
+    std::string evidence = "{threads} threads of {processes} process: {distinct_tids} distinct tids, {own_schedstat} with their own "
+                           "schedstat (run {run_least}-{run_most}), {moved} moved to another CPU";
+    if (t->started_on_one_cpu && !t->workers.empty()) {
+        rule.use(count_fact("start_cpu", t->workers.front().first_cpu, "the CPU every thread started on"));
+        evidence += " (started together on CPU {start_cpu})";
+    }
+    if (t->first_move_ns) {
+        rule.use(number_fact("first_move", double(*t->first_move_ns), "ns", "the first move of a thread, after the go"));
+        evidence += ", the first after {first_move}";
+    }
+    const std::string summary = "{threads} threads with {distinct_tids} tids and {own_schedstat} own schedstat, {moved} moved";
+    if (static_cast<int>(tids.size()) < t->k || with_own_stats < t->k)
+        return rule.refuted("threads were not separate kernel tasks: " + evidence, summary);
+    rule.use(count_fact("cpus", t->cpus, "CPUs the threads could use"));
+    if (pinned) {
+        rule.use(flag_fact("pinned", true, "the threads were pinned to one CPU (--pin)"));
+        return rule.nuanced(evidence + "; pinned to one CPU, so no move could happen", summary);
+    }
+    if (t->cpus < 2) return rule.nuanced(evidence + "; {cpus} CPU only, so no move could happen", summary);
     if (moved == 0 && interference.exceeds(kInterferenceMargin))
-        return {"T1", Verdict::not_measured,
-                fmt::format("{}; none moved, but no CPU was free to move to: {}", evidence, interference.describe())};
-    if (moved == 0)
-        return {"T1", Verdict::nuanced, evidence + "; the scheduler moved none of them to a free CPU, so its own moves were not seen"};
-    return {"T1", Verdict::confirmed, evidence + ", by the scheduler's choice"};
+        return rule.not_measured(evidence + "; {moved} moved, but no CPU was free to move to: " +
+                                     use_interference(rule, interference, kInterferenceMargin),
+                                 summary);
+    if (moved == 0) return rule.nuanced(evidence + "; the scheduler moved {moved} of them to a free CPU, so its own moves were not seen", summary);
+    return rule.confirmed(evidence + ", by the scheduler's choice", summary);
 }
 
 }  // namespace proclab::time_slicing

@@ -5,7 +5,7 @@
 
 #include "time_slicing/steps.hpp"
 
-#include "proclab/result.hpp"
+#include "proclab/evidence.hpp"
 #include "proclab/interference.hpp"
 
 #include <optional>
@@ -29,6 +29,8 @@ struct KernelSliceFacts {
     std::optional<double> tick_ns;        // as observed from timer interrupts on busy CPUs
 };
 
+extern const RuleInfo kP2Rule, kP4Rule, kT1Rule;
+
 // A duration in milliseconds with two decimals ("1.25 ms").
 std::string ms(double ns);
 
@@ -47,15 +49,15 @@ int workers_moved(const StepResult& s);
 // against the CPUs' capacity while enough work was waiting (not on per-worker shares, which per-CPU
 // run queues make uneven until the balancer moves a worker), and only when other load was below
 // the margin.
-ClaimVerdict decide_p4(const std::vector<StepResult>& steps, const Interference& interference);
+Decision decide_p4(const std::vector<StepResult>& steps, const Interference& interference);
 // P2: what would refute it is over-subscribed workers running one after another, never
 // preempted; that is what is tested, at the most over-subscribed step. The slice is compared with
 // the configured base slice where that is readable (a fixed fact of this machine).
-ClaimVerdict decide_p2(const std::vector<StepResult>& steps, const KernelSliceFacts& facts, const Interference& interference);
+Decision decide_p2(const std::vector<StepResult>& steps, const KernelSliceFacts& facts, const Interference& interference);
 // T1: what would refute it is threads without their own kernel identity and counts. That the
 // scheduler moves them on its own is shown by starting every thread on one CPU and allowing all:
 // an idle CPU pulls work within milliseconds, so this does not hang on the chance of a migration
 // in a short window.
-ClaimVerdict decide_t1(const std::vector<StepResult>& steps, bool pinned, const Interference& interference);
+Decision decide_t1(const std::vector<StepResult>& steps, bool pinned, const Interference& interference);
 
 }  // namespace proclab::time_slicing

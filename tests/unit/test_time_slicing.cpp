@@ -2,16 +2,25 @@
 #include "time_slicing/steps.hpp"
 #include "time_slicing/verdicts.hpp"
 
+#include "sound.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace proclab;
 using namespace proclab::time_slicing;
+using proclab::test::sound;
 
 namespace {
 
 constexpr Nanos kMs = 1'000'000;
+
+// Every decision a test reaches passes the sentence check.
+Decision checked_p4(const std::vector<StepResult>& steps, const Interference& i) { return sound(decide_p4(steps, i)); }
+Decision checked_p2(const std::vector<StepResult>& steps, const KernelSliceFacts& f, const Interference& i) {
+    return sound(decide_p2(steps, f, i));
+}
+Decision checked_t1(const std::vector<StepResult>& steps, bool pinned, const Interference& i) { return sound(decide_t1(steps, pinned, i)); }
 
 Interference quiet() { return test::interference(0.01); }
 Interference loaded() { return test::interference(0.48); }  // a busy loop beside the demo took one of two CPUs
@@ -107,9 +116,9 @@ TEST_CASE("Concurrency and busy CPUs come from the run intervals", "[time_slicin
 
 TEST_CASE("P4 is confirmed when all run at once up to the CPU count and take turns above it", "[time_slicing]") {
     const std::vector<StepResult> steps{alone(1, 50), alone(2, 50), round_robin(4, 2, 50), round_robin(8, 2, 50)};
-    const auto v = decide_p4(steps, quiet());
+    const auto v = checked_p4(steps, quiet());
     CHECK(v.verdict == Verdict::confirmed);
-    CHECK_THAT(v.reason, Catch::Contains("K=8: at most 2 at once, CPUs busy 100%"));
+    CHECK_THAT(v.reason_text(), Catch::Contains("K=8: at most 2 at once, CPUs busy 100%"));
 }
 
 TEST_CASE("P4: a worker alone on one CPU while three share the other is not a refutation", "[time_slicing]") {
@@ -132,7 +141,7 @@ TEST_CASE("P4: a worker alone on one CPU while three share the other is not a re
     const auto imbalanced = step_of(2, ws);
     CHECK(imbalanced.max_share > 0.95);
     CHECK(imbalanced.max_running == 2);
-    const auto v = decide_p4({alone(1, 50), alone(2, 50), imbalanced}, quiet());
+    const auto v = checked_p4({alone(1, 50), alone(2, 50), imbalanced}, quiet());
     CHECK(v.verdict == Verdict::confirmed);
     CHECK(imbalanced.longest_run_ns == Nanos(51.6 * kMs));
 }
@@ -141,9 +150,9 @@ TEST_CASE("P4 is refuted only by more workers running at once than CPUs", "[time
     auto s = round_robin(4, 2, 50);
     auto w = s.workers;
     for (int i = 0; i < 2; ++i) w.push_back(worker(3000 + i, {{0, 40}}, i));
-    const auto v = decide_p4({step_of(2, w)}, quiet());
+    const auto v = checked_p4({step_of(2, w)}, quiet());
     CHECK(v.verdict == Verdict::refuted);
-    CHECK_THAT(v.reason, Catch::Contains("4 at once"));
+    CHECK_THAT(v.reason_text(), Catch::Contains("4 at once"));
 }
 
 TEST_CASE("P4 under load is not-measured, never refuted", "[time_slicing]") {
@@ -156,61 +165,61 @@ TEST_CASE("P4 under load is not-measured, never refuted", "[time_slicing]") {
     }
     const auto busy_one_cpu = step_of(2, ws);
     CHECK(busy_one_cpu.busy_cpus_fraction == Approx(0.5).margin(0.05));
-    const auto v = decide_p4({alone(1, 50), busy_one_cpu}, loaded());
+    const auto v = checked_p4({alone(1, 50), busy_one_cpu}, loaded());
     CHECK(v.verdict == Verdict::not_measured);
-    CHECK_THAT(v.reason, Catch::Contains("other tasks and steal took 48.0%"));
+    CHECK_THAT(v.reason_text(), Catch::Contains("other tasks and steal took 48% of 2 CPUs"));
     // The same evidence with nothing else running: the CPUs idled while work waited.
-    CHECK(decide_p4({alone(1, 50), busy_one_cpu}, quiet()).verdict == Verdict::nuanced);
+    CHECK(checked_p4({alone(1, 50), busy_one_cpu}, quiet()).verdict == Verdict::nuanced);
     // Unknown interference excludes nothing.
-    CHECK(decide_p4({alone(1, 50), busy_one_cpu}, Interference{}).verdict == Verdict::not_measured);
+    CHECK(checked_p4({alone(1, 50), busy_one_cpu}, Interference{}).verdict == Verdict::not_measured);
 }
 
 TEST_CASE("P4 is not measured without more workers than CPUs", "[time_slicing]") {
-    CHECK(decide_p4({alone(1, 50), alone(2, 50)}, quiet()).verdict == Verdict::not_measured);
+    CHECK(checked_p4({alone(1, 50), alone(2, 50)}, quiet()).verdict == Verdict::not_measured);
 }
 
 TEST_CASE("P2 is confirmed by slices handed out in turn, and nuanced against a different configured slice", "[time_slicing]") {
     const std::vector<StepResult> steps{round_robin(4, 2, 50)};
     KernelSliceFacts unknown{std::nullopt, "debugfs not mounted", 4e6};
-    const auto v = decide_p2(steps, unknown, quiet());
+    const auto v = checked_p2(steps, unknown, quiet());
     CHECK(v.verdict == Verdict::confirmed);
-    CHECK_THAT(v.reason, Catch::Contains("slice median 4.00 ms"));
-    CHECK(decide_p2(steps, KernelSliceFacts{3e6, "", 4e6}, quiet()).verdict == Verdict::confirmed);
-    const auto tick_bound = decide_p2(steps, KernelSliceFacts{0.75e6, "", 4e6}, quiet());
+    CHECK_THAT(v.reason_text(), Catch::Contains("slice median 4 ms"));
+    CHECK(checked_p2(steps, KernelSliceFacts{3e6, "", 4e6}, quiet()).verdict == Verdict::confirmed);
+    const auto tick_bound = checked_p2(steps, KernelSliceFacts{0.75e6, "", 4e6}, quiet());
     CHECK(tick_bound.verdict == Verdict::nuanced);
-    CHECK_THAT(tick_bound.reason, Catch::Contains("timer ticks"));
+    CHECK_THAT(tick_bound.reason_text(), Catch::Contains("timer ticks"));
 }
 
 TEST_CASE("P2 is refuted when over-subscribed workers ran one after another", "[time_slicing]") {
     std::vector<WorkerResult> ws;
     for (int i = 0; i < 4; ++i) ws.push_back(worker(1 + i, {{(i / 2) * 50.0, (i / 2) * 50.0 + 50}}, i % 2));
-    CHECK(decide_p2({step_of(2, ws)}, {}, quiet()).verdict == Verdict::refuted);
+    CHECK(checked_p2({step_of(2, ws)}, {}, quiet()).verdict == Verdict::refuted);
 }
 
 TEST_CASE("P2 is not measured when nobody had to take turns", "[time_slicing]") {
-    CHECK(decide_p2({alone(2, 50)}, {}, quiet()).verdict == Verdict::not_measured);
+    CHECK(checked_p2({alone(2, 50)}, {}, quiet()).verdict == Verdict::not_measured);
 }
 
 TEST_CASE("P2 names uneven shares across CPUs without holding them against the claim", "[time_slicing]") {
     auto s = round_robin(8, 2, 50);
     s.jain = 0.68;  // recorded: one of eight workers had a CPU to itself for 50 ms
-    const auto v = decide_p2({s}, {}, quiet());
+    const auto v = checked_p2({s}, {}, quiet());
     CHECK(v.verdict == Verdict::confirmed);
-    CHECK_THAT(v.reason, Catch::Contains("per-CPU run queues"));
+    CHECK_THAT(v.reason_text(), Catch::Contains("per-CPU run queues"));
 }
 
 TEST_CASE("T1 needs threads with their own tids and stats, and the scheduler's own move to be confirmed", "[time_slicing]") {
     auto t = round_robin(4, 2, 24, true);
     t.started_on_one_cpu = true;
-    CHECK(decide_t1({t}, false, quiet()).verdict == Verdict::nuanced);  // no move seen with a CPU free
-    CHECK(decide_t1({t}, false, loaded()).verdict == Verdict::not_measured);  // no CPU was free to move to
+    CHECK(checked_t1({t}, false, quiet()).verdict == Verdict::nuanced);  // no move seen with a CPU free
+    CHECK(checked_t1({t}, false, loaded()).verdict == Verdict::not_measured);  // no CPU was free to move to
     t.workers[1].first_move_ns = 6 * kMs;
     t.first_move_ns = 6 * kMs;
-    const auto v = decide_t1({t}, false, quiet());
+    const auto v = checked_t1({t}, false, quiet());
     CHECK(v.verdict == Verdict::confirmed);
-    CHECK_THAT(v.reason, Catch::Contains("the first after 6.00 ms"));
-    CHECK(decide_t1({t}, true, quiet()).verdict == Verdict::nuanced);  // pinned: no move possible
+    CHECK_THAT(v.reason_text(), Catch::Contains("the first after 6 ms"));
+    CHECK(checked_t1({t}, true, quiet()).verdict == Verdict::nuanced);  // pinned: no move possible
     t.workers[2].tid = t.workers[1].tid;
-    CHECK(decide_t1({t}, false, quiet()).verdict == Verdict::refuted);
-    CHECK(decide_t1({round_robin(4, 2, 24)}, false, quiet()).verdict == Verdict::not_measured);
+    CHECK(checked_t1({t}, false, quiet()).verdict == Verdict::refuted);
+    CHECK(checked_t1({round_robin(4, 2, 24)}, false, quiet()).verdict == Verdict::not_measured);
 }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "proclab/clock.hpp"
+#include "proclab/evidence.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -91,6 +92,12 @@ private:
 // that must pin to one CPU: a busy loop elsewhere on the machine then does not sit on it. The
 // first of `cpus` when /proc/stat cannot tell (or on a tie).
 int idlest_cpu(const std::vector<int>& cpus, Nanos window_ns = 50'000'000);
+
+// A rule that consults the interference uses its facts (interference, interference_margin, steal,
+// interference_cpus, interference_window, interference_resolution; interference_unknown when it
+// could not be measured) and quotes them with the phrase this returns: "other tasks and steal took
+// {interference} of {interference_cpus} CPUs over {interference_window} (steal {steal}, ...)".
+std::string use_interference(Rule& rule, const Interference& i, double margin);
 
 // Pure: interference between two readings of /proc/stat, given our own CPU time in between.
 Interference interference_between(const ProcStat& before, const ProcStat& after, const std::vector<int>& cpus, double window_ns,
