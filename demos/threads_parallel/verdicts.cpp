@@ -2,88 +2,133 @@
 
 #include "threads_parallel/runs.hpp"
 
-#include "proclab/render.hpp"
-
 #include <fmt/format.h>
 
 namespace proclab::threads_parallel {
 
-std::string python_summary(const CPython& py) {
-    return fmt::format("CPython {}{}: a pure-Python loop in {} threads kept {:.2f} CPUs busy ({:.2f}x), in {} processes {:.2f} "
-                       "({:.2f}x); sha256 in {} threads {:.2f} ({:.2f}x)",
-                       py.version, py.gil_enabled ? "" : " (free-threaded, GIL off)", py.n, py.threads.parallelism(),
-                       speedup(py.one.wall, py.threads.wall), py.n, py.processes.parallelism(),
-                       speedup(py.one.wall, py.processes.wall), py.n, py.hash_threads.parallelism(),
-                       speedup(py.hash_one.wall, py.hash_threads.wall));
-}
+const RuleInfo kT2Rule{
+    "T2",
+    "",
+    "one compute-bound job on 1 thread and on N = CPUs threads of this process: the share of the wall time in which two or "
+    "more ran (their run intervals), the speedup; the same for a memory-bound job; other load around each trial",
+    "C++ threads that never ran at the same time while the CPUs were free",
+    false,
+    {{Verdict::confirmed, "the threads ran at once and the speedup reached 75% of N"},
+     {Verdict::nuanced, "at once but slower than 75% of N with the CPUs free, or memory-bound threads below 50% of N (the "
+                        "memory bandwidth)"},
+     {Verdict::refuted, "never at once on free CPUs"},
+     {Verdict::not_measured, "one CPU, or other load above the margin"}}};
 
-ClaimVerdict decide_t2(const Evidence& e) {
-    if (e.cpus < 2)
-        return {"T2", Verdict::not_measured, "one CPU: no two threads can run at the same time, in any language"};
-    const std::string evidence = fmt::format(
-        "C++: {} threads on {} CPUs ran at the same time {:.0f}% of the wall time and finished {:.2f}x faster than one "
-        "(efficiency {:.0f}%); {}",
-        e.n_at_cpus, e.cpus, 100 * e.cpp_overlap, e.cpp_speedup, 100 * efficiency(e.cpp_speedup, e.n_at_cpus), e.interference.describe());
-    const std::string python = e.python.ran ? "; " + python_summary(e.python) : "; CPython not measured (" + e.python.why_not + ")";
+const RuleInfo kT9Rule{
+    "T9",
+    "",
+    "real CPython (python3 on PATH): the same pure-Python loop in 1 thread, N threads and N processes, sha256 (which releases "
+    "the GIL) in 1 and N threads, CPU time against wall time (busy CPUs); whether the build has the GIL enabled. The emulated "
+    "GIL in C++ shows the mechanism and decides nothing",
+    "pure-Python threads keeping 1.3 or more CPUs busy with the GIL enabled",
+    false,
+    {{Verdict::confirmed, "pure-Python threads kept at most 1.1 CPUs busy while processes used a second CPU"},
+     {Verdict::nuanced, "a free-threaded build ran them in parallel, or sha256 (releasing the GIL) ran in parallel"},
+     {Verdict::refuted, "pure-Python threads on 1.3 or more CPUs with the GIL enabled"},
+     {Verdict::not_measured, "no python3, one CPU, no second CPU free (processes too stayed on one), other load, or between "
+                             "the thresholds"}}};
+
+Decision decide_t2(const Evidence& e) {
+    Rule rule(kT2Rule);
+    rule.use(count_fact("cpus", e.cpus, "CPUs allowed"));
+    if (e.cpus < 2) return rule.not_measured("{cpus} CPU: no two threads can run at the same time, in any language", "one CPU");
+    rule.use(count_fact("threads", e.n_at_cpus, "C++ threads compared with one"));
+    rule.use(number_fact("overlap", e.cpp_overlap, "fraction", "the share of the wall time in which two or more of them ran"));
+    Fact s = number_fact("speedup", e.cpp_speedup, "x", "one thread's wall time over theirs");
+    s.ceiling = Bound{double(e.n_at_cpus), "the thread count", kSpeedupTolerance};
+    rule.use(s);
+    rule.use(number_fact("efficiency", efficiency(e.cpp_speedup, e.n_at_cpus), "fraction", "the speedup over the thread count"));
+    rule.use(number_fact("overlap_threshold", kOverlapParallel, "fraction", "below this they did not run at once"));
+    const std::string load = use_interference(rule, e.interference, kInterferenceMargin);
+    const std::string evidence = "C++: {threads} threads on {cpus} CPUs ran at the same time {overlap} of the wall time and finished "
+                                 "{speedup} faster than one (efficiency {efficiency}); " + load;
+    const std::string summary = "C++: {threads} threads {speedup} on {cpus} CPUs, two or more running {overlap} of the time";
     const bool cpus_taken = e.interference.exceeds(kInterferenceMargin);
     if (e.cpp_overlap < kOverlapParallel && cpus_taken)
-        return {"T2", Verdict::not_measured,
-                fmt::format("the CPUs were not free (margin {:.0f}%), and the threads never got two at once: {}", 100 * kInterferenceMargin,
-                            evidence)};
+        return rule.not_measured("the CPUs were not free, and the threads did not get two at once (under {overlap_threshold}): " + evidence,
+                                 summary);
     if (e.cpp_overlap < kOverlapParallel)
-        return {"T2", Verdict::refuted, "the CPUs were free and C++ threads still never ran at the same time: " + evidence + python};
+        return rule.refuted("the CPUs were free and C++ threads still did not run at the same time (under {overlap_threshold}): " + evidence,
+                            summary);
+    rule.use(number_fact("efficiency_threshold", kParallelEfficiency, "fraction", "parallel on free CPUs reaches this share of N"));
     if (e.cpp_speedup >= kParallelEfficiency * e.n_at_cpus) {
-        if (e.mem_speedup < 0) return {"T2", Verdict::confirmed, evidence + python};
-        const std::string memory = fmt::format(
-            "; memory-bound: {} threads {:.2f}x (efficiency {:.0f}%, {} against {} with one thread, {:.0f}% of the wall with 2+ running)",
-            e.n_at_cpus, e.mem_speedup, 100 * efficiency(e.mem_speedup, e.n_at_cpus), format_value(e.mem_bandwidth_n, "B/s"),
-            format_value(e.mem_bandwidth_one, "B/s"), 100 * e.mem_overlap);
         // The second nuance: the threads run at once, but share one memory system. Only with the
         // CPUs free, and only well below the compute threshold, so noise does not decide it.
-        if (!cpus_taken && efficiency(e.mem_speedup, e.n_at_cpus) < kMemoryBoundEfficiency)
-            return {"T2", Verdict::nuanced,
-                    fmt::format("{}{}{}: compute-bound threads run in parallel, memory-bound ones stop where the memory bandwidth "
-                                "does (below {:.0f}% of N)",
-                                evidence, memory, python, 100 * kMemoryBoundEfficiency)};
-        return {"T2", Verdict::confirmed, evidence + memory + python};
+        if (e.mem_speedup >= 0 && !cpus_taken && efficiency(e.mem_speedup, e.n_at_cpus) < kMemoryBoundEfficiency) {
+            rule.use(number_fact("memory_speedup", e.mem_speedup, "x", "the memory-bound job's speedup on the same threads"));
+            rule.use(number_fact("memory_efficiency", efficiency(e.mem_speedup, e.n_at_cpus), "fraction", "its efficiency"));
+            rule.use(number_fact("memory_bandwidth_one", e.mem_bandwidth_one, "B/s", "bytes read per second by one thread"));
+            rule.use(number_fact("memory_bandwidth_n", e.mem_bandwidth_n, "B/s", "by all of them"));
+            rule.use(number_fact("memory_overlap", e.mem_overlap, "fraction", "the share of its wall with 2+ running"));
+            rule.use(number_fact("memory_threshold", kMemoryBoundEfficiency, "fraction", "memory-bound efficiency below this is the nuance"));
+            return rule.nuanced(evidence + "; memory-bound: {threads} threads {memory_speedup} (efficiency {memory_efficiency}, "
+                                           "{memory_bandwidth_n} against {memory_bandwidth_one} with one thread, two or more running {memory_overlap} of the "
+                                           "wall): compute-bound threads run in parallel, memory-bound ones stop where "
+                                           "the memory bandwidth does (below {memory_threshold} of N)",
+                                summary + "; memory-bound {memory_speedup}");
+        }
+        return rule.confirmed(evidence, summary);
     }
     if (cpus_taken)
-        return {"T2", Verdict::not_measured,
-                fmt::format("the threads ran at the same time, but other tasks took the CPUs, so the speedup says nothing about "
-                            "the OS (margin {:.0f}%): {}",
-                            100 * kInterferenceMargin, evidence)};
-    return {"T2", Verdict::nuanced,
-            fmt::format("{}{}: parallel, but the speedup stayed below {:.0f}% of N with the CPUs free (memory bandwidth, "
-                        "frequency scaling or SMT siblings)",
-                        evidence, python, kParallelEfficiency * 100)};
+        return rule.not_measured("the threads ran at the same time, but other tasks took the CPUs, so the speedup says nothing about "
+                                 "the OS: " + evidence,
+                                 summary);
+    return rule.nuanced(evidence + ": parallel, but the speedup stayed below {efficiency_threshold} of N with the CPUs free (memory "
+                                   "bandwidth, frequency scaling or SMT siblings)",
+                        summary);
 }
 
-ClaimVerdict decide_t9(const Evidence& e) {
+Decision decide_t9(const Evidence& e) {
+    Rule rule(kT9Rule);
+    rule.use(count_fact("cpus", e.cpus, "CPUs allowed"));
     if (e.cpus < 2)
-        return {"T9", Verdict::not_measured, "one CPU: nothing runs at the same time, so a lock's effect cannot be told apart"};
-    std::string evidence = fmt::format("emulated GIL: {} threads ran at the same time {:.1f}% of the wall time, {:.2f}x ({} hand-overs)",
-                                       e.n_at_cpus, 100 * e.gil_overlap, e.gil_speedup, e.gil_switches);
-    // The lock is real mutual exclusion: load cannot make two holders run at once.
-    if (e.gil_overlap >= kOverlapParallel) return {"T9", Verdict::refuted, "the emulated lock did not serialise: " + evidence};
+        return rule.not_measured("{cpus} CPU: nothing runs at the same time, so a lock's effect cannot be told apart", "one CPU");
     const auto& py = e.python;
-    if (!py.ran) return {"T9", Verdict::confirmed, evidence + "; real CPython not measured: " + py.why_not};
-    evidence += "; " + python_summary(py);
-    if (py.threads.parallelism() >= kParallelBusy)
-        return {"T9", Verdict::nuanced,
-                evidence + (py.gil_enabled ? ": pure-Python threads ran at the same time"
-                                           : ": this free-threaded build runs Python threads in parallel")};
+    if (!py.ran) {
+        rule.use(text_fact("python_why_not", py.why_not, "why real CPython was not measured"));
+        return rule.not_measured("real CPython was not measured ({python_why_not}); the emulated GIL shows the mechanism, not Python",
+                                 "CPython not measured");
+    }
+    rule.use(text_fact("python", fmt::format("CPython {}{}", py.version, py.free_threaded_build ? " (a free-threaded build)" : ""),
+                       "the interpreter"));
+    rule.use(flag_fact("gil_enabled", py.gil_enabled, "the GIL was enabled at run time (sys._is_gil_enabled)"));
+    rule.use(count_fact("workers", py.n, "threads or processes in each group"));
+    rule.use(number_fact("threads_busy", py.threads.parallelism(), "CPUs", "pure-Python threads: CPU time over wall time"));
+    rule.use(number_fact("threads_speedup", speedup(py.one.wall, py.threads.wall), "x", "pure-Python threads against one"));
+    rule.use(number_fact("processes_busy", py.processes.parallelism(), "CPUs", "the same loop in processes"));
+    rule.use(number_fact("hash_busy", py.hash_threads.parallelism(), "CPUs", "sha256 in threads (it releases the GIL)"));
+    rule.use(number_fact("parallel_threshold", kParallelBusy, "CPUs", "at least this many busy: ran at the same time"));
+    const std::string evidence = "{python}, GIL enabled: {gil_enabled}: a pure-Python loop in {workers} threads kept {threads_busy} busy "
+                                 "({threads_speedup}), in {workers} processes {processes_busy}; sha256 in {workers} threads {hash_busy}";
+    const std::string summary = "{python}: threads {threads_busy} busy, processes {processes_busy}, sha256 threads {hash_busy}";
+    if (py.threads.parallelism() >= kParallelBusy) {
+        if (py.gil_enabled)
+            return rule.refuted(evidence + ": with the GIL enabled, pure-Python threads ran at the same time (at least "
+                                           "{parallel_threshold})",
+                                summary);
+        return rule.nuanced(evidence + ": this free-threaded build, its GIL off, runs Python threads in parallel", summary);
+    }
     if (py.hash_threads.parallelism() >= kParallelBusy)
-        return {"T9", Verdict::nuanced,
-                evidence + ": the GIL serialises bytecode, not everything; code that releases it (hashing, I/O, native "
-                           "code) runs in parallel"};
+        return rule.nuanced(evidence + ": the GIL serialises bytecode, not everything; code that releases it (hashing, I/O, native "
+                                       "code) runs in parallel",
+                            summary);
     // Neither kind of CPython thread used a second CPU: that tells something only if one was free.
+    const std::string load = use_interference(rule, e.interference, kInterferenceMargin);
     if (py.processes.parallelism() < kParallelBusy || e.interference.exceeds(kInterferenceMargin))
-        return {"T9", Verdict::not_measured,
-                fmt::format("{}; whether CPython's threads can use a second CPU could not be seen: its processes kept {:.2f} CPUs "
-                            "busy, {}",
-                            evidence, py.processes.parallelism(), e.interference.describe())};
-    if (py.threads.parallelism() <= kSerialBusy) return {"T9", Verdict::confirmed, evidence};
-    return {"T9", Verdict::nuanced, evidence + ": the threads overlapped a little, more than one lock holder at a time allows"};
+        return rule.not_measured(evidence + "; whether CPython's threads can use a second CPU could not be seen: its processes kept "
+                                            "{processes_busy} busy; " + load,
+                                 summary);
+    rule.use(number_fact("serial_threshold", kSerialBusy, "CPUs", "at most this many busy: one at a time"));
+    if (py.threads.parallelism() <= kSerialBusy)
+        return rule.confirmed(evidence + ": the threads took turns (at most {serial_threshold}) while the processes used a second CPU",
+                              summary);
+    return rule.not_measured(evidence + ": between one at a time ({serial_threshold}) and parallel ({parallel_threshold}), neither shown",
+                             summary);
 }
 
 }  // namespace proclab::threads_parallel

@@ -6,7 +6,7 @@
 
 #include "proclab/clock.hpp"
 #include "proclab/interference.hpp"
-#include "proclab/result.hpp"
+#include "proclab/evidence.hpp"
 
 #include <cstdint>
 #include <string>
@@ -24,6 +24,7 @@ inline constexpr double kInterferenceMargin = 0.15;  // other tasks + steal abov
 inline constexpr double kSerialBusy = 1.1;            // at most 1.1 CPUs busy on average: one at a time
 inline constexpr double kParallelBusy = 1.3;          // at least 1.3 CPUs busy: ran at the same time
 inline constexpr double kParallelEfficiency = 0.75;   // speedup >= 75% of N: parallel on free CPUs
+inline constexpr double kSpeedupTolerance = 0.10;     // a speedup above N by more than this is implausible (the ceiling)
 // Memory-bound threads below 50% of N (compute-bound ones parallel): the memory bandwidth is the limit.
 inline constexpr double kMemoryBoundEfficiency = 0.5;
 
@@ -40,8 +41,14 @@ struct Evidence {
     CPython python;
 };
 
-std::string python_summary(const CPython& py);
-ClaimVerdict decide_t2(const Evidence& e);
-ClaimVerdict decide_t9(const Evidence& e);
+extern const RuleInfo kT2Rule, kT9Rule;
+
+// T2: C++ threads overlapping in time (from their run intervals) on free CPUs; refuted only when
+// the CPUs were free and the threads never ran at once; the memory-bound job names the nuance.
+Decision decide_t2(const Evidence& e);
+// T9: real CPython alone decides; the emulated GIL only shows the mechanism. Pure-Python threads
+// on two or more busy CPUs with the GIL enabled refute; a free-threaded build or code that
+// releases the GIL are the nuances; without python3 (or a second free CPU), not-measured.
+Decision decide_t9(const Evidence& e);
 
 }  // namespace proclab::threads_parallel

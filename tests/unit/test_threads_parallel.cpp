@@ -2,12 +2,14 @@
 #include "threads_parallel/runs.hpp"
 #include "threads_parallel/verdicts.hpp"
 
+#include "sound.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace proclab;
 using namespace proclab::threads_parallel;
+using proclab::test::sound;
 
 TEST_CASE("speedup and efficiency arithmetic", "[threads_parallel]") {
     CHECK(speedup(400, 200) == 2);
@@ -56,6 +58,9 @@ TEST_CASE("the emulated GIL hands over within a bounded number of intervals", "[
 namespace {
 using test::interference;
 
+Decision t2_of(const Evidence& e) { return sound(decide_t2(e)); }
+Decision t9_of(const Evidence& e) { return sound(decide_t9(e)); }
+
 Evidence parallel_machine() {
     Evidence e;
     e.cpus = 2;
@@ -79,59 +84,80 @@ Evidence parallel_machine() {
 }  // namespace
 
 TEST_CASE("T2: parallel C++ threads confirm, serial ones refute, a busy machine or one CPU decides nothing", "[threads_parallel]") {
-    CHECK(decide_t2(parallel_machine()).verdict == Verdict::confirmed);
+    CHECK(t2_of(parallel_machine()).verdict == Verdict::confirmed);
     auto slow = parallel_machine();
     slow.cpp_speedup = 1.2;
-    CHECK(decide_t2(slow).verdict == Verdict::nuanced);
+    CHECK(t2_of(slow).verdict == Verdict::nuanced);
     auto serial = parallel_machine();
     serial.cpp_overlap = 0;
     serial.cpp_speedup = 1.0;
-    CHECK(decide_t2(serial).verdict == Verdict::refuted);
+    CHECK(t2_of(serial).verdict == Verdict::refuted);
     // Recorded: a busy loop beside the suite (the suite at nice 19) took one CPU, and the old rule
     // said "C++ threads never ran at the same time". Load decides nothing.
     auto busy = serial;
     busy.interference = interference(0.48);
-    const auto v = decide_t2(busy);
+    const auto v = t2_of(busy);
     CHECK(v.verdict == Verdict::not_measured);
-    CHECK_THAT(v.reason, Catch::Contains("the CPUs were not free"));
+    CHECK_THAT(v.reason_text(), Catch::Contains("the CPUs were not free"));
     auto unknown = serial;
     unknown.interference = Interference{};
-    CHECK(decide_t2(unknown).verdict == Verdict::not_measured);
+    CHECK(t2_of(unknown).verdict == Verdict::not_measured);
     // They did run at once, but the speedup under load says nothing about the OS.
     auto slow_under_load = slow;
     slow_under_load.interference = interference(0.48);
-    CHECK(decide_t2(slow_under_load).verdict == Verdict::not_measured);
+    CHECK(t2_of(slow_under_load).verdict == Verdict::not_measured);
     auto one = parallel_machine();
     one.cpus = 1;
-    CHECK(decide_t2(one).verdict == Verdict::not_measured);
+    CHECK(t2_of(one).verdict == Verdict::not_measured);
 }
 
 TEST_CASE("T9: serialised threads confirm, a lock-releasing case or a free-threaded build makes it nuanced", "[threads_parallel]") {
     auto plain = parallel_machine();
     plain.python.hash_threads = {1.0, 1.0};  // hashing did not run in parallel either
-    CHECK(decide_t9(plain).verdict == Verdict::confirmed);
+    CHECK(t9_of(plain).verdict == Verdict::confirmed);
     // Under load neither kind of CPython thread can show a second CPU: not a confirmation.
     auto plain_loaded = plain;
     plain_loaded.interference = interference(0.48);
-    CHECK(decide_t9(plain_loaded).verdict == Verdict::not_measured);
+    CHECK(t9_of(plain_loaded).verdict == Verdict::not_measured);
     auto no_second_cpu = plain;
     no_second_cpu.python.processes = {1.0, 1.0};
-    CHECK(decide_t9(no_second_cpu).verdict == Verdict::not_measured);
-    const auto released = decide_t9(parallel_machine());
+    CHECK(t9_of(no_second_cpu).verdict == Verdict::not_measured);
+    const auto released = t9_of(parallel_machine());
     CHECK(released.verdict == Verdict::nuanced);
-    CHECK_THAT(released.reason, Catch::Contains("releases it"));
+    CHECK_THAT(released.reason_text(), Catch::Contains("releases it"));
     auto free_threaded = parallel_machine();
     free_threaded.python.gil_enabled = false;
+    free_threaded.python.free_threaded_build = true;
     free_threaded.python.threads = {0.52, 1.0};
-    CHECK_THAT(decide_t9(free_threaded).reason, Catch::Contains("free-threaded"));
-    auto broken_lock = parallel_machine();
-    broken_lock.gil_overlap = 0.5;
-    CHECK(decide_t9(broken_lock).verdict == Verdict::refuted);
+    const auto ft = t9_of(free_threaded);
+    CHECK(ft.verdict == Verdict::nuanced);
+    CHECK_THAT(ft.reason_text(), Catch::Contains("free-threaded") && Catch::Contains("GIL enabled: no"));
+    // Between one at a time and parallel: neither shown.
+    auto between = plain;
+    between.python.threads = {1.0, 1.2};
+    CHECK(t9_of(between).verdict == Verdict::not_measured);
+}
+
+TEST_CASE("T9 is refuted by a recorded CPython run with the GIL enabled and pure-Python threads on two CPUs", "[threads_parallel]") {
+    auto e = parallel_machine();
+    e.python.gil_enabled = true;
+    e.python.threads = {0.55, 1.02};  // 1.85 CPUs busy: two threads of bytecode at once
+    const auto v = t9_of(e);
+    CHECK(v.verdict == Verdict::refuted);
+    CHECK_THAT(v.reason_text(), Catch::Contains("kept 1.85 CPUs busy") && Catch::Contains("with the GIL enabled"));
+}
+
+TEST_CASE("T9 without python3 is not measured: the emulated GIL is the mechanism, not Python", "[threads_parallel]") {
     auto no_python = parallel_machine();
     no_python.python = CPython{};
-    no_python.python.why_not = "python3 is not installed";
-    CHECK(decide_t9(no_python).verdict == Verdict::confirmed);
-    CHECK_THAT(decide_t9(no_python).reason, Catch::Contains("python3 is not installed"));
+    no_python.python.why_not = "python3 is not installed (not on PATH)";
+    const auto v = t9_of(no_python);
+    CHECK(v.verdict == Verdict::not_measured);
+    CHECK_THAT(v.reason_text(), Catch::Contains("python3 is not installed"));
+    // A broken emulated lock is a bug of the emulation, not evidence about Python.
+    auto broken_lock = parallel_machine();
+    broken_lock.gil_overlap = 0.5;
+    CHECK(t9_of(broken_lock).verdict == t9_of(parallel_machine()).verdict);
 }
 
 TEST_CASE("T2's second nuance: memory-bound threads that stop at the memory bandwidth", "[threads_parallel]") {
@@ -142,20 +168,28 @@ TEST_CASE("T2's second nuance: memory-bound threads that stop at the memory band
     e.mem_overlap = 0.97;
     e.mem_bandwidth_one = 12e9;
     e.mem_bandwidth_n = 49e9;
-    const auto v = decide_t2(e);
+    const auto v = t2_of(e);
     CHECK(v.verdict == Verdict::nuanced);
-    CHECK_THAT(v.reason, Catch::Contains("memory-bound: 16 threads 4.10x"));
+    CHECK_THAT(v.reason_text(), Catch::Contains("memory-bound: 16 threads 4.1x"));
     // Scaling memory-bound work (a machine whose bandwidth one core cannot use up) confirms.
     e.mem_speedup = 12;
-    CHECK(decide_t2(e).verdict == Verdict::confirmed);
+    CHECK(t2_of(e).verdict == Verdict::confirmed);
     // Under load the memory figure decides nothing either.
     e.mem_speedup = 4.1;
     e.interference = test::interference(0.4);
-    CHECK(decide_t2(e).verdict != Verdict::nuanced);
+    CHECK(t2_of(e).verdict != Verdict::nuanced);
     // Not run (--work compute): the compute rule alone.
     auto compute_only = parallel_machine();
     compute_only.mem_speedup = -1;
-    CHECK(decide_t2(compute_only).verdict == Verdict::confirmed);
+    CHECK(t2_of(compute_only).verdict == Verdict::confirmed);
+}
+
+TEST_CASE("a speedup above N is implausible: T2 does not stand on it", "[threads_parallel]") {
+    auto e = parallel_machine();
+    e.cpp_speedup = 2.4;  // two threads cannot be 2.4x one
+    const auto v = t2_of(e);
+    CHECK(v.verdict == Verdict::not_measured);
+    CHECK_THAT(v.reason_text(), Catch::Contains("above its ceiling of 2"));
 }
 
 TEST_CASE("A memory-bound job reads its buffer slice by slice, every thread from its own offset", "[threads_parallel]") {
