@@ -1,7 +1,8 @@
-// context_switch: what a switch costs, for claims P2 and T1 of ../shared/seed/claims.md.
-//
-//   P2  Processes share the cores; the OS hands the CPU from one to the next.
-//   T1  A thread is scheduled by the OS on its own, like a process.
+// context_switch: what a switch costs, the price behind claims P2 and T1 of ../shared/seed/claims.md
+// (the OS hands the CPU from one process, or thread, to the next). An instrument: it decides no
+// claim. A token passed over a blocking pipe forces a switch at every hop whether or not the OS
+// hands out time slices, so counting switches shows no slice; time_slicing shows the slices. This
+// demo prices the switch.
 //
 // Method, the way lmbench (lat_ctx) and perf bench (sched pipe) do it (pingpong.hpp): two
 // endpoints ping-pong a token. Endpoints are two processes or two threads of this process; the
@@ -34,7 +35,6 @@
 // scaling and other load on the pinned CPU show up as spread.
 
 #include "context_switch/pingpong.hpp"
-#include "context_switch/verdicts.hpp"
 
 #include "proclab/affinity.hpp"
 #include "proclab/demo.hpp"
@@ -118,7 +118,7 @@ Result run(const DemoContext& ctx) {
     const Setup setup = read_setup(ctx);
     Counts counts;
     counts.round_trips = g_options.round_trips > 0 ? g_options.round_trips : ctx.repeat(5000, 1000);
-    counts.repetitions = ctx.trials();  // each repetition is a trial of P2 and T1
+    counts.repetitions = ctx.options.quick ? 3 : 5;  // repetitions of each configuration, for the spread
     counts.warmup = std::max(200, counts.round_trips / 10);
     result.config.repeat = counts.round_trips;
 
@@ -129,7 +129,7 @@ Result run(const DemoContext& ctx) {
         handoff = measure_handoff(setup.home, setup.other, ctx.repeat(200, 40), ctx.clock.read_overhead_ns);
         pair_text = fmt::format("{}, line hand-off {}",
                                 to_string(classify(read_topology({setup.home, setup.other}), setup.home, setup.other)),
-                                us(handoff->one_way_ns));
+                                format_value(handoff->one_way_ns, "ns"));
         result.add_metric("handoff_one_way", handoff->one_way_ns, "ns", "a cache line handed between the two CPUs, one way (common/handoff.hpp)");
     }
 
@@ -139,19 +139,21 @@ Result run(const DemoContext& ctx) {
             for (Kind k : setup.kinds)
                 ms.push_back(measure(Config{k, ch, same, setup.home, same ? setup.home : setup.other, 0}, counts, ctx.clock.read_overhead_ns));
 
+    const std::optional<double> floor = handoff ? std::optional(handoff->one_way_ns) : std::nullopt;
     auto& t = result.add_table(
         "Ping-pong: one token handed back and forth",
-        {"endpoints", "channel", "CPUs", "round trip median", "p99", "hop", "channel alone", "hop corrected", "hop p99",
-         "switches/hop", "repetition medians"});
+        {"endpoints", "channel", "CPUs", {"round trip median", "ns"}, {"p99", "ns"}, {"hop", "ns"}, {"channel alone", "ns"},
+         {"hop corrected", "ns"}, {"hop p99", "ns"}, {"switches/hop", "ratio"}, {"repetition medians, least", "ns"}, {"most", "ns"},
+         "check"});
     for (const auto& m : ms) {
         const auto [lo, hi] = std::minmax_element(m.rep_medians.begin(), m.rep_medians.end());
         t.rows.push_back({name(m.config.kind), name(m.config.channel),
                           m.config.same_cpu ? fmt::format("{} (same)", m.config.cpu_initiator)
                                             : fmt::format("{} and {} ({})", m.config.cpu_initiator, m.config.cpu_echo, pair_text),
-                          us(m.round_trip.median), us(m.round_trip.p99), us(m.hop()), us(m.overhead_per_hop),
-                          m.is_switch() ? us(m.hop_corrected()) : "not a switch", us(m.round_trip.p99 / 2),
-                          m.switches_per_hop >= 0 ? fmt::format("{:.2f}", m.switches_per_hop) : "?",
-                          fmt::format("{}-{}", us(*lo), us(*hi))});
+                          m.round_trip.median, m.round_trip.p99, m.hop(), m.overhead_per_hop,
+                          m.is_switch() ? Cell{m.hop_corrected()} : Cell{"not a switch"}, m.round_trip.p99 / 2,
+                          m.switches_per_hop >= 0 ? Cell{m.switches_per_hop} : Cell{}, *lo, *hi,
+                          floor_check(m.hop(), m.config.same_cpu, floor)});
         const std::string tag = fmt::format("{}_{}_{}", name(m.config.kind), name(m.config.channel), m.config.same_cpu ? "same_cpu" : "cross_cpu");
         result.add_metric("round_trip_" + tag, m.round_trip, "ns", "token round trip (two hops)").headline =
             m.config.same_cpu && m.config.channel == Channel::pipe;
@@ -168,27 +170,27 @@ Result run(const DemoContext& ctx) {
         "round-trip p99 / 2. perf bench sched pipe's usecs/op is the round-trip column. 'not a switch': fewer than {:.1f} switches "
         "per hop were counted (the other side often had answered before this one slept), so the hop is a wake-up or a cache-line "
         "hand-off, not a context switch, and no switch cost is derived from it. Two-CPU rows: the pair's place in the topology "
-        "(sysfs) and a cache line's one-way hand-off between them, the floor under any cross-CPU hop.",
+        "(sysfs) and a cache line's one-way hand-off between them, the floor under any cross-CPU hop: a hop below it is flagged "
+        "in 'check' as implausible.",
         counts.repetitions, counts.round_trips, counts.warmup, format_value(ctx.clock.read_overhead_ns, "ns"), kSwitchesPerHop);
 
-    auto& r = result.add_table("Ratios", {"comparison", "channel", "placement", "ratio"});
+    auto& r = result.add_table("Ratios", {"comparison", "channel", "placement", {"ratio", "x"}, "of"});
     for (Channel ch : setup.channels) {
         for (bool same : {true, false}) {
             const auto* p = find(ms, Kind::processes, ch, same);
             const auto* th = find(ms, Kind::threads, ch, same);
             if (p && th && p->is_switch() && th->is_switch() && p->hop_corrected() > 0)
-                r.rows.push_back({"threads / processes", name(ch), same ? "same CPU" : "two CPUs",
-                                  fmt::format("{:.2f} (corrected hops)", th->hop_corrected() / p->hop_corrected())});
+                r.rows.push_back({"threads / processes", name(ch), same ? "same CPU" : "two CPUs", th->hop_corrected() / p->hop_corrected(),
+                                  "corrected hops"});
         }
         for (Kind k : setup.kinds) {
             const auto* same = find(ms, k, ch, true);
             const auto* cross = find(ms, k, ch, false);
             if (same && cross && same->hop() > 0)
-                r.rows.push_back({fmt::format("two CPUs / same CPU ({})", name(k)), name(ch), "-",
-                                  fmt::format("{:.2f} (raw hops)", cross->hop() / same->hop())});
+                r.rows.push_back({fmt::format("two CPUs / same CPU ({})", name(k)), name(ch), "-", cross->hop() / same->hop(), "raw hops"});
             if (cross && handoff && handoff->one_way_ns > 0)
                 r.rows.push_back({fmt::format("two-CPU hop / line hand-off ({})", name(k)), name(ch), "two CPUs",
-                                  fmt::format("{:.0f}x (raw hop)", cross->hop() / handoff->one_way_ns)});
+                                  cross->hop() / handoff->one_way_ns, "raw hop"});
         }
     }
     r.note = "A thread switch skips the address-space change (no page-table switch, no TLB flush with PCID), so it can be a little "
@@ -221,14 +223,15 @@ Result run(const DemoContext& ctx) {
         }
         const double base = sweep.front().switch_cost();
         auto& w = result.add_table(fmt::format("Switch cost against working set ({}, {}, {})", name(k), name(ch), same ? "one CPU" : "two CPUs"),
-                                   {"working set per endpoint", "round trips", "hop", "channel alone", "warm pass alone", "switch + cache lost",
-                                    "x at smallest", "switches/hop"});
+                                   {{"working set per endpoint", "bytes"}, {"round trips", "count"}, {"hop", "ns"}, {"channel alone", "ns"},
+                                    {"warm pass alone", "ns"}, {"switch + cache lost", "ns"}, {"against the smallest", "x"},
+                                    {"switches/hop", "ratio"}});
         Json series = Json::array();
         for (const auto& m : sweep) {
-            w.rows.push_back({byte_label(m.config.working_set), std::to_string(m.round_trips), us(m.hop()), us(m.overhead_per_hop),
-                              us(m.touch_alone), m.is_switch() ? us(m.switch_cost()) : "not a switch",
-                              base > 0 && m.is_switch() ? fmt::format("{:.1f}x", m.switch_cost() / base) : "-",
-                              m.switches_per_hop >= 0 ? fmt::format("{:.2f}", m.switches_per_hop) : "?"});
+            w.rows.push_back({double(m.config.working_set), double(m.round_trips), m.hop(), m.overhead_per_hop, m.touch_alone,
+                              m.is_switch() ? Cell{m.switch_cost()} : Cell{"not a switch"},
+                              base > 0 && m.is_switch() ? Cell{m.switch_cost() / base} : Cell{},
+                              m.switches_per_hop >= 0 ? Cell{m.switches_per_hop} : Cell{}});
             result.add_metric("switch_cost_ws_" + byte_id(m.config.working_set), m.switch_cost(), "ns",
                               fmt::format("one hop less the channel and a warm pass over {}: the switch and the cache it cost",
                                           byte_label(m.config.working_set)))
@@ -243,31 +246,14 @@ Result run(const DemoContext& ctx) {
         result.raw = Json{{"working_set_sweep", {{"endpoints", name(k)}, {"channel", name(ch)}, {"same_cpu", same}, {"points", std::move(series)}}}};
     }
 
-    std::vector<ClaimVerdict> p2_trials, t1_trials;
-    for (std::size_t rep = 0; rep < static_cast<std::size_t>(counts.repetitions); ++rep) {
-        const auto view = trial_view(ms, rep);
-        p2_trials.push_back(decide_p2(view));
-        t1_trials.push_back(decide_t1(view));
-    }
-    const ClaimVerdict p2 = decide_from_trials(p2_trials), t1 = decide_from_trials(t1_trials);
-    result.config.trials = counts.repetitions;
-    auto agreed = [](const ClaimVerdict& v) { return fmt::format(" [{} of {} trials]", v.agreeing_trials(), v.trial_verdicts.size()); };
-    const auto* pp = find(ms, Kind::processes, Channel::pipe, true);
-    const auto* tp = find(ms, Kind::threads, Channel::pipe, true);
-    result.add_verdict(p2, pp ? fmt::format("2 processes on 1 CPU: {:.2f} switches per hop, {} per switch", pp->switches_per_hop,
-                                            us(pp->hop_corrected())) + agreed(p2)
-                              : "");
-    result.add_verdict(t1, tp && pp ? fmt::format("2 threads on 1 CPU: {:.2f} switches per hop, {} per switch (processes {})",
-                                                  tp->switches_per_hop, us(tp->hop_corrected()), us(pp->hop_corrected())) + agreed(t1)
-                                    : "");
     return result;
 }
 
 DemoSpec spec() {
     DemoSpec s;
     s.name = "context_switch";
-    s.title = "the cost of a context switch: processes vs threads, pipe vs futex, one CPU vs two, and the cache it costs";
-    s.claims = {"P2", "T1"};
+    s.title = "the cost of a context switch (the price of P2 and T1): processes vs threads, pipe vs futex, one CPU vs two, and the cache it costs";
+    s.claims = {};
     s.default_timeout_s = 180;
     s.add_options = add_options;
     s.run = run;

@@ -5,6 +5,7 @@
 #include "proclab/clock.hpp"
 #include "proclab/futex.hpp"
 #include "proclab/handles.hpp"
+#include "proclab/render.hpp"
 #include "proclab/sched.hpp"
 
 #include <algorithm>
@@ -21,6 +22,18 @@
 #include <unistd.h>
 
 namespace proclab::context_switch {
+
+const Measurement* find(const std::vector<Measurement>& ms, Kind k, Channel ch, bool same_cpu) {
+    for (const auto& m : ms)
+        if (m.config.kind == k && m.config.channel == ch && m.config.same_cpu == same_cpu && m.config.working_set == 0) return &m;
+    return nullptr;
+}
+
+std::string floor_check(double hop_ns, bool same_cpu, std::optional<double> line_one_way_ns, double tolerance) {
+    if (same_cpu || !line_one_way_ns || hop_ns >= *line_one_way_ns * (1 - tolerance)) return "";
+    return fmt::format("implausible: {} is below its floor, a cache line's one-way trip between the CPUs ({}, this run)",
+                       format_value(hop_ns, "ns"), format_value(*line_one_way_ns, "ns"));
+}
 
 const char* name(Kind k) { return k == Kind::processes ? "processes" : "threads"; }
 const char* name(Channel c) { return c == Channel::pipe ? "pipe" : "futex"; }

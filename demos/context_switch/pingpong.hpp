@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace proclab::context_switch {
@@ -49,6 +51,14 @@ struct Counts {
     int round_trips = 1000;  // per repetition
     int repetitions = 3;
 };
+
+// The plain ping-pong (no working set) of one configuration, or nullptr when it did not run.
+const Measurement* find(const std::vector<Measurement>& ms, Kind k, Channel ch, bool same_cpu);
+
+// A two-CPU hop cannot be cheaper than a cache line's one-way trip between the same CPUs (the
+// floor, measured in the same run): "" when it is not below it (beyond `tolerance`), else the words
+// that flag it. Same-CPU hops have no such floor here.
+std::string floor_check(double hop_ns, bool same_cpu, std::optional<double> line_one_way_ns, double tolerance = 0.10);
 
 // Runs one configuration: a forked echo process or an echo thread, pinned; the initiator pinned
 // on the calling thread (restored after). Every child is reaped and every thread joined, also on error.
