@@ -255,7 +255,7 @@ void from_json(const Json& j, Result& r) {
     for (const auto& v : r.verdicts) r.claims.push_back(v.claim);
     r.rules = j.value("rules", std::vector<RuleInfo>{});
     r.metrics = j.at("metrics").get<std::vector<Metric>>();
-    r.tables = j.value("tables", std::vector<Table>{});
+    r.tables = j.value("tables", std::deque<Table>{});
     r.figures = j.value("figures", std::vector<Figure>{});
     r.notes = j.value("notes", std::vector<std::string>{});
     const Json config = j.value("config", Json::object());

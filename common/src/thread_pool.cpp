@@ -55,14 +55,18 @@ bool TaskQueue::try_pop(Task& out) {
 
 }  // namespace detail
 
-namespace {
-inline void cpu_relax() {
+namespace detail {
+void spin_pause() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #else
     std::this_thread::yield();
 #endif
 }
+}  // namespace detail
+
+namespace {
+inline void cpu_relax() { detail::spin_pause(); }
 
 // One worker per allowed CPU but one: the thread that submits and waits runs tasks too (as in
 // oneTBB), and a worker more than CPUs would spin against it.
@@ -86,7 +90,10 @@ TaskGroup::~TaskGroup() {
 }
 
 void TaskGroup::finish_one() noexcept {
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_all();
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        done_epoch_.fetch_add(1, std::memory_order_seq_cst);
+        if (sleepers_.load(std::memory_order_seq_cst) > 0) futex_wake(done_epoch_, INT_MAX);
+    }
 }
 
 void TaskGroup::record_exception() noexcept {
@@ -97,14 +104,18 @@ void TaskGroup::record_exception() noexcept {
 
 void TaskGroup::wait() {
     for (int idle = 0;;) {
-        const std::size_t left = pending_.load(std::memory_order_acquire);
-        if (left == 0) break;
+        // The epoch is read before pending_: a finish between the two advances it, and the
+        // futex then returns at once instead of sleeping through the wake-up.
+        const std::uint32_t epoch = done_epoch_.load(std::memory_order_seq_cst);
+        if (pending_.load(std::memory_order_seq_cst) == 0) break;
         if (pool_.run_one()) {
             idle = 0;
         } else if (++idle < 256) {
             cpu_relax();  // the last tasks run on workers: they end soon in a fork-join round
         } else {
-            pending_.wait(left, std::memory_order_acquire);
+            sleepers_.fetch_add(1, std::memory_order_seq_cst);
+            if (done_epoch_.load(std::memory_order_seq_cst) == epoch) futex_wait(done_epoch_, epoch);
+            sleepers_.fetch_sub(1, std::memory_order_seq_cst);
         }
     }
     if (failed_.load(std::memory_order_acquire)) {
@@ -135,7 +146,7 @@ ThreadPool::~ThreadPool() {
     }
     stopping_.store(true, std::memory_order_seq_cst);
     wake_epoch_.fetch_add(1, std::memory_order_seq_cst);
-    wake_epoch_.notify_all();
+    futex_wake(wake_epoch_, INT_MAX);
     for (auto& w : workers_) w.join();
 }
 
@@ -159,7 +170,7 @@ void ThreadPool::wake_one() {
     // push above (a plain load could, and a sleeper would miss the task).
     if (sleepers_.fetch_add(0, std::memory_order_seq_cst) == 0) return;
     wake_epoch_.fetch_add(1, std::memory_order_seq_cst);
-    wake_epoch_.notify_one();
+    futex_wake(wake_epoch_, 1);
 }
 
 void ThreadPool::worker_loop() {
@@ -183,7 +194,7 @@ void ThreadPool::worker_loop() {
             sleepers_.fetch_sub(1, std::memory_order_seq_cst);
             return;
         }
-        wake_epoch_.wait(epoch, std::memory_order_seq_cst);
+        futex_wait(wake_epoch_, epoch);
         sleepers_.fetch_sub(1, std::memory_order_seq_cst);
     }
 }

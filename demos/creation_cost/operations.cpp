@@ -2,10 +2,13 @@
 
 #include "proclab/child.hpp"
 #include "proclab/clock.hpp"
+#include "proclab/affinity.hpp"
 #include "proclab/environment.hpp"
+#include "proclab/handoff.hpp"
 #include "proclab/handles.hpp"
 #include "proclab/render.hpp"
 #include "proclab/spawn.hpp"
+#include "proclab/thread_pool.hpp"
 
 #include <algorithm>
 #include <iostream>
@@ -93,6 +96,41 @@ void fork_exec_wait(const std::string& program) {
         ::_exit(127);
     }
     reap(pid, "fork+exec");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A task handed to a pool's worker.
+
+PoolHandoff pool_handoff(int caller_cpu, int worker_cpu, int warmup, int count, double clock_overhead, PoolWait wait) {
+    PoolHandoff r;
+    r.caller_cpu = caller_cpu;
+    r.worker_cpu = worker_cpu;
+    if (caller_cpu != worker_cpu) r.line_one_way_ns = measure_handoff(caller_cpu, worker_cpu, 40, clock_overhead).one_way_ns;
+    std::optional<ThreadPool> pool;
+    {
+        const ScopedPin on_worker_cpu(worker_cpu);  // the worker inherits this thread's affinity
+        pool.emplace(1);
+    }
+    const ScopedPin on_caller_cpu(caller_cpu);
+    const std::thread::id caller = std::this_thread::get_id();
+    bool ran_here = false;
+    auto once = [&] {
+        auto handle = pool->submit([&ran_here, caller] { ran_here = std::this_thread::get_id() == caller; });
+        if (wait == PoolWait::worker) handle.get_from_worker();
+        else handle.get();
+    };
+    for (int i = 0; i < warmup; ++i) once();
+    std::vector<double> samples;
+    samples.reserve(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) {
+        const Nanos t0 = now_ns();
+        once();
+        samples.push_back(double(now_ns() - t0));
+        r.on_worker += ran_here ? 0 : 1;
+    }
+    r.samples = count;
+    r.round_trip = summarize(subtract_overhead(samples, clock_overhead));
+    return r;
 }
 
 // ---------------------------------------------------------------------------------------------

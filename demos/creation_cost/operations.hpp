@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -25,6 +26,22 @@ void fork_exit_wait();
 void vfork_exit_wait();
 void posix_spawn_wait(const std::string& program);
 void fork_exec_wait(const std::string& program);
+
+// A task handed to a pool's worker and back: a pool of one worker pinned to `worker_cpu`, the
+// caller pinned to `caller_cpu`, each empty task submitted and waited for. `wait`: the caller
+// waits without running queued tasks (TaskHandle::get_from_worker: the hand-off itself), or helps
+// (TaskHandle::get: it may run its own task, and then nothing was handed off). Each task records
+// whether a worker ran it. Where the CPUs differ, a cache line's one-way trip between them is
+// measured first: a round trip to another CPU and back cannot take less than two of them.
+enum class PoolWait { worker, helping };
+struct PoolHandoff {
+    Summary round_trip;   // ns
+    int samples = 0;
+    int on_worker = 0;    // samples whose task a worker ran
+    int caller_cpu = -1, worker_cpu = -1;
+    std::optional<double> line_one_way_ns;
+};
+PoolHandoff pool_handoff(int caller_cpu, int worker_cpu, int warmup, int count, double clock_overhead, PoolWait wait);
 
 struct ParentConditions {
     int threads = 0;

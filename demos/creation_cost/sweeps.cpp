@@ -18,19 +18,21 @@ namespace proclab::creation_cost {
 // ---------------------------------------------------------------------------------------------
 // 2. fork against the parent's size.
 
-SizePoint fork_at_size(std::size_t mib, bool huge, int count, double clock_overhead, const std::string& program) {
+void time_at_size(SizePoint& p, SizePass pass, int count, double clock_overhead, const std::string& program) {
     Mapping region;
-    if (mib > 0) {
-        region = Mapping::anonymous(mib << 20, false);
-        ::madvise(region.data(), region.size(), huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+    if (p.mib > 0) {
+        region = Mapping::anonymous(p.mib << 20, false);
+        ::madvise(region.data(), region.size(), p.huge_pages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
         auto* bytes = static_cast<volatile char*>(region.data());
         for (std::size_t off = 0; off < region.size(); off += 4096) bytes[off] = 1;  // every page present
     }
-    SizePoint p{mib, huge, 0, 0, 0};
-    p.fork_ns = time_each(2, count, clock_overhead, fork_exit_wait).median;
-    p.vfork_ns = time_each(2, count, clock_overhead, vfork_exit_wait).median;
-    p.spawn_ns = time_each(2, count, clock_overhead, [&] { posix_spawn_wait(program); }).median;
-    return p;
+    if (pass == SizePass::fork) {
+        p.parent_rss_bytes = parent_conditions().rss_bytes;
+        p.fork_ns = time_each(2, count, clock_overhead, fork_exit_wait).median;
+    } else {
+        p.vfork_ns = time_each(2, count, clock_overhead, vfork_exit_wait).median;
+        p.spawn_ns = time_each(2, count, clock_overhead, [&] { posix_spawn_wait(program); }).median;
+    }
 }
 
 std::optional<std::size_t> available_mib() {

@@ -1,26 +1,62 @@
 #include "creation_cost/verdicts.hpp"
 
-#include "proclab/render.hpp"
-
 #include <fmt/format.h>
 
 namespace proclab::creation_cost {
 
-ClaimVerdict decide_t8(const Costs& c) {
-    if (c.pool_ns <= 0 || c.thread_ns <= 0) return {"T8", Verdict::not_measured, "the thread or the pool measurement is missing"};
-    const double ratio = c.thread_ns / c.pool_ns;
-    std::string evidence = fmt::format("std::thread create+join median {} against {} to hand an empty task to a running pool ({:.1f}x)",
-                                       format_value(c.thread_ns, "ns"), format_value(c.pool_ns, "ns"), ratio);
-    if (c.fork_ns > 0) evidence += fmt::format("; fork+exit+wait {} ({:.0f}x the pool)", format_value(c.fork_ns, "ns"), c.fork_ns / c.pool_ns);
-    if (c.spawn_ns > 0) evidence += fmt::format("; posix_spawn+wait {}", format_value(c.spawn_ns, "ns"));
+const RuleInfo kT8Rule{
+    "T8",
+    "",
+    "std::thread create + join, and an empty task handed to a running pool's worker on another CPU and back (the caller "
+    "waiting without running it), medians over many each, in R trials with the interference around each; the cache line's "
+    "round trip between the two CPUs as the hand-off's floor",
+    "creating a thread costing no more than a pool hand-off, with the CPUs free",
+    false,
+    {{Verdict::confirmed, "a thread costs 3x a hand-off or more"},
+     {Verdict::nuanced, "dearer, but under 3x: a pool pays off only for short tasks"},
+     {Verdict::refuted, "no dearer than a hand-off, the CPUs free"},
+     {Verdict::not_measured, "a figure that is not a hand-off (a task the caller ran itself, or faster than the cache line's "
+                             "round trip), or a cheap thread under load"}}};
+
+Decision decide_t8(const Costs& c) {
+    Rule rule(kT8Rule);
+    const auto& p = c.pool;
+    if (p.samples == 0 || c.thread.count == 0) return rule.not_measured("the thread or the pool measurement is missing", "not measured");
+    rule.use(number_fact("thread_create_join", c.thread.median, "ns", "std::thread create + join, median"));
+    // The hand-off figure, checked on both sides: a worker ran every task, and the round trip is
+    // not faster than a cache line's trip to the worker's CPU and back.
+    Fact on_worker = number_fact("handoffs_on_worker", double(p.on_worker) / double(p.samples), "fraction",
+                                 "the share of the timed tasks a worker ran (not the caller itself)");
+    on_worker.floor = Bound{1.0, "every task run by the worker: a task the caller ran itself was not handed off", 0.0};
+    rule.use(on_worker);
+    Fact handoff = number_fact("pool_handoff", p.round_trip.median, "ns", "an empty task handed to a pool's worker and back, median");
+    if (p.line_one_way_ns)
+        handoff.floor = Bound{2 * *p.line_one_way_ns,
+                              fmt::format("two one-way trips of a cache line between CPUs {} and {}, measured just before", p.caller_cpu, p.worker_cpu)};
+    rule.use(handoff);
+    rule.use(count_fact("caller_cpu", p.caller_cpu, "the CPU the caller ran on"));
+    rule.use(count_fact("worker_cpu", p.worker_cpu, "the CPU the pool's worker ran on"));
+    const double ratio = c.thread.median / p.round_trip.median;
+    rule.use(number_fact("ratio", ratio, "x", "thread create + join over the hand-off"));
+    rule.use(number_fact("costly_threshold", kCostlyRatio, "x", "a thread at least this much dearer is costly"));
+    const std::string handoff_text = "std::thread create + join {thread_create_join} against {pool_handoff} to hand an empty task to a "
+                                     "running pool's worker on CPU {worker_cpu} and back to the caller on CPU {caller_cpu}, which waited "
+                                     "without running it: {ratio}";
+    std::string summary = "thread create+join {thread_create_join}, pool hand-off {pool_handoff} ({ratio})";
+    std::string fork;
+    if (c.fork_ns) {
+        rule.use(number_fact("fork", *c.fork_ns, "ns", "fork + exit + wait, median (table 1)"));
+        fork = "; a process (fork + exit + wait) {fork}";
+        summary += ", fork {fork}";
+    }
+    const std::string load = use_interference(rule, c.interference, kInterferenceMargin);
     if (ratio < kCostlyRatio && c.interference.exceeds(kInterferenceMargin))
-        return {"T8", Verdict::not_measured,
-                fmt::format("{}: the hand-off waits for a pool worker to get a CPU, and other load held them: {}", evidence,
-                            c.interference.describe())};
-    if (ratio <= 1) return {"T8", Verdict::refuted, "creating a thread was no dearer than a pool hand-off: " + evidence};
+        return rule.not_measured(handoff_text + fork + ": the hand-off waits for the worker to get a CPU, and other load held it: " + load,
+                                 summary);
+    if (ratio <= 1) return rule.refuted("creating a thread was no dearer than a pool hand-off: " + handoff_text + fork + "; " + load, summary);
     if (ratio < kCostlyRatio)
-        return {"T8", Verdict::nuanced, fmt::format("{}: dearer, but less than {:.0f}x: a pool pays off only for short tasks", evidence, kCostlyRatio)};
-    return {"T8", Verdict::confirmed, evidence};
+        return rule.nuanced(handoff_text + ", dearer but under {costly_threshold}: a pool pays off only for short tasks" + fork, summary);
+    return rule.confirmed(handoff_text + ", at least {costly_threshold}" + fork, summary);
 }
 
 }  // namespace proclab::creation_cost

@@ -5,6 +5,7 @@
 #include "proclab/environment.hpp"
 #include "proclab/render.hpp"
 #include "proclab/result.hpp"
+#include "proclab/serialize.hpp"
 #include "proclab/spawn.hpp"
 #include "suite.hpp"
 #include "support.hpp"
@@ -40,6 +41,13 @@ void check_result_json(const Json& j, const suite::DemoDescription& d) {
         ids.push_back(c.at("id").get<std::string>());
         CHECK(verdict_from_string(c.at("verdict").get<std::string>()).has_value());
         CHECK_FALSE(c.at("reason").get<std::string>().empty());
+        // Every sentence is made of its facts: no fixed number or quantifier, no unbacked outcome
+        // word, the text as the template renders it, and what would refute the claim beside it.
+        const auto decision = c.get<Decision>();
+        INFO(decision.claim << ": " << decision.reason_text());
+        CHECK(check_sentence(decision).empty());
+        CHECK(decision.reason_text() == c.at("reason").get<std::string>());
+        CHECK_FALSE(decision.refuted_by.empty());
     }
     CHECK(ids == d.claims);  // every declared claim, each once, in order
 }
@@ -151,6 +159,25 @@ TEST_CASE("Ctrl-C and --timeout stop a demo with every child reaped and no file 
         CHECK(std::filesystem::is_empty(dir));
     }
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a pool hand-off measured with the caller allowed to help is no hand-off: T8 stands on nothing", "[e2e][floor]") {
+    // TaskHandle::get() runs queued tasks on the waiting thread, so most "hand-offs" never leave
+    // the caller; each task notes where it ran, and the rule refuses the figure.
+    test::become_subreaper();
+    auto run = run_captured(test::bin_dir() / "creation_cost", {"--quick", "--ops", "thread", "--pool-wait", "helping", "--json", "-"},
+                            {.timeout = 120s});
+    REQUIRE(run.status.describe() == "exit 0");
+    const auto result = result_from_json(Json::parse(run.out));
+    const Decision* t8 = result.verdict_for("T8");
+    REQUIRE(t8);
+    INFO(t8->reason_text());
+    CHECK(t8->verdict == Verdict::not_measured);
+    CHECK_THAT(t8->reason_text(), Catch::Contains("implausible"));
+    const Fact* on_worker = t8->fact("handoffs_on_worker");
+    REQUIRE(on_worker);
+    CHECK(on_worker->implausible());
+    CHECK(test::leftover_children() == 0);
 }
 
 TEST_CASE("each demo's own knobs: out of range or unknown values get one line and exit 2", "[e2e][options]") {

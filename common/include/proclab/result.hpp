@@ -8,6 +8,7 @@
 #include "proclab/evidence.hpp"
 #include "proclab/stats.hpp"
 
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -93,7 +94,8 @@ struct Result {
     std::vector<Decision> verdicts;
     std::vector<RuleInfo> rules;  // the rule behind each claim (filled by the harness from the spec)
     std::vector<Metric> metrics;
-    std::vector<Table> tables;
+    // A deque: add_table() returns a reference that stays valid while later tables are added.
+    std::deque<Table> tables;
     std::vector<Figure> figures;
     std::vector<std::string> notes;
     // Demo-specific series for plots (docs/schema.md: "raw"), e.g. the run intervals behind a

@@ -3,7 +3,7 @@
 // TaskGroup::wait(), TaskHandle::get() and ThreadPool::wait_all() run queued tasks themselves
 // instead of sleeping, so waiting inside a task cannot deadlock and a fork-join round needs no
 // context switch when the queue is busy. Idle workers spin briefly, then sleep on a futex
-// (std::atomic::wait); a producer wakes one only when someone sleeps.
+// (futex.hpp); a producer wakes one only when someone sleeps.
 //
 // Semantics: every task submitted runs exactly once; an exception escaping a task is carried to
 // whoever waits for it (TaskHandle::get(), the first one from TaskGroup::wait() / wait_all());
@@ -11,7 +11,10 @@
 // then joins the workers. Measured against oneTBB and boost::asio::thread_pool by bench/pool_bench.
 #pragma once
 
+#include "proclab/futex.hpp"
+
 #include <atomic>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -139,6 +142,8 @@ private:
 
     ThreadPool& pool_;
     alignas(64) std::atomic<std::size_t> pending_{0};
+    std::atomic<std::uint32_t> done_epoch_{0};  // advanced when pending_ reaches 0; waiters sleep on it
+    std::atomic<std::uint32_t> sleepers_{0};    // waiters about to sleep on done_epoch_
     std::atomic<bool> failed_{false};
     std::mutex error_mutex_;
     std::exception_ptr error_;
@@ -151,12 +156,26 @@ public:
     TaskHandle() = default;
     // Runs queued tasks until this one is done; returns its value or rethrows its exception.
     R get();
+    // Waits for a worker to run the task, never running a queued task itself: what a hand-off to
+    // the pool costs (get() may run the task on this very thread). Spins briefly, then sleeps.
+    R get_from_worker();
     bool ready() const { return state_ && state_->done.load(std::memory_order_acquire); }
 
 private:
     friend class ThreadPool;
     struct State {
-        std::atomic<bool> done{false};
+        std::atomic<std::uint32_t> done{0};     // 1 when the task has run (a futex word)
+        std::atomic<std::uint32_t> sleepers{0}; // waiters about to sleep on done: only then is a wake-up owed
+        void wait_until_done() noexcept {
+            // Dekker with the completer (both seq_cst): either it sees a sleeper, or we see done.
+            sleepers.fetch_add(1, std::memory_order_seq_cst);
+            if (done.load(std::memory_order_seq_cst) == 0) futex_wait(done, 0);
+            sleepers.fetch_sub(1, std::memory_order_seq_cst);
+        }
+        void mark_done() noexcept {
+            done.store(1, std::memory_order_seq_cst);
+            if (sleepers.load(std::memory_order_seq_cst) > 0) futex_wake(done, INT_MAX);
+        }
         std::exception_ptr error;
         std::conditional_t<std::is_void_v<R>, char, std::optional<R>> value;
     };
@@ -207,7 +226,7 @@ private:
     std::vector<std::thread> workers_;
     std::atomic<bool> stopping_{false};
     alignas(64) std::atomic<std::uint32_t> sleepers_{0};
-    alignas(64) std::atomic<std::uint32_t> wake_epoch_{0};
+    alignas(64) std::atomic<std::uint32_t> wake_epoch_{0};  // a futex word: sleeping workers wait on it
     TaskGroup all_{*this};
 };
 
@@ -245,8 +264,7 @@ TaskHandle<R> ThreadPool::submit(F&& f) {
             state->error = std::current_exception();
         }
         fn.reset();  // released before get() can return (see run_counted)
-        state->done.store(true, std::memory_order_release);
-        state->done.notify_all();
+        state->mark_done();
     });
     return TaskHandle<R>(std::move(state), this);
 }
@@ -282,13 +300,30 @@ void ThreadPool::parallel_for(std::size_t begin, std::size_t end, std::size_t gr
     group.wait();
 }
 
+namespace detail {
+void spin_pause() noexcept;  // one pause of a spin-wait (PAUSE on x86)
+}  // namespace detail
+
+template <class R>
+R TaskHandle<R>::get_from_worker() {
+    for (int spins = 0; !state_->done.load(std::memory_order_acquire);) {
+        if (++spins < 256) {  // ~10 µs: a spinning worker answers well within it
+            detail::spin_pause();
+        } else {
+            state_->wait_until_done();  // a worker asleep, or one CPU for both: sleep until done
+        }
+    }
+    if (state_->error) std::rethrow_exception(state_->error);
+    if constexpr (!std::is_void_v<R>) return std::move(*state_->value);
+}
+
 template <class R>
 R TaskHandle<R>::get() {
     for (int idle = 0; !state_->done.load(std::memory_order_acquire);) {
         if (pool_->run_one()) {
             idle = 0;
         } else if (++idle > 64) {
-            state_->done.wait(false, std::memory_order_acquire);  // its task runs elsewhere: sleep until done
+            state_->wait_until_done();  // its task runs elsewhere: sleep until done
         } else {
             std::this_thread::yield();
         }

@@ -8,6 +8,7 @@
 #include "proclab/interference.hpp"
 #include "proclab/result.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <type_traits>
@@ -63,18 +64,20 @@ auto run_trials(int count, const std::vector<int>& cpus, Measure measure, Decide
     return t;
 }
 
-// The trials table: trial (the one shown marked), interference, the demo's own columns (row(e)
+// The trials table: trial (the one shown marked), interference with its counting resolution
+// (/proc/stat counts in ticks: a short trial's figure is coarse), the demo's own columns (row(e)
 // gives their cells), and each rule's verdict in that trial.
 template <class Evidence, class Row>
 Table trials_table(const Trials<Evidence>& t, std::string title, std::vector<Column> columns, Row row) {
     Table out;
     out.title = std::move(title);
-    out.columns = {Column{"trial"}, Column{"interference", "fraction"}};
+    out.columns = {Column{"trial"}, Column{"interference", "fraction"}, Column{"+-", "fraction"}};
     out.columns.insert(out.columns.end(), columns.begin(), columns.end());
     for (const auto& d : t.combined) out.columns.emplace_back(d.claim);
     for (std::size_t r = 0; r < t.evidence.size(); ++r) {
-        std::vector<Cell> cells{fmt::format("{}{}", r + 1, r == t.shown ? " (shown)" : ""),
-                                t.interference[r].known ? Cell{t.interference[r].fraction()} : Cell{"unknown"}};
+        const Interference& i = t.interference[r];
+        std::vector<Cell> cells{fmt::format("{}{}", r + 1, r == t.shown ? " (shown)" : ""), i.known ? Cell{i.fraction()} : Cell{"unknown"},
+                                i.known ? Cell{std::min(1.0, i.resolution())} : Cell{}};
         for (auto& c : row(t.evidence[r])) cells.push_back(std::move(c));
         for (const auto& d : t.decisions[r]) cells.emplace_back(std::string(to_string(d.verdict)));
         out.rows.push_back(std::move(cells));
