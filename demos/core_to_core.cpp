@@ -10,6 +10,9 @@
 // after a warm-up; the median batch gives the one-way hand-off. Every
 // pair of allowed CPUs is measured, or, past a time budget (--budget), every pair of the first
 // CPU and then pairs drawn at random (fixed seed), so a 192-CPU machine stays within a minute.
+// The whole matrix is measured several times (--rounds): in a virtual machine the host may move
+// the virtual CPUs between rounds, and a pair whose figure moves between rounds is a finding (a
+// drifting topology), shown with its spread, not averaged away.
 // Each pair is put in the closest group the topology gives it (sysfs: SMT siblings, shared
 // last-level cache, same package, same NUMA node, other node), with a median per group.
 //
@@ -41,6 +44,7 @@ namespace proclab::core_to_core {
 struct Options {
     std::string cpus;       // empty: every allowed CPU
     double budget_s = 0;    // 0: the default (20 s, --quick 2 s)
+    int rounds = 0;         // 0: the default (3, --quick 2)
 };
 Options g_options;
 
@@ -49,15 +53,25 @@ void add_options(CLI::App& app) {
     app.add_option("--budget", g_options.budget_s, "Time for the pairs, in seconds; past it, pairs are sampled (default 20, --quick 2)")
         ->check(CLI::Range(0.1, 3600.0))
         ->type_name("SECONDS");
+    app.add_option("--rounds", g_options.rounds, "Times the whole matrix is measured, to see it move (default 3, --quick 2)")
+        ->check(CLI::Range(1, 100))
+        ->type_name("N");
 }
 
 // ---------------------------------------------------------------------------------------------
 // One pair: the line handed back and forth between two pinned threads (common/handoff.hpp).
 
+// One pair over the rounds: each round's one-way hand-off, and their median.
 struct PairResult {
-    CacheLineHandoff handoff;
+    int a = -1, b = -1;
+    std::vector<double> rounds_ns;
+    std::uint64_t tokens_in_order = 0;
     PairGroup group = PairGroup::unknown;
-    double handoff_ns() const { return handoff.one_way_ns; }
+    double handoff_ns() const { return summarize(rounds_ns).median; }
+    double spread() const {  // the largest round over the smallest
+        const auto s = summarize(rounds_ns);
+        return s.min > 0 ? s.max / s.min : 0;
+    }
 };
 
 // Which pairs to measure: all, or within the budget every pair with the first CPU (its row of the
@@ -127,37 +141,62 @@ Result run(const DemoContext& ctx) {
         return result;
     }
 
-    // Time one pair to size the sample within the budget.
+    const int rounds = g_options.rounds > 0 ? g_options.rounds : (quick ? 2 : 3);
+    // Time one pair to size the sample within the budget (all rounds together).
     const Stopwatch probe;
-    std::vector<PairResult> measured{{measure_handoff(cpus[0], cpus[1], batches, ctx.clock.read_overhead_ns)}};
+    const CacheLineHandoff first = measure_handoff(cpus[0], cpus[1], batches, ctx.clock.read_overhead_ns);
     const double per_pair_s = std::max(1e-4, probe.elapsed_s());
-    const auto max_pairs = static_cast<std::size_t>(std::max(1.0, budget_s / per_pair_s));
+    const auto max_pairs = static_cast<std::size_t>(std::max(1.0, budget_s / rounds / per_pair_s));
     const auto pairs = choose_pairs(cpus, max_pairs);
     const std::size_t total_pairs = cpus.size() * (cpus.size() - 1) / 2;
-    for (const auto& [a, b] : pairs)
-        if (!(a == cpus[0] && b == cpus[1])) measured.push_back({measure_handoff(a, b, batches, ctx.clock.read_overhead_ns)});
-    for (auto& m : measured) m.group = classify(topology, m.handoff.a, m.handoff.b);
+    std::vector<PairResult> measured;
+    for (const auto& [a, b] : pairs) measured.push_back(PairResult{a, b, {}, 0, classify(topology, a, b)});
+    for (int r = 0; r < rounds; ++r)
+        for (auto& m : measured) {
+            const CacheLineHandoff h = r == 0 && m.a == cpus[0] && m.b == cpus[1] ? first
+                                                                                   : measure_handoff(m.a, m.b, batches, ctx.clock.read_overhead_ns);
+            m.rounds_ns.push_back(h.one_way_ns);
+            m.tokens_in_order += h.tokens_in_order;
+        }
 
     // Groups, closest first.
     std::map<PairGroup, std::vector<double>> by_group;
     for (const auto& m : measured) by_group[m.group].push_back(m.handoff_ns());
-    auto& gt = result.add_table("Hand-off latency by how close the CPUs are", {"group", "pairs", "median", "min", "max"});
+    auto& gt = result.add_table("Hand-off latency by how close the CPUs are",
+                                {"group", {"pairs", "count"}, {"median", "ns"}, {"min", "ns"}, {"max", "ns"}});
     for (const auto& [group, values] : by_group) {
         const Summary s = summarize(values);
-        gt.rows.push_back({std::string(to_string(group)), std::to_string(values.size()), format_value(s.median, "ns"),
-                           format_value(s.min, "ns"), format_value(s.max, "ns")});
+        gt.rows.push_back({std::string(to_string(group)), double(values.size()), s.median, s.min, s.max});
         result.add_metric("handoff_" + metric_id(group), s, "ns", fmt::format("one-way cache-line hand-off, {} (median over pairs)", to_string(group)))
             .headline = true;
     }
     gt.note = fmt::format(
-        "{} of {} pairs measured{}; each: {} batches of {} round trips after a warm-up, one way = median batch / 2, the clock's "
-        "overhead ({}) subtracted per batch. Both threads spin: a floor for a hand-off, not a wake-up.",
-        measured.size(), total_pairs, measured.size() < total_pairs ? fmt::format(" (budget {:.0f} s: every pair of CPU {}, then a random draw)", budget_s, cpus[0]) : "",
-        batches, kHandoffBatch, format_value(ctx.clock.read_overhead_ns, "ns"));
+        "{} of {} pairs measured{}, each in {} rounds of the whole matrix; a round: {} batches of {} round trips after a warm-up, one "
+        "way = median batch / 2, the clock's overhead ({}) subtracted per batch. A pair's figure is the median of its rounds. Both "
+        "threads spin: a floor for a hand-off, not a wake-up.",
+        measured.size(), total_pairs,
+        measured.size() < total_pairs ? fmt::format(" (budget {:.0f} s: every pair of CPU {}, then a random draw)", budget_s, cpus[0]) : "",
+        rounds, batches, kHandoffBatch, format_value(ctx.clock.read_overhead_ns, "ns"));
+
+    // The rounds: how much each pair moved between them.
+    auto& rt = result.add_table("The rounds: each pair's one-way hand-off in every round of the matrix",
+                                {"pair", "group", {"least", "ns"}, {"median", "ns"}, {"most", "ns"}, {"most / least", "x"}});
+    std::vector<double> spreads;
+    const std::size_t shown_pairs = std::min<std::size_t>(measured.size(), 32);
+    for (std::size_t i = 0; i < measured.size(); ++i) {
+        const auto& m = measured[i];
+        const Summary s = summarize(m.rounds_ns);
+        spreads.push_back(m.spread());
+        if (i < shown_pairs) rt.rows.push_back({fmt::format("{} and {}", m.a, m.b), std::string(to_string(m.group)), s.min, s.median, s.max, m.spread()});
+    }
+    rt.note = fmt::format("{} rounds. A pair that moves by a large factor between rounds is a finding: in a virtual machine the host "
+                          "places the virtual CPUs and may move them; on bare metal, frequency changes or a busy SMT sibling.{}",
+                          rounds, measured.size() > shown_pairs ? fmt::format(" The first {} pairs shown; all are in the JSON.", shown_pairs) : "");
+    result.add_metric("round_spread", summarize(spreads), "ratio", "per pair, the largest round over the smallest (1: it did not move)").headline = true;
 
     // The matrix: printed for up to 16 CPUs; always in the JSON (the report draws it as a heatmap).
     std::map<std::pair<int, int>, double> cell;
-    for (const auto& m : measured) cell[{m.handoff.a, m.handoff.b}] = cell[{m.handoff.b, m.handoff.a}] = m.handoff_ns();
+    for (const auto& m : measured) cell[{m.a, m.b}] = cell[{m.b, m.a}] = m.handoff_ns();
     Json matrix = Json::array();
     for (int a : cpus) {
         Json row = Json::array();
@@ -169,26 +208,28 @@ Result run(const DemoContext& ctx) {
     }
     if (cpus.size() <= 16) {
         std::vector<Column> columns{"from \\ to"};
-        for (int b : cpus) columns.push_back(std::to_string(b));
-        auto& mt = result.add_table("One-way hand-off between each pair of CPUs", columns);
+        for (int b : cpus) columns.emplace_back(std::to_string(b), "ns");
+        auto& mt = result.add_table("One-way hand-off between each pair of CPUs (median of the rounds)", columns);
         for (int a : cpus) {
             std::vector<Cell> row{std::to_string(a)};
             for (int b : cpus) {
                 const auto it = cell.find({a, b});
-                row.push_back(a == b ? "-" : it == cell.end() ? "" : format_value(it->second, "ns"));
+                row.push_back(a == b || it == cell.end() ? Cell{} : Cell{it->second});
             }
             mt.rows.push_back(std::move(row));
         }
-        mt.note = "Symmetric: each pair measured once, the first CPU of the pair starting the round trips.";
+        mt.note = "Symmetric: each pair measured once per round, the first CPU of the pair starting the round trips.";
     } else {
         result.notes.push_back(fmt::format("The {}x{} matrix is in the JSON (raw.matrix) and the report's heatmap.", cpus.size(), cpus.size()));
     }
     std::uint64_t checked = 0;
-    for (const auto& m : measured) checked += m.handoff.tokens_in_order;
-    result.notes.push_back(fmt::format("Every token arrived in order: the responders saw {} tokens, each the one expected next.", checked));
+    for (const auto& m : measured) checked += m.tokens_in_order;
+    result.notes.push_back(fmt::format("The responders saw {} tokens, each the one expected next (a token out of order would have stalled its round trip).", checked));
     Json groups = Json::array();
-    for (const auto& m : measured) groups.push_back(Json{{"a", m.handoff.a}, {"b", m.handoff.b}, {"group", to_string(m.group)}, {"handoff_ns", m.handoff_ns()}});
-    result.raw = Json{{"cpus", cpus}, {"matrix", std::move(matrix)}, {"pairs", std::move(groups)}};
+    for (const auto& m : measured)
+        groups.push_back(Json{{"a", m.a}, {"b", m.b}, {"group", to_string(m.group)}, {"handoff_ns", m.handoff_ns()}, {"rounds_ns", m.rounds_ns}});
+    result.raw = Json{{"cpus", cpus}, {"rounds", rounds}, {"matrix", std::move(matrix)}, {"pairs", std::move(groups)}};
+    result.config.repeat = batches;
     return result;
 }
 

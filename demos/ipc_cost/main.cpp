@@ -144,11 +144,11 @@ Result run(const DemoContext& ctx) {
         std::find(setup.sizes.begin(), setup.sizes.end(), std::size_t(1) << 20) != setup.sizes.end() ? (1u << 20) : setup.sizes.back();
 
     // Floors.
-    auto& ft = result.add_table("Floors, measured in this run", {"floor", "where", "value", "what it bounds"});
+    auto& ft = result.add_table("Floors, measured in this run", {"floor", "where", "value", "what it bounds"});  // ns and B/s: text
     if (handoff) {
         ft.rows.push_back({"cache-line hand-off, one way", fmt::format("CPUs {} and {} ({})", setup.home, setup.other, pair_group),
                            format_value(handoff->one_way_ns, "ns"), "any message through shared memory between these CPUs"});
-        ft.rows.push_back({"cache-line round trip", "", format_value(2 * handoff->one_way_ns, "ns"), "a 2-CPU round trip"});
+        ft.rows.push_back({"cache-line round trip", "", format_value(2 * handoff->one_way_ns, "ns"), "a round trip between the two CPUs"});
         result.add_metric("handoff_one_way", handoff->one_way_ns, "ns", "cache line handed between the two CPUs, one way (the floor)").headline = true;
     }
     if (ring_shape) {
@@ -168,27 +168,41 @@ Result run(const DemoContext& ctx) {
                         "size's figure is in the bandwidth table."
                       : "One CPU only: no cache-line floor (a hand-off needs two CPUs). memcpy: private buffers, pages touched first.";
 
-    // Latency by size.
-    std::vector<Column> columns{"way", "CPUs"};
-    for (auto size : setup.sizes) columns.push_back(byte_label(size));
-    auto& lt = result.add_table("Round trip by message size (median)", columns);
+    // Latency by size. A two-CPU round trip below two of the line's trips between the same CPUs, or
+    // a bandwidth above memcpy's at the same size, is not what its label says: flagged in 'check'.
+    constexpr double kTolerance = 0.10;
+    const double round_trip_floor = handoff ? 2 * handoff->one_way_ns : 0.0;  // 0: none (one CPU)
+    auto columns_in = [&](const char* unit) {
+        std::vector<Column> columns{"way", "CPUs"};
+        for (auto size : setup.sizes) columns.emplace_back(byte_label(size), unit);
+        columns.emplace_back("check");
+        return columns;
+    };
+    auto& lt = result.add_table("Round trip by message size (median)", columns_in("ns"));
     for (const auto& r : runs) {
         if (!r.available || !r.intact) continue;
         std::vector<Cell> row{std::string(info(r.way).name), cpus_label(r.placement)};
+        std::vector<std::string> below;
         for (auto size : setup.sizes) {
             const auto* p = point_at(r.latency, size);
-            row.push_back(p ? Cell{format_value(p->round_trip_ns.median, "ns")} : Cell{"-"});
+            row.push_back(p ? Cell{p->round_trip_ns.median} : Cell{});
+            if (p && round_trip_floor > 0 && !r.placement.same_cpu() && p->round_trip_ns.median < round_trip_floor * (1 - kTolerance))
+                below.push_back(byte_label(size));
         }
+        row.emplace_back(below.empty() ? std::string()
+                                       : fmt::format("implausible at {}: below the line's round trip {}", fmt::join(below, ", "),
+                                                     format_value(round_trip_floor, "ns")));
         lt.rows.push_back(std::move(row));
     }
     lt.note = fmt::format("One message of the size there and the same back, each round trip timed on CLOCK_MONOTONIC (overhead {} "
-                          "subtracted), after a warm-up; {}. '-': the way does not carry that size (eventfd: 8 B).",
+                          "subtracted), after a warm-up; {}. '-': the way does not carry that size (eventfd: 8 B). 'check' flags a "
+                          "two-CPU figure more than 10% below two of the cache line's one-way trips between the same CPUs.",
                           format_value(ctx.clock.read_overhead_ns, "ns"),
                           g_options.round_trips > 0 ? fmt::format("{} round trips per size", g_options.round_trips)
                                                     : fmt::format("as many round trips as fit {:.0f} ms per size, at least 5", budget.latency_s_per_size * 1e3));
 
     auto& ft64 = result.add_table(fmt::format("Round trip of a {} message", byte_label(focus_latency)),
-                                  {"way", "CPUs", "median", "p99", "min", "x cache-line floor", "data"});
+                                  {"way", "CPUs", {"median", "ns"}, {"p99", "ns"}, {"min", "ns"}, {"x cache-line floor", "x"}, "data"});
     for (const auto& r : runs) {
         if (!r.available) continue;
         // A way that cannot carry the size (eventfd: 8 B) shows its own size, labelled.
@@ -196,10 +210,10 @@ Result run(const DemoContext& ctx) {
         const auto* p = point_at(r.latency, size_here);
         const bool floor_applies = handoff && !r.placement.same_cpu();
         ft64.rows.push_back({size_here == focus_latency ? std::string(info(r.way).name) : fmt::format("{} ({})", info(r.way).name, byte_label(size_here)),
-                             cpus_label(r.placement), p ? format_value(p->round_trip_ns.median, "ns") : "-",
-                             p ? format_value(p->round_trip_ns.p99, "ns") : "-", p ? format_value(p->round_trip_ns.min, "ns") : "-",
-                             p && floor_applies ? fmt::format("{:.1f}x", p->round_trip_ns.median / (2 * handoff->one_way_ns)) : "-",
-                             r.intact ? "intact, in order" : "DAMAGED: " + r.check_detail});
+                             cpus_label(r.placement), p ? Cell{p->round_trip_ns.median} : Cell{}, p ? Cell{p->round_trip_ns.p99} : Cell{},
+                             p ? Cell{p->round_trip_ns.min} : Cell{},
+                             p && floor_applies ? Cell{p->round_trip_ns.median / (2 * handoff->one_way_ns)} : Cell{},
+                             r.intact ? "intact, in order" : "damaged: " + r.check_detail});
         if (p)
             result.add_metric(fmt::format("round_trip_{}_{}_{}", metric_name(r.way), place_id(r.placement), byte_id(p->size)), p->round_trip_ns, "ns",
                               fmt::format("{} round trip, {} there and back, {}", info(r.way).name, byte_label(p->size),
@@ -210,22 +224,28 @@ Result run(const DemoContext& ctx) {
                 "On one CPU every round trip is two switches (the blocking ways) or two yields (shm-spin).";
 
     // Bandwidth by size.
-    auto& bt = result.add_table("Bandwidth by message size (median of the samples)", columns);
+    auto& bt = result.add_table("Bandwidth by message size (median of the samples)", columns_in("B/s"));
     {
-        std::vector<Cell> row{"memcpy (floor)", fmt::format("{}, one process", setup.home)};
+        std::vector<Cell> row{"memcpy (the ceiling)", fmt::format("{}, one process", setup.home)};
         for (auto size : setup.sizes) {
             const auto* p = point_at(memcpy_points, size);
-            row.push_back(p ? Cell{format_value(p->bytes_per_s.median, "B/s")} : Cell{"-"});
+            row.push_back(p ? Cell{p->bytes_per_s.median} : Cell{});
         }
+        row.emplace_back("");
         bt.rows.push_back(std::move(row));
     }
     for (const auto& r : runs) {
         if (!r.available || !r.intact || r.bandwidth.empty()) continue;
         std::vector<Cell> row{std::string(info(r.way).name), cpus_label(r.placement)};
+        std::vector<std::string> above;
         for (auto size : setup.sizes) {
             const auto* p = point_at(r.bandwidth, size);
-            row.push_back(p ? Cell{format_value(p->bytes_per_s.median, "B/s")} : Cell{"-"});
+            row.push_back(p ? Cell{p->bytes_per_s.median} : Cell{});
+            // Every byte is copied twice (in and out), each copy by one CPU at most at memcpy's rate.
+            const auto* m = point_at(memcpy_points, size);
+            if (p && m && p->bytes_per_s.median > m->bytes_per_s.median * (1 + kTolerance)) above.push_back(byte_label(size));
         }
+        row.emplace_back(above.empty() ? std::string() : fmt::format("implausible at {}: above memcpy's rate", fmt::join(above, ", ")));
         bt.rows.push_back(std::move(row));
         if (const auto* p = point_at(r.bandwidth, focus_bandwidth))
             result.add_metric(fmt::format("bandwidth_{}_{}_{}", metric_name(r.way), place_id(r.placement), byte_id(p->size)), p->bytes_per_s,
@@ -235,7 +255,8 @@ Result run(const DemoContext& ctx) {
     }
     bt.note = fmt::format("Messages streamed one way, stamped and checked in order by the peer, one 8-byte acknowledgement at the end; "
                           "{} samples of as many messages as fit {:.0f} ms (at least 4). Bytes moved from the sender's buffer into the "
-                          "receiver's: two copies for every way (into the kernel or the shared slot, and out), one for memcpy. eventfd "
+                          "receiver's: two copies for every way (into the kernel or the shared slot, and out), one for memcpy, so "
+                          "memcpy's rate at the same size is the ceiling: 'check' flags a way more than 10% above it. eventfd "
                           "carries a counter, not a stream.",
                           budget.bandwidth_samples, budget.bandwidth_s_per_sample * 1e3);
 
