@@ -1,8 +1,9 @@
-// `proclab crosscheck`: proclab's headline figures beside the field's reference tools measuring the
-// same thing on this machine, in the same run, with the ratio. perf bench sched pipe (and -T)
-// against context_switch's same-CPU pipe round trips; stress-ng's fork and vfork stressors against
-// creation_cost's fork and vfork (everything pinned to one CPU, so placement is the same); and,
-// shown but not judged because they count something else, stress-ng's switch and pthread figures.
+// `proclab crosscheck`: proclab's headline figures beside the field's reference tools on this
+// machine, in the same run, with the ratio. Judged only where both sides measure the same way:
+// perf bench sched pipe (and -T) against context_switch's same-CPU pipe round trips. Shown with
+// each side's method, not judged: stress-ng's fork and vfork (ops per second of a larger process
+// that also kills and re-groups each child, start-up included), switch and pthread stressors.
+// Everything pinned to one CPU, so placement is the same.
 // Where a tool is missing, its rows say so (and how to get it); crosscheck still exits 0.
 #pragma once
 

@@ -14,6 +14,7 @@
 #include "stability.hpp"
 #include "suite.hpp"
 
+#include "proclab/claims.hpp"
 #include "proclab/demo.hpp"
 #include "proclab/output_file.hpp"
 #include "proclab/clock.hpp"
@@ -37,6 +38,7 @@ struct RunnerOptions {
     std::vector<std::string> demos;
     bool quick = false;
     bool strict = false;
+    bool json = false;  // --json given (to stdout without FILE or with -)
     std::string json_path;
     double timeout_s = 120;
     std::optional<std::string> report_dir;  // `proclab report [DIR]`
@@ -56,6 +58,24 @@ int usage_error(const std::string& message, const char* hint = " (see --help)") 
     return kExitUsage;
 }
 
+// `proclab rules`: every claim's rule as its demo declares it (--describe): what it reads, what
+// would refute it, the verdicts it can reach on Linux and the observation behind each. With
+// --markdown it is docs/verdict-rules.md, which a test keeps equal to this output.
+int list_rules(const std::filesystem::path& dir, bool markdown) {
+    std::vector<RuleInfo> rules;
+    for (const auto& name : suite::demo_names())
+        if (auto d = suite::describe_demo(dir, name)) rules.insert(rules.end(), d->rules.begin(), d->rules.end());
+    std::stable_sort(rules.begin(), rules.end(), [](const RuleInfo& a, const RuleInfo& b) {
+        auto rank = [](const std::string& id) {
+            const auto all = all_claims();
+            return std::find_if(all.begin(), all.end(), [&](const ClaimInfo& c) { return c.id == id; }) - all.begin();
+        };
+        return rank(a.claim) < rank(b.claim);
+    });
+    std::cout << (markdown ? suite::rules_markdown(rules) : suite::render_rules(rules));
+    return kExitOk;
+}
+
 int list_demos(const std::filesystem::path& dir) {
     TextTable t({"demo", "claims", "what it shows"});
     for (const auto& name : suite::demo_names()) {
@@ -71,9 +91,10 @@ int list_demos(const std::filesystem::path& dir) {
 }
 
 // --json FILE opened before anything runs, so a bad path is a usage error at once (no file is
-// left behind: OutputFile commits atomically). Returns the exit code on error.
+// left behind: OutputFile commits atomically). Returns the exit code on error. No FILE, or "-":
+// stdout (the caller writes there; nothing to open).
 std::optional<int> open_json_file(const std::string& path, std::optional<OutputFile>& file) {
-    if (path.empty()) return std::nullopt;
+    if (path.empty() || path == "-") return std::nullopt;
     file.emplace(path);
     if (!file->error().empty()) return usage_error("--json: " + file->error(), "");
     return std::nullopt;
@@ -195,6 +216,9 @@ int run_compare(const RunnerOptions& o) {
 int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     std::optional<OutputFile> json_file;
     if (const auto error = open_json_file(o.json_path, json_file)) return *error;
+    // JSON to stdout: nothing else goes there; the report for people goes to stderr.
+    const bool json_to_stdout = o.json && (o.json_path.empty() || o.json_path == "-");
+    std::ostream& out = json_to_stdout ? std::cerr : std::cout;
     // A baseline that cannot be read is a usage error before anything runs.
     std::optional<suite::LoadedRun> baseline;
     if (!o.baseline.empty()) {
@@ -219,30 +243,31 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     run_demos(dir, names, o, "", runs, described);
     const auto rows = suite::claim_rows(runs, described);
 
-    const bool colour = want_colour(STDOUT_FILENO);
+    const bool colour = want_colour(json_to_stdout ? STDERR_FILENO : STDOUT_FILENO);
     auto fact = [&](const char* key) {
         const MachineFact* f = env.find(key);
         return f && f->value ? *f->value : std::string("unknown");
     };
-    std::cout << fmt::format("proclab {} on {}\n", PROCLAB_VERSION, fact("cpu_model"));
-    std::cout << fmt::format("  CPUs: {} allowed of {} online · virtual machine: {} · kernel {}\n", fact("affinity_cpus"),
-                             fact("online_cpus"), fact("hypervisor"), fact("kernel_release"));
-    std::cout << fmt::format("  privileges: euid {}, CAP_SYS_PTRACE {} · Yama ptrace_scope {} · container: {}\n\n", fact("euid"),
-                             fact("cap_sys_ptrace"), fact("yama_ptrace_scope"), fact("container"));
-    std::cout << "Demos\n" << suite::render_demo_runs(runs) << "\n";
-    std::cout << "Claims (../shared/seed/claims.md; rule for several demos: docs/schema.md)\n"
-              << suite::render_claims(rows, colour);
-    std::cout << std::flush;
+    out << fmt::format("proclab {} on {}\n", PROCLAB_VERSION, fact("cpu_model"));
+    out << fmt::format("  CPUs: {} allowed of {} online · virtual machine: {} · kernel {}\n", fact("affinity_cpus"), fact("online_cpus"),
+                       fact("hypervisor"), fact("kernel_release"));
+    out << fmt::format("  privileges: euid {}, CAP_SYS_PTRACE {} · Yama ptrace_scope {} · container: {}\n\n", fact("euid"),
+                       fact("cap_sys_ptrace"), fact("yama_ptrace_scope"), fact("container"));
+    out << "Demos\n" << suite::render_demo_runs(runs) << "\n";
+    out << "Claims (../shared/seed/claims.md; rule for several demos: docs/schema.md; every rule: proclab rules)\n"
+        << suite::render_claims(rows, colour);
+    out << std::flush;
 
     const Json this_run = suite::suite_json(env, runs, rows);
     if (json_file) json_file->commit(this_run.dump(2) + "\n");
+    if (json_to_stdout) std::cout << this_run.dump(2) << "\n" << std::flush;
     bool verdict_changed = false;
     std::optional<suite::Comparison> comparison;
     if (baseline) {
         suite::LoadedRun current{"this run", "(this run)", suite::suite_from_json(this_run)};
         comparison = suite::compare_runs({*baseline, current});
         verdict_changed = std::any_of(comparison->verdicts.begin(), comparison->verdicts.end(), suite::changed);
-        std::cout << "\nAgainst the baseline\n" << suite::render_comparison(*comparison, false, colour) << std::flush;
+        out << "\nAgainst the baseline\n" << suite::render_comparison(*comparison, false, colour) << std::flush;
     }
     if (o.report_dir) {
         std::fprintf(stderr, "writing the report ...\n");
@@ -250,7 +275,7 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
         if (o.crosscheck_in_report) pairs = crosscheck_with_progress(dir, o);
         const auto outcome =
             suite::write_report(*o.report_dir, env, runs, rows, suite_clock.elapsed_s(), o.quick, pairs, comparison ? &*comparison : nullptr);
-        std::cout << fmt::format("\nReport: {}/report.html, report.md, suite.json, {} plot{} in {}/plots{}\n", *o.report_dir, outcome.plots.size(),
+        out << fmt::format("\nReport: {}/report.html, report.md, suite.json, {} plot{} in {}/plots{}\n", *o.report_dir, outcome.plots.size(),
                                  outcome.plots.size() == 1 ? "" : "s", *o.report_dir,
                                  outcome.plots.empty() ? " (" + outcome.plots_note + ")" : "");
     }
@@ -273,12 +298,17 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.footer("Exit codes: 0 ran; 1 a claim refuted (with --strict); 2 usage error; 3 a demo failed or the runner failed.");
     auto* list = app.add_subcommand("list", "Every demo with the claims it covers");
+    bool rules_markdown = false;
+    auto* rules = app.add_subcommand("rules", "Every claim's rule: what it reads, what would refute it, the verdicts it can reach");
+    rules->add_flag("--markdown", rules_markdown, "As the Markdown table of docs/verdict-rules.md");
     RunnerOptions o;
     auto* run = app.add_subcommand("run", "Run the named demos (all when none is named) and print the claims table");
     run->add_option("demos", o.demos, "Demos to run (see 'proclab list')");
     run->add_flag("--quick", o.quick, "Short runs of every demo");
     run->add_flag("--strict", o.strict, "Exit 1 when a claim is refuted");
-    run->add_option("--json", o.json_path, "Write the combined results as JSON to FILE")->type_name("FILE");
+    run->add_option("--json", o.json_path, "Write the combined results as JSON to FILE (to stdout, and the report to stderr, without FILE or with -)")
+        ->expected(0, 1)
+        ->type_name("[FILE]");
     run->add_option("--timeout", o.timeout_s, "Per-demo timeout in seconds (the demo is killed after it)")
         ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
         ->type_name("SECONDS");
@@ -337,8 +367,10 @@ int main(int argc, char** argv) {
         if (*compare) return run_compare(o);
         const auto dir = suite::demo_directory(self_executable().parent_path());
         if (*list) return list_demos(dir);
+        if (*rules) return list_rules(dir, rules_markdown);
         if (*stability) return run_stability(dir, o);
         if (*crosscheck) return run_crosscheck_command(dir, o);
+        o.json = *run && run->count("--json") > 0;
         if (*report) {
             o.report_dir = report_dir;
             o.crosscheck_in_report = !no_crosscheck;

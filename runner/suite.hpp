@@ -51,6 +51,9 @@ struct ClaimRow {
 std::vector<ClaimRow> claim_rows(const std::vector<DemoRun>& runs, const std::vector<DemoDescription>& described);
 
 std::string render_claims(const std::vector<ClaimRow>& rows, bool colour, int width = 110);
+// Every rule as data (evidence.hpp's RuleInfo), for `proclab rules` and docs/verdict-rules.md.
+std::string render_rules(const std::vector<RuleInfo>& rules, int width = 110);
+std::string rules_markdown(const std::vector<RuleInfo>& rules);
 std::string render_demo_runs(const std::vector<DemoRun>& runs);
 
 // A whole run of the suite as its JSON holds it (`proclab run --json`, a report's suite.json).

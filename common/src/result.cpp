@@ -8,11 +8,6 @@ namespace proclab {
 
 void Result::set_verdict(std::string id, Verdict verdict, std::string reason) { add_decision(Decision(std::move(id), verdict, std::move(reason))); }
 
-void Result::add_verdict(ClaimVerdict verdict, std::string summary) {
-    verdict.summary = escape_template(summary);
-    add_decision(std::move(verdict));
-}
-
 void Result::add_decision(Decision decision) {
     for (auto& v : verdicts)
         if (v.claim == decision.claim) {
@@ -53,6 +48,12 @@ void Result::complete_verdicts() {
     for (const auto& id : claims)
         if (!verdict_for(id))
             verdicts.push_back(Decision(id, Verdict::not_measured, "the demo did not reach a measurement for this claim"));
+    for (auto& v : verdicts)
+        for (const auto& rule : rules)
+            if (rule.claim == v.claim && v.refuted_by.empty()) {
+                v.refuted_by = rule.refuted_by;
+                v.guarantee = rule.guarantee;
+            }
     // Present verdicts in the order the claims were declared.
     std::stable_sort(verdicts.begin(), verdicts.end(), [&](const Decision& a, const Decision& b) {
         auto rank = [&](const std::string& id) {

@@ -5,8 +5,9 @@ namespace proclab::process_isolation {
 const RuleInfo kP1Rule{
     "P1",
     "",
-    "children started through Boost.Process (fork + exec): their pids, parents and their own copy of a global; a forked child "
-    "that writes through a null pointer, and whether its siblings still answer a ping",
+    "the pids of processes alive at once (this one, two siblings, a crasher); children started through Boost.Process (fork + "
+    "exec): their parents and their own copy of a global; forked children that write through a null pointer, and whether the "
+    "siblings still answer a ping after each",
     "two processes with one pid, or a sibling dying with the crasher",
     true,
     {{Verdict::confirmed, "distinct pids, each child its own globals, the crasher died of its fault alone (Linux, every time)"},

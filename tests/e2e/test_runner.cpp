@@ -51,6 +51,32 @@ TEST_CASE("proclab run --quick prints every claim and writes the combined JSON",
     std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("proclab run --json - writes the JSON alone on stdout, the report on stderr", "[runner]") {
+    test::become_subreaper();
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"run", "--quick", "--json", "-", "thread_local_storage"},
+                                                 {"run", "--quick", "thread_local_storage", "--json"}}) {
+        auto run = run_captured(test::bin_dir() / "proclab", args, {.timeout = 120s});
+        INFO(run.err);
+        CHECK(run.status.describe() == "exit 0");
+        const auto doc = suite::suite_from_json(Json::parse(run.out));  // all of stdout is the one JSON document
+        CHECK(doc.rows.size() == 13);
+        CHECK_THAT(run.err, Catch::Contains("T5  ") && Catch::Contains("would be refuted by"));
+    }
+    CHECK(test::leftover_children() == 0);
+}
+
+TEST_CASE("proclab rules lists every claim's rule, and docs/verdict-rules.md is its Markdown", "[runner][rules]") {
+    auto run = run_captured(test::bin_dir() / "proclab", {"rules", "--markdown"}, {.timeout = 60s});
+    CHECK(run.status.describe() == "exit 0");
+    for (const char* id : {"| P1 |", "| P2 |", "| P3 |", "| P4 |", "| T1 |", "| T2 |", "| T3 |", "| T4 |", "| T5 |", "| T6 |", "| T7 |",
+                           "| T8 |", "| T9 |"})
+        CHECK_THAT(run.out, Catch::Contains(id));
+    std::ifstream in(std::filesystem::path(PROCLAB_SOURCE_DIR) / "docs" / "verdict-rules.md");
+    const std::string committed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO("regenerate it: build/release/bin/proclab rules --markdown > docs/verdict-rules.md");
+    CHECK(committed == run.out);
+}
+
 TEST_CASE("proclab rejects unknown demos and options with one line and exit 2", "[runner]") {
     for (std::vector<std::string> args : {std::vector<std::string>{"run", "no_such_demo"}, {"run", "--bogus"}, {"frobnicate"},
                                           {"run", "--timeout", "-5"}, {"run", "--json", "/nonexistent/dir/x.json"}, {}}) {

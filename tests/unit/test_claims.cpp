@@ -49,7 +49,7 @@ TEST_CASE("verdict names round-trip", "[result]") {
 }
 
 namespace {
-suite::DemoRun ok_run(std::string name, std::vector<ClaimVerdict> verdicts) {
+suite::DemoRun ok_run(std::string name, std::vector<Decision> verdicts) {
     suite::DemoRun run;
     run.name = std::move(name);
     Result r;

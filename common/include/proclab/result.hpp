@@ -20,9 +20,6 @@ namespace proclab {
 
 using Json = nlohmann::ordered_json;
 
-// The verdict a demo gives a claim (evidence.hpp). ClaimVerdict is the older name.
-using ClaimVerdict = Decision;
-
 struct Metric {
     std::string name;         // stable id: "shm_handoff_round_trip"
     double value = 0;         // the headline figure (the median where there are samples)
@@ -109,10 +106,9 @@ struct Result {
     RunConfig config;
     double wall_time_s = 0;
 
+    // A verdict whose sentence is fixed text (no rule ran: the harness's own, and tests).
     void set_verdict(std::string id, Verdict verdict, std::string reason);
-    // A decided verdict with its one-line summary of the evidence (a literal: older demos).
-    void add_verdict(ClaimVerdict verdict, std::string summary);
-    // A decision whose summary template it carries.
+    // A rule's decision; one per claim (a later one for the same claim replaces it).
     void add_decision(Decision decision);
     const Decision* verdict_for(std::string_view id) const;
     Metric& add_metric(std::string name, double value, std::string unit, std::string description);
@@ -120,7 +116,8 @@ struct Result {
     const Metric* metric(std::string_view name) const;
     Table& add_table(std::string title, std::vector<Column> columns);
 
-    // Every declared claim gets a verdict: those the demo did not reach become not-measured.
+    // Every declared claim gets a verdict: those the demo did not reach become not-measured. Each
+    // carries what would refute its claim, from `rules`.
     void complete_verdicts();
     bool any_refuted() const;
 };
