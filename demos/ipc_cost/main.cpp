@@ -51,7 +51,7 @@ struct Options {
 };
 Options g_options;
 constexpr const char* kFullSizes = "8,64,512,4K,32K,256K,1M,4M,16M";
-constexpr const char* kQuickSizes = "8,64,4K,64K,1M,16M";
+constexpr const char* kQuickSizes = "8,64,4K,64K,1M";
 constexpr double kTimeBudgetShare = 0.6;  // of --timeout: after it no new way or size is started
 
 void add_options(CLI::App& app) {
