@@ -104,7 +104,7 @@ std::string render_html(const HtmlReport& r) {
                          verdict_span(to_string(c.verdict)));
         if (c.reasons.empty()) h += "<li>" + html_escape(c.evidence) + "</li>";
         for (const auto& reason : c.reasons) h += "<li>" + html_escape(reason) + "</li>";
-        for (const auto& refuted_by : c.refuted_by) h += "<li><em>would be refuted by</em> (" + html_escape(refuted_by) + ")</li>";
+        for (const auto& refuted_by : c.refuted_by) h += "<li><em>would be refuted by</em>: " + html_escape(refuted_by) + "</li>";
         h += "</ul></details>\n";
     }
 

@@ -152,15 +152,17 @@ def creation(suite, out_dir, caption, written):
     raw = (r or {}).get("raw", {})
     ops = raw.get("operations")
     if ops:
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        names = [o["what"] for o in ops][::-1]
+        import textwrap
+        fig, ax = plt.subplots(figsize=(10, 1.6 + 0.42 * len(ops)))
+        names = [textwrap.fill(o["what"], 44) for o in ops][::-1]
         med = [o["median_ns"] / 1000 for o in ops][::-1]
         p99 = [o["p99_ns"] / 1000 for o in ops][::-1]
         ax.barh(names, med, color="#1f77b4", label="median")
         ax.scatter(p99, names, color="#d62728", marker="|", s=200, label="p99")
         ax.set_xscale("log")
         ax.set_xlabel("time per operation (µs, log scale)")
-        ax.set_title("Creating a thread or a process, against a pool hand-off (T8)")
+        ax.tick_params(axis="y", labelsize=8)
+        fig.suptitle("Creating a thread or a process, against a pool hand-off (T8)", fontsize=11)
         ax.legend(fontsize=8)
         finish(fig, out_dir, "creation_costs.png", caption, written)
     sizes = raw.get("fork_vs_size")

@@ -31,7 +31,7 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
         md += fmt::format("### {}: {}\n\n", r.id, r.statement);
         if (r.reasons.empty()) md += "- " + r.evidence + "\n";
         for (const auto& reason : r.reasons) md += "- " + reason + "\n";
-        for (const auto& refuted_by : r.refuted_by) md += "- *would be refuted by* (" + refuted_by + ")\n";
+        for (const auto& refuted_by : r.refuted_by) md += "- *would be refuted by*: " + refuted_by + "\n";
         md += "\n";
     }
     md += "## The demos\n\n| demo | status | wall time | detail |\n|---|---|---|---|\n";

@@ -145,8 +145,8 @@ std::vector<ClaimRow> claim_rows(const std::vector<DemoRun>& runs, const std::ve
                     evidence.push_back(v->summary_text());
                     row.reasons.push_back(fmt::format("{} ({}): {}", run.name, to_string(v->verdict), v->reason_text()));
                     if (!v->refuted_by.empty())
-                        row.refuted_by.push_back(fmt::format("{}: {}{}", run.name, v->refuted_by,
-                                                             v->guarantee ? " (a guarantee of Linux, demonstrated)" : ""));
+                        row.refuted_by.push_back(fmt::format("{} ({}{})", v->refuted_by, run.name,
+                                                             v->guarantee ? "; a guarantee of Linux, demonstrated" : ""));
                 }
                 continue;
             }
@@ -187,7 +187,7 @@ std::string render_claims(const std::vector<ClaimRow>& rows, bool colour, int wi
                            r.demos.empty() ? "-" : fmt::format("{}", fmt::join(r.demos, ", ")));
         out += indent + wrap(r.evidence, static_cast<std::size_t>(std::max(40, width)), indent) + "\n";
         for (const auto& refuted_by : r.refuted_by)
-            out += indent + wrap("would be refuted by (" + refuted_by + ")", static_cast<std::size_t>(std::max(40, width)), indent) + "\n";
+            out += indent + wrap("would be refuted by: " + refuted_by, static_cast<std::size_t>(std::max(40, width)), indent) + "\n";
     }
     return out;
 }

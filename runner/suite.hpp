@@ -43,7 +43,7 @@ struct ClaimRow {
     std::vector<std::string> demos;  // the demos whose verdicts were combined
     std::string evidence;            // one line: each demo's summary (its reason where it has none), joined with " | "
     std::vector<std::string> reasons;  // each demo's full reason, "demo (verdict): reason"
-    std::vector<std::string> refuted_by;  // each demo's rule: "demo: what would refute the claim"
+    std::vector<std::string> refuted_by;  // each demo's rule: "what would refute the claim (demo)"
 };
 
 // One row per claim P1..T9: each covered claim's verdicts combined (combine_verdicts); a claim

@@ -111,8 +111,8 @@ Result run(const DemoContext& ctx) {
     const Setup setup = read_setup(ctx);
     const bool quick = ctx.options.quick;
     Budget budget;
-    budget.latency_s_per_size = quick ? 0.005 : 0.03;
-    budget.bandwidth_s_per_sample = quick ? 0.006 : 0.03;
+    budget.latency_s_per_size = quick ? 0.005 : 0.02;
+    budget.bandwidth_s_per_sample = quick ? 0.006 : 0.02;
     budget.bandwidth_samples = quick ? 3 : 5;
     budget.fixed_round_trips = g_options.round_trips;
     budget.clock_overhead_ns = ctx.clock.read_overhead_ns;

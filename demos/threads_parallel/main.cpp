@@ -126,7 +126,7 @@ Result run(const DemoContext& ctx) {
         const double per_chunk = double(now_ns() - t0) / 20;
         chunk_iterations = std::max<std::uint64_t>(100, std::uint64_t(double(chunk_iterations) * 20000.0 / std::max(1.0, per_chunk)));
     }
-    const double target_s = ctx.options.quick ? 0.1 : 0.4;
+    const double target_s = ctx.options.quick ? 0.1 : 0.3;
     const std::uint64_t total_chunks = std::uint64_t(target_s * 1e9 / 20000.0);
     const Job compute = Job::compute(total_chunks, chunk_iterations);
 

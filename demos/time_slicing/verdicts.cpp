@@ -84,7 +84,7 @@ Decision decide_p4(const std::vector<StepResult>& steps, const Interference& int
     const int cpus = steps.empty() ? 0 : steps.front().cpus;
     rule.use(count_fact("cpus", cpus, "CPUs the workers may use"));
     rule.use(number_fact("alone_threshold", kRanAlone, "ratio", "the least share of a CPU each worker needs while K <= CPUs"));
-    rule.use(number_fact("busy_threshold", kBusyCpus, "fraction", "the CPUs' busy time needed while K > CPUs"));
+    rule.use(number_fact("busy_threshold", kBusyCpus, "ratio", "the CPUs' busy share needed while K > CPUs"));
     bool any_over = false;
     const StepResult* overcommitted = nullptr;
     int most = 0;
@@ -117,7 +117,7 @@ Decision decide_p4(const std::vector<StepResult>& steps, const Interference& int
             all_busy = all_busy && s->min_share >= kRanAlone;
             parts.push_back(fmt::format("K={{{0}}}: least share {{{0}_least_share}}, at most {{{0}_most_at_once}} at once", k));
         } else {
-            Fact busy = number_fact(k + "_cpus_busy", s->busy_cpus_fraction, "fraction",
+            Fact busy = number_fact(k + "_cpus_busy", s->busy_cpus_fraction, "ratio",
                                     "CPU time delivered / the CPUs' capacity while every worker still had work");
             busy.ceiling = Bound{1.0, "the CPUs' whole capacity", 0.05};
             rule.use(busy);
@@ -182,10 +182,10 @@ Decision decide_p2(const std::vector<StepResult>& steps, const KernelSliceFacts&
     rule.use(share_fact("most_share", s.max_share, "the most"));
     rule.use(number_fact("jain", s.jain, "ratio", "Jain's fairness index of the shares (1: equal)"));
     const std::string evidence = "{workers} {kind} on {cpus} CPUs: {with_turns of workers} got several slices in turn, slice median "
-                                 "{slice_median} (p90 {slice_p90}), {involuntary_switches} involuntary switches ({involuntary_per_s}), "
+                                 "{slice_median} (p90 {slice_p90}), {involuntary_switches} involuntary switches ({involuntary_per_s:plain} per second), "
                                  "shares {least_share}-{most_share}, Jain {jain}";
-    const std::string summary = "{workers} {kind} on {cpus} CPUs: slice median {slice_median}, {involuntary_per_s} involuntary "
-                                "switches, Jain {jain}";
+    const std::string summary = "{workers} {kind} on {cpus} CPUs: slice median {slice_median}, {involuntary_per_s:plain} involuntary "
+                                "switches per second, Jain {jain}";
     // Across CPUs the shares are only as even as the load balancer makes them: each CPU has its
     // own run queue, and a worker can have one to itself for tens of milliseconds. That is named,
     // not held against the claim, which is about slices and the kernel choosing who runs.
