@@ -1,6 +1,7 @@
 #include "crosscheck.hpp"
 
 #include "proclab/affinity.hpp"
+#include "proclab/metric_ids.hpp"
 #include "proclab/spawn.hpp"
 
 #include <cmath>
@@ -154,8 +155,8 @@ std::vector<CrosscheckPair> run_crosscheck(const std::filesystem::path& dir, con
         }
         pairs.push_back(std::move(p));
     };
-    add_perf("pipe round trip, two processes on one CPU", "round_trip_processes_pipe_same_cpu", false);
-    add_perf("pipe round trip, two threads on one CPU", "round_trip_threads_pipe_same_cpu", true);
+    add_perf("pipe round trip, two processes on one CPU", metric_id::context_switch(metric_id::kRoundTrip, "processes", "pipe", true), false);
+    add_perf("pipe round trip, two threads on one CPU", metric_id::context_switch(metric_id::kRoundTrip, "threads", "pipe", true), true);
 
     struct StressCase {
         std::string what, demo_metric, stressor, ops, key;
@@ -165,22 +166,22 @@ std::vector<CrosscheckPair> run_crosscheck(const std::filesystem::path& dir, con
         const DemoRun* run;
     };
     const std::vector<StressCase> cases{
-        {"fork + _exit + waitpid", "fork", "fork", fork_ops, "bogo-ops-per-second-real-time", true, false,
+        {"fork + _exit + waitpid", std::string(metric_id::kFork), "fork", fork_ops, "bogo-ops-per-second-real-time", true, false,
          "different: proclab times each fork + _exit + waitpid alone from a single-threaded parent of a few MiB (median); "
          "stress-ng's figure is ops per second of real time for a larger process (more page tables to copy) that also calls "
          "setpgid and kill(SIGKILL) per child, start-up included. Compare like with like: proclab's fork against its fresh-process "
          "reference (creation_cost table 1)",
          &cc},
-        {"vfork + _exit + waitpid", "vfork", "vfork", vfork_ops, "bogo-ops-per-second-real-time", true, false,
+        {"vfork + _exit + waitpid", std::string(metric_id::kVfork), "vfork", vfork_ops, "bogo-ops-per-second-real-time", true, false,
          "different: proclab times each vfork + _exit + waitpid alone (median); stress-ng's figure is ops per second of real "
          "time, with setpgid and kill(SIGKILL) per child and its start-up included",
          &cc},
-        {"a context switch (pipe)", "hop_corrected_processes_pipe_same_cpu", "switch", switch_ops,
+        {"a context switch (pipe)", metric_id::context_switch(metric_id::kHopCorrected, "processes", "pipe", true), "switch", switch_ops,
          "nanosecs-per-context-switch-pipe-method", false, false,
          "different: stress-ng counts one op per message written and read, and the pipe's buffer lets a writer run ahead, "
          "so not every op is a switch; proclab's figure is a hop less the pipe's own cost, at one switch per hop",
          &cs},
-        {"creating a thread", "thread_create_join", "pthread", pthread_ops, "nanosecs-to-start-a-pthread", false, false,
+        {"creating a thread", std::string(metric_id::kThreadCreateJoin), "pthread", pthread_ops, "nanosecs-to-start-a-pthread", false, false,
          "different: stress-ng keeps up to 1024 threads alive and times the start of one; proclab creates and joins one "
          "at a time",
          &cc},

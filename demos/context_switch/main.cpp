@@ -40,6 +40,7 @@
 #include "proclab/demo.hpp"
 #include "proclab/handoff.hpp"
 #include "proclab/interference.hpp"
+#include "proclab/metric_ids.hpp"
 #include "proclab/render.hpp"
 #include "proclab/sizes.hpp"
 #include "proclab/topology.hpp"
@@ -155,10 +156,11 @@ Result run(const DemoContext& ctx) {
                           m.switches_per_hop >= 0 ? Cell{m.switches_per_hop} : Cell{}, *lo, *hi,
                           floor_check(m.hop(), m.config.same_cpu, floor)});
         const std::string tag = fmt::format("{}_{}_{}", name(m.config.kind), name(m.config.channel), m.config.same_cpu ? "same_cpu" : "cross_cpu");
-        result.add_metric("round_trip_" + tag, m.round_trip, "ns", "token round trip (two hops)").headline =
+        auto id = [&](std::string_view figure) { return metric_id::context_switch(figure, name(m.config.kind), name(m.config.channel), m.config.same_cpu); };
+        result.add_metric(id(metric_id::kRoundTrip), m.round_trip, "ns", "token round trip (two hops)").headline =
             m.config.same_cpu && m.config.channel == Channel::pipe;
         if (m.is_switch())
-            result.add_metric("hop_corrected_" + tag, m.hop_corrected(), "ns", "half a round trip less the channel's own cost: one switch");
+            result.add_metric(id(metric_id::kHopCorrected), m.hop_corrected(), "ns", "half a round trip less the channel's own cost: one switch");
         else
             result.add_metric("hop_" + tag, m.hop(), "ns",
                               fmt::format("half a round trip; not a switch ({:.2f} switches per hop)", m.switches_per_hop));

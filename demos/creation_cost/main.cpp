@@ -35,6 +35,7 @@
 #include "proclab/demo.hpp"
 #include "proclab/environment.hpp"
 #include "proclab/interference.hpp"
+#include "proclab/metric_ids.hpp"
 #include "proclab/render.hpp"
 #include "proclab/sizes.hpp"
 #include "proclab/spawn.hpp"
@@ -160,7 +161,7 @@ Result run(const DemoContext& ctx) {
     // mask): unpinned, whether the child starts on the parent's CPU or another one makes fork's
     // figure bimodal (a cross-CPU wake-up, dear in a VM), which is placement, not fork.
     std::optional<ScopedPin> pinned(std::in_place, home);
-    if (want(Op::fork)) timed("fork", "fork + _exit + waitpid", 5, procs_n, fork_exit_wait);
+    if (want(Op::fork)) timed(std::string(metric_id::kFork), "fork + _exit + waitpid", 5, procs_n, fork_exit_wait);
     // fork against the parent's size, in the same conditions, before any vfork (sweeps.hpp).
     const auto avail = available_mib();
     std::vector<std::string> skipped;
@@ -178,7 +179,7 @@ Result run(const DemoContext& ctx) {
     }
     if (!want(Op::fork)) skipped.push_back("every size: fork is not among --ops");
     for (auto& p : points) time_at_size(p, SizePass::fork, size_n, overhead, program);
-    if (want(Op::vfork)) timed("vfork", "vfork + _exit + waitpid", 5, procs_n, vfork_exit_wait);
+    if (want(Op::vfork)) timed(std::string(metric_id::kVfork), "vfork + _exit + waitpid", 5, procs_n, vfork_exit_wait);
     if (want(Op::posix_spawn))
         timed("posix_spawn", fmt::format("posix_spawn {} + waitpid", program), 3, exec_n, [&] { posix_spawn_wait(program); });
     if (want(Op::fork_exec)) timed("fork_exec", fmt::format("fork + exec {} + waitpid", program), 3, exec_n, [&] { fork_exec_wait(program); });
@@ -228,7 +229,7 @@ Result run(const DemoContext& ctx) {
             }
             t.costs.pool = pool_handoff(home, other, per_trial / 10, per_trial, overhead, judged);
             t.helping = judged == PoolWait::helping ? t.costs.pool : pool_handoff(home, other, per_trial / 10, per_trial, overhead, PoolWait::helping);
-            t.costs.fork_ns = median_of("fork");
+            t.costs.fork_ns = median_of(std::string(metric_id::kFork));
             return t;
         },
         [](Trial& t, const Interference& interference) {
@@ -247,21 +248,22 @@ Result run(const DemoContext& ctx) {
         t.rows.push_back({what, s.median, s.p99, s.max, double(s.count), s.median / pool_median, conditions});
         result.add_metric(id, s, "ns", what).headline = headline;
     };
-    for (const auto& r : rows) add_row(r.id, r.what, r.s, describe(r.conditions), r.id == "fork" || r.id == "posix_spawn");
+    for (const auto& r : rows) add_row(r.id, r.what, r.s, describe(r.conditions), r.id == metric_id::kFork || r.id == "posix_spawn");
     if (reference.ran) {
         t.rows.push_back({"fork + _exit + waitpid in a fresh process (reference)", reference.fork.median, reference.fork.p99, Cell{},
                           double(reference.fork.count), reference.fork.median / pool_median, describe(reference.conditions)});
         result.add_metric("fork_reference", reference.fork.median, "ns", "fork+exit+wait in a fresh single-threaded copy of this program");
-        if (const auto fork = median_of("fork"))
+        if (const auto fork = median_of(std::string(metric_id::kFork)))
             result.add_metric("fork_vs_reference", *fork / reference.fork.median, "ratio", "this demo's fork against the fresh process's")
                 .headline = true;
     } else {
         result.notes.push_back("The fresh-process fork reference did not run: " + reference.why_not + ".");
     }
     const std::string trial_label = fmt::format("trial {} of {} (shown)", trials.shown + 1, trials.count());
-    add_row("thread_create_join", "std::thread create + join", shown.costs.thread,
+    add_row(std::string(metric_id::kThreadCreateJoin), "std::thread create + join", shown.costs.thread,
             fmt::format("{}; caller on CPU {}, the thread inherits it", trial_label, home), true);
-    add_row("pool_handoff", "pool: hand an empty task to its worker, wait without running it (T8's hand-off)", shown.costs.pool.round_trip,
+    add_row(std::string(metric_id::kPoolHandoff), "pool: hand an empty task to its worker, wait without running it (T8's hand-off)",
+            shown.costs.pool.round_trip,
             fmt::format("{}; caller on CPU {}, the worker on CPU {}; {} of {} run by the worker", trial_label, home, other,
                         shown.costs.pool.on_worker, shown.costs.pool.samples),
             true);
