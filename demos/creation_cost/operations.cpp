@@ -112,24 +112,20 @@ PoolHandoff pool_handoff(int caller_cpu, int worker_cpu, int warmup, int count, 
         pool.emplace(1);
     }
     const ScopedPin on_caller_cpu(caller_cpu);
+    // The task counts itself when a worker runs it; the caller reads the count only after the
+    // handle said done (its release and acquire order the two).
     const std::thread::id caller = std::this_thread::get_id();
-    bool ran_here = false;
+    int on_worker = 0;
     auto once = [&] {
-        auto handle = pool->submit([&ran_here, caller] { ran_here = std::this_thread::get_id() == caller; });
+        auto handle = pool->submit([&on_worker, caller] { on_worker += std::this_thread::get_id() == caller ? 0 : 1; });
         if (wait == PoolWait::worker) handle.get_from_worker();
         else handle.get();
     };
     for (int i = 0; i < warmup; ++i) once();
-    std::vector<double> samples;
-    samples.reserve(static_cast<std::size_t>(count));
-    for (int i = 0; i < count; ++i) {
-        const Nanos t0 = now_ns();
-        once();
-        samples.push_back(double(now_ns() - t0));
-        r.on_worker += ran_here ? 0 : 1;
-    }
+    on_worker = 0;
+    r.round_trip = time_each(0, count, clock_overhead, once);
     r.samples = count;
-    r.round_trip = summarize(subtract_overhead(samples, clock_overhead));
+    r.on_worker = on_worker;
     return r;
 }
 
