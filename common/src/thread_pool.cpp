@@ -70,13 +70,15 @@ inline void cpu_relax() { detail::spin_pause(); }
 
 // One worker per allowed CPU but one: the thread that submits and waits runs tasks too (as in
 // oneTBB), and a worker more than CPUs would spin against it.
-unsigned default_threads() {
+int allowed_cpus() {
     cpu_set_t set;
     CPU_ZERO(&set);
     int cpus = static_cast<int>(std::thread::hardware_concurrency());
     if (::sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
-    return static_cast<unsigned>(std::max(1, cpus - 1));
+    return std::max(1, cpus);
 }
+
+unsigned default_threads() { return static_cast<unsigned>(std::max(1, allowed_cpus() - 1)); }
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -131,8 +133,10 @@ void TaskGroup::wait() {
 
 // ---------------------------------------------------------------------------------------------
 
-ThreadPool::ThreadPool(unsigned threads, std::size_t queue_capacity) : queue_(queue_capacity) {
+ThreadPool::ThreadPool(unsigned threads, std::size_t queue_capacity, IdleSpin idle_spin) : queue_(queue_capacity) {
     if (threads == 0) threads = default_threads();
+    const bool spin = idle_spin == IdleSpin::always || (idle_spin == IdleSpin::if_several_cpus && allowed_cpus() > 1);
+    idle_spins_ = spin ? 4000 : 0;
     workers_.reserve(threads);
     for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
@@ -179,7 +183,7 @@ void ThreadPool::worker_loop() {
         // Spin a little: in a fork-join loop the next task usually comes within microseconds.
         // Look at the queue only every 16 pauses: every look pulls the producer's cache line away.
         bool found = false;
-        for (int i = 0; i < 4000 && !found; ++i) {
+        for (int i = 0; i < idle_spins_ && !found; ++i) {
             cpu_relax();
             if (i % 16 == 15) found = !queue_.maybe_empty();
         }

@@ -106,10 +106,12 @@ PoolHandoff pool_handoff(int caller_cpu, int worker_cpu, int warmup, int count, 
     r.caller_cpu = caller_cpu;
     r.worker_cpu = worker_cpu;
     if (caller_cpu != worker_cpu) r.line_one_way_ns = measure_handoff(caller_cpu, worker_cpu, 40, clock_overhead).one_way_ns;
+    // On one CPU for both, nobody spins: a spinning worker or caller would only keep the other off it.
+    const bool spin = caller_cpu != worker_cpu;
     std::optional<ThreadPool> pool;
     {
         const ScopedPin on_worker_cpu(worker_cpu);  // the worker inherits this thread's affinity
-        pool.emplace(1);
+        pool.emplace(1, std::size_t(1) << 16, spin ? ThreadPool::IdleSpin::always : ThreadPool::IdleSpin::never);
     }
     const ScopedPin on_caller_cpu(caller_cpu);
     // The task counts itself when a worker runs it; the caller reads the count only after the
@@ -118,7 +120,7 @@ PoolHandoff pool_handoff(int caller_cpu, int worker_cpu, int warmup, int count, 
     int on_worker = 0;
     auto once = [&] {
         auto handle = pool->submit([&on_worker, caller] { on_worker += std::this_thread::get_id() == caller ? 0 : 1; });
-        if (wait == PoolWait::worker) handle.get_from_worker();
+        if (wait == PoolWait::worker) handle.get_from_worker(spin);
         else handle.get();
     };
     for (int i = 0; i < warmup; ++i) once();

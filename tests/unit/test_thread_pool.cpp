@@ -7,6 +7,7 @@
 #include <memory>
 #include <numeric>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 using namespace proclab;
@@ -101,4 +102,17 @@ TEST_CASE("tasks too large for the inline buffer still run and are freed", "[poo
     h = {};
     pool.wait_all();
     CHECK(tracker.use_count() == 1);  // the task and its captures are gone
+}
+
+TEST_CASE("get_from_worker leaves every task to a worker, spinning or not", "[pool]") {
+    for (const auto idle_spin : {ThreadPool::IdleSpin::always, ThreadPool::IdleSpin::never}) {
+        ThreadPool pool(1, 64, idle_spin);
+        const auto caller = std::this_thread::get_id();
+        int on_caller = 0;
+        for (int i = 0; i < 200; ++i) {
+            const bool spin = idle_spin == ThreadPool::IdleSpin::always;
+            on_caller += pool.submit([caller] { return std::this_thread::get_id() == caller; }).get_from_worker(spin) ? 1 : 0;
+        }
+        CHECK(on_caller == 0);
+    }
 }

@@ -157,8 +157,9 @@ public:
     // Runs queued tasks until this one is done; returns its value or rethrows its exception.
     R get();
     // Waits for a worker to run the task, never running a queued task itself: what a hand-off to
-    // the pool costs (get() may run the task on this very thread). Spins briefly, then sleeps.
-    R get_from_worker();
+    // the pool costs (get() may run the task on this very thread). Spins briefly (unless `spin` is
+    // off: a worker on this very CPU runs only once this thread sleeps), then sleeps.
+    R get_from_worker(bool spin = true);
     bool ready() const { return state_ && state_->done.load(std::memory_order_acquire); }
 
 private:
@@ -187,7 +188,12 @@ private:
 class ThreadPool {
 public:
     // threads == 0: one per CPU this process may use, less one for the thread that waits (it helps).
-    explicit ThreadPool(unsigned threads = 0, std::size_t queue_capacity = 1 << 16);
+    // An idle worker spins a little before it sleeps (the next task of a fork-join loop comes within
+    // microseconds), but not where worker and submitter share one CPU: there a spinning worker only
+    // keeps the submitter off it. if_several_cpus asks the constructing thread's affinity.
+    enum class IdleSpin { if_several_cpus, always, never };
+    explicit ThreadPool(unsigned threads = 0, std::size_t queue_capacity = 1 << 16,
+                        IdleSpin idle_spin = IdleSpin::if_several_cpus);
     ThreadPool(const ThreadPool&) = delete;
     ThreadPool& operator=(const ThreadPool&) = delete;
     ~ThreadPool();  // runs every submitted task, then joins
@@ -225,6 +231,7 @@ private:
     detail::TaskQueue queue_;
     std::vector<std::thread> workers_;
     std::atomic<bool> stopping_{false};
+    int idle_spins_ = 0;  // pauses an idle worker spins before it sleeps
     alignas(64) std::atomic<std::uint32_t> sleepers_{0};
     alignas(64) std::atomic<std::uint32_t> wake_epoch_{0};  // a futex word: sleeping workers wait on it
     TaskGroup all_{*this};
@@ -305,9 +312,9 @@ void spin_pause() noexcept;  // one pause of a spin-wait (PAUSE on x86)
 }  // namespace detail
 
 template <class R>
-R TaskHandle<R>::get_from_worker() {
+R TaskHandle<R>::get_from_worker(bool spin) {
     for (int spins = 0; !state_->done.load(std::memory_order_acquire);) {
-        if (++spins < 256) {  // ~10 µs: a spinning worker answers well within it
+        if (spin && ++spins < 256) {  // ~10 µs: a spinning worker on another CPU answers well within it
             detail::spin_pause();
         } else {
             state_->wait_until_done();  // a worker asleep, or one CPU for both: sleep until done
