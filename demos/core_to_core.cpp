@@ -106,24 +106,49 @@ std::string metric_id(PairGroup g) {
 
 // ---------------------------------------------------------------------------------------------
 
-Result run(const DemoContext& ctx) {
-    Result result;
+// The CPUs asked for: the affinity mask, or --cpus within it.
+std::vector<int> read_cpus(const DemoContext& ctx) {
     std::vector<int> cpus = ctx.env.affinity_cpus;
-    if (!g_options.cpus.empty()) {
-        const auto wanted = parse_cpu_list(g_options.cpus);
-        if (wanted.empty()) throw UsageError(fmt::format("--cpus {}: not a CPU list (like 0-3,8)", g_options.cpus));
-        for (int c : wanted)
-            if (std::find(cpus.begin(), cpus.end(), c) == cpus.end())
-                throw UsageError(fmt::format("--cpus: CPU {} is not in this process's affinity mask ({})", c, format_cpu_list(cpus)));
-        cpus = wanted;
-    }
-    const Topology topology = read_topology(cpus);
-    const bool quick = ctx.options.quick;
-    const int batches = ctx.repeat(200, 40);
-    const double budget_s = g_options.budget_s > 0 ? g_options.budget_s : (quick ? 2.0 : 20.0);
-    result.config.repeat = batches;
+    if (g_options.cpus.empty()) return cpus;
+    const auto wanted = parse_cpu_list(g_options.cpus);
+    if (wanted.empty()) throw UsageError(fmt::format("--cpus {}: not a CPU list (like 0-3,8)", g_options.cpus));
+    for (int c : wanted)
+        if (std::find(cpus.begin(), cpus.end(), c) == cpus.end())
+            throw UsageError(fmt::format("--cpus: CPU {} is not in this process's affinity mask ({})", c, format_cpu_list(cpus)));
+    return wanted;
+}
 
-    // The topology table.
+// The matrix, measured `rounds` times: every pair, or as many as the budget allows.
+struct Matrix {
+    int rounds = 0, batches = 0;
+    double budget_s = 0;
+    std::size_t total_pairs = 0;
+    std::vector<PairResult> pairs;
+};
+
+Matrix measure_matrix(const DemoContext& ctx, const std::vector<int>& cpus, const Topology& topology) {
+    Matrix mx;
+    mx.batches = ctx.repeat(200, 40);
+    mx.budget_s = g_options.budget_s > 0 ? g_options.budget_s : (ctx.options.quick ? 2.0 : 20.0);
+    mx.rounds = g_options.rounds > 0 ? g_options.rounds : (ctx.options.quick ? 2 : 3);
+    const double overhead = ctx.clock.read_overhead_ns;
+    // Time one pair to size the sample within the budget (all rounds together).
+    const Stopwatch probe;
+    const CacheLineHandoff first = measure_handoff(cpus[0], cpus[1], mx.batches, overhead);
+    const double per_pair_s = std::max(1e-4, probe.elapsed_s());
+    const auto max_pairs = static_cast<std::size_t>(std::max(1.0, mx.budget_s / mx.rounds / per_pair_s));
+    mx.total_pairs = cpus.size() * (cpus.size() - 1) / 2;
+    for (const auto& [a, b] : choose_pairs(cpus, max_pairs)) mx.pairs.push_back(PairResult{a, b, {}, 0, classify(topology, a, b)});
+    for (int r = 0; r < mx.rounds; ++r)  // back to back: a pair that moves between rounds moved within this run
+        for (auto& m : mx.pairs) {
+            const CacheLineHandoff h = r == 0 && m.a == cpus[0] && m.b == cpus[1] ? first : measure_handoff(m.a, m.b, mx.batches, overhead);
+            m.rounds_ns.push_back(h.one_way_ns);
+            m.tokens_in_order += h.tokens_in_order;
+        }
+    return mx;
+}
+
+void add_topology_table(Result& result, const Topology& topology) {
     auto& tt = result.add_table("Where the CPUs sit (sysfs)", {"CPU", "package", "core", "SMT siblings", "last-level cache shared with", "NUMA node"});
     for (const auto& p : topology.cpus)
         tt.rows.push_back({std::to_string(p.cpu), p.package >= 0 ? std::to_string(p.package) : "?", p.core >= 0 ? std::to_string(p.core) : "?",
@@ -133,35 +158,12 @@ Result run(const DemoContext& ctx) {
     if (!topology.unknown.empty())
         tt.note = fmt::format("Not readable: {}.", fmt::join(topology.unknown.begin(),
                                                               topology.unknown.begin() + std::min<std::ptrdiff_t>(4, std::ptrdiff_t(topology.unknown.size())), "; "));
+}
 
-    if (cpus.size() < 2) {
-        result.notes.push_back(fmt::format("Not measured: only one CPU ({}) is allowed, so there is no pair to hand a line between.",
-                                           format_cpu_list(cpus)));
-        result.raw = Json{{"cpus", cpus}, {"matrix", Json::array()}};
-        return result;
-    }
-
-    const int rounds = g_options.rounds > 0 ? g_options.rounds : (quick ? 2 : 3);
-    // Time one pair to size the sample within the budget (all rounds together).
-    const Stopwatch probe;
-    const CacheLineHandoff first = measure_handoff(cpus[0], cpus[1], batches, ctx.clock.read_overhead_ns);
-    const double per_pair_s = std::max(1e-4, probe.elapsed_s());
-    const auto max_pairs = static_cast<std::size_t>(std::max(1.0, budget_s / rounds / per_pair_s));
-    const auto pairs = choose_pairs(cpus, max_pairs);
-    const std::size_t total_pairs = cpus.size() * (cpus.size() - 1) / 2;
-    std::vector<PairResult> measured;
-    for (const auto& [a, b] : pairs) measured.push_back(PairResult{a, b, {}, 0, classify(topology, a, b)});
-    for (int r = 0; r < rounds; ++r)
-        for (auto& m : measured) {
-            const CacheLineHandoff h = r == 0 && m.a == cpus[0] && m.b == cpus[1] ? first
-                                                                                   : measure_handoff(m.a, m.b, batches, ctx.clock.read_overhead_ns);
-            m.rounds_ns.push_back(h.one_way_ns);
-            m.tokens_in_order += h.tokens_in_order;
-        }
-
-    // Groups, closest first.
+// Groups, closest first.
+void add_groups_table(Result& result, const DemoContext& ctx, const std::vector<int>& cpus, const Matrix& mx) {
     std::map<PairGroup, std::vector<double>> by_group;
-    for (const auto& m : measured) by_group[m.group].push_back(m.handoff_ns());
+    for (const auto& m : mx.pairs) by_group[m.group].push_back(m.handoff_ns());
     auto& gt = result.add_table("Hand-off latency by how close the CPUs are",
                                 {"group", {"pairs", "count"}, {"median", "ns"}, {"min", "ns"}, {"max", "ns"}});
     for (const auto& [group, values] : by_group) {
@@ -174,29 +176,33 @@ Result run(const DemoContext& ctx) {
         "{} of {} pairs measured{}, each in {} rounds of the whole matrix; a round: {} batches of {} round trips after a warm-up, one "
         "way = median batch / 2, the clock's overhead ({}) subtracted per batch. A pair's figure is the median of its rounds. Both "
         "threads spin: a floor for a hand-off, not a wake-up.",
-        measured.size(), total_pairs,
-        measured.size() < total_pairs ? fmt::format(" (budget {:.0f} s: every pair of CPU {}, then a random draw)", budget_s, cpus[0]) : "",
-        rounds, batches, kHandoffBatch, format_value(ctx.clock.read_overhead_ns, "ns"));
+        mx.pairs.size(), mx.total_pairs,
+        mx.pairs.size() < mx.total_pairs ? fmt::format(" (budget {:.0f} s: every pair of CPU {}, then a random draw)", mx.budget_s, cpus[0]) : "",
+        mx.rounds, mx.batches, kHandoffBatch, format_value(ctx.clock.read_overhead_ns, "ns"));
+}
 
-    // The rounds: how much each pair moved between them.
+// The rounds: how much each pair moved between them.
+void add_rounds_table(Result& result, const Matrix& mx) {
     auto& rt = result.add_table("The rounds: each pair's one-way hand-off in every round of the matrix",
                                 {"pair", "group", {"least", "ns"}, {"median", "ns"}, {"most", "ns"}, {"most / least", "x"}});
     std::vector<double> spreads;
-    const std::size_t shown_pairs = std::min<std::size_t>(measured.size(), 32);
-    for (std::size_t i = 0; i < measured.size(); ++i) {
-        const auto& m = measured[i];
+    const std::size_t shown_pairs = std::min<std::size_t>(mx.pairs.size(), 32);
+    for (std::size_t i = 0; i < mx.pairs.size(); ++i) {
+        const auto& m = mx.pairs[i];
         const Summary s = summarize(m.rounds_ns);
         spreads.push_back(m.spread());
         if (i < shown_pairs) rt.rows.push_back({fmt::format("{} and {}", m.a, m.b), std::string(to_string(m.group)), s.min, s.median, s.max, m.spread()});
     }
     rt.note = fmt::format("{} rounds. A pair that moves by a large factor between rounds is a finding: in a virtual machine the host "
                           "places the virtual CPUs and may move them; on bare metal, frequency changes or a busy SMT sibling.{}",
-                          rounds, measured.size() > shown_pairs ? fmt::format(" The first {} pairs shown; all are in the JSON.", shown_pairs) : "");
+                          mx.rounds, mx.pairs.size() > shown_pairs ? fmt::format(" The first {} pairs shown; all are in the JSON.", shown_pairs) : "");
     result.add_metric("round_spread", summarize(spreads), "ratio", "per pair, the largest round over the smallest (1: it did not move)").headline = true;
+}
 
-    // The matrix: printed for up to 16 CPUs; always in the JSON (the report draws it as a heatmap).
+// The matrix: printed for up to 16 CPUs; always in the JSON (the report draws it as a heatmap).
+void add_matrix(Result& result, const std::vector<int>& cpus, const Matrix& mx) {
     std::map<std::pair<int, int>, double> cell;
-    for (const auto& m : measured) cell[{m.a, m.b}] = cell[{m.b, m.a}] = m.handoff_ns();
+    for (const auto& m : mx.pairs) cell[{m.a, m.b}] = cell[{m.b, m.a}] = m.handoff_ns();
     Json matrix = Json::array();
     for (int a : cpus) {
         Json row = Json::array();
@@ -223,13 +229,31 @@ Result run(const DemoContext& ctx) {
         result.notes.push_back(fmt::format("The {}x{} matrix is in the JSON (raw.matrix) and the report's heatmap.", cpus.size(), cpus.size()));
     }
     std::uint64_t checked = 0;
-    for (const auto& m : measured) checked += m.tokens_in_order;
+    for (const auto& m : mx.pairs) checked += m.tokens_in_order;
     result.notes.push_back(fmt::format("The responders saw {} tokens, each the one expected next (a token out of order would have stalled its round trip).", checked));
     Json groups = Json::array();
-    for (const auto& m : measured)
+    for (const auto& m : mx.pairs)
         groups.push_back(Json{{"a", m.a}, {"b", m.b}, {"group", to_string(m.group)}, {"handoff_ns", m.handoff_ns()}, {"rounds_ns", m.rounds_ns}});
-    result.raw = Json{{"cpus", cpus}, {"rounds", rounds}, {"matrix", std::move(matrix)}, {"pairs", std::move(groups)}};
-    result.config.repeat = batches;
+    result.raw = Json{{"cpus", cpus}, {"rounds", mx.rounds}, {"matrix", std::move(matrix)}, {"pairs", std::move(groups)}};
+}
+
+// The plan: where the CPUs sit, then the matrix measured in rounds, then its tables.
+Result run(const DemoContext& ctx) {
+    Result result;
+    const std::vector<int> cpus = read_cpus(ctx);
+    const Topology topology = read_topology(cpus);
+    result.config.repeat = ctx.repeat(200, 40);
+    add_topology_table(result, topology);
+    if (cpus.size() < 2) {
+        result.notes.push_back(fmt::format("Not measured: only one CPU ({}) is allowed, so there is no pair to hand a line between.",
+                                           format_cpu_list(cpus)));
+        result.raw = Json{{"cpus", cpus}, {"matrix", Json::array()}};
+        return result;
+    }
+    const Matrix mx = measure_matrix(ctx, cpus, topology);
+    add_groups_table(result, ctx, cpus, mx);
+    add_rounds_table(result, mx);
+    add_matrix(result, cpus, mx);
     return result;
 }
 

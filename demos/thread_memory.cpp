@@ -485,37 +485,25 @@ void add_options(CLI::App& app) {
         ->type_name("N");
 }
 
-Result run(const DemoContext& ctx) {
-    Result result;
-    Evidence e;
-    const int cpus = static_cast<int>(ctx.env.affinity_cpus.size());
-    e.threads = g_options.threads > 0 ? g_options.threads : std::max(4, cpus);
+// N threads alive at once, each telling who it is (so no tid is reused among them).
+std::vector<Identity> identities(int threads) {
+    std::vector<Identity> ids(static_cast<std::size_t>(threads));
+    std::vector<std::thread> ts;
+    std::atomic<int> arrived{0};
+    for (int i = 0; i < threads; ++i)
+        ts.emplace_back([&, i] {
+            ids[std::size_t(i)] = identify();
+            arrived.fetch_add(1);
+            while (arrived.load() < threads) std::this_thread::yield();  // all alive at once: no reuse
+        });
+    for (auto& t : ts) t.join();
+    return ids;
+}
 
-    // 1. Identities.
-    std::vector<Identity> ids(std::size_t(e.threads));
-    {
-        std::vector<std::thread> ts;
-        std::atomic<int> arrived{0}, running{0};
-        for (int i = 0; i < e.threads; ++i)
-            ts.emplace_back([&, i] {
-                ids[std::size_t(i)] = identify();
-                arrived.fetch_add(1);
-                while (arrived.load() < e.threads) std::this_thread::yield();  // all alive at once: no reuse
-            });
-        for (auto& t : ts) t.join();
-    }
-    auto& it = result.add_table("1. Each thread: its own kernel id and its own stack",
-                                {"thread", {"tid", "count"}, "&local", "stack", {"stack size", "bytes"}});
-    const auto main_id = identify();
-    it.rows.push_back({"main", double(main_id.tid), fmt::format("{:#x}", main_id.local),
-                       fmt::format("{:#x}-{:#x}", main_id.stack_low, main_id.stack_high), double(main_id.stack_high - main_id.stack_low)});
+// T3's identity facts: distinct tids, stacks that do not overlap.
+void judge_identities(Evidence& e, const std::vector<Identity>& ids) {
     std::vector<pid_t> tids;
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-        const auto& id = ids[i];
-        tids.push_back(id.tid);
-        it.rows.push_back({std::to_string(i + 1), double(id.tid), fmt::format("{:#x}", id.local),
-                           fmt::format("{:#x}-{:#x}", id.stack_low, id.stack_high), double(id.stack_high - id.stack_low)});
-    }
+    for (const auto& id : ids) tids.push_back(id.tid);
     std::sort(tids.begin(), tids.end());
     e.distinct_tids = int(std::unique(tids.begin(), tids.end()) - tids.begin());
     auto sorted = ids;
@@ -526,12 +514,24 @@ Result run(const DemoContext& ctx) {
         if (sorted[i].stack_high > sorted[i + 1].stack_low) e.stacks_disjoint = false;
         e.min_stack_distance = std::min(e.min_stack_distance, double(sorted[i + 1].local) - double(sorted[i].local));
     }
-    it.note = "Each thread's locals live on its own stack (glibc maps one per thread, with a guard page between).";
+}
 
-    // 2. Independence.
-    const std::uint64_t iterations = ctx.options.quick ? 20'000'000 : 100'000'000;
-    e.independence = independence(iterations);
-    const auto& in = e.independence;
+// ---------------------------------------------------------------------------------------------
+// The report: one table per experiment, from the evidence.
+
+void add_identity_table(Result& result, const Identity& main_id, const std::vector<Identity>& ids) {
+    auto& it = result.add_table("1. Each thread: its own kernel id and its own stack",
+                                {"thread", {"tid", "count"}, "&local", "stack", {"stack size", "bytes"}});
+    auto row = [&](std::string who, const Identity& id) {
+        it.rows.push_back({std::move(who), double(id.tid), fmt::format("{:#x}", id.local), fmt::format("{:#x}-{:#x}", id.stack_low, id.stack_high),
+                           double(id.stack_high - id.stack_low)});
+    };
+    row("main", main_id);
+    for (std::size_t i = 0; i < ids.size(); ++i) row(std::to_string(i + 1), ids[i]);
+    it.note = "Each thread's locals live on its own stack (glibc maps one per thread, with a guard page between).";
+}
+
+void add_independence_table(Result& result, const Independence& in, int cpus) {
     auto& indep = result.add_table("2. One thread blocked, one spinning: does the third get on?",
                                    {"the worker's fixed job", {"parts done", "count"}, {"of", "count"}, {"wall time", "ns"}});
     indep.rows.push_back({"alone", double(in.chunks), double(in.chunks), in.alone_ns});
@@ -540,14 +540,9 @@ Result run(const DemoContext& ctx) {
                              "then is the blocked one released. With {} CPU{} the spinning sibling competes for a CPU; the blocked one "
                              "takes none.",
                              cpus, cpus == 1 ? "" : "s");
+}
 
-    // 3 and 4. Shared memory and lost updates.
-    e.sharing = sharing();
-    // Long enough that the threads overlap for many scheduler ticks, not just their first microseconds.
-    const std::uint64_t per_thread = std::uint64_t(ctx.repeat(5'000'000, 2'000'000));
-    result.config.repeat = int(per_thread);
-    e.counting_threads = std::max(2, cpus);
-    e.counting = lost_updates(e.counting_threads, per_thread, ctx.env.affinity_cpus);
+void add_counting_table(Result& result, const Evidence& e, std::uint64_t per_thread) {
     auto& ct = result.add_table(fmt::format("3. {} threads x {} increments of one shared counter", e.counting_threads, per_thread),
                                 {"how", {"expected", "count"}, {"final", "count"}, {"lost", "count"}, {"lost share", "fraction"},
                                  {"time per increment", "ns"}});
@@ -560,23 +555,44 @@ Result run(const DemoContext& ctx) {
     result.add_metric("ns_per_increment_racy", e.counting[0].ns_per_increment, "ns", "load-then-store");
     result.add_metric("ns_per_increment_atomic", e.counting[1].ns_per_increment, "ns", "fetch_add");
     result.add_metric("ns_per_increment_mutex", e.counting[2].ns_per_increment, "ns", "std::mutex");
+}
 
-    // 5. Locals.
-    e.local = local_reach();
+void add_local_and_crash_tables(Result& result, const Evidence& e) {
     auto& lt = result.add_table("4. A local on one thread's stack, reached by another through its address",
                                 {"address", "owner's stack", {"the other thread read", "count"}, {"the owner saw afterwards", "count"}});
     lt.rows.push_back({e.local.address, e.local.owner_stack, double(e.local.read_by_other), double(e.local.seen_by_owner_after)});
     lt.note = "The owner set it to 1; the other thread read it, then wrote 2, and the owner read it again.";
-
-    // 6. The crash.
-    e.crash = crash_in_one_thread();
     auto& cr = result.add_table("5. One thread of four dereferences a null pointer (in a child process)",
                                 {"child process ended", {"threads beating before the fault", "count"}, "heartbeat pipe at end-of-file"});
     cr.rows.push_back({e.crash.status.describe() + (e.crash.killed_by_demo ? " (by the demo, after 5 s)" : ""), double(e.crash.beating_before),
                        e.crash.stream_ended ? "yes" : "no"});
     cr.note = "Each thread wrote a heartbeat to a pipe every millisecond; the pipe reaches end-of-file only when no thread holds "
               "its write end any more. A signal from a fault is delivered to the process, and its default action ends every thread in it.";
+}
 
+// The plan: identities, independence, sharing and lost updates, a local reached, a crash; then
+// the tables and the three rules.
+Result run(const DemoContext& ctx) {
+    const int cpus = static_cast<int>(ctx.env.affinity_cpus.size());
+    Evidence e;
+    e.threads = g_options.threads > 0 ? g_options.threads : std::max(4, cpus);
+    const auto ids = identities(e.threads);
+    judge_identities(e, ids);
+    e.independence = independence(ctx.options.quick ? 20'000'000 : 100'000'000);
+    e.sharing = sharing();
+    // Long enough that the threads overlap for many scheduler ticks, not just their first microseconds.
+    const std::uint64_t per_thread = std::uint64_t(ctx.repeat(5'000'000, 2'000'000));
+    e.counting_threads = std::max(2, cpus);
+    e.counting = lost_updates(e.counting_threads, per_thread, ctx.env.affinity_cpus);
+    e.local = local_reach();
+    e.crash = crash_in_one_thread();
+
+    Result result;
+    result.config.repeat = int(per_thread);
+    add_identity_table(result, identify(), ids);
+    add_independence_table(result, e.independence, cpus);
+    add_counting_table(result, e, per_thread);
+    add_local_and_crash_tables(result, e);
     result.add_decision(decide_t3(e));
     result.add_decision(decide_t4(e));
     result.add_decision(decide_t7(e));

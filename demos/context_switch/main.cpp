@@ -35,12 +35,12 @@
 // scaling and other load on the pinned CPU show up as spread.
 
 #include "context_switch/pingpong.hpp"
+#include "context_switch/report.hpp"
 
 #include "proclab/affinity.hpp"
 #include "proclab/demo.hpp"
 #include "proclab/handoff.hpp"
 #include "proclab/interference.hpp"
-#include "proclab/metric_ids.hpp"
 #include "proclab/render.hpp"
 #include "proclab/sizes.hpp"
 #include "proclab/topology.hpp"
@@ -115,92 +115,25 @@ Setup read_setup(const DemoContext& ctx) {
 }
 
 Result run(const DemoContext& ctx) {
-    Result result;
     const Setup setup = read_setup(ctx);
-    Counts counts;
-    counts.round_trips = g_options.round_trips > 0 ? g_options.round_trips : ctx.repeat(5000, 1000);
-    counts.repetitions = ctx.options.quick ? 3 : 5;  // repetitions of each configuration, for the spread
-    counts.warmup = std::max(200, counts.round_trips / 10);
-    result.config.repeat = counts.round_trips;
+    Measured m;
+    m.kinds = setup.kinds;
+    m.channels = setup.channels;
+    m.counts.round_trips = g_options.round_trips > 0 ? g_options.round_trips : ctx.repeat(5000, 1000);
+    m.counts.repetitions = ctx.options.quick ? 3 : 5;  // repetitions of each configuration, for the spread
+    m.counts.warmup = std::max(200, m.counts.round_trips / 10);
+    const double overhead = ctx.clock.read_overhead_ns;
 
     // The floor under the two-CPU rows, measured first with nothing else of ours running.
-    std::string pair_text;
-    std::optional<CacheLineHandoff> handoff;
     if (setup.other != setup.home) {
-        handoff = measure_handoff(setup.home, setup.other, ctx.repeat(200, 40), ctx.clock.read_overhead_ns);
-        pair_text = fmt::format("{}, line hand-off {}",
-                                to_string(classify(read_topology({setup.home, setup.other}), setup.home, setup.other)),
-                                format_value(handoff->one_way_ns, "ns"));
-        result.add_metric("handoff_one_way", handoff->one_way_ns, "ns", "a cache line handed between the two CPUs, one way (common/handoff.hpp)");
+        m.handoff = measure_handoff(setup.home, setup.other, ctx.repeat(200, 40), overhead);
+        m.pair_text = fmt::format("{}, line hand-off {}", to_string(classify(read_topology({setup.home, setup.other}), setup.home, setup.other)),
+                                  format_value(m.handoff->one_way_ns, "ns"));
     }
-
-    std::vector<Measurement> ms;
     for (bool same : setup.placements)
         for (Channel ch : setup.channels)
             for (Kind k : setup.kinds)
-                ms.push_back(measure(Config{k, ch, same, setup.home, same ? setup.home : setup.other, 0}, counts, ctx.clock.read_overhead_ns));
-
-    const std::optional<double> floor = handoff ? std::optional(handoff->one_way_ns) : std::nullopt;
-    auto& t = result.add_table(
-        "Ping-pong: one token handed back and forth",
-        {"endpoints", "channel", "CPUs", {"round trip median", "ns"}, {"p99", "ns"}, {"hop", "ns"}, {"channel alone", "ns"},
-         {"hop corrected", "ns"}, {"hop p99", "ns"}, {"switches/hop", "ratio"}, {"repetition medians, least", "ns"}, {"most", "ns"},
-         "check"});
-    for (const auto& m : ms) {
-        const auto [lo, hi] = std::minmax_element(m.rep_medians.begin(), m.rep_medians.end());
-        t.rows.push_back({name(m.config.kind), name(m.config.channel),
-                          m.config.same_cpu ? fmt::format("{} (same)", m.config.cpu_initiator)
-                                            : fmt::format("{} and {} ({})", m.config.cpu_initiator, m.config.cpu_echo, pair_text),
-                          m.round_trip.median, m.round_trip.p99, m.hop(), m.overhead_per_hop,
-                          m.is_switch() ? Cell{m.hop_corrected()} : Cell{"not a switch"}, m.round_trip.p99 / 2,
-                          m.switches_per_hop >= 0 ? Cell{m.switches_per_hop} : Cell{}, *lo, *hi,
-                          floor_check(m.hop(), m.config.same_cpu, floor)});
-        const std::string tag = fmt::format("{}_{}_{}", name(m.config.kind), name(m.config.channel), m.config.same_cpu ? "same_cpu" : "cross_cpu");
-        auto id = [&](std::string_view figure) { return metric_id::context_switch(figure, name(m.config.kind), name(m.config.channel), m.config.same_cpu); };
-        result.add_metric(id(metric_id::kRoundTrip), m.round_trip, "ns", "token round trip (two hops)").headline =
-            m.config.same_cpu && m.config.channel == Channel::pipe;
-        if (m.is_switch())
-            result.add_metric(id(metric_id::kHopCorrected), m.hop_corrected(), "ns", "half a round trip less the channel's own cost: one switch");
-        else
-            result.add_metric("hop_" + tag, m.hop(), "ns",
-                              fmt::format("half a round trip; not a switch ({:.2f} switches per hop)", m.switches_per_hop));
-        if (m.switches_per_hop >= 0) result.add_metric("switches_per_hop_" + tag, m.switches_per_hop, "ratio", "context switches per hop");
-    }
-    t.note = fmt::format(
-        "{} repetitions of {} round trips after {} warm-up ones; clock overhead ({}) subtracted per sample. hop = round trip / 2; "
-        "'channel alone' = the same system calls by one thread with nobody to switch to (lmbench's subtraction); hop p99 = "
-        "round-trip p99 / 2. perf bench sched pipe's usecs/op is the round-trip column. 'not a switch': fewer than {:.1f} switches "
-        "per hop were counted (the other side often had answered before this one slept), so the hop is a wake-up or a cache-line "
-        "hand-off, not a context switch, and no switch cost is derived from it. Two-CPU rows: the pair's place in the topology "
-        "(sysfs) and a cache line's one-way hand-off between them, the floor under any cross-CPU hop: a hop below it is flagged "
-        "in 'check' as implausible.",
-        counts.repetitions, counts.round_trips, counts.warmup, format_value(ctx.clock.read_overhead_ns, "ns"), kSwitchesPerHop);
-
-    auto& r = result.add_table("Ratios", {"comparison", "channel", "placement", {"ratio", "x"}, "of"});
-    for (Channel ch : setup.channels) {
-        for (bool same : {true, false}) {
-            const auto* p = find(ms, Kind::processes, ch, same);
-            const auto* th = find(ms, Kind::threads, ch, same);
-            if (p && th && p->is_switch() && th->is_switch() && p->hop_corrected() > 0)
-                r.rows.push_back({"threads / processes", name(ch), same ? "same CPU" : "two CPUs", th->hop_corrected() / p->hop_corrected(),
-                                  "corrected hops"});
-        }
-        for (Kind k : setup.kinds) {
-            const auto* same = find(ms, k, ch, true);
-            const auto* cross = find(ms, k, ch, false);
-            if (same && cross && same->hop() > 0)
-                r.rows.push_back({fmt::format("two CPUs / same CPU ({})", name(k)), name(ch), "-", cross->hop() / same->hop(), "raw hops"});
-            if (cross && handoff && handoff->one_way_ns > 0)
-                r.rows.push_back({fmt::format("two-CPU hop / line hand-off ({})", name(k)), name(ch), "two CPUs",
-                                  cross->hop() / handoff->one_way_ns, "raw hop"});
-        }
-    }
-    r.note = "A thread switch skips the address-space change (no page-table switch, no TLB flush with PCID), so it can be a little "
-             "cheaper; a cross-CPU hop adds a wake-up of the other CPU, which in a virtual machine is costly: against the line hand-off, "
-             "what is the kernel's and the hypervisor's, not the cache's.";
-    if (ctx.env.affinity_cpus.size() < 2)
-        result.notes.push_back(fmt::format("Cross-CPU placement not measured: only one CPU ({}) is allowed to this process.",
-                                           format_cpu_list(ctx.env.affinity_cpus)));
+                m.pingpong.push_back(measure(Config{k, ch, same, setup.home, same ? setup.home : setup.other, 0}, m.counts, overhead));
 
     // The working-set sweep, on the first configuration chosen (processes, pipe, one CPU by default).
     const bool sweeping = setup.sweep.size() > 1 || (setup.sweep.size() == 1 && setup.sweep.front() > 0);
@@ -208,46 +141,23 @@ Result run(const DemoContext& ctx) {
         const Kind k = setup.kinds.front();
         const Channel ch = setup.channels.front();
         const bool same = setup.placements.front();
-        std::vector<Measurement> sweep;
         for (std::size_t bytes : setup.sweep) {
             if (bytes == 0)
-                if (const auto* m0 = find(ms, k, ch, same)) {
-                    sweep.push_back(*m0);
-                    sweep.back().touch_alone = 0;
+                if (const auto* m0 = find(m.pingpong, k, ch, same)) {
+                    m.sweep.push_back(*m0);
+                    m.sweep.back().touch_alone = 0;
                     continue;
                 }
-            Counts c = counts;
+            Counts c = m.counts;
             // Fewer round trips where each reads megabytes: about the same time per point.
             const double scale = bytes <= (64u << 10) ? 1.0 : double(64u << 10) / double(bytes);
-            c.round_trips = std::max(20, int(counts.round_trips * scale));
+            c.round_trips = std::max(20, int(m.counts.round_trips * scale));
             c.warmup = std::max(5, c.round_trips / 10);
-            sweep.push_back(measure(Config{k, ch, same, setup.home, same ? setup.home : setup.other, bytes}, c, ctx.clock.read_overhead_ns));
+            m.sweep.push_back(measure(Config{k, ch, same, setup.home, same ? setup.home : setup.other, bytes}, c, overhead));
         }
-        const double base = sweep.front().switch_cost();
-        auto& w = result.add_table(fmt::format("Switch cost against working set ({}, {}, {})", name(k), name(ch), same ? "one CPU" : "two CPUs"),
-                                   {{"working set per endpoint", "bytes"}, {"round trips", "count"}, {"hop", "ns"}, {"channel alone", "ns"},
-                                    {"warm pass alone", "ns"}, {"switch + cache lost", "ns"}, {"against the smallest", "x"},
-                                    {"switches/hop", "ratio"}});
-        Json series = Json::array();
-        for (const auto& m : sweep) {
-            w.rows.push_back({double(m.config.working_set), double(m.round_trips), m.hop(), m.overhead_per_hop, m.touch_alone,
-                              m.is_switch() ? Cell{m.switch_cost()} : Cell{"not a switch"},
-                              base > 0 && m.is_switch() ? Cell{m.switch_cost() / base} : Cell{},
-                              m.switches_per_hop >= 0 ? Cell{m.switches_per_hop} : Cell{}});
-            result.add_metric("switch_cost_ws_" + byte_id(m.config.working_set), m.switch_cost(), "ns",
-                              fmt::format("one hop less the channel and a warm pass over {}: the switch and the cache it cost",
-                                          byte_label(m.config.working_set)))
-                .headline = m.config.working_set == 0 || m.config.working_set == (1u << 20);
-            series.push_back({{"working_set", m.config.working_set}, {"hop_ns", m.hop()}, {"channel_alone_ns", m.overhead_per_hop},
-                              {"touch_alone_ns", m.touch_alone}, {"switch_cost_ns", m.switch_cost()}, {"switches_per_hop", m.switches_per_hop}});
-        }
-        w.note = "lmbench lat_ctx -s: each endpoint reads every cache line of its own working set when the token arrives. 'switch + "
-                 "cache lost' = hop - channel alone - the same pass with the cache warm; it rises once the two working sets no longer "
-                 "fit in the caches together (each switch finds its data evicted by the other's pass). Past the last-level cache even the warm pass streams from memory, so the "
-                 "difference falls again: a switch cannot lose what the cache could not keep. Fewer round trips at the larger sizes.";
-        result.raw = Json{{"working_set_sweep", {{"endpoints", name(k)}, {"channel", name(ch)}, {"same_cpu", same}, {"points", std::move(series)}}}};
     }
-
+    Result result;
+    present(result, ctx, m);
     return result;
 }
 

@@ -34,19 +34,18 @@
 // high-resolution ticks a slice ends at a timer tick, so the tick bounds what is observed.
 //
 // Files: workers (the loop and its calibration), steps (one step of K workers), verdicts (P2, P4,
-// T1 and their thresholds), timeline (the terminal picture); this file runs the trials and reports.
+// T1 and their thresholds), timeline (the terminal picture), report (the tables from the evidence); this
+// file holds the plan: the sweep, its trials, the decisions.
 
+#include "time_slicing/report.hpp"
 #include "time_slicing/steps.hpp"
-#include "time_slicing/timeline.hpp"
 #include "time_slicing/verdicts.hpp"
 #include "time_slicing/workers.hpp"
 
 #include "proclab/demo.hpp"
-#include "proclab/trials.hpp"
 #include "proclab/environment.hpp"
 #include "proclab/interference.hpp"
-#include "proclab/render.hpp"
-#include "proclab/stats.hpp"
+#include "proclab/trials.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -82,243 +81,77 @@ void add_options(CLI::App& app) {
         ->type_name("SECONDS");
 }
 
-constexpr double kMaxStepWallS = 10;  // a step is shortened (less work each) beyond this
+// The sweep's plan: the CPUs, the steps, the CPU time each worker needs.
+struct Setup {
+    std::vector<int> cpus;
+    int pin = -1;
+    double duration_s = 0;
+    struct Step {
+        int k;
+        bool threads;
+    };
+    std::vector<Step> steps;
+};
 
-Json raw_series(const std::vector<StepResult>& steps, const StepResult* timeline_step) {
-    Json raw;
-    Json jsteps = Json::array();
-    for (const auto& s : steps) {
-        Json workers = Json::array();
-        for (const auto& w : s.workers)
-            workers.push_back(Json{{"tid", w.tid}, {"pid", w.pid}, {"share", w.share}, {"kernel_share", w.kernel_share},
-                                   {"run_ms", double(w.run_ns) / 1e6}, {"wall_ms", double(w.wall_ns) / 1e6},
-                                   {"slices", w.intervals.size()}, {"kernel_slices", w.slices_kernel},
-                                   {"involuntary", w.involuntary}, {"voluntary", w.voluntary}, {"migrations", w.migrations}});
-        jsteps.push_back(Json{{"k", s.k}, {"threads", s.threads}, {"cpus", s.cpus}, {"work_ms", double(s.work_ns) / 1e6},
-                              {"wall_ms", double(s.wall_ns) / 1e6}, {"mean_share", s.mean_share},
-                              {"expected_share", s.expected_share}, {"jain", s.jain}, {"workers", std::move(workers)}});
+Setup read_setup(const DemoContext& ctx) {
+    const Options& o = g_options;
+    Setup s;
+    s.cpus = ctx.env.affinity_cpus;
+    s.pin = o.pin;
+    if (o.pin >= 0) {
+        if (std::find(s.cpus.begin(), s.cpus.end(), o.pin) == s.cpus.end())
+            throw UsageError(fmt::format("--pin {}: CPU not in this process's affinity mask ({})", o.pin, format_cpu_list(s.cpus)));
+        s.cpus = {o.pin};
     }
-    raw["steps"] = std::move(jsteps);
-    if (timeline_step) {
-        Json lanes = Json::array();
-        for (const auto& w : timeline_step->workers) {
-            Json ivs = Json::array();
-            for (const auto& iv : w.intervals)
-                ivs.push_back(Json::array({double(iv.start - timeline_step->go_at) / 1e6, double(iv.end - timeline_step->go_at) / 1e6, iv.cpu}));
-            lanes.push_back(Json{{"tid", w.tid}, {"intervals_ms_cpu", std::move(ivs)}});
+    const int n = static_cast<int>(s.cpus.size());
+    s.duration_s = o.duration_s > 0 ? o.duration_s : (ctx.options.quick ? 0.05 : 0.2);
+    if (o.workers > 0) {
+        s.steps.push_back({o.workers, o.threads});
+    } else {
+        for (int k : {1, n, 2 * n, 4 * n})
+            if (s.steps.empty() || s.steps.back().k != k) s.steps.push_back({k, o.threads});
+    }
+    if (!o.threads) s.steps.push_back({std::max(2, 2 * n), true});  // T1: threads, always
+    return s;
+}
+
+// One trial: every step of the plan, its workers reaped before the next. A step that would take
+// longer than kMaxStepWallS gets less work per worker (noted in `shortened`, when given).
+std::vector<StepResult> run_sweep(const Setup& setup, const Calibration& cal, std::vector<std::string>* shortened) {
+    const int n = static_cast<int>(setup.cpus.size());
+    std::vector<StepResult> steps;
+    for (const auto& p : setup.steps) {
+        double work_s = p.threads && !g_options.threads ? setup.duration_s / 2 : setup.duration_s;
+        const double oversubscription = std::max(1.0, double(p.k) / n);
+        if (work_s * oversubscription > kMaxStepWallS) {
+            work_s = kMaxStepWallS / oversubscription;
+            if (shortened) shortened->push_back(fmt::format("K={}: {:.3f} s of CPU each", p.k, work_s));
         }
-        raw["timeline"] = Json{{"k", timeline_step->k}, {"threads", timeline_step->threads}, {"workers", std::move(lanes)}};
+        // The T1 threads start on one CPU and are then allowed all: the scheduler's moves are its own.
+        const int start_cpu = p.threads && setup.pin < 0 && n > 1 ? setup.cpus.front() : -1;
+        const WorkParams params{static_cast<Nanos>(work_s * 1e9), cal.threshold_ns, cal.chunk_iterations, setup.pin, start_cpu, nullptr};
+        steps.push_back(run_step(p.k, p.threads, setup.cpus, params));
     }
-    return raw;
+    return steps;
 }
 
 }  // namespace
 
+// The plan: R independent trials of the whole sweep, each decided on its own with the
+// interference around it (trials.hpp), then the report of the trial shown (report.hpp).
 Result run(const DemoContext& ctx) {
-    Result result;
-    const Options& o = g_options;
-    std::vector<int> cpus = ctx.env.affinity_cpus;
-    if (o.pin >= 0) {
-        if (std::find(cpus.begin(), cpus.end(), o.pin) == cpus.end())
-            throw UsageError(fmt::format("--pin {}: CPU not in this process's affinity mask ({})", o.pin, format_cpu_list(cpus)));
-        cpus = {o.pin};
-    }
-    const int n = static_cast<int>(cpus.size());
-    const double duration_s = o.duration_s > 0 ? o.duration_s : (ctx.options.quick ? 0.05 : 0.2);
-
-    const Calibration cal = calibrate(ctx.clock);
-
-    struct Plan {
-        int k;
-        bool threads;
-    };
-    std::vector<Plan> plan;
-    if (o.workers > 0) {
-        plan.push_back({o.workers, o.threads});
-    } else {
-        for (int k : {1, n, 2 * n, 4 * n})
-            if (plan.empty() || plan.back().k != k) plan.push_back({k, o.threads});
-    }
-    if (!o.threads) plan.push_back({std::max(2, 2 * n), true});  // T1: threads, always
-
-    KernelSliceFacts base_facts;
-    if (const MachineFact* f = ctx.env.find("sched_base_slice_ns"); f && f->value) base_facts.base_slice_ns = std::stod(*f->value);
-    else if (f) base_facts.base_slice_unknown = f->unknown_reason;
-    auto facts_of = [&](const std::vector<StepResult>& steps) {
-        KernelSliceFacts facts = base_facts;
-        for (const auto& s : steps)
-            if (s.ticks_per_busy_cpu_s && *s.ticks_per_busy_cpu_s > 0 && !facts.tick_ns) facts.tick_ns = 1e9 / *s.ticks_per_busy_cpu_s;
-        return facts;
-    };
-
-    // R independent trials of the whole sweep, each with the interference around it.
-    std::vector<std::string> shortened;
-    const auto trials = run_trials(
-        ctx.trials(), cpus,
-        [&](int r) {
-            std::vector<StepResult> steps;
-            for (const auto& p : plan) {
-                double work_s = p.threads && !o.threads ? duration_s / 2 : duration_s;
-                const double oversubscription = std::max(1.0, double(p.k) / n);
-                if (work_s * oversubscription > kMaxStepWallS) {
-                    work_s = kMaxStepWallS / oversubscription;
-                    if (r == 0) shortened.push_back(fmt::format("K={}: {:.3f} s of CPU each", p.k, work_s));
-                }
-                // The T1 threads start on one CPU and are then allowed all: the scheduler's moves are its own.
-                const int start_cpu = p.threads && o.pin < 0 && n > 1 ? cpus.front() : -1;
-                const WorkParams params{static_cast<Nanos>(work_s * 1e9), cal.threshold_ns, cal.chunk_iterations, o.pin, start_cpu, nullptr};
-                steps.push_back(run_step(p.k, p.threads, cpus, params));
-            }
-            return steps;
-        },
+    const Setup setup = read_setup(ctx);
+    Sweep sweep{setup.cpus, g_options.threads, calibrate(ctx.clock), {}, {}};
+    sweep.trials = run_trials(
+        ctx.trials(), setup.cpus, [&](int trial) { return run_sweep(setup, sweep.calibration, trial == 0 ? &sweep.shortened : nullptr); },
         [&](const std::vector<StepResult>& steps, const Interference& interference) {
             // P4 first: the trial shown is the first whose P4 verdict is the combined one.
-            return std::vector<Decision>{decide_p4(steps, interference), decide_p2(steps, facts_of(steps), interference),
-                                         decide_t1(steps, o.pin >= 0, interference)};
+            return std::vector<Decision>{decide_p4(steps, interference), decide_p2(steps, slice_facts(ctx, steps), interference),
+                                         decide_t1(steps, setup.pin >= 0, interference)};
         });
-    const std::vector<StepResult>& steps = trials.shown_evidence();
-
-    // Trials table: the decisive figures of every trial.
-    auto tt = trials_table(trials, fmt::format("Trials: {} independent runs of the sweep, each decided on its own", trials.count()),
-                           {{"K<=CPUs: least share", "ratio"}, {"K>CPUs: CPUs busy", "fraction"}, {"most at once", "count"},
-                            {"Jain (largest K)", "ratio"}, {"balancer's first move", "ns"}, {"threads moved", "count"},
-                            {"first thread move", "ns"}},
-                           [&](const std::vector<StepResult>& tr) {
-                               double min_alone = 1, min_busy = 1;
-                               int most = 0;
-                               std::optional<Nanos> first_move;
-                               for (const auto* s : process_steps(tr)) {
-                                   if (s->k <= s->cpus) min_alone = std::min(min_alone, s->min_share);
-                                   else min_busy = std::min(min_busy, s->busy_cpus_fraction);
-                                   most = std::max(most, s->max_running);
-                                   if (s->k > s->cpus && s->first_move_ns && (!first_move || *s->first_move_ns < *first_move))
-                                       first_move = s->first_move_ns;
-                               }
-                               const StepResult* over = most_oversubscribed(tr);
-                               const StepResult& threads = tr.back();
-                               return std::vector<Cell>{min_alone, min_busy, double(most), over ? Cell{over->jain} : Cell{},
-                                                        first_move ? Cell{double(*first_move)} : Cell{}, double(workers_moved(threads)),
-                                                        threads.first_move_ns ? Cell{double(*threads.first_move_ns)} : Cell{}};
-                           });
-    tt.note = fmt::format(
-        "Interference = other tasks' CPU time and steal on the allowed CPUs during the trial, from /proc/stat against our own "
-        "getrusage (margin {:.0f}%). 'CPUs busy' = the workers' CPU time until the first of them finished / the CPUs' "
-        "capacity then (P4 needs {:.0f}%+). 'Most at once' from the run intervals: more than the CPU count would refute "
-        "P4. 'Balancer's first move': the earliest a process moved to another CPU in an over-subscribed step; until then each "
-        "CPU's run queue kept its own workers (a worker alone on one CPU while others share the other). The T1 threads all "
-        "start on CPU {} and are then allowed every CPU. A verdict needs a majority of trials, 'refuted' all of them.",
-        100 * kInterferenceMargin, 100 * kBusyCpus, cpus.front());
-    result.tables.push_back(std::move(tt));
-
-    // Per-step table.
-    auto& t = result.add_table(
-        fmt::format("Steps of trial {} (shown): K workers each needing the same CPU time", trials.shown + 1),
-        {{"K", "count"}, "kind", {"CPUs", "count"}, {"work", "ns"}, {"wall", "ns"}, {"expected wall", "ns"}, {"least share", "ratio"},
-         {"most share", "ratio"}, {"mean share of own lifetime", "ratio"}, {"expected", "ratio"}, {"CPUs busy over the step", "CPUs"},
-         {"Jain", "ratio"}, {"slice median", "ns"}, {"p90", "ns"}, {"max", "ns"}, {"schedstat slice", "ns"}, {"invol./s", "per s"},
-         {"migrations", "count"}});
-    for (const auto& s : steps) {
-        std::vector<double> sorted = s.slices_ns;
-        std::sort(sorted.begin(), sorted.end());
-        std::vector<double> ks = s.kernel_slice_ns;
-        std::sort(ks.begin(), ks.end());
-        double run_total = 0;
-        for (const auto& w : s.workers) run_total += double(w.run_ns);
-        auto pct = [&](const std::vector<double>& v, double p) { return v.empty() ? Cell{} : Cell{percentile_sorted(v, p)}; };
-        t.rows.push_back({double(s.k), s.threads ? "threads" : "processes", double(s.cpus), double(s.work_ns), double(s.wall_ns),
-                          s.expected_wall_ns, s.min_share, s.max_share, s.mean_share, s.expected_share,
-                          s.wall_ns > 0 ? Cell{run_total / double(s.wall_ns)} : Cell{}, s.jain, pct(sorted, 50), pct(sorted, 90),
-                          sorted.empty() ? Cell{} : Cell{sorted.back()}, pct(ks, 50), s.involuntary_per_s, double(s.migrations)});
-        const std::string tag = fmt::format("k{}_{}", s.k, s.threads ? "threads" : "processes");
-        result.add_metric("mean_share_" + tag, s.mean_share, "ratio", fmt::format("K={}: mean share, each worker's run time / its own lifetime", s.k));
-        result.add_metric("wall_" + tag, double(s.wall_ns), "ns", fmt::format("wall time for the fixed work at K={}", s.k));
-        if (!s.slices_ns.empty())
-            result.add_metric("slice_" + tag, summarize(s.slices_ns), "ns", fmt::format("observed slices at K={} (clock gaps)", s.k))
-                .headline = s.k == 4 * n && !s.threads;
-    }
-    // Across trials: the figures P4 stands on, with their spread.
-    for (std::size_t i = 0; i < steps.size(); ++i) {
-        const auto& s = steps[i];
-        if (s.threads && !o.threads) continue;
-        std::vector<double> busy, shares;
-        for (const auto& tr : trials.evidence) {
-            busy.push_back(tr[i].k <= tr[i].cpus ? tr[i].min_share : tr[i].busy_cpus_fraction);
-            shares.push_back(tr[i].mean_share);
-        }
-        const std::string tag = fmt::format("k{}_processes", s.k);
-        result.add_metric("cpus_busy_" + tag, summarize(busy), "ratio",
-                          s.k <= s.cpus ? fmt::format("K={}: the least share of a CPU any worker got, over trials", s.k)
-                                        : fmt::format("K={}: CPU time delivered / capacity until the first finished, over trials", s.k))
-            .headline = true;
-        result.add_metric("trial_mean_share_" + tag, summarize(shares), "ratio", fmt::format("K={}: mean share, over trials", s.k));
-    }
-    const Interference all_interference = trials.total_interference();
-    result.add_metric("interference", all_interference.fraction(), "ratio",
-                      "other tasks' CPU time and steal, as a share of the allowed CPUs' time, over all trials");
-    result.add_metric("steal", all_interference.steal_fraction(), "ratio", "steal time, as a share of the allowed CPUs' time");
-    result.notes.push_back("Interference over all trials: " + all_interference.describe() + ".");
-    t.note = fmt::format(
-        "Share = a worker's run time (from its clock gaps) / its own lifetime (the common start to its own finish), so the "
-        "shares of a step do not add up to the CPUs; 'CPUs busy over the step' = all run time / the step's wall, at most the "
-        "CPUs. Expected share = min(1, CPUs/K). "
-        "Slices come from the clock gaps, the first and last of each worker excluded (partial); 'schedstat slice' is the "
-        "kernel's run time / number of times switched in, median over workers. Wall is the last worker's finish.{}",
-        shortened.empty() ? "" : fmt::format(" Shortened to keep a step under {:.0f} s: {}.", kMaxStepWallS, fmt::join(shortened, ", ")));
-
-    // The timeline step: the first over-subscribed process step, else the threads step.
-    const StepResult* shown = nullptr;
-    for (const auto& s : steps)
-        if (!shown && s.k > s.cpus) shown = &s;
-    if (!shown) shown = &steps.back();
-    result.figures.push_back(timeline(*shown, cpus));
-
-    // Per-worker view of that step, the clock's and the kernel's side by side.
-    auto& wt = result.add_table(
-        fmt::format("Workers of the timeline step (K={} {}): the clock's view beside the kernel's", shown->k,
-                    shown->threads ? "threads" : "processes"),
-        {"worker", {shown->threads ? "tid" : "pid", "count"}, {"share", "ratio"}, {"kernel share", "ratio"}, {"slices (gaps)", "count"},
-         {"schedstat slices", "count"}, {"run (gaps)", "ns"}, {"run (schedstat)", "ns"}, {"wait (schedstat)", "ns"}, {"invol.", "count"},
-         {"vol.", "count"}, {"migrations", "count"}, "CPUs"});
-    const std::size_t rows = std::min<std::size_t>(shown->workers.size(), 32);
-    for (std::size_t i = 0; i < rows; ++i) {
-        const auto& w = shown->workers[i];
-        std::vector<int> cpu_list(w.cpus.begin(), w.cpus.end());
-        auto known = [](std::int64_t v) { return v >= 0 ? Cell{double(v)} : Cell{}; };
-        wt.rows.push_back({std::string(1, worker_letter(i)), double(w.tid), w.share, w.kernel_share, double(w.intervals.size() + w.dropped),
-                           known(w.slices_kernel), double(w.run_ns), known(w.run_kernel_ns), known(w.wait_kernel_ns), known(w.involuntary),
-                           known(w.voluntary), known(w.migrations), format_cpu_list(cpu_list)});
-    }
-    wt.note = "The two views differ where they should: the kernel counts a switch-in even when the time off the CPU "
-              "was shorter than the gap threshold, and the clock sees gaps the guest kernel did not cause (a long "
-              "interrupt; in a virtual machine, the host stopping the virtual CPU). Run time from schedstat is updated at "
-              "ticks and switches, so it can trail by up to a tick.";
-
-    // The configured and the observed slice facts.
-    const KernelSliceFacts facts = facts_of(steps);
-    auto& kt = result.add_table("The kernel's slice settings and the clock", {"fact", "value"});  // mixed units: rendered here
-    auto fact = [&](const char* key) {
-        const MachineFact* f = ctx.env.find(key);
-        return f ? (f->value ? *f->value : "unknown: " + f->unknown_reason) : std::string("?");
-    };
-    kt.rows.push_back({"configured base slice (EEVDF)", facts.base_slice_ns ? ms(*facts.base_slice_ns) : "unknown"});
-    kt.rows.push_back({"CONFIG_HZ", fact("config_hz")});
-    kt.rows.push_back({"timer interrupts per busy CPU-second (observed)",
-                       facts.tick_ns ? fmt::format("{:.0f} (a tick every {})", 1e9 / *facts.tick_ns, ms(*facts.tick_ns)) : "unknown"});
-    kt.rows.push_back({"autogroup", fact("sched_autogroup")});
-    kt.rows.push_back({"loop step undisturbed (median / p99)", fmt::format("{} / {}", format_value(cal.undisturbed_step.median, "ns"),
-                                                                          format_value(cal.undisturbed_step.p99, "ns"))});
-    kt.rows.push_back({"gap threshold", format_value(double(cal.threshold_ns), "ns")});
-    kt.rows.push_back({"probe effect (clock read / loop step)", fmt::format("{:.2f}%", cal.probe_effect * 100)});
-    kt.note = "The gap threshold is 8x the undisturbed loop's 99.9th percentile step, kept within 20-500 µs: an interrupt "
-              "is not a switch, and a slice is milliseconds long.";
-    result.add_metric("probe_effect", cal.probe_effect, "ratio", "clock read cost as a share of one loop step");
-    result.add_metric("gap_threshold", double(cal.threshold_ns), "ns", "a clock step above this counts as time off the CPU");
-    if (facts.tick_ns) result.add_metric("observed_tick", *facts.tick_ns, "ns", "1 / timer interrupts per busy CPU-second");
-
-    result.config.repeat = 1;
-    result.config.trials = trials.count();
-    result.raw = raw_series(steps, shown);
-    for (const auto& d : trials.combined) result.add_decision(d);
+    Result result;
+    present(result, ctx, sweep);
+    for (const auto& d : sweep.trials.combined) result.add_decision(d);
     return result;
 }
 

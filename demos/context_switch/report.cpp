@@ -1,0 +1,134 @@
+// context_switch's report (see report.hpp): every table from what was measured.
+#include "context_switch/report.hpp"
+
+#include "proclab/environment.hpp"
+#include "proclab/metric_ids.hpp"
+#include "proclab/render.hpp"
+#include "proclab/sizes.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace proclab::context_switch {
+
+namespace {
+
+// Every configuration: its round trip, its hop, the hop less the channel, switches per hop.
+void add_pingpong_table(Result& result, const DemoContext& ctx, const Measured& measured) {
+    const auto& ms = measured.pingpong;
+    const auto& handoff = measured.handoff;
+    const auto& pair_text = measured.pair_text;
+    const Counts& counts = measured.counts;
+    const std::optional<double> floor = handoff ? std::optional(handoff->one_way_ns) : std::nullopt;
+    auto& t = result.add_table(
+        "Ping-pong: one token handed back and forth",
+        {"endpoints", "channel", "CPUs", {"round trip median", "ns"}, {"p99", "ns"}, {"hop", "ns"}, {"channel alone", "ns"},
+         {"hop corrected", "ns"}, {"hop p99", "ns"}, {"switches/hop", "ratio"}, {"repetition medians, least", "ns"}, {"most", "ns"},
+         "check"});
+    for (const auto& m : ms) {
+        const auto [lo, hi] = std::minmax_element(m.rep_medians.begin(), m.rep_medians.end());
+        t.rows.push_back({name(m.config.kind), name(m.config.channel),
+                          m.config.same_cpu ? fmt::format("{} (same)", m.config.cpu_initiator)
+                                            : fmt::format("{} and {} ({})", m.config.cpu_initiator, m.config.cpu_echo, pair_text),
+                          m.round_trip.median, m.round_trip.p99, m.hop(), m.overhead_per_hop,
+                          m.is_switch() ? Cell{m.hop_corrected()} : Cell{"not a switch"}, m.round_trip.p99 / 2,
+                          m.switches_per_hop >= 0 ? Cell{m.switches_per_hop} : Cell{}, *lo, *hi,
+                          floor_check(m.hop(), m.config.same_cpu, floor)});
+        const std::string tag = fmt::format("{}_{}_{}", name(m.config.kind), name(m.config.channel), m.config.same_cpu ? "same_cpu" : "cross_cpu");
+        auto id = [&](std::string_view figure) { return metric_id::context_switch(figure, name(m.config.kind), name(m.config.channel), m.config.same_cpu); };
+        result.add_metric(id(metric_id::kRoundTrip), m.round_trip, "ns", "token round trip (two hops)").headline =
+            m.config.same_cpu && m.config.channel == Channel::pipe;
+        if (m.is_switch())
+            result.add_metric(id(metric_id::kHopCorrected), m.hop_corrected(), "ns", "half a round trip less the channel's own cost: one switch");
+        else
+            result.add_metric("hop_" + tag, m.hop(), "ns",
+                              fmt::format("half a round trip; not a switch ({:.2f} switches per hop)", m.switches_per_hop));
+        if (m.switches_per_hop >= 0) result.add_metric("switches_per_hop_" + tag, m.switches_per_hop, "ratio", "context switches per hop");
+    }
+    t.note = fmt::format(
+        "{} repetitions of {} round trips after {} warm-up ones; clock overhead ({}) subtracted per sample. hop = round trip / 2; "
+        "'channel alone' = the same system calls by one thread with nobody to switch to (lmbench's subtraction); hop p99 = "
+        "round-trip p99 / 2. perf bench sched pipe's usecs/op is the round-trip column. 'not a switch': fewer than {:.1f} switches "
+        "per hop were counted (the other side often had answered before this one slept), so the hop is a wake-up or a cache-line "
+        "hand-off, not a context switch, and no switch cost is derived from it. Two-CPU rows: the pair's place in the topology "
+        "(sysfs) and a cache line's one-way hand-off between them, the floor under any cross-CPU hop: a hop below it is flagged "
+        "in 'check' as implausible.",
+        counts.repetitions, counts.round_trips, counts.warmup, format_value(ctx.clock.read_overhead_ns, "ns"), kSwitchesPerHop);
+
+}
+
+// Threads against processes, two CPUs against one, a hop against the line's hand-off.
+void add_ratios_table(Result& result, const DemoContext& ctx, const Measured& measured) {
+    const auto& ms = measured.pingpong;
+    const auto& handoff = measured.handoff;
+    auto& r = result.add_table("Ratios", {"comparison", "channel", "placement", {"ratio", "x"}, "of"});
+    for (Channel ch : measured.channels) {
+        for (bool same : {true, false}) {
+            const auto* p = find(ms, Kind::processes, ch, same);
+            const auto* th = find(ms, Kind::threads, ch, same);
+            if (p && th && p->is_switch() && th->is_switch() && p->hop_corrected() > 0)
+                r.rows.push_back({"threads / processes", name(ch), same ? "same CPU" : "two CPUs", th->hop_corrected() / p->hop_corrected(),
+                                  "corrected hops"});
+        }
+        for (Kind k : measured.kinds) {
+            const auto* same = find(ms, k, ch, true);
+            const auto* cross = find(ms, k, ch, false);
+            if (same && cross && same->hop() > 0)
+                r.rows.push_back({fmt::format("two CPUs / same CPU ({})", name(k)), name(ch), "-", cross->hop() / same->hop(), "raw hops"});
+            if (cross && handoff && handoff->one_way_ns > 0)
+                r.rows.push_back({fmt::format("two-CPU hop / line hand-off ({})", name(k)), name(ch), "two CPUs",
+                                  cross->hop() / handoff->one_way_ns, "raw hop"});
+        }
+    }
+    r.note = "A thread switch skips the address-space change (no page-table switch, no TLB flush with PCID), so it can be a little "
+             "cheaper; a cross-CPU hop adds a wake-up of the other CPU, which in a virtual machine is costly: against the line hand-off, "
+             "what is the kernel's and the hypervisor's, not the cache's.";
+    if (ctx.env.affinity_cpus.size() < 2)
+        result.notes.push_back(fmt::format("Cross-CPU placement not measured: only one CPU ({}) is allowed to this process.",
+                                           format_cpu_list(ctx.env.affinity_cpus)));
+
+}
+
+// The working-set sweep (lat_ctx -s), on the first configuration chosen.
+void add_sweep_table(Result& result, const Measured& measured) {
+    const auto& sweep = measured.sweep;
+    const Config& c = sweep.front().config;
+    const double base = sweep.front().switch_cost();
+    auto& w = result.add_table(fmt::format("Switch cost against working set ({}, {}, {})", name(c.kind), name(c.channel),
+                                           c.same_cpu ? "one CPU" : "two CPUs"),
+                               {{"working set per endpoint", "bytes"}, {"round trips", "count"}, {"hop", "ns"}, {"channel alone", "ns"},
+                                {"warm pass alone", "ns"}, {"switch + cache lost", "ns"}, {"against the smallest", "x"},
+                                {"switches/hop", "ratio"}});
+    Json series = Json::array();
+    for (const auto& m : sweep) {
+        w.rows.push_back({double(m.config.working_set), double(m.round_trips), m.hop(), m.overhead_per_hop, m.touch_alone,
+                          m.is_switch() ? Cell{m.switch_cost()} : Cell{"not a switch"},
+                          base > 0 && m.is_switch() ? Cell{m.switch_cost() / base} : Cell{},
+                          m.switches_per_hop >= 0 ? Cell{m.switches_per_hop} : Cell{}});
+        result.add_metric("switch_cost_ws_" + byte_id(m.config.working_set), m.switch_cost(), "ns",
+                          fmt::format("one hop less the channel and a warm pass over {}: the switch and the cache it cost",
+                                      byte_label(m.config.working_set)))
+            .headline = m.config.working_set == 0 || m.config.working_set == (1u << 20);
+        series.push_back({{"working_set", m.config.working_set}, {"hop_ns", m.hop()}, {"channel_alone_ns", m.overhead_per_hop},
+                          {"touch_alone_ns", m.touch_alone}, {"switch_cost_ns", m.switch_cost()}, {"switches_per_hop", m.switches_per_hop}});
+    }
+    w.note = "lmbench lat_ctx -s: each endpoint reads every cache line of its own working set when the token arrives. 'switch + "
+             "cache lost' = hop - channel alone - the same pass with the cache warm; it rises once the two working sets no longer "
+             "fit in the caches together (each switch finds its data evicted by the other's pass). Past the last-level cache even the warm pass streams from memory, so the "
+             "difference falls again: a switch cannot lose what the cache could not keep. Fewer round trips at the larger sizes.";
+    result.raw = Json{{"working_set_sweep", {{"endpoints", name(c.kind)}, {"channel", name(c.channel)}, {"same_cpu", c.same_cpu}, {"points", std::move(series)}}}};
+}
+
+}  // namespace
+
+void present(Result& result, const DemoContext& ctx, const Measured& m) {
+    result.config.repeat = m.counts.round_trips;
+    if (m.handoff)
+        result.add_metric("handoff_one_way", m.handoff->one_way_ns, "ns", "a cache line handed between the two CPUs, one way (common/handoff.hpp)");
+    add_pingpong_table(result, ctx, m);
+    add_ratios_table(result, ctx, m);
+    if (!m.sweep.empty()) add_sweep_table(result, m);
+}
+
+}  // namespace proclab::context_switch
