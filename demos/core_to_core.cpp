@@ -49,11 +49,11 @@ struct Options {
 Options g_options;
 
 void add_options(CLI::App& app) {
-    app.add_option("--cpus", g_options.cpus, "Only these CPUs (a list like 0-3,8), within the affinity mask")->type_name("LIST");
-    app.add_option("--budget", g_options.budget_s, "Time for the pairs, in seconds; past it, pairs are sampled (default 20, --quick 2)")
+    app.add_option("--cpus", g_options.cpus, "Only these CPUs, a list like 0-3,8 within the affinity mask (default: every allowed CPU)")->type_name("LIST");
+    app.add_option("--budget", g_options.budget_s, "Time for the pairs, in seconds; past it, pairs are sampled (default: 20; --quick: 2)")
         ->check(CLI::Range(0.1, 3600.0))
         ->type_name("SECONDS");
-    app.add_option("--rounds", g_options.rounds, "Times the whole matrix is measured, to see it move (default 3, --quick 2)")
+    app.add_option("--rounds", g_options.rounds, "Times the whole matrix is measured, to see it move (default: 3; --quick: 2)")
         ->check(CLI::Range(1, 100))
         ->type_name("N");
 }
@@ -128,7 +128,7 @@ struct Matrix {
 
 Matrix measure_matrix(const DemoContext& ctx, const std::vector<int>& cpus, const Topology& topology) {
     Matrix mx;
-    mx.batches = ctx.repeat(200, 40);
+    mx.batches = ctx.repeat();
     mx.budget_s = g_options.budget_s > 0 ? g_options.budget_s : (ctx.options.quick ? 2.0 : 20.0);
     mx.rounds = g_options.rounds > 0 ? g_options.rounds : (ctx.options.quick ? 2 : 3);
     const double overhead = ctx.clock.read_overhead_ns;
@@ -242,7 +242,7 @@ Result run(const DemoContext& ctx) {
     Result result;
     const std::vector<int> cpus = read_cpus(ctx);
     const Topology topology = read_topology(cpus);
-    result.config.repeat = ctx.repeat(200, 40);
+    result.config.repeat = ctx.repeat();
     add_topology_table(result, topology);
     if (cpus.size() < 2) {
         result.notes.push_back(fmt::format("Not measured: only one CPU ({}) is allowed, so there is no pair to hand a line between.",
@@ -263,6 +263,7 @@ DemoSpec spec() {
     s.title = "what a cache line's trip between two CPUs costs, for every pair, grouped by topology";
     s.claims = {};
     s.default_timeout_s = 180;
+    s.repeat = RepeatSpec{"Batches of hand-offs timed for each pair in each round", 200, 40, ""};
     s.add_options = add_options;
     s.run = run;
     return s;

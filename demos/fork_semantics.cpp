@@ -341,7 +341,7 @@ Options g_options;
 
 void add_options(CLI::App& app) {
     app.add_option("--sizes", g_options.sizes,
-                   "Sizes of the copy-on-write region, whole MiB from 1M to 4G (like 1M,64M,1G; default 1M,16M,256M, --quick 1M,16M)")
+                   "Sizes of the copy-on-write region, whole MiB from 1M to 4G, like 1M,64M,1G (default: 1M,16M,256M; --quick: 1M,16M)")
         ->type_name("LIST");
 }
 

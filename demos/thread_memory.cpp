@@ -480,7 +480,7 @@ struct Options {
 Options g_options;
 
 void add_options(CLI::App& app) {
-    app.add_option("--threads", g_options.threads, "Threads in every experiment (default: the allowed CPUs, at least 4)")
+    app.add_option("--threads", g_options.threads, "Threads in every experiment, 2 to 256 (default: the allowed CPUs, at least 4)")
         ->check(CLI::Range(2, 256))
         ->type_name("N");
 }
@@ -581,7 +581,7 @@ Result run(const DemoContext& ctx) {
     e.independence = independence(ctx.options.quick ? 20'000'000 : 100'000'000);
     e.sharing = sharing();
     // Long enough that the threads overlap for many scheduler ticks, not just their first microseconds.
-    const std::uint64_t per_thread = std::uint64_t(ctx.repeat(5'000'000, 2'000'000));
+    const std::uint64_t per_thread = std::uint64_t(ctx.repeat());
     e.counting_threads = std::max(2, cpus);
     e.counting = lost_updates(e.counting_threads, per_thread, ctx.env.affinity_cpus);
     e.local = local_reach();
@@ -606,6 +606,7 @@ DemoSpec spec() {
     s.claims = {"T3", "T4", "T7"};
     s.rules = {kT3Rule, kT4Rule, kT7Rule};
     s.default_timeout_s = 120;
+    s.repeat = RepeatSpec{"Unsynchronized increments each thread makes in the lost-update race", 5'000'000, 2'000'000, ""};
     s.add_options = add_options;
     s.run = run;
     return s;

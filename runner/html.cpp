@@ -163,7 +163,7 @@ std::string render_html(const HtmlReport& r) {
 
     h += "<h2>The machine</h2>\n";
     std::vector<std::vector<std::string>> facts;
-    for (const auto& f : r.env->facts) facts.push_back({f.label, f.value ? *f.value : "unknown: " + f.unknown_reason});
+    for (const auto& f : r.env->facts) facts.push_back({f.label, f.shown()});
     h += table({"fact", "value"}, facts);
     h += "<p class=\"note\">Reproduce: <code>./setup.sh run</code>, or <code>proclab report DIR</code>; the plots again: "
          "<code>python3 plot_report.py suite.json plots</code> in this folder.</p>\n</body></html>\n";

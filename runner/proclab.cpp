@@ -15,6 +15,7 @@
 #include "suite.hpp"
 
 #include "proclab/claims.hpp"
+#include "proclab/cli.hpp"
 #include "proclab/demo.hpp"
 #include "proclab/output_file.hpp"
 #include "proclab/clock.hpp"
@@ -40,6 +41,7 @@ struct RunnerOptions {
     bool strict = false;
     bool json = false;  // --json given (to stdout without FILE or with -)
     std::string json_path;
+    bool json_to_stdout() const { return json && (json_path.empty() || json_path == "-"); }
     double timeout_s = 120;
     std::optional<std::string> report_dir;  // `proclab report [DIR]`
     bool crosscheck_in_report = true;
@@ -89,6 +91,17 @@ int list_demos(const std::filesystem::path& dir) {
     std::cout << t.render();
     return kExitOk;
 }
+
+// -j,--json [FILE] as every proclab executable takes it: JSON to FILE, or with no FILE or "-" to
+// stdout alone (what is meant for people goes to stderr then).
+void add_json_option(CLI::App* command, RunnerOptions& o, const std::string& what) {
+    command->add_option("-j,--json", o.json_path, fmt::format("Write {} as JSON to FILE, or to stdout (the text to stderr) without FILE or with -", what))
+        ->expected(0, 1)
+        ->type_name("[FILE]");
+}
+
+// Where the text for people goes: stdout, unless JSON goes there.
+std::ostream& text_stream(const RunnerOptions& o) { return o.json_to_stdout() ? std::cerr : std::cout; }
 
 // --json FILE opened before anything runs, so a bad path is a usage error at once (no file is
 // left behind: OutputFile commits atomically). Returns the exit code on error. No FILE, or "-":
@@ -141,8 +154,10 @@ int run_crosscheck_command(const std::filesystem::path& dir, const RunnerOptions
             return usage_error(fmt::format("--cpu {}: not in this process's affinity mask ({})", o.cpu, format_cpu_list(allowed)));
     }
     const auto pairs = crosscheck_with_progress(dir, o);
-    std::cout << "proclab beside the reference tools, same machine, same run\n" << suite::render_crosscheck(pairs) << std::flush;
-    if (json_file) json_file->commit(Json{{"schema_version", kSchemaVersion}, {"kind", "crosscheck"}, {"pairs", suite::crosscheck_json(pairs)}}.dump(2) + "\n");
+    text_stream(o) << "proclab beside the reference tools, same machine, same run\n" << suite::render_crosscheck(pairs) << std::flush;
+    const Json j{{"schema_version", kSchemaVersion}, {"kind", "crosscheck"}, {"pairs", suite::crosscheck_json(pairs)}};
+    if (json_file) json_file->commit(j.dump(2) + "\n");
+    if (o.json_to_stdout()) std::cout << j.dump(2) << "\n" << std::flush;
     return kExitOk;  // a missing tool or a disagreement is a finding, not a failure
 }
 
@@ -162,8 +177,9 @@ int run_stability(const std::filesystem::path& dir, const RunnerOptions& o) {
         runs.push_back(std::move(run));
     }
     const auto report = suite::summarize_stability(runs, o.quick);
-    std::cout << suite::render_stability(report, want_colour(STDOUT_FILENO)) << std::flush;
+    text_stream(o) << suite::render_stability(report, want_colour(o.json_to_stdout() ? STDERR_FILENO : STDOUT_FILENO)) << std::flush;
     if (json_file) json_file->commit(suite::stability_json(report).dump(2) + "\n");
+    if (o.json_to_stdout()) std::cout << suite::stability_json(report).dump(2) << "\n" << std::flush;
     return report.failed_demo_runs > 0 ? kExitHarness : kExitOk;
 }
 
@@ -205,9 +221,10 @@ int run_compare(const RunnerOptions& o) {
         if (!md_file->error().empty()) return usage_error("--markdown: " + md_file->error(), "");
     }
     const auto comparison = suite::compare_runs(std::move(loaded));
-    std::cout << suite::render_comparison(comparison, o.compare_all, want_colour(STDOUT_FILENO)) << std::flush;
+    text_stream(o) << suite::render_comparison(comparison, o.compare_all, want_colour(o.json_to_stdout() ? STDERR_FILENO : STDOUT_FILENO)) << std::flush;
     const Json j = suite::comparison_json(comparison);
     if (json_file) json_file->commit(j.dump(2) + "\n");
+    if (o.json_to_stdout()) std::cout << j.dump(2) << "\n" << std::flush;
     if (md_file) md_file->commit(suite::comparison_markdown(comparison, o.compare_all));
     if (!o.plot_path.empty()) std::cerr << plot_comparison(j, o.plot_path) << "\n";
     return kExitOk;
@@ -217,7 +234,7 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     std::optional<OutputFile> json_file;
     if (const auto error = open_json_file(o.json_path, json_file)) return *error;
     // JSON to stdout: nothing else goes there; the report for people goes to stderr.
-    const bool json_to_stdout = o.json && (o.json_path.empty() || o.json_path == "-");
+    const bool json_to_stdout = o.json_to_stdout();
     std::ostream& out = json_to_stdout ? std::cerr : std::cout;
     // A baseline that cannot be read is a usage error before anything runs.
     std::optional<suite::LoadedRun> baseline;
@@ -292,59 +309,71 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app("proclab — run the demos and see what each claim of the notes turns out to be on this machine",
-                 "proclab");
-    app.set_help_flag("-h,--help", "Print this help and exit");
+    CLI::App app("proclab — run the demos and see what each claim of the notes turns out to be on this machine", "proclab");
+    cli::apply_conventions(app, "proclab");
     app.require_subcommand(1);
-    app.footer("Exit codes: 0 ran; 1 a claim refuted (with --strict); 2 usage error; 3 a demo failed or the runner failed.");
-    auto* list = app.add_subcommand("list", "Every demo with the claims it covers");
+    app.footer(cli::exit_code_footer({.refuted = true, .failed = "a demo failed or timed out, or the runner failed (each command's --help says which it can return)"}));
+    const std::string runner_failed = "the runner failed";
+    const std::string demo_failed = "a demo failed, crashed, timed out or left a process behind, or the runner failed";
+    auto add_command = [&](const std::string& name, const std::string& about, cli::ExitCodes codes) {
+        auto* command = app.add_subcommand(name, about);
+        command->formatter(app.get_formatter());
+        command->footer(cli::exit_code_footer(codes));
+        return command;
+    };
+    auto* list = add_command("list", "Every demo with the claims it covers", {.failed = runner_failed});
     bool rules_markdown = false;
-    auto* rules = app.add_subcommand("rules", "Every claim's rule: what it reads, what would refute it, the verdicts it can reach");
+    auto* rules = add_command("rules", "Every claim's rule: what it reads, what would refute it, the verdicts it can reach", {.failed = runner_failed});
     rules->add_flag("--markdown", rules_markdown, "As the Markdown table of docs/verdict-rules.md");
     RunnerOptions o;
-    auto* run = app.add_subcommand("run", "Run the named demos (all when none is named) and print the claims table");
-    run->add_option("demos", o.demos, "Demos to run (see 'proclab list')");
-    run->add_flag("--quick", o.quick, "Short runs of every demo");
-    run->add_flag("--strict", o.strict, "Exit 1 when a claim is refuted");
-    run->add_option("--json", o.json_path, "Write the combined results as JSON to FILE (to stdout, and the report to stderr, without FILE or with -)")
-        ->expected(0, 1)
-        ->type_name("[FILE]");
-    run->add_option("--timeout", o.timeout_s, "Per-demo timeout in seconds (the demo is killed after it)")
-        ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
-        ->type_name("SECONDS");
+    const std::string timeout_help = fmt::format("Per-demo timeout in seconds; the demo is killed after it (default: {})", o.timeout_s);
+    auto* run = add_command("run", "Run the named demos (all when none is named) and print the claims table", {.refuted = true, .failed = demo_failed});
+    run->add_option("demos", o.demos, "Demos to run (see 'proclab list') (default: all)")->type_name("DEMO");
+    run->add_flag("-q,--quick", o.quick, "Short runs of every demo");
+    run->add_flag("--strict", o.strict, "Exit 1 when a claim is refuted, or a verdict changed against --baseline");
+    add_json_option(run, o, "the combined results");
+    run->add_option("--timeout", o.timeout_s, timeout_help)->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))->type_name("SECONDS");
     run->add_option("--baseline", o.baseline,
                     "After the run, compare with a saved run (a suite JSON or report folder): verdicts that changed, metrics beyond "
-                    "noise. With --strict a changed verdict exits 1")
+                    "noise (default: none)")
         ->type_name("FILE");
     std::string report_dir = "proclab-report";
-    auto* report = app.add_subcommand("report", "Run every demo and write a report folder: report.html, report.md, suite.json, plots/");
+    auto* report = add_command("report", "Run every demo and write a report folder: report.html, report.md, suite.json, plots/",
+                               {.refuted = true, .failed = demo_failed});
     report->add_option("dir", report_dir, "The folder (default: proclab-report)")->type_name("DIR");
-    report->add_flag("--quick", o.quick, "Short runs of every demo");
-    report->add_flag("--strict", o.strict, "Exit 1 when a claim is refuted");
-    report->add_option("--timeout", o.timeout_s, "Per-demo timeout in seconds")->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))->type_name("SECONDS");
+    report->add_flag("-q,--quick", o.quick, "Short runs of every demo");
+    report->add_flag("--strict", o.strict, "Exit 1 when a claim is refuted, or a verdict changed against --baseline");
+    report->add_option("--timeout", o.timeout_s, timeout_help)->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))->type_name("SECONDS");
     bool no_crosscheck = false;
     report->add_flag("--no-crosscheck", no_crosscheck, "Leave out the crosscheck section (perf bench, stress-ng)");
-    report->add_option("--baseline", o.baseline, "Compare with a saved run (a suite JSON or report folder) in the report and on the terminal")
+    report->add_option("--baseline", o.baseline, "Compare with a saved run (a suite JSON or report folder) in the report and on the terminal (default: none)")
         ->type_name("FILE");
-    auto* stability = app.add_subcommand("stability", "Run the suite N times: how often each claim's verdict held, and each headline metric's spread");
-    stability->add_option("runs", o.stability_runs, "How many times")->required()->check(CLI::Range(1, 1000))->type_name("N");
-    stability->add_option("demos", o.demos, "Demos to run (default: all)");
-    stability->add_flag("--quick", o.quick, "Short runs of every demo");
-    stability->add_option("--json", o.json_path, "Write the summary as JSON to FILE")->type_name("FILE");
-    stability->add_option("--timeout", o.timeout_s, "Per-demo timeout in seconds")->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))->type_name("SECONDS");
-    auto* crosscheck = app.add_subcommand("crosscheck", "proclab's figures beside perf bench and stress-ng measuring the same thing, with ratios");
-    crosscheck->add_flag("--quick", o.quick, "Short runs");
-    crosscheck->add_option("--json", o.json_path, "Write the pairs as JSON to FILE")->type_name("FILE");
-    crosscheck->add_option("--cpu", o.cpu, "The CPU every side is pinned to (default: the first allowed)")->check(CLI::Range(0, 4095))->type_name("CPU");
-    crosscheck->add_option("--timeout", o.timeout_s, "Per-command timeout in seconds")->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))->type_name("SECONDS");
+    auto* stability = add_command("stability", "Run the suite N times: how often each claim's verdict held, and each headline metric's spread",
+                                  {.failed = "a demo failed in some run, or the runner failed"});
+    stability->add_option("runs", o.stability_runs, "How many times, 1 to 1000")->required()->check(CLI::Range(1, 1000))->type_name("N");
+    stability->add_option("demos", o.demos, "Demos to run (see 'proclab list') (default: all)")->type_name("DEMO");
+    stability->add_flag("-q,--quick", o.quick, "Short runs of every demo");
+    add_json_option(stability, o, "the summary");
+    stability->add_option("--timeout", o.timeout_s, timeout_help)->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))->type_name("SECONDS");
+    auto* crosscheck = add_command("crosscheck", "proclab's figures beside perf bench and stress-ng measuring the same thing, with ratios",
+                                   {.failed = runner_failed});
+    crosscheck->add_flag("-q,--quick", o.quick, "Short runs");
+    add_json_option(crosscheck, o, "the pairs");
+    crosscheck->add_option("--cpu", o.cpu, "The CPU every side is pinned to, 0 to 1023 (default: the first allowed)")
+        ->check(CLI::Range(0, CPU_SETSIZE - 1))
+        ->type_name("CPU");
+    crosscheck->add_option("--timeout", o.timeout_s, fmt::format("Per-command timeout in seconds (default: {})", o.timeout_s))
+        ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
+        ->type_name("SECONDS");
 
-    auto* compare = app.add_subcommand("compare", "Runs side by side: the machines, every shared metric with its ratio and a significance test, the verdicts that differ");
-    compare->add_option("runs", o.compare_files, "Two or more suite JSON files or report folders; the first is the base")
+    auto* compare = add_command("compare", "Runs side by side: the machines, every shared metric with its ratio and a significance test, the verdicts that differ",
+                                {.failed = runner_failed});
+    compare->add_option("runs", o.compare_files, "Two or more suite JSON files or report folders, up to 26; the first is the base")
         ->required()
         ->expected(2, 26)
         ->type_name("RUN");
     compare->add_flag("--all", o.compare_all, "Every shared metric (default: the headline ones and those beyond noise)");
-    compare->add_option("--json", o.json_path, "Write the comparison as JSON to FILE")->type_name("FILE");
+    add_json_option(compare, o, "the comparison");
     compare->add_option("--markdown", o.markdown_path, "Write the comparison as Markdown to FILE")->type_name("FILE");
     compare->add_option("--plot", o.plot_path, "Draw the ratios into FILE (PNG; needs python3-matplotlib)")->type_name("FILE");
 
@@ -364,13 +393,14 @@ int main(int argc, char** argv) {
             return usage_error(fmt::format("unknown demo '{}'", name), " (see 'proclab list')");
 
     try {
+        for (const auto* command : {run, stability, crosscheck, compare})
+            if (*command && command->count("--json") > 0) o.json = true;
         if (*compare) return run_compare(o);
         const auto dir = suite::demo_directory(self_executable().parent_path());
         if (*list) return list_demos(dir);
         if (*rules) return list_rules(dir, rules_markdown);
         if (*stability) return run_stability(dir, o);
         if (*crosscheck) return run_crosscheck_command(dir, o);
-        o.json = *run && run->count("--json") > 0;
         if (*report) {
             o.report_dir = report_dir;
             o.crosscheck_in_report = !no_crosscheck;

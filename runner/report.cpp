@@ -20,7 +20,7 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
     md += "# proclab report: what the notes' claims turned out to be on this machine\n\n";
     md += fmt::format("proclab {}, {} run, {:.1f} s in all.\n\n", PROCLAB_VERSION, quick ? "a --quick" : "a full", wall_s);
     md += "## The machine\n\n| fact | value |\n|---|---|\n";
-    for (const auto& f : env.facts) md += fmt::format("| {} | {} |\n", markdown_cell(f.label), markdown_cell(f.value ? *f.value : "unknown: " + f.unknown_reason));
+    for (const auto& f : env.facts) md += fmt::format("| {} | {} |\n", markdown_cell(f.label), markdown_cell(f.shown()));
     md += "\n## The claims\n\n| id | the notes say | verdict | evidence | measured by |\n|---|---|---|---|---|\n";
     for (const auto& r : rows)
         md += fmt::format("| {} | {} | **{}** | {} | {} |\n", r.id, markdown_cell(r.statement), to_string(r.verdict), markdown_cell(r.evidence),

@@ -1,6 +1,7 @@
 #include "proclab/demo.hpp"
 
 #include "proclab/child.hpp"
+#include "proclab/cli.hpp"
 #include "proclab/handles.hpp"
 #include "proclab/output_file.hpp"
 #include "proclab/render.hpp"
@@ -26,21 +27,24 @@ std::string one_line(std::string s) {
     return s;
 }
 
-void declare_common_options(CLI::App& app, RunOptions& o) {
-    app.add_option("--json", o.json_path, "Write the result as JSON to FILE (to stdout, instead of the report, without FILE or with -)")
+void declare_common_options(CLI::App& app, const DemoSpec& spec, RunOptions& o) {
+    app.add_option("-j,--json", o.json_path, "Write the result as JSON to FILE, or to stdout instead of the report without FILE or with - (default: the report only)")
         ->expected(0, 1)
         ->type_name("[FILE]");
-    app.add_flag("--quick", o.quick, "A short run (smoke tests, a first look)");
-    app.add_option("--repeat", o.repeat, "Repetitions of the main measurements")
-        ->check(CLI::Range(1, kMaxRepeat))
-        ->type_name("N");
-    app.add_option("--trials", o.trials, "Independent trials of each decisive measurement (default 5, --quick 3)")
-        ->check(CLI::Range(1, kMaxTrials))
-        ->type_name("R");
-    app.add_option("--timeout", o.timeout_s, "Stop (children killed and reaped) after SECONDS; exit 3")
+    app.add_flag("-q,--quick", o.quick, "A short run (smoke tests, a first look)");
+    if (spec.repeat)
+        app.add_option("--repeat", o.repeat, spec.repeat->help())->check(CLI::Range(1, kMaxRepeat))->type_name("N");
+    if (spec.trials)
+        app.add_option("--trials", o.trials,
+                       fmt::format("Independent trials that decide each verdict (default: {}; --quick: {})", kDefaultTrials, kDefaultQuickTrials))
+            ->check(CLI::Range(1, kMaxTrials))
+            ->type_name("R");
+    app.add_option("--timeout", o.timeout_s,
+                   fmt::format("Stop after SECONDS, every child killed and reaped; exit 3 (default: {:g})", spec.default_timeout_s))
         ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
         ->type_name("SECONDS");
-    app.add_flag("--strict", o.strict, "Exit 1 when a claim is refuted");
+    if (!spec.claims.empty()) app.add_flag("--strict", o.strict, "Exit 1 when a claim is refuted");
+    app.add_flag("-v,--verbose", o.verbose, "Show why each unknown fact of the machine is unknown, in full");
 }
 
 // The spec's rules with the demo named in each.
@@ -52,15 +56,20 @@ std::vector<RuleInfo> rules_of(const DemoSpec& spec) {
 
 }  // namespace
 
+std::string RepeatSpec::help() const {
+    if (full > 0) return fmt::format("{} (default: {}; --quick: {})", counts, full, quick);
+    return fmt::format("{} (default: {})", counts, default_text);
+}
+
 ParsedCommandLine parse_command_line(const DemoSpec& spec, const std::vector<std::string>& args) {
     ParsedCommandLine parsed;
     parsed.options.timeout_s = spec.default_timeout_s;
-    CLI::App app(fmt::format("{} — {} (claims: {})", spec.name, spec.title, fmt::join(spec.claims, ", ")), spec.name);
-    app.set_help_flag("-h,--help", "Print this help and exit");
-    app.footer(
-        "Exit codes: 0 the demo ran; 1 a claim was refuted (with --strict); 2 usage error; "
-        "3 the harness failed.\nDocs: docs/demos/" + spec.name + ".md");
-    declare_common_options(app, parsed.options);
+    const std::string about = spec.claims.empty() ? "an instrument: it measures, it decides no claim"
+                                                  : fmt::format("claims: {}", fmt::join(spec.claims, ", "));
+    CLI::App app(fmt::format("{} — {} ({})", spec.name, spec.title, about), spec.name);
+    cli::apply_conventions(app, spec.name);
+    app.footer(cli::exit_code_footer({!spec.claims.empty(), "the demo failed, or ran past --timeout"}) + "\nDocs: docs/demos/" + spec.name + ".md");
+    declare_common_options(app, spec, parsed.options);
     bool describe = false;
     app.add_flag("--describe", describe, "Print the demo's name, title and claims as JSON")->group("");
     if (spec.add_options) spec.add_options(app);
@@ -71,6 +80,10 @@ ParsedCommandLine parse_command_line(const DemoSpec& spec, const std::vector<std
     } catch (const CLI::CallForHelp&) {
         parsed.action = ParsedCommandLine::Action::help;
         parsed.text = app.help();
+        return parsed;
+    } catch (const CLI::CallForVersion& e) {
+        parsed.action = ParsedCommandLine::Action::version;
+        parsed.text = std::string(e.what()) + "\n";
         return parsed;
     } catch (const CLI::ParseError& e) {
         parsed.action = ParsedCommandLine::Action::usage_error;
@@ -105,6 +118,7 @@ int demo_main(int argc, char** argv, const DemoSpec& spec) {
             std::fprintf(stderr, "%s: error: %s (see --help)\n", spec.name.c_str(), parsed.text.c_str());
             return kExitUsage;
         case ParsedCommandLine::Action::help:
+        case ParsedCommandLine::Action::version:
             std::fputs(parsed.text.c_str(), stdout);
             return kExitOk;
         case ParsedCommandLine::Action::describe:
@@ -129,6 +143,7 @@ int demo_main(int argc, char** argv, const DemoSpec& spec) {
     try {
         DemoContext ctx;
         ctx.options = options;
+        if (spec.repeat) ctx.repeat_spec = *spec.repeat;
         ctx.clock = calibrate_clock();
         ctx.env = probe_environment();
         ctx.self_exe = self_executable();
@@ -153,7 +168,7 @@ int demo_main(int argc, char** argv, const DemoSpec& spec) {
         if (options.json_to_stdout()) {
             std::cout << render_json(result) << std::flush;
         } else {
-            std::cout << render_terminal(result, RenderStyle{want_colour(STDOUT_FILENO)}) << std::flush;
+            std::cout << render_terminal(result, RenderStyle{.colour = want_colour(STDOUT_FILENO), .verbose = options.verbose}) << std::flush;
         }
         return options.strict && result.any_refuted() ? kExitRefuted : kExitOk;
     } catch (const UsageError& e) {

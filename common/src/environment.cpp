@@ -22,11 +22,23 @@ std::string trim(std::string s) {
 }
 
 MachineFact known(std::string key, std::string label, std::string value, std::string source) {
-    return MachineFact{std::move(key), std::move(label), std::move(value), std::move(source), {}};
+    return MachineFact{std::move(key), std::move(label), std::move(value), std::move(source), {}, {}};
 }
 
-MachineFact unknown(std::string key, std::string label, std::string source, std::string reason) {
-    return MachineFact{std::move(key), std::move(label), std::nullopt, std::move(source), std::move(reason)};
+MachineFact unknown(std::string key, std::string label, std::string source, std::string reason, std::string brief = {}) {
+    if (brief.empty()) brief = reason;
+    return MachineFact{std::move(key), std::move(label), std::nullopt, std::move(source), std::move(reason), std::move(brief)};
+}
+
+// A file's error in a few words.
+std::string brief_error(int err) {
+    switch (err) {
+        case ENOENT: return "not offered by this kernel or machine";
+        case EACCES:
+        case EPERM: return "not readable without privileges";
+        case 0: return "empty";
+        default: return std::strerror(err);
+    }
 }
 
 // A fact read from the first line of a file; unknown with the errno text when unreadable.
@@ -35,8 +47,8 @@ MachineFact from_file(std::string key, std::string label, const std::string& pat
     auto text = read_small_file(path);
     if (!text) {
         const int err = errno;
-        return unknown(std::move(key), std::move(label), path,
-                       fmt::format("cannot read {}: {}", path, err ? std::strerror(err) : "empty"));
+        return unknown(std::move(key), std::move(label), path, fmt::format("cannot read {}: {}", path, err ? std::strerror(err) : "empty"),
+                       brief_error(err));
     }
     std::string first = text->substr(0, text->find('\n'));
     return known(std::move(key), std::move(label), trim(first), path);
@@ -55,6 +67,11 @@ std::optional<std::string> cpuinfo_field(const std::string& cpuinfo, std::string
 }
 
 }  // namespace
+
+std::string MachineFact::shown(bool verbose) const {
+    if (value) return *value;
+    return "unknown: " + (verbose || unknown_brief.empty() ? unknown_reason : unknown_brief);
+}
 
 std::optional<std::string> read_small_file(const std::string& path) {
     std::ifstream in(path);
@@ -174,7 +191,12 @@ Environment probe_environment() {
     }
 
     facts.push_back(from_file("clocksource", "clock source", "/sys/devices/system/clocksource/clocksource0/current_clocksource"));
-    facts.push_back(from_file("cpu_governor", "CPU frequency governor", "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"));
+    {
+        MachineFact governor = from_file("cpu_governor", "CPU frequency governor", "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+        if (!governor.value && ::access("/sys/devices/system/cpu/cpu0/cpufreq", F_OK) != 0)
+            governor.unknown_brief = "no cpufreq (the host or firmware sets the frequency)";
+        facts.push_back(std::move(governor));
+    }
 
     // EEVDF's base slice lives in debugfs (root, and debugfs mounted); older kernels had
     // sched_min_granularity_ns there or in /proc/sys/kernel.
@@ -186,8 +208,10 @@ Environment probe_environment() {
                 MachineFact other = from_file("sched_base_slice_ns", "scheduler base slice (ns)", alt);
                 if (other.value) { slice = other; break; }
             }
-            if (!slice.value && ::access("/sys/kernel/debug/sched", F_OK) != 0)
+            if (!slice.value && ::access("/sys/kernel/debug/sched", F_OK) != 0) {
                 slice.unknown_reason += "; debugfs is not mounted (root: mount -t debugfs none /sys/kernel/debug)";
+                slice.unknown_brief = "debugfs not mounted (--verbose: how)";
+            }
         }
         facts.push_back(std::move(slice));
     }
@@ -206,7 +230,8 @@ Environment probe_environment() {
         }
         facts.push_back(hz ? known("config_hz", "timer tick (CONFIG_HZ)", *hz, path)
                            : unknown("config_hz", "timer tick (CONFIG_HZ)", path,
-                                     config ? "no CONFIG_HZ line" : fmt::format("cannot read {}", path)));
+                                     config ? fmt::format("no CONFIG_HZ line in {}", path) : fmt::format("cannot read {}", path),
+                                     config ? "not in the kernel's config" : "the kernel's config is not in /boot"));
     }
 
     env.euid = ::geteuid();
@@ -227,7 +252,10 @@ Environment probe_environment() {
     {
         MachineFact yama = from_file("yama_ptrace_scope", "Yama ptrace_scope", "/proc/sys/kernel/yama/ptrace_scope");
         if (yama.value) env.yama_ptrace_scope = std::stoi(*yama.value);
-        else yama.unknown_reason = "Yama LSM not present (" + yama.unknown_reason + ")";
+        else {
+            yama.unknown_reason = "Yama LSM not present (" + yama.unknown_reason + ")";
+            yama.unknown_brief = "Yama not present";
+        }
         facts.push_back(std::move(yama));
     }
     facts.push_back(from_file("aslr", "ASLR (randomize_va_space)", "/proc/sys/kernel/randomize_va_space"));

@@ -206,10 +206,10 @@ std::string render_table_html(const Table& t) {
     return h;
 }
 
-std::string render_environment(const Environment& env) {
+std::string render_environment(const Environment& env, bool verbose) {
     TextTable t({"fact", "value"});
     for (const auto& f : env.facts)
-        t.add_row({f.label, f.value ? *f.value : "unknown: " + f.unknown_reason});
+        t.add_row({f.label, f.shown(verbose)});
     return t.render();
 }
 
@@ -229,7 +229,7 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
     out += fmt::format("clock: CLOCK_MONOTONIC, read overhead {} (subtracted where stated), observed step {}\n\n",
                        format_value(r.clock.read_overhead_ns, "ns"), format_value(r.clock.observed_resolution_ns, "ns"));
 
-    out += bold("Environment") + "\n" + render_environment(r.environment) + "\n";
+    out += bold("Environment") + "\n" + render_environment(r.environment, style.verbose) + "\n";
 
     for (const auto& t : r.tables) out += render_table_terminal(t, width, c) + "\n";
 

@@ -57,6 +57,7 @@ void to_json(Json& j, const Environment& env) {
         } else {
             fact["value"] = nullptr;
             fact["unknown"] = f.unknown_reason;
+            if (!f.unknown_brief.empty() && f.unknown_brief != f.unknown_reason) fact["unknown_brief"] = f.unknown_brief;
         }
         fact["source"] = f.source;
         j[f.key] = std::move(fact);
@@ -72,6 +73,7 @@ void from_json(const Json& j, Environment& env) {
         fact.label = f.value("label", key);
         if (f.contains("value") && f.at("value").is_string()) fact.value = f.at("value").get<std::string>();
         fact.unknown_reason = f.value("unknown", "");
+        fact.unknown_brief = f.value("unknown_brief", "");
         fact.source = f.value("source", "");
         env.facts.push_back(std::move(fact));
     }

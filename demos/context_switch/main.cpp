@@ -59,7 +59,6 @@ struct Options {
     std::string placement = "both";
     std::string cpus;         // "A,B"
     std::string working_set;  // empty: kFullSweep, or kQuickSweep with --quick
-    int round_trips = 0;      // 0: --repeat, or 5000 (--quick 1000)
 };
 Options g_options;
 constexpr const char* kFullSweep = "0,16K,64K,256K,1M,4M,8M";
@@ -67,25 +66,19 @@ constexpr const char* kQuickSweep = "0,64K,1M,8M";
 constexpr std::size_t kMaxWorkingSet = std::size_t(64) << 20;
 
 void add_options(CLI::App& app) {
-    app.add_option("--endpoints", g_options.endpoints, "Two processes, two threads, or both")
-        ->check(CLI::IsMember({"processes", "threads", "both"}))
-        ->capture_default_str();
-    app.add_option("--channel", g_options.channel, "The token travels through pipes, futex words, or both")
-        ->check(CLI::IsMember({"pipe", "futex", "both"}))
-        ->capture_default_str();
-    app.add_option("--placement", g_options.placement, "Both endpoints on one CPU, on two, or both")
-        ->check(CLI::IsMember({"same", "cross", "both"}))
-        ->capture_default_str();
-    app.add_option("--cpus", g_options.cpus, "The CPU pair A,B (A: the initiator, and the one-CPU placement; default: the idlest and another)")
+    app.add_option("--endpoints", g_options.endpoints, "Two processes, two threads, or both (default: both)")
+        ->check(CLI::IsMember({"processes", "threads", "both"}));
+    app.add_option("--channel", g_options.channel, "The token travels through pipes, futex words, or both (default: both)")
+        ->check(CLI::IsMember({"pipe", "futex", "both"}));
+    app.add_option("--placement", g_options.placement, "Both endpoints on one CPU, on two, or both (default: both)")
+        ->check(CLI::IsMember({"same", "cross", "both"}));
+    app.add_option("--cpu-pair", g_options.cpus, "The CPU pair A,B (A: the initiator, and the one-CPU placement) (default: the idlest CPU and another)")
         ->type_name("A,B");
     app.add_option("--working-set", g_options.working_set,
-                   fmt::format("Bytes each endpoint reads when the token arrives, swept (0 to 64M; K, M = KiB, MiB); 0 alone: no sweep. "
-                               "Default {}, --quick {}",
+                   fmt::format("Bytes each endpoint reads when the token arrives, swept (0 to 64M; K, M = KiB, MiB); 0 alone: no sweep "
+                               "(default: {}; --quick: {})",
                                kFullSweep, kQuickSweep))
         ->type_name("LIST");
-    app.add_option("--round-trips", g_options.round_trips, "Round trips per repetition (the same as --repeat; default 5000, --quick 1000)")
-        ->check(CLI::Range(10, 10'000'000))
-        ->type_name("N");
 }
 
 struct Setup {
@@ -106,7 +99,7 @@ Setup read_setup(const DemoContext& ctx) {
     const auto sweep = parse_byte_list(list, 0, kMaxWorkingSet);
     if (!sweep) throw UsageError(fmt::format("--working-set {}: not a list of sizes from 0 to 64M (like 0,64K,1M)", list));
     s.sweep = *sweep;
-    const CpuPair pair = cpu_pair_option("--cpus", g_options.cpus, ctx.env.affinity_cpus);
+    const CpuPair pair = cpu_pair_option("--cpu-pair", g_options.cpus, ctx.env.affinity_cpus);
     s.home = pair.home;
     s.other = pair.other;
     if (g_options.placement != "cross") s.placements.push_back(true);
@@ -119,14 +112,14 @@ Result run(const DemoContext& ctx) {
     Measured m;
     m.kinds = setup.kinds;
     m.channels = setup.channels;
-    m.counts.round_trips = g_options.round_trips > 0 ? g_options.round_trips : ctx.repeat(5000, 1000);
+    m.counts.round_trips = std::max(10, ctx.repeat());
     m.counts.repetitions = ctx.options.quick ? 3 : 5;  // repetitions of each configuration, for the spread
     m.counts.warmup = std::max(200, m.counts.round_trips / 10);
     const double overhead = ctx.clock.read_overhead_ns;
 
     // The floor under the two-CPU rows, measured first with nothing else of ours running.
     if (setup.other != setup.home) {
-        m.handoff = measure_handoff(setup.home, setup.other, ctx.repeat(200, 40), overhead);
+        m.handoff = measure_handoff(setup.home, setup.other, ctx.options.quick ? 40 : 200, overhead);
         m.pair_text = fmt::format("{}, line hand-off {}", to_string(classify(read_topology({setup.home, setup.other}), setup.home, setup.other)),
                                   format_value(m.handoff->one_way_ns, "ns"));
     }
@@ -167,6 +160,7 @@ DemoSpec spec() {
     s.title = "the cost of a context switch (the price of P2 and T1): processes vs threads, pipe vs futex, one CPU vs two, and the cache it costs";
     s.claims = {};
     s.default_timeout_s = 180;
+    s.repeat = RepeatSpec{"Round trips in each of the 5 repetitions of a configuration (3 with --quick)", 5000, 1000, ""};
     s.add_options = add_options;
     s.run = run;
     return s;

@@ -71,20 +71,17 @@ Options g_options;
 void add_options(CLI::App& app) {
     app.add_option("--ops", g_options.ops,
                    "Operations of table 1: all, or a list of fork,vfork,posix_spawn,fork_exec,boost_process,thread,pthread,pool "
-                   "(T8's trials time thread and pool whatever is chosen)")
-        ->type_name("LIST")
-        ->capture_default_str();
+                   "(T8's trials time thread and pool whatever is chosen) (default: all)")
+        ->type_name("LIST");
     app.add_option("--parent-sizes", g_options.parent_sizes,
-                   "Memory the parent touches before fork is timed, whole MiB, 0 to 64G (like 0,64M,1G; default 0,64M,256M,1G, --quick 0,64M)")
+                   "Memory the parent touches before fork is timed, whole MiB, 0 to 64G, like 0,64M,1G (default: 0,64M,256M,1G; --quick: 0,64M)")
         ->type_name("LIST");
     app.add_option("--pool-wait", g_options.pool_wait,
                    "How T8's hand-off is waited for: worker (the caller waits without running the task, a true hand-off) or helping "
-                   "(TaskHandle::get: the caller may run its own task, so the figure is not a hand-off and T8's check refuses it)")
-        ->check(CLI::IsMember({"worker", "helping"}))
-        ->capture_default_str();
-    app.add_option("--parent-threads", g_options.parent_threads, "fork is also timed from a parent running this many threads (2 to 64, like 2,4,8)")
-        ->type_name("LIST")
-        ->capture_default_str();
+                   "(TaskHandle::get: the caller may run its own task, so the figure is not a hand-off and T8's check refuses it) (default: worker)")
+        ->check(CLI::IsMember({"worker", "helping"}));
+    app.add_option("--parent-threads", g_options.parent_threads, "fork is also timed from a parent running this many threads, 2 to 64, like 2,4,8 (default: 2,4)")
+        ->type_name("LIST");
 }
 
 struct Setup {
@@ -236,7 +233,7 @@ std::vector<TaskSizePoint> measure_pool_sweep(const DemoContext& ctx) {
 // the report renders all three (report.hpp).
 Result run(const DemoContext& ctx) {
     const Setup setup = read_setup(ctx);
-    const int threads_n = ctx.repeat(2000, 300);
+    const int threads_n = ctx.repeat();
     const ProcessCosts processes = measure_processes(ctx, setup, threads_n);
     const HandoffTrials t8 = measure_t8(ctx, threads_n, processes.median_of(metric_id::kFork));
     const std::vector<TaskSizePoint> sweep = measure_pool_sweep(ctx);
@@ -254,6 +251,8 @@ DemoSpec spec() {
     s.claims = {"T8"};
     s.rules = {kT8Rule};
     s.default_timeout_s = 180;
+    s.repeat = RepeatSpec{"Threads created for each creation row, and tasks handed to the pool (split across T8's trials)", 2000, 300, ""};
+    s.trials = true;
     s.add_options = add_options;
     s.run = run;
     s.child_modes = {{"fork-reference", child_fork_reference}};

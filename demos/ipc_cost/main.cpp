@@ -46,7 +46,6 @@ struct Options {
     std::string sizes;  // empty: kFullSizes, or kQuickSizes with --quick
     std::string placement = "both";
     std::string cpus;  // "A,B": the initiator's CPU (and the one-CPU placement's) and the peer's
-    int round_trips = 0;
 };
 Options g_options;
 constexpr const char* kFullSizes = "8,64,512,4K,32K,256K,1M,4M,16M";
@@ -54,19 +53,15 @@ constexpr const char* kQuickSizes = "8,64,4K,64K,1M";
 
 void add_options(CLI::App& app) {
     app.add_option("--ways", g_options.ways,
-                   "Which ways: all, or a list of pipe,socketpair,eventfd,mq,shm-spin,shm-semaphore,shm-futex")
-        ->type_name("LIST")
-        ->capture_default_str();
-    app.add_option("--sizes", g_options.sizes,
-                   fmt::format("Message sizes, 1 B to 64M (K and M are KiB and MiB); default {}, --quick {}", kFullSizes, kQuickSizes))
+                   "Which ways: all, or a list of pipe,socketpair,eventfd,mq,shm-spin,shm-semaphore,shm-futex (default: all)")
         ->type_name("LIST");
-    app.add_option("--placement", g_options.placement, "Both processes on one CPU, on two, or both")
-        ->check(CLI::IsMember({"same", "cross", "both"}))
-        ->capture_default_str();
-    app.add_option("--cpus", g_options.cpus, "The CPU pair A,B (A: the initiator, and the one-CPU placement; default: the idlest and another)")
+    app.add_option("--sizes", g_options.sizes,
+                   fmt::format("Message sizes, 1 B to 64M (K and M are KiB and MiB) (default: {}; --quick: {})", kFullSizes, kQuickSizes))
+        ->type_name("LIST");
+    app.add_option("--placement", g_options.placement, "Both processes on one CPU, on two, or both (default: both)")
+        ->check(CLI::IsMember({"same", "cross", "both"}));
+    app.add_option("--cpu-pair", g_options.cpus, "The CPU pair A,B (A: the initiator, and the one-CPU placement) (default: the idlest CPU and another)")
         ->type_name("A,B");
-    app.add_option("--round-trips", g_options.round_trips, "Round trips per size (default: as many as fit ~30 ms, --quick 5 ms; at least 5)")
-        ->check(CLI::Range(1, 10'000'000));
 }
 
 Setup read_setup(const DemoContext& ctx) {
@@ -78,7 +73,7 @@ Setup read_setup(const DemoContext& ctx) {
     if (!sizes || sizes->empty()) throw UsageError(fmt::format("--sizes {}: not a list of sizes from 1 to 64M (like 8,4K,1M)", size_list));
     s.ways = *ways;
     s.sizes = *sizes;
-    const CpuPair pair = cpu_pair_option("--cpus", g_options.cpus, ctx.env.affinity_cpus);
+    const CpuPair pair = cpu_pair_option("--cpu-pair", g_options.cpus, ctx.env.affinity_cpus);
     s.home = pair.home;
     s.other = pair.other;
     if (g_options.placement != "cross") s.placements.push_back({s.home, s.home});
@@ -96,15 +91,15 @@ Result run(const DemoContext& ctx) {
     m.budget.latency_s_per_size = quick ? 0.005 : 0.02;
     m.budget.bandwidth_s_per_sample = quick ? 0.006 : 0.02;
     m.budget.bandwidth_samples = quick ? 3 : 5;
-    m.budget.fixed_round_trips = g_options.round_trips;
+    m.budget.fixed_round_trips = ctx.options.repeat.value_or(0);
     m.budget.clock_overhead_ns = ctx.clock.read_overhead_ns;
     // New ways and sizes stop being started after this share of the timeout, so that a loaded
     // machine (a round trip of milliseconds) gets a shorter report instead of a killed demo.
     if (ctx.options.timeout_s > 0) m.budget.deadline = now_ns() + Nanos(kTimeBudgetShare * ctx.options.timeout_s * 1e9);
 
     if (setup.other != setup.home) {
-        m.handoff = measure_handoff(setup.home, setup.other, ctx.repeat(200, 40), ctx.clock.read_overhead_ns);
-        m.ring_shape = measure_handoff(setup.home, setup.other, ctx.repeat(200, 40), ctx.clock.read_overhead_ns, HandoffLines::one_per_direction);
+        m.handoff = measure_handoff(setup.home, setup.other, quick ? 40 : 200, ctx.clock.read_overhead_ns);
+        m.ring_shape = measure_handoff(setup.home, setup.other, quick ? 40 : 200, ctx.clock.read_overhead_ns, HandoffLines::one_per_direction);
         m.pair_group = std::string(to_string(classify(read_topology({setup.home, setup.other}), setup.home, setup.other)));
     }
     {
@@ -125,6 +120,7 @@ DemoSpec spec() {
     s.title = "what crossing between processes costs: pipe, socket, eventfd, mq and shared memory against the floors";
     s.claims = {};
     s.default_timeout_s = 300;
+    s.repeat = RepeatSpec{"Round trips per message size", 0, 0, "as many as fit 20 ms a size, 5 ms with --quick; at least 5"};
     s.add_options = add_options;
     s.run = run;
     return s;

@@ -31,7 +31,7 @@ void add_matrix_table(Result& result, const DemoContext& ctx, const std::vector<
                                                   r.relationship.entitled ? " (the kernel grants the prober ptrace rights)" : "")
                                     : fmt::format("{}: not measured: {}", r.relationship.id, r.why_not));
     const MachineFact* yama = ctx.env.find("yama_ptrace_scope");
-    const std::string yama_text = !yama ? "unknown" : yama->value ? *yama->value : "unknown (" + yama->unknown_reason + ")";
+    const std::string yama_text = yama ? yama->shown() : "unknown";
     mt.note = fmt::format(
         "Cells: allowed, or the errno of the refusal. Writes put back the bytes that were there and settings are set to the values "
         "they had, so an allowed change changes nothing. Yama ptrace_scope: {} (read, not changed). {}.",

@@ -41,7 +41,7 @@ Result run(const DemoContext& ctx) {
     // Measure: each experiment adds its table and fills the evidence of its claim.
     spawned_processes(ctx, result, p1);
     p3.fork_copies_isolated = fork_copy_on_write(result);
-    const int crashes = ctx.repeat(5, 2);
+    const int crashes = ctx.repeat();
     result.config.repeat = crashes;
     crash_containment(crashes, result, p1);
     pointer_handoff(ctx, result, p3);
@@ -60,6 +60,7 @@ DemoSpec spec() {
     s.claims = {"P1", "P3"};
     s.rules = {kP1Rule, kP3Rule};
     s.default_timeout_s = 60;
+    s.repeat = RepeatSpec{"Times each crash experiment is repeated", 5, 2, ""};
     s.run = run;
     s.child_modes = {{"report", child_report}, {"deref", child_deref}, {"shm-write", child_shm_write}};
     return s;

@@ -4,7 +4,7 @@
 //   T9  Python threads cannot run at the same time, only by time slicing.
 //
 // Method (runs.hpp, cpython.hpp, the rules in verdicts.hpp, the tables in report.hpp):
-//   1. C++ threads: one fixed job split evenly across N threads, N = 1 .. 2x CPUs (--threads);
+//   1. C++ threads: one fixed job split evenly across N threads, N = 1 .. 2x CPUs (--thread-counts);
 //      wall time (median of repetitions), speedup and efficiency against N = 1, each thread's own
 //      CPU time (CLOCK_THREAD_CPUTIME_ID) and the share of the wall in which two or more ran. Two
 //      kinds of job (--work): compute-bound (a chain of multiply-adds) and memory-bound (streaming
@@ -61,14 +61,13 @@ constexpr int kMaxThreads = 1024;
 
 void add_options(CLI::App& app) {
     app.add_option("--switch-interval", g_options.switch_interval_ms,
-                   "The emulated GIL's switch interval in ms (CPython: sys.getswitchinterval(), 5 ms)")
+                   "The emulated GIL's switch interval in ms, as CPython's sys.getswitchinterval() (default: 5)")
         ->check(CLI::Range(0.1, 1000.0))
         ->type_name("MS");
-    app.add_option("--threads", g_options.threads, "Thread counts of the sweep, like 1-8 or 1,2,4,16 (1 to 1024; default 1 to 2x CPUs)")
+    app.add_option("--thread-counts", g_options.threads, "Thread counts of the sweep, 1 to 1024, like 1-8 or 1,2,4,16 (default: 1 to 2x the allowed CPUs)")
         ->type_name("LIST");
-    app.add_option("--work", g_options.work, "The kind of job: compute-bound, memory-bound (streaming past the last-level cache), or both")
-        ->check(CLI::IsMember({"compute", "memory", "both"}))
-        ->capture_default_str();
+    app.add_option("--work", g_options.work, "The kind of job: compute-bound, memory-bound (streaming past the last-level cache), or both (default: both)")
+        ->check(CLI::IsMember({"compute", "memory", "both"}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -91,10 +90,10 @@ Setup read_setup(const DemoContext& ctx) {
     } else {
         s.counts = parse_cpu_list(g_options.threads);  // a list of integers with ranges, like a CPU list
         if (s.counts.empty() || s.counts.front() < 1 || s.counts.back() > kMaxThreads)
-            throw UsageError(fmt::format("--threads {}: give thread counts from 1 to {}, like 1-8 or 1,2,4", g_options.threads, kMaxThreads));
+            throw UsageError(fmt::format("--thread-counts {}: give thread counts from 1 to {}, like 1-8 or 1,2,4", g_options.threads, kMaxThreads));
         if (s.counts.front() != 1) s.counts.insert(s.counts.begin(), 1);  // the speedup's base
     }
-    s.repetitions = ctx.repeat(2, 1);
+    s.repetitions = ctx.repeat();
     return s;
 }
 
@@ -210,6 +209,8 @@ DemoSpec spec() {
     s.claims = {"T2", "T9"};
     s.rules = {kT2Rule, kT9Rule};
     s.default_timeout_s = 180;
+    s.repeat = RepeatSpec{"Repetitions of each point of the sweep", 2, 1, ""};
+    s.trials = true;
     s.add_options = add_options;
     s.run = run;
     return s;

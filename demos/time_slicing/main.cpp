@@ -5,7 +5,7 @@
 //   P4  Even with many cores not everything can run in parallel, so time slicing is used.
 //   T1  A thread is a sequence of instructions that the OS scheduler manages independently.
 //
-// Method: K CPU-bound workers (real processes by default, threads with --threads) each need the
+// Method: K CPU-bound workers (real processes by default, threads with --kind threads) each need the
 // same fixed amount of CPU time (--duration). A worker does a short calibrated chunk of work, reads
 // CLOCK_MONOTONIC, and repeats; a step between two readings larger than a threshold calibrated
 // from the undisturbed loop means the worker was off the CPU in between. Between gaps lie the
@@ -64,19 +64,22 @@ namespace {
 
 struct Options {
     int workers = 0;        // 0: the default sweep
-    bool threads = false;
+    std::string kind = "processes";
+    bool threads = false;   // --kind threads
     int pin = -1;           // -1: no pinning
     double duration_s = 0;  // CPU time each worker needs; 0: the default
 };
 Options g_options;
 
 void add_options(CLI::App& app) {
-    app.add_option("--workers", g_options.workers, "Run one step with K workers instead of the sweep")
+    app.add_option("--workers", g_options.workers, "Run one step with K workers, 1 to 1024, instead of the sweep (default: the sweep 1, N, 2N, 4N for N CPUs)")
         ->check(CLI::Range(1, 1024))
         ->type_name("K");
-    app.add_flag("--threads", g_options.threads, "Workers are threads of this process instead of processes");
-    app.add_option("--pin", g_options.pin, "Pin every worker to this one CPU")->check(CLI::Range(0, CPU_SETSIZE - 1))->type_name("CPU");
-    app.add_option("--duration", g_options.duration_s, "CPU time each worker needs, in seconds (default 0.2, --quick 0.05)")
+    app.add_option("--kind", g_options.kind,
+                   "What the sweep's workers are: processes, or threads of this process (T1's step runs threads either way) (default: processes)")
+        ->check(CLI::IsMember({"processes", "threads"}));
+    app.add_option("--pin", g_options.pin, "Pin every worker to this one CPU, 0 to 1023 (default: none)")->check(CLI::Range(0, CPU_SETSIZE - 1))->type_name("CPU");
+    app.add_option("--duration", g_options.duration_s, "CPU time each worker needs, in seconds (default: 0.2; --quick: 0.05)")
         ->check(CLI::Range(0.01, 60.0))
         ->type_name("SECONDS");
 }
@@ -94,6 +97,7 @@ struct Setup {
 };
 
 Setup read_setup(const DemoContext& ctx) {
+    g_options.threads = g_options.kind == "threads";
     const Options& o = g_options;
     Setup s;
     s.cpus = ctx.env.affinity_cpus;
@@ -162,6 +166,7 @@ DemoSpec spec() {
     s.claims = {"P2", "P4", "T1"};
     s.rules = {kP2Rule, kP4Rule, kT1Rule};
     s.default_timeout_s = 120;
+    s.trials = true;
     s.add_options = add_options;
     s.run = run;
     return s;

@@ -150,7 +150,7 @@ void add_slice_settings(Result& result, const DemoContext& ctx, const Sweep& swe
     auto& kt = result.add_table("The kernel's slice settings and the clock", {"fact", "value"});  // mixed units: rendered here
     auto fact = [&](const char* key) {
         const MachineFact* f = ctx.env.find(key);
-        return f ? (f->value ? *f->value : "unknown: " + f->unknown_reason) : std::string("?");
+        return f ? f->shown() : std::string("?");
     };
     kt.rows.push_back({"configured base slice (EEVDF)", facts.base_slice_ns ? ms(*facts.base_slice_ns) : "unknown"});
     kt.rows.push_back({"CONFIG_HZ", fact("config_hz")});

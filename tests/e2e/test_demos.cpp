@@ -118,7 +118,17 @@ TEST_CASE("asking a demo for --help prints its options and exits 0", "[e2e]") {
     for (const auto& name : suite::demo_names()) {
         auto run = run_captured(test::bin_dir() / name, {"--help"});
         CHECK(run.status.describe() == "exit 0");
-        CHECK_THAT(run.out, Catch::Contains("--quick") && Catch::Contains("--timeout") && Catch::Contains("--strict"));
+        CHECK_THAT(run.out, Catch::Contains("-q,--quick") && Catch::Contains("--timeout") && Catch::Contains("--version") &&
+                                Catch::Contains("-j,--json [FILE]"));
+        // --strict and the exit code 1 only where the demo decides a claim.
+        const auto described = suite::describe_demo(test::bin_dir(), name);
+        REQUIRE(described);
+        const bool decides = !described->claims.empty();
+        CHECK((run.out.find("--strict") != std::string::npos) == decides);
+        CHECK((run.out.find("1 a claim was refuted") != std::string::npos) == decides);
+        auto version = run_captured(test::bin_dir() / name, {"--version"});
+        CHECK(version.status.describe() == "exit 0");
+        CHECK_THAT(version.out, Catch::StartsWith(name + " (proclab "));
     }
 }
 
@@ -129,7 +139,10 @@ TEST_CASE("Ctrl-C and --timeout stop a demo with every child reaped and no file 
         INFO(name);
         // A repeat count far beyond the default, and the signal sent earlier each time the demo
         // finished first, until it lands mid-run.
-        const std::vector<std::string> long_run{"--repeat", "10000000", "--json", (dir / "x.json").string()};
+        // (a demo without --repeat runs its full default, seconds long).
+        const bool has_repeat = run_captured(test::bin_dir() / name, {"--help"}).out.find("--repeat") != std::string::npos;
+        std::vector<std::string> long_run{"--json", (dir / "x.json").string()};
+        if (has_repeat) long_run.insert(long_run.end(), {"--repeat", "10000000"});
         bool interrupted = false;
         for (auto wait : {800ms, 200ms, 50ms, 10ms}) {
             auto child = test::start_program(test::bin_dir() / name, long_run);
@@ -184,16 +197,17 @@ TEST_CASE("each demo's own knobs: out of range or unknown values get one line an
     const std::vector<std::pair<std::string, std::vector<std::string>>> cases{
         {"ipc_cost", {"--ways", "pipe,smoke-signals"}},  {"ipc_cost", {"--sizes", "0"}},
         {"ipc_cost", {"--sizes", "65M"}},                {"ipc_cost", {"--placement", "sideways"}},
-        {"ipc_cost", {"--cpus", "0"}},                   {"ipc_cost", {"--cpus", "0,4095"}},
-        {"ipc_cost", {"--round-trips", "0"}},            {"context_switch", {"--working-set", "1,2,x"}},
+        {"ipc_cost", {"--cpu-pair", "0"}},               {"ipc_cost", {"--cpu-pair", "0,4095"}},
+        {"ipc_cost", {"--repeat", "0"}},            {"context_switch", {"--working-set", "1,2,x"}},
         {"context_switch", {"--working-set", "65M"}},    {"context_switch", {"--endpoints", "fibers"}},
-        {"context_switch", {"--channel", "carrier"}},    {"context_switch", {"--cpus", "0-1"}},
-        {"threads_parallel", {"--threads", "0-4"}},      {"threads_parallel", {"--threads", "2000"}},
+        {"context_switch", {"--channel", "carrier"}},    {"context_switch", {"--cpu-pair", "0-1"}},
+        {"threads_parallel", {"--thread-counts", "0-4"}}, {"threads_parallel", {"--thread-counts", "2000"}},
         {"threads_parallel", {"--work", "io"}},          {"creation_cost", {"--ops", "fork,clone3"}},
         {"creation_cost", {"--parent-sizes", "100K"}},   {"creation_cost", {"--parent-threads", "1"}},
         {"core_to_core", {"--budget", "0"}},             {"fork_semantics", {"--sizes", "3K"}},
         {"thread_memory", {"--threads", "1"}},           {"thread_local_storage", {"--threads", "9999"}},
-        {"context_switch", {"--round-trips", "5"}},
+        {"context_switch", {"--round-trips", "5"}},      {"time_slicing", {"--repeat", "3"}},
+        {"time_slicing", {"--kind", "fibres"}},          {"fork_semantics", {"--trials", "3"}},
     };
     for (const auto& [name, args] : cases) {
         INFO(name << " " << args[0] << " " << args[1]);

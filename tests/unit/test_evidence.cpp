@@ -135,7 +135,7 @@ TEST_CASE("a result survives the JSON round trip: what a demo writes is what the
     t.rows.push_back({"b", Cell{}, 0.25});
     r.figures.push_back({"f", {"##.."}, "n"});
     r.raw = Json{{"series", {1, 2}}};
-    r.environment.facts = {{"kernel_release", "kernel", "6.1", "uname(2)", ""}};
+    r.environment.facts = {{"kernel_release", "kernel", "6.1", "uname(2)", "", ""}};
     const Json once = r;
     const Json twice = once.get<Result>();
     CHECK(once == twice);

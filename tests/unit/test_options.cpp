@@ -14,6 +14,8 @@ DemoSpec spec() {
     s.title = "a title";
     s.claims = {"P1"};
     s.default_timeout_s = 42;
+    s.repeat = RepeatSpec{"Things counted", 1000, 10, ""};
+    s.trials = true;
     return s;
 }
 
@@ -56,11 +58,49 @@ TEST_CASE("JSON goes to stdout with --json alone or with -", "[options]") {
 
 TEST_CASE("a demo's repeat default depends on --quick unless --repeat is given", "[options]") {
     DemoContext ctx;
-    CHECK(ctx.repeat(1000, 10) == 1000);
+    ctx.repeat_spec = RepeatSpec{"Things counted", 1000, 10, ""};
+    CHECK(ctx.repeat() == 1000);
     ctx.options.quick = true;
-    CHECK(ctx.repeat(1000, 10) == 10);
+    CHECK(ctx.repeat() == 10);
     ctx.options.repeat = 3;
-    CHECK(ctx.repeat(1000, 10) == 3);
+    CHECK(ctx.repeat() == 3);
+}
+
+TEST_CASE("short forms: -q, -j and -v", "[options]") {
+    const auto p = parse_command_line(spec(), {"-q", "-j", "out.json", "-v"});
+    REQUIRE(p.action == Action::run);
+    CHECK(p.options.quick);
+    CHECK(p.options.json_path == "out.json");
+    CHECK(p.options.verbose);
+}
+
+TEST_CASE("the version flag names the program and proclab's version", "[options]") {
+    const auto p = parse_command_line(spec(), {"--version"});
+    REQUIRE(p.action == Action::version);
+    CHECK_THAT(p.text, Catch::StartsWith("demo_x (proclab "));
+}
+
+TEST_CASE("options that mean nothing for a demo are not offered", "[options]") {
+    DemoSpec bare = spec();
+    bare.claims = {};
+    bare.repeat.reset();
+    bare.trials = false;
+    for (const char* option : {"--repeat", "--trials", "--strict"}) {
+        INFO(option);
+        CHECK(parse_command_line(bare, {option, "3"}).action == Action::usage_error);
+        CHECK_THAT(parse_command_line(bare, {"--help"}).text, !Catch::Contains(option));
+    }
+    const auto help = parse_command_line(bare, {"--help"}).text;
+    CHECK_THAT(help, Catch::Contains("it decides no claim"));
+    CHECK_THAT(help, !Catch::Contains("claims: )"));
+    CHECK_THAT(help, !Catch::Contains("1 a claim was refuted"));
+}
+
+TEST_CASE("every default is shown one way: (default: X)", "[options]") {
+    const auto help = parse_command_line(spec(), {"--help"}).text;
+    CHECK_THAT(help, Catch::Contains("(default: 1000; --quick: 10)"));
+    CHECK_THAT(help, !Catch::Contains("=42"));
+    CHECK_THAT(help, Catch::Contains("(default: 42)"));
 }
 
 TEST_CASE("bad values and unknown options are one-line usage errors", "[options]") {

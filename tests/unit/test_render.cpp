@@ -27,9 +27,9 @@ Result sample_result() {
     r.figures.push_back({"Figure", {"ab..", "..ba"}, "how to read it"});
     r.notes = {"a finding"};
     r.raw = Json{{"intervals", {1, 2}}};
-    r.environment.facts = {{"kernel_release", "kernel", "6.1.0", "uname(2)", ""},
+    r.environment.facts = {{"kernel_release", "kernel", "6.1.0", "uname(2)", "", ""},
                            {"yama_ptrace_scope", "Yama ptrace_scope", std::nullopt, "/proc/sys/kernel/yama/ptrace_scope",
-                            "Yama LSM not present"}};
+                            "Yama LSM not present", "Yama not present"}};
     r.clock = ClockCalibration{20, 10, 1, 1000};
     r.config = RunConfig{true, 5, 60};
     r.wall_time_s = 1.5;
@@ -169,6 +169,7 @@ TEST_CASE("JSON rendering produces exactly the documented text", "[render]") {
       "label": "Yama ptrace_scope",
       "value": null,
       "unknown": "Yama LSM not present",
+      "unknown_brief": "Yama not present",
       "source": "/proc/sys/kernel/yama/ptrace_scope"
     }
   },
@@ -213,9 +214,11 @@ TEST_CASE("reading a result without its claims names what is missing", "[render]
 TEST_CASE("the terminal report shows every part, without colour codes unless asked", "[render]") {
     const auto plain = render_terminal(sample_result(), RenderStyle{false, 100});
     CHECK(plain.find('\033') == std::string::npos);
-    for (const char* part : {"demo_x — a title", "claims P1, P3", "Environment", "unknown: Yama LSM not present", "Table",
+    for (const char* part : {"demo_x — a title", "claims P1, P3", "Environment", "unknown: Yama not present", "Table",
                              "a note", "  ab..", "round_trip", "250 ns", "note: a finding", "P1  confirmed", "P3  nuanced"})
         CHECK_THAT(plain, Catch::Contains(part));
+    CHECK_THAT(plain, !Catch::Contains("Yama LSM not present"));  // the full reason is for --verbose and JSON
+    CHECK_THAT(render_terminal(sample_result(), RenderStyle{false, 100, true}), Catch::Contains("unknown: Yama LSM not present"));
     const auto coloured = render_terminal(sample_result(), RenderStyle{true, 100});
     CHECK_THAT(coloured, Catch::Contains("\033[32mconfirmed\033[0m"));
 }

@@ -42,18 +42,29 @@ struct RunOptions {
     std::optional<int> trials;
     double timeout_s = 0;
     bool strict = false;
+    bool verbose = false;   // unknown facts with their full reasons
 
     bool json_to_stdout() const { return json && (json_path.empty() || json_path == "-"); }
 };
 
+// What --repeat counts in a demo, and its defaults. A demo without one does not offer --repeat.
+struct RepeatSpec {
+    std::string counts;        // "round trips per repetition"
+    int full = 0, quick = 0;   // the defaults; 0: none fixed (the demo sizes it, as default_text says)
+    std::string default_text;  // the default in words where there is no fixed count
+
+    std::string help() const;  // "<counts> (default: N; --quick: M)"
+};
+
 struct DemoContext {
     RunOptions options;
+    RepeatSpec repeat_spec;
     ClockCalibration clock;
     Environment env;
     std::filesystem::path self_exe;  // for spawning copies of this executable in a child mode
 
-    // --repeat when given, else the demo's default for a full or a --quick run.
-    int repeat(int full, int quick) const { return options.repeat.value_or(options.quick ? quick : full); }
+    // --repeat when given, else the demo's default (RepeatSpec) for a full or a --quick run.
+    int repeat() const { return options.repeat.value_or(options.quick ? repeat_spec.quick : repeat_spec.full); }
     // --trials when given, else 5 (3 with --quick): how many independent trials decide a verdict.
     int trials() const { return options.trials.value_or(options.quick ? kDefaultQuickTrials : kDefaultTrials); }
 };
@@ -68,6 +79,10 @@ struct DemoSpec {
     // verdicts it can reach. `--describe` prints them; `proclab rules` tabulates them.
     std::vector<RuleInfo> rules;
     double default_timeout_s = 60;
+    // Common options a demo offers only where they mean something: --repeat (what it counts), and
+    // --trials where verdicts come from independent trials (run_trials). --strict comes with claims.
+    std::optional<RepeatSpec> repeat;
+    bool trials = false;
     std::function<void(CLI::App&)> add_options;  // the demo's own options, with their ranges
     std::function<Result(const DemoContext&)> run;
     // Internal entry points: `<exe> --child MODE args...` runs child_modes[MODE] instead of the
@@ -76,9 +91,9 @@ struct DemoSpec {
 };
 
 struct ParsedCommandLine {
-    enum class Action { run, help, describe, usage_error };
+    enum class Action { run, help, version, describe, usage_error };
     Action action = Action::run;
-    std::string text;  // the help text, or the one-line error
+    std::string text;  // the help or version text, or the one-line error
     RunOptions options;
 };
 

@@ -17,7 +17,11 @@ struct MachineFact {
     std::string label;                 // for people: "kernel"
     std::optional<std::string> value;  // empty when unknown
     std::string source;                // where it was read: "/proc/cpuinfo", "uname(2)"
-    std::string unknown_reason;        // why it is unknown (only when value is empty)
+    std::string unknown_reason;        // why it is unknown, in full: the path and the error
+    std::string unknown_brief;         // the same in a few words, for a table: "debugfs not mounted"
+
+    // The value, or "unknown: " and why (in brief, or in full when `verbose`).
+    std::string shown(bool verbose = false) const;
 };
 
 struct Environment {

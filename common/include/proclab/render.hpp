@@ -13,13 +13,14 @@ namespace proclab {
 struct RenderStyle {
     bool colour = false;
     int width = 100;  // where long reasons wrap
+    bool verbose = false;  // unknown facts with their full reasons
 };
 
 // Colour only on a terminal, and never when NO_COLOR is set to a non-empty value (no-color.org).
 bool want_colour(int fd);
 
 std::string render_terminal(const Result& r, const RenderStyle& style);
-std::string render_environment(const Environment& env);
+std::string render_environment(const Environment& env, bool verbose = false);
 
 // "1.23 µs" for (1234, "ns"); "12.0 MiB" for bytes; plain 3 significant digits otherwise.
 std::string format_value(double value, std::string_view unit);

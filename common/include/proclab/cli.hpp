@@ -1,0 +1,36 @@
+// The command-line habits every proclab executable shares, the demos (through the harness) and the
+// runner alike: -h/--help and --version on each; each option's default shown one way, as
+// "(default: X)" at the end of its description; a positional that takes several values says how
+// many ("RUN RUN [RUN...]"); an exit-code footer that lists only the codes the command can return.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace proclab::cli {
+
+// CLI11's help, with the habits above: no "=default" after the type (the description carries it),
+// no "x 2" after a positional (the usage line says it).
+class Formatter : public CLI::Formatter {
+public:
+    std::string make_option_opts(const CLI::Option* opt) const override;
+    std::string make_option_desc(const CLI::Option* opt) const override;
+    std::string make_option_usage(const CLI::Option* opt) const override;
+};
+
+// Installs the formatter, -h,--help and --version ("NAME (proclab VERSION)") on `app`; its
+// subcommands added afterwards inherit the formatter.
+void apply_conventions(CLI::App& app, const std::string& program);
+
+// What each exit code of proclab means; a command lists only those it can return.
+struct ExitCodes {
+    bool refuted = false;  // 1: a claim was refuted, with --strict
+    std::string failed;    // 3: what "failed" means for this command
+};
+std::string exit_code_footer(const ExitCodes& codes);
+
+// What --version prints for `program`: "NAME (proclab VERSION)", or "proclab VERSION".
+std::string version_line(const std::string& program);
+
+}  // namespace proclab::cli

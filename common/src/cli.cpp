@@ -1,0 +1,60 @@
+#include "proclab/cli.hpp"
+
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace proclab::cli {
+
+std::string Formatter::make_option_opts(const CLI::Option* opt) const {
+    if (opt->get_positional()) return " " + make_option_usage(opt);
+    std::ostringstream out;
+    if (!opt->get_option_text().empty()) return " " + opt->get_option_text();
+    if (opt->get_type_size() != 0) {
+        if (!opt->get_type_name().empty()) out << " " << get_label(opt->get_type_name());
+        if (opt->get_required()) out << " " << get_label("REQUIRED");
+    }
+    return out.str();
+}
+
+std::string Formatter::make_option_desc(const CLI::Option* opt) const {
+    std::string desc = opt->get_description();
+    const std::string& captured = opt->get_default_str();
+    if (!captured.empty() && desc.find("(default: ") == std::string::npos) desc += fmt::format(" (default: {})", captured);
+    return desc;
+}
+
+std::string Formatter::make_option_usage(const CLI::Option* opt) const {
+    // A positional: its value's name as many times as it must be given, then what may follow.
+    std::string name = opt->get_type_name();
+    name = name.substr(0, name.find(':'));  // "N:INT in [1 - 1000]": the name before the checks
+    if (name.empty() || name.find_first_of("{[") != std::string::npos) name = opt->get_name();
+    const int least = opt->get_expected_min();
+    const int most = opt->get_expected_max();
+    std::string usage;
+    for (int i = 0; i < std::max(least, 1); ++i) usage += (i ? " " : "") + name;
+    if (most > std::max(least, 1)) usage += fmt::format(" [{}...]", name);
+    if (!opt->get_required() && least <= 1) usage = "[" + usage + "]";
+    return usage;
+}
+
+std::string version_line(const std::string& program) {
+    if (program == "proclab") return fmt::format("proclab {}", PROCLAB_VERSION);
+    return fmt::format("{} (proclab {})", program, PROCLAB_VERSION);
+}
+
+void apply_conventions(CLI::App& app, const std::string& program) {
+    app.formatter(std::make_shared<Formatter>());
+    app.set_help_flag("-h,--help", "Print this help and exit");
+    app.set_version_flag("--version", version_line(program), "Print the version and exit");
+}
+
+std::string exit_code_footer(const ExitCodes& codes) {
+    std::string text = "Exit codes: 0 ran";
+    if (codes.refuted) text += "; 1 a claim was refuted (with --strict)";
+    text += "; 2 usage error";
+    if (!codes.failed.empty()) text += "; 3 " + codes.failed;
+    return text + ".";
+}
+
+}  // namespace proclab::cli
