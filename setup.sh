@@ -16,6 +16,8 @@ cd "$(dirname "$0")"
 
 # Each package and why it is here is listed in README.md ("Dependencies").
 packages=(cmake make g++ libboost1.81-dev catch2 libfmt-dev nlohmann-json3-dev libcli11-dev libtbb-dev python3-matplotlib linux-perf stress-ng help2man)
+# Only the tests need these: a headless browser that renders report.html at a phone's width.
+test_packages=(chromium)
 
 die() { echo "setup.sh: $*" >&2; exit 1; }
 
@@ -68,6 +70,7 @@ case "${1:-}" in
     ;;
   test)
     shift
+    packages+=("${test_packages[@]}")
     build
     exec ctest --preset "$preset" -j "$jobs" "$@"
     ;;

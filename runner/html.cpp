@@ -1,5 +1,7 @@
 #include "html.hpp"
 
+#include "glossary.hpp"
+
 #include "plots.hpp"
 
 #include "proclab/environment.hpp"
@@ -54,19 +56,35 @@ details { margin: .4rem 0; } summary { cursor: pointer; font-weight: 600; }
 figure { margin: 1.2rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: .85rem; }
 code { background: #f4f4f6; padding: 0 .2rem; border-radius: 3px; }
+@media (max-width: 720px) {
+  td { overflow-wrap: anywhere; }
+  body { padding: .8rem .7rem 2rem; font-size: 14px; }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: auto; }
+  table.stack thead { display: none; }
+  table.stack tr { border: 1px solid #ddd; border-radius: 6px; margin: 0 0 .7rem; padding: .3rem .5rem; }
+  table.stack td { border: none; padding: .15rem 0; background: none !important; }
+  table.stack td::before { content: attr(data-label); display: block; color: #666; font-size: .75rem; }
+}
+a.term { color: inherit; text-decoration: underline dotted; text-underline-offset: 2px; }
+dl.glossary dt { font-weight: 600; margin-top: .6rem; } dl.glossary dd { margin: .1rem 0 0 1.2rem; max-width: 70rem; }
 )css";
 
 std::string verdict_span(std::string_view v) {
     return fmt::format("<span class=\"verdict {}\">{}</span>", html_escape(v), html_escape(v));
 }
 
-std::string table(const std::vector<std::string>& columns, const std::vector<std::vector<std::string>>& rows, bool escape = true) {
-    std::string h = "<div class=\"scroll\"><table><thead><tr>";
+// `css_class` "stack": on a narrow screen each row becomes a card, each cell under its column's
+// name (data-label), so the table never runs off a phone's screen.
+std::string table(const std::vector<std::string>& columns, const std::vector<std::vector<std::string>>& rows, bool escape = true,
+                  const std::string& css_class = "") {
+    std::string h = css_class.empty() ? "<div class=\"scroll\"><table><thead><tr>"
+                                      : fmt::format("<div class=\"scroll\"><table class=\"{}\"><thead><tr>", css_class);
     for (const auto& c : columns) h += "<th>" + html_escape(c) + "</th>";
     h += "</tr></thead><tbody>\n";
     for (const auto& row : rows) {
         h += "<tr>";
-        for (const auto& c : row) h += "<td>" + (escape ? html_escape(c) : c) + "</td>";
+        for (std::size_t i = 0; i < row.size(); ++i)
+            h += fmt::format("<td data-label=\"{}\">{}</td>", i < columns.size() ? html_escape(columns[i]) : "", escape ? html_escape(row[i]) : row[i]);
         h += "</tr>\n";
     }
     return h + "</tbody></table></div>\n";
@@ -88,6 +106,7 @@ std::string render_html(const HtmlReport& r) {
     h += fmt::format("<p class=\"meta\">proclab {}, {} run, {:.1f} s in all, on {} ({}; virtual machine: {}; kernel {}).</p>\n", PROCLAB_VERSION,
                      r.quick ? "a --quick" : "a full", r.wall_s, html_escape(fact("cpu_model")), html_escape(fact("affinity_cpus")),
                      html_escape(fact("hypervisor")), html_escape(fact("kernel_release")));
+    h += "<p class=\"meta\">A word the report uses before defining it links to the <a href=\"#glossary\">Glossary</a> at the end.</p>\n";
 
     // The claims first.
     h += "<h2>The claims</h2>\n";
@@ -95,7 +114,7 @@ std::string render_html(const HtmlReport& r) {
     for (const auto& c : *r.rows)
         claim_rows.push_back({html_escape(c.id), html_escape(c.statement), verdict_span(to_string(c.verdict)), html_escape(c.evidence),
                               html_escape(c.demos.empty() ? "-" : fmt::format("{}", fmt::join(c.demos, ", ")))});
-    h += table({"id", "the notes say", "verdict", "evidence", "measured by"}, claim_rows, false);
+    h += table({"id", "the notes say", "verdict", "evidence", "measured by"}, claim_rows, false, "stack");
     h += "<p class=\"note\">A claim measured by several demos gets one verdict: any refuted makes it refuted, else any nuanced "
          "makes it nuanced, else any confirmed makes it confirmed, else not-measured.</p>\n";
     h += "<h2>Why: each demo's reasons</h2>\n";
@@ -166,8 +185,8 @@ std::string render_html(const HtmlReport& r) {
     for (const auto& f : r.env->facts) facts.push_back({f.label, f.shown()});
     h += table({"fact", "value"}, facts);
     h += "<p class=\"note\">Reproduce: <code>./setup.sh run</code>, or <code>proclab report DIR</code>; the plots again: "
-         "<code>python3 plot_report.py suite.json plots</code> in this folder.</p>\n</body></html>\n";
-    return h;
+         "<code>python3 plot_report.py suite.json plots</code> in this folder.</p>\n";
+    return link_first_uses_html(h) + glossary_html() + "</body></html>\n";
 }
 
 }  // namespace proclab::suite

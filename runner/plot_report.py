@@ -5,6 +5,9 @@ Usage: plot_report.py SUITE_JSON OUT_DIR
        plot_report.py --compare COMPARE_JSON OUT_PNG   (from proclab compare --json)
 Writes one PNG per figure whose data is in the JSON, and prints one line per file written.
 Needs matplotlib (Debian: python3-matplotlib); exits 3 with one line when it is missing.
+
+Colours: the Okabe-Ito palette (safe for the common colour-vision deficiencies) for lines and bars,
+greys for the isolation grid (a finding, not good and bad), viridis for the heatmap.
 """
 import json
 import os
@@ -15,9 +18,20 @@ try:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from cycler import cycler
 except ImportError:
     print("matplotlib is not installed (Debian: apt-get install python3-matplotlib)", file=sys.stderr)
     sys.exit(3)
+
+
+# Okabe & Ito, "Color Universal Design" (2008): distinguishable with deuteranopia, protanopia, tritanopia.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+plt.rcParams["axes.prop_cycle"] = cycler(color=OKABE_ITO)
+FLOOR_GREY = "#555555"
+
+
+def colour(i):
+    return OKABE_ITO[i % len(OKABE_ITO)]
 
 
 def fact(env, key):
@@ -50,7 +64,13 @@ def metric(result, name):
 
 def finish(fig, out_dir, name, caption, written):
     fig.text(0.01, 0.01, caption, fontsize=7, color="#555555", ha="left", va="bottom")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    # tight_layout leaves a suptitle where it is: the axes are kept below it.
+    top = 1.0
+    if fig._suptitle is not None:
+        fig.canvas.draw()
+        title_box = fig._suptitle.get_window_extent().transformed(fig.transFigure.inverted())
+        top = title_box.y0 - 0.01
+    fig.tight_layout(rect=(0, 0.05, 1, top))
     path = os.path.join(out_dir, name)
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -68,20 +88,22 @@ def timeline(suite, out_dir, caption, written):
     end = max((iv[1] for w in workers for iv in w["intervals_ms_cpu"]), default=0)
     start = end * 0.25
     stop = min(end, start + 60)
-    colours = plt.get_cmap("tab20")
     fig, ax = plt.subplots(figsize=(10, 1.2 + 0.5 * len(cpus)))
     for i, w in enumerate(workers):
         bars = [(a, b - a, c) for a, b, c in w["intervals_ms_cpu"] if b > start and a < stop]
         for n, (a, width, cpu) in enumerate(bars):
-            ax.broken_barh([(a, width)], (cpu - 0.4, 0.8), color=colours(i % 20), label=f"worker {w['tid']}" if n == 0 else None)
+            # Beyond the palette's eight colours, a hatch tells the workers apart.
+            ax.broken_barh([(a, width)], (cpu - 0.4, 0.8), facecolor=colour(i), edgecolor="white",
+                           hatch=["", "//", "..", "xx"][(i // len(OKABE_ITO)) % 4], label=f"worker {w['tid']}" if n == 0 else None)
     ax.set_xlim(start, stop)
     ax.set_yticks(cpus)
     ax.set_yticklabels([f"CPU {c}" for c in cpus])
     ax.set_xlabel("time since the common start (ms)")
     kind = "threads" if tl.get("threads") else "processes"
     ax.set_title(f"Who ran on which CPU: {tl['k']} CPU-bound {kind} (time_slicing)")
-    ax.set_ylim(min(cpus) - 0.6, max(cpus) + 0.9)
-    ax.legend(fontsize=7, ncol=min(8, len(workers)), loc="upper right")
+    ax.set_ylabel("CPU")
+    ax.set_ylim(min(cpus) - 0.6, max(cpus) + 0.6)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, ncol=1 + len(workers) // (4 * len(cpus) + 4))
     finish(fig, out_dir, "timeline.png", caption, written)
 
 
@@ -93,15 +115,15 @@ def cpu_share(suite, out_dir, caption, written):
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ks = [s["k"] for s in steps]
     for s in steps:
-        ax.scatter([s["k"]] * len(s["workers"]), [w["share"] for w in s["workers"]], color="#1f77b4", alpha=0.4, s=14)
-    ax.plot(ks, [s["mean_share"] for s in steps], "o-", color="#1f77b4", label="measured mean share (dots: each worker)")
-    ax.plot(ks, [s["expected_share"] for s in steps], "--", color="#d62728", label="min(1, CPUs / K)")
+        ax.scatter([s["k"]] * len(s["workers"]), [w["share"] for w in s["workers"]], color=colour(0), alpha=0.4, s=14)
+    ax.plot(ks, [s["mean_share"] for s in steps], "o-", color=colour(0), label="measured mean share (dots: each worker)")
+    ax.plot(ks, [s["expected_share"] for s in steps], "--", color=colour(3), label="min(1, CPUs / K)")
     ax.set_xscale("log", base=2)
     ax.set_xticks(ks)
     ax.set_xticklabels([str(k) for k in ks])
     ax.set_ylim(0, 1.1)
     ax.set_xlabel("CPU-bound processes K")
-    ax.set_ylabel("CPU share per process (run time / wall time)")
+    ax.set_ylabel("share per process (run time / its lifetime)")
     ax.set_title(f"CPU share against the number of workers on {steps[0]['cpus']} CPUs (P4)")
     ax.legend(fontsize=8)
     finish(fig, out_dir, "cpu_share.png", caption, written)
@@ -122,12 +144,10 @@ def speedup(suite, out_dir, caption, written):
         ax.plot([p["n"] for p in cpp], [cpp[0]["wall_ms"] / p["wall_ms"] for p in cpp], "o-", label="C++ threads, compute-bound")
         ov.plot([p["n"] for p in cpp], [100 * p.get("overlap", 0) for p in cpp], "o-", label="compute-bound")
     if mem:
-        ax.plot([p["n"] for p in mem], [mem[0]["wall_ms"] / p["wall_ms"] for p in mem], "D-", label="C++ threads, memory-bound (streaming)")
-        ov.plot([p["n"] for p in mem], [100 * p.get("overlap", 0) for p in mem], "D-", label="memory-bound")
         top = max(mem, key=lambda p: p.get("bytes_per_s", 0))
-        if top.get("bytes_per_s"):
-            ax.annotate(f"{top['bytes_per_s'] / 2**30:.1f} GiB/s", (top["n"], mem[0]["wall_ms"] / top["wall_ms"]),
-                        textcoords="offset points", xytext=(4, -12), fontsize=7)
+        peak = f", peak {top['bytes_per_s'] / 2**30:.1f} GiB/s at N={top['n']}" if top.get("bytes_per_s") else ""
+        ax.plot([p["n"] for p in mem], [mem[0]["wall_ms"] / p["wall_ms"] for p in mem], "D-", label=f"C++ threads, memory-bound (streaming{peak})")
+        ov.plot([p["n"] for p in mem], [100 * p.get("overlap", 0) for p in mem], "D-", label="memory-bound")
     if gil:
         ax.plot([p["n"] for p in gil], [gil[0]["wall_ms"] / p["wall_ms"] for p in gil], "s-", label="C++ under an emulated GIL")
     py = raw.get("cpython")
@@ -135,12 +155,13 @@ def speedup(suite, out_dir, caption, written):
         ax.plot([1, py["n"]], [1, py["one_s"] / py["threads_s"]], "^-", label=f"CPython {py['version']} threads")
         ax.plot([1, py["n"]], [1, py["one_s"] / py["processes_s"]], "v-", label=f"CPython {py['version']} processes")
         ax.plot([1, py["n"]], [1, py["hash_one_s"] / py["hash_threads_s"]], "x--", label="CPython threads, sha256 (releases the GIL)")
-    ax.plot(n_all, [min(k, cpus) for k in n_all], ":", color="grey", label="ideal: min(N, CPUs)")
+    ax.plot(n_all, [min(k, cpus) for k in n_all], ":", color=FLOOR_GREY, label="ideal: min(N, CPUs)")
     ax.set_ylabel("speedup over N = 1 (x)")
     ax.set_title("Speedup against N threads (T2, T9)")
     ax.legend(fontsize=7)
     ov.set_ylim(0, 105)
-    ov.set_ylabel("2+ running\n(% of wall)", fontsize=8)
+    ov.set_title("measured overlap: two or more threads running at the same instant", fontsize=9)
+    ov.set_ylabel("2+ threads running\n(% of the wall time)", fontsize=8)
     ov.set_xlabel("threads (or processes) N")
     ov.set_xticks(n_all if len(n_all) <= 24 else n_all[:: max(1, len(n_all) // 16)])
     ov.legend(fontsize=7)
@@ -157,12 +178,13 @@ def creation(suite, out_dir, caption, written):
         names = [textwrap.fill(o["what"], 44) for o in ops][::-1]
         med = [o["median_ns"] / 1000 for o in ops][::-1]
         p99 = [o["p99_ns"] / 1000 for o in ops][::-1]
-        ax.barh(names, med, color="#1f77b4", label="median")
-        ax.scatter(p99, names, color="#d62728", marker="|", s=200, label="p99")
+        ax.barh(names, med, color=colour(0), label="median")
+        ax.scatter(p99, names, color=colour(3), marker="|", s=200, label="p99")
         ax.set_xscale("log")
         ax.set_xlabel("time per operation (µs, log scale)")
         ax.tick_params(axis="y", labelsize=8)
-        fig.suptitle("Creating a thread or a process, against a pool hand-off (T8)", fontsize=11)
+        ax.set_ylabel("operation (created, then reaped or joined)")
+        ax.set_title("Creating a thread or a process, against a pool hand-off (T8)", fontsize=11)
         ax.legend(fontsize=8)
         finish(fig, out_dir, "creation_costs.png", caption, written)
     sizes = raw.get("fork_vs_size")
@@ -192,7 +214,7 @@ def context_switch(suite, out_dir, caption, written):
     for channel, place in groups:
         p = metric(r, f"hop_corrected_processes_{channel}_{place}")
         t = metric(r, f"hop_corrected_threads_{channel}_{place}")
-        if p is None or t is None:
+        if p is None or t is None or p <= 0 or t <= 0:  # a log axis has no place for 0
             continue
         labels.append(f"{channel}\n{'one CPU' if place == 'same_cpu' else 'two CPUs'}")
         procs.append(p / 1000)
@@ -205,6 +227,7 @@ def context_switch(suite, out_dir, caption, written):
     ax.bar([i + 0.2 for i in x], threads, width=0.4, label="two threads")
     ax.set_xticks(list(x))
     ax.set_xticklabels(labels)
+    ax.set_xlabel("channel and placement")
     ax.set_yscale("log")
     ax.set_ylabel("one hop, channel overhead subtracted (µs, log scale)")
     ax.set_title("Context switch cost: processes vs threads, one CPU vs two (P2, T1)")
@@ -220,19 +243,24 @@ def working_set(suite, out_dir, caption, written):
     if len(points) < 2:
         return
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    # The 0-byte point sits at the left edge of a log axis: drawn at 1 KiB's left, labelled "0".
-    xs = [max(p["working_set"], 1) / 1024 for p in points]
-    if points[0]["working_set"] == 0 and len(points) > 1:
-        xs[0] = xs[1] / 8 if xs[1] > 0 else 1
-    ax.plot(xs, [p["switch_cost_ns"] / 1000 for p in points], "o-", label="switch + cache lost (hop - channel - warm pass)")
-    ax.plot(xs, [p["hop_ns"] / 1000 for p in points], "s--", alpha=0.6, label="whole hop")
-    ax.plot(xs, [p["touch_alone_ns"] / 1000 for p in points], "^:", alpha=0.6, label="the same pass with the cache warm")
-    ax.set_xscale("log")
+    # The sizes are evenly spaced categories (0 has no place on a log axis), each labelled with its size.
+    xs = list(range(len(points)))
+
+    def series(key):
+        """The points a log axis can show: a value of 0 (the warm pass over 0 bytes) is left out."""
+        kept = [(x, p[key] / 1000) for x, p in zip(xs, points) if p[key] > 0]
+        return [x for x, _ in kept], [v for _, v in kept]
+
+    ax.plot(*series("switch_cost_ns"), "o-", label="switch + cache lost (hop - channel - warm pass)")
+    ax.plot(*series("hop_ns"), "s--", alpha=0.8, label="whole hop")
+    warm_x, warm_y = series("touch_alone_ns")
+    skipped = "" if len(warm_x) == len(points) else " (0 B: nothing to read)"
+    ax.plot(warm_x, warm_y, "^:", alpha=0.8, label="the same pass with the cache warm" + skipped)
     ax.set_yscale("log")
     ax.set_xticks(xs)
-    ax.set_xticklabels(["0" if p["working_set"] == 0 else (f"{p['working_set'] >> 20} MiB" if p["working_set"] >= 2**20 else f"{p['working_set'] >> 10} KiB") for p in points], fontsize=7)
+    ax.set_xticklabels(["0 B" if p["working_set"] == 0 else (f"{p['working_set'] >> 20} MiB" if p["working_set"] >= 2**20 else f"{p['working_set'] >> 10} KiB") for p in points], fontsize=7)
     ax.set_xlabel("working set per endpoint (each side reads it when the token arrives)")
-    ax.set_ylabel("µs per hop (log scale)")
+    ax.set_ylabel("µs per hop = half a round trip (log scale)")
     ax.set_title(f"What a switch costs in cache: {sweep.get('endpoints')}, {sweep.get('channel')}, "
                  f"{'one CPU' if sweep.get('same_cpu') else 'two CPUs'} (lmbench lat_ctx -s)", fontsize=10)
     ax.legend(fontsize=7)
@@ -250,7 +278,13 @@ def ipc(suite, out_dir, caption, written):
     for p in lat + bw:
         if p["way"] not in ways:
             ways.append(p["way"])
-    colours = {w: plt.cm.tab10(i % 10) for i, w in enumerate(ways)}
+    colours = {w: colour(i) for i, w in enumerate(ways)}
+    sizes_of = {w: {p["size"] for p in lat + bw if p["way"] == w} for w in ways}
+
+    def way_label(way):
+        if len(sizes_of[way]) == 1:  # eventfd carries one 8-byte counter: one size only
+            return f"{way} ({next(iter(sizes_of[way]))} B only)"
+        return way
 
     def label_sizes(ax, sizes):
         ax.set_xscale("log", base=2)
@@ -265,23 +299,24 @@ def ipc(suite, out_dir, caption, written):
             for way in ways:
                 pts = sorted((p for p in points if p["way"] == way and p["placement"] == place), key=lambda p: p["size"])
                 if pts:
-                    ax.plot([p["size"] for p in pts], [value(p) for p in pts], "o-", ms=3, color=colours[way], label=way)
+                    ax.plot([p["size"] for p in pts], [value(p) for p in pts], "o-", ms=3, color=colours[way], label=way_label(way))
             extra(ax, place)
             label_sizes(ax, sorted({p["size"] for p in points}))
             ax.set_yscale("log")
             ax.set_title(f"{what}, {title}", fontsize=10)
         axes[0].set_ylabel(ylabel)
-        axes[1].legend(fontsize=7)
+        for ax in axes:
+            ax.legend(fontsize=6.5)
         fig.suptitle(f"Crossing between two processes: {what} by way and message size (ipc_cost)", fontsize=11)
         finish(fig, out_dir, file, caption, written)
 
     def cache_line_floor(ax, place):
         floor = raw.get("handoff_one_way_ns")
         if place == "two_cpus" and floor:
-            ax.axhline(2 * floor / 1000, color="grey", ls=":", label="cache-line round trip (floor)")
+            ax.axhline(2 * floor / 1000, color=FLOOR_GREY, ls=":", label="cache-line round trip (floor)")
         shaped = raw.get("handoff_line_per_direction_one_way_ns")
         if place == "two_cpus" and shaped:
-            ax.axhline(2 * shaped / 1000, color="grey", ls="--", lw=0.8, label="a line per direction (two rings' shape)")
+            ax.axhline(2 * shaped / 1000, color=FLOOR_GREY, ls="--", lw=0.8, label="a line per direction (shape of two rings)")
 
     def memcpy_floor(ax, place):
         if mem:
@@ -300,11 +335,12 @@ def isolation(suite, out_dir, caption, written):
     if not rels:
         return
     actions = [a["action"] for a in rels[0]["attempts"]]
-    colour = {"allowed": 2, "refused": 0, "not_tried": 1}
-    grid = [[colour[rel["attempts"][i]["outcome"]] if rel["measured"] else 1 for rel in rels] for i in range(len(actions))]
+    # Neutral greys: the matrix is a finding, not good and bad; the text in each cell says what happened.
+    shade = {"allowed": 0, "not_tried": 1, "refused": 2}
+    grid = [[shade[rel["attempts"][i]["outcome"]] if rel["measured"] else 1 for rel in rels] for i in range(len(actions))]
     from matplotlib.colors import ListedColormap
-    fig, ax = plt.subplots(figsize=(2.2 + 1.35 * len(rels), 1.2 + 0.36 * len(actions)))
-    ax.imshow(grid, cmap=ListedColormap(["#2e7d32", "#d9d9d9", "#c62828"]), vmin=0, vmax=2, aspect="auto")
+    fig, ax = plt.subplots(figsize=(3.2 + 1.35 * len(rels), 1.6 + 0.36 * len(actions)))
+    ax.imshow(grid, cmap=ListedColormap(["#f0f0f0", "#c8c8c8", "#4d4d4d"]), vmin=0, vmax=2, aspect="auto")
     for i in range(len(actions)):
         for j, rel in enumerate(rels):
             if not rel["measured"]:
@@ -312,12 +348,15 @@ def isolation(suite, out_dir, caption, written):
             else:
                 at = rel["attempts"][i]
                 text = "allowed" if at["outcome"] == "allowed" else (at["errno"] or "-")
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if rel["measured"] else "#555555")
+            dark = rel["measured"] and rel["attempts"][i]["outcome"] == "refused"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "#222222")
     ax.set_yticks(range(len(actions)))
     ax.set_yticklabels(actions, fontsize=7)
     ax.set_xticks(range(len(rels)))
     ax.set_xticklabels([rel["id"].replace("_", "\n") for rel in rels], fontsize=7)
-    ax.set_title("Who can do what to whom: red allowed, green refused (prober against target)", fontsize=10)
+    ax.set_xlabel("the prober's relationship to the target")
+    ax.set_ylabel("what the prober tried")
+    ax.set_title("Who can do what to whom (isolation_matrix)\nlight: allowed; dark: refused, with the errno", fontsize=10)
     finish(fig, out_dir, "isolation_matrix.png", caption, written)
 
 
@@ -362,13 +401,13 @@ def compare(path, png):
         return
     fig, ax = plt.subplots(figsize=(8.5, 1.2 + 0.28 * len(rows)))
     labels = [f"{m['run']}: {m['demo']} {m['name']}" for m in rows]
-    colours = ["#c62828" if m["beyond_noise"] else "#9e9e9e" for m in rows]
+    colours = [colour(3) if m["beyond_noise"] else "#9e9e9e" for m in rows]
     ax.barh(labels, [m["ratio"] - 1 for m in rows], color=colours, left=1)  # from 1 to the ratio
     ax.axvline(1, color="black", lw=0.8)
     ax.set_xscale("log")
     ax.tick_params(axis="y", labelsize=7)
     alpha, effect = c.get("alpha", 0.05), 100 * c.get("min_effect", 0.05)
-    ax.set_xlabel(f"ratio to {rows[0]['against']} (log scale); red: beyond noise (Mann-Whitney U p < {alpha}, ratio outside 1 ± {effect:.0f}%)",
+    ax.set_xlabel(f"ratio to {rows[0]['against']} (log scale); vermilion: beyond noise (Mann-Whitney U p < {alpha}, ratio outside 1 ± {effect:.0f}%)",
                   fontsize=8)
     ax.set_title("proclab compare: the headline metrics and those that moved", fontsize=10)
     fig.tight_layout()

@@ -9,6 +9,7 @@
 
 #include "compare.hpp"
 #include "crosscheck.hpp"
+#include "glossary.hpp"
 #include "plots.hpp"
 #include "report.hpp"
 #include "stability.hpp"
@@ -74,7 +75,7 @@ int list_rules(const std::filesystem::path& dir, bool markdown) {
         };
         return rank(a.claim) < rank(b.claim);
     });
-    std::cout << (markdown ? suite::rules_markdown(rules) : suite::render_rules(rules));
+    std::cout << (markdown ? suite::rules_markdown(rules) : suite::render_rules(rules, terminal_width(STDOUT_FILENO)));
     return kExitOk;
 }
 
@@ -265,14 +266,27 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
         const MachineFact* f = env.find(key);
         return f && f->value ? *f->value : std::string("unknown");
     };
+    const int width = terminal_width(json_to_stdout ? STDERR_FILENO : STDOUT_FILENO);
+    // Facts joined by " · ", a new line wherever the next would pass the terminal's width.
+    auto fitted = [&](const std::vector<std::string>& parts) {
+        std::string text, line = " ";
+        for (const auto& part : parts) {
+            if (line.size() > 1 && display_width(line) + 3 + display_width(part) > static_cast<std::size_t>(width)) {
+                text += line + "\n";
+                line = " ";
+            }
+            line += (line.size() > 1 ? " · " : " ") + part;
+        }
+        return text + line + "\n";
+    };
     out << fmt::format("proclab {} on {}\n", PROCLAB_VERSION, fact("cpu_model"));
-    out << fmt::format("  CPUs: {} allowed of {} online · virtual machine: {} · kernel {}\n", fact("affinity_cpus"), fact("online_cpus"),
-                       fact("hypervisor"), fact("kernel_release"));
-    out << fmt::format("  privileges: euid {}, CAP_SYS_PTRACE {} · Yama ptrace_scope {} · container: {}\n\n", fact("euid"),
-                       fact("cap_sys_ptrace"), fact("yama_ptrace_scope"), fact("container"));
+    out << fitted({fmt::format("CPUs: {} allowed of {} online", fact("affinity_cpus"), fact("online_cpus")),
+                   fmt::format("virtual machine: {}", fact("hypervisor")), fmt::format("kernel {}", fact("kernel_release")),
+                   fmt::format("privileges: euid {}, CAP_SYS_PTRACE {}", fact("euid"), fact("cap_sys_ptrace")),
+                   fmt::format("Yama ptrace_scope {}", fact("yama_ptrace_scope")), fmt::format("container: {}", fact("container"))})
+        << "\n";
     out << "Demos\n" << suite::render_demo_runs(runs) << "\n";
-    out << "Claims (../shared/seed/claims.md; rule for several demos: docs/schema.md; every rule: proclab rules)\n"
-        << suite::render_claims(rows, colour);
+    out << "Claims (every rule: proclab rules; the words: proclab glossary)\n" << suite::render_claims(rows, colour, width);
     out << std::flush;
 
     const Json this_run = suite::suite_json(env, runs, rows);
@@ -325,6 +339,9 @@ int main(int argc, char** argv) {
     bool rules_markdown = false;
     auto* rules = add_command("rules", "Every claim's rule: what it reads, what would refute it, the verdicts it can reach", {.failed = runner_failed});
     rules->add_flag("--markdown", rules_markdown, "As the Markdown table of docs/verdict-rules.md");
+    bool glossary_markdown = false;
+    auto* glossary = add_command("glossary", "The words the reports use, each defined with its unit and what it is of", {.failed = runner_failed});
+    glossary->add_flag("--markdown", glossary_markdown, "As docs/glossary.md");
     RunnerOptions o;
     const std::string timeout_help = fmt::format("Per-demo timeout in seconds; the demo is killed after it (default: {})", o.timeout_s);
     auto* run = add_command("run", "Run the named demos (all when none is named) and print the claims table", {.refuted = true, .failed = demo_failed});
@@ -396,6 +413,14 @@ int main(int argc, char** argv) {
         for (const auto* command : {run, stability, crosscheck, compare})
             if (*command && command->count("--json") > 0) o.json = true;
         if (*compare) return run_compare(o);
+        if (*glossary) {
+            if (glossary_markdown) {
+                std::cout << suite::glossary_markdown(true);
+            } else {
+                for (const auto& t : suite::glossary()) std::cout << t.term << "\n    " << t.definition << "\n";
+            }
+            return kExitOk;
+        }
         const auto dir = suite::demo_directory(self_executable().parent_path());
         if (*list) return list_demos(dir);
         if (*rules) return list_rules(dir, rules_markdown);

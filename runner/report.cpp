@@ -1,5 +1,6 @@
 #include "report.hpp"
 
+#include "glossary.hpp"
 #include "html.hpp"
 #include "plots.hpp"
 
@@ -18,7 +19,9 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
                             const std::optional<std::vector<CrosscheckPair>>& crosscheck) {
     std::string md;
     md += "# proclab report: what the notes' claims turned out to be on this machine\n\n";
-    md += fmt::format("proclab {}, {} run, {:.1f} s in all.\n\n", PROCLAB_VERSION, quick ? "a --quick" : "a full", wall_s);
+    md += fmt::format("proclab {}, {} run, {:.1f} s in all. A word the report uses before defining it links to the "
+                      "[Glossary](#glossary) at the end.\n\n",
+                      PROCLAB_VERSION, quick ? "a --quick" : "a full", wall_s);
     md += "## The machine\n\n| fact | value |\n|---|---|\n";
     for (const auto& f : env.facts) md += fmt::format("| {} | {} |\n", markdown_cell(f.label), markdown_cell(f.shown()));
     md += "\n## The claims\n\n| id | the notes say | verdict | evidence | measured by |\n|---|---|---|---|---|\n";
@@ -103,6 +106,7 @@ ReportOutcome write_report(const std::filesystem::path& dir, const Environment& 
         const auto plots_at = markdown.find("\n## Plots");
         markdown.insert(plots_at == std::string::npos ? markdown.size() : plots_at, shifted);
     }
+    markdown = link_first_uses_markdown(markdown) + "\n" + glossary_markdown(false);
     OutputFile md((dir / "report.md").string());
     md.commit(markdown);
     HtmlReport html_report{&env, &runs, &rows, out.plots, out.plots_note, wall_s, quick, crosscheck ? &*crosscheck : nullptr, baseline};

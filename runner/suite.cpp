@@ -3,6 +3,7 @@
 #include "proclab/claims.hpp"
 #include "proclab/spawn.hpp"
 
+#include <ctime>
 #include <algorithm>
 #include <cstdlib>
 #include <cerrno>
@@ -179,12 +180,17 @@ std::string render_claims(const std::vector<ClaimRow>& rows, bool colour, int wi
     for (const auto& r : rows) statement_width = std::max(statement_width, display_width(r.statement));
     std::string out;
     const std::string indent(20, ' ');  // under the statement column
+    const auto w = static_cast<std::size_t>(std::max(40, width));
     for (const auto& r : rows) {
         const auto verdict = colour_verdict(r.verdict, colour);
-        out += fmt::format("  {:<3} {}{} {}{}  [{}]\n", r.id, verdict,
-                           std::string(13 - std::min<std::size_t>(13, display_width(verdict)), ' '), r.statement,
-                           std::string(statement_width - display_width(r.statement), ' '),
-                           r.demos.empty() ? "-" : fmt::format("{}", fmt::join(r.demos, ", ")));
+        const std::string demos = fmt::format("[{}]", r.demos.empty() ? "-" : fmt::format("{}", fmt::join(r.demos, ", ")));
+        const std::string head = fmt::format("  {:<3} {}{} ", r.id, verdict, std::string(13 - std::min<std::size_t>(13, display_width(verdict)), ' '));
+        if (indent.size() + statement_width + 2 + display_width(demos) <= w) {
+            out += fmt::format("{}{}{}  {}\n", head, r.statement, std::string(statement_width - display_width(r.statement), ' '), demos);
+        } else {  // a narrow terminal: the demos on a line of their own
+            out += head + wrap(r.statement, w, indent) + "\n";
+            out += indent + wrap(demos, w, indent) + "\n";
+        }
         out += indent + wrap(r.evidence, static_cast<std::size_t>(std::max(40, width)), indent) + "\n";
         for (const auto& refuted_by : r.refuted_by)
             out += indent + wrap("would be refuted by: " + refuted_by, static_cast<std::size_t>(std::max(40, width)), indent) + "\n";
@@ -238,11 +244,24 @@ std::string render_demo_runs(const std::vector<DemoRun>& runs) {
     return t.render();
 }
 
+namespace {
+// When a run was recorded, UTC, ISO 8601 to the second: the date docs quote beside its figures.
+std::string utc_now_iso8601() {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    ::gmtime_r(&now, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+}  // namespace
+
 Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows) {
     Json j;
     j["schema_version"] = kSchemaVersion;
     j["proclab_version"] = PROCLAB_VERSION;
     j["kind"] = "suite";
+    j["recorded_at"] = utc_now_iso8601();
     Json claims = Json::array();
     for (const auto& r : rows)
         claims.push_back(Json{{"id", r.id}, {"statement", r.statement}, {"verdict", to_string(r.verdict)},

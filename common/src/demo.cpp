@@ -168,7 +168,7 @@ int demo_main(int argc, char** argv, const DemoSpec& spec) {
         if (options.json_to_stdout()) {
             std::cout << render_json(result) << std::flush;
         } else {
-            std::cout << render_terminal(result, RenderStyle{.colour = want_colour(STDOUT_FILENO), .verbose = options.verbose}) << std::flush;
+            std::cout << render_terminal(result, RenderStyle{.colour = want_colour(STDOUT_FILENO), .width = terminal_width(STDOUT_FILENO), .verbose = options.verbose}) << std::flush;
         }
         return options.strict && result.any_refuted() ? kExitRefuted : kExitOk;
     } catch (const UsageError& e) {

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace proclab {
@@ -14,6 +15,17 @@ bool want_colour(int fd) {
     const char* no_colour = std::getenv("NO_COLOR");
     if (no_colour && *no_colour) return false;
     return ::isatty(fd) == 1;
+}
+
+int terminal_width(int fd) {
+    int columns = 100;
+    winsize size{};
+    if (::isatty(fd) == 1 && ::ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+        columns = size.ws_col;
+    } else if (const char* env = std::getenv("COLUMNS"); env && *env) {
+        columns = std::atoi(env) > 0 ? std::atoi(env) : columns;
+    }
+    return std::clamp(columns, 60, 160);
 }
 
 std::string format_value(double value, std::string_view unit) {
@@ -219,15 +231,18 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
     const auto width = static_cast<std::size_t>(std::max(40, style.width));
 
     std::string out;
-    out += bold(fmt::format("{} — {}", r.demo, r.title)) + "\n";
+    out += bold(wrap(fmt::format("{} — {}", r.demo, r.title), width, "  ")) + "\n";
     std::string claim_list;
     for (const auto& id : r.claims) claim_list += (claim_list.empty() ? "" : ", ") + id;
     if (claim_list.empty()) claim_list = "none (an instrument)";
-    out += fmt::format("proclab {} · claims {} · wall time {:.2f} s · {}{}\n", r.proclab_version, claim_list,
-                       r.wall_time_s, r.config.quick ? "quick run" : "full run",
-                       r.config.repeat ? fmt::format(" · repeat {}", r.config.repeat) : "");
-    out += fmt::format("clock: CLOCK_MONOTONIC, read overhead {} (subtracted where stated), observed step {}\n\n",
-                       format_value(r.clock.read_overhead_ns, "ns"), format_value(r.clock.observed_resolution_ns, "ns"));
+    out += wrap(fmt::format("proclab {} · claims {} · wall time {:.2f} s · {}{}", r.proclab_version, claim_list, r.wall_time_s,
+                            r.config.quick ? "quick run" : "full run", r.config.repeat ? fmt::format(" · repeat {}", r.config.repeat) : ""),
+                width, "  ") +
+           "\n";
+    out += wrap(fmt::format("clock: CLOCK_MONOTONIC, read overhead {} (subtracted where stated), observed step {}",
+                            format_value(r.clock.read_overhead_ns, "ns"), format_value(r.clock.observed_resolution_ns, "ns")),
+                width, "  ") +
+           "\n\n";
 
     out += bold("Environment") + "\n" + render_environment(r.environment, style.verbose) + "\n";
 

@@ -49,7 +49,11 @@ TEST_CASE("proclab report writes the JSON, a summary naming every claim, and the
     // report.html: one page, nothing fetched from elsewhere, every claim in its table.
     const std::string html = slurp(dir / "report.html");
     CHECK_THAT(html, Catch::StartsWith("<!doctype html>") && Catch::EndsWith("</html>\n"));
-    for (const auto& claim : all_claims()) CHECK_THAT(html, Catch::Contains("<td>" + std::string(claim.id) + "</td>"));
+    for (const auto& claim : all_claims()) CHECK_THAT(html, Catch::Contains("<td data-label=\"id\">" + std::string(claim.id) + "</td>"));
+    // The glossary at the end, each term linked where the report first uses it.
+    CHECK_THAT(html, Catch::Contains("<h2 id=\"glossary\">") && Catch::Contains("<dt id=\"g-floor\">") &&
+                         Catch::Contains("class=\"term\" href=\"#g-"));
+    CHECK_THAT(md, Catch::Contains("## Glossary") && Catch::Contains("<a id=\"g-hop\"></a>") && Catch::Contains("](#g-"));
     CHECK(html.find("src=\"http") == std::string::npos);
     CHECK(html.find("<script") == std::string::npos);
 

@@ -77,6 +77,19 @@ TEST_CASE("proclab rules lists every claim's rule, and docs/verdict-rules.md is 
     CHECK(committed == run.out);
 }
 
+TEST_CASE("proclab glossary defines the report's words, and docs/glossary.md is its Markdown", "[runner][glossary]") {
+    auto run = run_captured(test::bin_dir() / "proclab", {"glossary", "--markdown"}, {.timeout = 60s});
+    CHECK(run.status.describe() == "exit 0");
+    for (const char* term : {"**hop**", "**round trip**", "**floor**", "**interference**", "**steal time**", "**share**", "**Jain's index**",
+                             "**slice**", "**tick**", "**confirmed**", "**nuanced**", "**not-measured**", "**refuted**", "**trial**",
+                             "**beyond noise**"})
+        CHECK_THAT(run.out, Catch::Contains(term));
+    std::ifstream in(std::filesystem::path(PROCLAB_SOURCE_DIR) / "docs" / "glossary.md");
+    const std::string committed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO("regenerate it: build/release/bin/proclab glossary --markdown > docs/glossary.md");
+    CHECK(committed == run.out);
+}
+
 TEST_CASE("proclab rejects unknown demos and options with one line and exit 2", "[runner]") {
     for (std::vector<std::string> args : {std::vector<std::string>{"run", "no_such_demo"}, {"run", "--bogus"}, {"frobnicate"},
                                           {"run", "--timeout", "-5"}, {"run", "--json", "/nonexistent/dir/x.json"}, {}}) {

@@ -19,6 +19,10 @@ struct RenderStyle {
 // Colour only on a terminal, and never when NO_COLOR is set to a non-empty value (no-color.org).
 bool want_colour(int fd);
 
+// Where text for `fd` should wrap: the terminal's width when `fd` is one (TIOCGWINSZ), else
+// $COLUMNS when set, else 100; kept within 60..160 so a table stays readable.
+int terminal_width(int fd);
+
 std::string render_terminal(const Result& r, const RenderStyle& style);
 std::string render_environment(const Environment& env, bool verbose = false);
 
