@@ -10,6 +10,7 @@
 //
 // A benchmark, not a test: run it on a quiet machine. Options: --tasks N, --rounds R, --repeat K.
 
+#include "proclab/cli.hpp"
 #include "proclab/clock.hpp"
 #include "proclab/environment.hpp"
 #include "proclab/render.hpp"
@@ -50,18 +51,26 @@ double median_of(int repeat, const std::function<double()>& once) {
 int main(int argc, char** argv) {
     std::size_t tasks = 1'000'000, rounds = 20'000;
     int repeat = 5;
-    CLI::App app("pool_bench: proclab's thread pool beside oneTBB and boost::asio::thread_pool");
-    app.add_option("--tasks", tasks, "Empty tasks per measurement")->check(CLI::Range(1000, 100'000'000));
-    app.add_option("--rounds", rounds, "Fork-join rounds per measurement")->check(CLI::Range(100, 10'000'000));
-    app.add_option("--repeat", repeat, "Repetitions (median reported)")->check(CLI::Range(1, 100));
+    bool quick = false;
+    CLI::App app("pool_bench: proclab's thread pool beside oneTBB and boost::asio::thread_pool (a benchmark: it prints, decides nothing)",
+                 "pool_bench");
+    cli::apply_conventions(app, "pool_bench");
+    app.add_flag("-q,--quick", quick, "A short run: 100,000 tasks, 2,000 rounds, median of 3 (unless given)");
+    auto* tasks_option = app.add_option("--tasks", tasks, "Empty tasks per measurement (default: 1000000)")->check(CLI::Range(1000, 100'000'000));
+    auto* rounds_option = app.add_option("--rounds", rounds, "Fork-join rounds per measurement (default: 20000)")->check(CLI::Range(100, 10'000'000));
+    auto* repeat_option = app.add_option("--repeat", repeat, "Repetitions, the median reported (default: 5; --quick: 3)")->check(CLI::Range(1, 100));
+    app.footer(cli::exit_code_footer({}));
     try {
         app.parse(argc, argv);
-    } catch (const CLI::CallForHelp&) {
-        std::cout << app.help();
-        return 0;
     } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
         std::fprintf(stderr, "pool_bench: error: %s\n", e.what());
         return 2;
+    }
+    if (quick) {
+        if (tasks_option->count() == 0) tasks = 100'000;
+        if (rounds_option->count() == 0) rounds = 2'000;
+        if (repeat_option->count() == 0) repeat = 3;
     }
 
     const Environment env = probe_environment();
