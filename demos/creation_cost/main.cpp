@@ -57,6 +57,9 @@ struct OpName {
     Op op;
     const char* name;
 };
+// Operations of each process row counted by the kernel's software events, untimed, after its timing.
+constexpr int kCountedOps = 20;
+
 constexpr OpName kOps[] = {{Op::fork, "fork"},     {Op::vfork, "vfork"},   {Op::posix_spawn, "posix_spawn"}, {Op::fork_exec, "fork_exec"},
                            {Op::boost_process, "boost_process"}, {Op::thread, "thread"}, {Op::pthread, "pthread"}, {Op::pool, "pool"}};
 
@@ -134,7 +137,8 @@ ProcessCosts measure_processes(const DemoContext& ctx, const Setup& setup, int t
     const auto want = [&](Op op) { return std::find(setup.ops.begin(), setup.ops.end(), op) != setup.ops.end(); };
     auto timed = [&](std::string id, std::string what, int warmup, int count, const std::function<void()>& op) {
         const auto conditions = parent_conditions();
-        p.ops.push_back({std::move(id), std::move(what), time_each(warmup, count, overhead, op), conditions});
+        const Summary s = time_each(warmup, count, overhead, op);
+        p.ops.push_back({std::move(id), std::move(what), s, conditions, count_each(std::min(count, kCountedOps), op)});
     };
 
     const ScopedPin pinned(p.home_cpu);

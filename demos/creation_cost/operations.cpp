@@ -27,6 +27,24 @@ namespace proclab::creation_cost {
 // ---------------------------------------------------------------------------------------------
 // Timing one operation many times.
 
+KernelCounts count_each(int count, const std::function<void()>& op) {
+    KernelCounts k;
+    PerfCounters counters;
+    if (!counters.available(PerfEvent::page_faults)) {
+        k.unavailable = counters.unavailable_reason(PerfEvent::page_faults);
+        return k;
+    }
+    counters.start();
+    for (int i = 0; i < count; ++i) op();
+    const PerfCounts c = counters.stop();
+    k.ops = count;
+    auto per_op = [&](PerfEvent e) { return c[e] ? std::optional<double>(double(*c[e]) / count) : std::nullopt; };
+    k.page_faults = per_op(PerfEvent::page_faults);
+    k.context_switches = per_op(PerfEvent::context_switches);
+    k.cpu_migrations = per_op(PerfEvent::cpu_migrations);
+    return k;
+}
+
 Summary time_each(int warmup, int count, double clock_overhead, const std::function<void()>& op) {
     for (int i = 0; i < warmup; ++i) op();
     std::vector<double> samples;

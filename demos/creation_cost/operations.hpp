@@ -2,6 +2,7 @@
 // under (the parent's threads, resident memory, pinning).
 #pragma once
 
+#include "proclab/perf_counters.hpp"
 #include "proclab/stats.hpp"
 
 #include <condition_variable>
@@ -19,6 +20,15 @@ namespace proclab::creation_cost {
 
 // `op` run `warmup` times, then `count` times each timed alone; the clock's overhead subtracted.
 Summary time_each(int warmup, int count, double clock_overhead, const std::function<void()>& op);
+
+// What the kernel counted for the calling thread per operation (perf_event_open's software events),
+// in a pass of its own after the timed one, so the counters never run beside a timed operation.
+struct KernelCounts {
+    int ops = 0;                                   // operations counted
+    std::optional<double> page_faults, context_switches, cpu_migrations;  // per operation
+    std::string unavailable;                       // why there are none, where there are none
+};
+KernelCounts count_each(int count, const std::function<void()>& op);
 
 void thread_create_join();
 void pthread_small_stack();

@@ -24,16 +24,24 @@ void add_operations_table(Result& result, const ProcessCosts& p, const HandoffTr
     const double pool_median = shown.costs.pool.round_trip.median;
     auto& t = result.add_table("1. Creating a thread or a process, and handing a task to a pool",
                                {"operation", {"median", "ns"}, {"p99", "ns"}, {"max", "ns"}, {"n", "count"}, {"vs the pool hand-off", "x"},
-                                "timed in"});
-    auto add_row = [&](const std::string& id, const std::string& what, const Summary& s, const std::string& conditions, bool headline) {
-        t.rows.push_back({what, s.median, s.p99, s.max, double(s.count), s.median / pool_median, conditions});
+                                {"page faults/op", "ratio"}, {"switches/op", "ratio"}, {"migrations/op", "ratio"}, "timed in"});
+    auto cell = [](const std::optional<double>& v) { return v ? Cell{*v} : Cell{}; };
+    auto add_row = [&](const std::string& id, const std::string& what, const Summary& s, const std::string& conditions, bool headline,
+                       const KernelCounts& k = {}) {
+        t.rows.push_back({what, s.median, s.p99, s.max, double(s.count), s.median / pool_median, cell(k.page_faults), cell(k.context_switches),
+                          cell(k.cpu_migrations), conditions});
         result.add_metric(id, s, "ns", what).headline = headline;
+        if (k.page_faults) result.add_metric(id + "_parent_page_faults_per_op", *k.page_faults, "ratio", what + ": the parent thread's page faults per operation");
     };
-    for (const auto& r : p.ops) add_row(r.id, r.what, r.s, describe(r.conditions), r.id == metric_id::kFork || r.id == "posix_spawn");
+    std::string unavailable;
+    for (const auto& r : p.ops) {
+        add_row(r.id, r.what, r.s, describe(r.conditions), r.id == metric_id::kFork || r.id == "posix_spawn", r.counted);
+        if (!r.counted.unavailable.empty()) unavailable = r.counted.unavailable;
+    }
     if (p.reference.ran) {
         const Summary& ref = p.reference.fork;
         t.rows.push_back({"fork + _exit + waitpid in a fresh process (reference)", ref.median, ref.p99, Cell{}, double(ref.count),
-                          ref.median / pool_median, describe(p.reference.conditions)});
+                          ref.median / pool_median, Cell{}, Cell{}, Cell{}, describe(p.reference.conditions)});
         result.add_metric("fork_reference", ref.median, "ns", "fork+exit+wait in a fresh single-threaded copy of this program");
         if (const auto fork = p.median_of(metric_id::kFork))
             result.add_metric("fork_vs_reference", *fork / ref.median, "ratio", "this demo's fork against the fresh process's").headline = true;
@@ -58,8 +66,12 @@ void add_operations_table(Result& result, const ProcessCosts& p, const HandoffTr
         "a wait, which a fork must still account for. The reference is the same fork in a fresh exec'd copy of this program. The pool "
         "hand-off: a pool of one worker pinned to CPU {}, the caller on CPU {} waiting for the worker (TaskHandle::get_from_worker); "
         "each task notes whether a worker ran it. Its floor is two one-way trips of a cache line between the two CPUs, measured just "
-        "before (T8's facts). 'May run its own task' is TaskHandle::get(), which helps: most tasks never leave the caller.",
-        p.procs_n, p.exec_n, t8.per_trial, p.home_cpu, t8.worker_cpu, t8.caller_cpu);
+        "before (T8's facts). 'May run its own task' is TaskHandle::get(), which helps: most tasks never leave the caller. "
+        "Page faults, switches and migrations per operation: the parent thread's own, counted by the kernel (perf_event_open's "
+        "software events, as perf stat's page-faults, context-switches, cpu-migrations) over {} more operations after the timed ones, "
+        "so no counter runs beside a timed one; a fork's faults are the parent's copy-on-write faults while the child shares its pages.{}",
+        p.procs_n, p.exec_n, t8.per_trial, p.home_cpu, t8.worker_cpu, t8.caller_cpu, p.ops.empty() ? 0 : p.ops.front().counted.ops,
+        unavailable.empty() ? "" : " Not counted here: " + unavailable + ".");
 }
 
 void add_trials_table(Result& result, const HandoffTrials& t8) {

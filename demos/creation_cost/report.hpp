@@ -22,6 +22,7 @@ struct TimedOp {
     std::string what;  // its row label
     Summary s;
     ParentConditions conditions;
+    KernelCounts counted;  // the parent thread's own events per operation, in an untimed pass
 };
 
 // Processes, timed first from a single-threaded small parent pinned to one CPU (tables 1 and 2).
