@@ -1,5 +1,6 @@
 #include "context_switch/pingpong.hpp"
 
+#include "proclab/perf_counters.hpp"
 #include "proclab/affinity.hpp"
 #include "proclab/child.hpp"
 #include "proclab/clock.hpp"
@@ -205,7 +206,8 @@ Measurement measure(const Config& c, const Counts& counts, double clock_overhead
     } else {
         thread.emplace([&] { echo_loop(e, c.channel, c.cpu_echo, c.working_set); });
     }
-    Measurement m{c, {}, {}, {}, 0, -1, 0, 0};
+    Measurement m;
+    m.config = c;
     {
         ScopedPin pin(c.cpu_initiator);
         const auto mine = working_set(c.working_set);
@@ -241,6 +243,23 @@ Measurement measure(const Config& c, const Counts& counts, double clock_overhead
             rep = subtract_overhead(rep, clock_overhead);
             m.rep_medians.push_back(summarize(rep).median);
             all.insert(all.end(), rep.begin(), rep.end());
+        }
+        // The kernel's own counts for this thread, in a pass of their own (untimed).
+        {
+            PerfCounters counters;
+            if (counters.available(PerfEvent::context_switches)) {
+                const int n = std::max(1, std::min(kCountedRoundTrips, counts.round_trips / 10));
+                counters.start();
+                for (int i = 0; i < n; ++i) sum += round_trip(e, c.channel, ++token, mine);
+                const PerfCounts k = counters.stop();
+                auto per = [&](PerfEvent ev) { return k[ev] ? std::optional<double>(double(*k[ev]) / n) : std::nullopt; };
+                m.counted_round_trips = n;
+                m.initiator_switches = per(PerfEvent::context_switches);
+                m.initiator_migrations = per(PerfEvent::cpu_migrations);
+                m.initiator_faults = per(PerfEvent::page_faults);
+            } else {
+                m.counters_unavailable = counters.unavailable_reason(PerfEvent::context_switches);
+            }
         }
         g_touch_sink.fetch_add(sum, std::memory_order_relaxed);
         m.round_trips = static_cast<std::int64_t>(all.size());

@@ -37,6 +37,11 @@ struct Measurement {
     double switches_per_hop = -1;     // -1: unknown
     std::int64_t round_trips = 0;
     double touch_alone = 0;           // ns, one pass over the working set with the cache warm, no switch
+    // The initiator thread's own events per round trip, counted by the kernel (perf_event_open) in
+    // an untimed pass after the timed repetitions, so no counter runs beside a timed round trip.
+    int counted_round_trips = 0;
+    std::optional<double> initiator_switches, initiator_migrations, initiator_faults;  // per round trip
+    std::string counters_unavailable;  // why there are none, where there are none
 
     double hop() const { return round_trip.median / 2; }
     double hop_corrected() const { return hop() - overhead_per_hop > 0 ? hop() - overhead_per_hop : 0.0; }
@@ -59,6 +64,8 @@ const Measurement* find(const std::vector<Measurement>& ms, Kind k, Channel ch, 
 // floor, measured in the same run): "" when it is not below it (beyond `tolerance`), else the words
 // that flag it. Same-CPU hops have no such floor here.
 std::string floor_check(double hop_ns, bool same_cpu, std::optional<double> line_one_way_ns, double tolerance = 0.10);
+
+inline constexpr int kCountedRoundTrips = 100;  // the untimed pass the kernel's counters see (at most a tenth of the timed)
 
 // Runs one configuration: a forked echo process or an echo thread, pinned; the initiator pinned
 // on the calling thread (restored after). Every child is reaped and every thread joined, also on error.
