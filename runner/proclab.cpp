@@ -102,6 +102,7 @@ void add_json_option(CLI::App* command, RunnerOptions& o, const std::string& wha
 }
 
 // Where the text for people goes: stdout, unless JSON goes there.
+int text_fd(const RunnerOptions& o) { return o.json_to_stdout() ? STDERR_FILENO : STDOUT_FILENO; }
 std::ostream& text_stream(const RunnerOptions& o) { return o.json_to_stdout() ? std::cerr : std::cout; }
 
 // --json FILE opened before anything runs, so a bad path is a usage error at once (no file is
@@ -178,7 +179,7 @@ int run_stability(const std::filesystem::path& dir, const RunnerOptions& o) {
         runs.push_back(std::move(run));
     }
     const auto report = suite::summarize_stability(runs, o.quick);
-    text_stream(o) << suite::render_stability(report, want_colour(o.json_to_stdout() ? STDERR_FILENO : STDOUT_FILENO)) << std::flush;
+    text_stream(o) << suite::render_stability(report, want_colour(text_fd(o))) << std::flush;
     if (json_file) json_file->commit(suite::stability_json(report).dump(2) + "\n");
     if (o.json_to_stdout()) std::cout << suite::stability_json(report).dump(2) << "\n" << std::flush;
     return report.failed_demo_runs > 0 ? kExitHarness : kExitOk;
@@ -222,7 +223,7 @@ int run_compare(const RunnerOptions& o) {
         if (!md_file->error().empty()) return usage_error("--markdown: " + md_file->error(), "");
     }
     const auto comparison = suite::compare_runs(std::move(loaded));
-    text_stream(o) << suite::render_comparison(comparison, o.compare_all, want_colour(o.json_to_stdout() ? STDERR_FILENO : STDOUT_FILENO)) << std::flush;
+    text_stream(o) << suite::render_comparison(comparison, o.compare_all, want_colour(text_fd(o))) << std::flush;
     const Json j = suite::comparison_json(comparison);
     if (json_file) json_file->commit(j.dump(2) + "\n");
     if (o.json_to_stdout()) std::cout << j.dump(2) << "\n" << std::flush;
@@ -236,7 +237,7 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     if (const auto error = open_json_file(o.json_path, json_file)) return *error;
     // JSON to stdout: nothing else goes there; the report for people goes to stderr.
     const bool json_to_stdout = o.json_to_stdout();
-    std::ostream& out = json_to_stdout ? std::cerr : std::cout;
+    std::ostream& out = text_stream(o);
     // A baseline that cannot be read is a usage error before anything runs.
     std::optional<suite::LoadedRun> baseline;
     if (!o.baseline.empty()) {
@@ -261,12 +262,12 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     run_demos(dir, names, o, "", runs, described);
     const auto rows = suite::claim_rows(runs, described);
 
-    const bool colour = want_colour(json_to_stdout ? STDERR_FILENO : STDOUT_FILENO);
+    const bool colour = want_colour(text_fd(o));
     auto fact = [&](const char* key) {
         const MachineFact* f = env.find(key);
         return f && f->value ? *f->value : std::string("unknown");
     };
-    const int width = terminal_width(json_to_stdout ? STDERR_FILENO : STDOUT_FILENO);
+    const int width = terminal_width(text_fd(o));
     // Facts joined by " · ", a new line wherever the next would pass the terminal's width.
     auto fitted = [&](const std::vector<std::string>& parts) {
         std::string text, line = " ";

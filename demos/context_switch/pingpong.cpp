@@ -252,11 +252,10 @@ Measurement measure(const Config& c, const Counts& counts, double clock_overhead
                 counters.start();
                 for (int i = 0; i < n; ++i) sum += round_trip(e, c.channel, ++token, mine);
                 const PerfCounts k = counters.stop();
-                auto per = [&](PerfEvent ev) { return k[ev] ? std::optional<double>(double(*k[ev]) / n) : std::nullopt; };
                 m.counted_round_trips = n;
-                m.initiator_switches = per(PerfEvent::context_switches);
-                m.initiator_migrations = per(PerfEvent::cpu_migrations);
-                m.initiator_faults = per(PerfEvent::page_faults);
+                m.initiator_switches = k.per_operation(PerfEvent::context_switches, n);
+                m.initiator_migrations = k.per_operation(PerfEvent::cpu_migrations, n);
+                m.initiator_faults = k.per_operation(PerfEvent::page_faults, n);
             } else {
                 m.counters_unavailable = counters.unavailable_reason(PerfEvent::context_switches);
             }

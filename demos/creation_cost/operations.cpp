@@ -38,10 +38,9 @@ KernelCounts count_each(int count, const std::function<void()>& op) {
     for (int i = 0; i < count; ++i) op();
     const PerfCounts c = counters.stop();
     k.ops = count;
-    auto per_op = [&](PerfEvent e) { return c[e] ? std::optional<double>(double(*c[e]) / count) : std::nullopt; };
-    k.page_faults = per_op(PerfEvent::page_faults);
-    k.context_switches = per_op(PerfEvent::context_switches);
-    k.cpu_migrations = per_op(PerfEvent::cpu_migrations);
+    k.page_faults = c.per_operation(PerfEvent::page_faults, count);
+    k.context_switches = c.per_operation(PerfEvent::context_switches, count);
+    k.cpu_migrations = c.per_operation(PerfEvent::cpu_migrations, count);
     return k;
 }
 

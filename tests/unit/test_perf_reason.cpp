@@ -19,3 +19,11 @@ TEST_CASE("events are named as perf stat names them", "[perf]") {
     CHECK(to_string(PerfEvent::cpu_migrations) == "cpu-migrations");
     CHECK(to_string(PerfEvent::page_faults) == "page-faults");
 }
+
+TEST_CASE("a count per operation is the count over the operations, and nothing where nothing was counted", "[perf]") {
+    PerfCounts counts;
+    counts.values[static_cast<std::size_t>(PerfEvent::page_faults)] = 40;
+    CHECK(counts.per_operation(PerfEvent::page_faults, 20) == 2.0);
+    CHECK_FALSE(counts.per_operation(PerfEvent::page_faults, 0));
+    CHECK_FALSE(counts.per_operation(PerfEvent::cycles, 20));
+}

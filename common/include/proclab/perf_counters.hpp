@@ -29,6 +29,11 @@ std::string_view to_string(PerfEvent e);  // "context-switches", as perf stat na
 struct PerfCounts {
     std::array<std::optional<std::uint64_t>, kAllPerfEvents.size()> values;
     std::optional<std::uint64_t> operator[](PerfEvent e) const { return values[static_cast<std::size_t>(e)]; }
+    // The count divided by the operations it covered; nullopt where the event was not counted.
+    std::optional<double> per_operation(PerfEvent e, int operations) const {
+        const auto v = (*this)[e];
+        return v && operations > 0 ? std::optional<double>(double(*v) / operations) : std::nullopt;
+    }
 };
 
 class PerfCounters {
