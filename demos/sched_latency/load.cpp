@@ -1,0 +1,42 @@
+#include "sched_latency/load.hpp"
+
+#include "proclab/affinity.hpp"
+#include "proclab/handles.hpp"
+#include "proclab/work.hpp"
+
+#include <unistd.h>
+
+namespace proclab::sched_latency {
+
+SpinnerGang::SpinnerGang(int count, std::optional<int> pin_cpu) {
+    if (count <= 0) return;
+    Pipe ready = Pipe::create();
+    children_.reserve(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i)
+        children_.push_back(ChildProcess::fork([&] {
+            ready.read_end.reset();
+            if (pin_cpu) pin_to_cpu(*pin_cpu);
+            const char one = 1;
+            write_all(ready.write_end.get(), &one, 1);
+            ready.write_end.reset();
+            for (std::uint64_t seed = 1;; ++seed) busy_work(1'000'000, seed);  // until SIGKILL
+            return 0;
+        }));
+    ready.write_end.reset();
+    for (int i = 0; i < count; ++i) {
+        char byte = 0;
+        if (!read_exact(ready.read_end.get(), &byte, 1)) break;  // a spinner died: its handle still reaps it
+    }
+}
+
+SpinnerGang::~SpinnerGang() { stop(); }
+
+void SpinnerGang::stop() noexcept {
+    for (auto& c : children_) try {
+            if (c.running()) c.kill_and_wait();
+        } catch (...) {  // already reaped elsewhere: nothing left to do
+        }
+    children_.clear();
+}
+
+}  // namespace proclab::sched_latency

@@ -1,0 +1,31 @@
+// The load beside a latency measurement: K CPU-bound processes that spin until they are
+// destroyed. Each is a real process (ChildProcess: reaped by the destructor, killed with the
+// demo on Ctrl-C, SIGTERM or the --timeout, and by PR_SET_PDEATHSIG when the demo is killed).
+#pragma once
+
+#include "proclab/child.hpp"
+
+#include <optional>
+#include <vector>
+
+namespace proclab::sched_latency {
+
+class SpinnerGang {
+public:
+    // Starts `count` spinners, each pinned to `pin_cpu` when given (else they may run anywhere the
+    // demo may), and returns once every one has begun to spin.
+    SpinnerGang(int count, std::optional<int> pin_cpu);
+    SpinnerGang(const SpinnerGang&) = delete;
+    SpinnerGang& operator=(const SpinnerGang&) = delete;
+    ~SpinnerGang();
+
+    int size() const noexcept { return static_cast<int>(children_.size()); }
+    // Kills and reaps every spinner now (before an interference reading, which counts their CPU
+    // time as ours only once they are reaped).
+    void stop() noexcept;
+
+private:
+    std::vector<ChildProcess> children_;
+};
+
+}  // namespace proclab::sched_latency

@@ -1,0 +1,278 @@
+// sched_latency: what waiting for a CPU costs a task that wakes, claim P2 of
+// ../shared/seed/claims.md (processes compete for the cores; the OS gives each time slices and
+// decides by itself which runs next). time_slicing shows the slices of tasks that never sleep;
+// this demo shows what a user of a busy machine feels: how long a woken task waits before it
+// runs, and how that grows with load, policy and priority.
+//
+// Experiments (probes.hpp, messaging.hpp), each beside 0..K CPU-bound processes (load.hpp):
+//   lateness   cyclictest's method: a thread sleeps to absolute deadlines and records how late it
+//              woke, under SCHED_OTHER at nice 0, at nice -10 and under SCHED_FIFO, each where it
+//              may be set (a row says why not).
+//   wakeup     schbench's shape: a waker stamps the clock and wakes a sleeper through a futex or a
+//              pipe; threads of one process, or two processes.
+//   messaging  hackbench's shape: groups of 20 senders and 20 receivers over pipes or socketpairs,
+//              as processes or threads: the time per message.
+// Beside each sleeper its own run_delay (schedstat: runnable but not running) per wake-up, and
+// the tick as observed from the timer interrupts of the busy CPUs.
+//
+// The verdict (verdicts.hpp) decides P2 only: bounded waiting is what time slicing promises a
+// woken task, starvation would refute it. It does not vote on P4 (how many run at once is
+// time_slicing's evidence) or T1 (threads and processes waking alike does not test whether a
+// thread is scheduled on its own).
+//
+// Caveats: in a virtual machine the host's scheduler adds its own waits (steal), measured as
+// interference; a SCHED_OTHER sleeper's timer slack (50 µs by default) is part of its lateness
+// and SCHED_FIFO has none; cyclictest -m also locks memory and sets /dev/cpu_dma_latency to 0,
+// which this demo does not (an idle CPU's exit latency is part of what it measures).
+
+#include "sched_latency/load.hpp"
+#include "sched_latency/messaging.hpp"
+#include "sched_latency/probes.hpp"
+#include "sched_latency/report.hpp"
+#include "sched_latency/verdicts.hpp"
+
+#include "proclab/demo.hpp"
+#include "proclab/interference.hpp"
+#include "proclab/sizes.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace proclab::sched_latency {
+
+namespace {
+
+struct Options {
+    std::string experiments = "lateness,wakeup,messaging";
+    std::string loads;     // empty: the default for a full or a quick run
+    std::string policies;  // empty: the default
+    std::string channels = "futex,pipe";
+    std::string mode = "both";
+    int interval_us = 1000;
+    double duration_s = 0;  // 0: the default
+    int pin = -1;
+    int groups = 1;
+    int loops = 0;  // 0: the default
+};
+Options g_options;
+
+constexpr const char* kFullLoads = "0,1x,2x";
+constexpr const char* kQuickLoads = "0,2x";
+constexpr const char* kFullPolicies = "other,nice-10,fifo";
+constexpr const char* kQuickPolicies = "other,fifo";
+constexpr double kFullDuration = 0.15, kQuickDuration = 0.08;
+constexpr int kFullLoops = 100, kQuickLoops = 50;
+constexpr int kMaxLoad = 256;
+
+void add_options(CLI::App& app) {
+    app.add_option("--experiments", g_options.experiments, "Which to run, of lateness, wakeup, messaging (default: all three)")->type_name("LIST");
+    app.add_option("--loads", g_options.loads,
+                   fmt::format("CPU-bound processes beside the sleeper, each a count (0 to {}) or a multiple of the CPUs (1x, 2x) "
+                               "(default: {}; --quick: {})",
+                               kMaxLoad, kFullLoads, kQuickLoads))
+        ->type_name("LIST");
+    app.add_option("--policies", g_options.policies,
+                   fmt::format("The timer sleeper's policies, of other, nice-10, fifo (default: {}; --quick: {})", kFullPolicies, kQuickPolicies))
+        ->type_name("LIST");
+    app.add_option("--channels", g_options.channels, "How the waker wakes the sleeper, of futex, pipe (default: futex,pipe; --quick: futex)")
+        ->type_name("LIST");
+    app.add_option("--mode", g_options.mode, "Wake-up and messaging tasks as threads, processes, or both (default: both)")
+        ->check(CLI::IsMember({"threads", "processes", "both"}));
+    app.add_option("--interval", g_options.interval_us, "Microseconds between deadlines and between wakes, 100 to 1000000 (default: 1000)")
+        ->check(CLI::Range(100, 1'000'000))
+        ->type_name("US");
+    app.add_option("--duration", g_options.duration_s,
+                   fmt::format("Seconds of each latency cell, 0.02 to 60 (default: {}; --quick: {})", kFullDuration, kQuickDuration))
+        ->check(CLI::Range(0.02, 60.0))
+        ->type_name("S");
+    app.add_option("--pin", g_options.pin, "Pin the sleeper, the waker, the load and the messaging tasks to this CPU, 0 to 1023 (default: no pinning)")
+        ->check(CLI::Range(0, 1023))
+        ->type_name("CPU");
+    app.add_option("--groups", g_options.groups, "Messaging groups of 20 senders and 20 receivers, 1 to 20 (default: 1)")->check(CLI::Range(1, 20));
+    app.add_option("--loops", g_options.loops,
+                   fmt::format("Messages each sender writes to each receiver, 1 to 100000 (default: {}; --quick: {})", kFullLoops, kQuickLoops))
+        ->check(CLI::Range(1, 100'000));
+}
+
+std::set<std::string> parse_names(std::string_view option, std::string_view text, std::initializer_list<std::string_view> allowed) {
+    std::set<std::string> out;
+    for (auto item : split_list(text)) {
+        if (std::find(allowed.begin(), allowed.end(), item) == allowed.end())
+            throw UsageError(fmt::format("{} {}: '{}' is not one of {}", option, text, item, fmt::join(allowed, ", ")));
+        out.emplace(item);
+    }
+    return out;
+}
+
+std::vector<int> parse_loads(std::string_view text, int cpus) {
+    std::vector<int> out;
+    for (auto item : split_list(text)) {
+        const bool multiple = !item.empty() && item.back() == 'x';
+        const auto digits = multiple ? item.substr(0, item.size() - 1) : item;
+        int n = -1;
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+        const int tasks = multiple ? n * cpus : n;
+        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || n < 0 || tasks > kMaxLoad)
+            throw UsageError(fmt::format("--loads {}: '{}' is not a count from 0 to {} or a multiple of the CPUs (1x, 2x)", text, item, kMaxLoad));
+        out.push_back(tasks);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+struct Plan {
+    bool lateness = false, wakeup = false, messaging = false;
+    std::vector<int> loads;
+    std::vector<Policy> policies;
+    std::vector<Channel> channels;
+    std::vector<Kind> kinds;
+    std::vector<Transport> transports;
+    std::optional<int> pin;
+    std::vector<int> cpus;  // the CPUs the load and the sleeper may use
+    Nanos interval_ns = 0, duration_ns = 0;
+    int groups = 1, loops = 100;
+};
+
+Plan read_plan(const DemoContext& ctx) {
+    Plan p;
+    const bool quick = ctx.options.quick;
+    const auto experiments = parse_names("--experiments", g_options.experiments, {"lateness", "wakeup", "messaging"});
+    p.lateness = experiments.count("lateness") > 0;
+    p.wakeup = experiments.count("wakeup") > 0;
+    p.messaging = experiments.count("messaging") > 0;
+    if (g_options.pin >= 0) {
+        if (std::find(ctx.env.affinity_cpus.begin(), ctx.env.affinity_cpus.end(), g_options.pin) == ctx.env.affinity_cpus.end())
+            throw UsageError(fmt::format("--pin {}: not a CPU this process may run on ({})", g_options.pin, format_cpu_list(ctx.env.affinity_cpus)));
+        p.pin = g_options.pin;
+        p.cpus = {g_options.pin};
+    } else {
+        p.cpus = ctx.env.affinity_cpus;
+    }
+    const int cpus = std::max<int>(1, static_cast<int>(p.cpus.size()));
+    p.loads = parse_loads(!g_options.loads.empty() ? g_options.loads : quick ? kQuickLoads : kFullLoads, cpus);
+    for (const auto& name : parse_names("--policies", !g_options.policies.empty() ? g_options.policies : quick ? kQuickPolicies : kFullPolicies,
+                                        {"other", "nice-10", "fifo"}))
+        p.policies.push_back(*policy_from_option(name));
+    std::sort(p.policies.begin(), p.policies.end());
+    const bool channels_given = g_options.channels != "futex,pipe";
+    const auto channels = parse_names("--channels", channels_given || !quick ? g_options.channels : "futex", {"futex", "pipe"});
+    for (Channel c : {Channel::futex, Channel::pipe})
+        if (channels.count(std::string(name(c)))) p.channels.push_back(c);
+    if (g_options.mode != "threads") p.kinds.push_back(Kind::processes);
+    if (g_options.mode != "processes") p.kinds.push_back(Kind::threads);
+    p.transports = quick ? std::vector{Transport::pipe} : std::vector{Transport::pipe, Transport::socket};
+    p.interval_ns = Nanos(g_options.interval_us) * 1000;
+    p.duration_ns = Nanos((g_options.duration_s > 0 ? g_options.duration_s : quick ? kQuickDuration : kFullDuration) * 1e9);
+    if (p.duration_ns < 10 * p.interval_ns)
+        throw UsageError(fmt::format("--duration {:g} with --interval {}: fewer than 10 wake-ups per cell", double(p.duration_ns) / 1e9, g_options.interval_us));
+    p.groups = g_options.groups;
+    p.loops = g_options.loops > 0 ? g_options.loops : quick ? kQuickLoops : kFullLoops;
+    return p;
+}
+
+// One timer-lateness cell with its load; the interference and the tick are read around it.
+struct LatenessRun {
+    LatenessCell cell;
+    Samples samples;
+    Interference interference;
+    std::optional<double> tick_ns;
+    std::string tick_unknown;
+};
+
+LatenessRun run_lateness(const Plan& plan, Policy policy, int load, double overhead) {
+    LatenessRun r;
+    InterferenceProbe probe(plan.cpus);
+    SpinnerGang gang(load, plan.pin);
+    const auto irq_before = timer_interrupts();
+    const Nanos t0 = now_ns();
+    r.samples = measure_timer_lateness(LatenessConfig{policy, plan.interval_ns, plan.duration_ns, plan.pin}, overhead);
+    const double window = double(now_ns() - t0);
+    const auto irq_after = timer_interrupts();
+    gang.stop();
+    r.interference = probe.stop();
+    r.cell.policy = policy;
+    r.cell.load_tasks = load;
+    r.cell.cpus = static_cast<int>(plan.cpus.size());
+    r.cell.samples_ns = r.samples.ns;
+    r.cell.refused = r.samples.refused;
+    if (r.samples.kernel.known && r.samples.kernel.switched_in > 0) r.cell.run_delay_per_wakeup_ns = r.samples.kernel.run_delay_per_wakeup();
+    if (!irq_before || !irq_after)
+        r.tick_unknown = "/proc/interrupts has no local timer line (LOC, arch_timer)";
+    else if (load < r.cell.cpus)
+        r.tick_unknown = "the load did not keep every CPU busy";
+    else {
+        r.tick_ns = observed_tick_ns(*irq_before, *irq_after, plan.cpus, static_cast<std::int64_t>(r.samples.ns.size()) + 5, window);
+        if (!r.tick_ns) r.tick_unknown = "too few timer interrupts in the window to say";
+    }
+    return r;
+}
+
+Result run(const DemoContext& ctx) {
+    const Plan plan = read_plan(ctx);
+    const double overhead = ctx.clock.read_overhead_ns;
+    Measured m;
+    m.cpus = static_cast<int>(plan.cpus.size());
+    m.pin_cpu = plan.pin;
+    m.interval_ns = plan.interval_ns;
+    m.duration_ns = plan.duration_ns;
+    int decisive_load = -1;
+    if (plan.lateness)
+        for (int load : plan.loads)
+            for (Policy policy : plan.policies) {
+                LatenessRun r = run_lateness(plan, policy, load, overhead);
+                if (policy == Policy::other && r.cell.refused.empty() && load + 1 > m.cpus && load > decisive_load) {
+                    decisive_load = load;
+                    m.interference = r.interference;
+                    m.tick_ns = r.tick_ns;
+                    m.tick_unknown = r.tick_unknown;
+                }
+                m.lateness.push_back(std::move(r.cell));
+                m.lateness_samples.push_back(std::move(r.samples));
+            }
+    if (plan.wakeup)
+        for (int load : plan.loads)
+            for (Channel channel : plan.channels)
+                for (Kind kind : plan.kinds) {
+                    SpinnerGang gang(load, plan.pin);
+                    WakeupCell w{channel, kind, load, measure_wakeup(WakeupConfig{channel, kind, plan.interval_ns, plan.duration_ns, plan.pin}, overhead)};
+                    gang.stop();
+                    m.wakeups.push_back(std::move(w));
+                }
+    if (plan.messaging)
+        for (Transport transport : plan.transports)
+            for (Kind kind : plan.kinds) {
+                MessagingConfig c{plan.groups, plan.loops, kind, transport, plan.pin};
+                run_messaging(c);  // a warm-up: the first run pays for page tables and slab caches
+                m.messaging.push_back({c, run_messaging(c)});
+            }
+    Result result;
+    result.config.repeat = static_cast<int>(plan.duration_ns / plan.interval_ns);
+    if (plan.lateness) result.add_decision(decide_p2(m.lateness, m.tick_ns, m.interference));
+    present(result, ctx, m);
+    return result;
+}
+
+}  // namespace
+
+DemoSpec spec() {
+    DemoSpec s;
+    s.name = "sched_latency";
+    s.title = "how long a woken task waits for a CPU (P2): timer lateness by policy and load, wake-ups between threads and processes, "
+              "many tasks messaging";
+    s.claims = {"P2"};
+    s.rules = {kP2Rule};
+    s.default_timeout_s = 120;
+    s.add_options = add_options;
+    s.run = run;
+    return s;
+}
+
+}  // namespace proclab::sched_latency
+
+PROCLAB_DEMO_MAIN(proclab::sched_latency::spec)

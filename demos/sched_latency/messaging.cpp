@@ -1,0 +1,119 @@
+#include "sched_latency/messaging.hpp"
+
+#include "proclab/affinity.hpp"
+#include "proclab/child.hpp"
+#include "proclab/clock.hpp"
+#include "proclab/handles.hpp"
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace proclab::sched_latency {
+
+std::string_view name(Transport t) { return t == Transport::pipe ? "pipe" : "socketpair"; }
+
+namespace {
+
+struct Channel2 {
+    UniqueFd read_end, write_end;
+};
+
+Channel2 open_channel(Transport t) {
+    if (t == Transport::pipe) {
+        Pipe p = Pipe::create();
+        return {std::move(p.read_end), std::move(p.write_end)};
+    }
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw_errno("socketpair");
+    return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+void send_all(const std::vector<int>& receivers, int loops) {
+    std::array<char, kMessageBytes> message{};
+    for (int i = 0; i < loops; ++i)
+        for (int fd : receivers) write_all(fd, message.data(), message.size());
+}
+
+void receive_all(int fd, int loops) {
+    std::array<char, kMessageBytes> message{};
+    for (int i = 0; i < loops * kFdsPerGroup; ++i)
+        if (!read_exact(fd, message.data(), message.size())) throw HarnessError(EPIPE, "read: a sender closed early");
+}
+
+}  // namespace
+
+MessagingResult run_messaging(const MessagingConfig& config) {
+    MessagingResult r;
+    r.tasks = config.groups * kFdsPerGroup * 2;
+    r.messages = std::int64_t(config.groups) * kFdsPerGroup * kFdsPerGroup * config.loops;
+    std::vector<Channel2> channels;
+    for (int g = 0; g < config.groups * kFdsPerGroup; ++g) channels.push_back(open_channel(config.transport));
+    // The gate: every task reads one byte of it before it starts; its write end is closed to open it.
+    Pipe gate = Pipe::create();
+    Pipe ready = Pipe::create();
+    auto wait_gate = [&] {
+        const char one = 1;
+        write_all(ready.write_end.get(), &one, 1);
+        char byte = 0;
+        (void)read_exact(gate.read_end.get(), &byte, 1);  // EOF: the gate opened
+    };
+    auto sender = [&](int group) {
+        std::vector<int> fds;
+        for (int i = 0; i < kFdsPerGroup; ++i) fds.push_back(channels[std::size_t(group * kFdsPerGroup + i)].write_end.get());
+        wait_gate();
+        send_all(fds, config.loops);
+    };
+    auto receiver = [&](int index) {
+        wait_gate();
+        receive_all(channels[std::size_t(index)].read_end.get(), config.loops);
+    };
+    std::optional<ScopedPin> pin;
+    if (config.pin_cpu) pin.emplace(*config.pin_cpu);  // children and threads inherit the mask
+
+    std::vector<ChildProcess> processes;
+    std::vector<std::thread> threads;
+    std::atomic<bool> thread_failed{false};
+    auto start = [&](std::function<void()> body) {
+        if (config.kind == Kind::processes)
+            processes.push_back(ChildProcess::fork([&] {
+                gate.write_end.reset();
+                body();
+                return 0;
+            }));
+        else
+            threads.emplace_back([&thread_failed, body = std::move(body)] {
+                try {
+                    body();
+                } catch (...) {
+                    thread_failed = true;
+                }
+            });
+    };
+    for (int i = 0; i < config.groups * kFdsPerGroup; ++i) start([&, i] { receiver(i); });
+    for (int g = 0; g < config.groups; ++g)
+        for (int i = 0; i < kFdsPerGroup; ++i) start([&, g] { sender(g); });
+    for (int i = 0; i < r.tasks; ++i) {
+        char byte = 0;
+        if (!read_exact(ready.read_end.get(), &byte, 1)) throw HarnessError(EPIPE, "a messaging task ended before the gate");
+    }
+    const Nanos t0 = now_ns();
+    gate.write_end.reset();
+    bool failed = false;
+    for (auto& p : processes) {
+        const ExitStatus status = p.wait();
+        failed = failed || !status.exited() || status.exit_code() != 0;
+    }
+    for (auto& t : threads) t.join();
+    failed = failed || thread_failed;
+    r.total_ns = double(now_ns() - t0);
+    if (failed) throw HarnessError(EIO, "a messaging process failed");
+    return r;
+}
+
+}  // namespace proclab::sched_latency
