@@ -3,7 +3,7 @@
 #
 #   ./setup.sh run    install, build (release), run every demo through the runner, print the claims table
 #                     and write the report folder proclab-report/ (report.md, suite.json, plots, and the
-#                     crosscheck against perf bench and stress-ng)
+#                     crosscheck against perf bench, stress-ng, cyclictest and hackbench)
 #   ./setup.sh test   install, build (release), run every test with ctest
 #   ./setup.sh build  install and build only
 #
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Each package and why it is here is listed in README.md ("Dependencies").
-packages=(cmake make g++ libboost1.81-dev catch2 libfmt-dev nlohmann-json3-dev libcli11-dev libtbb-dev python3-matplotlib linux-perf stress-ng help2man)
+packages=(cmake make g++ libboost1.81-dev catch2 libfmt-dev nlohmann-json3-dev libcli11-dev libtbb-dev python3-matplotlib linux-perf stress-ng rt-tests help2man)
 # Only the tests need these: a headless browser that renders report.html at a phone's width.
 test_packages=(chromium)
 

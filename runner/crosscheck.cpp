@@ -1,8 +1,11 @@
 #include "crosscheck.hpp"
 
 #include "proclab/affinity.hpp"
+#include "proclab/child.hpp"
+#include "proclab/environment.hpp"
 #include "proclab/metric_ids.hpp"
 #include "proclab/spawn.hpp"
+#include "proclab/work.hpp"
 
 #include <cmath>
 #include <filesystem>
@@ -78,6 +81,47 @@ std::optional<double> parse_stress_ng_yaml(std::string_view yaml, std::string_vi
 
 namespace {
 
+// The number at the start of `text`, after blanks ("  67 Max:" -> 67).
+std::optional<double> leading_number(std::string_view text) {
+    const auto a = text.find_first_not_of(" \t");
+    if (a == std::string_view::npos) return std::nullopt;
+    try {
+        std::size_t used = 0;
+        const double v = std::stod(std::string(text.substr(a, 32)), &used);
+        if (used == 0) return std::nullopt;
+        return v;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+}  // namespace
+
+std::optional<double> parse_cyclictest_avg(std::string_view text) {
+    const auto at = text.rfind("Avg:");
+    if (at == std::string_view::npos) return std::nullopt;
+    const auto v = leading_number(text.substr(at + 4));
+    if (!v) return std::nullopt;
+    return *v * 1e3;
+}
+
+std::optional<double> parse_messaging_seconds(std::string_view text) {
+    for (std::string_view key : {"Total time:", "Time:"}) {
+        const auto at = text.find(key);
+        if (at == std::string_view::npos) continue;
+        if (const auto v = leading_number(text.substr(at + key.size()))) return *v * 1e9;
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+std::optional<double> mean_of(const DemoRun& run, const std::string& name) {
+    if (!run.result) return std::nullopt;
+    if (const Metric* m = run.result->metric(name); m && m->summary) return m->summary->mean;
+    return std::nullopt;
+}
+
 std::optional<double> metric_of(const DemoRun& run, const std::string& name) {
     if (!run.result) return std::nullopt;
     if (const Metric* m = run.result->metric(name)) return m->value;
@@ -108,6 +152,81 @@ ToolRun run_tool(const std::filesystem::path& exe, const std::vector<std::string
         t.missing = fmt::format("{} could not start: {}", exe.filename().string(), e.what());
     }
     return t;
+}
+
+// sched_latency beside cyclictest (idle, and one busy process on the same CPU), hackbench and perf
+// bench sched messaging; all on `cpu`, the demo told so with --pin.
+void add_sched_latency_pairs(const std::filesystem::path& dir, const CrosscheckOptions& o, int cpu, std::vector<CrosscheckPair>& pairs) {
+    const std::string cpu_text = std::to_string(cpu);
+    const int wakeups = o.quick ? 500 : 1000;
+    const std::string loops = o.quick ? "300" : "1000";
+    std::vector<std::string> args{"--pin", cpu_text, "--experiments", "lateness,messaging", "--loads", "0,1", "--policies", "other",
+                                  "--duration", fmt::format("{}", wakeups / 1000.0), "--loops", loops, "--timeout", fmt::format("{}", o.timeout_s)};
+    const DemoRun sl = run_demo(dir, "sched_latency", args, o.timeout_s + 15);
+    const std::string sl_missing = sl.result ? std::string() : fmt::format("{} {}: {}", sl.name, to_string(sl.status), sl.detail);
+
+    const auto cyclictest = find_program("cyclictest");
+    for (bool loaded : {false, true}) {
+        CrosscheckPair p;
+        p.what = loaded ? "timer lateness beside one busy process, one CPU (mean)" : "timer lateness, idle, one CPU (mean)";
+        const std::string metric = loaded ? "lateness_other_load1" : "lateness_other_idle";
+        p.proclab_figure = "sched_latency " + metric + " (mean)";
+        p.proclab_ns = mean_of(sl, metric);
+        if (!p.proclab_ns) p.missing = sl_missing;
+        p.tool = "cyclictest";
+        p.method_note = "the same: a SCHED_OTHER thread sleeps to absolute deadlines every 1 ms, default timer slack, on one CPU; "
+                        "--laptop leaves /dev/cpu_dma_latency alone, as proclab does; cyclictest prints its mean, not percentiles";
+        const std::vector<std::string> args{"-q", "--laptop", "-t", "1", "-a", cpu_text, "-i", "1000", "-l", std::to_string(wakeups)};
+        p.command = "cyclictest " + fmt::format("{}", fmt::join(args, " ")) + (loaded ? " (beside one busy process on the same CPU)" : "");
+        if (cyclictest.empty()) {
+            p.missing = "cyclictest is not installed (Debian: apt-get install rt-tests)";
+        } else {
+            std::optional<ChildProcess> spinner;
+            if (loaded)
+                spinner.emplace(ChildProcess::fork([] {
+                    for (std::uint64_t seed = 1;; ++seed) busy_work(1'000'000, seed);
+                    return 0;
+                }));
+            const auto t = run_tool(cyclictest, args, o.timeout_s);
+            if (spinner) spinner->kill_and_wait();
+            p.reference_ns = parse_cyclictest_avg(t.out);
+            if (!p.reference_ns) p.missing = t.missing.empty() ? "cyclictest printed no Avg" : t.missing;
+        }
+        pairs.push_back(std::move(p));
+    }
+
+    const auto hackbench = find_program("hackbench");
+    const auto perf = find_program("perf");
+    for (bool threads : {false, true})
+        for (bool use_perf : {false, true}) {
+            CrosscheckPair p;
+            p.what = fmt::format("messaging, 1 group of 20 + 20 {} over pipes, {} loops, one CPU (total)", threads ? "threads" : "processes", loops);
+            const std::string metric = threads ? "messaging_threads_pipe_total" : "messaging_processes_pipe_total";
+            p.proclab_figure = "sched_latency " + metric;
+            p.proclab_ns = metric_of(sl, metric);
+            if (!p.proclab_ns) p.missing = sl_missing;
+            p.method_note = "the same: every sender writes the loops' messages of 100 bytes to each receiver of its group, timed "
+                            "from the start signal to the last task's end (proclab's after one untimed run of the same)";
+            const auto& exe = use_perf ? perf : hackbench;
+            std::vector<std::string> args;
+            if (use_perf) {
+                args = {"bench", "sched", "messaging", "-p", "-g", "1", "-l", loops};
+                if (threads) args.push_back("-t");
+                p.tool = threads ? "perf bench sched messaging -p -t" : "perf bench sched messaging -p";
+            } else {
+                args = {"-p", "-g", "1", "-f", "20", "-l", loops, threads ? "-T" : "-P"};
+                p.tool = threads ? "hackbench -p -T" : "hackbench -p -P";
+            }
+            p.command = fmt::format("taskset -c {} {}", cpu, use_perf ? joined(perf, args) : "hackbench " + fmt::format("{}", fmt::join(args, " ")));
+            if (exe.empty()) {
+                p.missing = use_perf ? "perf is not installed (Debian: apt-get install linux-perf)" : "hackbench is not installed (Debian: apt-get install rt-tests)";
+            } else {
+                const auto t = run_tool(exe, args, o.timeout_s);
+                p.reference_ns = parse_messaging_seconds(t.out);
+                if (!p.reference_ns) p.missing = t.missing.empty() ? "no time printed" : t.missing;
+            }
+            pairs.push_back(std::move(p));
+        }
 }
 
 }  // namespace
@@ -215,6 +334,7 @@ std::vector<CrosscheckPair> run_crosscheck(const std::filesystem::path& dir, con
         }
         pairs.push_back(std::move(p));
     }
+    add_sched_latency_pairs(dir, o, cpu, pairs);
     return pairs;
 }
 

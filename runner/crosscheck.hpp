@@ -1,6 +1,9 @@
 // `proclab crosscheck`: proclab's headline figures beside the field's reference tools on this
 // machine, in the same run, with the ratio. Judged only where both sides measure the same way:
-// perf bench sched pipe (and -T) against context_switch's same-CPU pipe round trips. Shown with
+// perf bench sched pipe (and -T) against context_switch's same-CPU pipe round trips; cyclictest
+// (SCHED_OTHER, --laptop: no cpu_dma_latency) against sched_latency's timer lateness, idle and
+// beside one busy process on the same CPU (the means: cyclictest prints no percentiles); hackbench
+// and perf bench sched messaging against sched_latency's messaging total, pipes. Shown with
 // each side's method, not judged: stress-ng's fork and vfork (ops per second of a larger process
 // that also kills and re-groups each child, start-up included), switch and pthread stressors.
 // Everything pinned to one CPU, so placement is the same.
@@ -49,7 +52,13 @@ struct CrosscheckOptions {
     double timeout_s = 120;  // per command
 };
 
-// Runs context_switch and creation_cost (from `dir`) and the reference tools, all pinned to one CPU.
+// cyclictest's summary line "T: 0 (1234) P: 0 I:1000 C: 1000 Min: 25 Act: 66 Avg: 67 Max: 1096"
+// (µs) -> the average in ns.
+std::optional<double> parse_cyclictest_avg(std::string_view text);
+// hackbench's "Time: 0.016" and perf bench sched messaging's "Total time: 0.023 [sec]" -> ns.
+std::optional<double> parse_messaging_seconds(std::string_view text);
+
+// Runs context_switch, creation_cost and sched_latency (from `dir`) and the reference tools, all pinned to one CPU.
 std::vector<CrosscheckPair> run_crosscheck(const std::filesystem::path& dir, const CrosscheckOptions& options);
 
 std::string render_crosscheck(const std::vector<CrosscheckPair>& pairs);

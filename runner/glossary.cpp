@@ -69,6 +69,15 @@ const std::vector<GlossaryTerm>& glossary() {
         {"tick", "tick", {"ticks", "tick"},
          "The scheduler's timer interrupt, CONFIG_HZ times a second on a busy CPU (every 4 ms at HZ=250). Observed as local timer "
          "interrupts per busy CPU-second in /proc/interrupts; where preemption waits for it, slices end at ticks."},
+        {"lateness", "lateness", {"lateness"},
+         "How late a sleeper woke for its absolute deadline (cyclictest's figure): the timer's slack and expiry, the wake-up, "
+         "and any wait for a CPU (sched_latency)."},
+        {"run-delay", "run_delay", {"run_delay"},
+         "The time a task was runnable but not running, as the kernel counts it (/proc/PID/task/TID/schedstat, second field); "
+         "per wake-up, the part of a latency spent waiting for a CPU (what runqlat shows)."},
+        {"turn", "turn of the run queue", {"turn of the run queue"},
+         "What a woken task may wait on a busy CPU before it runs: ceil(runnable tasks / CPUs) slices of at most one tick each "
+         "(sched_latency's bound for P2)."},
         {"share", "share", {"shares", "share"},
          "A worker's run time divided by its own lifetime (from its start to its end): 1 means it never waited for a CPU; K "
          "workers on N < K CPUs get about N/K each."},

@@ -18,6 +18,7 @@ try:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
     from cycler import cycler
 except ImportError:
     print("matplotlib is not installed (Debian: apt-get install python3-matplotlib)", file=sys.stderr)
@@ -389,6 +390,79 @@ def core_to_core(suite, out_dir, caption, written):
     finish(fig, out_dir, "core_to_core.png", caption, written)
 
 
+def sched_latency(suite, out_dir, caption, written):
+    """sched_latency: the timer lateness distributions (CCDF) per policy and load; wake-up p99 against load."""
+    r = demo_result(suite, "sched_latency")
+    if not r:
+        return
+    raw = r.get("raw") or {}
+    cells = raw.get("lateness") or []
+    if cells:
+        policies = []
+        loads = sorted({c["load_tasks"] for c in cells})
+        styles = ["-", "--", ":", "-."]
+        names = {"other": "SCHED_OTHER", "nice-10": "SCHED_OTHER nice -10", "fifo": "SCHED_FIFO 50"}
+        fig, ax = plt.subplots(figsize=(7.5, 4.8))
+        for c in cells:
+            if c["policy"] not in policies:
+                policies.append(c["policy"])
+            pts = c.get("percentiles") or []
+            xs, ys = [], []
+            for i, v in enumerate(pts[:-1]):  # p100 has nothing beyond it: no place on a log axis
+                if v > 0:
+                    xs.append(v / 1000)
+                    ys.append(1 - i / 100)
+            # Below 1 / (wake-ups) a share is not measured: p99.9 only from 1000 wake-ups on.
+            if c.get("p99_9", 0) > 0 and len(pts) == 101 and c.get("count", 0) >= 1000:
+                xs.append(c["p99_9"] / 1000)
+                ys.append(0.001)
+            if not xs:
+                continue
+            load = c["load_tasks"]
+            cpus = c.get("cpus", 1)
+            load_text = "idle" if load == 0 else f"{load} busy ({load / cpus:g}x CPUs)"
+            ax.plot(xs, ys, color=colour(policies.index(c["policy"])), linestyle=styles[loads.index(load) % len(styles)],
+                    label=f"{names.get(c['policy'], c['policy'])}, {load_text}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel("lateness: woken - deadline (µs, log scale)")
+        ax.set_ylabel("share of wake-ups later than x (log scale)")
+        ax.set_title("Timer lateness by policy and load (sched_latency, P2)")
+        ax.legend(fontsize=7, loc="lower left")
+        finish(fig, out_dir, "sched_lateness.png", caption, written)
+    wakeups = raw.get("wakeup") or []
+    if wakeups:
+        loads = sorted({w["load_tasks"] for w in wakeups})
+        cpus = allowed_cpus(suite.get("environment", {}))
+        series = []
+        for w in wakeups:
+            key = (w["channel"], w["kind"])
+            if key not in series:
+                series.append(key)
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for i, key in enumerate(series):
+            xs, ys = [], []
+            for w in wakeups:
+                pts = w.get("percentiles") or []
+                if (w["channel"], w["kind"]) == key and len(pts) == 101 and pts[99] > 0:
+                    xs.append(loads.index(w["load_tasks"]))
+                    ys.append(pts[99] / 1000)
+            ax.plot(xs, ys, marker="o", color=colour(i), label=f"{key[0]}, two {key[1]}")
+        ax.set_xticks(range(len(loads)))
+        ax.set_xticklabels(["idle" if l == 0 else f"{l} busy ({l / max(1, cpus):g}x CPUs)" for l in loads])
+        ax.set_xlabel("CPU-bound processes beside the waker and the sleeper")
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.set_ylabel("wake-up latency p99 (µs, log scale)")
+        ax.set_title("Wake-up p99 against load: threads and processes (sched_latency)")
+        ax.legend(fontsize=8)
+        finish(fig, out_dir, "wakeup_latency.png", caption, written)
+
+
 def compare(path, png):
     """proclab compare: each shown metric's ratio to the base run, log scale, beyond noise in colour."""
     with open(path) as f:
@@ -430,7 +504,7 @@ def main():
     caption = (f"proclab {suite.get('proclab_version', '?')} on {fact(env, 'cpu_model')}, CPUs {fact(env, 'affinity_cpus')}, "
                f"kernel {fact(env, 'kernel_release')}, virtual machine: {fact(env, 'hypervisor')}")
     written = []
-    for plot in (timeline, cpu_share, speedup, creation, context_switch, working_set, core_to_core, ipc, isolation):
+    for plot in (timeline, cpu_share, speedup, creation, context_switch, working_set, core_to_core, ipc, isolation, sched_latency):
         plot(suite, out_dir, caption, written)
 
 

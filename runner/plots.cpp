@@ -26,6 +26,8 @@ const char* plot_caption(const std::string& file) {
     if (file == "ipc_latency.png") return "Round trip between two processes by way and message size, beside the cache-line floor (ipc_cost).";
     if (file == "isolation_matrix.png") return "Who can do what to whom: each action by a prober in each relationship, allowed or refused (isolation_matrix, P1, P3).";
     if (file == "ipc_bandwidth.png") return "Bandwidth between two processes by way and message size, beside memcpy (ipc_cost).";
+    if (file == "sched_lateness.png") return "How late a sleeper woke for its deadline, by policy and load: the share of wake-ups later than each lateness (sched_latency, P2).";
+    if (file == "wakeup_latency.png") return "Wake-up latency p99 between two threads and two processes, against the load beside them (sched_latency).";
     return "";
 }
 

@@ -141,7 +141,7 @@ void run_demos(const std::filesystem::path& dir, const std::vector<std::string>&
 }
 
 std::vector<suite::CrosscheckPair> crosscheck_with_progress(const std::filesystem::path& dir, const RunnerOptions& o) {
-    std::fprintf(stderr, "crosscheck%s: context_switch, creation_cost, perf bench, stress-ng (pinned to one CPU) ...\n",
+    std::fprintf(stderr, "crosscheck%s: context_switch, creation_cost, sched_latency, perf bench, stress-ng, cyclictest, hackbench (pinned to one CPU) ...\n",
                  o.quick ? " --quick" : "");
     return suite::run_crosscheck(dir, {o.quick, o.cpu, o.timeout_s});
 }

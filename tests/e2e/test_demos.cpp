@@ -208,6 +208,11 @@ TEST_CASE("each demo's own knobs: out of range or unknown values get one line an
         {"thread_memory", {"--threads", "1"}},           {"thread_local_storage", {"--threads", "9999"}},
         {"context_switch", {"--round-trips", "5"}},      {"time_slicing", {"--repeat", "3"}},
         {"time_slicing", {"--kind", "fibres"}},          {"fork_semantics", {"--trials", "3"}},
+        {"sched_latency", {"--loads", "3y"}},            {"sched_latency", {"--loads", "300"}},
+        {"sched_latency", {"--policies", "rr"}},         {"sched_latency", {"--channels", "smoke"}},
+        {"sched_latency", {"--interval", "50"}},         {"sched_latency", {"--duration", "0.01"}},
+        {"sched_latency", {"--pin", "1023"}},            {"sched_latency", {"--experiments", "naps"}},
+        {"sched_latency", {"--duration", "0.02", "--interval", "10000"}}, {"sched_latency", {"--repeat", "3"}},
     };
     for (const auto& [name, args] : cases) {
         INFO(name << " " << args[0] << " " << args[1]);

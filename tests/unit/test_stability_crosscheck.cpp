@@ -87,3 +87,14 @@ TEST_CASE("Stability counts verdicts per claim and the spread of headline metric
     CHECK_THAT(render_stability(missed, false), Catch::Contains("MISSED"));
     CHECK(stability_json(missed)["claims"][0]["counts"]["refuted"] == 2);
 }
+
+TEST_CASE("cyclictest's mean and the messaging tools' totals are read as nanoseconds", "[crosscheck]") {
+    CHECK(*parse_cyclictest_avg("# /dev/cpu_dma_latency set to 0us\nT: 0 (14726) P: 0 I:1000 C:   1000 Min:     25 Act:   66 Avg:   67 Max:    1096\n") ==
+          Approx(67000));
+    CHECK_FALSE(parse_cyclictest_avg("cyclictest: no such option"));
+    CHECK_FALSE(parse_cyclictest_avg("Avg: -"));
+    CHECK(*parse_messaging_seconds("Running in process mode with 1 groups using 40 file descriptors each (== 40 tasks)\nEach sender will pass 100 "
+                                   "messages of 100 bytes\nTime: 0.016\n") == Approx(16e6));
+    CHECK(*parse_messaging_seconds("# 1 groups == 40 processes run\n\n     Total time: 0.023 [sec]\n") == Approx(23e6));
+    CHECK_FALSE(parse_messaging_seconds("Segmentation fault"));
+}
