@@ -46,7 +46,7 @@ COMMON_DEMO_OPTIONS = {"--help", "--version", "--json", "--quick", "--timeout", 
 # The harness's internal entry points (not in --help): a demo re-executing itself, the runner asking.
 INTERNAL_DEMO_OPTIONS = {"--child", "--describe"}
 # Programs that are not proclab's: their options are theirs (cmake --build, perf bench -l ...).
-FOREIGN = ["cmake", "setpriv", "ctest", "perf", "stress-ng", "taskset", "apt-get", "apt", "git", "python3", "chromium", "tmux",
+FOREIGN = ["cmake", "setpriv", "ctest", "perf", "stress-ng", "cyclictest", "hackbench", "taskset", "apt-get", "apt", "git", "python3", "chromium", "tmux",
            "dpkg", "cyclictest", "hackbench", "gcc", "g++", "valgrind", "lmbench", "lat_ctx", "bw_pipe", "sysbench", "nproc",
            "ansible-playbook", "pip", "setarch", "unshare", "docker", "systemd-run", "sudo", "strace", "ldd", "help2man", "man"]
 

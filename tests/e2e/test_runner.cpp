@@ -161,7 +161,7 @@ TEST_CASE("proclab crosscheck shows every pair, and says which tool is missing w
     CHECK(run.status.describe() == "exit 0");
     std::ifstream in(json_path);
     const auto j = Json::parse(in);
-    REQUIRE(j.at("pairs").size() == 6);
+    REQUIRE(j.at("pairs").size() == 12);
     for (const auto& p : j.at("pairs")) {
         CHECK(p.at("outcome") == "missing");
         CHECK(p.at("proclab_ns").is_number());  // proclab's own side was measured
