@@ -78,6 +78,10 @@ const std::vector<GlossaryTerm>& glossary() {
         {"turn", "turn of the run queue", {"turn of the run queue"},
          "What a woken task may wait on a busy CPU before it runs: ceil(runnable tasks / CPUs) slices of at most one tick each "
          "(sched_latency's bound for P2)."},
+        {"tlb-shootdown", "TLB shootdown", {"TLB shootdowns", "TLB shootdown"},
+         "An interrupt the kernel sends to another CPU that runs the same address space, to make it drop cached translations of "
+         "memory just unmapped; counted per CPU on the TLB line of /proc/interrupts (x86). Threads need them, processes do not "
+         "(address_space)."},
         {"share", "share", {"shares", "share"},
          "A worker's run time divided by its own lifetime (from its start to its end): 1 means it never waited for a CPU; K "
          "workers on N < K CPUs get about N/K each."},

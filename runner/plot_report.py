@@ -463,6 +463,52 @@ def sched_latency(suite, out_dir, caption, written):
         finish(fig, out_dir, "wakeup_latency.png", caption, written)
 
 
+def address_space(suite, out_dir, caption, written):
+    """address_space: faults per second per task against N; unmap cost against sibling CPUs."""
+    r = demo_result(suite, "address_space")
+    if not r:
+        return
+    raw = r.get("raw") or {}
+    faults = raw.get("faults") or []
+    if faults:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for i, kind in enumerate(["threads", "processes"]):
+            pts = sorted((p["tasks"], p["per_task_per_s"]) for p in faults if p["kind"] == kind and p["per_task_per_s"] > 0)
+            if pts:
+                ax.plot([n for n, _ in pts], [v / 1e3 for _, v in pts], marker="o", color=colour(i),
+                        label=f"{kind} ({'one address space' if kind == 'threads' else 'one each'})")
+        ns = sorted({p["tasks"] for p in faults})
+        ax.set_xticks(ns)
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("tasks faulting at once (N), one per CPU")
+        ax.set_ylabel("first-touch faults per second per task (thousands)")
+        ax.set_title("Page faults: threads share one address space, processes do not")
+        ax.legend(fontsize=8)
+        finish(fig, out_dir, "page_faults.png", caption, written)
+    unmaps = raw.get("unmap") or []
+    if unmaps:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        series = []
+        for u in unmaps:
+            if u["siblings"] > 0 and (u["op"], u["siblings_kind"]) not in series:
+                series.append((u["op"], u["siblings_kind"]))
+        labels = {"munmap": "munmap", "madvise_dontneed": "madvise(DONTNEED)"}
+        for i, (op, kind) in enumerate(series):
+            alone = [u for u in unmaps if u["op"] == op and u["siblings"] == 0]
+            pts = [(0, alone[0]["median_ns"])] if alone else []
+            pts += sorted((u["siblings"], u["median_ns"]) for u in unmaps if u["op"] == op and u["siblings_kind"] == kind and u["siblings"] > 0)
+            ax.plot([s for s, _ in pts], [v / 1e3 for _, v in pts], marker="o", color=colour(i), linestyle="-" if kind == "threads" else "--",
+                    label=f"{labels.get(op, op)}, sibling {kind}")
+        ax.set_xticks(sorted({u["siblings"] for u in unmaps}))
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("siblings spinning on other CPUs")
+        ax.set_ylabel("one operation on 64 KiB, median (µs)")
+        ax.set_title("Unmapping with siblings running: threads need TLB shootdowns")
+        if series:
+            ax.legend(fontsize=8)
+        finish(fig, out_dir, "unmap_siblings.png", caption, written)
+
+
 def compare(path, png):
     """proclab compare: each shown metric's ratio to the base run, log scale, beyond noise in colour."""
     with open(path) as f:
@@ -504,7 +550,7 @@ def main():
     caption = (f"proclab {suite.get('proclab_version', '?')} on {fact(env, 'cpu_model')}, CPUs {fact(env, 'affinity_cpus')}, "
                f"kernel {fact(env, 'kernel_release')}, virtual machine: {fact(env, 'hypervisor')}")
     written = []
-    for plot in (timeline, cpu_share, speedup, creation, context_switch, working_set, core_to_core, ipc, isolation, sched_latency):
+    for plot in (timeline, cpu_share, speedup, creation, context_switch, working_set, core_to_core, ipc, isolation, sched_latency, address_space):
         plot(suite, out_dir, caption, written)
 
 

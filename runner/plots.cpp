@@ -28,6 +28,8 @@ const char* plot_caption(const std::string& file) {
     if (file == "ipc_bandwidth.png") return "Bandwidth between two processes by way and message size, beside memcpy (ipc_cost).";
     if (file == "sched_lateness.png") return "How late a sleeper woke for its deadline, by policy and load: the share of wake-ups later than each lateness (sched_latency, P2).";
     if (file == "wakeup_latency.png") return "Wake-up latency p99 between two threads and two processes, against the load beside them (sched_latency).";
+    if (file == "page_faults.png") return "First-touch page faults per second per task against tasks faulting at once: threads of one process against processes (address_space, T4, T7).";
+    if (file == "unmap_siblings.png") return "What an unmap costs while siblings run on other CPUs: sibling threads need TLB shootdowns, sibling processes do not (address_space).";
     return "";
 }
 

@@ -51,6 +51,13 @@ std::string format_value(double value, std::string_view unit) {
         if (a >= 1024.0) return fmt::format("{:.3g} KiB/s", value / 1024.0);
         return fmt::format("{:.3g} B/s", value);
     }
+    if (unit == "/s") {  // a rate of events: 443k/s, 1.2M/s
+        const double a = std::fabs(value);
+        if (a >= 1e9) return fmt::format("{:.3g}G/s", value / 1e9);
+        if (a >= 1e6) return fmt::format("{:.3g}M/s", value / 1e6);
+        if (a >= 1e3) return fmt::format("{:.3g}k/s", value / 1e3);
+        return fmt::format("{:.3g}/s", value);
+    }
     if (unit == "count") return fmt::format("{:.0f}", value);
     if (unit == "x") return std::fabs(value) >= 100 ? fmt::format("{:.0f}x", value) : fmt::format("{:.3g}x", value);
     if (unit == "fraction") {

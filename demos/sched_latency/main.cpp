@@ -73,7 +73,7 @@ void add_options(CLI::App& app) {
     app.add_option("--experiments", g_options.experiments, "Which to run, of lateness, wakeup, messaging (default: all three)")->type_name("LIST");
     app.add_option("--loads", g_options.loads,
                    fmt::format("CPU-bound processes beside the sleeper, each a count (0 to {}) or a multiple of the CPUs (1x, 2x) "
-                               "(default: {}; --quick: {})",
+                               "(default: {}; --quick: {}, the wake-ups at the largest only)",
                                kMaxLoad, kFullLoads, kQuickLoads))
         ->type_name("LIST");
     app.add_option("--policies", g_options.policies,
@@ -129,6 +129,7 @@ std::vector<int> parse_loads(std::string_view text, int cpus) {
 struct Plan {
     bool lateness = false, wakeup = false, messaging = false;
     std::vector<int> loads;
+    std::vector<int> wakeup_loads;  // --quick without --loads: the largest load only
     std::vector<Policy> policies;
     std::vector<Channel> channels;
     std::vector<Kind> kinds;
@@ -156,6 +157,7 @@ Plan read_plan(const DemoContext& ctx) {
     }
     const int cpus = std::max<int>(1, static_cast<int>(p.cpus.size()));
     p.loads = parse_loads(!g_options.loads.empty() ? g_options.loads : quick ? kQuickLoads : kFullLoads, cpus);
+    p.wakeup_loads = quick && g_options.loads.empty() ? std::vector<int>{p.loads.back()} : p.loads;
     for (const auto& name : parse_names("--policies", !g_options.policies.empty() ? g_options.policies : quick ? kQuickPolicies : kFullPolicies,
                                         {"other", "nice-10", "fifo"}))
         p.policies.push_back(*policy_from_option(name));
@@ -236,7 +238,7 @@ Result run(const DemoContext& ctx) {
                 m.lateness_samples.push_back(std::move(r.samples));
             }
     if (plan.wakeup)
-        for (int load : plan.loads)
+        for (int load : plan.wakeup_loads)
             for (Channel channel : plan.channels)
                 for (Kind kind : plan.kinds) {
                     SpinnerGang gang(load, plan.pin);

@@ -213,6 +213,9 @@ TEST_CASE("each demo's own knobs: out of range or unknown values get one line an
         {"sched_latency", {"--interval", "50"}},         {"sched_latency", {"--duration", "0.01"}},
         {"sched_latency", {"--pin", "1023"}},            {"sched_latency", {"--experiments", "naps"}},
         {"sched_latency", {"--duration", "0.02", "--interval", "10000"}}, {"sched_latency", {"--repeat", "3"}},
+        {"address_space", {"--tasks", "0"}},             {"address_space", {"--tasks", "1,300"}},
+        {"address_space", {"--experiments", "tlb"}},     {"address_space", {"--duration", "0.01"}},
+        {"address_space", {"--mode", "fibres"}},         {"address_space", {"--repeat", "0"}},
     };
     for (const auto& [name, args] : cases) {
         INFO(name << " " << args[0] << " " << args[1]);

@@ -34,7 +34,7 @@ spec.loader.exec_module(plot_report)
 # Every plot the full suite draws.
 EXPECTED = {"timeline.png", "cpu_share.png", "speedup.png", "creation_costs.png", "fork_vs_size.png", "context_switch.png",
             "working_set.png", "core_to_core.png", "ipc_latency.png", "ipc_bandwidth.png", "isolation_matrix.png",
-            "sched_lateness.png", "wakeup_latency.png"}
+            "sched_lateness.png", "wakeup_latency.png", "page_faults.png", "unmap_siblings.png"}
 # Plots whose cells carry text by design (a grid, a heatmap).
 CELL_TEXT = {"isolation_matrix.png", "core_to_core.png"}
 PALETTE = {mcolors.to_hex(c).lower() for c in plot_report.OKABE_ITO}
@@ -164,7 +164,7 @@ def main():
             written = []
             for plot in (plot_report.timeline, plot_report.cpu_share, plot_report.speedup, plot_report.creation,
                          plot_report.context_switch, plot_report.working_set, plot_report.core_to_core, plot_report.ipc,
-                         plot_report.isolation, plot_report.sched_latency):
+                         plot_report.isolation, plot_report.sched_latency, plot_report.address_space):
                 before = len(written)
                 figs_before = set(seen)
                 plot(suite, out, "caption", written)

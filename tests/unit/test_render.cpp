@@ -233,6 +233,9 @@ TEST_CASE("values are shown with their unit scaled for reading", "[render]") {
     CHECK(format_value(19, "ns") == "19 ns");
     CHECK(format_value(1234, "ns") == "1.23 µs");
     CHECK(format_value(2.5e6, "ns") == "2.5 ms");
+    CHECK(format_value(443000, "/s") == "443k/s");
+    CHECK(format_value(1.25e6, "/s") == "1.25M/s");
+    CHECK(format_value(12, "/s") == "12/s");
     CHECK(format_value(3e9, "ns") == "3 s");
     CHECK(format_value(3 * 1024 * 1024, "bytes") == "3 MiB");
     CHECK(format_value(1.5 * 1024 * 1024 * 1024, "B/s") == "1.5 GiB/s");

@@ -1,0 +1,163 @@
+// address_space: what one shared address space costs, the price side of claims T4 and T7 of
+// ../shared/seed/claims.md (threads reach every object of the process: they share one address
+// space) and of T6 (a fork copies the address space, a thread cannot leave it). An instrument:
+// it decides no claim. thread_memory shows that threads share the heap and processes do not; this
+// demo shows what that sharing costs when threads change the address space at once, and that
+// processes doing the same work do not pay it. Nothing it measures could refute T4 or T7: a
+// slower fault in threads is the price of sharing, not its absence.
+//
+// Experiments (experiments.hpp), the way will-it-scale and LEBench run them:
+//   faults  N tasks (threads, then processes) each map, touch and unmap memory of their own
+//           (page_fault1), pinned one per CPU: faults per second per task against N.
+//   unmap   munmap and madvise(MADV_DONTNEED) of a touched region while 0..S siblings spin on
+//           other CPUs (tlb_flush): threads share the translations that must be shot down,
+//           processes do not; the TLB shootdowns counted from /proc/interrupts.
+//   floors  a system call, mmap + munmap of 4 KiB and 1 MiB, a first-touch fault.
+//
+// Caveats: in a virtual machine a shootdown's interrupt goes through the hypervisor (or, with
+// KVM's paravirtual flush, is deferred for a preempted virtual CPU), so its cost and count are
+// the VM's; transparent huge pages are turned off for the fault regions (MADV_NOHUGEPAGE) so that
+// a fault is one 4 KiB page; the TLB line is x86's (Arm broadcasts invalidations in hardware and
+// counts none).
+
+#include "address_space/experiments.hpp"
+#include "address_space/report.hpp"
+
+#include "proclab/demo.hpp"
+#include "proclab/environment.hpp"
+#include "proclab/interference.hpp"
+#include "proclab/sizes.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace proclab::address_space {
+
+namespace {
+
+struct Options {
+    std::string experiments = "faults,unmap,floors";
+    std::string tasks;  // empty: 1..CPUs
+    std::string mode = "both";
+    double duration_s = 0;
+};
+Options g_options;
+
+constexpr double kFullDuration = 0.2, kQuickDuration = 0.05;
+constexpr int kMaxTasks = 256;
+
+void add_options(CLI::App& app) {
+    app.add_option("--experiments", g_options.experiments, "Which to run, of faults, unmap, floors (default: all three)")->type_name("LIST");
+    app.add_option("--tasks", g_options.tasks,
+                   fmt::format("Task counts for the fault experiment, each 1 to {} (default: 1 to the CPU count, doubling past 4)", kMaxTasks))
+        ->type_name("LIST");
+    app.add_option("--mode", g_options.mode, "Fault tasks and unmap siblings as threads, processes, or both (default: both)")
+        ->check(CLI::IsMember({"threads", "processes", "both"}));
+    app.add_option("--duration", g_options.duration_s,
+                   fmt::format("Seconds each fault point runs, 0.02 to 60 (default: {}; --quick: {})", kFullDuration, kQuickDuration))
+        ->check(CLI::Range(0.02, 60.0))
+        ->type_name("S");
+}
+
+// 1, 2, 3, 4, then doubling, up to and including `top`.
+std::vector<int> ladder(int top) {
+    std::vector<int> out;
+    for (int n = 1; n <= top; n = n < 4 ? n + 1 : n * 2) out.push_back(n);
+    if (out.empty() || out.back() != top) out.push_back(top);
+    return out;
+}
+
+struct Plan {
+    bool faults = false, unmap = false, floors = false;
+    std::vector<int> tasks;
+    std::vector<Kind> kinds;
+    std::vector<int> cpus;
+    Nanos duration_ns = 0;
+    int ops = 0;
+};
+
+Plan read_plan(const DemoContext& ctx) {
+    Plan p;
+    std::set<std::string> experiments;
+    for (auto item : split_list(g_options.experiments)) {
+        if (item != "faults" && item != "unmap" && item != "floors")
+            throw UsageError(fmt::format("--experiments {}: '{}' is not one of faults, unmap, floors", g_options.experiments, item));
+        experiments.emplace(item);
+    }
+    p.faults = experiments.count("faults") > 0;
+    p.unmap = experiments.count("unmap") > 0;
+    p.floors = experiments.count("floors") > 0;
+    p.cpus = ctx.env.affinity_cpus.empty() ? std::vector<int>{0} : ctx.env.affinity_cpus;
+    if (g_options.tasks.empty()) {
+        p.tasks = ladder(static_cast<int>(p.cpus.size()));
+    } else {
+        for (auto item : split_list(g_options.tasks)) {
+            int n = 0;
+            const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
+            if (item.empty() || ec != std::errc() || end != item.data() + item.size() || n < 1 || n > kMaxTasks)
+                throw UsageError(fmt::format("--tasks {}: '{}' is not a count from 1 to {}", g_options.tasks, item, kMaxTasks));
+            p.tasks.push_back(n);
+        }
+        std::sort(p.tasks.begin(), p.tasks.end());
+        p.tasks.erase(std::unique(p.tasks.begin(), p.tasks.end()), p.tasks.end());
+    }
+    if (g_options.mode != "processes") p.kinds.push_back(Kind::threads);
+    if (g_options.mode != "threads") p.kinds.push_back(Kind::processes);
+    p.duration_ns = Nanos((g_options.duration_s > 0 ? g_options.duration_s : ctx.options.quick ? kQuickDuration : kFullDuration) * 1e9);
+    p.ops = ctx.repeat();
+    return p;
+}
+
+Result run(const DemoContext& ctx) {
+    const Plan plan = read_plan(ctx);
+    Measured m;
+    m.cpus = static_cast<int>(plan.cpus.size());
+    m.fault_duration_ns = plan.duration_ns;
+    m.unmap_ops = plan.ops;
+    // The floors first, with nothing else of ours running.
+    if (plan.floors) m.floors = measure_floors(2 * plan.ops, ctx.clock.read_overhead_ns);
+    if (plan.faults)
+        for (Kind kind : plan.kinds)
+            for (int n : plan.tasks) m.faults.push_back(measure_faults(kind, n, plan.cpus, plan.duration_ns));
+    if (plan.unmap) {
+        const int home = idlest_cpu(plan.cpus);
+        std::vector<int> others;
+        for (int c : plan.cpus)
+            if (c != home) others.push_back(c);
+        for (UnmapOp op : {UnmapOp::munmap, UnmapOp::madvise}) {
+            m.unmaps.push_back(measure_unmap(op, Kind::threads, home, {}, plan.ops, ctx.clock.read_overhead_ns));
+            for (int s : others.empty() ? std::vector<int>{} : ladder(static_cast<int>(others.size())))
+                for (Kind kind : plan.kinds)
+                    m.unmaps.push_back(measure_unmap(op, kind, home, std::vector<int>(others.begin(), others.begin() + s), plan.ops,
+                                                     ctx.clock.read_overhead_ns));
+        }
+    }
+    Result result;
+    result.config.repeat = plan.ops;
+    present(result, ctx, m);
+    return result;
+}
+
+}  // namespace
+
+DemoSpec spec() {
+    DemoSpec s;
+    s.name = "address_space";
+    s.title = "what one shared address space costs (the price side of T4, T6, T7): page faults and unmaps in threads vs processes, "
+              "and the kernel's small operations";
+    s.claims = {};
+    s.default_timeout_s = 120;
+    s.repeat = RepeatSpec{"Unmaps timed per point (the floors: twice as many samples)", 1000, 200, ""};
+    s.add_options = add_options;
+    s.run = run;
+    return s;
+}
+
+}  // namespace proclab::address_space
+
+PROCLAB_DEMO_MAIN(proclab::address_space::spec)
