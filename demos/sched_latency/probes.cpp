@@ -5,6 +5,7 @@
 #include "proclab/environment.hpp"
 #include "proclab/futex.hpp"
 #include "proclab/handles.hpp"
+#include "proclab/perf_counters.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -145,7 +146,10 @@ Samples measure_timer_lateness(const LatenessConfig& config, double clock_overhe
         out.ns.reserve(static_cast<std::size_t>(planned));
         Nanos next = now_ns() + config.interval_ns;
         for (int i = 0; i < kWarmupWakeups; ++i, next += config.interval_ns) sleep_until(next);
+        PerfCounters counters;
+        if (!counters.available(PerfEvent::context_switches)) out.counters_unavailable = counters.unavailable_reason(PerfEvent::context_switches);
         const SchedReading start = read_own_schedstat();
+        counters.start();
         next = now_ns() + config.interval_ns;
         for (std::int64_t i = 0; i < planned; ++i) {
             sleep_until(next);
@@ -154,8 +158,11 @@ Samples measure_timer_lateness(const LatenessConfig& config, double clock_overhe
             next += config.interval_ns;
             if (next <= woke) next = woke + config.interval_ns - (woke - next) % config.interval_ns;  // deadlines missed: the next one ahead
         }
+        const PerfCounts counts = counters.stop();
         out.wakeups_planned = planned;
         out.kernel = between(start, read_own_schedstat());
+        out.switches_per_wakeup = counts.per_operation(PerfEvent::context_switches, static_cast<int>(out.ns.size()));
+        if (const auto m = counts[PerfEvent::cpu_migrations]) out.migrations = double(*m);
     });
     sleeper.join();
     return out;

@@ -54,6 +54,12 @@ struct Samples {
     KernelView kernel;
     std::string refused;          // the policy could not be set: why (no samples)
     double timer_slack_ns = -1;   // the sleeper's timer slack (prctl), where it is known
+    // perf_event_open's counts for the sleeper thread over the measured wake-ups (timer lateness
+    // only): context switches per wake-up (2 where each sleep and each wake is a switch) and CPU
+    // migrations in all; nullopt where refused, with the reason.
+    std::optional<double> switches_per_wakeup;
+    std::optional<double> migrations;
+    std::string counters_unavailable;
 };
 
 struct LatenessConfig {

@@ -53,7 +53,8 @@ Json percentiles_json(const std::vector<double>& sorted) {
 void add_lateness(Result& result, const Measured& m, Json& raw) {
     auto& t = result.add_table("Timer lateness (cyclictest's method): how late a sleeper woke for its deadline",
                                {"load", "policy", {"wake-ups", "count"}, {"p50", "ns"}, {"p90", "ns"}, {"p99", "ns"}, {"p99.9", "ns"},
-                                {"max", "ns"}, {"timer slack", "ns"}, {"run_delay/wake-up", "ns"}, "note"});
+                                {"max", "ns"}, {"timer slack", "ns"}, {"run_delay/wake-up", "ns"}, {"switches/wake-up", "ratio"},
+                                {"migrations", "count"}, "note"});
     std::vector<Column> hcols{"load", "policy"};
     hcols.emplace_back("< 10 µs", "count");
     const std::array<const char*, 10> labels{"10-20 µs", "20-50 µs", "50-100 µs", "0.1-0.2 ms", "0.2-0.5 ms", "0.5-1 ms", "1-2 ms", "2-5 ms", "5-10 ms", ">= 10 ms"};
@@ -62,12 +63,13 @@ void add_lateness(Result& result, const Measured& m, Json& raw) {
     hist.title = "Timer lateness histogram: wake-ups per bucket";
     hist.columns = hcols;
     Json cells = Json::array();
+    std::string counters_unavailable;
     for (std::size_t i = 0; i < m.lateness.size(); ++i) {
         const auto& c = m.lateness[i];
         const auto& s = m.lateness_samples[i];
         const std::string load = load_label(c.load_tasks, c.cpus);
         if (!c.refused.empty() || c.samples_ns.empty()) {
-            t.rows.push_back({load, std::string(name(c.policy)), Cell{}, Cell{}, Cell{}, Cell{}, Cell{}, Cell{}, Cell{}, Cell{},
+            t.rows.push_back({load, std::string(name(c.policy)), Cell{}, Cell{}, Cell{}, Cell{}, Cell{}, Cell{}, Cell{}, Cell{}, Cell{}, Cell{},
                               c.refused.empty() ? "no wake-up recorded" : "not measured: " + c.refused});
             continue;
         }
@@ -79,7 +81,9 @@ void add_lateness(Result& result, const Measured& m, Json& raw) {
         if (missed > 0) note = fmt::format("{} deadlines passed while it waited", missed);
         t.rows.push_back({load, std::string(name(c.policy)), double(sorted.size()), sum.median, sum.p90, sum.p99, percentile_sorted(sorted, 99.9),
                           sum.max, s.timer_slack_ns >= 0 ? Cell{s.timer_slack_ns} : Cell{},
-                          c.run_delay_per_wakeup_ns >= 0 ? Cell{c.run_delay_per_wakeup_ns} : Cell{}, note});
+                          c.run_delay_per_wakeup_ns >= 0 ? Cell{c.run_delay_per_wakeup_ns} : Cell{},
+                          s.switches_per_wakeup ? Cell{*s.switches_per_wakeup} : Cell{}, s.migrations ? Cell{*s.migrations} : Cell{}, note});
+        if (!s.counters_unavailable.empty()) counters_unavailable = s.counters_unavailable;
         std::vector<Cell> row{load, std::string(name(c.policy))};
         for (auto& h : histogram_cells(c.samples_ns)) row.push_back(h);
         hist.rows.push_back(std::move(row));
@@ -99,9 +103,11 @@ void add_lateness(Result& result, const Measured& m, Json& raw) {
         "CPU-bound processes beside it{}. SCHED_OTHER threads sleep with the timer slack shown (the kernel may fire their timer "
         "that much later to batch wake-ups); SCHED_FIFO threads have none, which alone makes much of the difference between the "
         "policies on an idle machine. run_delay/wake-up: the sleeper's own schedstat, time runnable but not running, per time it "
-        "was switched in: the part of the lateness spent waiting for a CPU.",
+        "was switched in: the part of the lateness spent waiting for a CPU. switches/wake-up and migrations: perf_event_open's "
+        "software events for the sleeper thread over the measured wake-ups (1 where it blocked once per wake-up).",
         format_value(double(m.interval_ns), "ns"), format_value(double(m.duration_ns), "ns"),
         m.pin_cpu ? fmt::format(", every one pinned to CPU {}", *m.pin_cpu) : std::string(", free to run on any allowed CPU"));
+    if (!counters_unavailable.empty()) t.note += " Switches and migrations not counted here: " + counters_unavailable + ".";
     hist.note = "The same wake-ups by bucket of lateness; a bucket holds values from its lower edge up to, not including, its upper.";
     result.tables.push_back(std::move(hist));
     raw["lateness"] = std::move(cells);
