@@ -1,9 +1,12 @@
 #include "proclab/sizes.hpp"
 
+#include "proclab/usage_error.hpp"
+
 #include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace proclab {
 
@@ -50,6 +53,16 @@ std::string byte_id(std::size_t bytes) {
     std::string s = byte_label(bytes);
     s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
     return s;
+}
+
+std::vector<std::string> parse_choice_list(std::string_view option, std::string_view text, std::initializer_list<std::string_view> allowed) {
+    std::vector<std::string> out;
+    for (auto item : split_list(text)) {
+        if (std::find(allowed.begin(), allowed.end(), item) == allowed.end())
+            throw UsageError(fmt::format("{} {}: '{}' is not one of {}", option, text, item, fmt::join(allowed, ", ")));
+        if (std::find(out.begin(), out.end(), item) == out.end()) out.emplace_back(item);
+    }
+    return out;
 }
 
 }  // namespace proclab

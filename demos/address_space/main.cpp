@@ -32,7 +32,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <set>
 
 #include <fmt/format.h>
 
@@ -83,15 +82,11 @@ struct Plan {
 
 Plan read_plan(const DemoContext& ctx) {
     Plan p;
-    std::set<std::string> experiments;
-    for (auto item : split_list(g_options.experiments)) {
-        if (item != "faults" && item != "unmap" && item != "floors")
-            throw UsageError(fmt::format("--experiments {}: '{}' is not one of faults, unmap, floors", g_options.experiments, item));
-        experiments.emplace(item);
-    }
-    p.faults = experiments.count("faults") > 0;
-    p.unmap = experiments.count("unmap") > 0;
-    p.floors = experiments.count("floors") > 0;
+    const auto experiments = parse_choice_list("--experiments", g_options.experiments, {"faults", "unmap", "floors"});
+    auto chosen = [&](std::string_view e) { return std::find(experiments.begin(), experiments.end(), e) != experiments.end(); };
+    p.faults = chosen("faults");
+    p.unmap = chosen("unmap");
+    p.floors = chosen("floors");
     p.cpus = ctx.env.affinity_cpus.empty() ? std::vector<int>{0} : ctx.env.affinity_cpus;
     if (g_options.tasks.empty()) {
         p.tasks = ladder(static_cast<int>(p.cpus.size()));

@@ -39,7 +39,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <set>
 
 #include <fmt/format.h>
 
@@ -99,16 +98,6 @@ void add_options(CLI::App& app) {
         ->check(CLI::Range(1, 100'000));
 }
 
-std::set<std::string> parse_names(std::string_view option, std::string_view text, std::initializer_list<std::string_view> allowed) {
-    std::set<std::string> out;
-    for (auto item : split_list(text)) {
-        if (std::find(allowed.begin(), allowed.end(), item) == allowed.end())
-            throw UsageError(fmt::format("{} {}: '{}' is not one of {}", option, text, item, fmt::join(allowed, ", ")));
-        out.emplace(item);
-    }
-    return out;
-}
-
 std::vector<int> parse_loads(std::string_view text, int cpus) {
     std::vector<int> out;
     for (auto item : split_list(text)) {
@@ -143,10 +132,11 @@ struct Plan {
 Plan read_plan(const DemoContext& ctx) {
     Plan p;
     const bool quick = ctx.options.quick;
-    const auto experiments = parse_names("--experiments", g_options.experiments, {"lateness", "wakeup", "messaging"});
-    p.lateness = experiments.count("lateness") > 0;
-    p.wakeup = experiments.count("wakeup") > 0;
-    p.messaging = experiments.count("messaging") > 0;
+    const auto experiments = parse_choice_list("--experiments", g_options.experiments, {"lateness", "wakeup", "messaging"});
+    auto chosen = [&](std::string_view e) { return std::find(experiments.begin(), experiments.end(), e) != experiments.end(); };
+    p.lateness = chosen("lateness");
+    p.wakeup = chosen("wakeup");
+    p.messaging = chosen("messaging");
     if (g_options.pin >= 0) {
         if (std::find(ctx.env.affinity_cpus.begin(), ctx.env.affinity_cpus.end(), g_options.pin) == ctx.env.affinity_cpus.end())
             throw UsageError(fmt::format("--pin {}: not a CPU this process may run on ({})", g_options.pin, format_cpu_list(ctx.env.affinity_cpus)));
@@ -158,14 +148,14 @@ Plan read_plan(const DemoContext& ctx) {
     const int cpus = std::max<int>(1, static_cast<int>(p.cpus.size()));
     p.loads = parse_loads(!g_options.loads.empty() ? g_options.loads : quick ? kQuickLoads : kFullLoads, cpus);
     p.wakeup_loads = quick && g_options.loads.empty() ? std::vector<int>{p.loads.back()} : p.loads;
-    for (const auto& name : parse_names("--policies", !g_options.policies.empty() ? g_options.policies : quick ? kQuickPolicies : kFullPolicies,
+    for (const auto& name : parse_choice_list("--policies", !g_options.policies.empty() ? g_options.policies : quick ? kQuickPolicies : kFullPolicies,
                                         {"other", "nice-10", "fifo"}))
         p.policies.push_back(*policy_from_option(name));
     std::sort(p.policies.begin(), p.policies.end());
     const bool channels_given = g_options.channels != "futex,pipe";
-    const auto channels = parse_names("--channels", channels_given || !quick ? g_options.channels : "futex", {"futex", "pipe"});
+    const auto channels = parse_choice_list("--channels", channels_given || !quick ? g_options.channels : "futex", {"futex", "pipe"});
     for (Channel c : {Channel::futex, Channel::pipe})
-        if (channels.count(std::string(name(c)))) p.channels.push_back(c);
+        if (std::find(channels.begin(), channels.end(), name(c)) != channels.end()) p.channels.push_back(c);
     if (g_options.mode != "threads") p.kinds.push_back(Kind::processes);
     if (g_options.mode != "processes") p.kinds.push_back(Kind::threads);
     p.transports = quick ? std::vector{Transport::pipe} : std::vector{Transport::pipe, Transport::socket};

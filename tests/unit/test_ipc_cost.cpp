@@ -2,6 +2,7 @@
 #include "ipc_cost/targets.hpp"
 
 #include "proclab/sizes.hpp"
+#include "proclab/usage_error.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -96,4 +97,11 @@ TEST_CASE("The bandwidth target takes the lowest share over messages of 1 MiB an
     const auto none = bandwidth_against_memcpy(&small_only, memcpy_points);
     CHECK_FALSE(none.met);
     CHECK_THAT(none.measured, Catch::Contains("not measured"));
+}
+
+TEST_CASE("a list of names: each one allowed, in the order given, without repeats", "[options]") {
+    CHECK(parse_choice_list("--x", "b,a,b", {"a", "b", "c"}) == std::vector<std::string>{"b", "a"});
+    CHECK_THROWS_WITH(parse_choice_list("--experiments", "faults,naps", {"faults", "unmap"}),
+                      "--experiments faults,naps: 'naps' is not one of faults, unmap");
+    CHECK_THROWS_AS(parse_choice_list("--x", "", {"a"}), proclab::UsageError);  // an empty item is not a name
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,10 @@ namespace proclab {
 
 // The items between commas, empty ones included ("a,,b" -> a, "", b; "" -> one empty item).
 std::vector<std::string_view> split_list(std::string_view text);
+
+// A comma-separated list of names, each one of `allowed` ("lateness,wakeup"): in the order given,
+// without repeats. Throws UsageError ("--experiments naps: 'naps' is not one of a, b, c") otherwise.
+std::vector<std::string> parse_choice_list(std::string_view option, std::string_view text, std::initializer_list<std::string_view> allowed);
 
 // A comma-separated list of sizes: bytes, or K, M, G for KiB, MiB, GiB. Sorted, without repeats.
 // nullopt on anything else, an empty item, or a size outside [min_bytes, max_bytes].
