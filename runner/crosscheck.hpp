@@ -2,7 +2,7 @@
 // machine, in the same run, with the ratio. Judged only where both sides measure the same way:
 // perf bench sched pipe (and -T) against context_switch's same-CPU pipe round trips; cyclictest
 // (SCHED_OTHER, --laptop: no cpu_dma_latency) against sched_latency's timer lateness, idle and
-// beside one busy process on the same CPU (the means: cyclictest prints no percentiles); hackbench
+// beside one busy process on the same CPU (the medians: cyclictest's from its histogram); hackbench
 // and perf bench sched messaging against sched_latency's messaging total, pipes. Shown with
 // each side's method, not judged: stress-ng's fork and vfork (ops per second of a larger process
 // that also kills and re-groups each child, start-up included), switch and pthread stressors.
@@ -52,9 +52,9 @@ struct CrosscheckOptions {
     double timeout_s = 120;  // per command
 };
 
-// cyclictest's summary line "T: 0 (1234) P: 0 I:1000 C: 1000 Min: 25 Act: 66 Avg: 67 Max: 1096"
-// (µs) -> the average in ns.
-std::optional<double> parse_cyclictest_avg(std::string_view text);
+// The median of cyclictest's histogram (-h: lines "000089 000123", a µs bucket and its count, for
+// thread 0; "# Histogram Overflows: N" beyond the last bucket), in ns; nullopt without one.
+std::optional<double> parse_cyclictest_median(std::string_view text);
 // hackbench's "Time: 0.016" and perf bench sched messaging's "Total time: 0.023 [sec]" -> ns.
 std::optional<double> parse_messaging_seconds(std::string_view text);
 

@@ -5,6 +5,7 @@
 #include "proclab/clock.hpp"
 #include "proclab/handles.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <functional>
@@ -69,9 +70,13 @@ MessagingResult run_messaging(const MessagingConfig& config) {
         wait_gate();
         send_all(fds, config.loops);
     };
+    // When each receiver read its last message, in memory the parent reads (processes write it too).
+    Mapping finished = Mapping::anonymous(sizeof(std::atomic<std::int64_t>) * std::size_t(config.groups * kFdsPerGroup), true);
+    auto* last_read = static_cast<std::atomic<std::int64_t>*>(finished.data());
     auto receiver = [&](int index) {
         wait_gate();
         receive_all(channels[std::size_t(index)].read_end.get(), config.loops);
+        last_read[index].store(now_ns(), std::memory_order_relaxed);
     };
     std::optional<ScopedPin> pin;
     if (config.pin_cpu) pin.emplace(*config.pin_cpu);  // children and threads inherit the mask
@@ -113,6 +118,9 @@ MessagingResult run_messaging(const MessagingConfig& config) {
     failed = failed || thread_failed;
     r.total_ns = double(now_ns() - t0);
     if (failed) throw HarnessError(EIO, "a messaging process failed");
+    std::int64_t latest = t0;
+    for (int i = 0; i < config.groups * kFdsPerGroup; ++i) latest = std::max(latest, last_read[i].load(std::memory_order_relaxed));
+    r.last_read_ns = double(latest - t0);
     return r;
 }
 

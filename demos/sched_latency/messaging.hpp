@@ -27,7 +27,8 @@ struct MessagingConfig {
 };
 
 struct MessagingResult {
-    double total_ns = 0;
+    double total_ns = 0;        // the gate's opening to the last task reaped (or joined): the tools' figure
+    double last_read_ns = 0;    // the gate's opening to the last receiver's last message: the rest is exiting
     std::int64_t messages = 0;  // groups x F senders x F receivers x loops
     int tasks = 0;
     double per_message_ns() const { return messages > 0 ? total_ns / double(messages) : 0; }

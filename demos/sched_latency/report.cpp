@@ -152,11 +152,13 @@ void add_wakeups(Result& result, const Measured& m, Json& raw) {
 
 void add_messaging(Result& result, const Measured& m) {
     auto& t = result.add_table("Many tasks messaging (hackbench's shape)",
-                               {"tasks are", "channel", {"groups", "count"}, {"tasks", "count"}, {"messages", "count"}, {"total", "ns"},
-                                {"per message", "ns"}});
+                               {"tasks are", "channel", {"groups", "count"}, {"tasks", "count"}, {"messages", "count"}, {"total, median", "ns"},
+                                {"least", "ns"}, {"most", "ns"}, {"last message read", "ns"}, {"per message", "ns"}});
     for (const auto& c : m.messaging) {
+        const auto [least, most] = std::minmax_element(c.totals.begin(), c.totals.end());
         t.rows.push_back({std::string(name(c.config.kind)), std::string(name(c.config.transport)), double(c.config.groups), double(c.result.tasks),
-                          double(c.result.messages), c.result.total_ns, c.result.per_message_ns()});
+                          double(c.result.messages), c.result.total_ns, c.totals.empty() ? Cell{} : Cell{*least},
+                          c.totals.empty() ? Cell{} : Cell{*most}, c.result.last_read_ns, c.result.per_message_ns()});
         result.add_metric(fmt::format("messaging_{}_{}_per_message", name(c.config.kind), name(c.config.transport)), c.result.per_message_ns(), "ns",
                           fmt::format("hackbench's shape, {} over {}: time per 100-byte message", name(c.config.kind), name(c.config.transport)))
             .headline = c.config.transport == Transport::pipe;
@@ -167,9 +169,11 @@ void add_messaging(Result& result, const Measured& m) {
     t.note = fmt::format(
         "Each group: {0} receivers and {0} senders; every sender writes {1} messages of {2} bytes to each receiver of its group "
         "(hackbench -g G -f {0} -l {1} [-p] [-T]; perf bench sched messaging -g G -l {1} [-p] [-t]). Timed from the opening of the "
-        "gate every task waits at to the last task's end; 'total' is the tools' own figure. More tasks than CPUs: the time is the "
+        "gate every task waits at to the last task's end; 'total' is the tools' own figure, here the median of {3} runs after an "
+        "untimed one; 'last message read': from the gate to the last receiver's last message, in the same run, so the rest of the total is "
+        "the tasks exiting and being reaped (a process's exit tears down its address space). More tasks than CPUs: the time is the "
         "scheduler handing the CPUs among blocked and woken tasks as much as the copying.",
-        kFdsPerGroup, loops, kMessageBytes);
+        kFdsPerGroup, loops, kMessageBytes, kMessagingRuns);
 }
 
 }  // namespace

@@ -21,9 +21,12 @@ struct WakeupCell {
     Samples samples;
 };
 
+inline constexpr int kMessagingRuns = 3;  // timed runs of each configuration; the median is the figure
+
 struct MessagingCell {
     MessagingConfig config;
-    MessagingResult result;
+    MessagingResult result;      // the run with the median total
+    std::vector<double> totals;  // every timed run's total, ns
 };
 
 struct Measured {

@@ -88,11 +88,13 @@ TEST_CASE("Stability counts verdicts per claim and the spread of headline metric
     CHECK(stability_json(missed)["claims"][0]["counts"]["refuted"] == 2);
 }
 
-TEST_CASE("cyclictest's mean and the messaging tools' totals are read as nanoseconds", "[crosscheck]") {
-    CHECK(*parse_cyclictest_avg("# /dev/cpu_dma_latency set to 0us\nT: 0 (14726) P: 0 I:1000 C:   1000 Min:     25 Act:   66 Avg:   67 Max:    1096\n") ==
-          Approx(67000));
-    CHECK_FALSE(parse_cyclictest_avg("cyclictest: no such option"));
-    CHECK_FALSE(parse_cyclictest_avg("Avg: -"));
+TEST_CASE("cyclictest's histogram median and the messaging tools' totals are read as nanoseconds", "[crosscheck]") {
+    // 1 + 3 + 2 wake-ups and 1 overflow: the 4th of 7 is in the 88 µs bucket.
+    const std::string histogram = "# /dev/cpu_dma_latency set to 0us\n000087 000001\n000088 000003\n000089 000002\n# Total: 000000007\n"
+                                  "# Min Latencies: 00087\n# Histogram Overflows: 00001\n";
+    CHECK(*parse_cyclictest_median(histogram) == Approx(88000));
+    CHECK_FALSE(parse_cyclictest_median("cyclictest: no such option"));
+    CHECK_FALSE(parse_cyclictest_median("000001 000000\n# Histogram Overflows: 00005\n"));  // the median beyond the last bucket
     CHECK(*parse_messaging_seconds("Running in process mode with 1 groups using 40 file descriptors each (== 40 tasks)\nEach sender will pass 100 "
                                    "messages of 100 bytes\nTime: 0.016\n") == Approx(16e6));
     CHECK(*parse_messaging_seconds("# 1 groups == 40 processes run\n\n     Total time: 0.023 [sec]\n") == Approx(23e6));
