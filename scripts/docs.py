@@ -177,6 +177,11 @@ def format_quantity(value, unit):
         return f"{value:,.0f}"
     if unit == "ratio":
         return f"{value:.3g}"
+    if unit == "/s":  # a rate of events, as common/render.cpp shows it
+        for scale, name in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if abs(value) >= scale:
+                return f"{value / scale:.3g}{name}/s"
+        return f"{value:.3g}/s"
     return f"{value:.3g} {unit}"
 
 

@@ -29,9 +29,10 @@ void add_faults(Result& result, const Measured& m, Json& raw) {
         t.rows.push_back({std::string(name(p.kind)), double(p.tasks), p.median_per_task(), p.least_per_task(), p.total_per_s(),
                           one && one->median_per_task() > 0 ? Cell{p.median_per_task() / one->median_per_task()} : Cell{},
                           fpp ? Cell{*fpp} : Cell{}});
+        const int most_tasks = std::max_element(m.faults.begin(), m.faults.end(), [](const auto& a, const auto& b) { return a.tasks < b.tasks; })->tasks;
         result.add_metric(fmt::format("faults_per_s_{}_n{}", name(p.kind), p.tasks), p.median_per_task(), "/s",
-                          fmt::format("first-touch page faults per second per task, {} {} (mmap, touch, munmap)", p.tasks, name(p.kind)))
-            .headline = p.tasks <= 2;
+                          fmt::format("first-touch page faults per second per task, {}, N = {} (mmap, touch, munmap)", name(p.kind), p.tasks))
+            .headline = p.tasks == most_tasks;
         points.push_back({{"kind", name(p.kind)}, {"tasks", p.tasks}, {"per_task_per_s", p.median_per_task()}, {"least_per_task_per_s", p.least_per_task()},
                           {"total_per_s", p.total_per_s()}});
         if (!p.perf_unavailable.empty()) perf_note = p.perf_unavailable;
@@ -63,9 +64,11 @@ void add_unmaps(Result& result, const Measured& m, Json& raw) {
                           u.shootdowns_per_op ? Cell{*u.shootdowns_per_op} : Cell{}});
         const std::string op_id = u.op == UnmapOp::munmap ? "munmap" : "madvise_dontneed";
         const std::string id = u.siblings == 0 ? fmt::format("{}_alone", op_id) : fmt::format("{}_{}_siblings{}", op_id, name(u.siblings_kind), u.siblings);
-        result.add_metric(id, u.ns, "ns", fmt::format("{} of {} touched, {} sibling {} running", name(u.op), byte_label(kUnmapRegion), u.siblings,
-                                                      name(u.siblings_kind)))
-            .headline = u.op == UnmapOp::munmap && u.siblings <= 1;
+        const std::string kind_word = u.siblings_kind == Kind::threads ? (u.siblings == 1 ? "thread" : "threads") : (u.siblings == 1 ? "process" : "processes");
+        result.add_metric(id, u.ns, "ns",
+                          u.siblings == 0 ? fmt::format("{} of {} touched, alone", name(u.op), byte_label(kUnmapRegion))
+                                          : fmt::format("{} of {} touched, {} sibling {} running", name(u.op), byte_label(kUnmapRegion), u.siblings, kind_word))
+            .headline = u.op == UnmapOp::munmap && (u.siblings == 0 || (u.siblings == 1 && u.siblings_kind == Kind::threads));
         if (u.shootdowns_per_op) result.add_metric(id + "_shootdowns_per_op", *u.shootdowns_per_op, "ratio", "TLB shootdown interrupts per operation, every CPU");
         if (!u.shootdowns_unknown.empty()) unknown = u.shootdowns_unknown;
         points.push_back({{"op", op_id}, {"siblings_kind", name(u.siblings_kind)}, {"siblings", u.siblings}, {"median_ns", u.ns.median},
@@ -87,7 +90,7 @@ void add_floors(Result& result, const Measured& m) {
                                {"operation", {"median", "ns"}, {"p99", "ns"}, {"min", "ns"}, {"kernel-counted faults per op", "ratio"}, "method"});
     for (const auto& f : m.floors) {
         t.rows.push_back({f.what, f.ns.median, f.ns.p99, f.ns.min, f.kernel_faults_per_op ? Cell{*f.kernel_faults_per_op} : Cell{}, f.method});
-        result.add_metric(f.id, f.ns, "ns", f.what).headline = true;
+        result.add_metric(f.id, f.ns, "ns", f.what).headline = f.id == "syscall_getppid" || f.id == "first_touch_fault";
     }
     t.note = "The clock's read cost is subtracted from every sample. A fault is a trap into the kernel, like a system call, plus a "
              "page zeroed and mapped, so it cannot be cheaper than the call: a fault median below the system call's is shown as an "

@@ -169,11 +169,11 @@ void add_messaging(Result& result, const Measured& m) {
     t.note = fmt::format(
         "Each group: {0} receivers and {0} senders; every sender writes {1} messages of {2} bytes to each receiver of its group "
         "(hackbench -g G -f {0} -l {1} [-p] [-T]; perf bench sched messaging -g G -l {1} [-p] [-t]). Timed from the opening of the "
-        "gate every task waits at to the last task's end; 'total' is the tools' own figure, here the median of {3} runs after an "
-        "untimed one; 'last message read': from the gate to the last receiver's last message, in the same run, so the rest of the total is "
+        "gate every task waits at to the last task's end; 'total' is the tools' own figure, here the median of {3} "
+        "timed runs after an untimed one; 'last message read': from the gate to the last receiver's last message, in the same run, so the rest of the total is "
         "the tasks exiting and being reaped (a process's exit tears down its address space). More tasks than CPUs: the time is the "
         "scheduler handing the CPUs among blocked and woken tasks as much as the copying.",
-        kFdsPerGroup, loops, kMessageBytes, kMessagingRuns);
+        kFdsPerGroup, loops, kMessageBytes, m.messaging.empty() ? 0 : m.messaging.front().totals.size());
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ struct WakeupCell {
     Samples samples;
 };
 
-inline constexpr int kMessagingRuns = 3;  // timed runs of each configuration; the median is the figure
+inline constexpr int kMessagingRuns = 3;  // timed runs of each configuration (--quick: 1); the median is the figure
 
 struct MessagingCell {
     MessagingConfig config;
