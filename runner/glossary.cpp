@@ -27,7 +27,8 @@ const std::vector<GlossaryTerm>& glossary() {
          "A claim Linux guarantees by design (an address space per process, a thread_local instance per thread): the run "
          "demonstrates it, and the rule still names what would refute it."},
         {"instrument", "instrument", {"instrument"},
-         "A demo that measures and decides no claim (context_switch, ipc_cost, core_to_core): it prices what other demos decide."},
+         "A demo that measures and decides no claim (context_switch, ipc_cost, core_to_core, address_space): it prices what other demos "
+         "decide."},
         {"trial", "trial", {"trials", "trial"},
          "One independent repetition of a decisive measurement, decided on its own with the interference around it. A verdict "
          "comes from R trials (5; 3 with --quick): refuted only if every trial refuted, otherwise the majority; \"[5 of 5 "

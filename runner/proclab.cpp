@@ -363,7 +363,7 @@ int main(int argc, char** argv) {
     report->add_flag("--strict", o.strict, "Exit 1 when a claim is refuted, or a verdict changed against --baseline");
     report->add_option("--timeout", o.timeout_s, timeout_help)->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))->type_name("SECONDS");
     bool no_crosscheck = false;
-    report->add_flag("--no-crosscheck", no_crosscheck, "Leave out the crosscheck section (perf bench, stress-ng)");
+    report->add_flag("--no-crosscheck", no_crosscheck, "Leave out the crosscheck section (perf bench, stress-ng, cyclictest, hackbench)");
     report->add_option("--baseline", o.baseline, "Compare with a saved run (a suite JSON or report folder) in the report and on the terminal (default: none)")
         ->type_name("FILE");
     auto* stability = add_command("stability", "Run the suite N times: how often each claim's verdict held, and each headline metric's spread",
