@@ -47,7 +47,7 @@ struct Options {
 };
 Options g_options;
 
-constexpr double kFullDuration = 0.1, kQuickDuration = 0.03;
+constexpr double kFullDuration = 0.1, kQuickDuration = 0.02;
 constexpr int kMaxTasks = 256;
 
 void add_options(CLI::App& app) {

@@ -64,7 +64,7 @@ constexpr const char* kFullLoads = "0,1x,2x";
 constexpr const char* kQuickLoads = "0,2x";
 constexpr const char* kFullPolicies = "other,nice-10,fifo";
 constexpr const char* kQuickPolicies = "other,fifo";
-constexpr double kFullDuration = 0.1, kQuickDuration = 0.06;
+constexpr double kFullDuration = 0.1, kQuickDuration = 0.05;
 constexpr int kLoops = 50;  // hackbench's default is 100; 50 keeps 4 configurations x 4 runs within half a second
 constexpr int kMaxLoad = 256;
 
