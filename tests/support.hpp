@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,6 +36,19 @@ inline std::filesystem::path bin_dir() { return PROCLAB_BIN_DIR; }
 // test leaves behind comes here, where leftover_children() sees it.
 inline void become_subreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1); }
 
+// A /proc file's text, or what could be read of it: a process that exits while it is read (any
+// process on the machine: tests run in parallel) ends the read with ESRCH, which is not an error
+// here (an ifstream would throw from underflow).
+inline std::string read_proc_text(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    std::string text;
+    char buffer[512];
+    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<std::size_t>(n));
+    ::close(fd);
+    return text;
+}
+
 // Children of this process that exist now, running or zombie (a /proc scan for our pid as
 // parent); each is killed and reaped on the way, so one failing test does not leak into the next.
 inline int leftover_children() {
@@ -43,8 +57,7 @@ inline int leftover_children() {
     for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
         const auto name = e.path().filename().string();
         if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::ifstream stat(e.path() / "stat");
-        std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+        const std::string text = read_proc_text(e.path() / "stat");
         const auto close = text.rfind(')');
         if (close == std::string::npos) continue;
         std::istringstream rest(text.substr(close + 2));
