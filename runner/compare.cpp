@@ -64,13 +64,36 @@ LoadedRun load_run(const std::filesystem::path& path, std::string label) {
     return r;
 }
 
+std::string fact_value(const Environment& env, const std::string& key) {
+    const MachineFact* f = env.find(key);
+    if (!f) return "-";
+    return f->value ? *f->value : "unknown";
+}
+
+std::vector<FactRow> fact_rows(const std::vector<LoadedRun>& runs) {
+    // Every fact any run has, in the first run's order first.
+    std::vector<std::string> keys;
+    std::map<std::string, std::string> labels;
+    for (const auto& r : runs)
+        for (const auto& f : r.suite.environment.facts) {
+            if (std::find(keys.begin(), keys.end(), f.key) == keys.end()) keys.push_back(f.key);
+            labels[f.key] = f.label;
+        }
+    std::vector<FactRow> rows;
+    for (const auto& key : keys) {
+        FactRow row;
+        row.label = labels[key];
+        for (const auto& r : runs) row.values.push_back(fact_value(r.suite.environment, key));
+        row.differs = std::any_of(row.values.begin(), row.values.end(), [&](const std::string& v) { return v != row.values.front(); });
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
 bool changed(const VerdictRow& row) {
     return std::any_of(row.verdicts.begin(), row.verdicts.end(), [&](const std::string& v) { return v != row.verdicts.front(); });
 }
 
-namespace {
-
-// Every metric of a demo's result, by demo, in the order the demos and metrics appear.
 const Metric* find_metric(const SuiteDocument& suite, const std::string& demo, const std::string& name) {
     for (const auto& run : suite.runs)
         if (run.name == demo && run.result)
@@ -78,17 +101,13 @@ const Metric* find_metric(const SuiteDocument& suite, const std::string& demo, c
     return nullptr;
 }
 
+namespace {
+
 bool ran(const SuiteDocument& suite, const std::string& demo) {
     return std::any_of(suite.runs.begin(), suite.runs.end(), [&](const DemoRun& r) { return r.name == demo && r.result; });
 }
 
 std::vector<double> distribution(const Metric& m) { return m.summary ? m.summary->distribution : std::vector<double>{}; }
-
-std::string fact_value(const Environment& env, const std::string& key) {
-    const MachineFact* f = env.find(key);
-    if (!f) return "-";
-    return f->value ? *f->value : "unknown";
-}
 
 std::string value_text(double v, const std::string& unit) { return format_value(v, unit); }
 
@@ -104,21 +123,7 @@ bool shown(const MetricDiff& m, bool all) { return all || m.headline || m.beyond
 Comparison compare_runs(std::vector<LoadedRun> runs) {
     Comparison c;
     c.runs = std::move(runs);
-    // The machines: every fact any run has, in the base's order first.
-    std::vector<std::string> keys;
-    std::map<std::string, std::string> labels;
-    for (const auto& r : c.runs)
-        for (const auto& f : r.suite.environment.facts) {
-            if (std::find(keys.begin(), keys.end(), f.key) == keys.end()) keys.push_back(f.key);
-            labels[f.key] = f.label;
-        }
-    for (const auto& key : keys) {
-        FactRow row;
-        row.label = labels[key];
-        for (const auto& r : c.runs) row.values.push_back(fact_value(r.suite.environment, key));
-        row.differs = std::any_of(row.values.begin(), row.values.end(), [&](const std::string& v) { return v != row.values.front(); });
-        c.facts.push_back(std::move(row));
-    }
+    c.facts = fact_rows(c.runs);
     // Metrics: each later run against the base.
     const SuiteDocument& base = c.runs.front().suite;
     for (std::size_t i = 1; i < c.runs.size(); ++i) {

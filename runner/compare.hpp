@@ -68,6 +68,13 @@ struct Comparison {
 
 bool changed(const VerdictRow& row);
 
+// The machines' facts side by side, every fact any run has (the first run's order first).
+std::vector<FactRow> fact_rows(const std::vector<LoadedRun>& runs);
+// A fact's value as compare shows it: "-" where the run lacks it, "unknown" where it was unknown.
+std::string fact_value(const Environment& env, const std::string& key);
+// A demo's metric in a run; null when the demo did not run or has no such metric.
+const Metric* find_metric(const SuiteDocument& suite, const std::string& demo, const std::string& name);
+
 Comparison compare_runs(std::vector<LoadedRun> runs);
 
 // all: every shared metric; otherwise the headline ones and those beyond noise.

@@ -189,4 +189,79 @@ std::string render_html(const HtmlReport& r) {
     return link_first_uses_html(h) + glossary_html() + "</body></html>\n";
 }
 
+std::string render_fleet_html(const FleetView& v, bool all, const std::string& plot_png, const std::string& plot_note) {
+    std::string h = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                    "<title>proclab compare: a fleet</title><style>";
+    h += kStyle;
+    h += ".flag { font-weight: 700; color: #b71c1c; }\n</style></head><body>\n";
+    h += fmt::format("<h1>proclab compare: a fleet of {} machines</h1>\n<ul>", v.machines.size());
+    for (std::size_t i = 0; i < v.machines.size(); ++i)
+        h += fmt::format("<li><b>{}</b>{}: <code>{}</code> (proclab {})</li>", html_escape(v.machines[i].label), v.from_corpus[i] ? " (corpus)" : "",
+                         html_escape(v.machines[i].path), html_escape(v.machines[i].suite.proclab_version));
+    h += "</ul>\n";
+    std::vector<std::string> names{};
+    for (const auto& m : v.machines) names.push_back(m.label);
+    auto columns = [&](std::vector<std::string> first) {
+        first.insert(first.end(), names.begin(), names.end());
+        return first;
+    };
+
+    h += "<h2>Facts that differ</h2>\n";
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> same;
+    for (const auto& f : v.facts) {
+        if (!f.differs) {
+            same.push_back(fmt::format("{} {}", f.label, f.values.front()));
+            continue;
+        }
+        std::vector<std::string> row{f.label};
+        row.insert(row.end(), f.values.begin(), f.values.end());
+        rows.push_back(std::move(row));
+    }
+    h += rows.empty() ? "<p>None.</p>\n" : table(columns({"fact"}), rows, true, "stack");
+    if (!same.empty()) h += "<p class=\"note\">The same on every machine: " + html_escape(fmt::format("{}", fmt::join(same, "; "))) + ".</p>\n";
+
+    h += "<h2>Verdicts that differ between machines</h2>\n";
+    rows.clear();
+    std::string why;
+    for (const auto& row : v.verdicts) {
+        if (!row.differs()) continue;
+        std::vector<std::string> cells{html_escape(row.id)};
+        for (std::size_t i = 0; i < row.verdicts.size(); ++i) {
+            const bool odd = row.verdicts[i] != row.usual;
+            cells.push_back(verdict_span(row.verdicts[i]) + (odd ? " <span class=\"flag\">*</span>" : ""));
+            if (odd) why += fmt::format("<li>{} on {}: {}</li>", html_escape(row.id), html_escape(v.machines[i].label), html_escape(row.evidence[i]));
+        }
+        rows.push_back(std::move(cells));
+    }
+    if (rows.empty()) {
+        h += "<p>None: every claim has the same verdict on every machine.</p>\n";
+    } else {
+        h += "<p class=\"note\">*: a verdict that is not the fleet's most common.</p>\n" + table(columns({"claim"}), rows, false, "stack");
+        h += "<ul class=\"note\">" + why + "</ul>\n";
+    }
+
+    h += "<h2>Metrics</h2>\n<p class=\"note\">" +
+         html_escape(fleet_rule_sentence() + (all ? " Shown: every metric two machines or more report." : " Shown: the headline metrics and those with a flag.")) +
+         "</p>\n";
+    if (!plot_png.empty())
+        h += fmt::format("<figure><img alt=\"each machine's ratio to the fleet median\" src=\"data:image/png;base64,{}\"><figcaption>Each "
+                         "machine's ratio to the fleet median, per metric (log scale); filled: flagged.</figcaption></figure>\n",
+                         base64(plot_png));
+    else
+        h += "<p class=\"note\">" + html_escape(plot_note) + "</p>\n";
+    rows.clear();
+    for (const auto& m : v.metrics) {
+        if (!fleet_shown(m, all)) continue;
+        std::vector<std::string> cells{html_escape(m.demo), html_escape(m.name), html_escape(format_value(m.median, m.unit))};
+        for (const auto& c : m.cells)
+            cells.push_back(c.flagged ? "<span class=\"flag\">" + html_escape(fleet_cell_text(c, m.unit)) + "</span>" : html_escape(fleet_cell_text(c, m.unit)));
+        rows.push_back(std::move(cells));
+    }
+    h += table(columns({"demo", "metric", "fleet median"}), rows, false, "stack");
+    for (const auto& n : v.notes) h += "<p class=\"note\">" + html_escape(n) + "</p>\n";
+    return h + "</body></html>\n";
+}
+
 }  // namespace proclab::suite

@@ -5,6 +5,7 @@
 
 #include "compare.hpp"
 #include "crosscheck.hpp"
+#include "fleet.hpp"
 #include "suite.hpp"
 
 #include <filesystem>
@@ -27,6 +28,10 @@ struct HtmlReport {
 };
 
 std::string render_html(const HtmlReport& r);
+
+// `proclab compare --html`: the fleet view as one self-contained page; `plot_png`: the ratio plot's
+// bytes, embedded (empty: `plot_note` says why there is none).
+std::string render_fleet_html(const FleetView& v, bool all, const std::string& plot_png, const std::string& plot_note);
 
 std::string base64(std::string_view bytes);
 

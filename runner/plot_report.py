@@ -2,7 +2,8 @@
 """Plots for a proclab report, made from the suite's JSON (proclab report writes both).
 
 Usage: plot_report.py SUITE_JSON OUT_DIR
-       plot_report.py --compare COMPARE_JSON OUT_PNG   (from proclab compare --json)
+       plot_report.py --compare COMPARE_JSON OUT_PNG   (from proclab compare --json, two runs)
+       plot_report.py --fleet FLEET_JSON OUT_PNG       (from proclab compare --json, a fleet)
 Writes one PNG per figure whose data is in the JSON, and prints one line per file written.
 Needs matplotlib (Debian: python3-matplotlib); exits 3 with one line when it is missing.
 
@@ -10,6 +11,7 @@ Colours: the Okabe-Ito palette (safe for the common colour-vision deficiencies) 
 greys for the isolation grid (a finding, not good and bad), viridis for the heatmap.
 """
 import json
+import math
 import os
 import sys
 
@@ -535,9 +537,58 @@ def compare(path, png):
     print(png)
 
 
+FLEET_FLOOR = 0.05
+
+
+def fleet(path, png):
+    """proclab compare, a fleet: each machine's ratio to the fleet median per shown metric, log scale; filled: flagged."""
+    with open(path) as f:
+        c = json.load(f)
+    machines = [m["name"] for m in c.get("machines", [])]
+    rows = [m for m in c.get("metrics", []) if m.get("shown") and any(x.get("ratio") is not None for x in m["machines"])]
+    # The most deviant first (at the top), at most 40.
+    def spread(m):
+        return max(abs(math.log(max(x["ratio"], FLEET_FLOOR))) for x in m["machines"] if x.get("ratio") is not None)
+    rows.sort(key=spread, reverse=True)
+    rows = rows[:40][::-1]
+    if not rows:
+        print("nothing to draw: no metric with a ratio to the fleet median", file=sys.stderr)
+        return
+    fig, ax = plt.subplots(figsize=(8.5, 1.6 + 0.3 * len(rows)))
+    markers = ["o", "s", "^", "D", "v", "P", "X", "*"]
+    for i, name in enumerate(machines):
+        xs, ys, flagged = [], [], []
+        for y, m in enumerate(rows):
+            cell = m["machines"][i]
+            if cell.get("ratio") is not None and cell.get("value") is not None:
+                xs.append(max(cell["ratio"], FLEET_FLOOR))  # a ratio of 0 (or below the floor) is drawn at the floor
+                ys.append(y)
+                flagged.append(cell.get("flagged", False))
+        face = [colour(i) if f else "white" for f in flagged]
+        ax.scatter(xs, ys, marker=markers[i % len(markers)], s=36, facecolors=face, edgecolors=colour(i), linewidths=1.2, label=name, zorder=3)
+    ax.axvline(1, color="black", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([f"{m['demo']}: {m['name']}" for m in rows], fontsize=7)
+    ax.grid(axis="y", color="#eeeeee", zorder=0)
+    alpha, effect = c.get("alpha", 0.05), 100 * c.get("min_effect", 0.05)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlabel(f"ratio to the fleet median (log scale; below {FLEET_FLOOR:g} drawn at {FLEET_FLOOR:g})\n"
+                  f"filled: flagged (Mann-Whitney U against the rest p < {alpha}, and outside 1 ± {effect:.0f}% of the median)", fontsize=8)
+    ax.set_title(f"proclab compare: a fleet of {len(machines)} machines", fontsize=10)
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    print(png)
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "--compare":
         compare(sys.argv[2], sys.argv[3])
+        return
+    if len(sys.argv) == 4 and sys.argv[1] == "--fleet":
+        fleet(sys.argv[2], sys.argv[3])
         return
     if len(sys.argv) != 3:
         print("usage: plot_report.py SUITE_JSON OUT_DIR", file=sys.stderr)

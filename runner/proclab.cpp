@@ -8,8 +8,10 @@
 // 3 a demo failed, crashed or timed out, or the runner itself failed.
 
 #include "compare.hpp"
+#include "fleet.hpp"
 #include "crosscheck.hpp"
 #include "glossary.hpp"
+#include "html.hpp"
 #include "plots.hpp"
 #include "report.hpp"
 #include "stability.hpp"
@@ -18,6 +20,7 @@
 #include "proclab/claims.hpp"
 #include "proclab/cli.hpp"
 #include "proclab/demo.hpp"
+#include "proclab/environment.hpp"
 #include "proclab/output_file.hpp"
 #include "proclab/clock.hpp"
 #include "proclab/spawn.hpp"
@@ -51,7 +54,9 @@ struct RunnerOptions {
     std::string baseline;                   // `proclab run --baseline FILE`
     std::vector<std::string> compare_files; // `proclab compare A B [C...]`
     bool compare_all = false;
-    std::string markdown_path, plot_path;
+    bool fleet = false, with_corpus = false;  // `proclab compare --fleet`, `--with-corpus`
+    std::string corpus_dir;
+    std::string markdown_path, plot_path, html_path;
 };
 
 int usage_error(const std::string& message, const char* hint = " (see --help)") {
@@ -185,8 +190,9 @@ int run_stability(const std::filesystem::path& dir, const RunnerOptions& o) {
     return report.failed_demo_runs > 0 ? kExitHarness : kExitOk;
 }
 
-// Draws the ratios of a comparison with the plotting script the runner carries.
-std::string plot_comparison(const Json& comparison, const std::string& png) {
+// Draws the ratios of a comparison (mode "--compare") or of a fleet view ("--fleet") with the
+// plotting script the runner carries. Returns "plot: FILE" or "no plot: why".
+std::string plot_comparison(const Json& comparison, const std::string& png, const char* mode = "--compare") {
     const auto python = suite::python_with_matplotlib();
     if (python.empty()) return "no plot: python3 with matplotlib is not installed (Debian: apt-get install python3-matplotlib)";
     const auto tmp = std::filesystem::temp_directory_path() / fmt::format("proclab-compare-{}", ::getpid());
@@ -202,27 +208,80 @@ std::string plot_comparison(const Json& comparison, const std::string& png) {
         std::ofstream(tmp / "plot_report.py") << suite::plot_script();
         std::ofstream(tmp / "compare.json") << comparison.dump();
     }
-    auto run = run_captured(python, {(tmp / "plot_report.py").string(), "--compare", (tmp / "compare.json").string(), png},
+    auto run = run_captured(python, {(tmp / "plot_report.py").string(), mode, (tmp / "compare.json").string(), png},
                             {.timeout = std::chrono::seconds(120)});
     if (!run.status.exited() || run.status.exit_code() != 0) return fmt::format("no plot: the plotting script ended: {} {}", run.status.describe(), run.err);
     return fmt::format("plot: {}", png);
 }
 
+// `proclab compare --html`: the fleet page, its plot embedded where matplotlib can draw it.
+std::string fleet_html(const suite::FleetView& view, const Json& j, bool all) {
+    const auto png = std::filesystem::temp_directory_path() / fmt::format("proclab-fleet-{}.png", ::getpid());
+    std::string note = plot_comparison(j, png.string(), "--fleet"), bytes;
+    if (note.starts_with("plot: ")) {
+        bytes = read_small_file(png.string()).value_or("");
+        std::error_code ec;
+        std::filesystem::remove(png, ec);
+    }
+    return suite::render_fleet_html(view, all, bytes, note);
+}
+
 int run_compare(const RunnerOptions& o) {
-    std::vector<suite::LoadedRun> loaded;
+    suite::CompareInputs in;
     try {
-        for (std::size_t i = 0; i < o.compare_files.size(); ++i)
-            loaded.push_back(suite::load_run(o.compare_files[i], std::string(1, char('A' + i))));
+        in = suite::load_compare_inputs(o.compare_files);
     } catch (const std::exception& e) {
         return usage_error(e.what(), "");
     }
-    std::optional<OutputFile> json_file, md_file;
+    std::vector<bool> from_corpus(in.runs.size(), false);
+    std::vector<std::string> corpus_notes;
+    if (o.with_corpus || !o.corpus_dir.empty()) {
+        const auto dir = o.corpus_dir.empty() ? suite::corpus_directory(self_executable().parent_path()) : std::filesystem::path(o.corpus_dir);
+        if (dir.empty() || !std::filesystem::is_directory(dir))
+            return usage_error(dir.empty() ? "--with-corpus: no results corpus here (installed: share/doc/proclab/results; or --corpus DIR)"
+                                           : "--corpus: " + dir.string() + " is not a folder",
+                               "");
+        try {
+            for (auto& r : suite::nearest_in_corpus(in.runs, dir, corpus_notes)) {
+                in.runs.push_back(std::move(r));
+                from_corpus.push_back(true);
+            }
+        } catch (const std::exception& e) {
+            return usage_error(e.what(), "");
+        }
+    }
+    if (in.runs.size() < 2)
+        return usage_error(fmt::format("compare needs two runs or more, got {} ({}){}", in.runs.size(), in.runs.front().path,
+                                       corpus_notes.empty() ? "" : ": " + corpus_notes.front()),
+                           "");
+    const bool fleet = o.fleet || in.folder_of_runs || o.with_corpus || !o.corpus_dir.empty() || in.runs.size() >= 3;
+    if (!fleet && !o.html_path.empty())
+        return usage_error("--html draws the fleet view: give three runs or more, a folder of runs, --with-corpus or --fleet", "");
+    std::optional<OutputFile> json_file, md_file, html_file;
     if (const auto error = open_json_file(o.json_path, json_file)) return *error;
     if (!o.markdown_path.empty()) {
         md_file.emplace(o.markdown_path);
         if (!md_file->error().empty()) return usage_error("--markdown: " + md_file->error(), "");
     }
-    const auto comparison = suite::compare_runs(std::move(loaded));
+    if (!o.html_path.empty()) {
+        html_file.emplace(o.html_path);
+        if (!html_file->error().empty()) return usage_error("--html: " + html_file->error(), "");
+    }
+    if (fleet) {
+        auto view = suite::fleet_view(std::move(in.runs), std::move(from_corpus));
+        view.notes.insert(view.notes.begin(), corpus_notes.begin(), corpus_notes.end());
+        text_stream(o) << suite::render_fleet(view, o.compare_all, want_colour(text_fd(o))) << std::flush;
+        const Json j = suite::fleet_json(view, o.compare_all);
+        if (json_file) json_file->commit(j.dump(2) + "\n");
+        if (o.json_to_stdout()) std::cout << j.dump(2) << "\n" << std::flush;
+        if (md_file) md_file->commit(suite::fleet_markdown(view, o.compare_all));
+        if (html_file) html_file->commit(fleet_html(view, j, o.compare_all));
+        if (!o.plot_path.empty()) std::cerr << plot_comparison(j, o.plot_path, "--fleet") << "\n";
+        return kExitOk;
+    }
+    // Two runs: the pairwise comparison, B against A.
+    for (std::size_t i = 0; i < in.runs.size(); ++i) in.runs[i].label = std::string(1, char('A' + i));
+    const auto comparison = suite::compare_runs(std::move(in.runs));
     text_stream(o) << suite::render_comparison(comparison, o.compare_all, want_colour(text_fd(o))) << std::flush;
     const Json j = suite::comparison_json(comparison);
     if (json_file) json_file->commit(j.dump(2) + "\n");
@@ -384,15 +443,25 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
         ->type_name("SECONDS");
 
-    auto* compare = add_command("compare", "Runs side by side: the machines, every shared metric with its ratio and a significance test, the verdicts that differ",
+    auto* compare = add_command("compare",
+                                "Runs side by side: two runs pairwise (B against A), or a fleet of machines (three or more, a folder of runs): "
+                                "the machines' differing facts, every metric per machine against the fleet median, the verdicts that differ",
                                 {.failed = runner_failed});
-    compare->add_option("runs", o.compare_files, "Two or more suite JSON files or report folders, up to 26; the first is the base")
+    compare->add_option("runs", o.compare_files,
+                        "Suite JSON files, report folders, or folders of them (results/ from the fleet playbook); with two runs the first "
+                        "is the base")
         ->required()
-        ->expected(2, 26)
+        ->expected(1, 256)
         ->type_name("RUN");
     compare->add_flag("--all", o.compare_all, "Every shared metric (default: the headline ones and those beyond noise)");
+    compare->add_flag("--fleet", o.fleet, "The fleet view even for two runs (default: with three runs or more, or a folder of runs)");
+    compare->add_flag("--with-corpus", o.with_corpus,
+                      "Add the results corpus's runs nearest to these (the same CPU model, else the same vendor); the fleet view");
+    compare->add_option("--corpus", o.corpus_dir, "The results corpus to use (default: the installed docs/results); implies --with-corpus")
+        ->type_name("DIR");
     add_json_option(compare, o, "the comparison");
     compare->add_option("--markdown", o.markdown_path, "Write the comparison as Markdown to FILE")->type_name("FILE");
+    compare->add_option("--html", o.html_path, "Write the fleet view as one self-contained HTML page to FILE")->type_name("FILE");
     compare->add_option("--plot", o.plot_path, "Draw the ratios into FILE (PNG; needs python3-matplotlib)")->type_name("FILE");
 
     try {
