@@ -6,6 +6,8 @@
 #                     crosscheck against perf bench, stress-ng, cyclictest and hackbench)
 #   ./setup.sh test   install, build (release), run every test with ctest
 #   ./setup.sh build  install and build only
+#   ./setup.sh deb    install, build, and make the Debian package build/<preset>/proclab_<version>_<arch>.deb
+#                     (what deploy/ansible/proclab.yml installs on a fleet)
 #
 # Idempotent: installs only the packages that are missing and reuses the build folder.
 # Without root (and without password-less sudo) it prints the exact apt-get line and exits 1.
@@ -16,8 +18,11 @@ cd "$(dirname "$0")"
 
 # Each package and why it is here is listed in README.md ("Dependencies").
 packages=(cmake make g++ libboost1.81-dev catch2 libfmt-dev nlohmann-json3-dev libcli11-dev libtbb-dev python3-matplotlib linux-perf stress-ng rt-tests help2man)
-# Only the tests need these: a headless browser that renders report.html at a phone's width.
-test_packages=(chromium)
+# Only the tests need these: a headless browser that renders report.html at a phone's width; the
+# fleet playbook's test (Ansible, an sshd in a network namespace, the .deb built with cpack).
+test_packages=(chromium ansible-core openssh-server openssh-client iproute2 dpkg-dev file)
+# The .deb: cpack's dependency list comes from dpkg-shlibdeps (dpkg-dev), which needs file.
+deb_packages=(dpkg-dev file)
 
 die() { echo "setup.sh: $*" >&2; exit 1; }
 
@@ -77,8 +82,15 @@ case "${1:-}" in
   build)
     build
     ;;
+  deb)
+    packages+=("${deb_packages[@]}")
+    build
+    log="$(binary_dir)/cpack.log"
+    (cd "$(binary_dir)" && cpack -G DEB >cpack.log 2>&1) || { cat "$log" >&2; die "cpack -G DEB failed"; }
+    ls "$(binary_dir)"/proclab_*.deb
+    ;;
   *)
-    echo "usage: ./setup.sh run|test|build [ARGS...]" >&2
+    echo "usage: ./setup.sh run|test|build|deb [ARGS...]" >&2
     exit 2
     ;;
 esac

@@ -70,6 +70,10 @@ def parse_help(text):
         m = re.match(r"^  (-\S.*?)(?:\s{2,}(.*))?$", line)
         if m:
             head, desc = m.group(1), (m.group(2) or "")
+            # CLI11 leaves one space when the option column overflows: "--cpu CPU:INT in [0 - 1023] The CPU ..."
+            overflow = re.match(r"^(.*? in \[[^\]]*\]) (\S.*)$", head)
+            if not desc and overflow:
+                head, desc = overflow.group(1), overflow.group(2)
             names = re.findall(r"(?:^|,)(--?[\w-]+)", head.split(" ")[0])
             value = head[len(head.split(" ")[0]):].strip()
             options.append([names, value, desc])

@@ -1,6 +1,7 @@
 // The runner, end to end, and its handling of demos that misbehave (scripts standing in for them).
 #include "proclab/render.hpp"
 #include "proclab/spawn.hpp"
+#include "plots.hpp"
 #include "suite.hpp"
 #include "support.hpp"
 
@@ -203,6 +204,54 @@ TEST_CASE("proclab compare on recorded runs: two CPUs against one under taskset 
     for (const auto& m : j.at("metrics")) tested = tested || !m.at("p").is_null();
     CHECK(tested);  // distributions on both sides: p values, not just ratios
     CHECK(std::filesystem::exists(dir / "c.md"));
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("proclab compare on a folder of runs: the fleet view, in text, JSON, Markdown, HTML and a plot", "[runner][compare][fleet]") {
+    const std::filesystem::path data = PROCLAB_SOURCE_DIR "/tests/data/fleet";
+    const auto dir = test::scratch_dir("proclab-fleet-");
+    auto run = run_captured(test::bin_dir() / "proclab",
+                            {"compare", data.string(), "--json", (dir / "f.json").string(), "--markdown", (dir / "f.md").string(), "--html",
+                             (dir / "f.html").string(), "--plot", (dir / "f.png").string()},
+                            {.timeout = 120s});
+    REQUIRE(run.status.describe() == "exit 0");
+    CHECK_THAT(run.out, Catch::Contains("a fleet of 3 machines") && Catch::Contains("vm-onecpu") && Catch::Contains("flags per machine: vm-a 0, vm-b 0"));
+    const auto j = Json::parse(std::ifstream(dir / "f.json"));
+    CHECK(j.at("kind") == "fleet");
+    CHECK(j.at("machines").size() == 3);
+    CHECK(std::filesystem::exists(dir / "f.md"));
+    std::ifstream html(dir / "f.html");
+    const std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+    CHECK_THAT(page, Catch::StartsWith("<!doctype html>") && Catch::Contains("vm-onecpu"));
+    if (!suite::python_with_matplotlib().empty()) {
+        CHECK(std::filesystem::file_size(dir / "f.png") > 10000);
+        CHECK_THAT(page, Catch::Contains("data:image/png;base64,"));
+    }
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("proclab compare --with-corpus puts one run beside the corpus's runs of the same CPU", "[runner][compare][fleet]") {
+    auto run = run_captured(test::bin_dir() / "proclab", {"compare", PROCLAB_SOURCE_DIR "/tests/data/fleet/vm-onecpu.json", "--with-corpus"},
+                            {.timeout = 120s});
+    REQUIRE(run.status.describe() == "exit 0");
+    CHECK_THAT(run.out, Catch::Contains("a fleet of 3 machines") && Catch::Contains("corpus: intel-xeon-processor_") &&
+                            Catch::Contains("vm-onecpu: beside 2 corpus run(s) with its CPU model"));
+}
+
+TEST_CASE("proclab compare refuses a fleet it cannot make with one line and exit 2", "[runner][compare][fleet]") {
+    const auto dir = test::scratch_dir("proclab-fleet-");
+    std::filesystem::create_directories(dir / "empty");
+    const std::string a = PROCLAB_SOURCE_DIR "/tests/data/fleet/vm-a.json", b = PROCLAB_SOURCE_DIR "/tests/data/fleet/vm-b.json";
+    for (std::vector<std::string> args : {std::vector<std::string>{"compare", (dir / "empty").string()},
+                                          {"compare", a, b, "--html", (dir / "x.html").string()},
+                                          {"compare", a, "--corpus", "/nonexistent"},
+                                          {"compare", a, "--corpus", (dir / "empty").string()}}) {
+        INFO(args[1] << " " << args.back());
+        auto run = run_captured(test::bin_dir() / "proclab", args, {.timeout = 60s});
+        CHECK(run.status.describe() == "exit 2");
+        CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
+        CHECK_THAT(run.err, Catch::StartsWith("proclab: error: "));
+    }
     std::filesystem::remove_all(dir);
 }
 

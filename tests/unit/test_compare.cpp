@@ -1,6 +1,8 @@
 // proclab compare's logic: the significance test on synthetic distributions, and the comparison of
-// two suite JSONs built here (runner/compare.hpp).
+// two suite JSONs built here (runner/compare.hpp); the fleet view and the results corpus
+// (runner/fleet.hpp), on suite JSONs built here and on runs recorded under taskset -c 0.
 #include "compare.hpp"
+#include "fleet.hpp"
 #include "proclab/serialize.hpp"
 
 #include "support.hpp"
@@ -106,4 +108,138 @@ TEST_CASE("compare reads schema 1 without testing it, and refuses what it cannot
     write("report/suite.json", suite_file("0", 1, "confirmed").dump());
     CHECK(load_run(dir / "report", "B").path == (dir / "report" / "suite.json").string());
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("fleet: the flag needs both a significant test and an effect beyond 5% of the median", "[compare][fleet]") {
+    CHECK(fleet_flag(0.01, 0.5));
+    CHECK(fleet_flag(0.01, 1.06));
+    CHECK_FALSE(fleet_flag(0.01, 1.04));   // significant, but within the drift between runs
+    CHECK_FALSE(fleet_flag(0.2, 0.5));     // a large ratio the samples do not support
+    CHECK_FALSE(fleet_flag(std::nullopt, 0.5));  // no distribution: never flagged
+    CHECK_FALSE(fleet_flag(0.01, std::nullopt));
+}
+
+TEST_CASE("fleet: one odd machine among three is flagged, and the normal ones are not", "[compare][fleet]") {
+    // The pooled rest of a normal machine holds the odd one's samples, so its test alone would
+    // call it different; the effect against the fleet median keeps it unflagged.
+    LoadedRun a{"a", "a.json", suite_from_json(suite_file("0-1 (2 CPUs)", 2000, "confirmed"))};
+    LoadedRun b{"b", "b.json", suite_from_json(suite_file("0-1 (2 CPUs)", 2040, "confirmed"))};
+    LoadedRun odd{"odd", "odd.json", suite_from_json(suite_file("0 (1 CPUs)", 2600, "not-measured"))};
+    const auto v = fleet_view({a, b, odd});
+    REQUIRE(v.metrics.size() == 3);
+    const auto& rt = v.metrics[0];
+    CHECK(rt.name == "round_trip");
+    CHECK(rt.median == 2040);
+    CHECK(*rt.cells[0].p < 0.05);  // a against the pool {b, odd}: significant ...
+    CHECK_FALSE(rt.cells[0].flagged);  // ... but 0.98 of the median
+    CHECK_FALSE(rt.cells[1].flagged);
+    CHECK(rt.cells[2].flagged);
+    CHECK(*rt.cells[2].ratio == Approx(2600.0 / 2040));
+    CHECK_FALSE(v.metrics[1].any_flagged());   // quiet: the same everywhere
+    CHECK_FALSE(v.metrics[2].cells[0].p);      // a single value: never tested
+    CHECK(v.flags_per_machine() == std::vector<int>{0, 0, 1});
+    CHECK(v.facts[0].differs);
+    CHECK_FALSE(v.facts[1].differs);
+    const auto t2 = std::find_if(v.verdicts.begin(), v.verdicts.end(), [](const FleetVerdict& r) { return r.id == "T2"; });
+    REQUIRE(t2 != v.verdicts.end());
+    CHECK(t2->differs());
+    CHECK(t2->usual == "confirmed");
+    CHECK(t2->verdicts[2] == "not-measured");
+    const auto text = render_fleet(v, false, false);
+    CHECK_THAT(text, Catch::Contains("a fleet of 3 machines") && Catch::Contains("Facts that differ: 1") &&
+                         Catch::Contains("Verdicts that differ between machines: 1") && Catch::Contains("not-measured *") &&
+                         Catch::Contains("flags per machine: a 0, b 0, odd 1"));
+    CHECK_THAT(text, !Catch::Contains("quiet"));  // neither headline nor flagged: shown with --all only
+    CHECK_THAT(render_fleet(v, true, false), Catch::Contains("quiet"));
+    CHECK_THAT(fleet_markdown(v, false), Catch::Contains("| T2 | confirmed | confirmed | **not-measured** |"));
+    const auto j = fleet_json(v, false);
+    CHECK(j.at("kind") == "fleet");
+    CHECK(j.at("machines")[2].at("flagged_metrics") == 1);
+    CHECK(j.at("metrics")[0].at("machines")[2].at("flagged") == true);
+}
+
+TEST_CASE("fleet: with two machines both differ, and the view says a third tells which is odd", "[compare][fleet]") {
+    LoadedRun a{"a", "a.json", suite_from_json(suite_file("0-1 (2 CPUs)", 2000, "confirmed"))};
+    LoadedRun odd{"odd", "odd.json", suite_from_json(suite_file("0 (1 CPUs)", 2600, "not-measured"))};
+    const auto v = fleet_view({a, odd});
+    CHECK(v.metrics[0].cells[0].flagged);
+    CHECK(v.metrics[0].cells[1].flagged);
+    REQUIRE_FALSE(v.notes.empty());
+    CHECK_THAT(v.notes.front(), Catch::Contains("not which one is odd"));
+}
+
+TEST_CASE("fleet on recorded runs: the run under taskset -c 0 is the one flagged", "[compare][fleet]") {
+    // tests/data/fleet: `proclab run -q threads_parallel time_slicing context_switch creation_cost
+    // --json` twice on the 2-CPU development VM (vm-a, vm-b), then under `taskset -c 0` (vm-onecpu).
+    const auto in = load_compare_inputs({PROCLAB_SOURCE_DIR "/tests/data/fleet"});
+    CHECK(in.folder_of_runs);
+    REQUIRE(in.runs.size() == 3);
+    CHECK(in.runs[2].label == "vm-onecpu");
+    const auto v = fleet_view(in.runs);
+    std::vector<std::string> differing;
+    for (const auto& f : v.facts)
+        if (f.differs) differing.push_back(f.label);
+    CHECK(differing == std::vector<std::string>{"CPUs allowed (affinity)"});
+    const auto flags = v.flags_per_machine();
+    CHECK(flags[0] == 0);
+    CHECK(flags[1] == 0);
+    CHECK(flags[2] >= 3);
+    for (const char* name : {"trial_cpp_speedup_n2", "trial_mean_share_k2_processes"}) {
+        INFO(name);
+        const auto m = std::find_if(v.metrics.begin(), v.metrics.end(), [&](const FleetMetric& x) { return x.name == name; });
+        REQUIRE(m != v.metrics.end());
+        CHECK(m->cells[2].flagged);
+        CHECK(*m->cells[2].ratio < 0.6);  // one CPU: half the speedup, half the share
+    }
+    std::vector<std::string> odd_verdicts;
+    for (const auto& r : v.verdicts)
+        if (r.differs() && r.verdicts[2] != r.usual) odd_verdicts.push_back(r.id);
+    CHECK(odd_verdicts == std::vector<std::string>{"T1", "T2", "T9"});
+}
+
+TEST_CASE("compare's inputs: files, report folders and folders of runs, each named once", "[compare][fleet]") {
+    const auto dir = test::scratch_dir("proclab-fleet-");
+    const std::string file = PROCLAB_SOURCE_DIR "/tests/data/fleet/vm-a.json";
+    std::filesystem::create_directories(dir / "results" / "node-1");
+    std::filesystem::copy_file(file, dir / "results" / "node-1" / "suite.json");
+    const auto in = load_compare_inputs({file, file, (dir / "results" / "node-1/").string()});
+    REQUIRE(in.runs.size() == 3);
+    CHECK_FALSE(in.folder_of_runs);
+    CHECK(in.runs[0].label == "vm-a");
+    CHECK(in.runs[1].label == "vm-a#2");
+    CHECK(in.runs[2].label == "node-1");
+    CHECK(load_compare_inputs({(dir / "results").string()}).runs.at(0).label == "node-1");
+    std::filesystem::create_directories(dir / "empty");
+    CHECK_THROWS_WITH(load_compare_inputs({(dir / "empty").string()}), Catch::Contains("no runs in this folder"));
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the results corpus: each file is named by its own facts, and the nearest runs are the same CPU's", "[compare][fleet]") {
+    CHECK(cpu_vendor("Intel(R) Xeon(R) Processor") == "Intel");
+    CHECK(cpu_vendor("AMD EPYC 7B13 64-Core Processor") == "AMD");
+    CHECK(cpu_vendor("Neoverse-N1") == "Arm");
+    CHECK(cpu_vendor("Frobnicator 9000") == "Frobnicator");
+    const std::filesystem::path corpus = PROCLAB_SOURCE_DIR "/docs/results";
+    int files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(corpus)) {
+        if (e.path().extension() != ".json") continue;
+        ++files;
+        const auto run = load_run(e.path(), "x");
+        const std::string stem = e.path().stem().string();
+        INFO(stem);
+        CHECK((stem == corpus_stem(run.suite.environment) + "_full" || stem == corpus_stem(run.suite.environment) + "_quick"));
+    }
+    CHECK(files >= 2);  // this machine's full and quick runs at least
+    std::vector<std::string> how;
+    const auto mine = load_run(PROCLAB_SOURCE_DIR "/tests/data/fleet/vm-onecpu.json", "mine");
+    const auto near = nearest_in_corpus({mine}, corpus, how);
+    CHECK(near.size() >= 2);
+    REQUIRE(how.size() == 1);
+    CHECK_THAT(how[0], Catch::Contains("CPU model"));
+    auto other = mine;
+    for (auto& f : other.suite.environment.facts)
+        if (f.key == "cpu_model") f.value = "Frobnicator 9000";
+    how.clear();
+    CHECK(nearest_in_corpus({other}, corpus, how).empty());
+    CHECK_THAT(how.at(0), Catch::Contains("no corpus run has its CPU model (Frobnicator 9000) or vendor (Frobnicator)"));
 }
