@@ -70,6 +70,12 @@ std::string fact_value(const Environment& env, const std::string& key) {
     return f->value ? *f->value : "unknown";
 }
 
+std::pair<std::string, std::string> verdict_of(const SuiteDocument& suite, const std::string& claim_id) {
+    for (const auto& row : suite.rows)
+        if (row.id == claim_id) return {std::string(to_string(row.verdict)), row.evidence};
+    return {"-", ""};
+}
+
 std::vector<FactRow> fact_rows(const std::vector<LoadedRun>& runs) {
     // Every fact any run has, in the first run's order first.
     std::vector<std::string> keys;
@@ -164,14 +170,9 @@ Comparison compare_runs(std::vector<LoadedRun> runs) {
         VerdictRow row;
         row.id = claim.id;
         for (const auto& r : c.runs) {
-            std::string verdict = "-", evidence;
-            for (const auto& cl : r.suite.rows)
-                if (cl.id == claim.id) {
-                    verdict = std::string(to_string(cl.verdict));
-                    evidence = cl.evidence;
-                }
-            row.verdicts.push_back(verdict);
-            row.evidence.push_back(evidence);
+            auto [verdict, evidence] = verdict_of(r.suite, std::string(claim.id));
+            row.verdicts.push_back(std::move(verdict));
+            row.evidence.push_back(std::move(evidence));
         }
         c.verdicts.push_back(std::move(row));
     }

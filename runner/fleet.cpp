@@ -30,6 +30,19 @@ std::vector<int> FleetView::flags_per_machine() const {
     return n;
 }
 
+FactSplit split_facts(const std::vector<FactRow>& facts) {
+    FactSplit split;
+    for (const auto& f : facts) {
+        if (!f.differs) {
+            split.same.push_back(fmt::format("{} {}", f.label, f.values.front()));
+            continue;
+        }
+        auto& row = split.differing.emplace_back(std::vector<std::string>{f.label});
+        row.insert(row.end(), f.values.begin(), f.values.end());
+    }
+    return split;
+}
+
 bool fleet_flag(std::optional<double> p, std::optional<double> ratio) {
     return p && *p < kCompareAlpha && ratio && (*ratio < 1 - kCompareMinEffect || *ratio > 1 + kCompareMinEffect);
 }
@@ -141,15 +154,10 @@ FleetView fleet_view(std::vector<LoadedRun> machines, std::vector<bool> from_cor
         row.id = claim.id;
         std::map<std::string, int> count;
         for (const auto& machine : v.machines) {
-            std::string verdict = "-", evidence;
-            for (const auto& cl : machine.suite.rows)
-                if (cl.id == claim.id) {
-                    verdict = std::string(to_string(cl.verdict));
-                    evidence = cl.evidence;
-                }
+            auto [verdict, evidence] = verdict_of(machine.suite, std::string(claim.id));
             ++count[verdict];
-            row.verdicts.push_back(verdict);
-            row.evidence.push_back(evidence);
+            row.verdicts.push_back(std::move(verdict));
+            row.evidence.push_back(std::move(evidence));
         }
         row.usual = row.verdicts.front();
         for (const auto& verdict : row.verdicts)
@@ -191,20 +199,11 @@ std::string render_fleet(const FleetView& v, bool all, bool colour) {
         std::vector<std::string> header{"fact"};
         header.insert(header.end(), names.begin(), names.end());
         TextTable t(header);
-        std::vector<std::string> same;
-        for (const auto& f : v.facts) {
-            if (!f.differs) {
-                same.push_back(fmt::format("{} {}", f.label, f.values.front()));
-                continue;
-            }
-            std::vector<std::string> row{f.label};
-            row.insert(row.end(), f.values.begin(), f.values.end());
-            t.add_row(std::move(row));
-        }
-        const std::size_t differing = v.facts.size() - same.size();
-        out += fmt::format("\nFacts that differ: {}\n", differing);
-        if (differing) out += t.render();
-        if (!same.empty()) out += wrap(fmt::format("The same on every machine: {}.", fmt::join(same, "; ")), 100, "  ") + "\n";
+        const auto facts = split_facts(v.facts);
+        for (const auto& row : facts.differing) t.add_row(row);
+        out += fmt::format("\nFacts that differ: {}\n", facts.differing.size());
+        if (!facts.differing.empty()) out += t.render();
+        if (!facts.same.empty()) out += wrap(fmt::format("The same on every machine: {}.", fmt::join(facts.same, "; ")), 100, "  ") + "\n";
     }
     {
         std::vector<std::string> header{"claim"};
@@ -266,19 +265,15 @@ std::string fleet_markdown(const FleetView& v, bool all) {
         return h + "\n" + rule + "\n";
     };
     md += "\n## Facts that differ\n\n";
-    std::vector<std::string> same;
+    const auto facts = split_facts(v.facts);
     std::string rows;
-    for (const auto& f : v.facts) {
-        if (!f.differs) {
-            same.push_back(fmt::format("{} {}", f.label, f.values.front()));
-            continue;
-        }
-        rows += "| " + markdown_cell(f.label) + " |";
-        for (const auto& x : f.values) rows += " " + markdown_cell(x) + " |";
+    for (const auto& row : facts.differing) {
+        rows += "|";
+        for (const auto& cell : row) rows += " " + markdown_cell(cell) + " |";
         rows += "\n";
     }
     md += rows.empty() ? "None.\n" : header({"fact"}) + rows;
-    if (!same.empty()) md += fmt::format("\nThe same on every machine: {}.\n", markdown_cell(fmt::format("{}", fmt::join(same, "; "))));
+    if (!facts.same.empty()) md += fmt::format("\nThe same on every machine: {}.\n", markdown_cell(fmt::format("{}", fmt::join(facts.same, "; "))));
     md += "\n## Verdicts that differ between machines\n\n";
     rows.clear();
     std::string why;

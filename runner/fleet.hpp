@@ -56,6 +56,14 @@ struct FleetView {
     std::vector<int> flags_per_machine() const;
 };
 
+// The facts for a view: the rows that differ (label, then each machine's value), and "label value"
+// of each fact that is the same on every machine.
+struct FactSplit {
+    std::vector<std::vector<std::string>> differing;
+    std::vector<std::string> same;
+};
+FactSplit split_facts(const std::vector<FactRow>& facts);
+
 // The flag rule on one metric's cell (kept apart so the tests can reach it).
 bool fleet_flag(std::optional<double> p, std::optional<double> ratio);
 

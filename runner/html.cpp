@@ -208,22 +208,12 @@ std::string render_fleet_html(const FleetView& v, bool all, const std::string& p
     };
 
     h += "<h2>Facts that differ</h2>\n";
-    std::vector<std::vector<std::string>> rows;
-    std::vector<std::string> same;
-    for (const auto& f : v.facts) {
-        if (!f.differs) {
-            same.push_back(fmt::format("{} {}", f.label, f.values.front()));
-            continue;
-        }
-        std::vector<std::string> row{f.label};
-        row.insert(row.end(), f.values.begin(), f.values.end());
-        rows.push_back(std::move(row));
-    }
-    h += rows.empty() ? "<p>None.</p>\n" : table(columns({"fact"}), rows, true, "stack");
-    if (!same.empty()) h += "<p class=\"note\">The same on every machine: " + html_escape(fmt::format("{}", fmt::join(same, "; "))) + ".</p>\n";
+    const auto facts = split_facts(v.facts);
+    h += facts.differing.empty() ? "<p>None.</p>\n" : table(columns({"fact"}), facts.differing, true, "stack");
+    if (!facts.same.empty()) h += "<p class=\"note\">The same on every machine: " + html_escape(fmt::format("{}", fmt::join(facts.same, "; "))) + ".</p>\n";
 
     h += "<h2>Verdicts that differ between machines</h2>\n";
-    rows.clear();
+    std::vector<std::vector<std::string>> rows;
     std::string why;
     for (const auto& row : v.verdicts) {
         if (!row.differs()) continue;
