@@ -70,6 +70,15 @@ std::string fact_value(const Environment& env, const std::string& key) {
     return f->value ? *f->value : "unknown";
 }
 
+std::string suite_mode(const SuiteDocument& suite) {
+    int quick = 0, full = 0;
+    for (const auto& run : suite.runs)
+        if (run.result) ++(run.result->config.quick ? quick : full);
+    if (quick == 0 && full == 0) return "-";
+    if (quick > 0 && full > 0) return "mixed";
+    return quick > 0 ? "--quick" : "full";
+}
+
 std::pair<std::string, std::string> verdict_of(const SuiteDocument& suite, const std::string& claim_id) {
     for (const auto& row : suite.rows)
         if (row.id == claim_id) return {std::string(to_string(row.verdict)), row.evidence};

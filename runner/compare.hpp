@@ -72,6 +72,8 @@ bool changed(const VerdictRow& row);
 std::vector<FactRow> fact_rows(const std::vector<LoadedRun>& runs);
 // A fact's value as compare shows it: "-" where the run lacks it, "unknown" where it was unknown.
 std::string fact_value(const Environment& env, const std::string& key);
+// How the suite ran, from its demos' own configs: "full", "--quick", "mixed", or "-" with no result.
+std::string suite_mode(const SuiteDocument& suite);
 // A claim's verdict and evidence in a run: ("-", "") where the run does not hold the claim.
 std::pair<std::string, std::string> verdict_of(const SuiteDocument& suite, const std::string& claim_id);
 // A demo's metric in a run; null when the demo did not run or has no such metric.

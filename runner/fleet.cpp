@@ -138,6 +138,13 @@ FleetView fleet_view(std::vector<LoadedRun> machines, std::vector<bool> from_cor
     v.from_corpus = std::move(from_corpus);
     v.from_corpus.resize(v.machines.size(), false);
     v.facts = fact_rows(v.machines);
+    {
+        // How each suite ran: a --quick run beside a full one differs by method, not by machine.
+        FactRow mode{"suite", {}, false};
+        for (const auto& m : v.machines) mode.values.push_back(suite_mode(m.suite));
+        mode.differs = std::any_of(mode.values.begin(), mode.values.end(), [&](const std::string& x) { return x != mode.values.front(); });
+        v.facts.insert(v.facts.begin(), std::move(mode));
+    }
     // Metrics: in the order the machines report them (the first machine's first), each once.
     std::set<std::pair<std::string, std::string>> seen;
     for (const auto& machine : v.machines)
@@ -170,6 +177,9 @@ FleetView fleet_view(std::vector<LoadedRun> machines, std::vector<bool> from_cor
                           "A third machine (or --with-corpus) tells which.");
     std::set<std::string> versions;
     for (const auto& m : v.machines) versions.insert(m.suite.proclab_version);
+    if (v.facts.front().differs)
+        v.notes.push_back("The suites ran in different modes (full and --quick): a quick run's shorter cells and fewer trials can move a metric "
+                          "and a verdict on the same machine.");
     if (versions.size() > 1)
         v.notes.push_back(fmt::format("The runs come from different proclab versions ({}): a metric may differ because the method did.",
                                       fmt::join(versions, ", ")));
@@ -260,8 +270,8 @@ std::string fleet_markdown(const FleetView& v, bool all) {
                           v.machines[i].suite.schema_version);
     auto header = [&](std::initializer_list<std::string> first) {
         std::string h = "|", rule = "|";
-        for (const auto& c : first) h += " " + c + " |", rule += "---|";
-        for (const auto& m : v.machines) h += " " + markdown_cell(m.label) + " |", rule += "---|";
+        for (const auto& c : first) h += fmt::format(" {} |", c), rule += "---|";
+        for (const auto& m : v.machines) h += fmt::format(" {} |", markdown_cell(m.label)), rule += "---|";
         return h + "\n" + rule + "\n";
     };
     md += "\n## Facts that differ\n\n";
@@ -269,7 +279,7 @@ std::string fleet_markdown(const FleetView& v, bool all) {
     std::string rows;
     for (const auto& row : facts.differing) {
         rows += "|";
-        for (const auto& cell : row) rows += " " + markdown_cell(cell) + " |";
+        for (const auto& cell : row) rows += fmt::format(" {} |", markdown_cell(cell));
         rows += "\n";
     }
     md += rows.empty() ? "None.\n" : header({"fact"}) + rows;
@@ -294,7 +304,7 @@ std::string fleet_markdown(const FleetView& v, bool all) {
     for (const auto& m : v.metrics) {
         if (!fleet_shown(m, all)) continue;
         md += fmt::format("| {} | {} | {} |", m.demo, markdown_cell(m.name), format_value(m.median, m.unit));
-        for (const auto& c : m.cells) md += " " + (c.flagged ? "**" + fleet_cell_text(c, m.unit) + "**" : fleet_cell_text(c, m.unit)) + " |";
+        for (const auto& c : m.cells) md += c.flagged ? fmt::format(" **{}** |", fleet_cell_text(c, m.unit)) : fmt::format(" {} |", fleet_cell_text(c, m.unit));
         md += "\n";
     }
     if (!v.notes.empty()) {
@@ -442,7 +452,14 @@ std::vector<LoadedRun> nearest_in_corpus(const std::vector<LoadedRun>& runs, con
             if (m == model) same_model.push_back(&c);
             else if (cpu_vendor(m) == vendor) same_vendor.push_back(&c);
         }
-        const auto& pick = same_model.empty() ? same_vendor : same_model;
+        auto pick = same_model.empty() ? same_vendor : same_model;
+        // Of those, the runs made the same way (full or --quick), where there are any.
+        const std::string mode = suite_mode(run.suite);
+        std::vector<const LoadedRun*> same_mode;
+        for (const auto* c : pick)
+            if (suite_mode(c->suite) == mode) same_mode.push_back(c);
+        const bool by_mode = !same_mode.empty() && same_mode.size() < pick.size();
+        if (by_mode) pick = same_mode;
         std::vector<std::string> names;
         for (const auto* c : pick) {
             names.push_back(c->label);
@@ -452,8 +469,9 @@ std::vector<LoadedRun> nearest_in_corpus(const std::vector<LoadedRun>& runs, con
             how.push_back(fmt::format("{}: no corpus run has its CPU model ({}) or vendor ({}); the corpus ({}) holds {} run(s).", run.label, model,
                                       vendor, corpus.string(), all.size()));
         else
-            how.push_back(fmt::format("{}: beside {} corpus run(s) with its {} ({}): {}.", run.label, pick.size(),
-                                      same_model.empty() ? "vendor" : "CPU model", same_model.empty() ? vendor : model, fmt::join(names, ", ")));
+            how.push_back(fmt::format("{}: beside {} corpus run(s) with its {} ({}){}: {}.", run.label, pick.size(),
+                                      same_model.empty() ? "vendor" : "CPU model", same_model.empty() ? vendor : model,
+                                      by_mode ? fmt::format(", run as it was ({})", mode) : "", fmt::join(names, ", ")));
     }
     return chosen;
 }

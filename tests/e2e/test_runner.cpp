@@ -231,11 +231,17 @@ TEST_CASE("proclab compare on a folder of runs: the fleet view, in text, JSON, M
 }
 
 TEST_CASE("proclab compare --with-corpus puts one run beside the corpus's runs of the same CPU", "[runner][compare][fleet]") {
-    auto run = run_captured(test::bin_dir() / "proclab", {"compare", PROCLAB_SOURCE_DIR "/tests/data/fleet/vm-onecpu.json", "--with-corpus"},
+    auto run = run_captured(test::bin_dir() / "proclab", {"compare", PROCLAB_SOURCE_DIR "/tests/data/fleet/vm-onecpu.json", "--with-corpus", "--json"},
                             {.timeout = 120s});
     REQUIRE(run.status.describe() == "exit 0");
-    CHECK_THAT(run.out, Catch::Contains("a fleet of 3 machines") && Catch::Contains("corpus: intel-xeon-processor_") &&
-                            Catch::Contains("vm-onecpu: beside 2 corpus run(s) with its CPU model"));
+    CHECK_THAT(run.err, Catch::Contains("corpus: intel-xeon-processor_"));  // the text view, on stderr beside --json
+    const auto j = Json::parse(run.out);
+    REQUIRE(j.at("machines").size() >= 2);
+    CHECK(j.at("machines")[0].at("corpus") == false);
+    CHECK(j.at("machines")[1].at("corpus") == true);
+    CHECK_THAT(j.at("machines")[1].at("name").get<std::string>(), Catch::EndsWith("_quick"));  // a --quick run beside --quick ones
+    CHECK_THAT(j.at("notes")[0].get<std::string>(),
+               Catch::Contains("vm-onecpu: beside 1 corpus run(s) with its CPU model (Intel(R) Xeon(R) Processor), run as it was (--quick)"));
 }
 
 TEST_CASE("proclab compare refuses a fleet it cannot make with one line and exit 2", "[runner][compare][fleet]") {

@@ -117,26 +117,42 @@ grep -E "^(controller|onecpu) +:" play2.log | grep -v "changed=0" && fail "the s
 
 step "proclab compare results/*"
 proclab=$build/bin/proclab
+claim() {  # claim HOST ID FIELD: a claim's verdict or evidence in what HOST brought home
+  python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(next(c[sys.argv[3]] for c in j["claims"] if c["id"] == sys.argv[2]))' \
+    "results/$1/suite.json" "$2" "$3"
+}
 "$proclab" compare results/* >pair.txt || { cat pair.txt; fail "compare results/* failed"; }
 grep -E "CPUs allowed \(affinity\) +0-.* +0 \(1 CPUs\) +differs" pair.txt >/dev/null || { cat pair.txt; fail "the CPUs fact does not differ"; }
-grep -E "^ +T2 +confirmed +not-measured" pair.txt >/dev/null || { cat pair.txt; fail "T2 is not confirmed on controller and not-measured on onecpu"; }
-# Which metrics move depends on the machine; that some do, with a one-CPU host, does not. (The
-# speedup's 3 quick trials per side cannot reach p < 0.05 alone: Mann-Whitney's floor is 0.08.)
-grep -E "^Metrics, B against A: .*, [1-9][0-9]* beyond noise" pair.txt >/dev/null || { cat pair.txt; fail "no metric beyond noise"; }
+# On one CPU, T2 (threads run in parallel) cannot be measured, whatever the load: that is certain.
+[ "$(claim onecpu T2 verdict)" = not-measured ] && claim onecpu T2 evidence | grep -q "one CPU" ||
+  fail "onecpu's T2 is $(claim onecpu T2 verdict) ($(claim onecpu T2 evidence)), not not-measured for one CPU"
+# Whether the two-CPU host's T2 is confirmed, and its figures differ, depends on this machine being
+# quiet while it ran: a busy machine makes the controller a one-CPU host too (its T2 then says so),
+# and the flags are not checked.
+quiet=no
+if [ "$(claim controller T2 verdict)" = confirmed ]; then
+  quiet=yes
+  grep -E "^ +T2 +confirmed +not-measured" pair.txt >/dev/null || { cat pair.txt; fail "T2 does not differ"; }
+  grep -E "^Metrics, B against A: .*, [1-9][0-9]* beyond noise" pair.txt >/dev/null || { cat pair.txt; fail "no metric beyond noise"; }
+else
+  echo "note: controller's T2 is $(claim controller T2 verdict) ($(claim controller T2 evidence)): the machine was busy, the flags are not checked"
+fi
 
 step "proclab compare results (the fleet view)"
 "$proclab" compare results --json fleet.json --html fleet.html >fleet.txt || { cat fleet.txt; fail "compare results failed"; }
 grep -q "a fleet of 2 machines" fleet.txt || { cat fleet.txt; fail "not the fleet view"; }
-python3 - <<'EOF' || { cat fleet.txt; fail "the fleet view does not flag onecpu"; }
-import json, sys
+QUIET=$quiet python3 - <<'EOF' || { cat fleet.txt; fail "the fleet view does not show onecpu as it should"; }
+import json, os
 v = json.load(open("fleet.json"))
 names = [m["name"] for m in v["machines"]]
 assert names == ["controller", "onecpu"], names
-t2 = next(r for r in v["verdicts"] if r["id"] == "T2")
-assert t2["differs"] and t2["verdicts"][1] == "not-measured", t2
-assert v["machines"][1]["flagged_metrics"] >= 1, v["machines"]
 cpus = next(f for f in v["facts"] if f["label"].startswith("CPUs allowed"))
 assert cpus["differs"] and cpus["values"][1] == "0 (1 CPUs)", cpus
+t2 = next(r for r in v["verdicts"] if r["id"] == "T2")
+assert t2["verdicts"][1] == "not-measured", t2
+if os.environ["QUIET"] == "yes":
+    assert t2["differs"], t2
+    assert v["machines"][1]["flagged_metrics"] >= 1, v["machines"]
 EOF
 grep -q "<html" fleet.html || fail "no fleet.html"
 
@@ -170,4 +186,4 @@ for inventory in /nonexistent.ini broken.ini; do
   grep -q "the inventory holds no hosts" play6.log || { cat play6.log; fail "no line for inventory $inventory"; }
 done
 
-echo "PASS: the playbook brought home 2 report folders in ${wall} s; compare flags onecpu"
+echo "PASS: the playbook brought home 2 report folders in ${wall} s; compare shows onecpu's one CPU (flags checked: $quiet)"

@@ -138,8 +138,11 @@ TEST_CASE("fleet: one odd machine among three is flagged, and the normal ones ar
     CHECK_FALSE(v.metrics[1].any_flagged());   // quiet: the same everywhere
     CHECK_FALSE(v.metrics[2].cells[0].p);      // a single value: never tested
     CHECK(v.flags_per_machine() == std::vector<int>{0, 0, 1});
-    CHECK(v.facts[0].differs);
-    CHECK_FALSE(v.facts[1].differs);
+    REQUIRE(v.facts.size() == 3);
+    CHECK(v.facts[0].label == "suite");  // how each suite ran, from its demos' configs
+    CHECK(v.facts[0].values == std::vector<std::string>{"full", "full", "full"});
+    CHECK(v.facts[1].differs);
+    CHECK_FALSE(v.facts[2].differs);
     const auto t2 = std::find_if(v.verdicts.begin(), v.verdicts.end(), [](const FleetVerdict& r) { return r.id == "T2"; });
     REQUIRE(t2 != v.verdicts.end());
     CHECK(t2->differs());
@@ -232,10 +235,12 @@ TEST_CASE("the results corpus: each file is named by its own facts, and the near
     CHECK(files >= 2);  // this machine's full and quick runs at least
     std::vector<std::string> how;
     const auto mine = load_run(PROCLAB_SOURCE_DIR "/tests/data/fleet/vm-onecpu.json", "mine");
+    // A --quick run goes beside the corpus's --quick runs of its CPU, not its full ones.
     const auto near = nearest_in_corpus({mine}, corpus, how);
-    CHECK(near.size() >= 2);
+    REQUIRE_FALSE(near.empty());
+    for (const auto& r : near) CHECK(suite_mode(r.suite) == "--quick");
     REQUIRE(how.size() == 1);
-    CHECK_THAT(how[0], Catch::Contains("CPU model"));
+    CHECK_THAT(how[0], Catch::Contains("CPU model") && Catch::Contains("run as it was (--quick)"));
     auto other = mine;
     for (auto& f : other.suite.environment.facts)
         if (f.key == "cpu_model") f.value = "Frobnicator 9000";
