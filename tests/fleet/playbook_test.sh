@@ -6,7 +6,8 @@
 #
 #   playbook_test.sh BUILD_DIR SOURCE_DIR
 #
-# Checks: both report folders come home; a second play changes nothing; `proclab compare` on
+# Checks: both report folders come home; a second play changes nothing; all at once, the two names
+# (one machine) never run two suites together; `proclab compare` on
 # results/* and on results/ shows both machines with the one-CPU run's differing fact, metric and
 # verdict; a host that holds the lock, an unreachable host, a missing .deb and inventories with no
 # hosts each give one line saying why. Exit 77 (skipped) without root, a second CPU, or the tools.
@@ -166,6 +167,13 @@ grep -q "another proclab suite holds this host" results/controller.failed || { c
 flock -u 9
 exec 9>&-
 rm -f results/controller.failed
+
+step "all at once (proclab_serial=100%): the two names are one machine, so one suite runs and the other is refused"
+playbook -i hosts.ini -e "proclab_deb=$deb" -e proclab_results=together -e proclab_serial=100% -e "proclab_args='--quick --no-crosscheck'" \
+  >play7.log 2>&1 && { cat play7.log; fail "both suites ran at once on one machine"; }
+[ "$(ls together/*/suite.json 2>/dev/null | wc -l)" = 1 ] && [ "$(ls together/*.failed 2>/dev/null | wc -l)" = 1 ] ||
+  { cat play7.log; fail "not one host home and one refused"; }
+grep -q "another proclab suite holds this host" together/*.failed || { cat play7.log; fail "the refused host does not say why"; }
 
 step "an unreachable host: one line, and the others still come home"
 cat >ghost.ini <<EOF
