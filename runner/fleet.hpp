@@ -87,6 +87,9 @@ Json fleet_json(const FleetView& v, bool all);
 struct CompareInputs {
     std::vector<LoadedRun> runs;
     bool folder_of_runs = false;  // an argument was a folder of runs: the fleet view
+    // The fleet playbook's failure notes (results/<host>.failed), given or found in a folder:
+    // not runs, so not compared; each becomes "host: no run, the playbook says: why".
+    std::vector<std::string> failed_hosts;
 };
 CompareInputs load_compare_inputs(const std::vector<std::string>& args);
 

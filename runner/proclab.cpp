@@ -251,8 +251,10 @@ int run_compare(const RunnerOptions& o) {
         }
     }
     if (in.runs.size() < 2)
-        return usage_error(fmt::format("compare needs two runs or more, got {} ({}){}", in.runs.size(), in.runs.front().path,
-                                       corpus_notes.empty() ? "" : ": " + corpus_notes.front()),
+        return usage_error(fmt::format("compare needs two runs or more, got {}{}{}", in.runs.size(),
+                                       in.runs.empty() ? "" : " (" + in.runs.front().path + ")",
+                                       !corpus_notes.empty() ? ": " + corpus_notes.front()
+                                       : !in.failed_hosts.empty() ? ": " + in.failed_hosts.front() : ""),
                            "");
     const bool fleet = o.fleet || in.folder_of_runs || o.with_corpus || !o.corpus_dir.empty() || in.runs.size() >= 3;
     if (!fleet && !o.html_path.empty())
@@ -270,6 +272,7 @@ int run_compare(const RunnerOptions& o) {
     if (fleet) {
         auto view = suite::fleet_view(std::move(in.runs), std::move(from_corpus));
         view.notes.insert(view.notes.begin(), corpus_notes.begin(), corpus_notes.end());
+        view.notes.insert(view.notes.begin(), in.failed_hosts.begin(), in.failed_hosts.end());
         text_stream(o) << suite::render_fleet(view, o.compare_all, want_colour(text_fd(o))) << std::flush;
         const Json j = suite::fleet_json(view, o.compare_all);
         if (json_file) json_file->commit(j.dump(2) + "\n");
@@ -281,7 +284,8 @@ int run_compare(const RunnerOptions& o) {
     }
     // Two runs: the pairwise comparison, B against A.
     for (std::size_t i = 0; i < in.runs.size(); ++i) in.runs[i].label = std::string(1, char('A' + i));
-    const auto comparison = suite::compare_runs(std::move(in.runs));
+    auto comparison = suite::compare_runs(std::move(in.runs));
+    comparison.notes.insert(comparison.notes.begin(), in.failed_hosts.begin(), in.failed_hosts.end());
     text_stream(o) << suite::render_comparison(comparison, o.compare_all, want_colour(text_fd(o))) << std::flush;
     const Json j = suite::comparison_json(comparison);
     if (json_file) json_file->commit(j.dump(2) + "\n");

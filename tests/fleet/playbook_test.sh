@@ -184,6 +184,8 @@ playbook -i ghost.ini -e "proclab_deb=$deb" >play4.log 2>&1 && { cat play4.log; 
 grep -q "^unreachable: " results/ghost.failed || { cat play4.log; fail "no line says ghost is unreachable"; }
 grep -q '1 host(s) failed: ghost: unreachable' play4.log || { cat play4.log; fail "the summary does not name ghost"; }
 [ -f results/controller/suite.json ] || fail "controller's results were lost"
+"$proclab" compare results/* >after.txt 2>&1 || { cat after.txt; fail "compare results/* fails once a host has a failure note"; }
+grep -q "ghost: no run, the fleet playbook says: unreachable" after.txt || { cat after.txt; fail "compare does not name the failed host"; }
 
 step "a missing .deb and inventories with no hosts: one line each"
 playbook -i hosts.ini -e proclab_deb=/nonexistent.deb >play5.log 2>&1 && fail "passed without a .deb"

@@ -212,6 +212,12 @@ TEST_CASE("compare's inputs: files, report folders and folders of runs, each nam
     CHECK(in.runs[1].label == "vm-a#2");
     CHECK(in.runs[2].label == "node-1");
     CHECK(load_compare_inputs({(dir / "results").string()}).runs.at(0).label == "node-1");
+    // The playbook's note for a host that failed is not a run: it is named, with why.
+    std::ofstream(dir / "results" / "ghost.failed") << "unreachable: No route to host\n";
+    const auto with_failure = load_compare_inputs({(dir / "results").string()});
+    CHECK(with_failure.runs.size() == 1);
+    CHECK(with_failure.failed_hosts == std::vector<std::string>{"ghost: no run, the fleet playbook says: unreachable: No route to host"});
+    CHECK(load_compare_inputs({file, (dir / "results" / "ghost.failed").string()}).failed_hosts.size() == 1);
     std::filesystem::create_directories(dir / "empty");
     CHECK_THROWS_WITH(load_compare_inputs({(dir / "empty").string()}), Catch::Contains("no runs in this folder"));
     std::filesystem::remove_all(dir);
