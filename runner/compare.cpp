@@ -99,14 +99,20 @@ std::vector<FactRow> fact_rows(const std::vector<LoadedRun>& runs) {
         FactRow row;
         row.label = labels[key];
         for (const auto& r : runs) row.values.push_back(fact_value(r.suite.environment, key));
-        row.differs = std::any_of(row.values.begin(), row.values.end(), [&](const std::string& v) { return v != row.values.front(); });
+        row.differs = values_differ(row.values);
         rows.push_back(std::move(row));
     }
     return rows;
 }
 
-bool changed(const VerdictRow& row) {
-    return std::any_of(row.verdicts.begin(), row.verdicts.end(), [&](const std::string& v) { return v != row.verdicts.front(); });
+bool values_differ(const std::vector<std::string>& values) {
+    return std::any_of(values.begin(), values.end(), [&](const std::string& v) { return v != values.front(); });
+}
+
+bool changed(const VerdictRow& row) { return values_differ(row.verdicts); }
+
+bool ran(const SuiteDocument& suite, const std::string& demo) {
+    return std::any_of(suite.runs.begin(), suite.runs.end(), [&](const DemoRun& r) { return r.name == demo && r.result; });
 }
 
 const Metric* find_metric(const SuiteDocument& suite, const std::string& demo, const std::string& name) {
@@ -117,10 +123,6 @@ const Metric* find_metric(const SuiteDocument& suite, const std::string& demo, c
 }
 
 namespace {
-
-bool ran(const SuiteDocument& suite, const std::string& demo) {
-    return std::any_of(suite.runs.begin(), suite.runs.end(), [&](const DemoRun& r) { return r.name == demo && r.result; });
-}
 
 std::vector<double> distribution(const Metric& m) { return m.summary ? m.summary->distribution : std::vector<double>{}; }
 

@@ -68,6 +68,11 @@ struct Comparison {
 
 bool changed(const VerdictRow& row);
 
+// Whether any of the values is not the first: a fact, a verdict, a mode that is not the same on every run.
+bool values_differ(const std::vector<std::string>& values);
+// Whether the demo ran in this suite and left a result.
+bool ran(const SuiteDocument& suite, const std::string& demo);
+
 // The machines' facts side by side, every fact any run has (the first run's order first).
 std::vector<FactRow> fact_rows(const std::vector<LoadedRun>& runs);
 // A fact's value as compare shows it: "-" where the run lacks it, "unknown" where it was unknown.

@@ -21,7 +21,7 @@ bool FleetMetric::any_flagged() const {
 }
 
 bool FleetVerdict::differs() const {
-    return std::any_of(verdicts.begin(), verdicts.end(), [&](const std::string& v) { return v != verdicts.front(); });
+    return values_differ(verdicts);
 }
 
 std::vector<int> FleetView::flags_per_machine() const {
@@ -143,7 +143,7 @@ FleetView fleet_view(std::vector<LoadedRun> machines, std::vector<bool> from_cor
         // How each suite ran: a --quick run beside a full one differs by method, not by machine.
         FactRow mode{"suite", {}, false};
         for (const auto& m : v.machines) mode.values.push_back(suite_mode(m.suite));
-        mode.differs = std::any_of(mode.values.begin(), mode.values.end(), [&](const std::string& x) { return x != mode.values.front(); });
+        mode.differs = values_differ(mode.values);
         v.facts.insert(v.facts.begin(), std::move(mode));
     }
     // Metrics: in the order the machines report them (the first machine's first), each once.
@@ -186,9 +186,7 @@ FleetView fleet_view(std::vector<LoadedRun> machines, std::vector<bool> from_cor
                                       fmt::join(versions, ", ")));
     for (const auto& demo : demo_names()) {
         std::vector<std::string> with, without;
-        for (const auto& m : v.machines)
-            (std::any_of(m.suite.runs.begin(), m.suite.runs.end(), [&](const DemoRun& r) { return r.name == demo && r.result; }) ? with : without)
-                .push_back(m.label);
+        for (const auto& m : v.machines) (ran(m.suite, demo) ? with : without).push_back(m.label);
         if (!with.empty() && !without.empty())
             v.notes.push_back(fmt::format("{} has no result from {}.", demo, fmt::join(without, ", ")));
     }

@@ -235,7 +235,8 @@ int run_compare(const RunnerOptions& o) {
     }
     std::vector<bool> from_corpus(in.runs.size(), false);
     std::vector<std::string> corpus_notes;
-    if (o.with_corpus || !o.corpus_dir.empty()) {
+    const bool with_corpus = o.with_corpus || !o.corpus_dir.empty();  // --corpus DIR implies --with-corpus
+    if (with_corpus) {
         const auto dir = o.corpus_dir.empty() ? suite::corpus_directory(self_executable().parent_path()) : std::filesystem::path(o.corpus_dir);
         if (dir.empty() || !std::filesystem::is_directory(dir))
             return usage_error(dir.empty() ? "--with-corpus: no results corpus here (installed: share/doc/proclab/results; or --corpus DIR)"
@@ -256,7 +257,7 @@ int run_compare(const RunnerOptions& o) {
                                        !corpus_notes.empty() ? ": " + corpus_notes.front()
                                        : !in.failed_hosts.empty() ? ": " + in.failed_hosts.front() : ""),
                            "");
-    const bool fleet = o.fleet || in.folder_of_runs || o.with_corpus || !o.corpus_dir.empty() || in.runs.size() >= 3;
+    const bool fleet = o.fleet || in.folder_of_runs || with_corpus || in.runs.size() >= 3;
     if (!fleet && !o.html_path.empty())
         return usage_error("--html draws the fleet view: give three runs or more, a folder of runs, --with-corpus or --fleet", "");
     std::optional<OutputFile> json_file, md_file, html_file;
