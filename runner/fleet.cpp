@@ -231,7 +231,7 @@ std::string render_fleet(const FleetView& v, bool all, bool colour) {
             }
             t.add_row(std::move(cells));
         }
-        out += fmt::format("\nVerdicts that differ between machines: {}{}\n", n, n ? " (* where a machine's verdict is not the fleet's most common)" : "");
+        out += fmt::format("\nVerdicts that differ between machines: {}{}\n", n, n ? " (* where a machine's verdict is not the fleet's most common; in a tie, the earliest machine's counts as that)" : "");
         if (n) {
             out += t.render();
             for (const auto& row : v.verdicts)
@@ -296,7 +296,7 @@ std::string fleet_markdown(const FleetView& v, bool all) {
         rows += "\n";
     }
     md += rows.empty() ? "None: every claim has the same verdict on every machine.\n"
-                       : "In bold: a verdict that is not the fleet's most common.\n\n" + header({"claim"}) + rows + "\n" + why;
+                       : "In bold: a verdict that is not the fleet's most common (in a tie, the earliest machine's counts as that).\n\n" + header({"claim"}) + rows + "\n" + why;
     md += fmt::format("\n## Metrics\n\n{} Flags per machine: {}. Shown: {}.\n\n", fleet_rule_sentence(), flag_summary(v),
                       all ? "every metric two machines or more report" : "the headline metrics and those with a flag");
     md += header({"demo", "metric", "fleet median"});

@@ -228,7 +228,7 @@ std::string render_fleet_html(const FleetView& v, bool all, const std::string& p
     if (rows.empty()) {
         h += "<p>None: every claim has the same verdict on every machine.</p>\n";
     } else {
-        h += "<p class=\"note\">*: a verdict that is not the fleet's most common.</p>\n" + table(columns({"claim"}), rows, false, "stack");
+        h += "<p class=\"note\">*: a verdict that is not the fleet's most common (in a tie, the earliest machine's counts as that).</p>\n" + table(columns({"claim"}), rows, false, "stack");
         h += "<ul class=\"note\">" + why + "</ul>\n";
     }
 
