@@ -436,9 +436,7 @@ std::filesystem::path corpus_directory(const std::filesystem::path& runner_dir) 
     if (const char* env = std::getenv("PROCLAB_CORPUS_DIR"); env && *env) return env;
     const fs::path installed = runner_dir / ".." / "share" / "doc" / "proclab" / "results";
     if (fs::is_directory(installed, ec)) return installed.lexically_normal();
-#ifdef PROCLAB_SOURCE_CORPUS_DIR
-    if (fs::is_directory(PROCLAB_SOURCE_CORPUS_DIR, ec)) return PROCLAB_SOURCE_CORPUS_DIR;
-#endif
+    if (const fs::path source = source_corpus_directory(); fs::is_directory(source, ec)) return source;
     return {};
 }
 

@@ -101,6 +101,8 @@ std::string corpus_stem(const Environment& env);
 // The corpus: $PROCLAB_CORPUS_DIR when set; installed, <bin>/../share/doc/proclab/results; else
 // the source tree's docs/results. Empty when none exists.
 std::filesystem::path corpus_directory(const std::filesystem::path& runner_dir);
+// The source tree's docs/results, as configured (source_paths.cpp).
+std::filesystem::path source_corpus_directory();
 
 // The corpus runs nearest to `runs`: for each run, those with its CPU model, else those with its
 // vendor. `how` gets one sentence per run saying which were chosen and why.

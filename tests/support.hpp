@@ -1,6 +1,7 @@
 // Helpers shared by the OS-semantics and end-to-end tests.
 #pragma once
 
+#include "paths.hpp"
 #include "proclab/child.hpp"
 #include "proclab/interference.hpp"
 
@@ -29,8 +30,6 @@ inline Interference interference(double fraction, int cpus = 2) {
     i.other_ns = fraction * cpus * 1e9;
     return i;
 }
-
-inline std::filesystem::path bin_dir() { return PROCLAB_BIN_DIR; }
 
 // Makes this test process the reaper of every orphan below it, so a process that a program under
 // test leaves behind comes here, where leftover_children() sees it.

@@ -72,7 +72,7 @@ TEST_CASE("proclab rules lists every claim's rule, and docs/verdict-rules.md is 
     for (const char* id : {"| P1 |", "| P2 |", "| P3 |", "| P4 |", "| T1 |", "| T2 |", "| T3 |", "| T4 |", "| T5 |", "| T6 |", "| T7 |",
                            "| T8 |", "| T9 |"})
         CHECK_THAT(run.out, Catch::Contains(id));
-    std::ifstream in(std::filesystem::path(PROCLAB_SOURCE_DIR) / "docs" / "verdict-rules.md");
+    std::ifstream in(test::source_dir() / "docs" / "verdict-rules.md");
     const std::string committed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     INFO("regenerate it: build/release/bin/proclab rules --markdown > docs/verdict-rules.md");
     CHECK(committed == run.out);
@@ -85,7 +85,7 @@ TEST_CASE("proclab glossary defines the report's words, and docs/glossary.md is 
                              "**slice**", "**tick**", "**confirmed**", "**nuanced**", "**not-measured**", "**refuted**", "**trial**",
                              "**beyond noise**"})
         CHECK_THAT(run.out, Catch::Contains(term));
-    std::ifstream in(std::filesystem::path(PROCLAB_SOURCE_DIR) / "docs" / "glossary.md");
+    std::ifstream in(test::source_dir() / "docs" / "glossary.md");
     const std::string committed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     INFO("regenerate it: build/release/bin/proclab glossary --markdown > docs/glossary.md");
     CHECK(committed == run.out);
@@ -186,7 +186,7 @@ TEST_CASE("stability and crosscheck reject bad input with one line and exit 2", 
 TEST_CASE("proclab compare on recorded runs: two CPUs against one under taskset -c 0", "[runner][compare]") {
     // Recorded on the development machine: `proclab run --quick threads_parallel context_switch --json`,
     // then the same under `taskset -c 0` (tests/data/compare/).
-    const std::filesystem::path data = PROCLAB_SOURCE_DIR "/tests/data/compare";
+    const std::filesystem::path data = test::source_dir() / "tests/data/compare";
     const auto dir = test::scratch_dir("proclab-compare-");
     auto run = run_captured(test::bin_dir() / "proclab",
                             {"compare", (data / "two_cpus.json").string(), (data / "one_cpu.json").string(), "--json", (dir / "c.json").string(),
@@ -208,7 +208,7 @@ TEST_CASE("proclab compare on recorded runs: two CPUs against one under taskset 
 }
 
 TEST_CASE("proclab compare on a folder of runs: the fleet view, in text, JSON, Markdown, HTML and a plot", "[runner][compare][fleet]") {
-    const std::filesystem::path data = PROCLAB_SOURCE_DIR "/tests/data/fleet";
+    const std::filesystem::path data = test::source_dir() / "tests/data/fleet";
     const auto dir = test::scratch_dir("proclab-fleet-");
     auto run = run_captured(test::bin_dir() / "proclab",
                             {"compare", data.string(), "--json", (dir / "f.json").string(), "--markdown", (dir / "f.md").string(), "--html",
@@ -231,7 +231,7 @@ TEST_CASE("proclab compare on a folder of runs: the fleet view, in text, JSON, M
 }
 
 TEST_CASE("proclab compare --with-corpus puts one run beside the corpus's runs of the same CPU", "[runner][compare][fleet]") {
-    auto run = run_captured(test::bin_dir() / "proclab", {"compare", PROCLAB_SOURCE_DIR "/tests/data/fleet/vm-onecpu.json", "--with-corpus", "--json"},
+    auto run = run_captured(test::bin_dir() / "proclab", {"compare", (test::source_dir() / "tests/data/fleet/vm-onecpu.json").string(), "--with-corpus", "--json"},
                             {.timeout = 120s});
     REQUIRE(run.status.describe() == "exit 0");
     CHECK_THAT(run.err, Catch::Contains("corpus: intel-xeon-processor_"));  // the text view, on stderr beside --json
@@ -247,7 +247,7 @@ TEST_CASE("proclab compare --with-corpus puts one run beside the corpus's runs o
 TEST_CASE("proclab compare refuses a fleet it cannot make with one line and exit 2", "[runner][compare][fleet]") {
     const auto dir = test::scratch_dir("proclab-fleet-");
     std::filesystem::create_directories(dir / "empty");
-    const std::string a = PROCLAB_SOURCE_DIR "/tests/data/fleet/vm-a.json", b = PROCLAB_SOURCE_DIR "/tests/data/fleet/vm-b.json";
+    const std::string a = (test::source_dir() / "tests/data/fleet/vm-a.json").string(), b = (test::source_dir() / "tests/data/fleet/vm-b.json").string();
     for (std::vector<std::string> args : {std::vector<std::string>{"compare", (dir / "empty").string()},
                                           {"compare", a, b, "--html", (dir / "x.html").string()},
                                           {"compare", a, "--corpus", "/nonexistent"},
@@ -262,10 +262,10 @@ TEST_CASE("proclab compare refuses a fleet it cannot make with one line and exit
 }
 
 TEST_CASE("proclab compare and --baseline refuse what they cannot read with one line and exit 2", "[runner][compare]") {
-    const std::filesystem::path data = PROCLAB_SOURCE_DIR "/tests/data/compare";
+    const std::filesystem::path data = test::source_dir() / "tests/data/compare";
     for (std::vector<std::string> args : {std::vector<std::string>{"compare", (data / "two_cpus.json").string()},
                                           {"compare", (data / "two_cpus.json").string(), "/nonexistent.json"},
-                                          {"compare", (data / "two_cpus.json").string(), PROCLAB_SOURCE_DIR "/README.md"},
+                                          {"compare", (data / "two_cpus.json").string(), (test::source_dir() / "README.md").string()},
                                           {"run", "--quick", "fork_semantics", "--baseline", "/nonexistent.json"}}) {
         INFO(args[1] << " " << args.back());
         auto run = run_captured(test::bin_dir() / "proclab", args, {.timeout = 60s});
@@ -278,7 +278,7 @@ TEST_CASE("proclab compare and --baseline refuse what they cannot read with one 
 TEST_CASE("proclab run --baseline shows what changed, and with --strict a changed verdict exits 1", "[runner][compare]") {
     // The recorded baseline ran threads_parallel and context_switch only: every claim of
     // thread_local_storage (T5) was not-measured there and is decided now.
-    const std::filesystem::path baseline = PROCLAB_SOURCE_DIR "/tests/data/compare/two_cpus.json";
+    const std::filesystem::path baseline = test::source_dir() / "tests/data/compare/two_cpus.json";
     auto run = run_captured(test::bin_dir() / "proclab", {"run", "--quick", "thread_local_storage", "--baseline", baseline.string()}, {.timeout = 120s});
     CHECK(run.status.describe() == "exit 0");
     CHECK_THAT(run.out, Catch::Contains("Against the baseline") && Catch::Contains("Verdicts that differ"));

@@ -174,7 +174,7 @@ TEST_CASE("fleet: with two machines both differ, and the view says a third tells
 TEST_CASE("fleet on recorded runs: the run under taskset -c 0 is the one flagged", "[compare][fleet]") {
     // tests/data/fleet: `proclab run -q threads_parallel time_slicing context_switch creation_cost
     // --json` twice on the 2-CPU development VM (vm-a, vm-b), then under `taskset -c 0` (vm-onecpu).
-    const auto in = load_compare_inputs({PROCLAB_SOURCE_DIR "/tests/data/fleet"});
+    const auto in = load_compare_inputs({(test::source_dir() / "tests/data/fleet").string()});
     CHECK(in.folder_of_runs);
     REQUIRE(in.runs.size() == 3);
     CHECK(in.runs[2].label == "vm-onecpu");
@@ -202,7 +202,7 @@ TEST_CASE("fleet on recorded runs: the run under taskset -c 0 is the one flagged
 
 TEST_CASE("compare's inputs: files, report folders and folders of runs, each named once", "[compare][fleet]") {
     const auto dir = test::scratch_dir("proclab-fleet-");
-    const std::string file = PROCLAB_SOURCE_DIR "/tests/data/fleet/vm-a.json";
+    const std::string file = (test::source_dir() / "tests/data/fleet/vm-a.json").string();
     std::filesystem::create_directories(dir / "results" / "node-1");
     std::filesystem::copy_file(file, dir / "results" / "node-1" / "suite.json");
     const auto in = load_compare_inputs({file, file, (dir / "results" / "node-1/").string()});
@@ -228,7 +228,7 @@ TEST_CASE("the results corpus: each file is named by its own facts, and the near
     CHECK(cpu_vendor("AMD EPYC 7B13 64-Core Processor") == "AMD");
     CHECK(cpu_vendor("Neoverse-N1") == "Arm");
     CHECK(cpu_vendor("Frobnicator 9000") == "Frobnicator");
-    const std::filesystem::path corpus = PROCLAB_SOURCE_DIR "/docs/results";
+    const std::filesystem::path corpus = test::source_dir() / "docs/results";
     int files = 0;
     for (const auto& e : std::filesystem::directory_iterator(corpus)) {
         if (e.path().extension() != ".json") continue;
@@ -240,7 +240,7 @@ TEST_CASE("the results corpus: each file is named by its own facts, and the near
     }
     CHECK(files >= 2);  // this machine's full and quick runs at least
     std::vector<std::string> how;
-    const auto mine = load_run(PROCLAB_SOURCE_DIR "/tests/data/fleet/vm-onecpu.json", "mine");
+    const auto mine = load_run((test::source_dir() / "tests/data/fleet/vm-onecpu.json").string(), "mine");
     // A --quick run goes beside the corpus's --quick runs of its CPU, not its full ones.
     const auto near = nearest_in_corpus({mine}, corpus, how);
     REQUIRE_FALSE(near.empty());

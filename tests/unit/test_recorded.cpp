@@ -4,6 +4,7 @@
 // every outcome word is backed, and the stored text is what the template renders.
 #include "proclab/evidence.hpp"
 #include "proclab/serialize.hpp"
+#include "paths.hpp"
 #include "suite.hpp"
 
 #include <catch2/catch.hpp>
@@ -45,17 +46,17 @@ void check_suite(const std::filesystem::path& path) {
 }  // namespace
 
 TEST_CASE("every verdict of a recorded quick suite is made of its facts", "[recorded]") {
-    check_suite(std::filesystem::path(PROCLAB_SOURCE_DIR) / "tests" / "data" / "recorded" / "suite-quick.json");
+    check_suite(test::source_dir() / "tests" / "data" / "recorded" / "suite-quick.json");
 }
 
 TEST_CASE("every verdict of the sample report's full suite is made of its facts", "[recorded]") {
-    check_suite(std::filesystem::path(PROCLAB_SOURCE_DIR) / "docs" / "sample-report" / "suite.json");
+    check_suite(test::source_dir() / "docs" / "sample-report" / "suite.json");
 }
 
 TEST_CASE("the check fails on the sentences schema 2 carried as text", "[recorded]") {
     // The recorded schema-2 runs (tests/data/compare): their isolation_matrix P1 sentence said "4 of 4
     // runaways stopped by their limit, siblings working throughout" with no fact behind a word.
-    std::ifstream in(std::filesystem::path(PROCLAB_SOURCE_DIR) / "tests" / "data" / "compare" / "two_cpus.json");
+    std::ifstream in(test::source_dir() / "tests" / "data" / "compare" / "two_cpus.json");
     const auto doc = suite::suite_from_json(Json::parse(in));
     REQUIRE(doc.schema_version == 2);
     int unsound = 0;
