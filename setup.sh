@@ -9,15 +9,18 @@
 #   ./setup.sh deb    install, build, and make the Debian package build/<preset>/proclab_<version>_<arch>.deb
 #                     (what deploy/ansible/proclab.yml installs on a fleet)
 #
-# Idempotent: installs only the packages that are missing and reuses the build folder.
+# Idempotent: installs only the packages that are missing and reuses the build folder; the compiler
+# cache (ccache, in ~/.cache/ccache outside the checkout) lets another clone reuse what one built.
 # Without root (and without password-less sudo) it prints the exact apt-get line and exits 1.
-# Environment: PROCLAB_PRESET (default: release), PROCLAB_JOBS (default: online CPUs).
+# Each phase (install, configure, build, test) ends with one line on stderr giving its wall time.
+# Environment: PROCLAB_PRESET (default: release), PROCLAB_JOBS (default: online CPUs),
+# CCACHE_MAXSIZE (default: 2G), PROCLAB_PHASE_LOG (a file each phase's time is appended to).
 set -euo pipefail
 
 cd "$(dirname "$0")"
 
 # Each package and why it is here is listed in README.md ("Dependencies").
-packages=(cmake make g++ libboost1.81-dev catch2 libfmt-dev nlohmann-json3-dev libcli11-dev libtbb-dev python3-matplotlib linux-perf stress-ng rt-tests help2man)
+packages=(cmake make g++ ccache libboost1.81-dev catch2 libfmt-dev nlohmann-json3-dev libcli11-dev libtbb-dev python3-matplotlib linux-perf stress-ng rt-tests help2man)
 # Only the tests need these: a headless browser that renders report.html at a phone's width; the
 # fleet playbook's test (Ansible, an sshd in a network namespace, the .deb built with cpack).
 test_packages=(chromium ansible-core openssh-server openssh-client iproute2 dpkg-dev file)
@@ -58,11 +61,30 @@ install_missing() {
 
 preset="${PROCLAB_PRESET:-release}"
 jobs="${PROCLAB_JOBS:-$(nproc)}"
+# The compiler cache's cap (ccache's own default is 5G); the three presets take about 1G.
+export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-2G}"
+
+# timed PHASE COMMAND...: runs COMMAND, then prints "setup.sh: <preset> PHASE: M:SS" on stderr and
+# appends "<preset> PHASE <seconds> <exit status>" to $PROCLAB_PHASE_LOG when it is set.
+timed() {
+  local phase="$1"; shift
+  local start end status=0
+  start=$(date +%s.%N)
+  "$@" || status=$?
+  end=$(date +%s.%N)
+  local seconds
+  seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+  local failed=""
+  [ "$status" -eq 0 ] || failed=" (failed: exit $status)"
+  echo "setup.sh: $preset $phase: $(awk -v s="$seconds" 'BEGIN { printf "%d:%04.1f", s / 60, s - 60 * int(s / 60) }')$failed" >&2
+  if [ -n "${PROCLAB_PHASE_LOG:-}" ]; then echo "$preset $phase $seconds $status" >>"$PROCLAB_PHASE_LOG"; fi
+  return "$status"
+}
 
 build() {
-  install_missing
-  cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$jobs"
+  timed install install_missing
+  timed configure cmake --preset "$preset" >/dev/null
+  timed build cmake --build --preset "$preset" -j "$jobs"
 }
 
 binary_dir() { echo "build/$preset"; }
@@ -77,7 +99,7 @@ case "${1:-}" in
     shift
     packages+=("${test_packages[@]}")
     build
-    exec ctest --preset "$preset" -j "$jobs" "$@"
+    timed test ctest --preset "$preset" -j "$jobs" "$@"
     ;;
   build)
     build
