@@ -92,10 +92,15 @@ TaskGroup::~TaskGroup() {
 }
 
 void TaskGroup::finish_one() noexcept {
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    // in_finish_ covers every touch of this group by a finisher: once the last task's count
+    // reaches 0, wait() may return and the group be freed, so wait() also waits for in_finish_ to
+    // fall to 0, the finisher's last access.
+    in_finish_.fetch_add(1, std::memory_order_seq_cst);
+    if (pending_.fetch_sub(1, std::memory_order_seq_cst) == 1) {
         done_epoch_.fetch_add(1, std::memory_order_seq_cst);
         if (sleepers_.load(std::memory_order_seq_cst) > 0) futex_wake(done_epoch_, INT_MAX);
     }
+    in_finish_.fetch_sub(1, std::memory_order_release);
 }
 
 void TaskGroup::record_exception() noexcept {
@@ -109,7 +114,11 @@ void TaskGroup::wait() {
         // The epoch is read before pending_: a finish between the two advances it, and the
         // futex then returns at once instead of sleeping through the wake-up.
         const std::uint32_t epoch = done_epoch_.load(std::memory_order_seq_cst);
-        if (pending_.load(std::memory_order_seq_cst) == 0) break;
+        if (pending_.load(std::memory_order_seq_cst) == 0) {
+            if (in_finish_.load(std::memory_order_acquire) == 0) break;
+            cpu_relax();  // the last finisher is between its count and its wake-up: a few instructions
+            continue;
+        }
         if (pool_.run_one()) {
             idle = 0;
         } else if (++idle < 256) {

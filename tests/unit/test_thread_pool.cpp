@@ -84,6 +84,20 @@ TEST_CASE("a task may submit tasks and wait for them, even on a single worker", 
     }
 }
 
+TEST_CASE("a task group may be freed the moment wait() returns: no worker touches it after", "[pool]") {
+    // The last task's finisher signals the waiter; if it still read or wrote the group after
+    // that, the next round's group (or whatever the memory became) would be written to: ASan
+    // reports a heap use after free, TSan a race with the next group's construction.
+    ThreadPool pool(2);
+    std::atomic<long> ran{0};
+    for (int round = 0; round < 20'000; ++round) {
+        auto group = std::make_unique<TaskGroup>(pool);
+        for (int i = 0; i < 3; ++i) group->run([&] { ran.fetch_add(1, std::memory_order_relaxed); });
+        group->wait();
+    }
+    CHECK(ran.load() == 60'000);
+}
+
 TEST_CASE("parallel_for visits every index once", "[pool]") {
     ThreadPool pool(4);
     std::vector<std::atomic<int>> seen(10007);

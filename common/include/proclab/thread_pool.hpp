@@ -125,7 +125,7 @@ public:
     explicit TaskGroup(ThreadPool& pool) : pool_(pool) {}
     TaskGroup(const TaskGroup&) = delete;
     TaskGroup& operator=(const TaskGroup&) = delete;
-    ~TaskGroup();  // waits (without rethrowing): no task may outlive the group it reports to
+    ~TaskGroup();  // waits (without rethrowing): no task, nor its finisher, may outlive the group it reports to
 
     template <class F>
     void run(F&& f);
@@ -144,6 +144,7 @@ private:
     alignas(64) std::atomic<std::size_t> pending_{0};
     std::atomic<std::uint32_t> done_epoch_{0};  // advanced when pending_ reaches 0; waiters sleep on it
     std::atomic<std::uint32_t> sleepers_{0};    // waiters about to sleep on done_epoch_
+    std::atomic<std::uint32_t> in_finish_{0};   // finishers still touching the group (wait() outlasts them)
     std::atomic<bool> failed_{false};
     std::mutex error_mutex_;
     std::exception_ptr error_;
