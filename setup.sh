@@ -61,7 +61,7 @@ install_missing() {
 
 preset="${PROCLAB_PRESET:-release}"
 jobs="${PROCLAB_JOBS:-$(nproc)}"
-# The compiler cache's cap (ccache's own default is 5G); the three presets take about 1G.
+# The compiler cache's cap (ccache's own default is 5G); the three presets take about 100M of it.
 export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-2G}"
 
 # timed PHASE COMMAND...: runs COMMAND, then prints "setup.sh: <preset> PHASE: M:SS" on stderr and
