@@ -20,31 +20,39 @@ namespace {
 void add_trials_table(Result& result, const Sweep& sweep) {
     const auto& trials = sweep.trials;
     auto tt = trials_table(trials, fmt::format("Trials: {} independent runs of the sweep, each decided on its own", trials.count()),
-                           {{"K<=CPUs: least share", "ratio"}, {"K>CPUs: CPUs busy", "fraction"}, {"most at once", "count"},
+                           {{"K<=CPUs: least share", "ratio"}, {"K>CPUs: CPUs busy", "fraction"}, {"K>CPUs: kernel / capacity", "ratio"},
+                            {"most at once", "count"},
                             {"Jain (largest K)", "ratio"}, {"balancer's first move", "ns"}, {"threads moved", "count"},
                             {"first thread move", "ns"}},
                            [&](const std::vector<StepResult>& tr) {
                                double min_alone = 1, min_busy = 1;
+                               std::optional<double> kernel_over_capacity;  // the largest, over the steps K > CPUs
                                int most = 0;
                                std::optional<Nanos> first_move;
                                for (const auto* s : process_steps(tr)) {
                                    if (s->k <= s->cpus) min_alone = std::min(min_alone, s->min_share);
                                    else min_busy = std::min(min_busy, s->busy_cpus_fraction);
+                                   if (s->k > s->cpus && s->kernel_run_ns >= 0 && s->wall_ns > 0)
+                                       kernel_over_capacity = std::max(kernel_over_capacity.value_or(0),
+                                                                       double(s->kernel_run_ns) / (double(s->cpus) * double(s->wall_ns)));
                                    most = std::max(most, s->max_running);
                                    if (s->k > s->cpus && s->first_move_ns && (!first_move || *s->first_move_ns < *first_move))
                                        first_move = s->first_move_ns;
                                }
                                const StepResult* over = most_oversubscribed(tr);
                                const StepResult& threads = tr.back();
-                               return std::vector<Cell>{min_alone, min_busy, double(most), over ? Cell{over->jain} : Cell{},
+                               return std::vector<Cell>{min_alone, min_busy, kernel_over_capacity ? Cell{*kernel_over_capacity} : Cell{},
+                                                        double(most), over ? Cell{over->jain} : Cell{},
                                                         first_move ? Cell{double(*first_move)} : Cell{}, double(workers_moved(threads)),
                                                         threads.first_move_ns ? Cell{double(*threads.first_move_ns)} : Cell{}};
                            });
     tt.note = fmt::format(
         "Interference = other tasks' CPU time and steal on the allowed CPUs during the trial, from /proc/stat against our own "
         "getrusage (margin {:.0f}%). 'CPUs busy' = the workers' CPU time until the first of them finished / the CPUs' "
-        "capacity then (P4 needs {:.0f}%+). 'Most at once' from the run intervals: more than the CPU count would refute "
-        "P4. 'Balancer's first move': the earliest a process moved to another CPU in an over-subscribed step; until then each "
+        "capacity then (P4 needs {:.0f}%+). 'Kernel / capacity': the workers' CPU time as the kernel counted it (schedstat) "
+        "over what the CPUs could give in the step's wall time; beyond 1 (by 5% and a tick per worker) it would refute P4. "
+        "'Most at once' from the run intervals is a picture as fine as the gap threshold: a preemption shorter than that is "
+        "not seen, so it never refutes. 'Balancer's first move': the earliest a process moved to another CPU in an over-subscribed step; until then each "
         "CPU's run queue kept its own workers (a worker alone on one CPU while others share the other). The T1 threads all "
         "start on CPU {} and are then allowed every CPU. A verdict needs a majority of trials, 'refuted' all of them.",
         100 * kInterferenceMargin, 100 * kBusyCpus, sweep.cpus.front());

@@ -160,6 +160,9 @@ StepResult run_step(int k, bool threads, const std::vector<int>& cpus, WorkParam
         step.workers.push_back(std::move(w));
     }
     step.started_on_one_cpu = params.start_cpu >= 0;
+    step.gap_threshold_ns = params.threshold_ns;
+    step.kernel_run_ns = 0;
+    for (const auto& w : step.workers) step.kernel_run_ns = w.run_kernel_ns < 0 || step.kernel_run_ns < 0 ? -1 : step.kernel_run_ns + w.run_kernel_ns;
     derive_from_intervals(step);
     step.mean_share = std::accumulate(shares.begin(), shares.end(), 0.0) / double(shares.size());
     step.min_share = *std::min_element(shares.begin(), shares.end());

@@ -41,7 +41,12 @@ struct StepResult {
     std::int64_t migrations = 0;
     std::optional<double> ticks_per_busy_cpu_s;
     bool started_on_one_cpu = false;
-    // From the run intervals of all workers together:
+    // The kernel's count: every worker's schedstat run time over its own run, summed; -1 when a
+    // worker's could not be read. It cannot exceed what the CPUs could give in the step's wall time.
+    std::int64_t kernel_run_ns = -1;
+    // From the run intervals of all workers together (a picture, as fine as the gap threshold: a
+    // worker preempted for less than that still looks as if it ran):
+    Nanos gap_threshold_ns = 0;
     int max_running = 0;            // most workers running at one instant
     Nanos overcommitted_ns = 0;     // time during which more workers ran than there are CPUs
     double busy_cpus_fraction = 0;  // CPU time delivered / capacity of min(K, CPUs) CPUs until the first finished

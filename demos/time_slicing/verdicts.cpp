@@ -11,16 +11,20 @@ namespace proclab::time_slicing {
 const RuleInfo kP4Rule{
     "P4",
     "",
-    "K CPU-bound workers for K = 1, CPUs, 2x and 4x CPUs: from every worker's run intervals, the most running at one "
-    "instant and how long more ran than there are CPUs; the least share of a CPU a worker got while K <= CPUs; the CPU time "
-    "delivered against the CPUs' capacity while every worker still had work, for K > CPUs; other load around each trial",
-    "more workers running at one instant than there are CPUs, for more than 5% of a step",
+    "K CPU-bound workers for K = 1, CPUs, 2x and 4x CPUs: the kernel's count of their CPU time (schedstat) against what "
+    "the CPUs could give in each step's wall time; from every worker's run intervals (clock gaps, a picture as fine as "
+    "the gap threshold), the most running at one instant, the least share of a CPU a worker got while K <= CPUs, and the "
+    "CPU time delivered against the CPUs' capacity while every worker still had work, for K > CPUs; other load around "
+    "each trial",
+    "the kernel counting more CPU time for the workers than the CPUs could give in the step (beyond 5% and a tick per worker)",
     false,
-    {{Verdict::confirmed, "up to the CPU count the workers ran at once, above it at most CPUs ran at once and the CPUs stayed busy"},
-     {Verdict::nuanced, "at most CPUs at once, but the CPUs idled while work waited with no other load to explain it (a quota, "
-                        "or the balancer's delay)"},
-     {Verdict::refuted, "more at once than CPUs"},
-     {Verdict::not_measured, "no step over the CPU count, or other load above the margin while the CPUs looked idle"}}};
+    {{Verdict::confirmed, "up to the CPU count the workers ran at once, above it the kernel counted no more than the CPUs could "
+                          "give and the CPUs stayed busy"},
+     {Verdict::nuanced, "no more than the CPUs could give, but the CPUs idled while work waited with no other load to explain it "
+                        "(a quota, or the balancer's delay)"},
+     {Verdict::refuted, "the kernel counted more CPU time than the CPUs could give"},
+     {Verdict::not_measured, "no step over the CPU count; other load not surely below the margin; or the clock-gap picture too "
+                             "coarse to judge the shares (more at once than CPUs, which the kernel's counts exclude)"}}};
 
 const RuleInfo kP2Rule{
     "P2",
@@ -83,61 +87,100 @@ Decision decide_p4(const std::vector<StepResult>& steps, const Interference& int
     Rule rule(kP4Rule);
     const int cpus = steps.empty() ? 0 : steps.front().cpus;
     rule.use(count_fact("cpus", cpus, "CPUs the workers may use"));
-    rule.use(number_fact("alone_threshold", kRanAlone, "ratio", "the least share of a CPU each worker needs while K <= CPUs"));
-    rule.use(number_fact("busy_threshold", kBusyCpus, "ratio", "the CPUs' busy share needed while K > CPUs"));
     bool any_over = false;
-    const StepResult* overcommitted = nullptr;
     int most = 0;
     for (const auto* s : process_steps(steps)) {
+        any_over = any_over || s->k > s->cpus;
+        most = std::max(most, s->max_running);
+    }
+    // The direct evidence: what the kernel counted against what the CPUs could give.
+    for (const auto* s : process_steps(steps)) {
+        if (s->k <= s->cpus || s->kernel_run_ns < 0 || s->wall_ns <= 0) continue;
+        const double capacity = double(s->cpus) * double(s->wall_ns);
+        const double resolution = double(s->k) * kCoarsestTickNs;
+        if (double(s->kernel_run_ns) <= capacity * (1 + kOvercommitted) + resolution) continue;
         const std::string k = fmt::format("k{}", s->k);
         rule.use(count_fact(k, s->k, "workers in the step"));
-        rule.use(count_fact(k + "_most_at_once", s->max_running, "the most workers running at one instant (run intervals)"));
-        most = std::max(most, s->max_running);
-        any_over = any_over || s->k > s->cpus;
-        if (s->wall_ns > 0 && double(s->overcommitted_ns) > kOvercommitted * double(s->wall_ns)) overcommitted = s;
-    }
-    rule.use(count_fact("most_at_once", most, "the most workers running at one instant in any step"));
-    if (overcommitted) {
-        // The direct evidence, from the run intervals alone (the shares of such a step exceed the
-        // CPUs, so they are not quoted).
-        const std::string k = fmt::format("k{}", overcommitted->k);
-        rule.use(number_fact(k + "_overcommitted", double(overcommitted->overcommitted_ns), "ns", "time during which more ran than there are CPUs"));
-        rule.use(number_fact("overcommit_threshold", kOvercommitted, "fraction", "the share of a step that refutes"));
-        return rule.refuted(fmt::format("at K={{{0}}} more workers ran at once than there are CPUs: {{{0}_most_at_once}} at once on "
-                                        "{{cpus}} CPUs, for {{{0}_overcommitted}}, beyond {{overcommit_threshold}} of the step",
+        rule.use(number_fact(k + "_kernel_run", double(s->kernel_run_ns), "ns", "the workers' CPU time as the kernel counted it (schedstat)"));
+        rule.use(number_fact(k + "_capacity", capacity, "ns", "what the CPUs could give in the step's wall time"));
+        rule.use(number_fact(k + "_kernel_resolution", resolution, "ns", "the count's resolution: a tick (at most 10 ms) per worker"));
+        rule.use(number_fact("overcommit_threshold", kOvercommitted, "fraction", "the excess over the capacity that refutes"));
+        return rule.refuted(fmt::format("at K={{{0}}} the kernel counted {{{0}_kernel_run}} of CPU time for the workers, more than {{cpus}} "
+                                        "CPUs could give in the step ({{{0}_capacity}}) by over {{overcommit_threshold}} and its "
+                                        "resolution {{{0}_kernel_resolution}}",
                                         k),
-                            fmt::format("K={{{0}}}: {{{0}_most_at_once}} at once on {{cpus}} CPUs", k));
+                            fmt::format("K={{{0}}}: {{{0}_kernel_run}} of CPU time in {{{0}_capacity}} of capacity", k));
     }
-    std::vector<std::string> parts;
-    bool all_busy = true;
-    for (const auto* s : process_steps(steps)) {
-        const std::string k = fmt::format("k{}", s->k);
-        if (s->k <= s->cpus) {
-            rule.use(share_fact(k + "_least_share", s->min_share, "the least share of a CPU a worker got (run / its own wall time)"));
-            all_busy = all_busy && s->min_share >= kRanAlone;
-            parts.push_back(fmt::format("K={{{0}}}: least share {{{0}_least_share}}, at most {{{0}_most_at_once}} at once", k));
-        } else {
-            Fact busy = number_fact(k + "_cpus_busy", s->busy_cpus_fraction, "ratio",
-                                    "CPU time delivered / the CPUs' capacity while every worker still had work");
-            busy.ceiling = Bound{1.0, "the CPUs' whole capacity", 0.05};
-            rule.use(busy);
-            rule.use(number_fact(k + "_wall_over_work", s->work_ns > 0 ? double(s->wall_ns) / double(s->work_ns) : 0, "x",
-                                 "the step's wall time against one worker's CPU work"));
-            all_busy = all_busy && s->busy_cpus_fraction >= kBusyCpus;
-            parts.push_back(fmt::format("K={{{0}}}: at most {{{0}_most_at_once}} at once, CPUs busy {{{0}_cpus_busy}}, wall {{{0}_wall_over_work}} "
-                                        "the work",
-                                        k));
-        }
-    }
-    const std::string evidence = fmt::format("{} on {{cpus}} CPUs", fmt::join(parts, "; "));
+    rule.use(count_fact("most_at_once", most, "the most workers running at one instant in any step (clock gaps)"));
     std::string summary;
     for (const auto* s : process_steps(steps))
         summary += fmt::format("{}K={{k{}}} {{k{}_{}}}", summary.empty() ? "" : ", ", s->k, s->k, s->k > s->cpus ? "cpus_busy" : "least_share");
     summary = "CPUs busy (K<=CPUs: least share): " + summary + "; at most {most_at_once} at once on {cpus} CPUs";
-    if (!any_over) return rule.not_measured("no step had more runnable workers than CPUs: " + evidence, summary);
+    // The steps in words, from the clock-gap picture; `all_busy` says whether the CPUs were kept busy.
+    bool all_busy = true;
+    const auto describe_steps = [&] {
+        rule.use(number_fact("alone_threshold", kRanAlone, "ratio", "the least share of a CPU each worker needs while K <= CPUs"));
+        rule.use(number_fact("busy_threshold", kBusyCpus, "ratio", "the CPUs' busy share needed while K > CPUs"));
+        std::vector<std::string> parts;
+        for (const auto* s : process_steps(steps)) {
+            const std::string k = fmt::format("k{}", s->k);
+            rule.use(count_fact(k, s->k, "workers in the step"));
+            rule.use(count_fact(k + "_most_at_once", s->max_running, "the most workers running at one instant (clock gaps)"));
+            if (s->k <= s->cpus) {
+                rule.use(share_fact(k + "_least_share", s->min_share, "the least share of a CPU a worker got (run / its own wall time)"));
+                all_busy = all_busy && s->min_share >= kRanAlone;
+                parts.push_back(fmt::format("K={{{0}}}: least share {{{0}_least_share}}, at most {{{0}_most_at_once}} at once", k));
+            } else {
+                Fact busy = number_fact(k + "_cpus_busy", s->busy_cpus_fraction, "ratio",
+                                        "CPU time delivered / the CPUs' capacity while every worker still had work");
+                busy.ceiling = Bound{1.0, "the CPUs' whole capacity", 0.05};
+                rule.use(busy);
+                rule.use(number_fact(k + "_wall_over_work", s->work_ns > 0 ? double(s->wall_ns) / double(s->work_ns) : 0, "x",
+                                     "the step's wall time against one worker's CPU work"));
+                all_busy = all_busy && s->busy_cpus_fraction >= kBusyCpus;
+                parts.push_back(fmt::format("K={{{0}}}: at most {{{0}_most_at_once}} at once, CPUs busy {{{0}_cpus_busy}}, wall "
+                                            "{{{0}_wall_over_work}} the work",
+                                            k));
+            }
+        }
+        return fmt::format("{} on {{cpus}} CPUs", fmt::join(parts, "; "));
+    };
+    if (!any_over) return rule.not_measured("no step had more runnable workers than CPUs: " + describe_steps(), summary);
+    // Interference first, in both directions: load of the moment can make the CPUs look idle,
+    // and its CPU time is in the shares too.
     const std::string load = use_interference(rule, interference, kInterferenceMargin);
-    if (!all_busy && interference.exceeds(kInterferenceMargin))
-        return rule.not_measured("the CPUs were not ours to judge shares on: " + load + ": " + evidence, summary);
+    if (!interference.clear_of(kInterferenceMargin)) {
+        // The shares would count the load's time too (and clock gaps miss its short runs), so only
+        // the kernel's counts are quoted.
+        std::vector<std::string> counted;
+        for (const auto* s : process_steps(steps)) {
+            if (s->k <= s->cpus || s->kernel_run_ns < 0) continue;
+            const std::string k = fmt::format("k{}", s->k);
+            rule.use(count_fact(k, s->k, "workers in the step"));
+            rule.use(number_fact(k + "_kernel_run", double(s->kernel_run_ns), "ns", "the workers' CPU time as the kernel counted it (schedstat)"));
+            rule.use(number_fact(k + "_capacity", double(s->cpus) * double(s->wall_ns), "ns", "what the CPUs could give in the step's wall time"));
+            counted.push_back(fmt::format("K={{{0}}}: the kernel counted {{{0}_kernel_run}} of CPU time in {{{0}_capacity}} of capacity", k));
+        }
+        return rule.not_measured("other load was not surely below the margin, so the shares are not the OS's alone: " + load +
+                                     (counted.empty() ? std::string() : fmt::format("; {}", fmt::join(counted, "; "))),
+                                 interference.known ? "other load: {interference} of {interference_cpus} CPUs (margin {interference_margin})"
+                                                    : "interference unknown ({interference_unknown})");
+    }
+    for (const auto* s : process_steps(steps)) {
+        if (s->max_running <= s->cpus) continue;
+        // Impossible as a fact (the kernel's counts above found no excess): the picture missed
+        // preemptions shorter than its gap threshold, so its shares are not evidence either.
+        const std::string k = fmt::format("k{}", s->k);
+        rule.use(count_fact(k, s->k, "workers in the step"));
+        rule.use(count_fact(k + "_most_at_once", s->max_running, "the most workers running at one instant (clock gaps)"));
+        rule.use(number_fact("gap_threshold", double(s->gap_threshold_ns), "ns", "the least time off a CPU the clock gaps can see"));
+        return rule.not_measured(fmt::format("at K={{{0}}} the clock-gap picture shows {{{0}_most_at_once}} at once on {{cpus}} CPUs, "
+                                             "which cannot be: it misses any preemption shorter than its gap threshold "
+                                             "{{gap_threshold}}, so its shares are not evidence here",
+                                             k),
+                                 fmt::format("K={{{0}}}: clock gaps too coarse ({{{0}_most_at_once}} at once on {{cpus}} CPUs)", k));
+    }
+    const std::string evidence = describe_steps();
     if (!all_busy)
         return rule.nuanced("at most {most_at_once} ran at once on {cpus} CPUs, but the CPUs idled while work waited, with no other load "
                             "to explain it (" + load + "; a CPU quota, or the balancer's delay): " + evidence,

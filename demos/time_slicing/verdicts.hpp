@@ -19,7 +19,8 @@ inline constexpr double kSliceRatioLow = 0.5;       // observed / configured bas
 inline constexpr double kSliceRatioHigh = 2.0;      //   the slice is not what is configured
 inline constexpr double kBusyCpus = 0.80;           // P4: at K >= CPUs the CPUs were busy >= 80% of the time
 inline constexpr double kRanAlone = 0.80;           // P4: at K <= CPUs every worker got >= 80% of a CPU
-inline constexpr double kOvercommitted = 0.05;      // P4 refuted: more than CPUs running for > 5% of a step
+inline constexpr double kOvercommitted = 0.05;      // P4 refuted: the kernel counted > 5% more CPU time than the CPUs had
+inline constexpr double kCoarsestTickNs = 10e6;     // a schedstat run time lags by up to a tick: 10 ms at HZ=100
 inline constexpr double kUnfair = 0.80;             // below this Jain's index is named as run-queue imbalance (not a verdict)
 inline constexpr double kInterferenceMargin = 0.15; // other tasks + steal above 15% of the CPUs: shares not judged
 
@@ -44,11 +45,14 @@ std::string balance_note(const StepResult& s);
 // migration count, or in their run intervals.
 int workers_moved(const StepResult& s);
 
-// P4: what would refute it is more workers running at one instant than there are CPUs, so that
-// is what is tested, from the run intervals. The shares are judged on the CPU time delivered
-// against the CPUs' capacity while enough work was waiting (not on per-worker shares, which per-CPU
-// run queues make uneven until the balancer moves a worker), and only when other load was below
-// the margin.
+// P4: what would refute it is more workers running at once than there are CPUs. The direct
+// evidence is the kernel's: the workers' schedstat run time in a step beyond what the CPUs could
+// give in its wall time (beyond its counting resolution, a tick per worker). The run intervals
+// from clock gaps are a picture only: a preemption shorter than the gap threshold is invisible in
+// them, so they can show more at once than there are CPUs (then they are named, and not used). The
+// shares are judged on the CPU time delivered against the CPUs' capacity while enough work was
+// waiting (not on per-worker shares, which per-CPU run queues make uneven until the balancer moves
+// a worker), and only when other load was surely below the margin, its resolution included.
 Decision decide_p4(const std::vector<StepResult>& steps, const Interference& interference);
 // P2: what would refute it is over-subscribed workers running one after another, never
 // preempted; that is what is tested, at the most over-subscribed step. The slice is compared with

@@ -65,6 +65,9 @@ StepResult step_of(int cpus, std::vector<WorkerResult> workers, bool threads = f
     s.mean_share = std::accumulate(shares.begin(), shares.end(), 0.0) / double(shares.size());
     s.jain = jain_fairness(shares);
     s.expected_share = std::min(1.0, double(cpus) / double(s.k));
+    s.gap_threshold_ns = 200'000;
+    s.kernel_run_ns = 0;
+    for (const auto& w : s.workers) s.kernel_run_ns += w.run_kernel_ns;
     derive_from_intervals(s);
     return s;
 }
@@ -146,13 +149,37 @@ TEST_CASE("P4: a worker alone on one CPU while three share the other is not a re
     CHECK(imbalanced.longest_run_ns == Nanos(51.6 * kMs));
 }
 
-TEST_CASE("P4 is refuted only by more workers running at once than CPUs", "[time_slicing]") {
+TEST_CASE("P4 is refuted only by the kernel counting more CPU time than the CPUs could give", "[time_slicing]") {
+    // Four workers of 50 ms on 2 CPUs in 100 ms, and the kernel counts 2 more of 40 ms each in the
+    // same 100 ms: 280 ms of CPU time where 2 CPUs could give 200 (beyond 5% and 6 ticks of 10 ms).
     auto s = round_robin(4, 2, 50);
     auto w = s.workers;
     for (int i = 0; i < 2; ++i) w.push_back(worker(3000 + i, {{0, 40}}, i));
-    const auto v = checked_p4({step_of(2, w)}, quiet());
+    const auto over = step_of(2, w);
+    REQUIRE(over.kernel_run_ns == 280 * kMs);
+    const auto v = checked_p4({over}, quiet());
     CHECK(v.verdict == Verdict::refuted);
-    CHECK_THAT(v.reason_text(), Catch::Contains("4 at once"));
+    CHECK_THAT(v.reason_text(), Catch::Contains("the kernel counted 280 ms of CPU time") && Catch::Contains("200 ms"));
+    // The same excess under load still refutes: what the kernel counted is not a matter of load.
+    CHECK(checked_p4({over}, loaded()).verdict == Verdict::refuted);
+    // Within the count's resolution (a tick per worker) it does not.
+    auto near = over;
+    near.kernel_run_ns = 200 * kMs + 60 * kMs;
+    CHECK(checked_p4({near}, quiet()).verdict != Verdict::refuted);
+}
+
+TEST_CASE("P4: clock gaps that show more at once than CPUs never refute; the picture is named as too coarse", "[time_slicing]") {
+    // Recorded shape (one CPU beside a task that spins 50 us and sleeps 100 us): the workers were
+    // preempted for less than the gap threshold, so both look as if they ran all along, while the
+    // kernel counted what one CPU could give.
+    std::vector<WorkerResult> ws{worker(1, {{0, 100}}, 0), worker(2, {{0, 100}}, 0)};
+    for (auto& w : ws) w.run_kernel_ns = 33 * kMs;
+    const auto step = step_of(1, ws);
+    REQUIRE(step.max_running == 2);
+    const auto quiet_v = checked_p4({step}, quiet());
+    CHECK(quiet_v.verdict == Verdict::not_measured);
+    CHECK_THAT(quiet_v.reason_text(), Catch::Contains("which cannot be") && Catch::Contains("gap threshold 200 µs"));
+    CHECK(checked_p4({step}, loaded()).verdict == Verdict::not_measured);
 }
 
 TEST_CASE("P4 under load is not-measured, never refuted", "[time_slicing]") {
@@ -172,6 +199,15 @@ TEST_CASE("P4 under load is not-measured, never refuted", "[time_slicing]") {
     CHECK(checked_p4({alone(1, 50), busy_one_cpu}, quiet()).verdict == Verdict::nuanced);
     // Unknown interference excludes nothing.
     CHECK(checked_p4({alone(1, 50), busy_one_cpu}, Interference{}).verdict == Verdict::not_measured);
+    // Load is read in both directions: CPUs that look busy under load confirm nothing either.
+    const std::vector<StepResult> busy{alone(1, 50), alone(2, 50), round_robin(4, 2, 50)};
+    CHECK(checked_p4(busy, quiet()).verdict == Verdict::confirmed);
+    CHECK(checked_p4(busy, loaded()).verdict == Verdict::not_measured);
+    // A window too short to count the load to within the margin is not clear of it either.
+    Interference short_window = test::interference(0.05);
+    short_window.window_ns = 0.1e9;  // +-20% counting resolution against a 15% margin
+    short_window.other_ns = 0.05 * 2 * 0.1e9;
+    CHECK(checked_p4(busy, short_window).verdict == Verdict::not_measured);
 }
 
 TEST_CASE("P4 is not measured without more workers than CPUs", "[time_slicing]") {

@@ -61,6 +61,9 @@ struct Interference {
     // Whether the interference was above `margin` (a fraction of the watched CPUs' time). Unknown
     // interference counts as above: nothing can be excluded.
     bool exceeds(double margin) const { return !known || fraction() > margin; }
+    // Whether the interference was surely within `margin`: measured, and below it by more than the
+    // counting resolution (a window too short to tell is not clear of anything).
+    bool clear_of(double margin) const { return known && fraction() + resolution() <= margin; }
     // "other tasks and steal took 3.1% of 2 CPUs over 412 ms (steal 0.0%, resolution ±4.9%)"
     std::string describe() const;
 
