@@ -8,9 +8,12 @@
 
 #include "proclab/demo.hpp"
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 namespace proclab::process_isolation {
 
@@ -32,7 +35,10 @@ void spawned_processes(const DemoContext& ctx, Result& result, P1Evidence& p1);
 // 2. After fork(), the same virtual address written on both sides. True when the copies stayed apart.
 bool fork_copy_on_write(Result& result);
 // 3. `crashes` children writing through a null pointer, one after another, beside two siblings.
-void crash_containment(int crashes, Result& result, P1Evidence& p1);
+// `after_crash` (tests) runs after each crash is reaped, before the siblings are pinged, with the
+// crash's number (from 1) and the siblings' pids.
+using AfterCrash = std::function<void(int crash, const std::vector<pid_t>& siblings)>;
+void crash_containment(int crashes, Result& result, P1Evidence& p1, const AfterCrash& after_crash = {});
 // 4. A pointer handed to an exec'd receiver.
 void pointer_handoff(const DemoContext& ctx, Result& result, P3Evidence& p3);
 // 5. A child's memory read through the kernel, without and with the privilege.

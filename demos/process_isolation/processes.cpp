@@ -13,6 +13,7 @@
 #include <memory>
 
 #include <fmt/format.h>
+#include <poll.h>
 #include <unistd.h>
 
 namespace proclab::process_isolation {
@@ -114,14 +115,16 @@ bool fork_copy_on_write(Result& result) {
 // ---------------------------------------------------------------------------------------------
 // 3. Crash containment.
 
-void crash_containment(int crashes, Result& result, P1Evidence& p1) {
+void crash_containment(int crashes, Result& result, P1Evidence& p1, const AfterCrash& after_crash) {
     constexpr int kSiblings = 2;
     constexpr int kRowsShown = 4;
+    constexpr auto kAnswerDeadline = std::chrono::seconds(static_cast<int>(kAnswerDeadlineS));
     struct Sibling {
         Pipe ping, pong;
         ChildProcess process;
     };
     std::vector<Sibling> siblings(kSiblings);
+    std::vector<pid_t> sibling_pids;
     for (auto& s : siblings) {
         s.ping = Pipe::create();
         s.pong = Pipe::create();
@@ -134,11 +137,19 @@ void crash_containment(int crashes, Result& result, P1Evidence& p1) {
             }
             return 0;
         });
+        // The sibling alone holds its answer pipe's write end (later children are forked after
+        // this), so its death reads as EOF here instead of a wait for ever. The parent keeps the
+        // read end of the ping pipe: a ping to a dead sibling fills a buffer, never raises SIGPIPE.
+        s.pong.write_end.reset();
+        sibling_pids.push_back(s.process.pid());
     }
-    auto ping = [](Sibling& s) {
+    // True when the sibling answered; false when it ended (EOF) or stayed silent past the deadline.
+    auto ping = [&](Sibling& s) {
         try {
             send_value(s.ping.write_end.get(), char{'?'});
-            return receive_value<char>(s.pong.read_end.get()) == '?';
+            pollfd answer{s.pong.read_end.get(), POLLIN, 0};
+            const int ready = ::poll(&answer, 1, int(std::chrono::milliseconds(kAnswerDeadline).count()));
+            return ready == 1 && receive_value<char>(s.pong.read_end.get()) == '?';
         } catch (const HarnessError&) {
             return false;
         }
@@ -176,8 +187,23 @@ void crash_containment(int crashes, Result& result, P1Evidence& p1) {
         }
         if (p1.crash_status.empty() || !by_fault) p1.crash_status = crash->describe();
         p1.crash_killed_by_demo = p1.crash_killed_by_demo || killed;
+        if (after_crash) after_crash(r + 1, sibling_pids);
         int answering = 0;
-        for (auto& sib : siblings) answering += ping(sib);
+        for (auto& sib : siblings) {
+            if (sib.process.running() && ping(sib)) {
+                ++answering;
+                continue;
+            }
+            // No answer: the kernel says whether the sibling ended, and how (the direct evidence).
+            if (const auto ended = sib.process.running() ? sib.process.wait_for(std::chrono::milliseconds(100)) : sib.process.status()) {
+                if (p1.lost_sibling_status.empty()) {
+                    p1.lost_sibling_status = ended->describe();
+                    p1.lost_after_crash = r + 1;
+                }
+            } else {
+                ++p1.siblings_unresponsive;
+            }
+        }
         p1.siblings_alive_after_crash = std::min(p1.siblings_alive_after_crash, answering);
         if (r < kRowsShown)
             table.rows.push_back({double(r + 1), double(crasher.pid()), crash->describe() + (killed ? " (by the demo, after 10 s)" : ""),
@@ -186,8 +212,9 @@ void crash_containment(int crashes, Result& result, P1Evidence& p1) {
     if (crashes > kRowsShown)
         table.rows.push_back({fmt::format("{} more", crashes - kRowsShown), Cell{}, "counted in P1's facts", Cell{}, Cell{}, Cell{}});
     for (auto& sib : siblings) {
+        if (!sib.process.running()) continue;
         send_value(sib.ping.write_end.get(), char{'q'});
-        sib.process.wait();
+        if (!sib.process.wait_for(kAnswerDeadline)) sib.process.kill_and_wait();
     }
     table.note = "Two siblings answer pings throughout; each crasher is forked beside them and writes through a null pointer. "
                  "A process's pid is unique among the processes alive at the same moment (a pid can be reused after its "

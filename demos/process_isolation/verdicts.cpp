@@ -12,8 +12,9 @@ const RuleInfo kP1Rule{
     true,
     {{Verdict::confirmed, "distinct pids, each child its own globals, the crasher died of its fault alone (Linux, every time)"},
      {Verdict::nuanced, "a child reporting another parent, or reading another's global (not seen on Linux)"},
-     {Verdict::refuted, "a shared pid, or a sibling lost with the crasher"},
-     {Verdict::not_measured, "the crasher did not die of its fault within its deadline"}}};
+     {Verdict::refuted, "a shared pid, or a sibling that had ended (reaped, with its status) when pinged after a crash"},
+     {Verdict::not_measured, "the crasher did not die of its fault within its deadline, or a sibling neither answered nor ended "
+                             "within 10 s (stopped or starved)"}}};
 
 const RuleInfo kP3Rule{
     "P3",
@@ -55,9 +56,22 @@ Decision decide_p1(const P1Evidence& e) {
     rule.use(flag_fact("crasher_died_of_fault", true, "the crashing child died of its own fault"));
     const std::string crash = "{crashes_by_fault of crashes} children that wrote through a null pointer died of {crash_signal}, and "
                               "{siblings_alive_after_crash of siblings} siblings answered a ping after each";
-    if (e.siblings_alive_after_crash < e.siblings)
-        return rule.refuted("a child's crash took its siblings with it: " + crash,
-                            "{crash_signal} in a child: {siblings_alive_after_crash of siblings} siblings answered after it");
+    if (!e.lost_sibling_status.empty()) {
+        // Direct evidence: the kernel reaped the sibling; its status says how it ended.
+        rule.use(text_fact("lost_sibling_status", e.lost_sibling_status, "how the first sibling that did not answer had ended"));
+        rule.use(count_fact("lost_after_crash", e.lost_after_crash, "the crash after which it was found ended"));
+        return rule.refuted("a sibling did not outlive the crashes: after crash {lost_after_crash} it had ended ({lost_sibling_status}); " +
+                                crash,
+                            "a sibling ended ({lost_sibling_status}) after crash {lost_after_crash}");
+    }
+    if (e.siblings_alive_after_crash < e.siblings) {
+        // Silent but alive: a stopped or starved sibling tells nothing about the crash.
+        rule.use(count_fact("siblings_unresponsive", e.siblings_unresponsive, "siblings that neither answered nor ended by the deadline"));
+        rule.use(number_fact("answer_deadline", kAnswerDeadlineS * 1e9, "ns", "how long a sibling had to answer a ping"));
+        return rule.not_measured(crash + "; {siblings_unresponsive} neither answered nor ended within {answer_deadline}, which says "
+                                         "nothing about the crash",
+                                 "{siblings_unresponsive} siblings silent but alive after a crash");
+    }
     if (e.children_reporting_parent < e.children || e.children_kept_own_global < e.children)
         return rule.nuanced(pids + "; " + crash + "; but {children_reporting_parent of children} children reported this process as "
                                                   "their parent and {children_kept_own_global of children} read back their own global",

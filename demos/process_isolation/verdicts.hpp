@@ -9,6 +9,9 @@
 
 namespace proclab::process_isolation {
 
+// How long a sibling has to answer a ping before it counts as silent (alive, not answering).
+inline constexpr double kAnswerDeadlineS = 10;
+
 struct P1Evidence {
     // Pids are counted among processes alive at the same moment (this one, the siblings, a crasher):
     // a pid can be reused once its process is reaped, so sequential children prove nothing.
@@ -26,6 +29,11 @@ struct P1Evidence {
     bool crash_killed_by_demo = false; // a crasher had not died within its deadline: the demo killed it
     int siblings = 0;
     int siblings_alive_after_crash = 0;  // the fewest answering after any crash
+    // A sibling that did not answer: how it ended (reaped: "killed by SIGKILL"), after which crash;
+    // or, still running but silent past the deadline, that it was unresponsive (not evidence).
+    std::string lost_sibling_status;
+    int lost_after_crash = 0;
+    int siblings_unresponsive = 0;
 };
 
 struct P3Evidence {

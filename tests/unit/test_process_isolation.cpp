@@ -47,12 +47,22 @@ TEST_CASE("P1 is confirmed by distinct pids and a contained crash", "[process_is
                                     Catch::Contains("all 3 children that wrote through a null pointer died of SIGSEGV, and both siblings"));
 }
 
-TEST_CASE("P1 is refuted when a crash takes a sibling down or pids repeat", "[process_isolation]") {
+TEST_CASE("P1 is refuted when a sibling had ended after a crash, or pids repeat", "[process_isolation]") {
     auto spread = isolated_p1();
     spread.siblings_alive_after_crash = 1;
+    spread.lost_sibling_status = "killed by SIGKILL (Killed)";
+    spread.lost_after_crash = 2;
     const auto v = sound(decide_p1(spread));
     CHECK(v.verdict == Verdict::refuted);
-    CHECK_THAT(v.reason_text(), Catch::Contains("1 of 2 siblings answered"));
+    CHECK_THAT(v.reason_text(), Catch::Contains("after crash 2 it had ended (killed by SIGKILL (Killed))") &&
+                                    Catch::Contains("1 of 2 siblings answered"));
+    // Silent but alive (stopped, or starved past the deadline) is no evidence either way.
+    auto silent = isolated_p1();
+    silent.siblings_alive_after_crash = 1;
+    silent.siblings_unresponsive = 1;
+    const auto s = sound(decide_p1(silent));
+    CHECK(s.verdict == Verdict::not_measured);
+    CHECK_THAT(s.reason_text(), Catch::Contains("1 neither answered nor ended within 10 s"));
     auto shared = isolated_p1();
     shared.distinct_pids = 3;
     CHECK(sound(decide_p1(shared)).verdict == Verdict::refuted);
