@@ -9,9 +9,13 @@
 #include <cstring>
 #include <exception>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -36,6 +40,17 @@ std::string ExitStatus::describe() const {
 std::string signal_name(int sig) {
     if (const char* abbrev = ::sigabbrev_np(sig)) return std::string("SIG") + abbrev;
     return fmt::format("signal {}", sig);
+}
+
+std::string start_failure(int err) {
+    std::vector<std::string> limits;
+    for (auto [resource, name, bytes] : {std::tuple{RLIMIT_NPROC, "RLIMIT_NPROC", false}, std::tuple{RLIMIT_AS, "RLIMIT_AS", true}}) {
+        rlimit r{};
+        if (::getrlimit(resource, &r) != 0 || r.rlim_cur == RLIM_INFINITY) continue;
+        limits.push_back(bytes ? fmt::format("{} {} MiB", name, r.rlim_cur >> 20) : fmt::format("{} {}", name, r.rlim_cur));
+    }
+    return fmt::format("{} ({}); {}", errno_name(err), std::strerror(err),
+                       limits.empty() ? std::string("no process or memory limit set") : fmt::format("{}", fmt::join(limits, ", ")));
 }
 
 std::string errno_name(int err) {

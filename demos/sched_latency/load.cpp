@@ -4,6 +4,9 @@
 #include "proclab/handles.hpp"
 #include "proclab/work.hpp"
 
+#include <system_error>
+
+#include <fmt/format.h>
 #include <unistd.h>
 
 namespace proclab::sched_latency {
@@ -12,18 +15,22 @@ SpinnerGang::SpinnerGang(int count, std::optional<int> pin_cpu) {
     if (count <= 0) return;
     Pipe ready = Pipe::create();
     children_.reserve(static_cast<std::size_t>(count));
-    for (int i = 0; i < count; ++i)
-        children_.push_back(ChildProcess::fork([&] {
-            ready.read_end.reset();
-            if (pin_cpu) pin_to_cpu(*pin_cpu);
-            const char one = 1;
-            write_all(ready.write_end.get(), &one, 1);
-            ready.write_end.reset();
-            for (std::uint64_t seed = 1;; ++seed) busy_work(1'000'000, seed);  // until SIGKILL
-            return 0;
-        }));
+    for (int i = 0; i < count; ++i) try {
+            children_.push_back(ChildProcess::fork([&] {
+                ready.read_end.reset();
+                if (pin_cpu) pin_to_cpu(*pin_cpu);
+                const char one = 1;
+                write_all(ready.write_end.get(), &one, 1);
+                ready.write_end.reset();
+                for (std::uint64_t seed = 1;; ++seed) busy_work(1'000'000, seed);  // until SIGKILL
+                return 0;
+            }));
+        } catch (const std::system_error& e) {
+            failure_ = fmt::format("fork of spinner {} of {} refused: {}", i + 1, count, start_failure(e.code().value()));
+            break;
+        }
     ready.write_end.reset();
-    for (int i = 0; i < count; ++i) {
+    for (std::size_t i = 0; i < children_.size(); ++i) {
         char byte = 0;
         if (!read_exact(ready.read_end.get(), &byte, 1)) break;  // a spinner died: its handle still reaps it
     }

@@ -181,6 +181,15 @@ LatenessRun run_lateness(const Plan& plan, Policy policy, int load, double overh
     LatenessRun r;
     InterferenceProbe probe(plan.cpus);
     SpinnerGang gang(load, plan.pin);
+    r.cell.policy = policy;
+    r.cell.load_tasks = load;
+    r.cell.cpus = static_cast<int>(plan.cpus.size());
+    if (!gang.failure().empty()) {  // a load short of its count would be another cell: none is measured
+        r.cell.refused = fmt::format("the load of {} was not reached ({} spinning): {}", load, gang.size(), gang.failure());
+        gang.stop();
+        r.interference = probe.stop();
+        return r;
+    }
     const auto irq_before = timer_interrupts();
     const Nanos t0 = now_ns();
     r.samples = measure_timer_lateness(LatenessConfig{policy, plan.interval_ns, plan.duration_ns, plan.pin}, overhead);
@@ -188,9 +197,6 @@ LatenessRun run_lateness(const Plan& plan, Policy policy, int load, double overh
     const auto irq_after = timer_interrupts();
     gang.stop();
     r.interference = probe.stop();
-    r.cell.policy = policy;
-    r.cell.load_tasks = load;
-    r.cell.cpus = static_cast<int>(plan.cpus.size());
     r.cell.samples_ns = r.samples.ns;
     r.cell.refused = r.samples.refused;
     if (r.samples.kernel.known && r.samples.kernel.switched_in > 0) r.cell.run_delay_per_wakeup_ns = r.samples.kernel.run_delay_per_wakeup();
@@ -232,7 +238,11 @@ Result run(const DemoContext& ctx) {
             for (Channel channel : plan.channels)
                 for (Kind kind : plan.kinds) {
                     SpinnerGang gang(load, plan.pin);
-                    WakeupCell w{channel, kind, load, measure_wakeup(WakeupConfig{channel, kind, plan.interval_ns, plan.duration_ns, plan.pin}, overhead)};
+                    WakeupCell w{channel, kind, load, {}};
+                    if (gang.failure().empty())
+                        w.samples = measure_wakeup(WakeupConfig{channel, kind, plan.interval_ns, plan.duration_ns, plan.pin}, overhead);
+                    else
+                        w.samples.refused = fmt::format("the load of {} was not reached ({} spinning): {}", load, gang.size(), gang.failure());
                     gang.stop();
                     m.wakeups.push_back(std::move(w));
                 }
@@ -240,9 +250,21 @@ Result run(const DemoContext& ctx) {
         for (Transport transport : plan.transports)
             for (Kind kind : plan.kinds) {
                 MessagingConfig c{plan.groups, plan.loops, kind, transport, plan.pin};
-                run_messaging(c);  // a warm-up: the first run pays for page tables and slab caches
+                MessagingResult warm_up = run_messaging(c);  // untimed: the first run pays for page tables and slab caches
+                if (!warm_up.refused.empty()) {
+                    m.messaging.push_back(MessagingCell{c, std::move(warm_up), {}});
+                    continue;
+                }
                 std::vector<MessagingResult> runs;
-                for (int i = 0; i < (ctx.options.quick ? 1 : kMessagingRuns); ++i) runs.push_back(run_messaging(c));
+                for (int i = 0; i < (ctx.options.quick ? 1 : kMessagingRuns) && warm_up.refused.empty(); ++i) {
+                    MessagingResult run = run_messaging(c);
+                    if (run.refused.empty()) runs.push_back(std::move(run));
+                    else warm_up = std::move(run);  // refused now: the cell says why, with no figures
+                }
+                if (!warm_up.refused.empty()) {
+                    m.messaging.push_back(MessagingCell{c, std::move(warm_up), {}});
+                    continue;
+                }
                 std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.total_ns < b.total_ns; });
                 MessagingCell cell{c, runs[runs.size() / 2], {}};
                 for (const auto& r : runs) cell.totals.push_back(r.total_ns);

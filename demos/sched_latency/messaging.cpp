@@ -9,9 +9,11 @@
 #include <array>
 #include <atomic>
 #include <functional>
+#include <system_error>
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -58,23 +60,28 @@ MessagingResult run_messaging(const MessagingConfig& config) {
     // The gate: every task reads one byte of it before it starts; its write end is closed to open it.
     Pipe gate = Pipe::create();
     Pipe ready = Pipe::create();
+    // Shared with the tasks (processes too): whether the gate opened to go, or to let them leave
+    // because not every task could start.
+    Mapping called_off_area = Mapping::anonymous(sizeof(std::atomic<int>), true);
+    auto* called_off = new (called_off_area.data()) std::atomic<int>{0};
+    // True when the task may go: the gate opened (EOF) and the run was not called off.
     auto wait_gate = [&] {
         const char one = 1;
         write_all(ready.write_end.get(), &one, 1);
         char byte = 0;
         (void)read_exact(gate.read_end.get(), &byte, 1);  // EOF: the gate opened
+        return called_off->load(std::memory_order_acquire) == 0;
     };
     auto sender = [&](int group) {
         std::vector<int> fds;
         for (int i = 0; i < kFdsPerGroup; ++i) fds.push_back(channels[std::size_t(group * kFdsPerGroup + i)].write_end.get());
-        wait_gate();
-        send_all(fds, config.loops);
+        if (wait_gate()) send_all(fds, config.loops);
     };
     // When each receiver read its last message, in memory the parent reads (processes write it too).
     Mapping finished = Mapping::anonymous(sizeof(std::atomic<std::int64_t>) * std::size_t(config.groups * kFdsPerGroup), true);
     auto* last_read = static_cast<std::atomic<std::int64_t>*>(finished.data());
     auto receiver = [&](int index) {
-        wait_gate();
+        if (!wait_gate()) return;
         receive_all(channels[std::size_t(index)].read_end.get(), config.loops);
         last_read[index].store(now_ns(), std::memory_order_relaxed);
     };
@@ -100,9 +107,19 @@ MessagingResult run_messaging(const MessagingConfig& config) {
                 }
             });
     };
-    for (int i = 0; i < config.groups * kFdsPerGroup; ++i) start([&, i] { receiver(i); });
-    for (int g = 0; g < config.groups; ++g)
-        for (int i = 0; i < kFdsPerGroup; ++i) start([&, g] { sender(g); });
+    try {
+        for (int i = 0; i < config.groups * kFdsPerGroup; ++i) start([&, i] { receiver(i); });
+        for (int g = 0; g < config.groups; ++g)
+            for (int i = 0; i < kFdsPerGroup; ++i) start([&, g] { sender(g); });
+    } catch (const std::system_error& e) {
+        r.refused = fmt::format("{} {} of {} started, the next refused: {}", processes.size() + threads.size(), name(config.kind), r.tasks,
+                                start_failure(e.code().value()));
+        called_off->store(1, std::memory_order_release);
+        gate.write_end.reset();  // every task started leaves at the gate
+        for (auto& p : processes) p.wait();
+        for (auto& t : threads) t.join();
+        return r;
+    }
     for (int i = 0; i < r.tasks; ++i) {
         char byte = 0;
         if (!read_exact(ready.read_end.get(), &byte, 1)) throw HarnessError(EPIPE, "a messaging task ended before the gate");

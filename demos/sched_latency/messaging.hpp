@@ -31,9 +31,12 @@ struct MessagingResult {
     double last_read_ns = 0;    // the gate's opening to the last receiver's last message: the rest is exiting
     std::int64_t messages = 0;  // groups x F senders x F receivers x loops
     int tasks = 0;
+    std::string refused;        // not measured: why its tasks could not all start (then nothing else is set)
     double per_message_ns() const { return messages > 0 ? total_ns / double(messages) : 0; }
 };
 
+// Runs it once. A task the kernel refuses to start (a process or memory limit) ends the run before
+// the gate opens: every task already started is let go and joined or reaped, and `refused` says why.
 MessagingResult run_messaging(const MessagingConfig& config);
 
 }  // namespace proclab::sched_latency

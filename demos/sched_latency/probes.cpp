@@ -132,7 +132,9 @@ std::string apply_policy(Policy p) {
 
 Samples measure_timer_lateness(const LatenessConfig& config, double clock_overhead_ns) {
     Samples out;
-    std::thread sleeper([&] {
+    std::thread sleeper;
+    try {
+        sleeper = std::thread([&] {
         try {
             if (config.pin_cpu) pin_to_cpu(*config.pin_cpu);
         } catch (const std::exception& e) {
@@ -163,7 +165,11 @@ Samples measure_timer_lateness(const LatenessConfig& config, double clock_overhe
         out.kernel = between(start, read_own_schedstat());
         out.switches_per_wakeup = counts.per_operation(PerfEvent::context_switches, static_cast<int>(out.ns.size()));
         if (const auto m = counts[PerfEvent::cpu_migrations]) out.migrations = double(*m);
-    });
+        });
+    } catch (const std::system_error& e) {
+        out.refused = "the sleeper thread could not start: " + start_failure(e.code().value());
+        return out;
+    }
     sleeper.join();
     return out;
 }
@@ -235,15 +241,46 @@ Samples measure_wakeup(const WakeupConfig& config, double clock_overhead_ns) {
 
     std::thread sleeper_thread;
     ChildProcess sleeper_process;
-    if (config.kind == Kind::threads) {
-        sleeper_thread = std::thread([&] { sleeper_body(*s, samples, capacity, config.channel, pipe.read_end.get(), config.pin_cpu, clock_overhead_ns); });
-    } else {
-        sleeper_process = ChildProcess::fork([&] {
-            pipe.write_end.reset();
-            sleeper_body(*s, samples, capacity, config.channel, pipe.read_end.get(), config.pin_cpu, clock_overhead_ns);
-            return 0;
-        });
+    try {
+        if (config.kind == Kind::threads) {
+            sleeper_thread = std::thread([&] { sleeper_body(*s, samples, capacity, config.channel, pipe.read_end.get(), config.pin_cpu, clock_overhead_ns); });
+        } else {
+            sleeper_process = ChildProcess::fork([&] {
+                pipe.write_end.reset();
+                sleeper_body(*s, samples, capacity, config.channel, pipe.read_end.get(), config.pin_cpu, clock_overhead_ns);
+                return 0;
+            });
+        }
+    } catch (const std::system_error& e) {
+        Samples out;
+        out.refused = fmt::format("the sleeping {} could not start: {}", config.kind == Kind::threads ? "thread" : "process",
+                                  start_failure(e.code().value()));
+        s->~WakeupShared();
+        return out;
     }
+    // Whatever ends the waking early (an error below), the sleeper is told to stop and is joined
+    // or reaped before this frame goes: a joinable thread must not outlive its std::thread.
+    struct StopSleeper {
+        WakeupShared& s;
+        const Pipe& pipe;
+        std::thread& thread;
+        ChildProcess& process;
+        bool done = false;
+        void now() noexcept {
+            if (std::exchange(done, true)) return;
+            s.stop.store(1, std::memory_order_release);
+            s.word.fetch_add(1, std::memory_order_release);
+            futex_shared(&s.word, FUTEX_WAKE, 1);
+            const std::int64_t stamp = -1;
+            (void)!::write(pipe.write_end.get(), &stamp, sizeof stamp);
+            if (thread.joinable()) thread.join();
+            if (process.running()) try {
+                    if (!process.wait_for(std::chrono::seconds(5))) process.kill_and_wait();
+                } catch (...) {  // reaped already: nothing left to do
+                }
+        }
+        ~StopSleeper() { now(); }
+    } stop_sleeper{*s, pipe, sleeper_thread, sleeper_process};
     std::optional<ScopedPin> pin;
     if (config.pin_cpu) pin.emplace(*config.pin_cpu);
     while (!s->ready.load(std::memory_order_acquire)) std::this_thread::sleep_for(std::chrono::microseconds(50));
@@ -271,17 +308,7 @@ Samples measure_wakeup(const WakeupConfig& config, double clock_overhead_ns) {
         while (s->answered.load(std::memory_order_acquire) != seq && now_ns() < give_up) sleep_until(now_ns() + 20'000);
         next = std::max(next + config.interval_ns, now_ns() + config.interval_ns / 2);
     }
-    s->stop.store(1, std::memory_order_release);
-    s->word.store(seq + 1, std::memory_order_release);
-    futex_shared(&s->word, FUTEX_WAKE, 1);
-    {
-        const std::int64_t stamp = -1;
-        write_all(pipe.write_end.get(), &stamp, sizeof stamp);
-    }
-    if (sleeper_thread.joinable()) sleeper_thread.join();
-    if (sleeper_process.running()) {
-        if (!sleeper_process.wait_for(std::chrono::seconds(5))) sleeper_process.kill_and_wait();
-    }
+    stop_sleeper.now();
 
     Samples out;
     out.refused = s->refused;

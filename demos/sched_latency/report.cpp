@@ -155,6 +155,11 @@ void add_messaging(Result& result, const Measured& m) {
                                {"tasks are", "channel", {"groups", "count"}, {"tasks", "count"}, {"messages", "count"}, {"total, median", "ns"},
                                 {"least", "ns"}, {"most", "ns"}, {"last message read", "ns"}, {"per message", "ns"}});
     for (const auto& c : m.messaging) {
+        if (!c.result.refused.empty()) {
+            t.rows.push_back({std::string(name(c.config.kind)), std::string(name(c.config.transport)), double(c.config.groups),
+                              double(c.result.tasks), "not measured: " + c.result.refused, Cell{}, Cell{}, Cell{}, Cell{}, Cell{}});
+            continue;
+        }
         const auto [least, most] = std::minmax_element(c.totals.begin(), c.totals.end());
         t.rows.push_back({std::string(name(c.config.kind)), std::string(name(c.config.transport)), double(c.config.groups), double(c.result.tasks),
                           double(c.result.messages), c.result.total_ns, c.totals.empty() ? Cell{} : Cell{*least},

@@ -32,6 +32,11 @@ std::string signal_name(int sig);
 // "EPERM" for 1; "errno 999" where the number has no name.
 std::string errno_name(int err);
 
+// Why starting a process or a thread failed, with the limits that decide it: "EAGAIN (Resource
+// temporarily unavailable); RLIMIT_NPROC 30, RLIMIT_AS 512 MiB" (the limits that are set, or "no
+// process or memory limit set"). For a demo that goes on without what it could not start.
+std::string start_failure(int err);
+
 class ChildProcess {
 public:
     // Forks; the child dies with its parent, forgets the parent's cleanup registry and signal
