@@ -45,7 +45,8 @@ struct RunnerOptions {
     bool strict = false;
     bool json = false;  // --json given (to stdout without FILE or with -)
     std::string json_path;
-    bool json_to_stdout() const { return json && (json_path.empty() || json_path == "-"); }
+    // No FILE, "-", or a path that is stdout itself (/dev/stdout): the JSON alone on stdout.
+    bool json_to_stdout() const { return json && (json_path.empty() || json_path == "-" || names_stdout(json_path)); }
     double timeout_s = 120;
     std::optional<std::string> report_dir;  // `proclab report [DIR]`
     bool crosscheck_in_report = true;
@@ -114,7 +115,7 @@ std::ostream& text_stream(const RunnerOptions& o) { return o.json_to_stdout() ? 
 // left behind: OutputFile commits atomically). Returns the exit code on error. No FILE, or "-":
 // stdout (the caller writes there; nothing to open).
 std::optional<int> open_json_file(const std::string& path, std::optional<OutputFile>& file) {
-    if (path.empty() || path == "-") return std::nullopt;
+    if (path.empty() || path == "-" || names_stdout(path)) return std::nullopt;
     file.emplace(path);
     if (!file->error().empty()) return usage_error("--json: " + file->error(), "");
     return std::nullopt;

@@ -11,6 +11,7 @@
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -90,6 +91,35 @@ TEST_CASE("every demo writes JSON alone to stdout with --json and no file", "[e2
         REQUIRE(run.status.describe() == "exit 0");
         const auto j = Json::parse(run.out);  // nothing but JSON on stdout
         CHECK(j.at("demo") == name);
+    }
+}
+
+TEST_CASE("JSON asked for in a device, in /dev/stdout or through a link is written in place, with the text kept off it", "[e2e]") {
+    const auto exe = test::bin_dir() / "thread_local_storage";
+    SECTION("/dev/stdout is stdout: the JSON alone there, as with -") {
+        auto run = run_captured(exe, {"--quick", "--json", "/dev/stdout"}, {.timeout = 120s});
+        REQUIRE(run.status.describe() == "exit 0");
+        CHECK(Json::parse(run.out).at("demo") == "thread_local_storage");
+    }
+    SECTION("/dev/null stays the device (a rename over it, as root, would have made it a file)") {
+        auto run = run_captured(exe, {"--quick", "--json", "/dev/null"}, {.timeout = 120s});
+        REQUIRE(run.status.describe() == "exit 0");
+        struct stat st {};
+        REQUIRE(::stat("/dev/null", &st) == 0);
+        CHECK(S_ISCHR(st.st_mode));
+    }
+    SECTION("a symbolic link stays a link, and its target gets the JSON") {
+        const auto dir = test::scratch_dir("proclab-json-link-");
+        const auto target = dir / "target.json", link = dir / "link.json";
+        std::filesystem::remove(link);
+        { std::ofstream(target) << "old"; }
+        std::filesystem::create_symlink(target, link);
+        auto run = run_captured(exe, {"--quick", "--json", link.string()}, {.timeout = 120s});
+        REQUIRE(run.status.describe() == "exit 0");
+        CHECK(std::filesystem::is_symlink(link));
+        std::ifstream in(target);
+        CHECK(Json::parse(in).at("demo") == "thread_local_storage");
+        std::filesystem::remove_all(dir);
     }
 }
 

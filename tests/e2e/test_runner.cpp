@@ -52,10 +52,11 @@ TEST_CASE("proclab run --quick prints every claim and writes the combined JSON",
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("proclab run --json - writes the JSON alone on stdout, the report on stderr", "[runner]") {
+TEST_CASE("proclab run --json - (or /dev/stdout) writes the JSON alone on stdout, the report on stderr", "[runner]") {
     test::become_subreaper();
     for (const std::vector<std::string>& args : {std::vector<std::string>{"run", "--quick", "--json", "-", "thread_local_storage"},
-                                                 {"run", "--quick", "thread_local_storage", "--json"}}) {
+                                                 {"run", "--quick", "thread_local_storage", "--json"},
+                                                 {"run", "--quick", "--json", "/dev/stdout", "thread_local_storage"}}) {
         auto run = run_captured(test::bin_dir() / "proclab", args, {.timeout = 120s});
         INFO(run.err);
         CHECK(run.status.describe() == "exit 0");

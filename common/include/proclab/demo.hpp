@@ -6,6 +6,7 @@
 // line on stderr); 3 the harness itself failed (one line naming the call and errno).
 #pragma once
 
+#include "proclab/output_file.hpp"
 #include "proclab/result.hpp"
 #include "proclab/usage_error.hpp"
 
@@ -44,7 +45,8 @@ struct RunOptions {
     bool strict = false;
     bool verbose = false;   // unknown facts with their full reasons
 
-    bool json_to_stdout() const { return json && (json_path.empty() || json_path == "-"); }
+    // No FILE, "-", or a path that is stdout itself (/dev/stdout): the JSON alone on stdout.
+    bool json_to_stdout() const { return json && (json_path.empty() || json_path == "-" || names_stdout(json_path)); }
 };
 
 // What --repeat counts in a demo, and its defaults. A demo without one does not offer --repeat.
