@@ -238,7 +238,7 @@ Decision Rule::decide(Verdict v, std::string reason, std::string summary) const 
     return d;
 }
 
-Decision decide_from_trials(const std::vector<Decision>& trials) {
+Decision decide_from_trials(const std::vector<Decision>& trials, std::optional<std::size_t> prefer) {
     if (trials.empty()) return Decision("", Verdict::not_measured, "no trial ran");
     const int n = static_cast<int>(trials.size());
     std::vector<Verdict> verdicts;
@@ -251,8 +251,11 @@ Decision decide_from_trials(const std::vector<Decision>& trials) {
 
     // The trial shown: the first with the winning verdict; without a majority, the first refuted
     // one (the claim's most serious evidence), else the first.
+    // The preferred trial (the one the demo's tables show), when it says the same.
     const Verdict shown_verdict = winner ? *winner : count(Verdict::refuted) > 0 ? Verdict::refuted : verdicts.front();
-    const auto shown = static_cast<std::size_t>(std::find(verdicts.begin(), verdicts.end(), shown_verdict) - verdicts.begin());
+    const auto shown = prefer && *prefer < verdicts.size() && verdicts[*prefer] == shown_verdict
+                           ? *prefer
+                           : static_cast<std::size_t>(std::find(verdicts.begin(), verdicts.end(), shown_verdict) - verdicts.begin());
     Decision out = trials[shown];
     out.trial_verdicts = verdicts;
     out.facts.push_back(count_fact("trials", n, "independent trials"));

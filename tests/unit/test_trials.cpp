@@ -3,6 +3,8 @@
 #include "proclab/interference.hpp"
 #include "proclab/evidence.hpp"
 #include "proclab/result.hpp"
+#include "proclab/trials.hpp"
+#include "support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -114,4 +116,27 @@ TEST_CASE("A real probe over a short window is known and within bounds", "[inter
     } else {
         CHECK_FALSE(i.unknown_reason.empty());
     }
+}
+
+TEST_CASE("The interference over all trials sums the trials' windows, known when each was", "[interference][trials]") {
+    Trials<int> t;
+    t.interference = {test::interference(0.10), test::interference(0.30)};
+    const Interference all = t.total_interference();
+    CHECK(all.known);
+    CHECK(all.window_ns == Approx(2e9));
+    CHECK(all.fraction() == Approx(0.20));
+    CHECK_THAT(all.describe(), Catch::StartsWith("other tasks and steal took 20.0% of 2 CPUs over 2000 ms"));
+    t.interference.push_back(Interference{.unknown_reason = "cannot read /proc/stat"});
+    CHECK_THAT(t.total_interference().describe(), Catch::Contains("interference unknown (cannot read /proc/stat)"));
+    CHECK_THAT(Trials<int>{}.total_interference().describe(), Catch::Contains("interference unknown (no trial ran)"));
+}
+
+TEST_CASE("Every rule quotes the trial the tables show, where that trial agrees with its verdict", "[trials]") {
+    // The first rule's verdict picks the trial shown (the demo's tables are that trial's); a later
+    // rule is asked to prefer it, and names it in its sentence.
+    const auto agreeing = decide_from_trials(trials({Verdict::confirmed, Verdict::confirmed, Verdict::confirmed}), 1);
+    CHECK_THAT(agreeing.reason_text(), Catch::StartsWith("trial 2 confirmed") && Catch::EndsWith("shown: trial 2)"));
+    // Where that trial said otherwise, the first trial with the winning verdict is quoted, by number.
+    const auto dissent = decide_from_trials(trials({Verdict::confirmed, Verdict::nuanced, Verdict::confirmed}), 1);
+    CHECK_THAT(dissent.reason_text(), Catch::StartsWith("trial 1 confirmed") && Catch::EndsWith("shown: trial 1)"));
 }

@@ -29,9 +29,12 @@ struct Trials {
 
     int count() const { return static_cast<int>(evidence.size()); }
     const Evidence& shown_evidence() const { return evidence.at(shown); }
+    // The trials' windows together; known when every trial's was (summing into a default
+    // Interference, unknown and with no reason, said "interference unknown ()").
     Interference total_interference() const {
-        Interference all;
-        for (const auto& i : interference) all += i;
+        if (interference.empty()) return Interference{.unknown_reason = "no trial ran"};
+        Interference all = interference.front();
+        for (std::size_t i = 1; i < interference.size(); ++i) all += interference[i];
         return all;
     }
 };
@@ -50,17 +53,17 @@ auto run_trials(int count, const std::vector<int>& cpus, Measure measure, Decide
         t.decisions.push_back(decide(e, t.interference.back()));
         t.evidence.push_back(std::move(e));
     }
+    // The first rule's combined decision picks the trial shown; every other rule quotes that same
+    // trial where it agrees with its own verdict there (its sentence names the trial it quotes).
     const std::size_t rules = t.decisions.empty() ? 0 : t.decisions.front().size();
     for (std::size_t k = 0; k < rules; ++k) {
         std::vector<Decision> each;
         for (const auto& d : t.decisions) each.push_back(d.at(k));
-        t.combined.push_back(decide_from_trials(each));
+        t.combined.push_back(decide_from_trials(each, k == 0 ? std::nullopt : std::optional<std::size_t>(t.shown)));
+        if (k == 0)
+            for (const Fact& f : t.combined.front().facts)
+                if (f.id == "shown_trial") t.shown = static_cast<std::size_t>(f.number()) - 1;
     }
-    for (std::size_t r = 0; r < t.decisions.size(); ++r)
-        if (!t.combined.empty() && t.decisions[r].front().verdict == t.combined.front().verdict) {
-            t.shown = r;
-            break;
-        }
     return t;
 }
 
