@@ -93,16 +93,21 @@ Decision decide_p4(const std::vector<StepResult>& steps, const Interference& int
         any_over = any_over || s->k > s->cpus;
         most = std::max(most, s->max_running);
     }
+    // A step's kernel count and capacity as facts (K > CPUs, schedstat readable); returns "k<K>".
+    const auto use_kernel_count = [&](const StepResult& s) {
+        const std::string k = fmt::format("k{}", s.k);
+        rule.use(count_fact(k, s.k, "workers in the step"));
+        rule.use(number_fact(k + "_kernel_run", double(s.kernel_run_ns), "ns", "the workers' CPU time as the kernel counted it (schedstat)"));
+        rule.use(number_fact(k + "_capacity", double(s.cpus) * double(s.wall_ns), "ns", "what the CPUs could give in the step's wall time"));
+        return k;
+    };
     // The direct evidence: what the kernel counted against what the CPUs could give.
     for (const auto* s : process_steps(steps)) {
         if (s->k <= s->cpus || s->kernel_run_ns < 0 || s->wall_ns <= 0) continue;
         const double capacity = double(s->cpus) * double(s->wall_ns);
         const double resolution = double(s->k) * kCoarsestTickNs;
         if (double(s->kernel_run_ns) <= capacity * (1 + kOvercommitted) + resolution) continue;
-        const std::string k = fmt::format("k{}", s->k);
-        rule.use(count_fact(k, s->k, "workers in the step"));
-        rule.use(number_fact(k + "_kernel_run", double(s->kernel_run_ns), "ns", "the workers' CPU time as the kernel counted it (schedstat)"));
-        rule.use(number_fact(k + "_capacity", capacity, "ns", "what the CPUs could give in the step's wall time"));
+        const std::string k = use_kernel_count(*s);
         rule.use(number_fact(k + "_kernel_resolution", resolution, "ns", "the count's resolution: a tick (at most 10 ms) per worker"));
         rule.use(number_fact("overcommit_threshold", kOvercommitted, "fraction", "the excess over the capacity that refutes"));
         return rule.refuted(fmt::format("at K={{{0}}} the kernel counted {{{0}_kernel_run}} of CPU time for the workers, more than {{cpus}} "
@@ -155,10 +160,7 @@ Decision decide_p4(const std::vector<StepResult>& steps, const Interference& int
         std::vector<std::string> counted;
         for (const auto* s : process_steps(steps)) {
             if (s->k <= s->cpus || s->kernel_run_ns < 0) continue;
-            const std::string k = fmt::format("k{}", s->k);
-            rule.use(count_fact(k, s->k, "workers in the step"));
-            rule.use(number_fact(k + "_kernel_run", double(s->kernel_run_ns), "ns", "the workers' CPU time as the kernel counted it (schedstat)"));
-            rule.use(number_fact(k + "_capacity", double(s->cpus) * double(s->wall_ns), "ns", "what the CPUs could give in the step's wall time"));
+            const std::string k = use_kernel_count(*s);
             counted.push_back(fmt::format("K={{{0}}}: the kernel counted {{{0}_kernel_run}} of CPU time in {{{0}_capacity}} of capacity", k));
         }
         return rule.not_measured("other load was not surely below the margin, so the shares are not the OS's alone: " + load +
