@@ -26,7 +26,8 @@ SpinnerGang::SpinnerGang(int count, std::optional<int> pin_cpu) {
                 return 0;
             }));
         } catch (const std::system_error& e) {
-            failure_ = fmt::format("fork of spinner {} of {} refused: {}", i + 1, count, start_failure(e.code().value()));
+            failure_ = fmt::format("the load of {} was not reached ({} spinning): the next fork refused: {}", count, i,
+                                   start_failure(e.code().value()));
             break;
         }
     ready.write_end.reset();

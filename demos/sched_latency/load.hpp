@@ -22,7 +22,8 @@ public:
     ~SpinnerGang();
 
     int size() const noexcept { return static_cast<int>(children_.size()); }
-    const std::string& failure() const noexcept { return failure_; }  // empty when all started
+    // Empty when all started; else "the load of 4 was not reached (2 spinning): the next fork refused: ...".
+    const std::string& failure() const noexcept { return failure_; }
     // Kills and reaps every spinner now (before an interference reading, which counts their CPU
     // time as ours only once they are reaped).
     void stop() noexcept;

@@ -185,7 +185,7 @@ LatenessRun run_lateness(const Plan& plan, Policy policy, int load, double overh
     r.cell.load_tasks = load;
     r.cell.cpus = static_cast<int>(plan.cpus.size());
     if (!gang.failure().empty()) {  // a load short of its count would be another cell: none is measured
-        r.cell.refused = fmt::format("the load of {} was not reached ({} spinning): {}", load, gang.size(), gang.failure());
+        r.cell.refused = gang.failure();
         gang.stop();
         r.interference = probe.stop();
         return r;
@@ -242,7 +242,7 @@ Result run(const DemoContext& ctx) {
                     if (gang.failure().empty())
                         w.samples = measure_wakeup(WakeupConfig{channel, kind, plan.interval_ns, plan.duration_ns, plan.pin}, overhead);
                     else
-                        w.samples.refused = fmt::format("the load of {} was not reached ({} spinning): {}", load, gang.size(), gang.failure());
+                        w.samples.refused = gang.failure();
                     gang.stop();
                     m.wakeups.push_back(std::move(w));
                 }
@@ -250,19 +250,20 @@ Result run(const DemoContext& ctx) {
         for (Transport transport : plan.transports)
             for (Kind kind : plan.kinds) {
                 MessagingConfig c{plan.groups, plan.loops, kind, transport, plan.pin};
-                MessagingResult warm_up = run_messaging(c);  // untimed: the first run pays for page tables and slab caches
-                if (!warm_up.refused.empty()) {
-                    m.messaging.push_back(MessagingCell{c, std::move(warm_up), {}});
-                    continue;
-                }
+                // Run 0 is untimed (it pays for page tables and slab caches); a run the kernel
+                // refuses to start ends the cell, which then says why, with no figures.
                 std::vector<MessagingResult> runs;
-                for (int i = 0; i < (ctx.options.quick ? 1 : kMessagingRuns) && warm_up.refused.empty(); ++i) {
+                std::optional<MessagingResult> refused;
+                for (int i = 0; i <= (ctx.options.quick ? 1 : kMessagingRuns); ++i) {
                     MessagingResult run = run_messaging(c);
-                    if (run.refused.empty()) runs.push_back(std::move(run));
-                    else warm_up = std::move(run);  // refused now: the cell says why, with no figures
+                    if (!run.refused.empty()) {
+                        refused = std::move(run);
+                        break;
+                    }
+                    if (i > 0) runs.push_back(std::move(run));
                 }
-                if (!warm_up.refused.empty()) {
-                    m.messaging.push_back(MessagingCell{c, std::move(warm_up), {}});
+                if (refused) {
+                    m.messaging.push_back(MessagingCell{c, std::move(*refused), {}});
                     continue;
                 }
                 std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.total_ns < b.total_ns; });

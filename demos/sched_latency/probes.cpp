@@ -135,36 +135,36 @@ Samples measure_timer_lateness(const LatenessConfig& config, double clock_overhe
     std::thread sleeper;
     try {
         sleeper = std::thread([&] {
-        try {
-            if (config.pin_cpu) pin_to_cpu(*config.pin_cpu);
-        } catch (const std::exception& e) {
-            out.refused = e.what();
-            return;
-        }
-        out.refused = apply_policy(config.policy);
-        if (!out.refused.empty()) return;
-        out.timer_slack_ns = timer_slack_ns();
-        const std::int64_t planned = std::max<std::int64_t>(1, config.duration_ns / config.interval_ns);
-        out.ns.reserve(static_cast<std::size_t>(planned));
-        Nanos next = now_ns() + config.interval_ns;
-        for (int i = 0; i < kWarmupWakeups; ++i, next += config.interval_ns) sleep_until(next);
-        PerfCounters counters;
-        if (!counters.available(PerfEvent::context_switches)) out.counters_unavailable = counters.unavailable_reason(PerfEvent::context_switches);
-        const SchedReading start = read_own_schedstat();
-        counters.start();
-        next = now_ns() + config.interval_ns;
-        for (std::int64_t i = 0; i < planned; ++i) {
-            sleep_until(next);
-            const Nanos woke = now_ns();
-            out.ns.push_back(std::max(0.0, double(woke - next) - clock_overhead_ns));
-            next += config.interval_ns;
-            if (next <= woke) next = woke + config.interval_ns - (woke - next) % config.interval_ns;  // deadlines missed: the next one ahead
-        }
-        const PerfCounts counts = counters.stop();
-        out.wakeups_planned = planned;
-        out.kernel = between(start, read_own_schedstat());
-        out.switches_per_wakeup = counts.per_operation(PerfEvent::context_switches, static_cast<int>(out.ns.size()));
-        if (const auto m = counts[PerfEvent::cpu_migrations]) out.migrations = double(*m);
+            try {
+                if (config.pin_cpu) pin_to_cpu(*config.pin_cpu);
+            } catch (const std::exception& e) {
+                out.refused = e.what();
+                return;
+            }
+            out.refused = apply_policy(config.policy);
+            if (!out.refused.empty()) return;
+            out.timer_slack_ns = timer_slack_ns();
+            const std::int64_t planned = std::max<std::int64_t>(1, config.duration_ns / config.interval_ns);
+            out.ns.reserve(static_cast<std::size_t>(planned));
+            Nanos next = now_ns() + config.interval_ns;
+            for (int i = 0; i < kWarmupWakeups; ++i, next += config.interval_ns) sleep_until(next);
+            PerfCounters counters;
+            if (!counters.available(PerfEvent::context_switches)) out.counters_unavailable = counters.unavailable_reason(PerfEvent::context_switches);
+            const SchedReading start = read_own_schedstat();
+            counters.start();
+            next = now_ns() + config.interval_ns;
+            for (std::int64_t i = 0; i < planned; ++i) {
+                sleep_until(next);
+                const Nanos woke = now_ns();
+                out.ns.push_back(std::max(0.0, double(woke - next) - clock_overhead_ns));
+                next += config.interval_ns;
+                if (next <= woke) next = woke + config.interval_ns - (woke - next) % config.interval_ns;  // deadlines missed: the next one ahead
+            }
+            const PerfCounts counts = counters.stop();
+            out.wakeups_planned = planned;
+            out.kernel = between(start, read_own_schedstat());
+            out.switches_per_wakeup = counts.per_operation(PerfEvent::context_switches, static_cast<int>(out.ns.size()));
+            if (const auto m = counts[PerfEvent::cpu_migrations]) out.migrations = double(*m);
         });
     } catch (const std::system_error& e) {
         out.refused = "the sleeper thread could not start: " + start_failure(e.code().value());
