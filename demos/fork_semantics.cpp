@@ -269,8 +269,8 @@ const RuleInfo kT6Rule{
     "a child with more than one thread, one of the parent's other threads in it, its thread keeping the forking thread's id, a "
     "write seen across the fork, or a mutex held at the fork found free in the child",
     true,
-    {{Verdict::confirmed, "one new thread in the child, private copies on write, the held mutex still locked there (Linux, every time)"},
-     {Verdict::refuted, "any of the observations above"}}};
+    {{Verdict::confirmed, "one new thread in the child, private copies on write, the held mutex still locked there (Linux, every time)", "T6 is confirmed by one new thread in the child, private copies and the mutex still held"},
+     {Verdict::refuted, "any of the observations above", "T6 is refuted if threads come along, a thread keeps its id, a write crosses, or the held mutex is free"}}};
 
 Decision decide_t6(const Evidence& e) {
     Rule rule(kT6Rule);

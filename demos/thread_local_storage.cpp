@@ -182,10 +182,10 @@ const RuleInfo kT5Rule{
     "two threads sharing one instance (an address seen twice, a value overwritten by another thread), or an instance not "
     "constructed and destroyed once per thread",
     true,
-    {{Verdict::confirmed, "one instance per thread, and no other thread could reach it (not on Linux: threads share one address space)"},
+    {{Verdict::confirmed, "one instance per thread, and no other thread could reach it (not on Linux: threads share one address space)", "T5: one instance per thread, private by name only"},
      {Verdict::nuanced, "one instance per thread, born and destroyed with it, yet another thread handed its address reads it: "
-                        "private by name, not by protection"},
-     {Verdict::refuted, "an instance shared between threads, or not constructed and destroyed once per thread"}}};
+                        "private by name, not by protection", "T5: one instance per thread, private by name only"},
+     {Verdict::refuted, "an instance shared between threads, or not constructed and destroyed once per thread", "T5: one instance per thread, private by name only"}}};
 
 Decision decide_t5(const Instances& r, const std::vector<Cost>& costs) {
     Rule rule(kT5Rule);

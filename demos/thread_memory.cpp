@@ -341,6 +341,10 @@ struct Evidence {
     Crash crash;
 };
 
+constexpr const char* kT3Test = "T3 is nuanced when one thread's fault ends the process, refuted when threads share an id or stop";
+constexpr const char* kT4Test = "T4 is nuanced by lost unsynchronised updates, refuted if synchronised ones are lost";
+constexpr const char* kT7Test = "T7 is nuanced when another thread reaches a local through its address";
+
 const RuleInfo kT3Rule{
     "T3",
     "",
@@ -349,9 +353,9 @@ const RuleInfo kT3Rule{
     "two threads with one kernel id or overlapping stacks, or a worker that made no progress while a sibling was blocked",
     true,
     {{Verdict::nuanced, "own ids, own stacks, progress beside a blocked sibling, but one thread's fault ends the whole process "
-                       "(Linux, every time: a fault signal is the process's)"},
-     {Verdict::refuted, "a shared id, overlapping stacks, or no progress while a sibling was blocked"},
-     {Verdict::not_measured, "the fault could not be provoked within its deadline (the demo killed the child)"}}};
+                       "(Linux, every time: a fault signal is the process's)", kT3Test},
+     {Verdict::refuted, "a shared id, overlapping stacks, or no progress while a sibling was blocked", kT3Test},
+     {Verdict::not_measured, "the fault could not be provoked within its deadline (the demo killed the child)", kT3Test}}};
 
 const RuleInfo kT4Rule{
     "T4",
@@ -360,10 +364,10 @@ const RuleInfo kT4Rule{
     "and store, by fetch_add and under a mutex, the final counts against N x M",
     "another thread not seeing a write it was handed, or synchronised increments (fetch_add, a mutex) losing updates",
     false,
-    {{Verdict::confirmed, "writes seen, and no increment lost, synchronised or not (the threads never raced)"},
-     {Verdict::nuanced, "writes seen; unsynchronised increments lost, synchronised ones not (threads running at once)"},
-     {Verdict::refuted, "a write not seen, or a synchronised increment lost"},
-     {Verdict::not_measured, "the counting did not run"}}};
+    {{Verdict::confirmed, "writes seen, and no increment lost, synchronised or not (the threads never raced)", kT4Test},
+     {Verdict::nuanced, "writes seen; unsynchronised increments lost, synchronised ones not (threads running at once)", kT4Test},
+     {Verdict::refuted, "a write not seen, or a synchronised increment lost", kT4Test},
+     {Verdict::not_measured, "the counting did not run", kT4Test}}};
 
 const RuleInfo kT7Rule{
     "T7",
@@ -372,10 +376,10 @@ const RuleInfo kT7Rule{
     "handed to another thread, which reads and writes it",
     "a heap object or global one thread cannot see another's write to",
     true,
-    {{Verdict::confirmed, "heap and globals shared, and a local unreachable by address (not on Linux: one address space)"},
+    {{Verdict::confirmed, "heap and globals shared, and a local unreachable by address (not on Linux: one address space)", kT7Test},
      {Verdict::nuanced, "heap and globals shared, and a local read and written by another thread through its address: private "
-                        "by name, not by protection"},
-     {Verdict::refuted, "a write to the heap or a global not seen by another thread"}}};
+                        "by name, not by protection", kT7Test},
+     {Verdict::refuted, "a write to the heap or a global not seen by another thread", kT7Test}}};
 
 namespace {
 const char* kIdentity = "{threads} threads: {distinct_tids} distinct tids, stacks disjoint: {stacks_disjoint}, at least "

@@ -69,8 +69,9 @@ int usage_error(const std::string& message, const char* hint = " (see --help)") 
 
 // `proclab rules`: every claim's rule as its demo declares it (--describe): what it reads, what
 // would refute it, the verdicts it can reach on Linux and the observation behind each. With
-// --markdown it is docs/verdict-rules.md, which a test keeps equal to this output.
-int list_rules(const std::filesystem::path& dir, bool markdown) {
+// --markdown it is docs/verdict-rules.md, which a test keeps equal to this output; with --json the
+// rules as data (the docs test rules.every_outcome_reached reads the test named beside each outcome).
+int list_rules(const std::filesystem::path& dir, bool markdown, bool json) {
     std::vector<RuleInfo> rules;
     for (const auto& name : suite::demo_names())
         if (auto d = suite::describe_demo(dir, name)) rules.insert(rules.end(), d->rules.begin(), d->rules.end());
@@ -81,7 +82,8 @@ int list_rules(const std::filesystem::path& dir, bool markdown) {
         };
         return rank(a.claim) < rank(b.claim);
     });
-    std::cout << (markdown ? suite::rules_markdown(rules) : suite::render_rules(rules, terminal_width(STDOUT_FILENO)));
+    if (json) std::cout << Json(rules).dump(2) << "\n";
+    else std::cout << (markdown ? suite::rules_markdown(rules) : suite::render_rules(rules, terminal_width(STDOUT_FILENO)));
     return kExitOk;
 }
 
@@ -147,8 +149,9 @@ void run_demos(const std::filesystem::path& dir, const std::vector<std::string>&
 }
 
 std::vector<suite::CrosscheckPair> crosscheck_with_progress(const std::filesystem::path& dir, const RunnerOptions& o) {
-    std::fprintf(stderr, "crosscheck%s: context_switch, creation_cost, sched_latency, perf bench, stress-ng, cyclictest, hackbench (pinned to one CPU) ...\n",
-                 o.quick ? " --quick" : "");
+    std::fprintf(stderr, "crosscheck%s: context_switch and sched_latency in %d turns alternating with perf bench, cyclictest and "
+                         "hackbench; creation_cost beside stress-ng (pinned to one CPU) ...\n",
+                 o.quick ? " --quick" : "", suite::kTurns);
     return suite::run_crosscheck(dir, {o.quick, o.cpu, o.timeout_s});
 }
 
@@ -162,7 +165,7 @@ int run_crosscheck_command(const std::filesystem::path& dir, const RunnerOptions
             return usage_error(fmt::format("--cpu {}: not in this process's affinity mask ({})", o.cpu, format_cpu_list(allowed)));
     }
     const auto pairs = crosscheck_with_progress(dir, o);
-    text_stream(o) << "proclab beside the reference tools, same machine, same run\n" << suite::render_crosscheck(pairs) << std::flush;
+    text_stream(o) << "proclab beside the reference tools, same machine, in turns\n" << suite::render_crosscheck(pairs) << std::flush;
     const Json j{{"schema_version", kSchemaVersion}, {"kind", "crosscheck"}, {"pairs", suite::crosscheck_json(pairs)}};
     if (json_file) json_file->commit(j.dump(2) + "\n");
     if (o.json_to_stdout()) std::cout << j.dump(2) << "\n" << std::flush;
@@ -404,7 +407,9 @@ int main(int argc, char** argv) {
     auto* list = add_command("list", "Every demo with the claims it covers", {.failed = runner_failed});
     bool rules_markdown = false;
     auto* rules = add_command("rules", "Every claim's rule: what it reads, what would refute it, the verdicts it can reach", {.failed = runner_failed});
+    bool rules_json = false;
     rules->add_flag("--markdown", rules_markdown, "As the Markdown table of docs/verdict-rules.md");
+    rules->add_flag("--json", rules_json, "As JSON: each rule with its outcomes and the test that reaches each")->excludes("--markdown");
     bool glossary_markdown = false;
     auto* glossary = add_command("glossary", "The words the reports use, each defined with its unit and what it is of", {.failed = runner_failed});
     glossary->add_flag("--markdown", glossary_markdown, "As docs/glossary.md");
@@ -499,7 +504,7 @@ int main(int argc, char** argv) {
         }
         const auto dir = suite::demo_directory(self_executable().parent_path());
         if (*list) return list_demos(dir);
-        if (*rules) return list_rules(dir, rules_markdown);
+        if (*rules) return list_rules(dir, rules_markdown, rules_json);
         if (*stability) return run_stability(dir, o);
         if (*crosscheck) return run_crosscheck_command(dir, o);
         if (*report) {

@@ -113,7 +113,8 @@ void from_json(const Json& j, Fact& f) {
 
 void to_json(Json& j, const RuleInfo& r) {
     Json outcomes = Json::array();
-    for (const auto& [verdict, when] : r.outcomes) outcomes.push_back(Json{{"verdict", to_string(verdict)}, {"when", when}});
+    for (const auto& o : r.outcomes)
+        outcomes.push_back(Json{{"verdict", to_string(o.verdict)}, {"when", o.when}, {"reached_by", o.reached_by}});
     j = Json{{"claim", r.claim}, {"demo", r.demo}, {"evidence", r.evidence}, {"refuted_by", r.refuted_by},
              {"guarantee", r.guarantee}, {"outcomes", std::move(outcomes)}};
 }
@@ -128,7 +129,7 @@ void from_json(const Json& j, RuleInfo& r) {
     for (const auto& o : j.value("outcomes", Json::array())) {
         const auto v = verdict_from_string(o.value("verdict", ""));
         if (!v) throw std::runtime_error(fmt::format("rule {}: unknown verdict '{}'", r.claim, o.value("verdict", "")));
-        r.outcomes.emplace_back(*v, o.value("when", ""));
+        r.outcomes.push_back({*v, o.value("when", ""), o.value("reached_by", "")});
     }
 }
 

@@ -197,7 +197,25 @@ HandoffTrials measure_t8(const DemoContext& ctx, int threads_n, std::optional<do
     h.caller_cpu = cpus.empty() ? 0 : cpus.front();
     h.worker_cpu = cpus.size() >= 2 ? cpus[1] : h.caller_cpu;
     h.judged = g_options.pool_wait == "helping" ? PoolWait::helping : PoolWait::worker;
-    h.per_trial = std::max(100, threads_n / ctx.trials());
+    // Each trial must last long enough for /proc/stat's ticks to count the load around it within
+    // T8's margin (Interference::clear_of: +-2 ticks of the window), or no verdict could stand: a
+    // pilot of both operations sizes the trial to at least kMinTrialWindowNs.
+    // The pilot's wall time, not its median, sizes it: under load the waits are in the wall time.
+    // Thread creation is most of a trial's time (a hand-off costs a few percent of it), so the
+    // pilot times that alone (a pool's set-up, and the cache-line floor measured with it, are
+    // fixed costs that would inflate a per-task figure).
+    constexpr double kMinTrialWindowNs = 300e6;
+    constexpr int kPilot = 100;
+    double per_item_ns = 0;
+    {
+        const ScopedPin caller(h.caller_cpu);
+        time_each(kPilot / 10, kPilot / 10, overhead, thread_create_join);  // the first threads pay for the stacks' mappings
+        const Stopwatch pilot;
+        time_each(0, kPilot, overhead, thread_create_join);
+        per_item_ns = double(pilot.elapsed_ns()) / kPilot;
+    }
+    const int for_window = per_item_ns > 0 ? static_cast<int>(std::min(20000.0, kMinTrialWindowNs / per_item_ns)) : 0;
+    h.per_trial = std::max({100, threads_n / ctx.trials(), for_window});
     const int n = h.per_trial;
     h.trials = run_trials(
         ctx.trials(), cpus,

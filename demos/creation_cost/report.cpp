@@ -84,8 +84,10 @@ void add_trials_table(Result& result, const HandoffTrials& t8) {
                                                         p.line_one_way_ns ? Cell{2 * *p.line_one_way_ns} : Cell{},
                                                         x.costs.thread.median / p.round_trip.median};
                            });
-    tt.note = fmt::format("{} of each per trial (medians). T8 is refuted only if a thread cost no more than a hand-off in every "
-                          "trial with the CPUs free (margin {:.0f}%).",
+    tt.note = fmt::format("{} of each per trial (medians), as many as make a trial last 300 ms or more, so /proc/stat's ticks "
+                          "count the load around it finely enough. A trial gives a verdict only where that load, plus its counting "
+                          "resolution, stayed within {:.0f}% of the CPUs: load slows a hand-off and a new thread alike. The trials "
+                          "combine as docs/schema.md (\"Trials\") states.",
                           t8.per_trial, 100 * kInterferenceMargin);
     result.tables.push_back(std::move(tt));
 }

@@ -11,7 +11,7 @@
 namespace proclab::creation_cost {
 
 inline constexpr double kCostlyRatio = 3.0;  // thread creation >= 3x a pool hand-off: "costly"
-inline constexpr double kInterferenceMargin = 0.15;  // other load above 15% of the CPUs: a refutation is not trusted
+inline constexpr double kInterferenceMargin = 0.15;  // other load possibly above 15% of the CPUs: no verdict
 
 extern const RuleInfo kT8Rule;
 
@@ -27,7 +27,8 @@ struct Costs {
 // pool's worker, measured with the CPUs free. The hand-off must be one: every task run by the
 // worker (a caller that runs its own task hands nothing off), and not faster than a cache line's
 // round trip between the two CPUs; otherwise no verdict stands on it. Under load a hand-off waits
-// for the worker to be scheduled, so a refutation then is not trusted.
+// for the worker to be scheduled and a new thread for its first slice, so no verdict is given
+// unless the load was surely within the margin (Interference::clear_of).
 Decision decide_t8(const Costs& c);
 
 }  // namespace proclab::creation_cost

@@ -14,11 +14,11 @@ const RuleInfo kP3Rule{
     "ptrace rights there",
     "memory reached by a prober without ptrace rights (another user, a non-dumpable target, a child user namespace)",
     false,
-    {{Verdict::confirmed, "every door shut without the right, and no prober with it reached memory (Yama ptrace_scope 3, say)"},
+    {{Verdict::confirmed, "every door shut without the right, and no prober with it reached memory (Yama ptrace_scope 3, say)", "P3 from the matrix: refused without the right, allowed with it"},
      {Verdict::nuanced, "shut without the right, open where the kernel grants it (the same user, root): isolation per user and "
-                        "privilege, not per process"},
-     {Verdict::refuted, "memory reached without the right"},
-     {Verdict::not_measured, "no relationship without the right could be set up"}}};
+                        "privilege, not per process", "P3 from the matrix: refused without the right, allowed with it"},
+     {Verdict::refuted, "memory reached without the right", "P3 from the matrix: refused without the right, allowed with it"},
+     {Verdict::not_measured, "no relationship without the right could be set up", "P3 from the matrix: refused without the right, allowed with it"}}};
 
 const RuleInfo kP1Rule{
     "P1",
@@ -29,11 +29,11 @@ const RuleInfo kP1Rule{
     "a sibling dying beside a runaway, or another user's unprivileged process able to signal or trace the target",
     false,
     {{Verdict::confirmed, "every limit stopped its runaway, the siblings kept progressing, other users shut out, and no "
-                          "same-user control allowed (a locked-down machine)"},
+                          "same-user control allowed (a locked-down machine)", "P1 from the matrix and the runaways"},
      {Verdict::nuanced, "a sibling stalled beside a runaway, only the demo's own cap stopped one, or processes of one user may "
-                        "signal, trace, renice or re-limit each other"},
-     {Verdict::refuted, "a sibling died, or another user's unprivileged process signalled or traced the target"},
-     {Verdict::not_measured, "neither a runaway nor a same-user prober could be set up"}}};
+                        "signal, trace, renice or re-limit each other", "P1 from the matrix and the runaways"},
+     {Verdict::refuted, "a sibling died, or another user's unprivileged process signalled or traced the target", "P1 from the matrix and the runaways"},
+     {Verdict::not_measured, "neither a runaway nor a same-user prober could be set up", "P1 from the matrix and the runaways"}}};
 
 namespace {
 const RelationshipRun* find(const std::vector<RelationshipRun>& runs, std::string_view id) {

@@ -18,11 +18,12 @@ const RuleInfo kP2Rule{
     "other load on the CPUs",
     "a woken task starved: its median wait 10 turns of the run queue or more",
     false,
-    {{Verdict::confirmed, "under load the woken task ran within a turn of the run queue (p99 at most the turn bound)"},
-     {Verdict::nuanced, "it waited beyond a turn at the tail (p99 above the bound) but not starved"},
-     {Verdict::refuted, "median wait of 10 turns or more: the scheduler let it starve"},
+    {{Verdict::confirmed, "under load the woken task ran within a turn of the run queue (p99 at most the turn bound)",
+      "sched_latency P2: a woken task that runs within a turn confirms"},
+     {Verdict::nuanced, "it waited beyond a turn at the tail (p99 above the bound) but not starved", "sched_latency P2: a tail beyond a turn is nuanced, starvation refutes, other load makes both not-measured"},
+     {Verdict::refuted, "median wait of 10 turns or more: the scheduler let it starve", "sched_latency P2: a tail beyond a turn is nuanced, starvation refutes, other load makes both not-measured"},
      {Verdict::not_measured, "no loaded SCHED_OTHER cell with more runnable tasks than CPUs, or a long wait with other load above "
-                             "the margin"}}};
+                             "the margin", "sched_latency P2: nothing to wait for, or no SCHED_OTHER sleeper, is not-measured"}}};
 
 double turn_bound_ns(int load_tasks, int cpus, double tick_ns) {
     const int runnable = load_tasks + 1;

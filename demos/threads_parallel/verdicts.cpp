@@ -6,6 +6,9 @@
 
 namespace proclab::threads_parallel {
 
+constexpr const char* kT2Test = "T2: parallel C++ threads confirm, serial ones refute, a busy machine or one CPU decides nothing";
+constexpr const char* kT9Test = "T9: serialised threads confirm, a lock-releasing case or a free-threaded build makes it nuanced";
+
 const RuleInfo kT2Rule{
     "T2",
     "",
@@ -13,11 +16,11 @@ const RuleInfo kT2Rule{
     "more ran (their run intervals), the speedup; the same for a memory-bound job; other load around each trial",
     "C++ threads that never ran at the same time while the CPUs were free",
     false,
-    {{Verdict::confirmed, "the threads ran at once and the speedup reached 75% of N"},
+    {{Verdict::confirmed, "the threads ran at once and the speedup reached 75% of N", kT2Test},
      {Verdict::nuanced, "at once but slower than 75% of N with the CPUs free, or memory-bound threads below 50% of N (the "
-                        "memory bandwidth)"},
-     {Verdict::refuted, "never at once on free CPUs"},
-     {Verdict::not_measured, "one CPU, or other load above the margin"}}};
+                        "memory bandwidth)", kT2Test},
+     {Verdict::refuted, "never at once on free CPUs", kT2Test},
+     {Verdict::not_measured, "one CPU, or other load above the margin", kT2Test}}};
 
 const RuleInfo kT9Rule{
     "T9",
@@ -27,11 +30,14 @@ const RuleInfo kT9Rule{
     "GIL in C++ shows the mechanism and decides nothing",
     "pure-Python threads keeping 1.3 or more CPUs busy with the GIL enabled",
     false,
-    {{Verdict::confirmed, "pure-Python threads kept at most 1.1 CPUs busy while processes used a second CPU"},
-     {Verdict::nuanced, "a free-threaded build ran them in parallel, or sha256 (releasing the GIL) ran in parallel"},
-     {Verdict::refuted, "pure-Python threads on 1.3 or more CPUs with the GIL enabled"},
+    {{Verdict::confirmed, "pure-Python threads kept at most 1.1 CPUs busy while processes used a second CPU, and code that "
+                          "releases the GIL (sha256) did not run in parallel either", kT9Test},
+     {Verdict::nuanced, "a free-threaded build ran them in parallel, or sha256 (releasing the GIL) ran in parallel: the GIL "
+                        "serialises bytecode, not everything (CPython with the GIL, on free CPUs, every time)", kT9Test},
+     {Verdict::refuted, "pure-Python threads on 1.3 or more CPUs with the GIL enabled",
+      "T9 is refuted by a recorded CPython run with the GIL enabled and pure-Python threads on two CPUs"},
      {Verdict::not_measured, "no python3, one CPU, no second CPU free (processes too stayed on one), other load, or between "
-                             "the thresholds"}}};
+                             "the thresholds", kT9Test}}};
 
 Decision decide_t2(const Evidence& e) {
     Rule rule(kT2Rule);

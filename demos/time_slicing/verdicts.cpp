@@ -19,12 +19,16 @@ const RuleInfo kP4Rule{
     "the kernel counting more CPU time for the workers than the CPUs could give in the step (beyond 5% and a tick per worker)",
     false,
     {{Verdict::confirmed, "up to the CPU count the workers ran at once, above it the kernel counted no more than the CPUs could "
-                          "give and the CPUs stayed busy"},
+                          "give and the CPUs stayed busy",
+                          "P4 is confirmed when all run at once up to the CPU count and take turns above it"},
      {Verdict::nuanced, "no more than the CPUs could give, but the CPUs idled while work waited with no other load to explain it "
-                        "(a quota, or the balancer's delay)"},
-     {Verdict::refuted, "the kernel counted more CPU time than the CPUs could give"},
+                        "(a quota, or the balancer's delay)",
+                        "P4 under load is not-measured, never refuted"},
+     {Verdict::refuted, "the kernel counted more CPU time than the CPUs could give",
+      "P4 is refuted only by the kernel counting more CPU time than the CPUs could give"},
      {Verdict::not_measured, "no step over the CPU count; other load not surely below the margin; or the clock-gap picture too "
-                             "coarse to judge the shares (more at once than CPUs, which the kernel's counts exclude)"}}};
+                             "coarse to judge the shares (more at once than CPUs, which the kernel's counts exclude)",
+      "P4: clock gaps that show more at once than CPUs never refute; the picture is named as too coarse"}}};
 
 const RuleInfo kP2Rule{
     "P2",
@@ -33,11 +37,15 @@ const RuleInfo kP2Rule{
     "switches, the shares; the configured base slice (debugfs) and the timer tick as observed",
     "over-subscribed workers running one after another, none preempted",
     false,
-    {{Verdict::confirmed, "workers preempted and run in turns, the slice near the configured base slice (or that unknown)"},
-     {Verdict::nuanced, "turns, but the observed slice far from the configured one (slices end at ticks)"},
-     {Verdict::refuted, "no worker preempted"},
-     {Verdict::not_measured, "no step with more workers than CPUs"}}};
+    {{Verdict::confirmed, "workers preempted and run in turns, the slice near the configured base slice (or that unknown)",
+      "P2 is confirmed by slices handed out in turn, and nuanced against a different configured slice"},
+     {Verdict::nuanced, "turns, but the observed slice far from the configured one (slices end at ticks); or workers preempted "
+                        "(the kernel's involuntary switches) but fewer in turns than had to wait",
+      "P2 is confirmed by slices handed out in turn, and nuanced against a different configured slice"},
+     {Verdict::refuted, "no worker preempted, by the kernel's count and by its clock", "P2 is refuted when over-subscribed workers ran one after another"},
+     {Verdict::not_measured, "no step with more workers than CPUs", "P2 is not measured when nobody had to take turns"}}};
 
+constexpr const char* kT1Test = "T1 needs threads with their own tids and stats, and the scheduler's own move to be confirmed";
 const RuleInfo kT1Rule{
     "T1",
     "",
@@ -45,10 +53,10 @@ const RuleInfo kT1Rule{
     "the CPU each ran on at every loop step",
     "threads without their own kernel identity (a shared tid, no schedstat of their own)",
     false,
-    {{Verdict::confirmed, "own tids and counts, and the scheduler moved threads to a free CPU on its own"},
-     {Verdict::nuanced, "own tids and counts, but no move was possible (pinned, one CPU) or none was seen with a CPU free"},
-     {Verdict::refuted, "a shared tid, or a thread without its own counts"},
-     {Verdict::not_measured, "no thread step, or no move seen while other load took the CPUs"}}};
+    {{Verdict::confirmed, "own tids and counts, and the scheduler moved threads to a free CPU on its own", kT1Test},
+     {Verdict::nuanced, "own tids and counts, but no move was possible (pinned, one CPU) or none was seen with a CPU free", kT1Test},
+     {Verdict::refuted, "a shared tid, or a thread without its own counts", kT1Test},
+     {Verdict::not_measured, "no thread step, or no move seen while other load took the CPUs", kT1Test}}};
 
 std::string ms(double ns) { return fmt::format("{:.2f} ms", ns / 1e6); }
 
@@ -231,6 +239,15 @@ Decision decide_p2(const std::vector<StepResult>& steps, const KernelSliceFacts&
                                  "shares {least_share}-{most_share}, Jain {jain}";
     const std::string summary = "{workers} {kind} on {cpus} CPUs: slice median {slice_median}, {involuntary_per_s:plain} involuntary "
                                 "switches per second, Jain {jain}";
+    // Preempted is not yet in turns: every worker beyond the CPU count had to wait, so each of those
+    // should have run in several slices. Fewer is a kernel that takes workers off a CPU (an
+    // interrupt, a migration) without handing out turns.
+    const int must_wait = std::max(0, s.k - s.cpus);
+    if (with_turns < must_wait) {
+        rule.use(count_fact("must_wait", must_wait, "workers beyond the CPU count, which had to wait for a turn"));
+        return rule.nuanced(evidence + "; taken off a CPU, but fewer got several slices in turn than the {must_wait} that had to wait",
+                            summary);
+    }
     // Across CPUs the shares are only as even as the load balancer makes them: each CPU has its
     // own run queue, and a worker can have one to itself for tens of milliseconds. That is named,
     // not held against the claim, which is about slices and the kernel choosing who runs.

@@ -71,6 +71,9 @@ TEST_CASE("T4 is nuanced by lost unsynchronised updates, refuted if synchronised
     e = memory_evidence();
     e.sharing.heap_seen = false;
     CHECK(sound(thread_memory::decide_t4(e)).verdict == Verdict::refuted);
+    e = memory_evidence();
+    e.counting.clear();  // the counting threads could not be started
+    CHECK(sound(thread_memory::decide_t4(e)).verdict == Verdict::not_measured);
 }
 
 TEST_CASE("T7 is nuanced when another thread reaches a local through its address", "[thread_memory]") {

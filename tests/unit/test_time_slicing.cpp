@@ -232,6 +232,16 @@ TEST_CASE("P2 is refuted when over-subscribed workers ran one after another", "[
     CHECK(checked_p2({step_of(2, ws)}, {}, quiet()).verdict == Verdict::refuted);
 }
 
+TEST_CASE("P2: preempted but not in turns is nuanced, not confirmed", "[time_slicing]") {
+    // Four workers on 2 CPUs, each run in two stretches (one gap): taken off a CPU, yet none got
+    // several slices in turn, where two of them had to wait.
+    std::vector<WorkerResult> ws;
+    for (int i = 0; i < 4; ++i) ws.push_back(worker(1 + i, {{(i / 2) * 25.0, (i / 2) * 25.0 + 25}, {(i / 2) * 25.0 + 50, (i / 2) * 25.0 + 75}}, i % 2));
+    const auto v = checked_p2({step_of(2, ws)}, {}, quiet());
+    CHECK(v.verdict == Verdict::nuanced);
+    CHECK_THAT(v.reason_text(), Catch::Contains("fewer got several slices in turn than the 2 that had to wait"));
+}
+
 TEST_CASE("P2 is not measured when nobody had to take turns", "[time_slicing]") {
     CHECK(checked_p2({alone(2, 50)}, {}, quiet()).verdict == Verdict::not_measured);
 }

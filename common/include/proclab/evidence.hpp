@@ -98,8 +98,17 @@ struct RuleInfo {
     // A guarantee of Linux (POSIX, the kernel's design): the demo shows it happening, it is not a
     // test that could fail on a working kernel; shown as "a guarantee, demonstrated".
     bool guarantee = false;
-    // Each verdict the rule can reach on Linux, and the observation behind it.
-    std::vector<std::pair<Verdict, std::string>> outcomes;
+    // Each verdict the rule can reach on Linux, the observation behind it, and the test (a Catch
+    // test case of tests/, by its name) that reaches it: an outcome no test reaches is a defect,
+    // which the docs test `rules.every_outcome_reached` reports.
+    struct Outcome {
+        Verdict verdict = Verdict::not_measured;
+        std::string when;
+        std::string reached_by;
+
+        bool operator==(const Outcome&) const = default;
+    };
+    std::vector<Outcome> outcomes;
 
     bool operator==(const RuleInfo&) const = default;
 };
