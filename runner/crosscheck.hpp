@@ -7,6 +7,11 @@
 // each side's method, not judged: stress-ng's fork and vfork (ops per second of a larger process
 // that also kills and re-groups each child, start-up included), switch and pthread stressors.
 // Everything pinned to one CPU, so placement is the same.
+// The judged rows alternate: proclab, then the tool, in kTurns turns (A B A B A B), so a drift of
+// the machine between two runs falls on both sides alike. A row is judged on the ratio of the two
+// sides' medians, and only where each side's own spread across its turns is within the margin:
+// a row noisier than that says "too noisy to judge here" with its spread, never agree or disagree.
+// The proclab figures are crosscheck's own runs of the demos (labelled so), not a report's.
 // Where a tool is missing, its rows say so (and how to get it); crosscheck still exits 0.
 #pragma once
 
@@ -20,26 +25,36 @@
 namespace proclab::suite {
 
 inline constexpr double kAgreement = 0.15;  // same method: proclab within ±15% of the reference
+inline constexpr int kTurns = 3;            // turns of each side in the judged rows
 
 struct CrosscheckPair {
     std::string what;             // "pipe round trip, two processes on one CPU"
     std::string proclab_figure;   // "context_switch round_trip_processes_pipe_same_cpu"
-    std::optional<double> proclab_ns;
+    std::optional<double> proclab_ns;    // the median of proclab_turns
     std::string tool;             // "perf bench sched pipe"
     std::string command;          // as run
-    std::optional<double> reference_ns;
+    std::optional<double> reference_ns;  // the median of reference_turns
+    std::vector<double> proclab_turns;   // each turn's figure, in the order run
+    std::vector<double> reference_turns;
     bool same_method = true;      // only then is agreement judged
     std::string method_note;      // what each side measures, where they differ
     std::string missing;          // why a side has no figure
 };
 
-enum class Agreement { agree, disagree, not_judged, missing };
+enum class Agreement { agree, disagree, too_noisy, not_judged, missing };
 std::string_view to_string(Agreement a);
 
-// agree: same method and |ratio - 1| <= kAgreement; disagree: same method, further apart;
-// not_judged: different methods; missing: a side has no figure.
+// proclab_ns and reference_ns from the turns: their medians (nullopt without a turn).
+void settle(CrosscheckPair& p);
+// How far a side's turns spread: (max - min) / 2 over their median, the larger of the two sides;
+// nullopt where a side has fewer than 2 turns (its spread is unknown).
+std::optional<double> spread(const CrosscheckPair& p);
+
+// missing: a side has no figure; not_judged: different methods; too_noisy: a side's own spread
+// above kAgreement, or unknown (fewer than 2 turns); agree: |ratio - 1| <= kAgreement;
+// disagree: further apart, with each side's spread within the margin.
 Agreement judge(const CrosscheckPair& p);
-std::optional<double> ratio(const CrosscheckPair& p);  // proclab / reference
+std::optional<double> ratio(const CrosscheckPair& p);  // proclab / reference, of the medians
 
 // "       4.205450 usecs/op" in perf bench's output -> 4205.45 ns.
 std::optional<double> parse_perf_usecs_per_op(std::string_view text);

@@ -169,15 +169,19 @@ std::string render_html(const HtmlReport& r) {
     }
 
     if (r.crosscheck) {
-        h += "<h2>Crosscheck: proclab beside perf bench and stress-ng</h2>\n";
+        h += "<h2>Crosscheck: proclab beside perf bench, stress-ng, cyclictest and hackbench</h2>\n";
+        h += fmt::format("<p class=\"note\">proclab's figures here are crosscheck's own runs of the demos, in {} turns alternating "
+                         "with each tool's; a row is judged only where each side's turns spread within ±{:.0f}%.</p>\n",
+                         kTurns, 100 * kAgreement);
         std::vector<std::vector<std::string>> rows;
         for (const auto& p : *r.crosscheck) {
             const auto ratio_value = ratio(p);
             rows.push_back({p.what, p.proclab_ns ? format_value(*p.proclab_ns, "ns") : "-", p.tool,
                             p.reference_ns ? format_value(*p.reference_ns, "ns") : "-", ratio_value ? fmt::format("{:.2f}", *ratio_value) : "-",
-                            std::string(to_string(judge(p))), p.missing.empty() ? p.method_note : p.missing});
+                            spread(p) ? fmt::format("±{:.0f}%", 100 * *spread(p)) : "-", std::string(to_string(judge(p))),
+                            p.missing.empty() ? p.method_note : p.missing});
         }
-        h += table({"what", "proclab", "tool", "tool's figure", "proclab / tool", "", "method"}, rows);
+        h += table({"what", "proclab", "tool", "tool's figure", "proclab / tool", "spread", "", "method"}, rows);
     }
 
     h += "<h2>The machine</h2>\n";

@@ -50,8 +50,9 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
         }
     }
     if (crosscheck) {
-        md += "\n## Crosscheck: proclab beside perf bench and stress-ng\n\nThe same quantities measured by the field's "
-              "tools in the same run, everything pinned to one CPU (`proclab crosscheck`).\n\n";
+        md += "\n## Crosscheck: proclab beside perf bench, stress-ng, cyclictest and hackbench\n\nThe same quantities measured by "
+              "the field's tools, everything pinned to one CPU (`proclab crosscheck`). proclab's figures here are crosscheck's own "
+              "runs of the demos, alternating with the tools', not the tables above.\n\n";
         md += crosscheck_markdown(*crosscheck);
     }
     md += "\n## Plots\n\n";

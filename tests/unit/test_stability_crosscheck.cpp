@@ -28,23 +28,53 @@ TEST_CASE("stress-ng's YAML metrics are read for the named stressor only", "[cro
     CHECK_FALSE(parse_stress_ng_yaml(yaml, "vfork", "bogo-ops"));
 }
 
-TEST_CASE("Crosscheck pairs agree within 15% only where the method is the same", "[crosscheck]") {
+namespace {
+CrosscheckPair in_turns(std::vector<double> ours, std::vector<double> theirs) {
     CrosscheckPair p;
-    p.proclab_ns = 2680;
-    p.reference_ns = 2690;
+    p.proclab_turns = std::move(ours);
+    p.reference_turns = std::move(theirs);
+    settle(p);
+    return p;
+}
+}  // namespace
+
+TEST_CASE("Crosscheck pairs agree within 15% only where the method is the same", "[crosscheck]") {
+    auto p = in_turns({2650, 2680, 2700}, {2690, 2600, 2750});
+    CHECK(*p.proclab_ns == 2680);
+    CHECK(*p.reference_ns == 2690);
     CHECK(judge(p) == Agreement::agree);
     CHECK(*ratio(p) == Approx(2680.0 / 2690.0));
-    p.proclab_ns = 1070;
-    p.reference_ns = 2530;
+    p = in_turns({1070, 1060, 1080}, {2530, 2500, 2560});
     CHECK(judge(p) == Agreement::disagree);  // shown, not hidden
+    CHECK_THAT(render_crosscheck({p}), Catch::Contains("each side's turns within ±1%"));
     p.same_method = false;
     CHECK(judge(p) == Agreement::not_judged);
-    p.reference_ns.reset();
+    p.reference_turns.clear();
+    settle(p);
     p.missing = "stress-ng is not installed";
     CHECK(judge(p) == Agreement::missing);
     const auto text = render_crosscheck({p});
     CHECK_THAT(text, Catch::Contains("missing: stress-ng is not installed"));
     CHECK(crosscheck_json({p})[0]["outcome"] == "missing");
+}
+
+TEST_CASE("A crosscheck row noisier than its margin is judged neither agree nor disagree", "[crosscheck]") {
+    // Recorded on the idle EPYC VM: idle timer lateness against cyclictest came out 0.99, then
+    // 0.76, in two crosschecks of one turn each. In turns, a side that moves that much is noise.
+    auto p = in_turns({61000, 80000, 52000}, {62000, 63000, 61000});
+    REQUIRE(spread(p));
+    CHECK(*spread(p) == Approx((80000.0 - 52000.0) / 2 / 61000.0));
+    CHECK(judge(p) == Agreement::too_noisy);
+    CHECK_THAT(render_crosscheck({p}), Catch::Contains("too noisy to judge here: a side's turns spread ±23%"));
+    // Beyond the margin by the medians, yet noisy: still not a disagreement.
+    p = in_turns({100000, 60000, 80000}, {50000, 51000, 50500});
+    CHECK(judge(p) == Agreement::too_noisy);
+    // One turn on a side: its spread is unknown, so nothing is judged.
+    p = in_turns({2680}, {2690, 2700, 2650});
+    CHECK_FALSE(spread(p));
+    CHECK(judge(p) == Agreement::too_noisy);
+    CHECK_THAT(render_crosscheck({p}), Catch::Contains("fewer than 2 turns on a side (1 + 3 turns)"));
+    CHECK(crosscheck_json({p})[0]["outcome"] == "too noisy");
 }
 
 namespace {
