@@ -74,8 +74,8 @@ Decision decide_p2(const std::vector<LatenessCell>& cells, std::optional<double>
     if (p99 <= bound) return rule.confirmed("the woken task ran within a turn of the run queue: " + evidence, summary);
     rule.use(number_fact("starved_turns", kStarvedTurns, "x", "the median wait, in turns, that refutes"));
     const std::string load = use_interference(rule, interference, kInterferenceMargin);
-    if (interference.exceeds(kInterferenceMargin))
-        return rule.not_measured("the wait was long but the CPUs were not ours alone: " + load + ": " + evidence, summary);
+    if (!interference.clear_of(kInterferenceMargin))
+        return rule.not_measured("the wait was long but the CPUs were not surely ours alone: " + load + ": " + evidence, summary);
     if (p50 >= kStarvedTurns * bound)
         return rule.refuted("the woken task starved, its median wait at least {starved_turns} turns: " + evidence + "; " + load, summary);
     return rule.nuanced("the woken task waited beyond a turn at the tail, though it was not starved (median under {starved_turns} "

@@ -164,6 +164,7 @@ Evidence measure_trial(const DemoContext& ctx, const Setup& setup, const Workloa
     e.python = run_cpython(std::clamp(setup.cpus, 2, 8), ctx.options.quick);
     e.cpp_speedup = speedup(one.wall_ns, many.wall_ns);
     e.cpp_overlap = many.overlap();
+    e.cpp_busy = many.busy_cpus();
     e.gil_speedup = speedup(one.wall_ns, locked_many.wall_ns);  // against the same job without the lock
     e.gil_overlap = locked_many.overlap();
     e.gil_switches = locked_many.gil_switches;

@@ -12,15 +12,16 @@ constexpr const char* kT9Test = "T9: serialised threads confirm, a lock-releasin
 const RuleInfo kT2Rule{
     "T2",
     "",
-    "one compute-bound job on 1 thread and on N = CPUs threads of this process: the share of the wall time in which two or "
-    "more ran (their run intervals), the speedup; the same for a memory-bound job; other load around each trial",
-    "C++ threads that never ran at the same time while the CPUs were free",
+    "one compute-bound job on 1 thread and on N = CPUs threads of this process: the kernel's count of the threads' CPU time "
+    "against the wall time (busy CPUs), the share of the wall time in which two or more ran (their run intervals, a picture), "
+    "the speedup; the same for a memory-bound job; other load around each trial",
+    "C++ threads that the kernel counted at most 1.1 CPUs busy while the CPUs were free",
     false,
-    {{Verdict::confirmed, "the threads ran at once and the speedup reached 75% of N", kT2Test},
+    {{Verdict::confirmed, "the kernel counted at least 1.3 CPUs busy and the speedup reached 75% of N, the CPUs free", kT2Test},
      {Verdict::nuanced, "at once but slower than 75% of N with the CPUs free, or memory-bound threads below 50% of N (the "
                         "memory bandwidth)", kT2Test},
-     {Verdict::refuted, "never at once on free CPUs", kT2Test},
-     {Verdict::not_measured, "one CPU, or other load above the margin", kT2Test}}};
+     {Verdict::refuted, "at most 1.1 CPUs busy by the kernel's count, the CPUs free", kT2Test},
+     {Verdict::not_measured, "one CPU, other load not surely below the margin, or between 1.1 and 1.3 CPUs busy", kT2Test}}};
 
 const RuleInfo kT9Rule{
     "T9",
@@ -44,49 +45,54 @@ Decision decide_t2(const Evidence& e) {
     rule.use(count_fact("cpus", e.cpus, "CPUs allowed"));
     if (e.cpus < 2) return rule.not_measured("{cpus} CPU: no two threads can run at the same time, in any language", "one CPU");
     rule.use(count_fact("threads", e.n_at_cpus, "C++ threads compared with one"));
-    rule.use(number_fact("overlap", e.cpp_overlap, "fraction", "the share of the wall time in which two or more of them ran"));
+    Fact busy = number_fact("busy", e.cpp_busy, "CPUs", "the kernel's count of the threads' CPU time over the wall time (busy CPUs)");
+    busy.ceiling = Bound{double(e.n_at_cpus), "the thread count", kSpeedupTolerance};
+    rule.use(busy);
+    rule.use(number_fact("overlap", e.cpp_overlap, "fraction", "the share of the wall time in which two or more of them ran (clock gaps)"));
     Fact s = number_fact("speedup", e.cpp_speedup, "x", "one thread's wall time over theirs");
     s.ceiling = Bound{double(e.n_at_cpus), "the thread count", kSpeedupTolerance};
     rule.use(s);
     rule.use(number_fact("efficiency", efficiency(e.cpp_speedup, e.n_at_cpus), "fraction", "the speedup over the thread count"));
-    rule.use(number_fact("overlap_threshold", kOverlapParallel, "fraction", "below this they did not run at once"));
+    rule.use(number_fact("parallel_busy", kParallelBusy, "CPUs", "at least this many busy: ran at the same time"));
+    rule.use(number_fact("serial_busy", kSerialBusy, "CPUs", "at most this many busy: one at a time"));
     const std::string load = use_interference(rule, e.interference, kInterferenceMargin);
-    const std::string evidence = "C++: {threads} threads on {cpus} CPUs ran at the same time {overlap} of the wall time and finished "
-                                 "{speedup} faster than one (efficiency {efficiency}); " + load;
-    const std::string summary = "C++: {threads} threads {speedup} on {cpus} CPUs, two or more running {overlap} of the time";
-    const bool cpus_taken = e.interference.exceeds(kInterferenceMargin);
-    if (e.cpp_overlap < kOverlapParallel && cpus_taken)
-        return rule.not_measured("the CPUs were not free, and the threads did not get two at once (under {overlap_threshold}): " + evidence,
+    const std::string evidence = "C++: {threads} threads on {cpus} CPUs: the kernel counted {busy} busy, two or more ran {overlap} of "
+                                 "the wall time, and they finished {speedup} faster than one (efficiency {efficiency}); " + load;
+    const std::string summary = "C++: {threads} threads {speedup} on {cpus} CPUs, {busy} busy";
+    // Load moves every figure here: it slows the one-thread baseline (a speedup too high) or the
+    // threads (too low), and it takes the CPUs they would have run on. So nothing is decided unless
+    // the load was surely below the margin, its counting resolution included.
+    if (!e.interference.clear_of(kInterferenceMargin))
+        return rule.not_measured("other load was not surely below the margin, so how the threads ran is not the OS's alone: " + evidence,
                                  summary);
-    if (e.cpp_overlap < kOverlapParallel)
-        return rule.refuted("the CPUs were free and C++ threads still did not run at the same time (under {overlap_threshold}): " + evidence,
+    // A refutation stands on the kernel's count: at most one CPU's worth for all the threads.
+    if (e.cpp_busy <= kSerialBusy)
+        return rule.refuted("the CPUs were free and C++ threads still did not run at the same time (at most {serial_busy}): " + evidence,
                             summary);
-    rule.use(number_fact("efficiency_threshold", kParallelEfficiency, "fraction", "parallel on free CPUs reaches this share of N"));
-    if (e.cpp_speedup >= kParallelEfficiency * e.n_at_cpus) {
-        // The second nuance: the threads run at once, but share one memory system. Only with the
-        // CPUs free, and only well below the compute threshold, so noise does not decide it.
-        if (e.mem_speedup >= 0 && !cpus_taken && efficiency(e.mem_speedup, e.n_at_cpus) < kMemoryBoundEfficiency) {
-            rule.use(number_fact("memory_speedup", e.mem_speedup, "x", "the memory-bound job's speedup on the same threads"));
-            rule.use(number_fact("memory_efficiency", efficiency(e.mem_speedup, e.n_at_cpus), "fraction", "its efficiency"));
-            rule.use(number_fact("memory_bandwidth_one", e.mem_bandwidth_one, "B/s", "bytes read per second by one thread"));
-            rule.use(number_fact("memory_bandwidth_n", e.mem_bandwidth_n, "B/s", "by all of them"));
-            rule.use(number_fact("memory_overlap", e.mem_overlap, "fraction", "the share of its wall with 2+ running"));
-            rule.use(number_fact("memory_threshold", kMemoryBoundEfficiency, "fraction", "memory-bound efficiency below this is the nuance"));
-            return rule.nuanced(evidence + "; memory-bound: {threads} threads {memory_speedup} (efficiency {memory_efficiency}, "
-                                           "{memory_bandwidth_n} against {memory_bandwidth_one} with one thread, two or more running {memory_overlap} of the "
-                                           "wall): compute-bound threads run in parallel, memory-bound ones stop where "
-                                           "the memory bandwidth does (below {memory_threshold} of N)",
-                                summary + "; memory-bound {memory_speedup}");
-        }
-        return rule.confirmed(evidence, summary);
-    }
-    if (cpus_taken)
-        return rule.not_measured("the threads ran at the same time, but other tasks took the CPUs, so the speedup says nothing about "
-                                 "the OS: " + evidence,
+    if (e.cpp_busy < kParallelBusy)
+        return rule.not_measured(evidence + ": between one at a time ({serial_busy}) and parallel ({parallel_busy}), neither shown",
                                  summary);
-    return rule.nuanced(evidence + ": parallel, but the speedup stayed below {efficiency_threshold} of N with the CPUs free (memory "
-                                   "bandwidth, frequency scaling or SMT siblings)",
-                        summary);
+    rule.use(number_fact("efficiency_threshold", kParallelEfficiency, "fraction", "parallel on free CPUs reaches this share of N"));
+    if (e.cpp_speedup < kParallelEfficiency * e.n_at_cpus)
+        return rule.nuanced(evidence + ": parallel, but the speedup stayed below {efficiency_threshold} of N with the CPUs free (memory "
+                                       "or frequency limits, or the machine's other work)",
+                            summary);
+    // The second nuance: the threads run at once, but share one memory system. Only well below the
+    // compute threshold, so noise does not decide it.
+    if (e.mem_speedup >= 0 && efficiency(e.mem_speedup, e.n_at_cpus) < kMemoryBoundEfficiency) {
+        rule.use(number_fact("memory_speedup", e.mem_speedup, "x", "the memory-bound job's speedup on the same threads"));
+        rule.use(number_fact("memory_efficiency", efficiency(e.mem_speedup, e.n_at_cpus), "fraction", "its efficiency"));
+        rule.use(number_fact("memory_bandwidth_one", e.mem_bandwidth_one, "B/s", "bytes read per second by one thread"));
+        rule.use(number_fact("memory_bandwidth_n", e.mem_bandwidth_n, "B/s", "by all of them"));
+        rule.use(number_fact("memory_overlap", e.mem_overlap, "fraction", "the share of its wall with 2+ running"));
+        rule.use(number_fact("memory_threshold", kMemoryBoundEfficiency, "fraction", "memory-bound efficiency below this is the nuance"));
+        return rule.nuanced(evidence + "; memory-bound: {threads} threads {memory_speedup} (efficiency {memory_efficiency}, "
+                                       "{memory_bandwidth_n} against {memory_bandwidth_one} with one thread, two or more running {memory_overlap} of the "
+                                       "wall): compute-bound threads run in parallel, memory-bound ones stop where "
+                                       "the memory bandwidth does (below {memory_threshold} of N)",
+                            summary + "; memory-bound {memory_speedup}");
+    }
+    return rule.confirmed(evidence, summary);
 }
 
 Decision decide_t9(const Evidence& e) {
@@ -125,7 +131,7 @@ Decision decide_t9(const Evidence& e) {
                             summary);
     // Neither kind of CPython thread used a second CPU: that tells something only if one was free.
     const std::string load = use_interference(rule, e.interference, kInterferenceMargin);
-    if (py.processes.parallelism() < kParallelBusy || e.interference.exceeds(kInterferenceMargin))
+    if (py.processes.parallelism() < kParallelBusy || !e.interference.clear_of(kInterferenceMargin))
         return rule.not_measured(evidence + "; whether CPython's threads can use a second CPU could not be seen: its processes kept "
                                             "{processes_busy} busy; " + load,
                                  summary);

@@ -34,6 +34,7 @@ struct Evidence {
     int n_at_cpus = 0;  // the thread count compared (= CPUs, at least 2)
     Interference interference;                // around the trial
     double cpp_speedup = 0, cpp_overlap = 0;  // C++ threads at n_at_cpus
+    double cpp_busy = 0;                      // their CPU time (the kernel's count) over the wall time
     double gil_speedup = 0, gil_overlap = 0;  // emulated GIL at n_at_cpus
     std::uint64_t gil_switches = 0;
     // The memory-bound job at n_at_cpus (mem_speedup < 0: not run, --work compute).
@@ -43,8 +44,9 @@ struct Evidence {
 
 extern const RuleInfo kT2Rule, kT9Rule;
 
-// T2: C++ threads overlapping in time (from their run intervals) on free CPUs; refuted only when
-// the CPUs were free and the threads never ran at once; the memory-bound job names the nuance.
+// T2: C++ threads running at once on free CPUs, by the kernel's count of their CPU time; refuted
+// only when the CPUs were surely free and the kernel counted at most one CPU's worth; load decides
+// nothing in either direction; the memory-bound job names the nuance.
 Decision decide_t2(const Evidence& e);
 // T9: real CPython alone decides; the emulated GIL only shows the mechanism. Pure-Python threads
 // on two or more busy CPUs with the GIL enabled refute; a free-threaded build or code that

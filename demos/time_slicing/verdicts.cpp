@@ -342,8 +342,8 @@ Decision decide_t1(const std::vector<StepResult>& steps, bool pinned, const Inte
         return rule.nuanced(evidence + "; pinned to one CPU, so no move could happen", summary);
     }
     if (t->cpus < 2) return rule.nuanced(evidence + "; {cpus} CPU only, so no move could happen", summary);
-    if (moved == 0 && interference.exceeds(kInterferenceMargin))
-        return rule.not_measured(evidence + "; {moved} moved, but no CPU was free to move to: " +
+    if (moved == 0 && !interference.clear_of(kInterferenceMargin))
+        return rule.not_measured(evidence + "; {moved} moved, but no CPU was surely free to move to: " +
                                      use_interference(rule, interference, kInterferenceMargin),
                                  summary);
     if (moved == 0) return rule.nuanced(evidence + "; the scheduler moved {moved} of them to a free CPU, so its own moves were not seen", summary);

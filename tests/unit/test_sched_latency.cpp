@@ -60,6 +60,11 @@ TEST_CASE("sched_latency P2: a tail beyond a turn is nuanced, starvation refutes
     const auto starved = cell(Policy::other, 4, 2, 150 * kMs);
     CHECK(sound(decide_p2({starved}, 4 * kMs, quiet())).verdict == Verdict::refuted);
     CHECK(sound(decide_p2({starved}, 4 * kMs, busy())).verdict == Verdict::not_measured);
+    // A window too short to count the load within the margin is not clear of it: no refutation.
+    Interference short_window = quiet();
+    short_window.window_ns = 0.1e9;
+    short_window.other_ns = 0;
+    CHECK(sound(decide_p2({starved}, 4 * kMs, short_window)).verdict == Verdict::not_measured);
     // 100 ms: beyond a turn, short of 10.
     CHECK(sound(decide_p2({cell(Policy::other, 4, 2, 100 * kMs)}, 4 * kMs, quiet())).verdict == Verdict::nuanced);
 }

@@ -68,6 +68,7 @@ Evidence parallel_machine() {
     e.interference = interference(0.02);
     e.cpp_speedup = 1.9;
     e.cpp_overlap = 0.9;
+    e.cpp_busy = 1.95;
     e.gil_speedup = 0.98;
     e.gil_overlap = 0;
     e.gil_switches = 80;
@@ -91,14 +92,34 @@ TEST_CASE("T2: parallel C++ threads confirm, serial ones refute, a busy machine 
     auto serial = parallel_machine();
     serial.cpp_overlap = 0;
     serial.cpp_speedup = 1.0;
+    serial.cpp_busy = 1.0;
     CHECK(t2_of(serial).verdict == Verdict::refuted);
+    // The clock-gap picture alone refutes nothing: the kernel counted two CPUs' worth.
+    auto gaps_only = parallel_machine();
+    gaps_only.cpp_overlap = 0;
+    CHECK(t2_of(gaps_only).verdict == Verdict::confirmed);
+    // Between one at a time and parallel by the kernel's count: neither shown.
+    auto between = serial;
+    between.cpp_busy = 1.2;
+    CHECK(t2_of(between).verdict == Verdict::not_measured);
     // Recorded: a busy loop beside the suite (the suite at nice 19) took one CPU, and the old rule
     // said "C++ threads never ran at the same time". Load decides nothing.
     auto busy = serial;
     busy.interference = interference(0.48);
     const auto v = t2_of(busy);
     CHECK(v.verdict == Verdict::not_measured);
-    CHECK_THAT(v.reason_text(), Catch::Contains("the CPUs were not free"));
+    CHECK_THAT(v.reason_text(), Catch::Contains("other load was not surely below the margin"));
+    // Nor toward confirmed: sleepers on every CPU took 40%, and a slowed one-thread baseline made
+    // 1.65x look like parallel scaling.
+    auto scaled_under_load = parallel_machine();
+    scaled_under_load.cpp_speedup = 1.65;
+    scaled_under_load.interference = interference(0.40);
+    CHECK(t2_of(scaled_under_load).verdict == Verdict::not_measured);
+    // A window too short to count the load within the margin is not clear of it.
+    auto short_window = parallel_machine();
+    short_window.interference.window_ns = 0.1e9;
+    short_window.interference.other_ns = 0;
+    CHECK(t2_of(short_window).verdict == Verdict::not_measured);
     auto unknown = serial;
     unknown.interference = Interference{};
     CHECK(t2_of(unknown).verdict == Verdict::not_measured);
@@ -119,6 +140,10 @@ TEST_CASE("T9: serialised threads confirm, a lock-releasing case or a free-threa
     auto plain_loaded = plain;
     plain_loaded.interference = interference(0.48);
     CHECK(t9_of(plain_loaded).verdict == Verdict::not_measured);
+    auto plain_short_window = plain;  // +-20% counting resolution against a 15% margin
+    plain_short_window.interference.window_ns = 0.1e9;
+    plain_short_window.interference.other_ns = 0;
+    CHECK(t9_of(plain_short_window).verdict == Verdict::not_measured);
     auto no_second_cpu = plain;
     no_second_cpu.python.processes = {1.0, 1.0};
     CHECK(t9_of(no_second_cpu).verdict == Verdict::not_measured);

@@ -259,6 +259,10 @@ TEST_CASE("T1 needs threads with their own tids and stats, and the scheduler's o
     t.started_on_one_cpu = true;
     CHECK(checked_t1({t}, false, quiet()).verdict == Verdict::nuanced);  // no move seen with a CPU free
     CHECK(checked_t1({t}, false, loaded()).verdict == Verdict::not_measured);  // no CPU was free to move to
+    Interference short_window = quiet();  // +-20%: not surely free either
+    short_window.window_ns = 0.1e9;
+    short_window.other_ns = 0;
+    CHECK(checked_t1({t}, false, short_window).verdict == Verdict::not_measured);
     t.workers[1].first_move_ns = 6 * kMs;
     t.first_move_ns = 6 * kMs;
     const auto v = checked_t1({t}, false, quiet());
