@@ -103,9 +103,12 @@ std::string render_html(const HtmlReport& r) {
         const MachineFact* f = r.env->find(key);
         return f && f->value ? *f->value : std::string("unknown");
     };
-    h += fmt::format("<p class=\"meta\">proclab {}, {} run, {:.1f} s in all, on {} ({}; virtual machine: {}; kernel {}).</p>\n", PROCLAB_VERSION,
+    std::string quota;  // a cgroup CPU quota is the CPUs' capacity: shown beside them
+    if (const std::string q = fact("cpu_quota"); q.rfind("none", 0) != 0 && q.rfind("unknown", 0) != 0)
+        quota = "; CPU quota (cgroup): " + q.substr(0, q.find(" ("));
+    h += fmt::format("<p class=\"meta\">proclab {}, {} run, {:.1f} s in all, on {} ({}{}; virtual machine: {}; kernel {}).</p>\n", PROCLAB_VERSION,
                      r.quick ? "a --quick" : "a full", r.wall_s, html_escape(fact("cpu_model")), html_escape(fact("affinity_cpus")),
-                     html_escape(fact("hypervisor")), html_escape(fact("kernel_release")));
+                     html_escape(quota), html_escape(fact("hypervisor")), html_escape(fact("kernel_release")));
     h += "<p class=\"meta\">A word the report uses before defining it links to the <a href=\"#glossary\">Glossary</a> at the end.</p>\n";
 
     // The claims first.

@@ -349,11 +349,15 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
         return text + line + "\n";
     };
     out << fmt::format("proclab {} on {}\n", PROCLAB_VERSION, fact("cpu_model"));
-    out << fitted({fmt::format("CPUs: {} allowed of {} online", fact("affinity_cpus"), fact("online_cpus")),
-                   fmt::format("virtual machine: {}", fact("hypervisor")), fmt::format("kernel {}", fact("kernel_release")),
-                   fmt::format("privileges: euid {}, CAP_SYS_PTRACE {}", fact("euid"), fact("cap_sys_ptrace")),
-                   fmt::format("Yama ptrace_scope {}", fact("yama_ptrace_scope")), fmt::format("container: {}", fact("container"))})
-        << "\n";
+    std::vector<std::string> parts{fmt::format("CPUs: {} allowed of {} online", fact("affinity_cpus"), fact("online_cpus"))};
+    // A cgroup CPU quota below the CPU count is the CPUs' capacity: shown beside them.
+    if (const std::string quota = fact("cpu_quota"); quota.rfind("none", 0) != 0 && quota.rfind("unknown", 0) != 0)
+        parts.push_back(fmt::format("CPU quota (cgroup): {}", quota.substr(0, quota.find(" ("))));
+    for (auto part : {fmt::format("virtual machine: {}", fact("hypervisor")), fmt::format("kernel {}", fact("kernel_release")),
+                      fmt::format("privileges: euid {}, CAP_SYS_PTRACE {}", fact("euid"), fact("cap_sys_ptrace")),
+                      fmt::format("Yama ptrace_scope {}", fact("yama_ptrace_scope")), fmt::format("container: {}", fact("container"))})
+        parts.push_back(std::move(part));
+    out << fitted(parts) << "\n";
     out << "Demos\n" << suite::render_demo_runs(runs) << "\n";
     out << "Claims (every rule: proclab rules; the words: proclab glossary)\n" << suite::render_claims(rows, colour, width);
     out << std::flush;

@@ -259,7 +259,128 @@ Environment probe_environment() {
         facts.push_back(std::move(yama));
     }
     facts.push_back(from_file("aslr", "ASLR (randomize_va_space)", "/proc/sys/kernel/randomize_va_space"));
+    {
+        const CpuQuota q = probe_cpu_quota();
+        env.cpu_quota_cpus = q.cpus;
+        if (!q.error.empty())
+            facts.push_back(unknown("cpu_quota", "CPU quota (cgroup)", "/proc/self/cgroup", q.error, "no cgroup cpu controller found"));
+        else if (q.cpus)
+            facts.push_back(known("cpu_quota", "CPU quota (cgroup)",
+                                  fmt::format("{:.2f} CPUs ({}: {}); the CPUs' capacity is {:.2f}", *q.cpus, q.where, q.setting,
+                                              env.cpu_capacity()),
+                                  q.where));
+        else
+            facts.push_back(known("cpu_quota", "CPU quota (cgroup)", fmt::format("none ({} and above)", q.where), q.where));
+    }
+
     return env;
+}
+
+CgroupPaths parse_proc_cgroup(std::string_view text) {
+    CgroupPaths out;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        auto end = text.find('\n', pos);
+        if (end == std::string_view::npos) end = text.size();
+        const std::string_view line = text.substr(pos, end - pos);
+        pos = end + 1;
+        const auto a = line.find(':');
+        const auto b = a == std::string_view::npos ? a : line.find(':', a + 1);
+        if (b == std::string_view::npos) continue;
+        const std::string_view id = line.substr(0, a), controllers = line.substr(a + 1, b - a - 1);
+        const std::string path(line.substr(b + 1));
+        if (id == "0" && controllers.empty()) {
+            out.unified = path;
+            continue;
+        }
+        std::size_t c = 0;
+        while (c <= controllers.size()) {
+            auto comma = controllers.find(',', c);
+            if (comma == std::string_view::npos) comma = controllers.size();
+            if (controllers.substr(c, comma - c) == "cpu") out.v1_cpu = path;
+            c = comma + 1;
+        }
+    }
+    return out;
+}
+
+namespace {
+std::optional<double> number_in(std::string_view text) {
+    try {
+        std::size_t used = 0;
+        const std::string s = trim(std::string(text));
+        const double v = std::stod(s, &used);
+        if (used != s.size()) return std::nullopt;
+        return v;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+}  // namespace
+
+std::optional<double> parse_cpu_max(std::string_view text) {
+    const std::string t = trim(std::string(text));
+    const auto space = t.find(' ');
+    if (space == std::string::npos || t.substr(0, space) == "max") return std::nullopt;
+    const auto quota = number_in(t.substr(0, space)), period = number_in(t.substr(space + 1));
+    if (!quota || !period || *quota <= 0 || *period <= 0) return std::nullopt;
+    return *quota / *period;
+}
+
+std::optional<double> parse_cfs_quota(std::string_view quota_us, std::string_view period_us) {
+    const auto quota = number_in(quota_us), period = number_in(period_us);
+    if (!quota || !period || *quota <= 0 || *period <= 0) return std::nullopt;
+    return *quota / *period;
+}
+
+CpuQuota probe_cpu_quota() {
+    CpuQuota q;
+    const auto self = read_small_file("/proc/self/cgroup");
+    if (!self) {
+        q.error = fmt::format("cannot read /proc/self/cgroup: {}", std::strerror(errno));
+        return q;
+    }
+    const CgroupPaths paths = parse_proc_cgroup(*self);
+    // Each level from this cgroup up to the root; the smallest quota among them binds.
+    auto walk = [&](const std::string& root, const std::string& path, auto read_level) {
+        std::string rel = path;
+        q.where = root + (rel == "/" ? "" : rel);
+        for (;;) {
+            const std::string dir = root + (rel == "/" ? "" : rel);
+            std::string setting;
+            if (const auto cpus = read_level(dir, setting); cpus && (!q.cpus || *cpus < *q.cpus)) {
+                q.cpus = cpus;
+                q.setting = setting;
+                q.where = dir;
+            }
+            if (rel == "/" || rel.empty()) break;
+            const auto slash = rel.rfind('/');
+            rel = slash == 0 || slash == std::string::npos ? "/" : rel.substr(0, slash);
+        }
+    };
+    if (paths.v1_cpu) {
+        for (const char* root : {"/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/cpu"}) {
+            if (::access((std::string(root) + "/cpu.cfs_quota_us").c_str(), R_OK) != 0) continue;
+            walk(root, *paths.v1_cpu, [](const std::string& dir, std::string& setting) -> std::optional<double> {
+                const auto quota = read_small_file(dir + "/cpu.cfs_quota_us"), period = read_small_file(dir + "/cpu.cfs_period_us");
+                if (!quota || !period) return std::nullopt;
+                setting = fmt::format("cpu.cfs_quota_us {} per cpu.cfs_period_us {}", trim(*quota), trim(*period));
+                return parse_cfs_quota(*quota, *period);
+            });
+            return q;
+        }
+    }
+    if (paths.unified && ::access("/sys/fs/cgroup/cgroup.controllers", R_OK) == 0) {
+        walk("/sys/fs/cgroup", *paths.unified, [](const std::string& dir, std::string& setting) -> std::optional<double> {
+            const auto max = read_small_file(dir + "/cpu.max");
+            if (!max) return std::nullopt;
+            setting = "cpu.max " + trim(*max);
+            return parse_cpu_max(*max);
+        });
+        return q;
+    }
+    q.error = "no cgroup with the cpu controller is mounted where this process's cgroup names it (/sys/fs/cgroup)";
+    return q;
 }
 
 }  // namespace proclab

@@ -150,7 +150,7 @@ Result run(const DemoContext& ctx) {
         ctx.trials(), setup.cpus, [&](int trial) { return run_sweep(setup, sweep.calibration, trial == 0 ? &sweep.shortened : nullptr); },
         [&](const std::vector<StepResult>& steps, const Interference& interference) {
             // P4 first: the trial shown is the first whose P4 verdict is the combined one.
-            return std::vector<Decision>{decide_p4(steps, interference), decide_p2(steps, slice_facts(ctx, steps), interference),
+            return std::vector<Decision>{decide_p4(steps, interference, ctx.env.cpu_quota_cpus), decide_p2(steps, slice_facts(ctx, steps), interference),
                                          decide_t1(steps, setup.pin >= 0, interference)};
         });
     Result result;

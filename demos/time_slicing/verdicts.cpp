@@ -22,7 +22,7 @@ const RuleInfo kP4Rule{
                           "give and the CPUs stayed busy",
                           "P4 is confirmed when all run at once up to the CPU count and take turns above it"},
      {Verdict::nuanced, "no more than the CPUs could give, but the CPUs idled while work waited with no other load to explain it "
-                        "(a quota, or the balancer's delay)",
+                        "(the balancer's delay), or a cgroup CPU quota below the CPU count bounds the workers",
                         "P4 under load is not-measured, never refuted"},
      {Verdict::refuted, "the kernel counted more CPU time than the CPUs could give",
       "P4 is refuted only by the kernel counting more CPU time than the CPUs could give"},
@@ -91,7 +91,7 @@ Fact share_fact(std::string id, double value, std::string what) {
 
 }  // namespace
 
-Decision decide_p4(const std::vector<StepResult>& steps, const Interference& interference) {
+Decision decide_p4(const std::vector<StepResult>& steps, const Interference& interference, std::optional<double> quota_cpus) {
     Rule rule(kP4Rule);
     const int cpus = steps.empty() ? 0 : steps.front().cpus;
     rule.use(count_fact("cpus", cpus, "CPUs the workers may use"));
@@ -191,6 +191,13 @@ Decision decide_p4(const std::vector<StepResult>& steps, const Interference& int
                                  fmt::format("K={{{0}}}: clock gaps too coarse ({{{0}_most_at_once}} at once on {{cpus}} CPUs)", k));
     }
     const std::string evidence = describe_steps();
+    if (quota_cpus && *quota_cpus < cpus) {
+        rule.use(number_fact("cpu_quota", *quota_cpus, "CPUs", "the cgroup's CPU quota (CPU time per period, in CPUs)"));
+        return rule.nuanced("at most {most_at_once} ran at once on {cpus} CPUs and the kernel counted no more than they could give, but a "
+                            "CPU quota of {cpu_quota} (cgroup) bounds the workers below the CPU count: the quota, not only their "
+                            "competition, decides how much of the CPUs they get: " + evidence,
+                            summary + "; CPU quota {cpu_quota}");
+    }
     if (!all_busy)
         return rule.nuanced("at most {most_at_once} ran at once on {cpus} CPUs, but the CPUs idled while work waited, with no other load "
                             "to explain it (" + load + "; a CPU quota, or the balancer's delay): " + evidence,

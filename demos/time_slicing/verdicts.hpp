@@ -53,7 +53,9 @@ int workers_moved(const StepResult& s);
 // shares are judged on the CPU time delivered against the CPUs' capacity while enough work was
 // waiting (not on per-worker shares, which per-CPU run queues make uneven until the balancer moves
 // a worker), and only when other load was surely below the margin, its resolution included.
-Decision decide_p4(const std::vector<StepResult>& steps, const Interference& interference);
+// `quota_cpus`: the cgroup's CPU quota (Environment::cpu_quota_cpus); below the CPU count it, not
+// the competition between the workers, bounds how the CPUs are shared: the verdict says so.
+Decision decide_p4(const std::vector<StepResult>& steps, const Interference& interference, std::optional<double> quota_cpus = std::nullopt);
 // P2: what would refute it is over-subscribed workers running one after another, never
 // preempted; that is what is tested, at the most over-subscribed step. The slice is compared with
 // the configured base slice where that is readable (a fixed fact of this machine).

@@ -48,3 +48,30 @@ TEST_CASE("the environment knows the basics and explains every unknown", "[envir
         if (!f.value) CHECK(!f.unknown_reason.empty());
     }
 }
+
+TEST_CASE("A CPU quota is read from cgroup v2's cpu.max and v1's cfs quota, and none is none", "[environment]") {
+    CHECK(parse_cpu_max("50000 100000\n") == Approx(0.5));
+    CHECK(parse_cpu_max("200000 100000") == Approx(2.0));
+    CHECK_FALSE(parse_cpu_max("max 100000\n"));
+    CHECK_FALSE(parse_cpu_max("garbage"));
+    CHECK(parse_cfs_quota("100000\n", "100000\n") == Approx(1.0));
+    CHECK_FALSE(parse_cfs_quota("-1\n", "100000\n"));
+    // A hybrid machine: v1 carries the cpu controller, v2 is mounted beside it.
+    const auto hybrid = parse_proc_cgroup("9:name=systemd:/\n4:memory:/x\n2:cpu,cpuacct:/user.slice/job\n0::/\n");
+    REQUIRE(hybrid.v1_cpu);
+    CHECK(*hybrid.v1_cpu == "/user.slice/job");
+    CHECK(hybrid.unified == std::optional<std::string>("/"));
+    // cpuset is not cpu.
+    CHECK_FALSE(parse_proc_cgroup("3:cpuset:/a\n0::/b\n").v1_cpu);
+    const auto v2 = parse_proc_cgroup("0::/system.slice/proclab.scope\n");
+    CHECK_FALSE(v2.v1_cpu);
+    CHECK(v2.unified == std::optional<std::string>("/system.slice/proclab.scope"));
+    // The capacity is the smaller of the allowed CPUs and the quota.
+    Environment env;
+    env.affinity_cpus = {0, 1, 2, 3};
+    CHECK(env.cpu_capacity() == 4);
+    env.cpu_quota_cpus = 1.5;
+    CHECK(env.cpu_capacity() == 1.5);
+    env.cpu_quota_cpus = 8;
+    CHECK(env.cpu_capacity() == 4);
+}

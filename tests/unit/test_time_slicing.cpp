@@ -210,6 +210,24 @@ TEST_CASE("P4 under load is not-measured, never refuted", "[time_slicing]") {
     CHECK(checked_p4(busy, short_window).verdict == Verdict::not_measured);
 }
 
+TEST_CASE("P4 under a CPU quota below the CPU count is nuanced, naming the quota", "[time_slicing]") {
+    // Recorded under cpu.cfs_quota_us 100000 per 100000 on 2 CPUs: K=4 and K=8 kept the CPUs 0.5 busy.
+    std::vector<WorkerResult> ws;
+    for (int i = 0; i < 4; ++i) {
+        std::vector<std::pair<double, double>> runs;
+        for (int j = 0; j < 12; ++j) runs.push_back({(j * 4 + i) * 4.0, (j * 4 + i) * 4.0 + 4});
+        ws.push_back(worker(1 + i, runs, 0));
+    }
+    const std::vector<StepResult> steps{alone(1, 50), step_of(2, ws)};
+    const auto v = sound(decide_p4(steps, quiet(), 1.0));
+    CHECK(v.verdict == Verdict::nuanced);
+    CHECK_THAT(v.reason_text(), Catch::Contains("a CPU quota of 1.00 CPU (cgroup)"));
+    // A quota at or above the CPU count bounds nothing.
+    const std::vector<StepResult> busy{alone(1, 50), alone(2, 50), round_robin(4, 2, 50)};
+    CHECK(sound(decide_p4(busy, quiet(), 2.0)).verdict == Verdict::confirmed);
+    CHECK(sound(decide_p4(busy, quiet(), 1.0)).verdict == Verdict::nuanced);
+}
+
 TEST_CASE("P4 is not measured without more workers than CPUs", "[time_slicing]") {
     CHECK(checked_p4({alone(1, 50), alone(2, 50)}, quiet()).verdict == Verdict::not_measured);
 }

@@ -33,6 +33,15 @@ struct Environment {
     uid_t euid = 0;
     bool cap_sys_ptrace = false;     // effective capability set holds CAP_SYS_PTRACE
     std::optional<int> yama_ptrace_scope;
+    // The CPU quota of this process's cgroup (and its ancestors): CPUs' worth of time per period.
+    // Absent when none is set (or it cannot be read: the fact says why).
+    std::optional<double> cpu_quota_cpus;
+
+    // The CPUs' capacity: the allowed CPUs, or the quota where it is smaller.
+    double cpu_capacity() const {
+        const double cpus = double(affinity_cpus.empty() ? std::max(1, online_cpus) : int(affinity_cpus.size()));
+        return cpu_quota_cpus ? std::min(cpus, *cpu_quota_cpus) : cpus;
+    }
 
     const MachineFact* find(std::string_view key) const;
 };
@@ -49,6 +58,29 @@ std::optional<bool> capability_in_mask(std::string_view hex_mask, int cap);
 
 // The value of "Key:" in /proc/<pid>/status-like text, trimmed. Empty when absent.
 std::optional<std::string> status_field(std::string_view status_text, std::string_view key);
+
+// The cgroup paths of a process, from /proc/<pid>/cgroup: the unified (v2) one ("0::/a/b") and the
+// v1 hierarchy that carries the cpu controller ("4:cpu,cpuacct:/a"); each absent when not there.
+struct CgroupPaths {
+    std::optional<std::string> unified;
+    std::optional<std::string> v1_cpu;
+};
+CgroupPaths parse_proc_cgroup(std::string_view text);
+
+// A cgroup v2 cpu.max ("50000 100000": quota and period in µs; "max 100000": none) as CPUs' worth
+// per period; nullopt for none or text that is not a quota.
+std::optional<double> parse_cpu_max(std::string_view text);
+// The same from cgroup v1's cpu.cfs_quota_us (-1: none) and cpu.cfs_period_us.
+std::optional<double> parse_cfs_quota(std::string_view quota_us, std::string_view period_us);
+
+// The smallest CPU quota over this process's cgroup and its ancestors, where it was set.
+struct CpuQuota {
+    std::optional<double> cpus;  // absent: no quota at any level
+    std::string where;           // the file that sets it, or the cgroup read when none does
+    std::string setting;         // as written there ("100000 100000"), when one is set
+    std::string error;           // why the quota could not be read (no cgroup, no cpu controller)
+};
+CpuQuota probe_cpu_quota();
 
 // Whole small file, or empty with errno preserved.
 std::optional<std::string> read_small_file(const std::string& path);
