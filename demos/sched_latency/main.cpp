@@ -64,7 +64,9 @@ constexpr const char* kFullLoads = "0,1x,2x";
 constexpr const char* kQuickLoads = "0,2x";
 constexpr const char* kFullPolicies = "other,nice-10,fifo";
 constexpr const char* kQuickPolicies = "other,fifo";
-constexpr double kFullDuration = 0.1, kQuickDuration = 0.05;
+// A cell lasts long enough for /proc/stat's ticks to count the load around it within P2's margin
+// (+-2 ticks over the window: about +-8% at 0.2 s), and for a p99 that is not the largest sample.
+constexpr double kFullDuration = 0.3, kQuickDuration = 0.2;
 constexpr int kLoops = 50;  // hackbench's default is 100; 50 keeps 4 configurations x 4 runs within half a second
 constexpr int kMaxLoad = 256;
 
@@ -273,7 +275,7 @@ Result run(const DemoContext& ctx) {
             }
     Result result;
     result.config.repeat = static_cast<int>(plan.duration_ns / plan.interval_ns);
-    if (plan.lateness) result.add_decision(decide_p2(m.lateness, m.tick_ns, m.interference));
+    if (plan.lateness) result.add_decision(decide_p2(m.lateness, m.tick_ns, m.interference, ctx.env.cpu_quota_cpus));
     present(result, ctx, m);
     return result;
 }

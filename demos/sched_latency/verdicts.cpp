@@ -22,15 +22,16 @@ const RuleInfo kP2Rule{
       "sched_latency P2: a woken task that runs within a turn confirms"},
      {Verdict::nuanced, "it waited beyond a turn at the tail (p99 above the bound) but not starved", "sched_latency P2: a tail beyond a turn is nuanced, starvation refutes, other load makes both not-measured"},
      {Verdict::refuted, "median wait of 10 turns or more: the scheduler let it starve", "sched_latency P2: a tail beyond a turn is nuanced, starvation refutes, other load makes both not-measured"},
-     {Verdict::not_measured, "no loaded SCHED_OTHER cell with more runnable tasks than CPUs, or a long wait with other load above "
-                             "the margin", "sched_latency P2: nothing to wait for, or no SCHED_OTHER sleeper, is not-measured"}}};
+     {Verdict::not_measured, "no loaded SCHED_OTHER cell with more runnable tasks than CPUs, or a long wait with other load not "
+                             "surely below the margin or under a cgroup CPU quota below the CPU count", "sched_latency P2: nothing to wait for, or no SCHED_OTHER sleeper, is not-measured"}}};
 
 double turn_bound_ns(int load_tasks, int cpus, double tick_ns) {
     const int runnable = load_tasks + 1;
     return std::ceil(double(runnable) / double(std::max(1, cpus))) * tick_ns;
 }
 
-Decision decide_p2(const std::vector<LatenessCell>& cells, std::optional<double> tick_ns, const Interference& interference) {
+Decision decide_p2(const std::vector<LatenessCell>& cells, std::optional<double> tick_ns, const Interference& interference,
+                   std::optional<double> quota_cpus) {
     Rule rule(kP2Rule);
     const LatenessCell* loaded = nullptr;
     for (const auto& c : cells)
@@ -73,6 +74,12 @@ Decision decide_p2(const std::vector<LatenessCell>& cells, std::optional<double>
     const std::string summary = "beside {load} busy processes on {cpus} {cpu_word}: p99 {p99}, a turn {turn_bound}";
     if (p99 <= bound) return rule.confirmed("the woken task ran within a turn of the run queue: " + evidence, summary);
     rule.use(number_fact("starved_turns", kStarvedTurns, "x", "the median wait, in turns, that refutes"));
+    if (quota_cpus && *quota_cpus < loaded->cpus) {
+        rule.use(number_fact("cpu_quota", *quota_cpus, "CPUs", "the cgroup's CPU quota (CPU time per period, in CPUs)"));
+        return rule.not_measured("the wait was long, but a CPU quota of {cpu_quota} (cgroup) throttles the sleeper and its load together "
+                                 "until the next period, so the wait is the quota's, not the scheduler's: " + evidence,
+                                 summary + "; CPU quota {cpu_quota}");
+    }
     const std::string load = use_interference(rule, interference, kInterferenceMargin);
     if (!interference.clear_of(kInterferenceMargin))
         return rule.not_measured("the wait was long but the CPUs were not surely ours alone: " + load + ": " + evidence, summary);

@@ -40,6 +40,9 @@ double turn_bound_ns(int load_tasks, int cpus, double tick_ns);
 
 // P2 from the most loaded SCHED_OTHER cell with more runnable tasks than CPUs (and, shown beside
 // it, SCHED_FIFO at the same load). tick_ns: as observed in that cell, nullopt when unknown.
-Decision decide_p2(const std::vector<LatenessCell>& cells, std::optional<double> tick_ns, const Interference& interference);
+// `quota_cpus`: the cgroup's CPU quota; below the CPU count a throttled group waits for its next
+// period, so a wait beyond a turn there is the quota's, not the scheduler's: not-measured, named.
+Decision decide_p2(const std::vector<LatenessCell>& cells, std::optional<double> tick_ns, const Interference& interference,
+                   std::optional<double> quota_cpus = std::nullopt);
 
 }  // namespace proclab::sched_latency

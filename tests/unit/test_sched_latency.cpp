@@ -65,6 +65,11 @@ TEST_CASE("sched_latency P2: a tail beyond a turn is nuanced, starvation refutes
     short_window.window_ns = 0.1e9;
     short_window.other_ns = 0;
     CHECK(sound(decide_p2({starved}, 4 * kMs, short_window)).verdict == Verdict::not_measured);
+    // Under a CPU quota below the CPU count a long wait is the quota's: not-measured, named.
+    const auto quota = sound(decide_p2({tail}, 4 * kMs, quiet(), 1.0));
+    CHECK(quota.verdict == Verdict::not_measured);
+    CHECK_THAT(quota.reason_text(), Catch::Contains("a CPU quota of 1.00 CPU (cgroup)"));
+    CHECK(sound(decide_p2({tail}, 4 * kMs, quiet(), 2.0)).verdict == Verdict::nuanced);  // not below the CPUs: no matter
     // 100 ms: beyond a turn, short of 10.
     CHECK(sound(decide_p2({cell(Policy::other, 4, 2, 100 * kMs)}, 4 * kMs, quiet())).verdict == Verdict::nuanced);
 }
