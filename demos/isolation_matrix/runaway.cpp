@@ -43,6 +43,15 @@ std::string_view id(RunawayKind k) {
     return "?";
 }
 
+int limit_errno(RunawayKind k) {
+    switch (k) {
+        case RunawayKind::memory_rlimit: return ENOMEM;
+        case RunawayKind::processes: return EAGAIN;
+        case RunawayKind::files: return EMFILE;
+        default: return 0;  // ended by a signal (the OOM killer, SIGXCPU), or not stopped at all
+    }
+}
+
 double RunawayRun::sibling_loss() const {
     double worst = 0;
     for (int i = 0; i < 2; ++i)
@@ -133,9 +142,10 @@ int processes_of(uid_t uid) {
 }
 
 // The runaways, each the body of a child. They report on `page` and hold until `stop_fd` closes.
-int memory_runaway(RunawayPage* page, int stop_fd, std::size_t cap, bool limit_as) {
+int memory_runaway(RunawayPage* page, int stop_fd, std::size_t cap, bool limit_as, bool beyond_cap) {
     rlimit limit{};
-    limit.rlim_cur = limit.rlim_max = vm_size_bytes() + cap / 2;  // the limit under test: half the hard cap
+    // The limit under test: half the hard cap above what it holds now (or twice the cap: the cap wins).
+    limit.rlim_cur = limit.rlim_max = vm_size_bytes() + (beyond_cap ? 2 * cap : cap / 2);
     if (limit_as && ::setrlimit(RLIMIT_AS, &limit) != 0) {
         page->state.store(-errno);
         return 0;
@@ -157,7 +167,7 @@ int memory_runaway(RunawayPage* page, int stop_fd, std::size_t cap, bool limit_a
     return 0;
 }
 
-int process_runaway(RunawayPage* page, int stop_fd, int cap) {
+int process_runaway(RunawayPage* page, int stop_fd, int cap, bool beyond_cap) {
     // RLIMIT_NPROC counts the processes of the real uid and does not bind root: drop to nobody.
     if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) {
         page->state.store(-errno);
@@ -165,7 +175,7 @@ int process_runaway(RunawayPage* page, int stop_fd, int cap) {
     }
     const int existing = processes_of(::getuid());
     rlimit limit{};
-    limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(existing + cap / 4);  // the limit under test
+    limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(existing + (beyond_cap ? 2 * cap : cap / 4));  // the limit under test
     if (::setrlimit(RLIMIT_NPROC, &limit) != 0) {
         page->state.store(-errno);
         return 0;
@@ -195,9 +205,9 @@ int process_runaway(RunawayPage* page, int stop_fd, int cap) {
     return 0;
 }
 
-int file_runaway(RunawayPage* page, int stop_fd, int cap) {
+int file_runaway(RunawayPage* page, int stop_fd, int cap, bool beyond_cap) {
     rlimit limit{};
-    limit.rlim_cur = limit.rlim_max = 64;  // the limit under test
+    limit.rlim_cur = limit.rlim_max = beyond_cap ? rlim_t(2 * cap) : 64;  // the limit under test
     if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
         page->state.store(-errno);
         return 0;
@@ -215,7 +225,19 @@ int file_runaway(RunawayPage* page, int stop_fd, int cap) {
     return 0;
 }
 
-int cpu_runaway(RunawayPage* page, int stop_fd, int threads) {
+// Spinning threads. Under RLIMIT_CPU (`cpu_limit_s` > 0) the kernel sends SIGXCPU once the process
+// has used that much CPU time, which ends it; the state is set only if the demo's stop came first
+// (its hard cap), so the parent waits for the limit to act. Without it, it spins until stopped.
+int cpu_runaway(RunawayPage* page, int stop_fd, int threads, int cpu_limit_s = 0) {
+    if (cpu_limit_s > 0) {
+        rlimit limit{};
+        limit.rlim_cur = static_cast<rlim_t>(cpu_limit_s);
+        limit.rlim_max = static_cast<rlim_t>(cpu_limit_s + 1);  // beyond the soft limit, SIGKILL
+        if (::setrlimit(RLIMIT_CPU, &limit) != 0) {
+            page->state.store(-errno);
+            return 0;
+        }
+    }
     std::atomic<bool> stop{false};
     std::vector<std::thread> hogs;
     for (int i = 0; i < threads; ++i)
@@ -224,8 +246,9 @@ int cpu_runaway(RunawayPage* page, int stop_fd, int threads) {
             while (!stop.load(std::memory_order_relaxed)) x = busy_work(10'000, x);
         });
     page->amount.store(static_cast<std::uint64_t>(threads));
-    page->state.store(1);
+    if (cpu_limit_s == 0) page->state.store(1);
     hold(stop_fd);
+    page->state.store(1);
     stop = true;
     for (auto& t : hogs) t.join();
     return 0;
@@ -418,10 +441,23 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
             runs.push_back(std::move(r));
             return runs.back();
         }
-        const bool killed_by_its_limit = kind == RunawayKind::memory_cgroup && status && status->signaled();
-        if (state == 0 && !killed_by_its_limit) {
+        const bool killed_by_its_limit =
+            status && status->signaled() &&
+            ((kind == RunawayKind::memory_cgroup) ||
+             (kind == RunawayKind::cpu && (status->signal() == SIGXCPU || status->signal() == SIGKILL)));
+        // The CPU runaway under RLIMIT_CPU sets its state only when the demo's stop came first.
+        const bool cpu_capped = kind == RunawayKind::cpu && page->state.load() == 1;
+        if (state == 0 && !killed_by_its_limit && !cpu_capped) {
             r.why_not = status ? fmt::format("the runaway ended without reaching its limit: {}", status->describe())
                                : "the runaway did not reach its limit within 5 s";
+            runs.push_back(std::move(r));
+            return runs.back();
+        }
+        // A refusal counts as the limit's only with the limit's own errno: ENOMEM from elsewhere
+        // (overcommit, a cgroup) is not RLIMIT_AS at work.
+        if (page->err != 0 && page->err != limit_errno(kind)) {
+            r.why_not = fmt::format("the runaway was refused with {}, not its limit's {}: something else stopped it", errno_name(page->err),
+                                    errno_name(limit_errno(kind)));
             runs.push_back(std::move(r));
             return runs.back();
         }
@@ -446,10 +482,16 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
                 r.stopped_by = killed_by_its_limit ? fmt::format("{} after {} MiB", status->describe(), amount >> 20)
                                                    : fmt::format("nothing: it reached its own cap of {} MiB", amount >> 20);
                 break;
-            case RunawayKind::cpu_cgroup:
             case RunawayKind::cpu:
-                // Nothing limits a CPU hog but the scheduler's fairness: it is "contained" when the
-                // siblings kept running beside it, which the verdict reads from their progress.
+                r.contained = killed_by_its_limit;
+                r.hard_cap_hit = !killed_by_its_limit;
+                r.stopped_by = killed_by_its_limit
+                                   ? fmt::format("{} after {:.2f} s ({} spinning threads)", status->describe(), during.elapsed_s(), amount)
+                                   : fmt::format("nothing: the demo stopped its {} spinning threads after {:.2f} s", amount, during.elapsed_s());
+                break;
+            case RunawayKind::cpu_cgroup:
+                // A quota holds a CPU hog to a share, it does not stop it: it is "contained" when
+                // the siblings kept running beside it, which the verdict reads from their progress.
                 r.contained = r.siblings_alive && r.during.min_rate() > 0;
                 r.hard_cap_hit = false;
                 r.stopped_by = fmt::format("{} spinning threads for {:.2f} s, then stopped by the demo", amount, during.elapsed_s());
@@ -469,8 +511,9 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
     };
 
     run_one(RunawayKind::memory_rlimit, "memory: mmap and touch 8 MiB at a time",
-            fmt::format("RLIMIT_AS = its size + {} MiB (hard cap {} MiB)", o.memory_cap_bytes / 2 >> 20, o.memory_cap_bytes >> 20),
-            [&](RunawayPage* page, int fd) { return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/true); });
+            fmt::format("RLIMIT_AS = its size + {} MiB (hard cap {} MiB)", (o.limits_beyond_caps ? 2 * o.memory_cap_bytes : o.memory_cap_bytes / 2) >> 20,
+                        o.memory_cap_bytes >> 20),
+            [&](RunawayPage* page, int fd) { return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/true, o.limits_beyond_caps); });
     // The same runaway in a cgroup v2 of its own, where a memory controller is delegated to us:
     // memory.max below its hard cap, no swap; the OOM killer should end the culprit alone.
     constexpr std::size_t kCgroupMemory = std::size_t(64) << 20;
@@ -482,25 +525,30 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
         RunawayRun& r = run_one(
             RunawayKind::memory_cgroup, "memory in its own cgroup: mmap and touch 8 MiB at a time",
             fmt::format("cgroup v2 memory.max {} MiB, no swap (hard cap {} MiB)", kCgroupMemory >> 20, o.memory_cap_bytes >> 20),
-            [&](RunawayPage* page, int fd) { return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/false); },
+            [&](RunawayPage* page, int fd) { return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/false, false); },
             [&](pid_t pid) { return dir.enter(pid); });
         if (r.measured) r.stopped_by += fmt::format(" (memory.events oom_kill {})", dir.event("memory.events", "oom_kill"));
     } else {
         not_here(RunawayKind::memory_cgroup, "memory in its own cgroup", "cgroup v2 memory.max", memory_place.why_not);
     }
     run_one(RunawayKind::processes, "processes: a fork loop, each child waiting",
-            fmt::format("RLIMIT_NPROC (as uid {}: the kernel does not apply it to root; hard cap {} forks)", ::geteuid() == 0 ? kNobody : int(::geteuid()),
-                        o.process_cap),
-            [&](RunawayPage* page, int fd) { return process_runaway(page, fd, o.process_cap); });
+            fmt::format("RLIMIT_NPROC {} its processes (as uid {}: the kernel does not apply it to root; hard cap {} forks)",
+                        o.limits_beyond_caps ? fmt::format("{} above", 2 * o.process_cap) : fmt::format("{} above", o.process_cap / 4),
+                        ::geteuid() == 0 ? kNobody : int(::geteuid()), o.process_cap),
+            [&](RunawayPage* page, int fd) { return process_runaway(page, fd, o.process_cap, o.limits_beyond_caps); });
     run_one(RunawayKind::files, "file descriptors: open /dev/null until refused",
-            fmt::format("RLIMIT_NOFILE 64 (hard cap {} opens)", o.file_cap),
-            [&](RunawayPage* page, int fd) { return file_runaway(page, fd, o.file_cap); });
+            fmt::format("RLIMIT_NOFILE {} (hard cap {} opens)", o.limits_beyond_caps ? 2 * o.file_cap : 64, o.file_cap),
+            [&](RunawayPage* page, int fd) { return file_runaway(page, fd, o.file_cap, o.limits_beyond_caps); });
     // Fair shares: two siblings alone get min(1, CPUs/2) of a CPU each; beside `cpus` hog threads,
     // min(1, CPUs/(2 + cpus)).
     const double alone = std::min(1.0, o.cpus / 2.0), beside = std::min(1.0, o.cpus / (2.0 + o.cpus));
+    // Under RLIMIT_CPU: SIGXCPU after 1 s of CPU time (its threads' together), SIGKILL a second later.
+    // Until then, the scheduler's fair share is all that holds it.
     run_one(RunawayKind::cpu, fmt::format("CPU: {} threads spinning at nice 0", o.cpus),
-            fmt::format("none but the scheduler's fair share, which costs each sibling {:.0f}%", 100 * (1 - beside / alone)),
-            [&](RunawayPage* page, int fd) { return cpu_runaway(page, fd, o.cpus); });
+            fmt::format("RLIMIT_CPU {} s (SIGXCPU; the demo's cap: 5 s), and until then the scheduler's fair share, which costs each "
+                        "sibling {:.0f}%",
+                        o.limits_beyond_caps ? 60 : 1, 100 * (1 - beside / alone)),
+            [&](RunawayPage* page, int fd) { return cpu_runaway(page, fd, o.cpus, o.limits_beyond_caps ? 60 : 1); });
     // The same hog in a cgroup v2 of its own with a quota of half a CPU.
     const CgroupPlace cpu_place = cgroup_place("cpu");
     if (!cpu_place.parent.empty()) {

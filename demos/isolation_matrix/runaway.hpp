@@ -34,8 +34,9 @@ struct RunawayRun {
     bool siblings_alive = true;
     // The siblings' worst loss during, as a share of their rate before (0: none, 1: stopped).
     double sibling_loss() const;
-    // A runaway a limit can stop (memory, processes, files); a CPU hog is only held to a share.
-    bool stoppable() const { return kind != RunawayKind::cpu && kind != RunawayKind::cpu_cgroup; }
+    // A runaway a limit can stop (memory, processes, files, CPU time under RLIMIT_CPU); a CPU hog
+    // under a cgroup quota is only held to a share.
+    bool stoppable() const { return kind != RunawayKind::cpu_cgroup; }
     // Its limit, not the demo's own cap, ended it.
     bool stopped_by_limit() const { return measured && stoppable() && contained && !hard_cap_hit; }
 };
@@ -46,7 +47,14 @@ struct RunawayOptions {
     int process_cap = 64;
     int file_cap = 4096;
     int cpus = 1;           // the CPU runaway's threads: one per allowed CPU
+    // Each limit under test set beyond the runaway's own hard cap, so the cap must stop it: the
+    // limit fails, which the verdict must see (the OS tests set it; the demo never does).
+    bool limits_beyond_caps = false;
 };
+
+// The errno with which each limit refuses its runaway: a refusal with any other errno is not the
+// limit's doing (ENOMEM from RLIMIT_AS, EAGAIN from RLIMIT_NPROC, EMFILE from RLIMIT_NOFILE).
+int limit_errno(RunawayKind k);
 
 // Runs every kind, each with a fresh pair of siblings. Kinds that cannot run here (no writable
 // cgroup v2 controller) come back not measured, with the reason.

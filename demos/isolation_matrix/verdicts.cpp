@@ -23,15 +23,16 @@ const RuleInfo kP3Rule{
 const RuleInfo kP1Rule{
     "P1",
     "",
-    "runaways (memory under RLIMIT_AS, a fork loop under RLIMIT_NPROC, files under RLIMIT_NOFILE, CPU threads; cgroup v2 "
+    "runaways (memory under RLIMIT_AS, a fork loop under RLIMIT_NPROC, files under RLIMIT_NOFILE, CPU threads under RLIMIT_CPU; cgroup v2 "
     "where delegated) beside two siblings doing steady work: their progress before, during and after, and what ended each "
     "runaway; and who of the same or another user may signal, trace, renice and re-limit a target",
     "a sibling dying beside a runaway, or another user's unprivileged process able to signal or trace the target",
     false,
     {{Verdict::confirmed, "every limit stopped its runaway, the siblings kept progressing, other users shut out, and no "
-                          "same-user control allowed (a locked-down machine)", "P1 from the matrix and the runaways"},
-     {Verdict::nuanced, "a sibling stalled beside a runaway, only the demo's own cap stopped one, or processes of one user may "
-                        "signal, trace, renice or re-limit each other", "P1 from the matrix and the runaways"},
+                          "same-user control allowed (a machine whose security module denies signals and tracing between one user's processes)", "P1 from the matrix and the runaways"},
+     {Verdict::nuanced, "a sibling stalled beside a runaway, only the demo's own cap stopped one (its limit failed), or processes of "
+                        "one user may signal, trace, renice or re-limit each other (Linux without a security module that forbids it)",
+      "A limit set beyond what the runaway reaches fails: the demo's cap stops it, and P1 says so"},
      {Verdict::refuted, "a sibling died, or another user's unprivileged process signalled or traced the target", "P1 from the matrix and the runaways"},
      {Verdict::not_measured, "neither a runaway nor a same-user prober could be set up", "P1 from the matrix and the runaways"}}};
 
@@ -137,7 +138,7 @@ Decision decide_p1(const std::vector<RelationshipRun>& runs, const std::vector<R
         return rule.not_measured("{runaways} runaways could run and no same-user prober could be set up", "nothing measured");
     std::string evidence;
     if (measured > 0) {
-        rule.use(count_fact("runaways_a_limit_can_stop", stoppable, "runaways a limit can stop (memory, processes, files)"));
+        rule.use(count_fact("runaways_a_limit_can_stop", stoppable, "runaways a limit can stop (memory, processes, files, CPU time)"));
         rule.use(count_fact("runaways_stopped_by_limit", stopped, "of them, stopped by their limit rather than the demo's cap"));
         rule.use(text_fact("sibling_losses", fmt::format("{}", fmt::join(losses, ", ")), "the siblings' worst loss of progress beside each runaway"));
         rule.use(number_fact("worst_sibling_loss", worst->sibling_loss(), "fraction", "the siblings' worst loss beside any runaway"));

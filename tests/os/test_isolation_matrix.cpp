@@ -1,6 +1,7 @@
 // isolation_matrix's experiments against the real kernel: what holds on every Linux machine.
 #include "isolation_matrix/matrix.hpp"
 #include "isolation_matrix/runaway.hpp"
+#include "isolation_matrix/verdicts.hpp"
 
 #include "proclab/child.hpp"
 
@@ -47,7 +48,7 @@ TEST_CASE("The same user may read a dumpable target's memory, and reads what is 
     CHECK(run.sigterm_arrived);  // the handler saw the prober's SIGTERM, and the target lived on
 }
 
-TEST_CASE("Runaways meet their limits: RLIMIT_NPROC stops a fork loop, RLIMIT_NOFILE the opens, RLIMIT_AS the memory",
+TEST_CASE("Runaways meet their limits: RLIMIT_NPROC stops a fork loop, RLIMIT_NOFILE the opens, RLIMIT_AS the memory, RLIMIT_CPU a hog",
           "[isolation][processes]") {
     RunawayOptions o;
     o.window_s = 0.02;
@@ -56,14 +57,41 @@ TEST_CASE("Runaways meet their limits: RLIMIT_NPROC stops a fork loop, RLIMIT_NO
     for (const auto& r : runs) {
         INFO(r.what << ": " << r.why_not << " " << r.stopped_by);
         CHECK(r.siblings_alive);
-        if (r.kind == RunawayKind::processes || r.kind == RunawayKind::files || r.kind == RunawayKind::memory_rlimit) {
+        if (r.kind == RunawayKind::processes || r.kind == RunawayKind::files || r.kind == RunawayKind::memory_rlimit ||
+            r.kind == RunawayKind::cpu) {
             REQUIRE(r.measured);
             CHECK(r.contained);
             CHECK_FALSE(r.hard_cap_hit);
         }
     }
+    const auto hog = std::find_if(runs.begin(), runs.end(), [](const RunawayRun& r) { return r.kind == RunawayKind::cpu; });
+    CHECK_THAT(hog->stopped_by, Catch::Contains("SIGXCPU") || Catch::Contains("SIGKILL"));
     const auto nproc = std::find_if(runs.begin(), runs.end(), [](const RunawayRun& r) { return r.kind == RunawayKind::processes; });
     CHECK_THAT(nproc->stopped_by, Catch::Contains("EAGAIN"));
     const auto files = std::find_if(runs.begin(), runs.end(), [](const RunawayRun& r) { return r.kind == RunawayKind::files; });
     CHECK_THAT(files->stopped_by, Catch::Contains("EMFILE"));
+}
+
+TEST_CASE("A limit set beyond what the runaway reaches fails: the demo's cap stops it, and P1 says so", "[isolation][processes]") {
+    RunawayOptions o;
+    o.window_s = 0.02;
+    o.cpus = 1;
+    o.memory_cap_bytes = std::size_t(32) << 20;
+    o.process_cap = 16;
+    o.file_cap = 256;
+    o.limits_beyond_caps = true;
+    const auto runs = run_runaways(o);
+    int capped = 0;
+    for (const auto& r : runs) {
+        INFO(r.what << ": " << r.why_not << " " << r.stopped_by);
+        CHECK(r.siblings_alive);
+        if (!r.measured || !r.stoppable()) continue;
+        CHECK(r.hard_cap_hit);
+        CHECK_FALSE(r.stopped_by_limit());
+        ++capped;
+    }
+    CHECK(capped >= 4);  // memory, processes, files and the CPU hog (its RLIMIT_CPU 60 s outlasts the demo's 5 s)
+    const auto v = decide_p1({}, runs);
+    CHECK(v.verdict == Verdict::nuanced);
+    CHECK_THAT(v.reason_text(), Catch::Contains("only the demo's own cap ended"));
 }

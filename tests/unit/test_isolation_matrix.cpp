@@ -90,10 +90,11 @@ TEST_CASE("P1 from the matrix and the runaways", "[isolation_matrix]") {
     CHECK(sound(decide_p1({}, {})).verdict == Verdict::not_measured);
 }
 
-TEST_CASE("P1's sentence counts only the runaways a limit can stop: a CPU hog is stopped by the demo", "[isolation_matrix]") {
-    // Recorded: four runaways, the CPU hog (no limit) costing its siblings 52-57%. The old summary said "4 of 4 runaways
-    // stopped by their limit, siblings working throughout".
-    const std::vector<RunawayRun> four{runaway(true, 78), runaway(true, 97), runaway(true, 99), runaway(true, 45, false, RunawayKind::cpu)};
+TEST_CASE("P1's sentence counts only the runaways a limit can stop: a CPU hog under a quota is held, not stopped", "[isolation_matrix]") {
+    // Recorded: four runaways, the CPU hog (then under no limit) costing its siblings 52-57%. The old summary said "4 of 4
+    // runaways stopped by their limit, siblings working throughout". A hog under a cgroup quota is held to a share.
+    const std::vector<RunawayRun> four{runaway(true, 78), runaway(true, 97), runaway(true, 99),
+                                       runaway(true, 45, false, RunawayKind::cpu_cgroup)};
     const auto v = sound(decide_p1({recorded("other_user", false, false)}, four));
     CHECK(v.verdict == Verdict::confirmed);
     CHECK_THAT(v.summary_text(), Catch::Contains("all 3 runaways stopped by their limit") && Catch::Contains("worst loss 55%"));
