@@ -87,7 +87,11 @@ const std::vector<GlossaryTerm>& glossary() {
          "A worker's run time divided by its own lifetime (from its start to its end): 1 means it never waited for a CPU; K "
          "workers on N < K CPUs get about N/K each."},
         {"cpus-busy", "CPUs busy", {"CPUs busy"},
-         "All workers' run time divided by the wall time: how many CPUs they kept busy on average (at most the CPUs allowed)."},
+         "All workers' run time divided by the wall time: how many CPUs they kept busy on average (at most the CPUs allowed). "
+         "A count of CPUs, not a share of them: see capacity used."},
+        {"capacity-used", "capacity used", {"capacity used"},
+         "The workers' CPU time divided by the CPUs' capacity (the allowed CPUs times the wall time) while every worker still "
+         "had work: a share, 1 when no CPU idled (time_slicing's P4)."},
         {"jain", "Jain's index", {"Jain's index", "Jain index", "Jain"},
          "Jain's fairness index of the workers' shares, (sum of x)^2 / (n x sum of x^2): 1 when all are equal, 1/n when one has "
          "everything."},

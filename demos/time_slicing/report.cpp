@@ -20,7 +20,7 @@ namespace {
 void add_trials_table(Result& result, const Sweep& sweep) {
     const auto& trials = sweep.trials;
     auto tt = trials_table(trials, fmt::format("Trials: {} independent runs of the sweep, each decided on its own", trials.count()),
-                           {{"K<=CPUs: least share", "ratio"}, {"K>CPUs: CPUs busy", "fraction"}, {"K>CPUs: kernel / capacity", "ratio"},
+                           {{"K<=CPUs: least share", "ratio"}, {"K>CPUs: capacity used", "fraction"}, {"K>CPUs: kernel / capacity", "ratio"},
                             {"most at once", "count"},
                             {"Jain (largest K)", "ratio"}, {"balancer's first move", "ns"}, {"threads moved", "count"},
                             {"first thread move", "ns"}},
@@ -48,7 +48,7 @@ void add_trials_table(Result& result, const Sweep& sweep) {
                            });
     tt.note = fmt::format(
         "Interference = other tasks' CPU time and steal on the allowed CPUs during the trial, from /proc/stat against our own "
-        "getrusage (margin {:.0f}%). 'CPUs busy' = the workers' CPU time until the first of them finished / the CPUs' "
+        "getrusage (margin {:.0f}%). 'Capacity used' = the workers' CPU time until the first of them finished / the CPUs' "
         "capacity then (P4 needs {:.0f}%+). 'Kernel / capacity': the workers' CPU time as the kernel counted it (schedstat) "
         "over what the CPUs could give in the step's wall time; beyond 1 (by 5% and a tick per worker) it would refute P4. "
         "'Most at once' from the run intervals is a picture as fine as the gap threshold: a preemption shorter than that is "
@@ -108,7 +108,8 @@ void add_steps_table(Result& result, const Sweep& sweep) {
             shares.push_back(tr[i].mean_share);
         }
         const std::string tag = fmt::format("k{}_processes", s.k);
-        result.add_metric("cpus_busy_" + tag, summarize(busy), "ratio",
+        // Two quantities, two names: a least share while K <= CPUs, the capacity used above.
+        result.add_metric((s.k <= s.cpus ? "least_share_" : "capacity_used_") + tag, summarize(busy), "ratio",
                           s.k <= s.cpus ? fmt::format("K={}: the least share of a CPU any worker got, over trials", s.k)
                                         : fmt::format("K={}: CPU time delivered / capacity until the first finished, over trials", s.k))
             .headline = true;

@@ -127,13 +127,13 @@ Decision decide_p4(const std::vector<StepResult>& steps, const Interference& int
     rule.use(count_fact("most_at_once", most, "the most workers running at one instant in any step (clock gaps)"));
     std::string summary;
     for (const auto* s : process_steps(steps))
-        summary += fmt::format("{}K={{k{}}} {{k{}_{}}}", summary.empty() ? "" : ", ", s->k, s->k, s->k > s->cpus ? "cpus_busy" : "least_share");
-    summary = "CPUs busy (K<=CPUs: least share): " + summary + "; at most {most_at_once} at once on {cpus} CPUs";
+        summary += fmt::format("{}K={{k{}}} {{k{}_{}}}", summary.empty() ? "" : ", ", s->k, s->k, s->k > s->cpus ? "capacity_used" : "least_share");
+    summary = "capacity used (K<=CPUs: least share): " + summary + "; at most {most_at_once} at once on {cpus} CPUs";
     // The steps in words, from the clock-gap picture; `all_busy` says whether the CPUs were kept busy.
     bool all_busy = true;
     const auto describe_steps = [&] {
         rule.use(number_fact("alone_threshold", kRanAlone, "ratio", "the least share of a CPU each worker needs while K <= CPUs"));
-        rule.use(number_fact("busy_threshold", kBusyCpus, "ratio", "the CPUs' busy share needed while K > CPUs"));
+        rule.use(number_fact("busy_threshold", kBusyCpus, "ratio", "the share of the CPUs' capacity used, needed while K > CPUs"));
         std::vector<std::string> parts;
         for (const auto* s : process_steps(steps)) {
             const std::string k = fmt::format("k{}", s->k);
@@ -144,14 +144,14 @@ Decision decide_p4(const std::vector<StepResult>& steps, const Interference& int
                 all_busy = all_busy && s->min_share >= kRanAlone;
                 parts.push_back(fmt::format("K={{{0}}}: least share {{{0}_least_share}}, at most {{{0}_most_at_once}} at once", k));
             } else {
-                Fact busy = number_fact(k + "_cpus_busy", s->busy_cpus_fraction, "ratio",
+                Fact busy = number_fact(k + "_capacity_used", s->busy_cpus_fraction, "ratio",
                                         "CPU time delivered / the CPUs' capacity while every worker still had work");
                 busy.ceiling = Bound{1.0, "the CPUs' whole capacity", 0.05};
                 rule.use(busy);
                 rule.use(number_fact(k + "_wall_over_work", s->work_ns > 0 ? double(s->wall_ns) / double(s->work_ns) : 0, "x",
                                      "the step's wall time against one worker's CPU work"));
                 all_busy = all_busy && s->busy_cpus_fraction >= kBusyCpus;
-                parts.push_back(fmt::format("K={{{0}}}: at most {{{0}_most_at_once}} at once, CPUs busy {{{0}_cpus_busy}}, wall "
+                parts.push_back(fmt::format("K={{{0}}}: at most {{{0}_most_at_once}} at once, capacity used {{{0}_capacity_used}}, wall "
                                             "{{{0}_wall_over_work}} the work",
                                             k));
             }
@@ -203,7 +203,7 @@ Decision decide_p4(const std::vector<StepResult>& steps, const Interference& int
                             "to explain it (" + load + "; a CPU quota, or the balancer's delay): " + evidence,
                             summary);
     return rule.confirmed("up to the CPU count the workers ran at once (least share at least {alone_threshold}); above it at most "
-                          "{most_at_once} ran at once and they took turns, the CPUs busy at least {busy_threshold}: " + evidence,
+                          "{most_at_once} ran at once and they took turns, the capacity used at least {busy_threshold}: " + evidence,
                           summary);
 }
 

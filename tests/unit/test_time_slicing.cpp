@@ -121,7 +121,7 @@ TEST_CASE("P4 is confirmed when all run at once up to the CPU count and take tur
     const std::vector<StepResult> steps{alone(1, 50), alone(2, 50), round_robin(4, 2, 50), round_robin(8, 2, 50)};
     const auto v = checked_p4(steps, quiet());
     CHECK(v.verdict == Verdict::confirmed);
-    CHECK_THAT(v.reason_text(), Catch::Contains("K=8: at most 2 at once, CPUs busy 1"));
+    CHECK_THAT(v.reason_text(), Catch::Contains("K=8: at most 2 at once, capacity used 1"));
 }
 
 TEST_CASE("P4: a worker alone on one CPU while three share the other is not a refutation", "[time_slicing]") {
