@@ -4,10 +4,14 @@
 #include "proclab/stats.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
+
+#include <fmt/format.h>
 
 namespace proclab {
 
@@ -86,6 +90,47 @@ std::vector<std::int64_t> parse_timer_interrupts(std::string_view text) {
         if (counts.empty()) counts = row;  // the first arch_timer line; keep looking for LOC
     }
     return counts;
+}
+
+std::optional<std::uint64_t> parse_jiffies(std::string_view text) {
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        auto end = text.find('\n', pos);
+        if (end == std::string_view::npos) end = text.size();
+        const std::string_view line = text.substr(pos, end - pos);
+        pos = end + 1;
+        if (line.rfind("jiffies:", 0) != 0) continue;  // ".last_jiffies" and the like are indented
+        try {
+            return std::stoull(std::string(line.substr(8)));
+        } catch (const std::exception&) {
+            return std::nullopt;
+        }
+    }
+    return std::nullopt;
+}
+
+namespace {
+std::optional<std::uint64_t> read_jiffies(std::string& why_not) {
+    const auto text = read_small_file("/proc/timer_list");
+    if (!text) {
+        why_not = fmt::format("cannot read /proc/timer_list: {}", std::strerror(errno));
+        return std::nullopt;
+    }
+    auto j = parse_jiffies(*text);
+    if (!j) why_not = "no 'jiffies:' line in /proc/timer_list";
+    return j;
+}
+}  // namespace
+
+JiffiesClock::JiffiesClock() : start_(read_jiffies(unknown_)), start_ns_(now_ns()) {}
+
+std::optional<double> JiffiesClock::tick_ns(std::uint64_t min_ticks) const {
+    if (!start_) return std::nullopt;
+    std::string why_not;
+    const auto now = read_jiffies(why_not);
+    const Nanos at = now_ns();
+    if (!now || *now < *start_ + min_ticks) return std::nullopt;
+    return double(at - start_ns_) / double(*now - *start_);
 }
 
 }  // namespace proclab

@@ -33,6 +33,7 @@
 
 #include "proclab/demo.hpp"
 #include "proclab/interference.hpp"
+#include "proclab/sched.hpp"
 #include "proclab/sizes.hpp"
 
 #include <CLI/CLI.hpp>
@@ -222,6 +223,7 @@ Result run(const DemoContext& ctx) {
     m.interval_ns = plan.interval_ns;
     m.duration_ns = plan.duration_ns;
     int decisive_load = -1;
+    const JiffiesClock jiffies;  // the tick as the kernel counts it, over the lateness cells
     if (plan.lateness)
         for (int load : plan.loads)
             for (Policy policy : plan.policies) {
@@ -235,6 +237,11 @@ Result run(const DemoContext& ctx) {
                 m.lateness.push_back(std::move(r.cell));
                 m.lateness_samples.push_back(std::move(r.samples));
             }
+    if (const auto kernel_tick = jiffies.tick_ns(50); plan.lateness && kernel_tick) {
+        m.tick_ns = kernel_tick;
+        m.tick_from_jiffies = true;
+        m.tick_unknown.clear();
+    }
     if (plan.wakeup)
         for (int load : plan.wakeup_loads)
             for (Channel channel : plan.channels)
@@ -275,7 +282,7 @@ Result run(const DemoContext& ctx) {
             }
     Result result;
     result.config.repeat = static_cast<int>(plan.duration_ns / plan.interval_ns);
-    if (plan.lateness) result.add_decision(decide_p2(m.lateness, m.tick_ns, m.interference, ctx.env.cpu_quota_cpus));
+    if (plan.lateness) result.add_decision(decide_p2(m.lateness, m.tick_ns, m.interference, ctx.env.cpu_quota_cpus, m.tick_from_jiffies));
     present(result, ctx, m);
     return result;
 }

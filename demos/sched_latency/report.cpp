@@ -111,7 +111,10 @@ void add_lateness(Result& result, const Measured& m, Json& raw) {
     hist.note = "The same wake-ups by bucket of lateness; a bucket holds values from its lower edge up to, not including, its upper.";
     result.tables.push_back(std::move(hist));
     raw["lateness"] = std::move(cells);
-    if (m.tick_ns) result.add_metric("tick_observed", *m.tick_ns, "ns", "the tick as observed in the most loaded SCHED_OTHER cell");
+    if (m.tick_ns)
+        result.add_metric("tick_observed", *m.tick_ns, "ns",
+                          m.tick_from_jiffies ? "the timer tick, from the kernel's jiffies over the lateness cells"
+                                              : "one local timer interrupt per this in the most loaded SCHED_OTHER cell (the tick is at least this)");
 }
 
 void add_wakeups(Result& result, const Measured& m, Json& raw) {

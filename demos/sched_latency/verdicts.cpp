@@ -31,7 +31,7 @@ double turn_bound_ns(int load_tasks, int cpus, double tick_ns) {
 }
 
 Decision decide_p2(const std::vector<LatenessCell>& cells, std::optional<double> tick_ns, const Interference& interference,
-                   std::optional<double> quota_cpus) {
+                   std::optional<double> quota_cpus, bool tick_from_jiffies) {
     Rule rule(kP2Rule);
     const LatenessCell* loaded = nullptr;
     for (const auto& c : cells)
@@ -51,8 +51,12 @@ Decision decide_p2(const std::vector<LatenessCell>& cells, std::optional<double>
     const double p50 = rule.number(number_fact("p50", percentile_sorted(sorted, 50), "ns", "median lateness"));
     const double p99 = rule.number(number_fact("p99", percentile_sorted(sorted, 99), "ns", "99th percentile of the lateness"));
     const double tick = tick_ns.value_or(kCoarsestTickNs);
-    if (tick_ns)
-        rule.use(number_fact("tick", tick, "ns", "the tick as observed (timer interrupts of the busy CPUs, less the sleeper's own)"));
+    if (tick_ns && tick_from_jiffies)
+        rule.use(number_fact("tick", tick, "ns", "the timer tick: the kernel's jiffies over the run (CONFIG_HZ)"));
+    else if (tick_ns)
+        rule.use(number_fact("tick", tick, "ns",
+                             "one local timer interrupt per this on the busy CPUs, less the sleeper's own (other timers too: the tick "
+                             "is at least this)"));
     else
         rule.use(number_fact("tick", tick, "ns", "the coarsest tick Linux is built with (HZ=100): no tick could be observed"));
     const double bound = rule.number(number_fact("turn_bound", turn_bound_ns(loaded->load_tasks, loaded->cpus, tick), "ns",

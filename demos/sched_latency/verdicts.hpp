@@ -42,7 +42,9 @@ double turn_bound_ns(int load_tasks, int cpus, double tick_ns);
 // it, SCHED_FIFO at the same load). tick_ns: as observed in that cell, nullopt when unknown.
 // `quota_cpus`: the cgroup's CPU quota; below the CPU count a throttled group waits for its next
 // period, so a wait beyond a turn there is the quota's, not the scheduler's: not-measured, named.
+// `tick_from_jiffies`: tick_ns is the kernel's own count (jiffies over the run), not the local
+// timer interrupts' interval (which any other timer adds to).
 Decision decide_p2(const std::vector<LatenessCell>& cells, std::optional<double> tick_ns, const Interference& interference,
-                   std::optional<double> quota_cpus = std::nullopt);
+                   std::optional<double> quota_cpus = std::nullopt, bool tick_from_jiffies = false);
 
 }  // namespace proclab::sched_latency

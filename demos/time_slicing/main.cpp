@@ -145,6 +145,7 @@ std::vector<StepResult> run_sweep(const Setup& setup, const Calibration& cal, st
 // interference around it (trials.hpp), then the report of the trial shown (report.hpp).
 Result run(const DemoContext& ctx) {
     const Setup setup = read_setup(ctx);
+    (void)run_jiffies();  // the tick is counted over the whole run
     Sweep sweep{setup.cpus, g_options.threads, calibrate(ctx.clock), {}, {}};
     sweep.trials = run_trials(
         ctx.trials(), setup.cpus, [&](int trial) { return run_sweep(setup, sweep.calibration, trial == 0 ? &sweep.shortened : nullptr); },

@@ -163,8 +163,11 @@ void add_slice_settings(Result& result, const DemoContext& ctx, const Sweep& swe
     };
     kt.rows.push_back({"configured base slice (EEVDF)", facts.base_slice_ns ? ms(*facts.base_slice_ns) : "unknown"});
     kt.rows.push_back({"CONFIG_HZ", fact("config_hz")});
-    kt.rows.push_back({"timer interrupts per busy CPU-second (observed)",
-                       facts.tick_ns ? fmt::format("{:.0f} (a tick every {})", 1e9 / *facts.tick_ns, ms(*facts.tick_ns)) : "unknown"});
+    kt.rows.push_back({"the tick, from the kernel's jiffies over the run",
+                       facts.kernel_tick_ns ? fmt::format("{} ({:.0f} Hz)", ms(*facts.kernel_tick_ns), 1e9 / *facts.kernel_tick_ns)
+                                            : "unknown: " + run_jiffies().unknown_reason()});
+    kt.rows.push_back({"local timer interrupts per busy CPU-second (the tick's and any other timer's)",
+                       facts.tick_ns ? fmt::format("{:.0f} (one every {})", 1e9 / *facts.tick_ns, ms(*facts.tick_ns)) : "unknown"});
     kt.rows.push_back({"autogroup", fact("sched_autogroup")});
     kt.rows.push_back({"loop step undisturbed (median / p99)", fmt::format("{} / {}", format_value(cal.undisturbed_step.median, "ns"),
                                                                           format_value(cal.undisturbed_step.p99, "ns"))});
@@ -174,7 +177,8 @@ void add_slice_settings(Result& result, const DemoContext& ctx, const Sweep& swe
               "is not a switch, and a slice is milliseconds long.";
     result.add_metric("probe_effect", cal.probe_effect, "ratio", "clock read cost as a share of one loop step");
     result.add_metric("gap_threshold", double(cal.threshold_ns), "ns", "a clock step above this counts as time off the CPU");
-    if (facts.tick_ns) result.add_metric("observed_tick", *facts.tick_ns, "ns", "1 / timer interrupts per busy CPU-second");
+    if (facts.tick_ns) result.add_metric("observed_tick", *facts.tick_ns, "ns", "1 / local timer interrupts per busy CPU-second (ticks and other timers)");
+    if (facts.kernel_tick_ns) result.add_metric("kernel_tick", *facts.kernel_tick_ns, "ns", "the timer tick from the kernel's jiffies over the run");
 }
 
 Json raw_series(const std::vector<StepResult>& steps, const StepResult& timeline_step) {
@@ -205,8 +209,14 @@ Json raw_series(const std::vector<StepResult>& steps, const StepResult& timeline
 
 }  // namespace
 
+const JiffiesClock& run_jiffies() {
+    static const JiffiesClock clock;
+    return clock;
+}
+
 KernelSliceFacts slice_facts(const DemoContext& ctx, const std::vector<StepResult>& steps) {
     KernelSliceFacts facts;
+    facts.kernel_tick_ns = run_jiffies().tick_ns();
     if (const MachineFact* f = ctx.env.find("sched_base_slice_ns"); f && f->value) facts.base_slice_ns = std::stod(*f->value);
     else if (f) facts.base_slice_unknown = f->unknown_reason;
     for (const auto& s : steps)

@@ -8,6 +8,7 @@
 #include "time_slicing/workers.hpp"
 
 #include "proclab/demo.hpp"
+#include "proclab/sched.hpp"
 #include "proclab/trials.hpp"
 
 #include <string>
@@ -28,6 +29,8 @@ inline constexpr double kMaxStepWallS = 10;  // a step is shortened (less work e
 
 // The configured slice (from the environment) and the tick as observed in these steps.
 KernelSliceFacts slice_facts(const DemoContext& ctx, const std::vector<StepResult>& steps);
+// The jiffies clock the tick is read from, started at its first call (call it as the run starts).
+const JiffiesClock& run_jiffies();
 
 // Adds the tables, the timeline figure, the metrics and the raw series of the sweep to `result`.
 void present(Result& result, const DemoContext& ctx, const Sweep& sweep);

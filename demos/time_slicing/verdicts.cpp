@@ -271,9 +271,15 @@ Decision decide_p2(const std::vector<StepResult>& steps, const KernelSliceFacts&
         if (interference.exceeds(kInterferenceMargin)) fairness += "; " + use_interference(rule, interference, kInterferenceMargin);
     }
     std::string tick;
-    if (facts.tick_ns) {
-        rule.use(number_fact("tick", *facts.tick_ns, "ns", "the timer tick, as observed from interrupts on busy CPUs"));
-        tick = "timer tick {tick} as observed";
+    if (facts.kernel_tick_ns) {
+        rule.use(number_fact("tick", *facts.kernel_tick_ns, "ns", "the timer tick: the kernel's jiffies over the run (CONFIG_HZ)"));
+        tick = "timer tick {tick} (the kernel's jiffies)";
+    } else if (facts.tick_ns) {
+        // Every local timer interrupt counts here, the tick's and any other timer's: the tick is
+        // at least this long, not exactly it.
+        rule.use(number_fact("timer_interrupt_interval", *facts.tick_ns, "ns",
+                             "1 / local timer interrupts per busy CPU-second (the tick's and any other timer's)"));
+        tick = "one local timer interrupt per {timer_interrupt_interval} on a busy CPU (the tick is at least that)";
     }
     if (facts.base_slice_ns && median_slice > 0) {
         rule.use(number_fact("base_slice", *facts.base_slice_ns, "ns", "the configured base slice (EEVDF, debugfs)"));

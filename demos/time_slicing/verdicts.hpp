@@ -27,7 +27,8 @@ inline constexpr double kInterferenceMargin = 0.15; // other tasks + steal above
 struct KernelSliceFacts {
     std::optional<double> base_slice_ns;  // configured (debugfs), when readable
     std::string base_slice_unknown;       // why not
-    std::optional<double> tick_ns;        // as observed from timer interrupts on busy CPUs
+    std::optional<double> tick_ns;        // 1 / local timer interrupts per busy CPU-second: ticks and any other timer
+    std::optional<double> kernel_tick_ns; // the tick as the kernel counts it (jiffies over the run): CONFIG_HZ
 };
 
 extern const RuleInfo kP2Rule, kP4Rule, kT1Rule;

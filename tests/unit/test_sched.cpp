@@ -110,3 +110,12 @@ TEST_CASE("the kernel's view of this thread is readable", "[sched][os]") {
     CHECK(s.voluntary_switches >= 0);
     CHECK(s.involuntary_switches >= 0);
 }
+
+TEST_CASE("the kernel's tick counter is read from /proc/timer_list's jiffies line, not its indented cousins", "[sched]") {
+    const std::string text = "Timer List Version: v0.9\nnow at 123 nsecs\n  .idle_jiffies   : 4295615936\n  .last_jiffies   : 4295615937\n"
+                             "jiffies: 4295615939\n";
+    REQUIRE(parse_jiffies(text));
+    CHECK(*parse_jiffies(text) == 4295615939ULL);
+    CHECK_FALSE(parse_jiffies("  .last_jiffies   : 1\n"));
+    CHECK_FALSE(parse_jiffies("jiffies: x\n"));
+}

@@ -234,14 +234,18 @@ TEST_CASE("P4 is not measured without more workers than CPUs", "[time_slicing]")
 
 TEST_CASE("P2 is confirmed by slices handed out in turn, and nuanced against a different configured slice", "[time_slicing]") {
     const std::vector<StepResult> steps{round_robin(4, 2, 50)};
-    KernelSliceFacts unknown{std::nullopt, "debugfs not mounted", 4e6};
+    KernelSliceFacts unknown{std::nullopt, "debugfs not mounted", 4e6, std::nullopt};
     const auto v = checked_p2(steps, unknown, quiet());
     CHECK(v.verdict == Verdict::confirmed);
     CHECK_THAT(v.reason_text(), Catch::Contains("slice median 4 ms"));
-    CHECK(checked_p2(steps, KernelSliceFacts{3e6, "", 4e6}, quiet()).verdict == Verdict::confirmed);
-    const auto tick_bound = checked_p2(steps, KernelSliceFacts{0.75e6, "", 4e6}, quiet());
+    CHECK(checked_p2(steps, KernelSliceFacts{3e6, "", 4e6, 4e6}, quiet()).verdict == Verdict::confirmed);
+    const auto tick_bound = checked_p2(steps, KernelSliceFacts{0.75e6, "", 3.75e6, std::nullopt}, quiet());
     CHECK(tick_bound.verdict == Verdict::nuanced);
-    CHECK_THAT(tick_bound.reason_text(), Catch::Contains("timer ticks"));
+    // Without the kernel's jiffies, the interrupt rate is named for what it is: every timer's.
+    CHECK_THAT(tick_bound.reason_text(), Catch::Contains("timer ticks") && Catch::Contains("the tick is at least that"));
+    // With them, the tick is the kernel's own count (recorded: interrupts every 3.75 ms, the tick 4 ms).
+    const auto kernel_tick = checked_p2(steps, KernelSliceFacts{0.75e6, "", 3.75e6, 4e6}, quiet());
+    CHECK_THAT(kernel_tick.reason_text(), Catch::Contains("timer tick 4 ms (the kernel's jiffies)"));
 }
 
 TEST_CASE("P2 is refuted when over-subscribed workers ran one after another", "[time_slicing]") {

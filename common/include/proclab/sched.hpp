@@ -99,4 +99,23 @@ namespace proclab {
 // "arch_timer" line on Arm. Index = CPU column. Empty when neither is there.
 std::vector<std::int64_t> parse_timer_interrupts(std::string_view text);
 
+// The kernel's tick counter, "jiffies: N" in /proc/timer_list text (readable by root only).
+std::optional<std::uint64_t> parse_jiffies(std::string_view timer_list_text);
+
+// The timer tick as the kernel counts it: jiffies read now and again at tick_ns(), against the
+// monotonic clock. Unlike local timer interrupts (which any hrtimer adds to), jiffies advance once
+// per tick, so this is CONFIG_HZ itself. nullopt without /proc/timer_list, or before `min_ticks`
+// ticks (their count's error: one tick in min_ticks).
+class JiffiesClock {
+public:
+    JiffiesClock();
+    std::optional<double> tick_ns(std::uint64_t min_ticks = 100) const;
+    const std::string& unknown_reason() const { return unknown_; }
+
+private:
+    std::optional<std::uint64_t> start_;
+    Nanos start_ns_ = 0;
+    std::string unknown_;
+};
+
 }  // namespace proclab
