@@ -122,14 +122,14 @@ std::optional<std::uint64_t> read_jiffies(std::string& why_not) {
 }
 }  // namespace
 
-JiffiesClock::JiffiesClock() : start_(read_jiffies(unknown_)), start_ns_(now_ns()) {}
+JiffiesClock::JiffiesClock() : start_(read_jiffies(unknown_)), start_ns_(now_ns()) {}  // unknown_ is constructed first (declared first)
 
 std::optional<double> JiffiesClock::tick_ns(std::uint64_t min_ticks) const {
     if (!start_) return std::nullopt;
     std::string why_not;
     const auto now = read_jiffies(why_not);
     const Nanos at = now_ns();
-    if (!now || *now < *start_ + min_ticks) return std::nullopt;
+    if (!now || *now <= *start_ || *now < *start_ + min_ticks) return std::nullopt;
     return double(at - start_ns_) / double(*now - *start_);
 }
 

@@ -123,15 +123,25 @@ void add_sweep_table(Result& result, const Measured& measured) {
                                 {"warm pass alone", "ns"}, {"switch + cache lost", "ns"}, {"against the smallest", "x"},
                                 {"switches/hop", "ratio"}});
     Json series = Json::array();
+    // The switch with no working set is the floor of every other row: a switch that also lost cache
+    // cannot cost less than the switch alone. Below it (by more than 10%) the difference of two
+    // large figures (the hop, the warm pass) is noise, and the row says so instead of a number.
+    constexpr double kFloorTolerance = 0.10;
     for (const auto& m : sweep) {
-        w.rows.push_back({double(m.config.working_set), double(m.round_trips), m.hop(), m.overhead_per_hop, m.touch_alone,
-                          m.is_switch() ? Cell{m.switch_cost()} : Cell{"not a switch"},
-                          base > 0 && m.is_switch() ? Cell{m.switch_cost() / base} : Cell{},
+        const bool below_floor = m.config.working_set > 0 && base > 0 && m.is_switch() && m.switch_cost() < base * (1 - kFloorTolerance);
+        Cell cost = !m.is_switch() ? Cell{"not a switch"}
+                    : below_floor  ? Cell{fmt::format("below its floor, the switch alone ({}): the warm pass ({}) is within the noise of "
+                                                      "the hop ({}) here, not a result",
+                                                      format_value(base, "ns"), format_value(m.touch_alone, "ns"), format_value(m.hop(), "ns"))}
+                                   : Cell{m.switch_cost()};
+        w.rows.push_back({double(m.config.working_set), double(m.round_trips), m.hop(), m.overhead_per_hop, m.touch_alone, std::move(cost),
+                          base > 0 && m.is_switch() && !below_floor ? Cell{m.switch_cost() / base} : Cell{},
                           m.switches_per_hop >= 0 ? Cell{m.switches_per_hop} : Cell{}});
-        result.add_metric("switch_cost_ws_" + byte_id(m.config.working_set), m.switch_cost(), "ns",
-                          fmt::format("one hop less the channel and a warm pass over {}: the switch and the cache it cost",
-                                      byte_label(m.config.working_set)))
-            .headline = m.config.working_set == 0 || m.config.working_set == (1u << 20);
+        if (!below_floor)
+            result.add_metric("switch_cost_ws_" + byte_id(m.config.working_set), m.switch_cost(), "ns",
+                              fmt::format("one hop less the channel and a warm pass over {}: the switch and the cache it cost",
+                                          byte_label(m.config.working_set)))
+                .headline = m.config.working_set == 0 || m.config.working_set == (1u << 20);
         series.push_back({{"working_set", m.config.working_set}, {"hop_ns", m.hop()}, {"channel_alone_ns", m.overhead_per_hop},
                           {"touch_alone_ns", m.touch_alone}, {"switch_cost_ns", m.switch_cost()}, {"switches_per_hop", m.switches_per_hop}});
     }

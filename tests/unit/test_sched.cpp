@@ -119,3 +119,9 @@ TEST_CASE("the kernel's tick counter is read from /proc/timer_list's jiffies lin
     CHECK_FALSE(parse_jiffies("  .last_jiffies   : 1\n"));
     CHECK_FALSE(parse_jiffies("jiffies: x\n"));
 }
+
+TEST_CASE("a JiffiesClock says why it has no tick, or gives one no finer than its tick count", "[sched]") {
+    const JiffiesClock clock;
+    if (const auto t = clock.tick_ns(0)) CHECK(*t >= 0);
+    else CHECK_FALSE(clock.unknown_reason().empty());
+}

@@ -113,9 +113,9 @@ public:
     const std::string& unknown_reason() const { return unknown_; }
 
 private:
+    std::string unknown_;  // first: the constructor's first reading fills it in
     std::optional<std::uint64_t> start_;
     Nanos start_ns_ = 0;
-    std::string unknown_;
 };
 
 }  // namespace proclab
