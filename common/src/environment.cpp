@@ -276,6 +276,18 @@ Environment probe_environment() {
     return env;
 }
 
+PtraceRights ptrace_rights(const PtraceAccess& a) {
+    const std::string yama = a.yama_scope ? fmt::format("Yama ptrace_scope {}", *a.yama_scope) : "no Yama";
+    const int scope = a.yama_scope.value_or(0);
+    if (scope >= 3) return {false, yama + ": no process may attach"};
+    if (scope == 2 && !a.cap_sys_ptrace) return {false, yama + ": only CAP_SYS_PTRACE may attach, and the prober lacks it"};
+    if (a.cap_sys_ptrace) return {true, "CAP_SYS_PTRACE, " + yama};
+    if (!a.same_uid) return {false, "another uid, without CAP_SYS_PTRACE"};
+    if (!a.target_dumpable) return {false, "the same uid, but a non-dumpable target, without CAP_SYS_PTRACE"};
+    if (scope == 1 && !a.prober_is_ancestor) return {false, yama + ": the prober is not the target's ancestor"};
+    return {true, fmt::format("the same uid, a dumpable target, {}{}", yama, scope == 1 ? " with the prober its ancestor" : "")};
+}
+
 CgroupPaths parse_proc_cgroup(std::string_view text) {
     CgroupPaths out;
     std::size_t pos = 0;

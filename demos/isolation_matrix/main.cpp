@@ -41,7 +41,7 @@ namespace proclab::isolation_matrix {
 Result run(const DemoContext& ctx) {
     std::vector<RelationshipRun> runs;
     int index = 0;
-    for (const auto& r : relationships(::geteuid() == 0)) runs.push_back(run_relationship(r, index++));
+    for (const auto& r : relationships(::geteuid() == 0, ctx.env.yama_ptrace_scope)) runs.push_back(run_relationship(r, index++));
 
     RunawayOptions options;
     options.window_s = ctx.options.quick ? 0.1 : 0.3;

@@ -3,6 +3,7 @@
 #include "proclab/memory_probe.hpp"
 
 #include "proclab/child.hpp"
+#include "proclab/environment.hpp"
 #include "proclab/handles.hpp"
 
 #include <algorithm>
@@ -85,19 +86,36 @@ bool reaches_memory(Action a) {
            a == Action::ptrace_attach;
 }
 
-std::vector<Relationship> relationships(bool root) {
+std::vector<Relationship> relationships(bool root, std::optional<int> yama_scope) {
     std::vector<Relationship> rs;
     // As root the same-user rows run as nobody on both sides: root's capabilities would open
     // every door and hide what the same-user rules allow.
     const int same = root ? kNobody : -1;
     const std::string other_user = "needs root: only root can run a process as another user";
-    rs.push_back({"same_user", "same user", same, true, same, false, false, true, ""});
-    rs.push_back({"same_user_nondumpable", "same user, target non-dumpable", same, false, same, false, false, false, ""});
-    rs.push_back({"other_user", "another user: prober nobody, target root", -1, true, kNobody, false, false, false, other_user});
-    rs.push_back({"root_prober", "another user: prober root, target nobody", kNobody, true, -1, false, false, true, other_user});
-    rs.push_back({"pid_namespace", "prober root in a new PID namespace, target nobody", kNobody, true, -1, true, false, true,
-                  "needs root: a PID namespace of its own needs CAP_SYS_ADMIN (an unprivileged one only inside a user namespace)"});
-    rs.push_back({"user_namespace", "same user, prober in a new user namespace", same, true, same, false, true, false, ""});
+    // The prober and the target are both the demo's children (siblings): the prober is never the
+    // target's ancestor. Root probers hold CAP_SYS_PTRACE; a prober in a new user namespace holds
+    // its capabilities there only, not over the target's namespace, and the kernel refuses it.
+    auto add = [&](Relationship r, PtraceAccess access) {
+        access.yama_scope = yama_scope;
+        const PtraceRights rights = ptrace_rights(access);
+        r.entitled = rights.granted;
+        r.entitled_why = rights.why;
+        rs.push_back(std::move(r));
+    };
+    add({"same_user", "same user", same, true, same, false, false, false, "", ""}, {.same_uid = true});
+    add({"same_user_nondumpable", "same user, target non-dumpable", same, false, same, false, false, false, "", ""},
+        {.same_uid = true, .target_dumpable = false});
+    add({"other_user", "another user: prober nobody, target root", -1, true, kNobody, false, false, false, "", other_user}, {});
+    add({"root_prober", "another user: prober root, target nobody", kNobody, true, -1, false, false, false, "", other_user},
+        {.cap_sys_ptrace = true});
+    add({"pid_namespace", "prober root in a new PID namespace, target nobody", kNobody, true, -1, true, false, false, "",
+         "needs root: a PID namespace of its own needs CAP_SYS_ADMIN (an unprivileged one only inside a user namespace)"},
+        {.cap_sys_ptrace = true});
+    // The kernel's rule for a prober in a child user namespace is not the plain same-uid one (its
+    // credentials belong to the new namespace): it is not counted as holding the right.
+    Relationship userns{"user_namespace", "same user, prober in a new user namespace", same, true, same, false, true, false, "", ""};
+    userns.entitled_why = "a prober in a new user namespace: its capabilities do not reach the target's namespace";
+    rs.push_back(std::move(userns));
     return rs;
 }
 

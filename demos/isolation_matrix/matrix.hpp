@@ -49,11 +49,13 @@ struct Relationship {
     // dumpable target, or CAP_SYS_PTRACE in the target's user namespace): the P3 rule reads a
     // refusal where there is no right as isolation, an allowed action where there is as the door.
     bool entitled = false;
-    std::string needs_root;  // why the relationship needs root; empty: it does not
+    std::string entitled_why;  // the rule that decided it (environment.hpp's ptrace_rights)
+    std::string needs_root;    // why the relationship needs root; empty: it does not
 };
 
-// The relationships this process can set up: all six as root, the same-user ones otherwise.
-std::vector<Relationship> relationships(bool root);
+// The relationships this process can set up: all six as root, the same-user ones otherwise; each
+// one's right read from the kernel's rules with this machine's Yama scope.
+std::vector<Relationship> relationships(bool root, std::optional<int> yama_scope = std::nullopt);
 
 enum class Outcome { allowed, refused, not_tried };
 struct Attempt {

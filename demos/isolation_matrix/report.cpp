@@ -28,7 +28,8 @@ void add_matrix_table(Result& result, const DemoContext& ctx, const std::vector<
     std::vector<std::string> legend;
     for (const auto& r : runs)
         legend.push_back(r.measured ? fmt::format("{}: {}; prober {}, target {}{}", r.relationship.id, r.relationship.label, r.prober, r.target,
-                                                  r.relationship.entitled ? " (the kernel grants the prober ptrace rights)" : "")
+                                                  r.relationship.entitled ? " (the kernel grants the prober ptrace rights: " + r.relationship.entitled_why + ")"
+                                                                          : " (no ptrace rights: " + r.relationship.entitled_why + ")")
                                     : fmt::format("{}: not measured: {}", r.relationship.id, r.why_not));
     const MachineFact* yama = ctx.env.find("yama_ptrace_scope");
     const std::string yama_text = yama ? yama->shown() : "unknown";
@@ -102,7 +103,8 @@ Json raw_series(const std::vector<RelationshipRun>& runs, const std::vector<Runa
                                 {"outcome", r.at(a).outcome == Outcome::allowed ? "allowed" : r.at(a).outcome == Outcome::refused ? "refused" : "not_tried"},
                                 {"errno", r.at(a).outcome == Outcome::refused ? Json(errno_name(r.at(a).err)) : Json(nullptr)}});
         rel.push_back({{"id", r.relationship.id}, {"label", r.relationship.label}, {"measured", r.measured}, {"why_not", r.why_not},
-                       {"prober", r.prober}, {"target", r.target}, {"entitled", r.relationship.entitled}, {"attempts", std::move(attempts)}});
+                       {"prober", r.prober}, {"target", r.target}, {"entitled", r.relationship.entitled},
+                       {"entitled_why", r.relationship.entitled_why}, {"attempts", std::move(attempts)}});
     }
     Json run_json = Json::array();
     for (const auto& r : runaways)

@@ -108,24 +108,30 @@ void kernel_reads(const DemoContext& ctx, Result& result, P3Evidence& p3) {
     // (a) This process against a dumpable child: the same uid, an ancestor, or root.
     {
         Target t = start_target(secret_buffer.get(), true);
-        const bool privileged = true;  // same uid (and an ancestor) or CAP_SYS_PTRACE: the door is open
-        record(me, t, run_attempts(t.process.pid(), t.secret), privileged);
-        if (p3.privileged_allowed > 0)
-            p3.privileged_reader = ctx.env.cap_sys_ptrace
-                                       ? fmt::format("this process ({} with CAP_SYS_PTRACE)", root ? "root" : "a user")
-                                       : fmt::format("this process (the same uid as its dumpable child{})",
-                                                     ctx.env.yama_ptrace_scope
-                                                         ? fmt::format(", Yama ptrace_scope {}", *ctx.env.yama_ptrace_scope)
-                                                         : "");
+        // The right is read from the kernel's rules with this process's own credentials (uid,
+        // CAP_SYS_PTRACE) and the machine's Yama scope: the parent of a dumpable child.
+        const PtraceRights rights = ptrace_rights({.cap_sys_ptrace = ctx.env.cap_sys_ptrace, .same_uid = true, .target_dumpable = true,
+                                                   .prober_is_ancestor = true, .yama_scope = ctx.env.yama_ptrace_scope});
+        record(me, t, run_attempts(t.process.pid(), t.secret), rights.granted);
+        if (rights.granted && p3.privileged_allowed > 0)
+            p3.privileged_reader = fmt::format("this process, {} ({})", root ? "root" : "a user", rights.why);
+        if (!rights.granted)
+            p3.unprivileged_reader = fmt::format("this process against its dumpable child ({})", rights.why);
         stop_target(t);
     }
 
     // (b) This process against a non-dumpable child: refused unless the reader holds CAP_SYS_PTRACE.
     {
         Target t = start_target(secret_buffer.get(), false);
-        const bool privileged = ctx.env.cap_sys_ptrace;
-        record(me, t, run_attempts(t.process.pid(), t.secret), privileged);
-        if (!privileged) p3.unprivileged_reader = "a same-uid reader without CAP_SYS_PTRACE against a non-dumpable target";
+        const PtraceRights rights = ptrace_rights({.cap_sys_ptrace = ctx.env.cap_sys_ptrace, .same_uid = true, .target_dumpable = false,
+                                                   .prober_is_ancestor = true, .yama_scope = ctx.env.yama_ptrace_scope});
+        record(me, t, run_attempts(t.process.pid(), t.secret), rights.granted);
+        if (!rights.granted) {
+            const std::string reader = fmt::format("this process against its non-dumpable child ({})", rights.why);
+            p3.unprivileged_reader = p3.unprivileged_reader.empty() ? reader : p3.unprivileged_reader + " and " + reader;
+        } else if (p3.privileged_reader.empty() && p3.privileged_allowed > 0) {
+            p3.privileged_reader = fmt::format("this process ({})", rights.why);
+        }
         stop_target(t);
     }
 

@@ -75,3 +75,21 @@ TEST_CASE("A CPU quota is read from cgroup v2's cpu.max and v1's cfs quota, and 
     env.cpu_quota_cpus = 8;
     CHECK(env.cpu_capacity() == 4);
 }
+
+TEST_CASE("ptrace rights follow the kernel's rules and Yama's scope", "[environment]") {
+    // Same uid, dumpable target: granted without Yama and at scope 0; at scope 1 only to an ancestor.
+    CHECK(ptrace_rights({.same_uid = true}).granted);
+    CHECK(ptrace_rights({.same_uid = true, .yama_scope = 0}).granted);
+    CHECK_FALSE(ptrace_rights({.same_uid = true, .yama_scope = 1}).granted);
+    CHECK(ptrace_rights({.same_uid = true, .prober_is_ancestor = true, .yama_scope = 1}).granted);
+    // A non-dumpable target or another uid needs CAP_SYS_PTRACE.
+    CHECK_FALSE(ptrace_rights({.same_uid = true, .target_dumpable = false}).granted);
+    CHECK_FALSE(ptrace_rights({}).granted);
+    CHECK(ptrace_rights({.cap_sys_ptrace = true, .target_dumpable = false}).granted);
+    // Scope 2: CAP_SYS_PTRACE only; scope 3: no one, root included.
+    CHECK_FALSE(ptrace_rights({.same_uid = true, .prober_is_ancestor = true, .yama_scope = 2}).granted);
+    CHECK(ptrace_rights({.cap_sys_ptrace = true, .yama_scope = 2}).granted);
+    const auto none = ptrace_rights({.cap_sys_ptrace = true, .same_uid = true, .prober_is_ancestor = true, .yama_scope = 3});
+    CHECK_FALSE(none.granted);
+    CHECK(none.why == "Yama ptrace_scope 3: no process may attach");
+}

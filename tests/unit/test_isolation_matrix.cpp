@@ -100,3 +100,19 @@ TEST_CASE("P1's sentence counts only the runaways a limit can stop: a CPU hog un
     CHECK_THAT(v.summary_text(), Catch::Contains("all 3 runaways stopped by their limit") && Catch::Contains("worst loss 55%"));
     CHECK_THAT(v.reason_text(), !Catch::Contains("throughout") && !Catch::Contains("4 of 4"));
 }
+
+TEST_CASE("Each relationship's right is read from the kernel's rules with the machine's Yama scope", "[isolation_matrix]") {
+    auto entitled = [](std::optional<int> yama) {
+        std::vector<std::string> ids;
+        for (const auto& r : relationships(true, yama))
+            if (r.entitled) ids.push_back(r.id);
+        return ids;
+    };
+    CHECK(entitled(std::nullopt) == std::vector<std::string>{"same_user", "root_prober", "pid_namespace"});
+    // Scope 1: the same-user prober is the target's sibling, not its ancestor.
+    CHECK(entitled(1) == std::vector<std::string>{"root_prober", "pid_namespace"});
+    CHECK(entitled(2) == std::vector<std::string>{"root_prober", "pid_namespace"});
+    // Scope 3: no one, root included; every relationship is one without the right.
+    CHECK(entitled(3).empty());
+    for (const auto& r : relationships(true, 3)) CHECK_FALSE(r.entitled_why.empty());
+}

@@ -59,6 +59,23 @@ std::optional<bool> capability_in_mask(std::string_view hex_mask, int cap);
 // The value of "Key:" in /proc/<pid>/status-like text, trimmed. Empty when absent.
 std::optional<std::string> status_field(std::string_view status_text, std::string_view key);
 
+// Whether the kernel grants a prober ptrace rights to a target's memory (PTRACE_MODE_ATTACH: ptrace,
+// process_vm_readv, /proc/PID/mem), by its documented rules: CAP_SYS_PTRACE over the target, or the
+// same uid and a dumpable target; and Yama on top: scope 1 needs the prober to be an ancestor (or
+// CAP_SYS_PTRACE), 2 needs CAP_SYS_PTRACE, 3 allows no one. `why` says which rule decided.
+struct PtraceAccess {
+    bool cap_sys_ptrace = false;   // the prober holds it over the target's user namespace
+    bool same_uid = false;
+    bool target_dumpable = true;
+    bool prober_is_ancestor = false;
+    std::optional<int> yama_scope = std::nullopt;  // absent: no Yama
+};
+struct PtraceRights {
+    bool granted = false;
+    std::string why;  // "the same uid, a dumpable target, Yama ptrace_scope 0"
+};
+PtraceRights ptrace_rights(const PtraceAccess& a);
+
 // The cgroup paths of a process, from /proc/<pid>/cgroup: the unified (v2) one ("0::/a/b") and the
 // v1 hierarchy that carries the cpu controller ("4:cpu,cpuacct:/a"); each absent when not there.
 struct CgroupPaths {
