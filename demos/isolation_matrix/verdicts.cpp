@@ -56,7 +56,8 @@ bool controls(Action a) {
 }
 }  // namespace
 
-Decision decide_p3(const std::vector<RelationshipRun>& runs) {
+namespace {
+Decision p3_rule(const std::vector<RelationshipRun>& runs) {
     Rule rule(kP3Rule);
     int unentitled = 0, attempts = 0, refused = 0;
     std::vector<std::string> unentitled_ids, entitled_through, reached_without;
@@ -101,7 +102,7 @@ Decision decide_p3(const std::vector<RelationshipRun>& runs) {
     return rule.confirmed(base, summary);
 }
 
-Decision decide_p1(const std::vector<RelationshipRun>& runs, const std::vector<RunawayRun>& runaways) {
+Decision p1_rule(const std::vector<RelationshipRun>& runs, const std::vector<RunawayRun>& runaways) {
     Rule rule(kP1Rule);
     int measured = 0, stoppable = 0, stopped = 0, died_beside = 0;
     std::vector<std::string> capped, stalled, losses;
@@ -176,6 +177,33 @@ Decision decide_p1(const std::vector<RelationshipRun>& runs, const std::vector<R
         }
     }
     return rule.confirmed(evidence, summary);
+}
+
+}  // namespace
+
+// "Would be refuted by" names only what this run tried: a relationship that could not be set up
+// (another user, as nobody) refutes nothing here, and the line says so.
+Decision decide_p3(const std::vector<RelationshipRun>& runs) {
+    Decision d = p3_rule(runs);
+    std::vector<std::string> tried, not_set_up;
+    for (const auto& r : runs) {
+        if (r.relationship.entitled) continue;
+        (r.measured ? tried : not_set_up).push_back(r.relationship.id);
+    }
+    if (!tried.empty())
+        d.refuted_by = fmt::format("memory reached by a prober without ptrace rights in a relationship this run set up ({}){}", fmt::join(tried, ", "),
+                                   not_set_up.empty() ? "" : fmt::format("; not set up here: {}", fmt::join(not_set_up, ", ")));
+    return d;
+}
+
+Decision decide_p1(const std::vector<RelationshipRun>& runs, const std::vector<RunawayRun>& runaways) {
+    Decision d = p1_rule(runs, runaways);
+    if (!find(runs, "other_user")) {
+        const auto it = std::find_if(runs.begin(), runs.end(), [](const RelationshipRun& r) { return r.relationship.id == "other_user"; });
+        d.refuted_by = fmt::format("a sibling dying beside a runaway (another user's process was not tried here{})",
+                                   it != runs.end() && !it->why_not.empty() ? ": " + it->why_not : "");
+    }
+    return d;
 }
 
 }  // namespace proclab::isolation_matrix

@@ -116,3 +116,18 @@ TEST_CASE("Each relationship's right is read from the kernel's rules with the ma
     CHECK(entitled(3).empty());
     for (const auto& r : relationships(true, 3)) CHECK_FALSE(r.entitled_why.empty());
 }
+
+TEST_CASE("'Would be refuted by' names only what the run tried", "[isolation_matrix]") {
+    // As nobody: no other-user relationship could be set up.
+    RelationshipRun other;
+    other.relationship = relationship("other_user");
+    other.why_not = "needs root: only root can run a process as another user";
+    const std::vector<RelationshipRun> as_nobody{recorded("same_user", true, true), recorded("same_user_nondumpable", false, true), other};
+    const auto p3 = decide_p3(as_nobody);
+    CHECK_THAT(p3.refuted_by, Catch::Contains("this run set up (same_user_nondumpable)") && Catch::Contains("not set up here: other_user"));
+    const auto p1 = decide_p1(as_nobody, {runaway(true, 70)});
+    CHECK_THAT(p1.refuted_by, Catch::Contains("another user's process was not tried here: needs root"));
+    // As root, both are tried and named as the rule states them.
+    const auto root_p1 = decide_p1({recorded("other_user", false, false)}, {runaway(true, 70)});
+    CHECK(root_p1.refuted_by == kP1Rule.refuted_by);
+}
