@@ -229,6 +229,8 @@ HandoffTrials measure_t8(const DemoContext& ctx, int threads_n, std::optional<do
             t.helping = h.judged == PoolWait::helping ? t.costs.pool
                                                       : pool_handoff(h.caller_cpu, h.worker_cpu, n / 10, n, overhead, PoolWait::helping);
             t.costs.fork_ns = fork_ns;
+            t.costs.quota_cpus = ctx.env.cpu_quota_cpus;
+            t.costs.cpus = static_cast<int>(std::max<std::size_t>(1, cpus.size()));
             return t;
         },
         [](T8Trial& t, const Interference& interference) {

@@ -16,7 +16,8 @@ const RuleInfo kT8Rule{
      {Verdict::nuanced, "dearer, but under 3x: a pool pays off only for short tasks", "T8 follows the ratio of thread creation to a pool hand-off"},
      {Verdict::refuted, "no dearer than a hand-off, the CPUs free", "T8 follows the ratio of thread creation to a pool hand-off"},
      {Verdict::not_measured, "a figure that is not a hand-off (a task the caller ran itself, or faster than the cache line's "
-                             "round trip), or other load not surely below the margin (either way: it slows a hand-off and a new thread alike)",
+                             "round trip), other load not surely below the margin (either way: it slows a hand-off and a new thread alike), "
+                             "or a cgroup CPU quota below the CPU count",
       "T8: load decides nothing, in either direction"}}};
 
 Decision decide_t8(const Costs& c) {
@@ -54,6 +55,14 @@ Decision decide_t8(const Costs& c) {
     // and a new thread at a low priority waits for its first slice (toward confirmed: 3433x was
     // recorded at nice 19 beside a busy loop). So no verdict stands unless the load was surely
     // below the margin, counting resolution included.
+    // A cgroup CPU quota below the CPUs throttles the caller, the worker and the new thread in
+    // periods, which /proc/stat's interference does not see: no verdict, the quota named.
+    if (c.quota_cpus && *c.quota_cpus < c.cpus) {
+        rule.use(number_fact("cpu_quota", *c.quota_cpus, "CPUs", "the cgroup's CPU quota (CPU time per period, in CPUs)"));
+        return rule.not_measured(handoff_text + fork + ": a CPU quota of {cpu_quota} (cgroup) throttles the caller, the worker and a new "
+                                                       "thread alike, so neither figure is the OS's cost alone",
+                                 summary + "; CPU quota {cpu_quota}");
+    }
     const std::string load = use_interference(rule, c.interference, kInterferenceMargin);
     if (!c.interference.clear_of(kInterferenceMargin))
         return rule.not_measured(handoff_text + fork + ": a hand-off waits for the worker to get a CPU, and a new thread for its first slice; other load was not surely below the margin: " + load,

@@ -21,6 +21,8 @@ struct Costs {
     PoolHandoff pool;      // the hand-off the verdict stands on
     std::optional<double> fork_ns;  // fork + exit + wait (table 1), when measured
     Interference interference;
+    std::optional<double> quota_cpus;  // the cgroup's CPU quota (Environment::cpu_quota_cpus)
+    int cpus = 2;                      // the CPUs allowed (the quota binds below this)
 };
 
 // T8: what would refute it is creating a thread costing no more than handing a task to a running

@@ -148,6 +148,7 @@ RunResult median_run(int n, const Job& job, bool with_gil, int repetitions) {
 Evidence measure_trial(const DemoContext& ctx, const Setup& setup, const Workload& work) {
     Evidence e;
     e.cpus = setup.cpus;
+    e.quota_cpus = ctx.env.cpu_quota_cpus;
     e.n_at_cpus = setup.n_at_cpus;
     const RunResult one = run_threads(1, work.compute, nullptr);
     const RunResult many = run_threads(setup.n_at_cpus, work.compute, nullptr);

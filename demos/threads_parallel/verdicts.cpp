@@ -21,7 +21,8 @@ const RuleInfo kT2Rule{
      {Verdict::nuanced, "at once but slower than 75% of N with the CPUs free, or memory-bound threads below 50% of N (the "
                         "memory bandwidth)", kT2Test},
      {Verdict::refuted, "at most 1.1 CPUs busy by the kernel's count, the CPUs free", kT2Test},
-     {Verdict::not_measured, "one CPU, other load not surely below the margin, or between 1.1 and 1.3 CPUs busy", kT2Test}}};
+     {Verdict::not_measured, "one CPU, a cgroup CPU quota below the CPU count, other load not surely below the margin, or between "
+                             "1.1 and 1.3 CPUs busy", kT2Test}}};
 
 const RuleInfo kT9Rule{
     "T9",
@@ -37,13 +38,29 @@ const RuleInfo kT9Rule{
                         "serialises bytecode, not everything (CPython with the GIL, on free CPUs, every time)", kT9Test},
      {Verdict::refuted, "pure-Python threads on 1.3 or more CPUs with the GIL enabled",
       "T9 is refuted by a recorded CPython run with the GIL enabled and pure-Python threads on two CPUs"},
-     {Verdict::not_measured, "no python3, one CPU, no second CPU free (processes too stayed on one), other load, or between "
-                             "the thresholds", kT9Test}}};
+     {Verdict::not_measured, "no python3, one CPU, a cgroup CPU quota below the CPU count, no second CPU free (processes too "
+                             "stayed on one), other load, or between the thresholds", kT9Test}}};
+
+namespace {
+// A cgroup CPU quota below the CPU count throttles the threads (and the one-thread baseline) in
+// periods: how many run at once, and how fast, is then the quota's, which /proc/stat's interference
+// does not see. Checked before any figure, so its sentence names the quota (recorded: a 1-CPU quota
+// on 2 CPUs gave one trial "refuted" at 1.0 CPUs busy and two an implausible 2.23x).
+bool quota_bounds(Rule& rule, const Evidence& e) {
+    if (!e.quota_cpus || *e.quota_cpus >= e.cpus) return false;
+    rule.use(number_fact("cpu_quota", *e.quota_cpus, "CPUs", "the cgroup's CPU quota (CPU time per period, in CPUs)"));
+    return true;
+}
+}  // namespace
 
 Decision decide_t2(const Evidence& e) {
     Rule rule(kT2Rule);
     rule.use(count_fact("cpus", e.cpus, "CPUs allowed"));
     if (e.cpus < 2) return rule.not_measured("{cpus} CPU: no two threads can run at the same time, in any language", "one CPU");
+    if (quota_bounds(rule, e))
+        return rule.not_measured("a CPU quota of {cpu_quota} (cgroup) on {cpus} CPUs throttles the threads and the one-thread run alike, "
+                                 "so how they ran at once is the quota's, not the scheduler's",
+                                 "CPU quota {cpu_quota} on {cpus} CPUs");
     rule.use(count_fact("threads", e.n_at_cpus, "C++ threads compared with one"));
     Fact busy = number_fact("busy", e.cpp_busy, "CPUs", "the kernel's count of the threads' CPU time over the wall time (busy CPUs)");
     busy.ceiling = Bound{double(e.n_at_cpus), "the thread count", kSpeedupTolerance};
@@ -100,6 +117,10 @@ Decision decide_t9(const Evidence& e) {
     rule.use(count_fact("cpus", e.cpus, "CPUs allowed"));
     if (e.cpus < 2)
         return rule.not_measured("{cpus} CPU: nothing runs at the same time, so a lock's effect cannot be told apart", "one CPU");
+    if (quota_bounds(rule, e))
+        return rule.not_measured("a CPU quota of {cpu_quota} (cgroup) on {cpus} CPUs throttles CPython's threads and processes alike, so "
+                                 "whether its threads could use a second CPU cannot be seen",
+                                 "CPU quota {cpu_quota} on {cpus} CPUs");
     const auto& py = e.python;
     if (!py.ran) {
         rule.use(text_fact("python_why_not", py.why_not, "why real CPython was not measured"));

@@ -9,6 +9,7 @@
 #include "proclab/evidence.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace proclab::threads_parallel {
@@ -33,6 +34,7 @@ struct Evidence {
     int cpus = 0;
     int n_at_cpus = 0;  // the thread count compared (= CPUs, at least 2)
     Interference interference;                // around the trial
+    std::optional<double> quota_cpus;         // the cgroup's CPU quota (Environment::cpu_quota_cpus)
     double cpp_speedup = 0, cpp_overlap = 0;  // C++ threads at n_at_cpus
     double cpp_busy = 0;                      // their CPU time (the kernel's count) over the wall time
     double gil_speedup = 0, gil_overlap = 0;  // emulated GIL at n_at_cpus

@@ -147,9 +147,9 @@ SuiteRun run_suite(const std::vector<std::string>& prefix, const std::filesystem
     return r;
 }
 
-// What every condition must leave: exit 0, every demo ran, nothing refuted (the suite's claims and
-// each demo's own decisions), and each not-measured names the condition (one of `names`) or a
-// reason of the machine itself.
+// What every condition must leave: exit 0, every demo ran, nothing refuted (the suite's claims,
+// each demo's own decisions, and each of their trials), and each not-measured names the condition
+// (one of `names`) or a reason of the machine itself.
 void check_hostile(const SuiteRun& r, const std::vector<std::string>& names) {
     INFO(r.run.out << r.run.err);
     CHECK(r.run.status.describe() == "exit 0");
@@ -167,6 +167,9 @@ void check_hostile(const SuiteRun& r, const std::vector<std::string>& names) {
             const std::string reason = c.at("reason");
             INFO(demo << " " << c.at("id").get<std::string>() << " " << c.at("verdict").get<std::string>() << ": " << reason);
             CHECK(c.at("verdict") != "refuted");
+            // Nor in any single trial: a majority must not hide a refutation that load produced.
+            if (c.contains("trials"))
+                for (const auto& v : c.at("trials").at("verdicts")) CHECK(v != "refuted");
             if (c.at("verdict") != "not-measured") continue;
             const auto named = [&](const std::vector<std::string>& words) {
                 return std::any_of(words.begin(), words.end(), [&](const std::string& w) { return reason.find(w) != std::string::npos; });

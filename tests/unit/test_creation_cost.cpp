@@ -62,6 +62,12 @@ TEST_CASE("T8: load decides nothing, in either direction", "[creation_cost]") {
     CHECK(sound(decide_t8(short_window)).verdict == Verdict::not_measured);
     short_window.interference.window_ns = 400e6;  // +-5%: clear of 15%
     CHECK(sound(decide_t8(short_window)).verdict == Verdict::confirmed);
+    // A cgroup CPU quota below the CPUs throttles both sides, unseen by /proc/stat: no verdict.
+    Costs quota = costs(500, 600);
+    quota.quota_cpus = 1.0;
+    const auto q = sound(decide_t8(quota));
+    CHECK(q.verdict == Verdict::not_measured);
+    CHECK_THAT(q.reason_text(), Catch::Contains("a CPU quota of 1.00 CPU (cgroup)"));
 }
 
 TEST_CASE("T8 stands on no figure that is not a hand-off", "[creation_cost]") {

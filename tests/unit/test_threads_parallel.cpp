@@ -132,6 +132,25 @@ TEST_CASE("T2: parallel C++ threads confirm, serial ones refute, a busy machine 
     CHECK(t2_of(one).verdict == Verdict::not_measured);
 }
 
+TEST_CASE("T2 and T9 under a CPU quota below the CPU count decide nothing, and name the quota", "[threads_parallel]") {
+    // Recorded in the hostile test: a 1-CPU quota on 2 CPUs, one trial "refuted" (the kernel
+    // counted 1.0 CPUs busy, the CPUs free of other load) and two an implausible 2.23x.
+    auto throttled = parallel_machine();
+    throttled.quota_cpus = 1.0;
+    throttled.cpp_busy = 1.0;
+    throttled.cpp_speedup = 2.23;
+    const auto t2 = t2_of(throttled);
+    CHECK(t2.verdict == Verdict::not_measured);
+    CHECK_THAT(t2.reason_text(), Catch::Contains("a CPU quota of 1.00 CPU (cgroup) on 2 CPUs"));
+    const auto t9 = t9_of(throttled);
+    CHECK(t9.verdict == Verdict::not_measured);
+    CHECK_THAT(t9.reason_text(), Catch::Contains("CPU quota"));
+    // A quota at or above the CPU count bounds nothing.
+    auto generous = parallel_machine();
+    generous.quota_cpus = 2.0;
+    CHECK(t2_of(generous).verdict == Verdict::confirmed);
+}
+
 TEST_CASE("T9: serialised threads confirm, a lock-releasing case or a free-threaded build makes it nuanced", "[threads_parallel]") {
     auto plain = parallel_machine();
     plain.python.hash_threads = {1.0, 1.0};  // hashing did not run in parallel either
