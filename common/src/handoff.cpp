@@ -81,7 +81,7 @@ CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhea
         }
     }
     const Summary s = summarize(round_trips);
-    return CacheLineHandoff{a, b, s.median / 2, s.p90 / 2, seen_in_order};
+    return CacheLineHandoff{a, b, s.median / 2, s.p90 / 2, s.min / 2, seen_in_order};
 }
 
 }  // namespace proclab

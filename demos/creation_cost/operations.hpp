@@ -49,7 +49,7 @@ struct PoolHandoff {
     int samples = 0;
     int on_worker = 0;    // samples whose task a worker ran
     int caller_cpu = -1, worker_cpu = -1;
-    std::optional<double> line_one_way_ns;
+    std::optional<double> line_one_way_ns;  // the cache line's fastest one-way trip between the two CPUs (the floor)
 };
 PoolHandoff pool_handoff(int caller_cpu, int worker_cpu, int warmup, int count, double clock_overhead, PoolWait wait);
 

@@ -19,6 +19,11 @@ struct CacheLineHandoff {
     int a = -1, b = -1;
     double one_way_ns = 0;     // median batch round trip / 2
     double one_way_p90_ns = 0;
+    // The fastest batch's round trip / 2: the floor a cross-CPU figure is checked against. A floor
+    // is a lower bound, and any batch shows the line can travel that fast; the median is not one
+    // (a neighbour that preempts the spinning threads inflates it: 745 ns one way was recorded
+    // beside sleepers, where the line takes about 55).
+    double one_way_min_ns = 0;
     std::uint64_t tokens_in_order = 0;  // tokens the responder saw, each the one expected next
 };
 
