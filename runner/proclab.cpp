@@ -130,10 +130,17 @@ void become_parent_of_demos() {
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
-// Runs each demo in turn, with one line of progress per demo on stderr.
-void run_demos(const std::filesystem::path& dir, const std::vector<std::string>& names, const RunnerOptions& o,
-               const std::string& progress_prefix, std::vector<suite::DemoRun>& runs,
-               std::vector<suite::DemoDescription>& described) {
+// Runs each demo in turn, with one line of progress per demo on stderr. First, with nothing of
+// ours running, the cache-line floors the demos share (handoff.hpp): one per CPU pair per suite,
+// handed down in kLineFloorsVariable, and returned for the report.
+std::vector<CacheLineHandoff> run_demos(const std::filesystem::path& dir, const std::vector<std::string>& names, const RunnerOptions& o,
+                                        const std::string& progress_prefix, std::vector<suite::DemoRun>& runs,
+                                        std::vector<suite::DemoDescription>& described) {
+    const auto floors = suite::measure_line_floors(probe_environment().affinity_cpus);
+    if (const std::string shared = encode_line_floors(floors); !shared.empty())
+        ::setenv(kLineFloorsVariable, shared.c_str(), 1);
+    else
+        ::unsetenv(kLineFloorsVariable);  // none measured: each demo measures its own, not a stale one from outside
     std::vector<std::string> extra{"--timeout", fmt::format("{}", o.timeout_s)};
     if (o.quick) extra.push_back("--quick");
     for (std::size_t i = 0; i < names.size(); ++i) {
@@ -146,6 +153,7 @@ void run_demos(const std::filesystem::path& dir, const std::vector<std::string>&
             if (auto d = suite::describe_demo(dir, names[i])) described.push_back(*d);
         runs.push_back(std::move(run));
     }
+    return floors;
 }
 
 std::vector<suite::CrosscheckPair> crosscheck_with_progress(const std::filesystem::path& dir, const RunnerOptions& o) {
@@ -327,7 +335,7 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     const Environment env = probe_environment();
     std::vector<suite::DemoRun> runs;
     std::vector<suite::DemoDescription> described;
-    run_demos(dir, names, o, "", runs, described);
+    const auto line_floors = run_demos(dir, names, o, "", runs, described);
     const auto rows = suite::claim_rows(runs, described);
 
     const bool colour = want_colour(text_fd(o));
@@ -357,12 +365,14 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
                       fmt::format("privileges: euid {}, CAP_SYS_PTRACE {}", fact("euid"), fact("cap_sys_ptrace")),
                       fmt::format("Yama ptrace_scope {}", fact("yama_ptrace_scope")), fmt::format("container: {}", fact("container"))})
         parts.push_back(std::move(part));
+    if (const std::string floors = suite::describe_line_floors(line_floors); !floors.empty())
+        parts.push_back("cache-line floor, shared with the demos: " + floors);
     out << fitted(parts) << "\n";
     out << "Demos\n" << suite::render_demo_runs(runs) << "\n";
     out << "Claims (every rule: proclab rules; the words: proclab glossary)\n" << suite::render_claims(rows, colour, width);
     out << std::flush;
 
-    const Json this_run = suite::suite_json(env, runs, rows);
+    const Json this_run = suite::suite_json(env, runs, rows, line_floors);
     if (json_file) json_file->commit(this_run.dump(2) + "\n");
     if (json_to_stdout) std::cout << this_run.dump(2) << "\n" << std::flush;
     bool verdict_changed = false;
@@ -378,7 +388,8 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
         std::optional<std::vector<suite::CrosscheckPair>> pairs;
         if (o.crosscheck_in_report) pairs = crosscheck_with_progress(dir, o);
         const auto outcome =
-            suite::write_report(*o.report_dir, env, runs, rows, suite_clock.elapsed_s(), o.quick, pairs, comparison ? &*comparison : nullptr);
+            suite::write_report(*o.report_dir, env, runs, rows, suite_clock.elapsed_s(), o.quick, pairs, comparison ? &*comparison : nullptr,
+                                line_floors);
         out << fmt::format("\nReport: {}/report.html, report.md, suite.json, {} plot{} in {}/plots{}\n", *o.report_dir, outcome.plots.size(),
                                  outcome.plots.size() == 1 ? "" : "s", *o.report_dir,
                                  outcome.plots.empty() ? " (" + outcome.plots_note + ")" : "");

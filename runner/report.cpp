@@ -65,14 +65,15 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
 
 ReportOutcome write_report(const std::filesystem::path& dir, const Environment& env, const std::vector<DemoRun>& runs,
                            const std::vector<ClaimRow>& rows, double wall_s, bool quick,
-                           const std::optional<std::vector<CrosscheckPair>>& crosscheck, const Comparison* baseline) {
+                           const std::optional<std::vector<CrosscheckPair>>& crosscheck, const Comparison* baseline,
+                           const std::vector<CacheLineHandoff>& line_floors) {
     ReportOutcome out;
     std::filesystem::create_directories(dir / "plots");
     const auto json_path = dir / "suite.json";
     {
         OutputFile json(json_path.string());
         if (!json.error().empty()) throw std::runtime_error(json.error());  // the reason is in the text
-        Json j = suite_json(env, runs, rows);
+        Json j = suite_json(env, runs, rows, line_floors);
         if (crosscheck) j["crosscheck"] = crosscheck_json(*crosscheck);
         json.commit(j.dump(2) + "\n");
     }

@@ -27,6 +27,6 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
 ReportOutcome write_report(const std::filesystem::path& dir, const Environment& env, const std::vector<DemoRun>& runs,
                            const std::vector<ClaimRow>& rows, double wall_s, bool quick,
                            const std::optional<std::vector<CrosscheckPair>>& crosscheck = std::nullopt,
-                           const Comparison* baseline = nullptr);
+                           const Comparison* baseline = nullptr, const std::vector<CacheLineHandoff>& line_floors = {});
 
 }  // namespace proclab::suite

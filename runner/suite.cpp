@@ -1,6 +1,7 @@
 #include "suite.hpp"
 
 #include "proclab/claims.hpp"
+#include "proclab/clock.hpp"
 #include "proclab/spawn.hpp"
 
 #include <ctime>
@@ -262,7 +263,33 @@ std::string utc_now_iso8601() {
 }
 }  // namespace
 
-Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows) {
+std::vector<CacheLineHandoff> measure_line_floors(const std::vector<int>& allowed, double budget_s) {
+    std::vector<CacheLineHandoff> floors;
+    const double overhead = calibrate_clock().read_overhead_ns;
+    const Stopwatch clock;
+    for (const auto& [a, b] : suite_floor_pairs(allowed)) {
+        if (clock.elapsed_s() > budget_s) break;
+        try {
+            floors.push_back(measure_handoff(a, b, kFloorBatches, overhead));
+        } catch (const std::exception&) {
+            // A CPU that cannot be pinned to (a mask changed under us): the demo measures its own.
+        }
+    }
+    return floors;
+}
+
+std::string describe_line_floors(const std::vector<CacheLineHandoff>& line_floors) {
+    if (line_floors.empty()) return "";
+    if (line_floors.size() == 1)
+        return fmt::format("CPUs {} and {}: {}", line_floors[0].a, line_floors[0].b, format_value(line_floors[0].one_way_min_ns, "ns"));
+    const auto [lo, hi] = std::minmax_element(line_floors.begin(), line_floors.end(),
+                                              [](const auto& x, const auto& y) { return x.one_way_min_ns < y.one_way_min_ns; });
+    return fmt::format("{} pairs with CPU {}: {} to {}", line_floors.size(), line_floors[0].a, format_value(lo->one_way_min_ns, "ns"),
+                       format_value(hi->one_way_min_ns, "ns"));
+}
+
+Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows,
+                const std::vector<CacheLineHandoff>& line_floors) {
     Json j;
     j["schema_version"] = kSchemaVersion;
     j["proclab_version"] = PROCLAB_VERSION;
@@ -282,6 +309,10 @@ Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const 
     }
     j["demos"] = std::move(demos);
     j["environment"] = env;
+    Json floors = Json::array();
+    for (const auto& h : line_floors)
+        floors.push_back(Json{{"a", h.a}, {"b", h.b}, {"one_way_min_ns", h.one_way_min_ns}, {"one_way_ns", h.one_way_ns}});
+    j["line_floors"] = std::move(floors);
     return j;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "proclab/child.hpp"
+#include "proclab/handoff.hpp"
 #include "proclab/render.hpp"
 #include "proclab/result.hpp"
 #include "proclab/serialize.hpp"
@@ -66,7 +67,17 @@ struct SuiteDocument {
     Json crosscheck;  // the crosscheck's pairs (crosscheck.hpp), null when it did not run
 };
 
-Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows);
+// `line_floors`: the cache-line floors the runner measured before the demos and shared with them
+// (measure_line_floors), as "line_floors" in the JSON.
+Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows,
+                const std::vector<CacheLineHandoff>& line_floors = {});
+
+// One floor per CPU pair per suite (handoff.hpp): every pair suite_floor_pairs names for
+// `allowed`, each timed as a demo would (kFloorBatches batches), until `budget_s` is spent: a pair
+// left out is measured by the demo that uses it. Call it with no demo running.
+std::vector<CacheLineHandoff> measure_line_floors(const std::vector<int>& allowed, double budget_s = 1.0);
+// "CPUs 0 and 1: 55.2 ns", or "7 pairs with CPU 0: 48.1 to 61.0 ns"; "" for none.
+std::string describe_line_floors(const std::vector<CacheLineHandoff>& line_floors);
 // Throws std::runtime_error naming what is missing, or a schema this proclab cannot read.
 SuiteDocument suite_from_json(const Json& j);
 

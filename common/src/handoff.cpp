@@ -7,10 +7,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <fmt/format.h>
+
+#include "proclab/render.hpp"
 
 namespace proclab {
 
@@ -82,6 +89,79 @@ CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhea
     }
     const Summary s = summarize(round_trips);
     return CacheLineHandoff{a, b, s.median / 2, s.p90 / 2, s.min / 2, seen_in_order};
+}
+
+std::vector<std::pair<int, int>> suite_floor_pairs(const std::vector<int>& allowed, std::size_t max_pairs) {
+    std::vector<std::pair<int, int>> pairs;
+    for (std::size_t i = 1; i < allowed.size() && pairs.size() < max_pairs; ++i) pairs.emplace_back(allowed[0], allowed[i]);
+    return pairs;
+}
+
+std::string encode_line_floors(const std::vector<CacheLineHandoff>& measured) {
+    std::string text;
+    for (const auto& h : measured) {
+        if (h.one_way_min_ns <= 0) continue;  // a pair that gave no figure: the demo measures its own
+        text += fmt::format("{}{}-{}:{:.1f}", text.empty() ? "" : ",", h.a, h.b, h.one_way_min_ns);
+    }
+    return text;
+}
+
+std::vector<SharedFloor> decode_line_floors(std::string_view text) {
+    std::vector<SharedFloor> floors;
+    while (!text.empty()) {
+        const auto comma = text.find(',');
+        const std::string_view item = text.substr(0, comma);
+        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+        const auto dash = item.find('-'), colon = item.find(':');
+        if (dash == std::string_view::npos || colon == std::string_view::npos || colon < dash) continue;
+        SharedFloor f;
+        const std::string_view a = item.substr(0, dash), b = item.substr(dash + 1, colon - dash - 1);
+        if (std::from_chars(a.data(), a.data() + a.size(), f.a).ptr != a.data() + a.size() || a.empty()) continue;
+        if (std::from_chars(b.data(), b.data() + b.size(), f.b).ptr != b.data() + b.size() || b.empty()) continue;
+        // std::from_chars for double is in GCC 11's libstdc++; strtod needs a terminated copy.
+        const std::string value(item.substr(colon + 1));
+        char* end = nullptr;
+        f.one_way_min_ns = std::strtod(value.c_str(), &end);
+        if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(f.one_way_min_ns) || f.one_way_min_ns <= 0) continue;
+        if (f.a < 0 || f.b < 0 || f.a == f.b) continue;
+        floors.push_back(f);
+    }
+    return floors;
+}
+
+std::optional<double> LineFloor::drift() const {
+    if (!suite_min_ns || *suite_min_ns <= 0 || own.one_way_min_ns <= 0) return std::nullopt;
+    return own.one_way_min_ns / *suite_min_ns - 1;
+}
+
+bool LineFloor::uses_suite() const {
+    if (!suite_min_ns || *suite_min_ns <= 0) return false;
+    return own.one_way_min_ns <= 0 || own.one_way_min_ns >= *suite_min_ns * (1 - kFloorBelowSuite);
+}
+
+std::string LineFloor::describe() const {
+    const auto d = drift();
+    if (!d) return fmt::format("{}, this run's fastest batch", format_value(floor_ns(), "ns"));
+    if (uses_suite())
+        return fmt::format("{}, the suite's, measured once before the demos (this demo's own fastest batch: {}, {:+.0f}%)",
+                           format_value(floor_ns(), "ns"), format_value(own.one_way_min_ns, "ns"), 100 * *d);
+    const double above = *suite_min_ns / own.one_way_min_ns;
+    return fmt::format("{}, this demo's own fastest batch: the suite's {} is {} it, so it was no floor", format_value(floor_ns(), "ns"),
+                       format_value(*suite_min_ns, "ns"), above < 2 ? fmt::format("{:.0f}% above", 100 * (above - 1)) : fmt::format("{:.3g}x", above));
+}
+
+LineFloor line_floor_from(const CacheLineHandoff& own, std::string_view shared_text) {
+    LineFloor f{own, std::nullopt};
+    for (const auto& s : decode_line_floors(shared_text))
+        if ((s.a == own.a && s.b == own.b) || (s.a == own.b && s.b == own.a)) f.suite_min_ns = s.one_way_min_ns;
+    return f;
+}
+
+LineFloor line_floor(int a, int b, int batches, double clock_overhead_ns, std::optional<std::string_view> shared_text) {
+    const CacheLineHandoff own = measure_handoff(a, b, batches, clock_overhead_ns);
+    if (shared_text) return line_floor_from(own, *shared_text);
+    const char* env = std::getenv(kLineFloorsVariable);
+    return line_floor_from(own, env ? env : "");
 }
 
 }  // namespace proclab

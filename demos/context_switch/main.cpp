@@ -119,9 +119,9 @@ Result run(const DemoContext& ctx) {
 
     // The floor under the two-CPU rows, measured first with nothing else of ours running.
     if (setup.other != setup.home) {
-        m.handoff = measure_handoff(setup.home, setup.other, ctx.options.quick ? 40 : 200, overhead);
+        m.line = line_floor(setup.home, setup.other, ctx.options.quick ? kFloorBatches : 200, overhead);
         m.pair_text = fmt::format("{}, line hand-off {}", to_string(classify(read_topology({setup.home, setup.other}), setup.home, setup.other)),
-                                  format_value(m.handoff->one_way_ns, "ns"));
+                                  format_value(m.line->own.one_way_ns, "ns"));
     }
     for (bool same : setup.placements)
         for (Channel ch : setup.channels)

@@ -32,7 +32,7 @@ const Measurement* find(const std::vector<Measurement>& ms, Kind k, Channel ch, 
 
 std::string floor_check(double hop_ns, bool same_cpu, std::optional<double> line_one_way_ns, double tolerance) {
     if (same_cpu || !line_one_way_ns || hop_ns >= *line_one_way_ns * (1 - tolerance)) return "";
-    return fmt::format("implausible: {} is below its floor, a cache line's one-way trip between the CPUs ({}, this run)",
+    return fmt::format("implausible: {} is below its floor, a cache line's one-way trip between the CPUs ({})",
                        format_value(hop_ns, "ns"), format_value(*line_one_way_ns, "ns"));
 }
 

@@ -17,10 +17,10 @@ namespace {
 // Every configuration: its round trip, its hop, the hop less the channel, switches per hop.
 void add_pingpong_table(Result& result, const DemoContext& ctx, const Measured& measured) {
     const auto& ms = measured.pingpong;
-    const auto& handoff = measured.handoff;
+    const auto& line = measured.line;
     const auto& pair_text = measured.pair_text;
     const Counts& counts = measured.counts;
-    const std::optional<double> floor = handoff ? std::optional(handoff->one_way_min_ns) : std::nullopt;  // the fastest batch: a lower bound
+    const std::optional<double> floor = line ? std::optional(line->floor_ns()) : std::nullopt;  // a fastest batch: a lower bound
     auto& t = result.add_table(
         "Ping-pong: one token handed back and forth",
         {"endpoints", "channel", "CPUs", {"round trip median", "ns"}, {"p99", "ns"}, {"hop", "ns"}, {"channel alone", "ns"},
@@ -53,8 +53,9 @@ void add_pingpong_table(Result& result, const DemoContext& ctx, const Measured& 
         "per hop were counted (the other side often had answered before this one slept), so the hop is a wake-up or a cache-line "
         "hand-off, not a context switch, and no switch cost is derived from it. Two-CPU rows: the pair's place in the topology "
         "(sysfs) and a cache line's one-way hand-off between them, the floor under any cross-CPU hop: a hop below it is flagged "
-        "in 'check' as implausible.",
-        counts.repetitions, counts.round_trips, counts.warmup, format_value(ctx.clock.read_overhead_ns, "ns"), kSwitchesPerHop);
+        "in 'check' as implausible{}.",
+        counts.repetitions, counts.round_trips, counts.warmup, format_value(ctx.clock.read_overhead_ns, "ns"), kSwitchesPerHop,
+        line ? "; the floor: " + line->describe() : "");
 
 }
 
@@ -83,7 +84,7 @@ void add_kernel_counts_table(Result& result, const Measured& measured) {
 // Threads against processes, two CPUs against one, a hop against the line's hand-off.
 void add_ratios_table(Result& result, const DemoContext& ctx, const Measured& measured) {
     const auto& ms = measured.pingpong;
-    const auto& handoff = measured.handoff;
+    const auto& line = measured.line;
     auto& r = result.add_table("Ratios", {"comparison", "channel", "placement", {"ratio", "x"}, "of"});
     for (Channel ch : measured.channels) {
         for (bool same : {true, false}) {
@@ -98,9 +99,9 @@ void add_ratios_table(Result& result, const DemoContext& ctx, const Measured& me
             const auto* cross = find(ms, k, ch, false);
             if (same && cross && same->hop() > 0)
                 r.rows.push_back({fmt::format("two CPUs / same CPU ({})", name(k)), name(ch), "-", cross->hop() / same->hop(), "raw hops"});
-            if (cross && handoff && handoff->one_way_ns > 0)
+            if (cross && line && line->own.one_way_ns > 0)
                 r.rows.push_back({fmt::format("two-CPU hop / line hand-off ({})", name(k)), name(ch), "two CPUs",
-                                  cross->hop() / handoff->one_way_ns, "raw hop"});
+                                  cross->hop() / line->own.one_way_ns, "raw hop"});
         }
     }
     r.note = "A thread switch skips the address-space change (no page-table switch, no TLB flush with PCID), so it can be a little "
@@ -156,8 +157,11 @@ void add_sweep_table(Result& result, const Measured& measured) {
 
 void present(Result& result, const DemoContext& ctx, const Measured& m) {
     result.config.repeat = m.counts.round_trips;
-    if (m.handoff)
-        result.add_metric("handoff_one_way", m.handoff->one_way_ns, "ns", "a cache line handed between the two CPUs, one way (common/handoff.hpp)");
+    if (m.line) {
+        result.add_metric("handoff_one_way", m.line->own.one_way_ns, "ns", "a cache line handed between the two CPUs, one way (common/handoff.hpp)");
+        if (const auto drift = m.line->drift())
+            result.add_metric("line_floor_drift", *drift, "fraction", "this demo's fastest hand-off batch against the suite's floor for the pair, less 1");
+    }
     add_pingpong_table(result, ctx, m);
     add_ratios_table(result, ctx, m);
     add_kernel_counts_table(result, m);

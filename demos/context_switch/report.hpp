@@ -16,7 +16,7 @@ namespace proclab::context_switch {
 
 struct Measured {
     Counts counts;                           // round trips, repetitions, warm-up of each configuration
-    std::optional<CacheLineHandoff> handoff; // the floor under the two-CPU rows (none on one CPU)
+    std::optional<LineFloor> line;  // the floor under the two-CPU rows: the suite's, and this demo's own hand-off (none on one CPU)
     std::string pair_text;                   // the two CPUs' place in the topology and the hand-off
     std::vector<Kind> kinds;                 // the endpoints measured
     std::vector<Channel> channels;           // the channels measured

@@ -122,7 +122,11 @@ PoolHandoff pool_handoff(int caller_cpu, int worker_cpu, int warmup, int count, 
     PoolHandoff r;
     r.caller_cpu = caller_cpu;
     r.worker_cpu = worker_cpu;
-    if (caller_cpu != worker_cpu) r.line_one_way_ns = measure_handoff(caller_cpu, worker_cpu, 40, clock_overhead).one_way_min_ns;
+    if (caller_cpu != worker_cpu) {
+        const LineFloor line = line_floor(caller_cpu, worker_cpu, kFloorBatches, clock_overhead);
+        r.line_one_way_ns = line.floor_ns();
+        r.line_source = line.describe();
+    }
     // On one CPU for both, nobody spins: a spinning worker or caller would only keep the other off it.
     const bool spin = caller_cpu != worker_cpu;
     std::optional<ThreadPool> pool;

@@ -50,6 +50,7 @@ struct PoolHandoff {
     int on_worker = 0;    // samples whose task a worker ran
     int caller_cpu = -1, worker_cpu = -1;
     std::optional<double> line_one_way_ns;  // the cache line's fastest one-way trip between the two CPUs (the floor)
+    std::string line_source;                // where the floor came from (LineFloor::describe: the suite's, or this trial's)
 };
 PoolHandoff pool_handoff(int caller_cpu, int worker_cpu, int warmup, int count, double clock_overhead, PoolWait wait);
 

@@ -65,8 +65,8 @@ void add_operations_table(Result& result, const ProcessCosts& p, const HandoffTr
         "otherwise decide whether the child's exit wakes the parent across CPUs); 'parent running N threads' adds N-1 threads blocked in "
         "a wait, which a fork must still account for. The reference is the same fork in a fresh exec'd copy of this program. The pool "
         "hand-off: a pool of one worker pinned to CPU {}, the caller on CPU {} waiting for the worker (TaskHandle::get_from_worker); "
-        "each task notes whether a worker ran it. Its floor is two one-way trips of a cache line between the two CPUs, measured just "
-        "before (T8's facts). 'May run its own task' is TaskHandle::get(), which helps: most tasks never leave the caller. "
+        "each task notes whether a worker ran it. Its floor is two one-way trips of a cache line between the two CPUs: the suite's "
+        "fastest batch for the pair when the runner measured one, this trial's own otherwise (T8's facts say which). 'May run its own task' is TaskHandle::get(), which helps: most tasks never leave the caller. "
         "Page faults, switches and migrations per operation: the parent thread's own, counted by the kernel (perf_event_open's "
         "software events, as perf stat's page-faults, context-switches, cpu-migrations) over {} more operations after the timed ones, "
         "so no counter runs beside a timed one; a fork's faults are the parent's copy-on-write faults while the child shares its pages.{}",

@@ -34,7 +34,7 @@ Decision decide_t8(const Costs& c) {
     Fact handoff = number_fact("pool_handoff", p.round_trip.median, "ns", "an empty task handed to a pool's worker and back, median");
     if (p.line_one_way_ns)
         handoff.floor = Bound{2 * *p.line_one_way_ns,
-                              fmt::format("two one-way trips of a cache line between CPUs {} and {}, measured just before", p.caller_cpu, p.worker_cpu)};
+                              fmt::format("two one-way trips of a cache line between CPUs {} and {}, each {}", p.caller_cpu, p.worker_cpu, p.line_source)};
     rule.use(handoff);
     rule.use(count_fact("caller_cpu", p.caller_cpu, "the CPU the caller ran on"));
     rule.use(count_fact("worker_cpu", p.worker_cpu, "the CPU the pool's worker ran on"));

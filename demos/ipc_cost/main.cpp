@@ -98,7 +98,7 @@ Result run(const DemoContext& ctx) {
     if (ctx.options.timeout_s > 0) m.budget.deadline = now_ns() + Nanos(kTimeBudgetShare * ctx.options.timeout_s * 1e9);
 
     if (setup.other != setup.home) {
-        m.handoff = measure_handoff(setup.home, setup.other, quick ? 40 : 200, ctx.clock.read_overhead_ns);
+        m.line = line_floor(setup.home, setup.other, quick ? kFloorBatches : 200, ctx.clock.read_overhead_ns);
         m.ring_shape = measure_handoff(setup.home, setup.other, quick ? 40 : 200, ctx.clock.read_overhead_ns, HandoffLines::one_per_direction);
         m.pair_group = std::string(to_string(classify(read_topology({setup.home, setup.other}), setup.home, setup.other)));
     }

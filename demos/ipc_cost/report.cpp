@@ -45,7 +45,7 @@ std::vector<Column> size_columns(const Setup& setup, const char* unit) {
 // The floors measured in this run: the cache line's trip between the CPUs, memcpy.
 void add_floors_table(Result& result, const Measured& m) {
     const Setup& setup = m.setup;
-    const auto& handoff = m.handoff;
+    const CacheLineHandoff* handoff = m.line ? &m.line->own : nullptr;
     const auto& memcpy_points = m.memcpy_points;
     const auto& ring_shape = m.ring_shape;
     const auto& pair_group = m.pair_group;
@@ -55,7 +55,11 @@ void add_floors_table(Result& result, const Measured& m) {
         ft.rows.push_back({"cache-line hand-off, one way", fmt::format("CPUs {} and {} ({})", setup.home, setup.other, pair_group),
                            format_value(handoff->one_way_ns, "ns"), "any message through shared memory between these CPUs"});
         ft.rows.push_back({"cache-line round trip", "", format_value(2 * handoff->one_way_ns, "ns"), "a round trip between the two CPUs"});
-        result.add_metric("handoff_one_way", handoff->one_way_ns, "ns", "cache line handed between the two CPUs, one way (the floor)").headline = true;
+        ft.rows.push_back({"cache-line floor, one way", "", format_value(m.line->floor_ns(), "ns"),
+                           m.line->suite_min_ns ? "the checks below: the suite's fastest batch for this pair" : "the checks below: the fastest batch"});
+        if (const auto drift = m.line->drift())
+            result.add_metric("line_floor_drift", *drift, "fraction", "this demo's fastest hand-off batch against the suite's floor for the pair, less 1");
+        result.add_metric("handoff_one_way", handoff->one_way_ns, "ns", "cache line handed between the two CPUs, one way (median batch)").headline = true;
     }
     if (ring_shape) {
         ft.rows.push_back({"hand-off, a line per direction", "the same CPUs", format_value(ring_shape->one_way_ns, "ns"),
@@ -69,21 +73,21 @@ void add_floors_table(Result& result, const Measured& m) {
                                format_value(p.bytes_per_s.median, "B/s"), "a copy from one buffer to another"});
             result.add_metric("memcpy_" + byte_id(p.size), p.bytes_per_s, "B/s", "memcpy within one process (the bandwidth floor)").headline = true;
         }
-    ft.note = handoff ? "The hand-off: two threads spinning on one cache line (common/handoff.hpp), median batch / 2; the line-per-"
-                        "direction row the same with the reply on a second line. memcpy: private buffers, pages touched first; every "
-                        "size's figure is in the bandwidth table."
-                      : "One CPU only: no cache-line floor (a hand-off needs two CPUs). memcpy: private buffers, pages touched first.";
+    ft.note = handoff ? fmt::format("The hand-off: two threads spinning on one cache line (common/handoff.hpp), median batch / 2; the line-per-"
+                                    "direction row the same with the reply on a second line. The floor the checks use: {}. memcpy: private "
+                                    "buffers, pages touched first; every size's figure is in the bandwidth table.", m.line->describe())
+                      : std::string("One CPU only: no cache-line floor (a hand-off needs two CPUs). memcpy: private buffers, pages touched first.");
 }
 
 // Round trips: by size (flagged below the line's round trip), and at one size against the floor.
 void add_latency_tables(Result& result, const DemoContext& ctx, const Measured& m) {
     const Setup& setup = m.setup;
     const auto& runs = m.runs;
-    const auto& handoff = m.handoff;
+    const double floor = m.line ? m.line->floor_ns() : 0.0;  // a fastest batch: a lower bound (0: none, one CPU)
     const std::size_t focus_latency = ipc_cost::focus_latency(setup);
     // A two-CPU round trip below two of the line's trips between the same CPUs is not what its
     // label says: flagged in 'check'.
-    const double round_trip_floor = handoff ? 2 * handoff->one_way_ns : 0.0;  // 0: none (one CPU)
+    const double round_trip_floor = 2 * floor;
     auto& lt = result.add_table("Round trip by message size (median)", size_columns(setup, "ns"));
     for (const auto& r : runs) {
         if (!r.available || !r.intact) continue;
@@ -114,11 +118,11 @@ void add_latency_tables(Result& result, const DemoContext& ctx, const Measured& 
         // A way that cannot carry the size (eventfd: 8 B) shows its own size, labelled.
         const std::size_t size_here = std::min(focus_latency, info(r.way).max_message);
         const auto* p = point_at(r.latency, size_here);
-        const bool floor_applies = handoff && !r.placement.same_cpu();
+        const bool floor_applies = floor > 0 && !r.placement.same_cpu();
         ft64.rows.push_back({size_here == focus_latency ? std::string(info(r.way).name) : fmt::format("{} ({})", info(r.way).name, byte_label(size_here)),
                              cpus_label(r.placement), p ? Cell{p->round_trip_ns.median} : Cell{}, p ? Cell{p->round_trip_ns.p99} : Cell{},
                              p ? Cell{p->round_trip_ns.min} : Cell{},
-                             p && floor_applies ? Cell{p->round_trip_ns.median / (2 * handoff->one_way_ns)} : Cell{},
+                             p && floor_applies ? Cell{p->round_trip_ns.median / (2 * floor)} : Cell{},
                              r.intact ? "intact, in order" : "damaged: " + r.check_detail});
         if (p)
             result.add_metric(fmt::format("round_trip_{}_{}_{}", metric_name(r.way), place_id(r.placement), byte_id(p->size)), p->round_trip_ns, "ns",
@@ -176,7 +180,7 @@ void add_bandwidth_table(Result& result, const Measured& m) {
 // The two benchmark targets of issue #10, judged against the floors (printed, not asserted).
 std::vector<TargetOutcome> judge_targets(const Measured& m) {
     const WayRun* spin = find_run(m.runs, WayId::shm_spin, false);
-    return {spin_against_floor(spin, m.handoff ? std::optional(m.handoff->one_way_ns) : std::nullopt,
+    return {spin_against_floor(spin, m.line ? std::optional(m.line->own.one_way_ns) : std::nullopt,
                                m.ring_shape ? std::optional(m.ring_shape->one_way_ns) : std::nullopt),
             bandwidth_against_memcpy(spin, m.memcpy_points)};
 }
@@ -237,7 +241,8 @@ Json raw_series(const Measured& m, const std::vector<TargetOutcome>& targets) {
     for (const auto& t : targets)
         jtargets.push_back({{"target", t.target}, {"measured", t.measured}, {"met", t.met ? Json(*t.met) : Json(nullptr)}});
     return Json{{"cpus", {m.setup.home, m.setup.other}},
-                {"handoff_one_way_ns", m.handoff ? Json(m.handoff->one_way_ns) : Json(nullptr)},
+                {"handoff_one_way_ns", m.line ? Json(m.line->own.one_way_ns) : Json(nullptr)},
+                {"line_floor_one_way_ns", m.line ? Json(m.line->floor_ns()) : Json(nullptr)},
                 {"handoff_line_per_direction_one_way_ns", m.ring_shape ? Json(m.ring_shape->one_way_ns) : Json(nullptr)},
                 {"latency", std::move(lat)},
                 {"bandwidth", std::move(bws)},

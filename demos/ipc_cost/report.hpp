@@ -27,7 +27,7 @@ struct Setup {
 struct Measured {
     Setup setup;
     Budget budget;
-    std::optional<CacheLineHandoff> handoff;     // the line's trip between home and other (none on one CPU)
+    std::optional<LineFloor> line;               // the line's trip between home and other: the suite's floor and this demo's own (none on one CPU)
     std::optional<CacheLineHandoff> ring_shape;  // the same, a line per direction
     std::string pair_group;                      // how the two CPUs relate (topology)
     std::vector<BandwidthPoint> memcpy_points;   // the bandwidth ceiling, by size

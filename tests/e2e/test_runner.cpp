@@ -1,4 +1,5 @@
 // The runner, end to end, and its handling of demos that misbehave (scripts standing in for them).
+#include "proclab/environment.hpp"
 #include "proclab/render.hpp"
 #include "proclab/spawn.hpp"
 #include "plots.hpp"
@@ -47,6 +48,20 @@ TEST_CASE("proclab run --quick prints every claim and writes the combined JSON",
     for (const auto& d : j.at("demos")) {
         CHECK(d.at("status") == "ok");
         CHECK(d.at("stray_processes") == 0);
+    }
+    // One cache-line floor per CPU pair per suite: measured by the runner, and each demo that
+    // judges against one was handed the suite's for its pair (its drift is measured against it).
+    if (probe_environment().affinity_cpus.size() >= 2) {
+        CHECK_FALSE(j.at("line_floors").empty());
+        CHECK_THAT(run.out, Catch::Contains("cache-line floor, shared with the demos"));
+        for (const auto& d : j.at("demos")) {
+            const std::string name = d.at("name");
+            if (name != "context_switch" && name != "ipc_cost") continue;
+            bool drift = false;
+            for (const auto& m : d.at("result").at("metrics")) drift = drift || m.at("name") == "line_floor_drift";
+            INFO(name);
+            CHECK(drift);
+        }
     }
     CHECK(test::leftover_children() == 0);
     std::filesystem::remove_all(dir);

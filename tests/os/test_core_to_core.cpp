@@ -7,6 +7,8 @@
 
 #include <stdexcept>
 
+#include <fmt/format.h>
+
 using namespace proclab;
 
 TEST_CASE("A cache line handed between two pinned threads arrives intact and in order", "[threads][core_to_core]") {
@@ -24,4 +26,24 @@ TEST_CASE("A cache line handed between two pinned threads arrives intact and in 
         CHECK(r.one_way_ns > 0);
     }
     CHECK_THROWS_AS(measure_handoff(a, a, 5, 0), std::invalid_argument);
+}
+
+TEST_CASE("A demo's floor is the suite's for its pair when one is handed down, and its own otherwise", "[threads][core_to_core][floor]") {
+    const auto cpus = probe_environment().affinity_cpus;
+    if (cpus.size() < 2) {
+        WARN("one CPU: no pair, no floor");
+        return;
+    }
+    const int a = cpus[0], b = cpus[1];
+    // A suite floor of 1 ns: the demo's own is far above it, so the suite's stands (it is lower).
+    const LineFloor low = line_floor(a, b, 5, 0, fmt::format("{}-{}:1", b, a));
+    CHECK(low.uses_suite());
+    CHECK(low.floor_ns() == Approx(1.0));
+    CHECK(low.own.one_way_min_ns > 0);
+    // A suite floor of 1 s is no floor: the demo's own measurement shows the line is faster.
+    const LineFloor high = line_floor(a, b, 5, 0, fmt::format("{}-{}:1e9", a, b));
+    CHECK_FALSE(high.uses_suite());
+    CHECK(high.floor_ns() == Approx(high.own.one_way_min_ns));
+    // None handed down for the pair: its own.
+    CHECK_FALSE(line_floor(a, b, 5, 0, std::string_view{}).suite_min_ns);
 }

@@ -10,6 +10,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace proclab {
 
@@ -37,5 +41,55 @@ enum class HandoffLines { one, one_per_direction };
 // Both threads spin: on one CPU (a == b) each hand-off would wait for a time slice, so a == b is
 // refused (std::invalid_argument). Throws HarnessError when a CPU cannot be pinned to.
 CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhead_ns, HandoffLines lines = HandoffLines::one);
+
+// One floor per CPU pair per suite. Each demo that measured its own floor gave the same pair a
+// different one (25, 27, 31 and 158 ns were recorded in one suite), so a figure could be
+// "implausible" in one demo and fine in the next. The runner now measures, once and before any
+// demo, every pair a demo can pick by default (cpu_pair_option: the idlest CPU with the first or
+// second allowed one, so every pair that holds the first allowed CPU), and hands the fastest
+// batches down in the environment variable below. A demo judges against the suite's floor for its
+// pair where there is one, and still measures its own briefly: the two side by side are the
+// floor's drift between the start of the suite and the demo.
+inline constexpr const char* kLineFloorsVariable = "PROCLAB_LINE_FLOORS";
+inline constexpr int kFloorBatches = 40;  // batches per pair, for the suite's floors and a demo's own check
+
+struct SharedFloor {
+    int a = -1, b = -1;           // unordered: the line's trip is the same pair either way
+    double one_way_min_ns = 0;    // the suite's floor (the fastest batch)
+};
+
+// The pairs the runner measures for `allowed` (sorted CPU ids): the first CPU with each other one,
+// at most `max_pairs`. None for fewer than two CPUs.
+std::vector<std::pair<int, int>> suite_floor_pairs(const std::vector<int>& allowed, std::size_t max_pairs = 256);
+// "0-1:55.2,0-2:61" and back. Decoding skips what does not parse (the variable is ours, but a
+// user may set it by hand): a pair without a floor is measured by the demo itself.
+std::string encode_line_floors(const std::vector<CacheLineHandoff>& measured);
+std::vector<SharedFloor> decode_line_floors(std::string_view text);
+
+// A demo's own fastest batch this far below the suite's floor shows the suite's was no floor (the
+// runner's measurement was slowed): the demo then judges against its own, and says so. Within it,
+// the suite's stands, so that one pair has one floor across the demos.
+inline constexpr double kFloorBelowSuite = 0.10;
+
+// The floor a demo judges its cross-CPU figures against, with where it came from.
+struct LineFloor {
+    CacheLineHandoff own;                  // this demo's measurement: its figures, and the drift check
+    std::optional<double> suite_min_ns;    // the suite's floor for the pair, when the runner gave one
+    // The suite's floor where there is one and this demo's own did not go below it by more than
+    // kFloorBelowSuite; otherwise this demo's own fastest batch.
+    bool uses_suite() const;
+    double floor_ns() const { return uses_suite() ? *suite_min_ns : own.one_way_min_ns; }
+    // This demo's fastest batch against the suite's (own / suite - 1); none without a suite floor.
+    std::optional<double> drift() const;
+    // Where the floor came from, with its value: "55 ns, the suite's, measured once before the
+    // demos (this demo's own fastest batch: 57 ns, +4%)", "40 ns, this demo's own fastest batch:
+    // the suite's 55 ns is 27% above it, so it was no floor", or "55 ns, this run's fastest batch".
+    std::string describe() const;
+};
+// Measures the demo's own hand-off between a and b and reads the suite's floor for the pair from
+// kLineFloorsVariable (or `shared_text` when given, for tests).
+LineFloor line_floor(int a, int b, int batches, double clock_overhead_ns, std::optional<std::string_view> shared_text = std::nullopt);
+// The floor itself, from the suite's or this demo's own measurement (no clock involved).
+LineFloor line_floor_from(const CacheLineHandoff& own, std::string_view shared_text);
 
 }  // namespace proclab
