@@ -86,7 +86,8 @@ Decision decide_p1(const P1Evidence& e) {
                           "{siblings_alive_after_crash of siblings} siblings answering");
 }
 
-Decision decide_p3(const P3Evidence& e) {
+namespace {
+Decision p3_rule(const P3Evidence& e) {
     Rule rule(kP3Rule);
     if (!rule.flag(flag_fact("fork_copies_isolated", e.fork_copies_isolated,
                              "after fork, each side's write at the same address invisible to the other")))
@@ -104,9 +105,13 @@ Decision decide_p3(const P3Evidence& e) {
     rule.use(count_fact("unprivileged_attempts", e.unprivileged_attempts, "kernel reads tried without the privilege"));
     rule.use(count_fact("unprivileged_allowed", e.unprivileged_allowed, "of them, allowed"));
     rule.use(count_fact("unprivileged_refused", e.unprivileged_attempts - e.unprivileged_allowed, "of them, refused"));
-    rule.use(text_fact("unprivileged_reader", e.unprivileged_reader.empty() ? "nobody" : e.unprivileged_reader, "who tried without it"));
+    // As root whose helper could not drop to another uid, and with CAP_SYS_PTRACE, no reader went
+    // without the privilege: the sentence says so instead of "0 of 0 refused".
+    const bool unprivileged_tried = e.unprivileged_attempts > 0;
+    if (unprivileged_tried) rule.use(text_fact("unprivileged_reader", e.unprivileged_reader, "who tried without it"));
     const std::string base = "after fork the same address held different data in each process; " + pointers +
-                             "; kernel reads by {unprivileged_reader}: {unprivileged_refused of unprivileged_attempts} refused";
+                             (unprivileged_tried ? "; kernel reads by {unprivileged_reader}: {unprivileged_refused of unprivileged_attempts} refused"
+                                                 : "; no kernel read could be tried without the privilege");
     if (e.unprivileged_allowed > 0)
         return rule.refuted("{unprivileged_allowed} of {unprivileged_attempts} kernel reads by {unprivileged_reader} were allowed "
                             "without the privilege",
@@ -114,8 +119,10 @@ Decision decide_p3(const P3Evidence& e) {
     rule.use(count_fact("privileged_attempts", e.privileged_attempts, "kernel reads tried with the privilege"));
     rule.use(count_fact("privileged_allowed", e.privileged_allowed, "of them, allowed"));
     rule.use(flag_fact("shared_memory_works", e.shared_memory_works, "shared memory, named and inherited, carried data both ways"));
-    const std::string summary = "fork: same address, own data; kernel reads: {unprivileged_refused of unprivileged_attempts} refused without "
-                                "privilege, {privileged_allowed of privileged_attempts} allowed with it";
+    const std::string summary = "fork: same address, own data; kernel reads: " +
+                                std::string(unprivileged_tried ? "{unprivileged_refused of unprivileged_attempts} refused without privilege"
+                                                               : "not tried without privilege") +
+                                ", {privileged_allowed of privileged_attempts} allowed with it";
     if (e.privileged_allowed > 0) {
         rule.use(text_fact("privileged_reader", e.privileged_reader, "whose privilege opened the door"));
         return rule.nuanced(base + "; but {privileged_allowed of privileged_attempts} reads by {privileged_reader} were allowed: the "
@@ -124,6 +131,18 @@ Decision decide_p3(const P3Evidence& e) {
                             summary);
     }
     return rule.confirmed(base + "; shared memory, the sanctioned way through, works: {shared_memory_works}", summary);
+}
+
+}  // namespace
+
+// "Would be refuted by" names only what the run tried: without a reader lacking the privilege, an
+// unprivileged read refutes nothing here.
+Decision decide_p3(const P3Evidence& e) {
+    Decision d = p3_rule(e);
+    if (e.unprivileged_attempts == 0)
+        d.refuted_by = "a write seen across fork, or a handed pointer reaching the sender's data (no reader without the privilege "
+                       "could be tried here, so an unprivileged read was not)";
+    return d;
 }
 
 }  // namespace proclab::process_isolation

@@ -102,6 +102,21 @@ TEST_CASE("P3 is nuanced when privilege let the kernel read across", "[process_i
     CHECK_THAT(v.reason_text(), Catch::Contains("all 3 reads by root with CAP_SYS_PTRACE were allowed"));
 }
 
+TEST_CASE("P3's words name only the readers the run had: none without the privilege is said, not counted as 0 of 0", "[process_isolation]") {
+    auto e = isolated_p3();
+    e.unprivileged_attempts = 0;
+    e.unprivileged_reader.clear();
+    e.privileged_attempts = 3;
+    e.privileged_allowed = 3;
+    e.privileged_reader = "root with CAP_SYS_PTRACE";
+    const auto v = sound(decide_p3(e));
+    CHECK(v.verdict == Verdict::nuanced);
+    CHECK_THAT(v.reason_text(), Catch::Contains("no kernel read could be tried without the privilege") && !Catch::Contains("0 of 0"));
+    CHECK_THAT(v.refuted_by, !Catch::Contains("allowed without") && Catch::Contains("was not"));
+    // With one, the rule's own words stand.
+    CHECK(sound(decide_p3(isolated_p3())).refuted_by == kP3Rule.refuted_by);
+}
+
 TEST_CASE("P3 is refuted by any unprivileged read, a shared write or a pointer that reached across", "[process_isolation]") {
     auto read = isolated_p3();
     read.unprivileged_allowed = 1;
