@@ -204,6 +204,10 @@ void install_handlers(std::string_view program_name) {
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
     sa.sa_handler = on_timeout;
     ::sigaction(SIGALRM, &sa, nullptr);
+    // Grandchildren orphaned on the way out (by the kills of emergency_cleanup) are reparented
+    // here, where it reaps them, instead of to the caller: 16 zombies of a runaway's fork loop
+    // were left to the caller of `isolation_matrix --timeout 1.5` before.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
 void arm_timeout(double seconds) {
@@ -289,6 +293,18 @@ void emergency_cleanup() noexcept {
         const pid_t pid = entry < 0 ? -entry : entry;
         while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
         }
+    }
+    // What the kills above orphaned (a runaway's own children, a PID namespace's first process
+    // that dies by its death signal once its parent is gone) comes to this process, a child
+    // subreaper (install_handlers), not to whoever started it: reap it here. Bounded, so that an
+    // untracked child that outlives the kills cannot hold the exit: 2 s in 1 ms naps.
+    for (int naps = 0; naps < 2000;) {
+        const pid_t pid = ::waitpid(-1, nullptr, WNOHANG);
+        if (pid > 0 || (pid < 0 && errno == EINTR)) continue;
+        if (pid < 0) break;  // ECHILD: nothing left
+        const timespec nap{0, 1'000'000};
+        ::nanosleep(&nap, nullptr);
+        ++naps;
     }
     // A tracked directory (a cgroup the demo made) is removed once its processes are gone above.
     for (int i = 0; i < kMaxPaths; ++i)

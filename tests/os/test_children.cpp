@@ -91,6 +91,36 @@ TEST_CASE("a child dies with its parent (PR_SET_PDEATHSIG)", "[children]") {
     CHECK(WTERMSIG(status) == SIGKILL);
 }
 
+TEST_CASE("on --timeout, grandchildren orphaned by the cleanup's kills are reaped by the program, not left to its caller", "[children]") {
+    test::become_subreaper();
+    // A stand-in for a demo: its handlers, a child that forks grandchildren that die with it (as
+    // isolation_matrix's fork loop and PID-namespace prober do), then its --timeout. Before the
+    // program became a subreaper, the grandchildren's zombies went to the caller.
+    const pid_t program = ::fork();
+    REQUIRE(program >= 0);
+    if (program == 0) {
+        cleanup::install_handlers("stand-in");
+        auto child = ChildProcess::fork([] {
+            const pid_t self = ::getpid();
+            for (int i = 0; i < 8; ++i)
+                if (::fork() == 0) {
+                    die_with_parent(self);
+                    ::pause();
+                    ::_exit(0);
+                }
+            ::pause();
+            return 0;
+        });
+        cleanup::arm_timeout(0.3);
+        for (;;) ::pause();
+    }
+    int status = 0;
+    REQUIRE(::waitpid(program, &status, 0) == program);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 3);
+    CHECK(test::leftover_children() == 0);
+}
+
 TEST_CASE("a spawned program's output and exit status are captured", "[spawn]") {
     auto run = run_captured("/bin/sh", {"-c", "echo out; echo err >&2; exit 5"});
     CHECK(run.out == "out\n");
