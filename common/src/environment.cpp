@@ -116,16 +116,22 @@ std::optional<bool> capability_in_mask(std::string_view hex_mask, int cap) {
     return cap < 64 && ((mask >> cap) & 1ULL) != 0;
 }
 
-std::optional<std::string> status_field(std::string_view status_text, std::string_view key) {
+std::vector<std::string_view> lines_of(std::string_view text) {
+    std::vector<std::string_view> lines;
     std::size_t pos = 0;
-    while (pos < status_text.size()) {
-        auto end = status_text.find('\n', pos);
-        if (end == std::string_view::npos) end = status_text.size();
-        auto line = status_text.substr(pos, end - pos);
-        if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ':')
-            return trim(std::string(line.substr(key.size() + 1)));
+    while (pos < text.size()) {
+        auto end = text.find('\n', pos);
+        if (end == std::string_view::npos) end = text.size();
+        lines.push_back(text.substr(pos, end - pos));
         pos = end + 1;
     }
+    return lines;
+}
+
+std::optional<std::string> status_field(std::string_view status_text, std::string_view key) {
+    for (const std::string_view line : lines_of(status_text))
+        if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ':')
+            return trim(std::string(line.substr(key.size() + 1)));
     return std::nullopt;
 }
 
@@ -290,12 +296,7 @@ PtraceRights ptrace_rights(const PtraceAccess& a) {
 
 CgroupPaths parse_proc_cgroup(std::string_view text) {
     CgroupPaths out;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        auto end = text.find('\n', pos);
-        if (end == std::string_view::npos) end = text.size();
-        const std::string_view line = text.substr(pos, end - pos);
-        pos = end + 1;
+    for (const std::string_view line : lines_of(text)) {
         const auto a = line.find(':');
         const auto b = a == std::string_view::npos ? a : line.find(':', a + 1);
         if (b == std::string_view::npos) continue;

@@ -73,15 +73,13 @@ Nanos gap_threshold(std::span<const double> undisturbed_steps_ns) {
 namespace proclab {
 
 std::vector<std::int64_t> parse_timer_interrupts(std::string_view text) {
-    std::istringstream in{std::string(text)};
-    std::string line;
     std::vector<std::int64_t> counts;
-    while (std::getline(in, line)) {
-        std::istringstream fields(line);
+    for (const std::string_view line : lines_of(text)) {
+        std::istringstream fields{std::string(line)};
         std::string label;
         fields >> label;
         const bool loc = label == "LOC:";
-        const bool arch = line.find("arch_timer") != std::string::npos;
+        const bool arch = line.find("arch_timer") != std::string_view::npos;
         if (!loc && !arch) continue;
         std::vector<std::int64_t> row;
         std::string field;
@@ -93,12 +91,7 @@ std::vector<std::int64_t> parse_timer_interrupts(std::string_view text) {
 }
 
 std::optional<std::uint64_t> parse_jiffies(std::string_view text) {
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        auto end = text.find('\n', pos);
-        if (end == std::string_view::npos) end = text.size();
-        const std::string_view line = text.substr(pos, end - pos);
-        pos = end + 1;
+    for (const std::string_view line : lines_of(text)) {
         if (line.rfind("jiffies:", 0) != 0) continue;  // ".last_jiffies" and the like are indented
         try {
             return std::stoull(std::string(line.substr(8)));

@@ -102,4 +102,8 @@ CpuQuota probe_cpu_quota();
 // Whole small file, or empty with errno preserved.
 std::optional<std::string> read_small_file(const std::string& path);
 
+// The lines of a kernel text file (/proc/self/status, /proc/self/cgroup, /proc/timer_list,
+// /proc/interrupts), each without its '\n', as views into `text`; a last line without '\n' counts.
+std::vector<std::string_view> lines_of(std::string_view text);
+
 }  // namespace proclab
