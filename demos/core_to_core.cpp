@@ -41,21 +41,15 @@
 
 namespace proclab::core_to_core {
 
-struct Options {
-    std::string cpus;       // empty: every allowed CPU
-    double budget_s = 0;    // 0: the default (20 s, --quick 2 s)
-    int rounds = 0;         // 0: the default (3, --quick 2)
-};
-Options g_options;
-
-void add_options(CLI::App& app) {
-    app.add_option("--cpus", g_options.cpus, "Only these CPUs, a list like 0-3,8 within the affinity mask (default: every allowed CPU)")->type_name("LIST");
-    app.add_option("--budget", g_options.budget_s, "Time for the pairs, in seconds; past it, pairs are sampled (default: 20; --quick: 2)")
-        ->check(CLI::Range(0.1, 3600.0))
-        ->type_name("SECONDS");
-    app.add_option("--rounds", g_options.rounds, "Times the whole matrix is measured, to see it move (default: 3; --quick: 2)")
-        ->check(CLI::Range(1, 100))
-        ->type_name("N");
+std::vector<DemoOption> options() {
+    return {
+        {.name = "--cpus", .help = "Only these CPUs, a list like 0-3,8 within the affinity mask", .type_name = "LIST",
+         .default_words = "every allowed CPU"},
+        {.name = "--budget", .help = "Time for the pairs, in seconds; past it, pairs are sampled", .full = "20", .quick = "2",
+         .type_name = "SECONDS", .check = CLI::Range(0.1, 3600.0)},
+        {.name = "--rounds", .help = "Times the whole matrix is measured, to see it move", .full = "3", .quick = "2", .type_name = "N",
+         .check = CLI::Range(1, 100)},
+    };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -109,9 +103,10 @@ std::string metric_id(PairGroup g) {
 // The CPUs asked for: the affinity mask, or --cpus within it.
 std::vector<int> read_cpus(const DemoContext& ctx) {
     std::vector<int> cpus = ctx.env.affinity_cpus;
-    if (g_options.cpus.empty()) return cpus;
-    const auto wanted = parse_cpu_list(g_options.cpus);
-    if (wanted.empty()) throw UsageError(fmt::format("--cpus {}: not a CPU list (like 0-3,8)", g_options.cpus));
+    const std::string& text = ctx.values.text("--cpus");
+    if (text.empty()) return cpus;
+    const auto wanted = parse_cpu_list(text);
+    if (wanted.empty()) throw UsageError(fmt::format("--cpus {}: not a CPU list (like 0-3,8)", text));
     for (int c : wanted)
         if (std::find(cpus.begin(), cpus.end(), c) == cpus.end())
             throw UsageError(fmt::format("--cpus: CPU {} is not in this process's affinity mask ({})", c, format_cpu_list(cpus)));
@@ -129,8 +124,8 @@ struct Matrix {
 Matrix measure_matrix(const DemoContext& ctx, const std::vector<int>& cpus, const Topology& topology) {
     Matrix mx;
     mx.batches = ctx.repeat();
-    mx.budget_s = g_options.budget_s > 0 ? g_options.budget_s : (ctx.options.quick ? 2.0 : 20.0);
-    mx.rounds = g_options.rounds > 0 ? g_options.rounds : (ctx.options.quick ? 2 : 3);
+    mx.budget_s = ctx.values.number("--budget");
+    mx.rounds = static_cast<int>(ctx.values.integer("--rounds"));
     const double overhead = ctx.clock.read_overhead_ns;
     // Time one pair to size the sample within the budget (all rounds together).
     const Stopwatch probe;
@@ -264,7 +259,7 @@ DemoSpec spec() {
     s.claims = {};
     s.default_timeout_s = 180;
     s.repeat = RepeatSpec{"Batches of hand-offs timed for each pair in each round", 200, 40, ""};
-    s.add_options = add_options;
+    s.options = options();
     s.run = run;
     return s;
 }

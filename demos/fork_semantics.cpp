@@ -334,21 +334,15 @@ Decision decide_t6(const Evidence& e) {
 
 // ---------------------------------------------------------------------------------------------
 
-struct Options {
-    std::string sizes;  // empty: 1M,16M,256M (--quick 1M,16M)
-};
-Options g_options;
-
-void add_options(CLI::App& app) {
-    app.add_option("--sizes", g_options.sizes,
-                   "Sizes of the copy-on-write region, whole MiB from 1M to 4G, like 1M,64M,1G (default: 1M,16M,256M; --quick: 1M,16M)")
-        ->type_name("LIST");
+std::vector<DemoOption> options() {
+    return {{.name = "--sizes", .help = "Sizes of the copy-on-write region, whole MiB from 1M to 4G, like 1M,64M,1G", .full = "1M,16M,256M",
+             .quick = "1M,16M", .type_name = "LIST"}};
 }
 
 Result run(const DemoContext& ctx) {
     Result result;
     Evidence e;
-    const std::string size_list = !g_options.sizes.empty() ? g_options.sizes : ctx.options.quick ? "1M,16M" : "1M,16M,256M";
+    const std::string& size_list = ctx.values.text("--sizes");
     const auto bytes = parse_byte_list(size_list, std::size_t(1) << 20, std::size_t(4) << 30);
     if (!bytes || std::any_of(bytes->begin(), bytes->end(), [](std::size_t b) { return b % (std::size_t(1) << 20) != 0; }))
         throw UsageError(fmt::format("--sizes {}: give whole MiB from 1M to 4G, like 1M,64M,1G", size_list));
@@ -402,7 +396,7 @@ DemoSpec spec() {
     s.claims = {"T6"};
     s.rules = {kT6Rule};
     s.default_timeout_s = 60;
-    s.add_options = add_options;
+    s.options = options();
     s.run = run;
     return s;
 }

@@ -239,20 +239,15 @@ Decision decide_t5(const Instances& r, const std::vector<Cost>& costs) {
 
 // ---------------------------------------------------------------------------------------------
 
-struct Options {
-    int threads = 0;  // 0: max(4, CPUs)
-};
-Options g_options;
-
-void add_options(CLI::App& app) {
-    app.add_option("--threads", g_options.threads, "Threads that each get their own thread_local instance, 2 to 256 (default: the allowed CPUs, at least 4)")
-        ->check(CLI::Range(2, 256))
-        ->type_name("N");
+std::vector<DemoOption> options() {
+    return {{.name = "--threads", .help = "Threads that each get their own thread_local instance, 2 to 256", .type_name = "N",
+             .check = CLI::Range(2, 256), .default_words = "the allowed CPUs, at least 4"}};
 }
 
 Result run(const DemoContext& ctx) {
     Result result;
-    const int n = g_options.threads > 0 ? g_options.threads : std::max(4, static_cast<int>(ctx.env.affinity_cpus.size()));
+    const int n = ctx.values.given("--threads") ? static_cast<int>(ctx.values.integer("--threads"))
+                                                : std::max(4, static_cast<int>(ctx.env.affinity_cpus.size()));
     const Instances inst = instances(n);
     const std::uint64_t iterations = std::uint64_t(ctx.repeat());
     const int repetitions = ctx.options.quick ? 3 : 7;
@@ -295,7 +290,7 @@ DemoSpec spec() {
     s.rules = {kT5Rule};
     s.default_timeout_s = 60;
     s.repeat = RepeatSpec{"Accesses timed for each kind of variable in the access-cost table", 20'000'000, 2'000'000, ""};
-    s.add_options = add_options;
+    s.options = options();
     s.run = run;
     return s;
 }

@@ -478,15 +478,9 @@ Decision decide_t7(const Evidence& e) {
 
 // ---------------------------------------------------------------------------------------------
 
-struct Options {
-    int threads = 0;  // 0: max(4, CPUs)
-};
-Options g_options;
-
-void add_options(CLI::App& app) {
-    app.add_option("--threads", g_options.threads, "Threads in every experiment, 2 to 256 (default: the allowed CPUs, at least 4)")
-        ->check(CLI::Range(2, 256))
-        ->type_name("N");
+std::vector<DemoOption> options() {
+    return {{.name = "--threads", .help = "Threads in every experiment, 2 to 256", .type_name = "N", .check = CLI::Range(2, 256),
+             .default_words = "the allowed CPUs, at least 4"}};
 }
 
 // N threads alive at once, each telling who it is (so no tid is reused among them).
@@ -579,7 +573,7 @@ void add_local_and_crash_tables(Result& result, const Evidence& e) {
 Result run(const DemoContext& ctx) {
     const int cpus = static_cast<int>(ctx.env.affinity_cpus.size());
     Evidence e;
-    e.threads = g_options.threads > 0 ? g_options.threads : std::max(4, cpus);
+    e.threads = ctx.values.given("--threads") ? static_cast<int>(ctx.values.integer("--threads")) : std::max(4, cpus);
     const auto ids = identities(e.threads);
     judge_identities(e, ids);
     e.independence = independence(ctx.options.quick ? 20'000'000 : 100'000'000);
@@ -611,7 +605,7 @@ DemoSpec spec() {
     s.rules = {kT3Rule, kT4Rule, kT7Rule};
     s.default_timeout_s = 120;
     s.repeat = RepeatSpec{"Unsynchronized increments each thread makes in the lost-update race", 5'000'000, 2'000'000, ""};
-    s.add_options = add_options;
+    s.options = options();
     s.run = run;
     return s;
 }

@@ -72,7 +72,12 @@ ParsedCommandLine parse_command_line(const DemoSpec& spec, const std::vector<std
     declare_common_options(app, spec, parsed.options);
     bool describe = false;
     app.add_flag("--describe", describe, "Print the demo's name, title and claims as JSON")->group("");
-    if (spec.add_options) spec.add_options(app);
+    std::map<std::string, std::string> given;
+    for (const auto& opt : spec.options) {
+        CLI::Option* o = app.add_option(opt.name, given[opt.name], opt.help_text());
+        if (!opt.type_name.empty()) o->type_name(opt.type_name);
+        if (opt.check) o->check(*opt.check);
+    }
 
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
     try {
@@ -91,6 +96,18 @@ ParsedCommandLine parse_command_line(const DemoSpec& spec, const std::vector<std
         return parsed;
     }
     parsed.options.json = app.count("--json") > 0;
+    for (const auto& opt : spec.options) {
+        const bool was_given = app.count(opt.name) > 0;
+        std::string value = opt.resolve(was_given ? std::optional(given[opt.name]) : std::nullopt, parsed.options.quick);
+        // A default goes through the check a given value went through: one that fails is the
+        // demo's own bug, named as such (the unit tests run every demo's defaults).
+        if (!was_given && opt.check && !value.empty()) {
+            std::string copy = value;
+            if (const std::string error = (*opt.check)(copy); !error.empty())
+                throw std::logic_error(fmt::format("{}'s default {} fails its own check: {}", opt.name, value, error));
+        }
+        parsed.values.set(opt.name, std::move(value), was_given);
+    }
     if (describe) parsed.action = ParsedCommandLine::Action::describe;
     return parsed;
 }
@@ -112,7 +129,13 @@ int demo_main(int argc, char** argv, const DemoSpec& spec) {
         }
     }
 
-    auto parsed = parse_command_line(spec, args);
+    ParsedCommandLine parsed;
+    try {
+        parsed = parse_command_line(spec, args);
+    } catch (const std::exception& e) {  // a default that fails its own check: the demo's bug, not the user's
+        std::fprintf(stderr, "%s: error: %s\n", spec.name.c_str(), one_line(e.what()).c_str());
+        return kExitHarness;
+    }
     switch (parsed.action) {
         case ParsedCommandLine::Action::usage_error:
             std::fprintf(stderr, "%s: error: %s (see --help)\n", spec.name.c_str(), parsed.text.c_str());
@@ -143,6 +166,7 @@ int demo_main(int argc, char** argv, const DemoSpec& spec) {
     try {
         DemoContext ctx;
         ctx.options = options;
+        ctx.values = parsed.values;
         if (spec.repeat) ctx.repeat_spec = *spec.repeat;
         ctx.clock = calibrate_clock();
         ctx.env = probe_environment();

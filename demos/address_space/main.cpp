@@ -39,28 +39,21 @@ namespace proclab::address_space {
 
 namespace {
 
-struct Options {
-    std::string experiments = "faults,unmap,floors";
-    std::string tasks;  // empty: 1..CPUs
-    std::string mode = "both";
-    double duration_s = 0;
-};
-Options g_options;
-
-constexpr double kFullDuration = 0.1, kQuickDuration = 0.02;
+constexpr const char* kFullDuration = "0.1";
+constexpr const char* kQuickDuration = "0.02";
 constexpr int kMaxTasks = 256;
 
-void add_options(CLI::App& app) {
-    app.add_option("--experiments", g_options.experiments, "Which to run, of faults, unmap, floors (default: all three)")->type_name("LIST");
-    app.add_option("--tasks", g_options.tasks,
-                   fmt::format("Task counts for the fault experiment, each 1 to {} (default: 1 to the CPU count, doubling past 4)", kMaxTasks))
-        ->type_name("LIST");
-    app.add_option("--mode", g_options.mode, "Fault tasks and unmap siblings as threads, processes, or both (default: both)")
-        ->check(CLI::IsMember({"threads", "processes", "both"}));
-    app.add_option("--duration", g_options.duration_s,
-                   fmt::format("Seconds each fault point runs, 0.02 to 60 (default: {}; --quick: {})", kFullDuration, kQuickDuration))
-        ->check(CLI::Range(0.02, 60.0))
-        ->type_name("S");
+std::vector<DemoOption> options() {
+    return {
+        {.name = "--experiments", .help = "Which to run, of faults, unmap, floors", .full = "faults,unmap,floors", .type_name = "LIST",
+         .default_words = "all three"},
+        {.name = "--tasks", .help = fmt::format("Task counts for the fault experiment, each 1 to {}", kMaxTasks), .type_name = "LIST",
+         .default_words = "1 to the CPU count, doubling past 4"},
+        {.name = "--mode", .help = "Fault tasks and unmap siblings as threads, processes, or both", .full = "both",
+         .check = CLI::IsMember({"threads", "processes", "both"})},
+        {.name = "--duration", .help = "Seconds each fault point runs, 0.02 to 60", .full = kFullDuration, .quick = kQuickDuration, .type_name = "S",
+         .check = CLI::Range(0.02, 60.0)},
+    };
 }
 
 // 1, 2, 3, 4, then doubling, up to and including `top`.
@@ -82,28 +75,30 @@ struct Plan {
 
 Plan read_plan(const DemoContext& ctx) {
     Plan p;
-    const auto experiments = parse_choice_list("--experiments", g_options.experiments, {"faults", "unmap", "floors"});
+    const OptionValues& o = ctx.values;
+    const auto experiments = parse_choice_list("--experiments", o.text("--experiments"), {"faults", "unmap", "floors"});
     auto chosen = [&](std::string_view e) { return std::find(experiments.begin(), experiments.end(), e) != experiments.end(); };
     p.faults = chosen("faults");
     p.unmap = chosen("unmap");
     p.floors = chosen("floors");
     p.cpus = ctx.env.affinity_cpus.empty() ? std::vector<int>{0} : ctx.env.affinity_cpus;
-    if (g_options.tasks.empty()) {
+    const std::string& tasks = o.text("--tasks");
+    if (tasks.empty()) {
         p.tasks = ladder(static_cast<int>(p.cpus.size()));
     } else {
-        for (auto item : split_list(g_options.tasks)) {
+        for (auto item : split_list(tasks)) {
             int n = 0;
             const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
             if (item.empty() || ec != std::errc() || end != item.data() + item.size() || n < 1 || n > kMaxTasks)
-                throw UsageError(fmt::format("--tasks {}: '{}' is not a count from 1 to {}", g_options.tasks, item, kMaxTasks));
+                throw UsageError(fmt::format("--tasks {}: '{}' is not a count from 1 to {}", tasks, item, kMaxTasks));
             p.tasks.push_back(n);
         }
         std::sort(p.tasks.begin(), p.tasks.end());
         p.tasks.erase(std::unique(p.tasks.begin(), p.tasks.end()), p.tasks.end());
     }
-    if (g_options.mode != "processes") p.kinds.push_back(Kind::threads);
-    if (g_options.mode != "threads") p.kinds.push_back(Kind::processes);
-    p.duration_ns = Nanos((g_options.duration_s > 0 ? g_options.duration_s : ctx.options.quick ? kQuickDuration : kFullDuration) * 1e9);
+    if (o.text("--mode") != "processes") p.kinds.push_back(Kind::threads);
+    if (o.text("--mode") != "threads") p.kinds.push_back(Kind::processes);
+    p.duration_ns = Nanos(o.number("--duration") * 1e9);
     p.ops = ctx.repeat();
     return p;
 }
@@ -149,7 +144,7 @@ DemoSpec spec() {
     s.claims = {};
     s.default_timeout_s = 120;
     s.repeat = RepeatSpec{"Unmaps timed per point (the floors: twice as many samples, at most 20000)", 1000, 200, ""};
-    s.add_options = add_options;
+    s.options = options();
     s.run = run;
     return s;
 }

@@ -53,32 +53,22 @@
 
 namespace proclab::context_switch {
 
-struct Options {
-    std::string endpoints = "both";
-    std::string channel = "both";
-    std::string placement = "both";
-    std::string cpus;         // "A,B"
-    std::string working_set;  // empty: kFullSweep, or kQuickSweep with --quick
-};
-Options g_options;
 constexpr const char* kFullSweep = "0,16K,64K,256K,1M,4M,8M";
 constexpr const char* kQuickSweep = "0,64K,1M,8M";
 constexpr std::size_t kMaxWorkingSet = std::size_t(64) << 20;
 
-void add_options(CLI::App& app) {
-    app.add_option("--endpoints", g_options.endpoints, "Two processes, two threads, or both (default: both)")
-        ->check(CLI::IsMember({"processes", "threads", "both"}));
-    app.add_option("--channel", g_options.channel, "The token travels through pipes, futex words, or both (default: both)")
-        ->check(CLI::IsMember({"pipe", "futex", "both"}));
-    app.add_option("--placement", g_options.placement, "Both endpoints on one CPU, on two, or both (default: both)")
-        ->check(CLI::IsMember({"same", "cross", "both"}));
-    app.add_option("--cpu-pair", g_options.cpus, "The CPU pair A,B (A: the initiator, and the one-CPU placement) (default: the idlest CPU and another)")
-        ->type_name("A,B");
-    app.add_option("--working-set", g_options.working_set,
-                   fmt::format("Bytes each endpoint reads when the token arrives, swept (0 to 64M; K, M = KiB, MiB); 0 alone: no sweep "
-                               "(default: {}; --quick: {})",
-                               kFullSweep, kQuickSweep))
-        ->type_name("LIST");
+std::vector<DemoOption> options() {
+    return {
+        {.name = "--endpoints", .help = "Two processes, two threads, or both", .full = "both", .check = CLI::IsMember({"processes", "threads", "both"})},
+        {.name = "--channel", .help = "The token travels through pipes, futex words, or both", .full = "both",
+         .check = CLI::IsMember({"pipe", "futex", "both"})},
+        {.name = "--placement", .help = "Both endpoints on one CPU, on two, or both", .full = "both", .check = CLI::IsMember({"same", "cross", "both"})},
+        {.name = "--cpu-pair", .help = "The CPU pair A,B (A: the initiator, and the one-CPU placement)", .type_name = "A,B",
+         .default_words = "the idlest CPU and another"},
+        {.name = "--working-set",
+         .help = "Bytes each endpoint reads when the token arrives, swept (0 to 64M; K, M = KiB, MiB); 0 alone: no sweep",
+         .full = kFullSweep, .quick = kQuickSweep, .type_name = "LIST"},
+    };
 }
 
 struct Setup {
@@ -87,23 +77,28 @@ struct Setup {
     std::vector<bool> placements;  // same CPU?
     std::vector<std::size_t> sweep;
     int home = 0, other = 0;
+    int repetitions = 0;      // of each configuration, for the spread
+    int handoff_batches = 0;  // of the cache-line floor
 };
 
 Setup read_setup(const DemoContext& ctx) {
     Setup s;
-    if (g_options.endpoints != "threads") s.kinds.push_back(Kind::processes);
-    if (g_options.endpoints != "processes") s.kinds.push_back(Kind::threads);
-    if (g_options.channel != "futex") s.channels.push_back(Channel::pipe);
-    if (g_options.channel != "pipe") s.channels.push_back(Channel::futex);
-    const std::string list = !g_options.working_set.empty() ? g_options.working_set : ctx.options.quick ? kQuickSweep : kFullSweep;
+    const OptionValues& o = ctx.values;
+    if (o.text("--endpoints") != "threads") s.kinds.push_back(Kind::processes);
+    if (o.text("--endpoints") != "processes") s.kinds.push_back(Kind::threads);
+    if (o.text("--channel") != "futex") s.channels.push_back(Channel::pipe);
+    if (o.text("--channel") != "pipe") s.channels.push_back(Channel::futex);
+    const std::string& list = o.text("--working-set");
     const auto sweep = parse_byte_list(list, 0, kMaxWorkingSet);
     if (!sweep) throw UsageError(fmt::format("--working-set {}: not a list of sizes from 0 to 64M (like 0,64K,1M)", list));
     s.sweep = *sweep;
-    const CpuPair pair = cpu_pair_option("--cpu-pair", g_options.cpus, ctx.env.affinity_cpus);
+    const CpuPair pair = cpu_pair_option("--cpu-pair", o.text("--cpu-pair"), ctx.env.affinity_cpus);
     s.home = pair.home;
     s.other = pair.other;
-    if (g_options.placement != "cross") s.placements.push_back(true);
-    if (g_options.placement != "same" && s.other != s.home) s.placements.push_back(false);
+    if (o.text("--placement") != "cross") s.placements.push_back(true);
+    if (o.text("--placement") != "same" && s.other != s.home) s.placements.push_back(false);
+    s.repetitions = ctx.options.quick ? 3 : 5;
+    s.handoff_batches = ctx.options.quick ? kFloorBatches : 200;
     return s;
 }
 
@@ -113,13 +108,13 @@ Result run(const DemoContext& ctx) {
     m.kinds = setup.kinds;
     m.channels = setup.channels;
     m.counts.round_trips = std::max(10, ctx.repeat());
-    m.counts.repetitions = ctx.options.quick ? 3 : 5;  // repetitions of each configuration, for the spread
+    m.counts.repetitions = setup.repetitions;
     m.counts.warmup = std::max(200, m.counts.round_trips / 10);
     const double overhead = ctx.clock.read_overhead_ns;
 
     // The floor under the two-CPU rows, measured first with nothing else of ours running.
     if (setup.other != setup.home) {
-        m.line = line_floor(setup.home, setup.other, ctx.options.quick ? kFloorBatches : 200, overhead);
+        m.line = line_floor(setup.home, setup.other, setup.handoff_batches, overhead);
         m.pair_text = fmt::format("{}, line hand-off {}", to_string(classify(read_topology({setup.home, setup.other}), setup.home, setup.other)),
                                   format_value(m.line->own.one_way_ns, "ns"));
     }
@@ -161,7 +156,7 @@ DemoSpec spec() {
     s.claims = {};
     s.default_timeout_s = 180;
     s.repeat = RepeatSpec{"Round trips in each of the 5 repetitions of a configuration (3 with --quick)", 5000, 1000, ""};
-    s.add_options = add_options;
+    s.options = options();
     s.run = run;
     return s;
 }

@@ -63,57 +63,58 @@ constexpr int kCountedOps = 20;
 constexpr OpName kOps[] = {{Op::fork, "fork"},     {Op::vfork, "vfork"},   {Op::posix_spawn, "posix_spawn"}, {Op::fork_exec, "fork_exec"},
                            {Op::boost_process, "boost_process"}, {Op::thread, "thread"}, {Op::pthread, "pthread"}, {Op::pool, "pool"}};
 
-struct Options {
-    std::string ops = "all";
-    std::string parent_sizes;  // empty: 0,64M,256M,1G (--quick 0,64M)
-    std::string parent_threads = "2,4";
-    std::string pool_wait = "worker";
-};
-Options g_options;
+// The operations' names, as --ops takes them: from kOps, so the help and the error list them as it does.
+std::string op_names() {
+    std::string names;
+    for (const auto& o : kOps) names += (names.empty() ? "" : ",") + std::string(o.name);
+    return names;
+}
 
-void add_options(CLI::App& app) {
-    app.add_option("--ops", g_options.ops,
-                   "Operations of table 1: all, or a list of fork,vfork,posix_spawn,fork_exec,boost_process,thread,pthread,pool "
-                   "(T8's trials time thread and pool whatever is chosen) (default: all)")
-        ->type_name("LIST");
-    app.add_option("--parent-sizes", g_options.parent_sizes,
-                   "Memory the parent touches before fork is timed, whole MiB, 0 to 64G, like 0,64M,1G (default: 0,64M,256M,1G; --quick: 0,64M)")
-        ->type_name("LIST");
-    app.add_option("--pool-wait", g_options.pool_wait,
-                   "How T8's hand-off is waited for: worker (the caller waits without running the task, a true hand-off) or helping "
-                   "(TaskHandle::get: the caller may run its own task, so the figure is not a hand-off and T8's check refuses it) (default: worker)")
-        ->check(CLI::IsMember({"worker", "helping"}));
-    app.add_option("--parent-threads", g_options.parent_threads, "fork is also timed from a parent running this many threads, 2 to 64, like 2,4,8 (default: 2,4)")
-        ->type_name("LIST");
+std::vector<DemoOption> options() {
+    return {
+        {.name = "--ops",
+         .help = fmt::format("Operations of table 1: all, or a list of {} (T8's trials time thread and pool whatever is chosen)", op_names()),
+         .full = "all", .type_name = "LIST"},
+        {.name = "--parent-sizes", .help = "Memory the parent touches before fork is timed, whole MiB, 0 to 64G, like 0,64M,1G",
+         .full = "0,64M,256M,1G", .quick = "0,64M", .type_name = "LIST"},
+        {.name = "--pool-wait",
+         .help = "How T8's hand-off is waited for: worker (the caller waits without running the task, a true hand-off) or helping "
+                 "(TaskHandle::get: the caller may run its own task, so the figure is not a hand-off and T8's check refuses it)",
+         .full = "worker", .check = CLI::IsMember({"worker", "helping"})},
+        {.name = "--parent-threads", .help = "fork is also timed from a parent running this many threads, 2 to 64, like 2,4,8", .full = "2,4",
+         .type_name = "LIST"},
+    };
 }
 
 struct Setup {
     std::vector<Op> ops;
     std::vector<std::size_t> parent_mib;
     std::vector<int> parent_threads;
+    PoolWait pool_wait = PoolWait::worker;  // how T8's hand-off is waited for
 };
 
 Setup read_setup(const DemoContext& ctx) {
     Setup s;
-    if (g_options.ops == "all") {
-        for (const auto& o : kOps) s.ops.push_back(o.op);
+    const OptionValues& o = ctx.values;
+    const std::string& ops = o.text("--ops");
+    if (ops == "all") {
+        for (const auto& op : kOps) s.ops.push_back(op.op);
     } else {
-        for (std::string_view item : split_list(g_options.ops)) {
-            const auto it = std::find_if(std::begin(kOps), std::end(kOps), [&](const OpName& o) { return item == o.name; });
-            if (it == std::end(kOps))
-                throw UsageError(fmt::format("--ops {}: '{}' is not one of fork,vfork,posix_spawn,fork_exec,boost_process,thread,pthread,pool",
-                                             g_options.ops, item));
+        for (std::string_view item : split_list(ops)) {
+            const auto it = std::find_if(std::begin(kOps), std::end(kOps), [&](const OpName& op) { return item == op.name; });
+            if (it == std::end(kOps)) throw UsageError(fmt::format("--ops {}: '{}' is not one of {}", ops, item, op_names()));
             s.ops.push_back(it->op);
         }
     }
-    const std::string sizes = !g_options.parent_sizes.empty() ? g_options.parent_sizes : ctx.options.quick ? "0,64M" : "0,64M,256M,1G";
+    const std::string& sizes = o.text("--parent-sizes");
     const auto bytes = parse_byte_list(sizes, 0, std::size_t(64) << 30);
     if (!bytes || std::any_of(bytes->begin(), bytes->end(), [](std::size_t b) { return b % (std::size_t(1) << 20) != 0; }))
         throw UsageError(fmt::format("--parent-sizes {}: give whole MiB from 0 to 64G, like 0,64M,1G", sizes));
     for (std::size_t b : *bytes) s.parent_mib.push_back(b >> 20);
-    s.parent_threads = parse_cpu_list(g_options.parent_threads);  // a list of integers, like a CPU list
+    s.parent_threads = parse_cpu_list(o.text("--parent-threads"));  // a list of integers, like a CPU list
     if (s.parent_threads.empty() || s.parent_threads.front() < 2 || s.parent_threads.back() > 64)
-        throw UsageError(fmt::format("--parent-threads {}: give thread counts from 2 to 64, like 2,4,8", g_options.parent_threads));
+        throw UsageError(fmt::format("--parent-threads {}: give thread counts from 2 to 64, like 2,4,8", o.text("--parent-threads")));
+    s.pool_wait = o.text("--pool-wait") == "helping" ? PoolWait::helping : PoolWait::worker;
     return s;
 }
 
@@ -190,13 +191,13 @@ ProcessCosts measure_processes(const DemoContext& ctx, const Setup& setup, int t
 // T8: R trials of a thread created and joined (on the caller's CPU: the new thread inherits its
 // pinning, so no cross-CPU wake-up decides the figure) against a task handed to a pool's worker on
 // another CPU, each with the interference around it. The pool exists only while its hand-off is timed.
-HandoffTrials measure_t8(const DemoContext& ctx, int threads_n, std::optional<double> fork_ns) {
+HandoffTrials measure_t8(const DemoContext& ctx, const Setup& setup, int threads_n, std::optional<double> fork_ns) {
     const double overhead = ctx.clock.read_overhead_ns;
     const auto& cpus = ctx.env.affinity_cpus;
     HandoffTrials h;
     h.caller_cpu = cpus.empty() ? 0 : cpus.front();
     h.worker_cpu = cpus.size() >= 2 ? cpus[1] : h.caller_cpu;
-    h.judged = g_options.pool_wait == "helping" ? PoolWait::helping : PoolWait::worker;
+    h.judged = setup.pool_wait;
     // Each trial must last long enough for /proc/stat's ticks to count the load around it within
     // T8's margin (Interference::clear_of: +-2 ticks of the window), or no verdict could stand: a
     // pilot of both operations sizes the trial to at least kMinTrialWindowNs.
@@ -259,7 +260,7 @@ Result run(const DemoContext& ctx) {
     const Setup setup = read_setup(ctx);
     const int threads_n = ctx.repeat();
     const ProcessCosts processes = measure_processes(ctx, setup, threads_n);
-    const HandoffTrials t8 = measure_t8(ctx, threads_n, processes.median_of(metric_id::kFork));
+    const HandoffTrials t8 = measure_t8(ctx, setup, threads_n, processes.median_of(metric_id::kFork));
     const std::vector<TaskSizePoint> sweep = measure_pool_sweep(ctx);
     Result result;
     result.config.repeat = threads_n;
@@ -277,7 +278,7 @@ DemoSpec spec() {
     s.default_timeout_s = 180;
     s.repeat = RepeatSpec{"Threads created for each creation row, and tasks handed to the pool (split across T8's trials)", 2000, 300, ""};
     s.trials = true;
-    s.add_options = add_options;
+    s.options = options();
     s.run = run;
     s.child_modes = {{"fork-reference", child_fork_reference}};
     return s;

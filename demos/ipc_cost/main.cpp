@@ -41,43 +41,45 @@
 
 namespace proclab::ipc_cost {
 
-struct Options {
-    std::string ways = "all";
-    std::string sizes;  // empty: kFullSizes, or kQuickSizes with --quick
-    std::string placement = "both";
-    std::string cpus;  // "A,B": the initiator's CPU (and the one-CPU placement's) and the peer's
-};
-Options g_options;
 constexpr const char* kFullSizes = "8,64,512,4K,32K,256K,1M,4M,16M";
 constexpr const char* kQuickSizes = "8,64,4K,64K,1M";
 
-void add_options(CLI::App& app) {
-    app.add_option("--ways", g_options.ways,
-                   "Which ways: all, or a list of pipe,socketpair,eventfd,mq,shm-spin,shm-semaphore,shm-futex (default: all)")
-        ->type_name("LIST");
-    app.add_option("--sizes", g_options.sizes,
-                   fmt::format("Message sizes, 1 B to 64M (K and M are KiB and MiB) (default: {}; --quick: {})", kFullSizes, kQuickSizes))
-        ->type_name("LIST");
-    app.add_option("--placement", g_options.placement, "Both processes on one CPU, on two, or both (default: both)")
-        ->check(CLI::IsMember({"same", "cross", "both"}));
-    app.add_option("--cpu-pair", g_options.cpus, "The CPU pair A,B (A: the initiator, and the one-CPU placement) (default: the idlest CPU and another)")
-        ->type_name("A,B");
+std::vector<DemoOption> options() {
+    return {
+        {.name = "--ways", .help = "Which ways: all, or a list of pipe,socketpair,eventfd,mq,shm-spin,shm-semaphore,shm-futex", .full = "all",
+         .type_name = "LIST"},
+        {.name = "--sizes", .help = "Message sizes, 1 B to 64M (K and M are KiB and MiB)", .full = kFullSizes, .quick = kQuickSizes,
+         .type_name = "LIST"},
+        {.name = "--placement", .help = "Both processes on one CPU, on two, or both", .full = "both", .check = CLI::IsMember({"same", "cross", "both"})},
+        {.name = "--cpu-pair", .help = "The CPU pair A,B (A: the initiator, and the one-CPU placement)", .type_name = "A,B",
+         .default_words = "the idlest CPU and another"},
+    };
 }
 
 Setup read_setup(const DemoContext& ctx) {
     Setup s;
-    const auto ways = parse_ways(g_options.ways);
-    if (!ways || ways->empty()) throw UsageError(fmt::format("--ways {}: not a list of ways (all, or pipe,socketpair,eventfd,mq,shm-spin,shm-semaphore,shm-futex)", g_options.ways));
-    const std::string size_list = !g_options.sizes.empty() ? g_options.sizes : ctx.options.quick ? kQuickSizes : kFullSizes;
+    const OptionValues& o = ctx.values;
+    const auto ways = parse_ways(o.text("--ways"));
+    if (!ways || ways->empty())
+        throw UsageError(fmt::format("--ways {}: not a list of ways (all, or pipe,socketpair,eventfd,mq,shm-spin,shm-semaphore,shm-futex)", o.text("--ways")));
+    const std::string& size_list = o.text("--sizes");
     const auto sizes = parse_sizes(size_list);
     if (!sizes || sizes->empty()) throw UsageError(fmt::format("--sizes {}: not a list of sizes from 1 to 64M (like 8,4K,1M)", size_list));
     s.ways = *ways;
     s.sizes = *sizes;
-    const CpuPair pair = cpu_pair_option("--cpu-pair", g_options.cpus, ctx.env.affinity_cpus);
+    const CpuPair pair = cpu_pair_option("--cpu-pair", o.text("--cpu-pair"), ctx.env.affinity_cpus);
     s.home = pair.home;
     s.other = pair.other;
-    if (g_options.placement != "cross") s.placements.push_back({s.home, s.home});
-    if (g_options.placement != "same" && s.other != s.home) s.placements.push_back({s.home, s.other});
+    const std::string& placement = o.text("--placement");
+    if (placement != "cross") s.placements.push_back({s.home, s.home});
+    if (placement != "same" && s.other != s.home) s.placements.push_back({s.home, s.other});
+    const bool quick = ctx.options.quick;
+    s.budget.latency_s_per_size = quick ? 0.005 : 0.02;
+    s.budget.bandwidth_s_per_sample = quick ? 0.006 : 0.02;
+    s.budget.bandwidth_samples = quick ? 3 : 5;
+    s.budget.fixed_round_trips = ctx.options.repeat.value_or(0);
+    s.budget.clock_overhead_ns = ctx.clock.read_overhead_ns;
+    s.handoff_batches = quick ? kFloorBatches : 200;
     return s;
 }
 
@@ -87,19 +89,14 @@ Result run(const DemoContext& ctx) {
     Measured m;
     m.setup = read_setup(ctx);
     const Setup& setup = m.setup;
-    const bool quick = ctx.options.quick;
-    m.budget.latency_s_per_size = quick ? 0.005 : 0.02;
-    m.budget.bandwidth_s_per_sample = quick ? 0.006 : 0.02;
-    m.budget.bandwidth_samples = quick ? 3 : 5;
-    m.budget.fixed_round_trips = ctx.options.repeat.value_or(0);
-    m.budget.clock_overhead_ns = ctx.clock.read_overhead_ns;
+    m.budget = setup.budget;
     // New ways and sizes stop being started after this share of the timeout, so that a loaded
     // machine (a round trip of milliseconds) gets a shorter report instead of a killed demo.
     if (ctx.options.timeout_s > 0) m.budget.deadline = now_ns() + Nanos(kTimeBudgetShare * ctx.options.timeout_s * 1e9);
 
     if (setup.other != setup.home) {
-        m.line = line_floor(setup.home, setup.other, quick ? kFloorBatches : 200, ctx.clock.read_overhead_ns);
-        m.ring_shape = measure_handoff(setup.home, setup.other, quick ? 40 : 200, ctx.clock.read_overhead_ns, HandoffLines::one_per_direction);
+        m.line = line_floor(setup.home, setup.other, setup.handoff_batches, ctx.clock.read_overhead_ns);
+        m.ring_shape = measure_handoff(setup.home, setup.other, setup.handoff_batches, ctx.clock.read_overhead_ns, HandoffLines::one_per_direction);
         m.pair_group = std::string(to_string(classify(read_topology({setup.home, setup.other}), setup.home, setup.other)));
     }
     {
@@ -121,7 +118,7 @@ DemoSpec spec() {
     s.claims = {};
     s.default_timeout_s = 300;
     s.repeat = RepeatSpec{"Round trips per message size", 0, 0, "as many as fit 20 ms a size, 5 ms with --quick; at least 5"};
-    s.add_options = add_options;
+    s.options = options();
     s.run = run;
     return s;
 }

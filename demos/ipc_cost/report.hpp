@@ -22,6 +22,8 @@ struct Setup {
     std::vector<std::size_t> sizes;
     std::vector<Placement> placements;
     int home = 0, other = 0;
+    Budget budget;             // time per size and per sample (the deadline is set when the run starts)
+    int handoff_batches = 0;   // of the cache-line floors
 };
 
 struct Measured {

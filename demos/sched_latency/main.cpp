@@ -47,58 +47,40 @@ namespace proclab::sched_latency {
 
 namespace {
 
-struct Options {
-    std::string experiments = "lateness,wakeup,messaging";
-    std::string loads;     // empty: the default for a full or a quick run
-    std::string policies;  // empty: the default
-    std::string channels = "futex,pipe";
-    std::string mode = "both";
-    int interval_us = 1000;
-    double duration_s = 0;  // 0: the default
-    int pin = -1;
-    int groups = 1;
-    int loops = 0;  // 0: the default
-};
-Options g_options;
-
 constexpr const char* kFullLoads = "0,1x,2x";
 constexpr const char* kQuickLoads = "0,2x";
 constexpr const char* kFullPolicies = "other,nice-10,fifo";
 constexpr const char* kQuickPolicies = "other,fifo";
 // A cell lasts long enough for /proc/stat's ticks to count the load around it within P2's margin
 // (+-2 ticks over the window: about +-8% at 0.2 s), and for a p99 that is not the largest sample.
-constexpr double kFullDuration = 0.3, kQuickDuration = 0.2;
-constexpr int kLoops = 50;  // hackbench's default is 100; 50 keeps 4 configurations x 4 runs within half a second
+constexpr const char* kFullDuration = "0.3";
+constexpr const char* kQuickDuration = "0.2";
+constexpr const char* kLoops = "50";  // hackbench's default is 100; 50 keeps 4 configurations x 4 runs within half a second
 constexpr int kMaxLoad = 256;
 
-void add_options(CLI::App& app) {
-    app.add_option("--experiments", g_options.experiments, "Which to run, of lateness, wakeup, messaging (default: all three)")->type_name("LIST");
-    app.add_option("--loads", g_options.loads,
-                   fmt::format("CPU-bound processes beside the sleeper, each a count (0 to {}) or a multiple of the CPUs (1x, 2x) "
-                               "(default: {}; --quick: {}, the wake-ups at the largest only)",
-                               kMaxLoad, kFullLoads, kQuickLoads))
-        ->type_name("LIST");
-    app.add_option("--policies", g_options.policies,
-                   fmt::format("The timer sleeper's policies, of other, nice-10, fifo (default: {}; --quick: {})", kFullPolicies, kQuickPolicies))
-        ->type_name("LIST");
-    app.add_option("--channels", g_options.channels, "How the waker wakes the sleeper, of futex, pipe (default: futex,pipe; --quick: futex)")
-        ->type_name("LIST");
-    app.add_option("--mode", g_options.mode, "Wake-up and messaging tasks as threads, processes, or both (default: both)")
-        ->check(CLI::IsMember({"threads", "processes", "both"}));
-    app.add_option("--interval", g_options.interval_us, "Microseconds between deadlines and between wakes, 100 to 1000000 (default: 1000)")
-        ->check(CLI::Range(100, 1'000'000))
-        ->type_name("US");
-    app.add_option("--duration", g_options.duration_s,
-                   fmt::format("Seconds of each latency cell, 0.02 to 60 (default: {}; --quick: {})", kFullDuration, kQuickDuration))
-        ->check(CLI::Range(0.02, 60.0))
-        ->type_name("S");
-    app.add_option("--pin", g_options.pin, "Pin the sleeper, the waker, the load and the messaging tasks to this CPU, 0 to 1023 (default: no pinning)")
-        ->check(CLI::Range(0, 1023))
-        ->type_name("CPU");
-    app.add_option("--groups", g_options.groups, "Messaging groups of 20 senders and 20 receivers, 1 to 20 (default: 1)")->check(CLI::Range(1, 20));
-    app.add_option("--loops", g_options.loops,
-                   fmt::format("Messages each sender writes to each receiver, 1 to 100000 (default: {})", kLoops))
-        ->check(CLI::Range(1, 100'000));
+std::vector<DemoOption> options() {
+    return {
+        {.name = "--experiments", .help = "Which to run, of lateness, wakeup, messaging", .full = "lateness,wakeup,messaging",
+         .type_name = "LIST", .default_words = "all three"},
+        {.name = "--loads",
+         .help = fmt::format("CPU-bound processes beside the sleeper, each a count (0 to {}) or a multiple of the CPUs (1x, 2x)", kMaxLoad),
+         .full = kFullLoads, .quick = kQuickLoads, .type_name = "LIST", .quick_words = fmt::format("{}, the wake-ups at the largest only", kQuickLoads)},
+        {.name = "--policies", .help = "The timer sleeper's policies, of other, nice-10, fifo", .full = kFullPolicies, .quick = kQuickPolicies,
+         .type_name = "LIST"},
+        {.name = "--channels", .help = "How the waker wakes the sleeper, of futex, pipe", .full = "futex,pipe", .quick = "futex", .type_name = "LIST"},
+        {.name = "--mode", .help = "Wake-up and messaging tasks as threads, processes, or both", .full = "both",
+         .check = CLI::IsMember({"threads", "processes", "both"})},
+        {.name = "--interval", .help = "Microseconds between deadlines and between wakes, 100 to 1000000", .full = "1000", .type_name = "US",
+         .check = CLI::Range(100, 1'000'000)},
+        {.name = "--duration", .help = "Seconds of each latency cell, 0.02 to 60", .full = kFullDuration, .quick = kQuickDuration, .type_name = "S",
+         .check = CLI::Range(0.02, 60.0)},
+        {.name = "--pin", .help = "Pin the sleeper, the waker, the load and the messaging tasks to this CPU, 0 to 1023", .type_name = "CPU",
+         .check = CLI::Range(0, 1023), .default_words = "no pinning"},
+        {.name = "--groups", .help = "Messaging groups of 20 senders and 20 receivers, 1 to 20", .full = "1", .type_name = "N",
+         .check = CLI::Range(1, 20)},
+        {.name = "--loops", .help = "Messages each sender writes to each receiver, 1 to 100000", .full = kLoops, .type_name = "N",
+         .check = CLI::Range(1, 100'000)},
+    };
 }
 
 std::vector<int> parse_loads(std::string_view text, int cpus) {
@@ -130,44 +112,48 @@ struct Plan {
     std::vector<int> cpus;  // the CPUs the load and the sleeper may use
     Nanos interval_ns = 0, duration_ns = 0;
     int groups = 1, loops = 100;
+    int messaging_runs = 0;  // timed runs of each messaging configuration, after an untimed first
 };
 
 Plan read_plan(const DemoContext& ctx) {
     Plan p;
-    const bool quick = ctx.options.quick;
-    const auto experiments = parse_choice_list("--experiments", g_options.experiments, {"lateness", "wakeup", "messaging"});
+    const OptionValues& o = ctx.values;
+    const auto experiments = parse_choice_list("--experiments", o.text("--experiments"), {"lateness", "wakeup", "messaging"});
     auto chosen = [&](std::string_view e) { return std::find(experiments.begin(), experiments.end(), e) != experiments.end(); };
     p.lateness = chosen("lateness");
     p.wakeup = chosen("wakeup");
     p.messaging = chosen("messaging");
-    if (g_options.pin >= 0) {
-        if (std::find(ctx.env.affinity_cpus.begin(), ctx.env.affinity_cpus.end(), g_options.pin) == ctx.env.affinity_cpus.end())
-            throw UsageError(fmt::format("--pin {}: not a CPU this process may run on ({})", g_options.pin, format_cpu_list(ctx.env.affinity_cpus)));
-        p.pin = g_options.pin;
-        p.cpus = {g_options.pin};
+    if (o.given("--pin")) {
+        const int pin = static_cast<int>(o.integer("--pin"));
+        if (std::find(ctx.env.affinity_cpus.begin(), ctx.env.affinity_cpus.end(), pin) == ctx.env.affinity_cpus.end())
+            throw UsageError(fmt::format("--pin {}: not a CPU this process may run on ({})", pin, format_cpu_list(ctx.env.affinity_cpus)));
+        p.pin = pin;
+        p.cpus = {pin};
     } else {
         p.cpus = ctx.env.affinity_cpus;
     }
     const int cpus = std::max<int>(1, static_cast<int>(p.cpus.size()));
-    p.loads = parse_loads(!g_options.loads.empty() ? g_options.loads : quick ? kQuickLoads : kFullLoads, cpus);
-    p.wakeup_loads = quick && g_options.loads.empty() ? std::vector<int>{p.loads.back()} : p.loads;
-    for (const auto& name : parse_choice_list("--policies", !g_options.policies.empty() ? g_options.policies : quick ? kQuickPolicies : kFullPolicies,
-                                        {"other", "nice-10", "fifo"}))
+    p.loads = parse_loads(o.text("--loads"), cpus);
+    // --quick without --loads: the wake-ups at the largest load only.
+    p.wakeup_loads = ctx.options.quick && !o.given("--loads") ? std::vector<int>{p.loads.back()} : p.loads;
+    for (const auto& name : parse_choice_list("--policies", o.text("--policies"), {"other", "nice-10", "fifo"}))
         p.policies.push_back(*policy_from_option(name));
     std::sort(p.policies.begin(), p.policies.end());
-    const bool channels_given = g_options.channels != "futex,pipe";
-    const auto channels = parse_choice_list("--channels", channels_given || !quick ? g_options.channels : "futex", {"futex", "pipe"});
+    const auto channels = parse_choice_list("--channels", o.text("--channels"), {"futex", "pipe"});
     for (Channel c : {Channel::futex, Channel::pipe})
         if (std::find(channels.begin(), channels.end(), name(c)) != channels.end()) p.channels.push_back(c);
-    if (g_options.mode != "threads") p.kinds.push_back(Kind::processes);
-    if (g_options.mode != "processes") p.kinds.push_back(Kind::threads);
-    p.transports = quick ? std::vector{Transport::pipe} : std::vector{Transport::pipe, Transport::socket};
-    p.interval_ns = Nanos(g_options.interval_us) * 1000;
-    p.duration_ns = Nanos((g_options.duration_s > 0 ? g_options.duration_s : quick ? kQuickDuration : kFullDuration) * 1e9);
+    const std::string& mode = o.text("--mode");
+    if (mode != "threads") p.kinds.push_back(Kind::processes);
+    if (mode != "processes") p.kinds.push_back(Kind::threads);
+    p.transports = ctx.options.quick ? std::vector{Transport::pipe} : std::vector{Transport::pipe, Transport::socket};
+    p.messaging_runs = ctx.options.quick ? 1 : kMessagingRuns;
+    p.interval_ns = Nanos(o.integer("--interval")) * 1000;
+    p.duration_ns = Nanos(o.number("--duration") * 1e9);
     if (p.duration_ns < 10 * p.interval_ns)
-        throw UsageError(fmt::format("--duration {:g} with --interval {}: fewer than 10 wake-ups per cell", double(p.duration_ns) / 1e9, g_options.interval_us));
-    p.groups = g_options.groups;
-    p.loops = g_options.loops > 0 ? g_options.loops : kLoops;
+        throw UsageError(fmt::format("--duration {:g} with --interval {}: fewer than 10 wake-ups per cell", double(p.duration_ns) / 1e9,
+                                     o.text("--interval")));
+    p.groups = static_cast<int>(o.integer("--groups"));
+    p.loops = static_cast<int>(o.integer("--loops"));
     return p;
 }
 
@@ -263,7 +249,7 @@ Result run(const DemoContext& ctx) {
                 // refuses to start ends the cell, which then says why, with no figures.
                 std::vector<MessagingResult> runs;
                 std::optional<MessagingResult> refused;
-                for (int i = 0; i <= (ctx.options.quick ? 1 : kMessagingRuns); ++i) {
+                for (int i = 0; i <= plan.messaging_runs; ++i) {
                     MessagingResult run = run_messaging(c);
                     if (!run.refused.empty()) {
                         refused = std::move(run);
@@ -297,7 +283,7 @@ DemoSpec spec() {
     s.claims = {"P2"};
     s.rules = {kP2Rule};
     s.default_timeout_s = 120;
-    s.add_options = add_options;
+    s.options = options();
     s.run = run;
     return s;
 }

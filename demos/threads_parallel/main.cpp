@@ -51,23 +51,17 @@
 
 namespace proclab::threads_parallel {
 
-struct Options {
-    double switch_interval_ms = 5;
-    std::string threads;  // empty: 1 .. 2x CPUs
-    std::string work = "both";
-};
-Options g_options;
 constexpr int kMaxThreads = 1024;
 
-void add_options(CLI::App& app) {
-    app.add_option("--switch-interval", g_options.switch_interval_ms,
-                   "The emulated GIL's switch interval in ms, as CPython's sys.getswitchinterval() (default: 5)")
-        ->check(CLI::Range(0.1, 1000.0))
-        ->type_name("MS");
-    app.add_option("--thread-counts", g_options.threads, "Thread counts of the sweep, 1 to 1024, like 1-8 or 1,2,4,16 (default: 1 to 2x the allowed CPUs)")
-        ->type_name("LIST");
-    app.add_option("--work", g_options.work, "The kind of job: compute-bound, memory-bound (streaming past the last-level cache), or both (default: both)")
-        ->check(CLI::IsMember({"compute", "memory", "both"}));
+std::vector<DemoOption> options() {
+    return {
+        {.name = "--switch-interval", .help = "The emulated GIL's switch interval in ms, as CPython's sys.getswitchinterval()", .full = "5",
+         .type_name = "MS", .check = CLI::Range(0.1, 1000.0)},
+        {.name = "--thread-counts", .help = "Thread counts of the sweep, 1 to 1024, like 1-8 or 1,2,4,16", .type_name = "LIST",
+         .default_words = "1 to 2x the allowed CPUs"},
+        {.name = "--work", .help = "The kind of job: compute-bound, memory-bound (streaming past the last-level cache), or both",
+         .full = "both", .check = CLI::IsMember({"compute", "memory", "both"})},
+    };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -78,6 +72,11 @@ struct Setup {
     int n_at_cpus = 0;     // the thread count the trials compare
     std::vector<int> counts;  // the sweep's thread counts, 1 first
     int repetitions = 0;   // of each sweep point (the verdicts come from the trials)
+    double switch_interval_ms = 5;  // the emulated GIL's
+    bool compute = true, memory = true;  // --work
+    double job_s = 0.3;    // one job's CPU time on one CPU (--quick: 0.1)
+    bool quick = false;    // CPython's runs: fewer with --quick
+    std::chrono::microseconds switch_interval() const { return std::chrono::microseconds(long(switch_interval_ms * 1000)); }
 };
 
 Setup read_setup(const DemoContext& ctx) {
@@ -85,15 +84,21 @@ Setup read_setup(const DemoContext& ctx) {
     s.cpus = static_cast<int>(ctx.env.affinity_cpus.size());
     s.max_n = std::max(2, 2 * s.cpus);
     s.n_at_cpus = std::max(2, std::min(s.cpus, s.max_n));
-    if (g_options.threads.empty()) {
+    const std::string& counts = ctx.values.text("--thread-counts");
+    if (counts.empty()) {
         for (int n = 1; n <= s.max_n; ++n) s.counts.push_back(n);
     } else {
-        s.counts = parse_cpu_list(g_options.threads);  // a list of integers with ranges, like a CPU list
+        s.counts = parse_cpu_list(counts);  // a list of integers with ranges, like a CPU list
         if (s.counts.empty() || s.counts.front() < 1 || s.counts.back() > kMaxThreads)
-            throw UsageError(fmt::format("--thread-counts {}: give thread counts from 1 to {}, like 1-8 or 1,2,4", g_options.threads, kMaxThreads));
+            throw UsageError(fmt::format("--thread-counts {}: give thread counts from 1 to {}, like 1-8 or 1,2,4", counts, kMaxThreads));
         if (s.counts.front() != 1) s.counts.insert(s.counts.begin(), 1);  // the speedup's base
     }
     s.repetitions = ctx.repeat();
+    s.switch_interval_ms = ctx.values.number("--switch-interval");
+    s.compute = ctx.values.text("--work") != "memory";
+    s.memory = ctx.values.text("--work") != "compute";
+    s.job_s = ctx.options.quick ? 0.1 : 0.3;
+    s.quick = ctx.options.quick;
     return s;
 }
 
@@ -106,7 +111,7 @@ std::size_t memory_buffer_bytes(std::size_t llc) {
 
 // Sizes the jobs on this machine: about 0.3 s of one CPU each (0.1 s with --quick); the compute
 // job in chunks of ~20 µs, the memory job from one thread's pass over part of its buffer.
-Workload size_jobs(const DemoContext& ctx) {
+Workload size_jobs(const DemoContext& ctx, const Setup& setup) {
     std::uint64_t chunk_iterations = 10000;
     {
         const Nanos t0 = now_ns();
@@ -114,13 +119,13 @@ Workload size_jobs(const DemoContext& ctx) {
         const double per_chunk = double(now_ns() - t0) / 20;
         chunk_iterations = std::max<std::uint64_t>(100, std::uint64_t(double(chunk_iterations) * 20000.0 / std::max(1.0, per_chunk)));
     }
-    const double target_s = ctx.options.quick ? 0.1 : 0.3;
+    const double target_s = setup.job_s;
     Workload w{Job::compute(std::uint64_t(target_s * 1e9 / 20000.0), chunk_iterations), std::nullopt, 0, target_s, chunk_iterations};
     const int first_cpu = ctx.env.affinity_cpus.empty() ? 0 : ctx.env.affinity_cpus.front();
     const Topology topology = read_topology({first_cpu});
     const CpuPlace* place = topology.find(first_cpu);
     w.llc_bytes = place ? place->llc_bytes : 0;
-    if (g_options.work != "compute") {
+    if (setup.memory) {
         w.memory.emplace(Job::memory(1, memory_buffer_bytes(w.llc_bytes)));
         const std::uint64_t probe_chunks = std::min<std::uint64_t>(2048, w.memory->buffer_bytes() / kSliceBytes);
         w.memory->set_total_chunks(probe_chunks);
@@ -130,14 +135,12 @@ Workload size_jobs(const DemoContext& ctx) {
     return w;
 }
 
-std::chrono::microseconds switch_interval() { return std::chrono::microseconds(long(g_options.switch_interval_ms * 1000)); }
-
 // The run of median wall time of `repetitions`.
-RunResult median_run(int n, const Job& job, bool with_gil, int repetitions) {
+RunResult median_run(int n, const Job& job, std::optional<std::chrono::microseconds> gil_interval, int repetitions) {
     std::vector<RunResult> runs;
     for (int r = 0; r < repetitions; ++r) {
         std::optional<EmulatedGil> gil;
-        if (with_gil) gil.emplace(switch_interval());
+        if (gil_interval) gil.emplace(*gil_interval);
         runs.push_back(run_threads(n, job, gil ? &*gil : nullptr));
     }
     std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.wall_ns < b.wall_ns; });
@@ -152,7 +155,7 @@ Evidence measure_trial(const DemoContext& ctx, const Setup& setup, const Workloa
     e.n_at_cpus = setup.n_at_cpus;
     const RunResult one = run_threads(1, work.compute, nullptr);
     const RunResult many = run_threads(setup.n_at_cpus, work.compute, nullptr);
-    EmulatedGil gil(switch_interval());
+    EmulatedGil gil(setup.switch_interval());
     const RunResult locked_many = run_threads(setup.n_at_cpus, work.compute, &gil);
     if (work.memory) {
         const RunResult mem_one = run_threads(1, *work.memory, nullptr);
@@ -162,7 +165,7 @@ Evidence measure_trial(const DemoContext& ctx, const Setup& setup, const Workloa
         e.mem_bandwidth_one = mem_one.bytes_per_s();
         e.mem_bandwidth_n = mem_many.bytes_per_s();
     }
-    e.python = run_cpython(std::clamp(setup.cpus, 2, 8), ctx.options.quick);
+    e.python = run_cpython(std::clamp(setup.cpus, 2, 8), setup.quick);
     e.cpp_speedup = speedup(one.wall_ns, many.wall_ns);
     e.cpp_overlap = many.overlap();
     e.cpp_busy = many.busy_cpus();
@@ -176,21 +179,21 @@ Evidence measure_trial(const DemoContext& ctx, const Setup& setup, const Workloa
 // 2x CPUs), shown in tables; then R trials that decide (trials.hpp); then the report (report.hpp).
 Result run(const DemoContext& ctx) {
     const Setup setup = read_setup(ctx);
-    const Workload work = size_jobs(ctx);
+    const Workload work = size_jobs(ctx, setup);
     Measured m;
     m.cpus = setup.cpus;
     m.n_at_cpus = setup.n_at_cpus;
     m.repetitions = setup.repetitions;
-    m.switch_interval_ms = g_options.switch_interval_ms;
+    m.switch_interval_ms = setup.switch_interval_ms;
     const auto sweep = [&](const Job& job) {
         std::vector<RunResult> runs;
-        for (int n : setup.counts) runs.push_back(median_run(n, job, false, setup.repetitions));
+        for (int n : setup.counts) runs.push_back(median_run(n, job, std::nullopt, setup.repetitions));
         return runs;
     };
-    if (g_options.work != "memory") m.sweeps.push_back(sweep(work.compute));
+    if (setup.compute) m.sweeps.push_back(sweep(work.compute));
     if (work.memory) m.sweeps.push_back(sweep(*work.memory));
     for (int n : {1, setup.n_at_cpus, setup.max_n})
-        if (m.locked.empty() || m.locked.back().n != n) m.locked.push_back(median_run(n, work.compute, true, setup.repetitions));
+        if (m.locked.empty() || m.locked.back().n != n) m.locked.push_back(median_run(n, work.compute, setup.switch_interval(), setup.repetitions));
 
     m.trials = run_trials(
         ctx.trials(), ctx.env.affinity_cpus, [&](int) { return measure_trial(ctx, setup, work); },
@@ -213,7 +216,7 @@ DemoSpec spec() {
     s.default_timeout_s = 180;
     s.repeat = RepeatSpec{"Repetitions of each point of the sweep", 2, 1, ""};
     s.trials = true;
-    s.add_options = add_options;
+    s.options = options();
     s.run = run;
     return s;
 }

@@ -60,34 +60,24 @@ namespace proclab::time_slicing {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Options of this demo (declared with their ranges in add_options).
-
-struct Options {
-    int workers = 0;        // 0: the default sweep
-    std::string kind = "processes";
-    bool threads = false;   // --kind threads
-    int pin = -1;           // -1: no pinning
-    double duration_s = 0;  // CPU time each worker needs; 0: the default
-};
-Options g_options;
-
-void add_options(CLI::App& app) {
-    app.add_option("--workers", g_options.workers, "Run one step with K workers, 1 to 1024, instead of the sweep (default: the sweep 1, N, 2N, 4N for N CPUs)")
-        ->check(CLI::Range(1, 1024))
-        ->type_name("K");
-    app.add_option("--kind", g_options.kind,
-                   "What the sweep's workers are: processes, or threads of this process (T1's step runs threads either way) (default: processes)")
-        ->check(CLI::IsMember({"processes", "threads"}));
-    app.add_option("--pin", g_options.pin, "Pin every worker to this one CPU, 0 to 1023 (default: none)")->check(CLI::Range(0, CPU_SETSIZE - 1))->type_name("CPU");
-    app.add_option("--duration", g_options.duration_s, "CPU time each worker needs, in seconds (default: 0.2; --quick: 0.05)")
-        ->check(CLI::Range(0.01, 60.0))
-        ->type_name("SECONDS");
+std::vector<DemoOption> options() {
+    return {
+        {.name = "--workers", .help = "Run one step with K workers, 1 to 1024, instead of the sweep", .type_name = "K",
+         .check = CLI::Range(1, 1024), .default_words = "the sweep 1, N, 2N, 4N for N CPUs"},
+        {.name = "--kind", .help = "What the sweep's workers are: processes, or threads of this process (T1's step runs threads either way)",
+         .full = "processes", .check = CLI::IsMember({"processes", "threads"})},
+        {.name = "--pin", .help = "Pin every worker to this one CPU, 0 to 1023", .type_name = "CPU", .check = CLI::Range(0, CPU_SETSIZE - 1),
+         .default_words = "none"},
+        {.name = "--duration", .help = "CPU time each worker needs, in seconds", .full = "0.2", .quick = "0.05", .type_name = "SECONDS",
+         .check = CLI::Range(0.01, 60.0)},
+    };
 }
 
 // The sweep's plan: the CPUs, the steps, the CPU time each worker needs.
 struct Setup {
     std::vector<int> cpus;
     int pin = -1;
+    bool threads = false;  // --kind threads: the sweep's workers are threads
     double duration_s = 0;
     struct Step {
         int k;
@@ -97,25 +87,25 @@ struct Setup {
 };
 
 Setup read_setup(const DemoContext& ctx) {
-    g_options.threads = g_options.kind == "threads";
-    const Options& o = g_options;
+    const OptionValues& o = ctx.values;
     Setup s;
+    s.threads = o.text("--kind") == "threads";
     s.cpus = ctx.env.affinity_cpus;
-    s.pin = o.pin;
-    if (o.pin >= 0) {
-        if (std::find(s.cpus.begin(), s.cpus.end(), o.pin) == s.cpus.end())
-            throw UsageError(fmt::format("--pin {}: CPU not in this process's affinity mask ({})", o.pin, format_cpu_list(s.cpus)));
-        s.cpus = {o.pin};
+    if (o.given("--pin")) {
+        s.pin = static_cast<int>(o.integer("--pin"));
+        if (std::find(s.cpus.begin(), s.cpus.end(), s.pin) == s.cpus.end())
+            throw UsageError(fmt::format("--pin {}: CPU not in this process's affinity mask ({})", s.pin, format_cpu_list(s.cpus)));
+        s.cpus = {s.pin};
     }
     const int n = static_cast<int>(s.cpus.size());
-    s.duration_s = o.duration_s > 0 ? o.duration_s : (ctx.options.quick ? 0.05 : 0.2);
-    if (o.workers > 0) {
-        s.steps.push_back({o.workers, o.threads});
+    s.duration_s = o.number("--duration");
+    if (o.given("--workers")) {
+        s.steps.push_back({static_cast<int>(o.integer("--workers")), s.threads});
     } else {
         for (int k : {1, n, 2 * n, 4 * n})
-            if (s.steps.empty() || s.steps.back().k != k) s.steps.push_back({k, o.threads});
+            if (s.steps.empty() || s.steps.back().k != k) s.steps.push_back({k, s.threads});
     }
-    if (!o.threads) s.steps.push_back({std::max(2, 2 * n), true});  // T1: threads, always
+    if (!s.threads) s.steps.push_back({std::max(2, 2 * n), true});  // T1: threads, always
     return s;
 }
 
@@ -125,7 +115,7 @@ std::vector<StepResult> run_sweep(const Setup& setup, const Calibration& cal, st
     const int n = static_cast<int>(setup.cpus.size());
     std::vector<StepResult> steps;
     for (const auto& p : setup.steps) {
-        double work_s = p.threads && !g_options.threads ? setup.duration_s / 2 : setup.duration_s;
+        double work_s = p.threads && !setup.threads ? setup.duration_s / 2 : setup.duration_s;
         const double oversubscription = std::max(1.0, double(p.k) / n);
         if (work_s * oversubscription > kMaxStepWallS) {
             work_s = kMaxStepWallS / oversubscription;
@@ -146,7 +136,7 @@ std::vector<StepResult> run_sweep(const Setup& setup, const Calibration& cal, st
 Result run(const DemoContext& ctx) {
     const Setup setup = read_setup(ctx);
     (void)run_jiffies();  // the tick is counted over the whole run
-    Sweep sweep{setup.cpus, g_options.threads, calibrate(ctx.clock), {}, {}};
+    Sweep sweep{setup.cpus, setup.threads, calibrate(ctx.clock), {}, {}};
     sweep.trials = run_trials(
         ctx.trials(), setup.cpus, [&](int trial) { return run_sweep(setup, sweep.calibration, trial == 0 ? &sweep.shortened : nullptr); },
         [&](const std::vector<StepResult>& steps, const Interference& interference) {
@@ -168,7 +158,7 @@ DemoSpec spec() {
     s.rules = {kP2Rule, kP4Rule, kT1Rule};
     s.default_timeout_s = 120;
     s.trials = true;
-    s.add_options = add_options;
+    s.options = options();
     s.run = run;
     return s;
 }

@@ -6,6 +6,7 @@
 // line on stderr); 3 the harness itself failed (one line naming the call and errno).
 #pragma once
 
+#include "proclab/options.hpp"
 #include "proclab/output_file.hpp"
 #include "proclab/result.hpp"
 #include "proclab/usage_error.hpp"
@@ -60,6 +61,7 @@ struct RepeatSpec {
 
 struct DemoContext {
     RunOptions options;
+    OptionValues values;  // the demo's own options (DemoSpec::options), each resolved for this run
     RepeatSpec repeat_spec;
     ClockCalibration clock;
     Environment env;
@@ -85,7 +87,7 @@ struct DemoSpec {
     // --trials where verdicts come from independent trials (run_trials). --strict comes with claims.
     std::optional<RepeatSpec> repeat;
     bool trials = false;
-    std::function<void(CLI::App&)> add_options;  // the demo's own options, with their ranges
+    std::vector<DemoOption> options;             // the demo's own options, declared once (options.hpp)
     std::function<Result(const DemoContext&)> run;
     // Internal entry points: `<exe> --child MODE args...` runs child_modes[MODE] instead of the
     // demo, so a demo can exec a fresh copy of itself (a new address space, not a fork).
@@ -97,6 +99,7 @@ struct ParsedCommandLine {
     Action action = Action::run;
     std::string text;  // the help or version text, or the one-line error
     RunOptions options;
+    OptionValues values;  // every declared option, given or defaulted for this run (full or --quick)
 };
 
 // Parses without side effects (no files are created): the unit tests call this directly.
