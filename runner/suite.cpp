@@ -2,6 +2,7 @@
 
 #include "proclab/claims.hpp"
 #include "proclab/clock.hpp"
+#include "proclab/exit_codes.hpp"
 #include "proclab/spawn.hpp"
 
 #include <ctime>
@@ -114,11 +115,12 @@ DemoRun run_demo(const std::filesystem::path& dir, const std::string& name, cons
     } else if (run.status.signaled()) {
         out.status = RunStatus::crashed;
         out.detail = run.status.describe();
-    } else if (run.status.exit_code() != 0 && run.status.exit_code() != 1) {  // 1: refuted under --strict
+    } else if (run.status.exit_code() == kExitTimeout) {  // the demo's own --timeout
+        out.status = RunStatus::timed_out;
+        out.detail = fmt::format("{}: {}", run.status.describe(), last_line(run.err));
+    } else if (run.status.exit_code() != kExitOk && run.status.exit_code() != kExitRefuted) {  // 1: refuted under --strict
         out.status = RunStatus::failed;
         out.detail = fmt::format("{}: {}", run.status.describe(), last_line(run.err));
-        // A demo that reports its own timeout (exit 3 after --timeout) is a timeout too.
-        if (run.err.find("timed out") != std::string::npos) out.status = RunStatus::timed_out;
     }
     if (out.status != RunStatus::ok) return out;
     try {

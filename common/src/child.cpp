@@ -1,5 +1,6 @@
 #include "proclab/child.hpp"
 
+#include "proclab/exit_codes.hpp"
 #include "proclab/handles.hpp"
 
 #include <atomic>
@@ -189,7 +190,7 @@ void on_timeout(int) {
     emergency_cleanup();
     // exit_group directly: the same as _exit, but not intercepted by ThreadSanitizer, which would
     // report the threads this abrupt end leaves unjoined (they end with the process, as intended).
-    ::syscall(SYS_exit_group, 3);
+    ::syscall(SYS_exit_group, static_cast<long>(kExitTimeout));
 }
 
 }  // namespace

@@ -54,6 +54,7 @@ std::string exit_code_footer(const ExitCodes& codes) {
     if (codes.refuted) text += "; 1 a claim was refuted (with --strict)";
     text += "; 2 usage error";
     if (!codes.failed.empty()) text += "; 3 " + codes.failed;
+    if (codes.timeout) text += "; 4 ran past --timeout (every child killed and reaped)";
     return text + ".";
 }
 

@@ -40,7 +40,7 @@ void declare_common_options(CLI::App& app, const DemoSpec& spec, RunOptions& o) 
             ->check(CLI::Range(1, kMaxTrials))
             ->type_name("R");
     app.add_option("--timeout", o.timeout_s,
-                   fmt::format("Stop after SECONDS, every child killed and reaped; exit 3 (default: {:g})", spec.default_timeout_s))
+                   fmt::format("Stop after SECONDS, every child killed and reaped; exit 4 (default: {:g})", spec.default_timeout_s))
         ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
         ->type_name("SECONDS");
     if (!spec.claims.empty()) app.add_flag("--strict", o.strict, "Exit 1 when a claim is refuted");
@@ -68,7 +68,7 @@ ParsedCommandLine parse_command_line(const DemoSpec& spec, const std::vector<std
                                                   : fmt::format("claims: {}", fmt::join(spec.claims, ", "));
     CLI::App app(fmt::format("{} — {} ({})", spec.name, spec.title, about), spec.name);
     cli::apply_conventions(app, spec.name);
-    app.footer(cli::exit_code_footer({!spec.claims.empty(), "the demo failed, or ran past --timeout"}) + "\nDocs: docs/demos/" + spec.name + ".md");
+    app.footer(cli::exit_code_footer({!spec.claims.empty(), "the demo failed", true}) + "\nDocs: docs/demos/" + spec.name + ".md");
     declare_common_options(app, spec, parsed.options);
     bool describe = false;
     app.add_flag("--describe", describe, "Print the demo's name, title and claims as JSON")->group("");

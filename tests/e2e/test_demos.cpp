@@ -201,7 +201,7 @@ TEST_CASE("Ctrl-C and --timeout stop a demo with every child reaped and no file 
         std::vector<std::string> timed = long_run;
         timed.insert(timed.end(), {"--timeout", "0.1"});
         auto run = run_captured(test::bin_dir() / name, timed, {.timeout = 60s});
-        CHECK(run.status.describe() == "exit 3");
+        CHECK(run.status.describe() == "exit 4");
         CHECK_THAT(run.err, Catch::Contains("timed out after 0.1 s"));
         CHECK(count_lines(run.err) == 1);
         CHECK(test::leftover_children() == 0);

@@ -124,6 +124,9 @@ TEST_CASE("the runner reports a demo that crashes, hangs, lies or leaves process
     write_script(dir / "hanger", "sleep 60");
     write_script(dir / "liar", "echo 'not json'");
     write_script(dir / "failer", "echo 'failer: error: something broke' >&2; exit 3");
+    // A demo's own --timeout is exit 4, told apart by its code, whatever its words.
+    write_script(dir / "overran", "echo 'overran: error: ran too long' >&2; exit 4");
+    write_script(dir / "says_timed_out", "echo 'says_timed_out: error: the network timed out' >&2; exit 3");
     write_script(dir / "leaver",
                  "sleep 60 >/dev/null 2>&1 &\n"
                  "echo '{\"schema_version\":2,\"demo\":\"leaver\",\"claims\":[],\"metrics\":[],\"environment\":{}}'");
@@ -132,6 +135,8 @@ TEST_CASE("the runner reports a demo that crashes, hangs, lies or leaves process
     const auto hung = suite::run_demo(dir, "hanger", {}, 0.5);
     CHECK(hung.status == suite::RunStatus::timed_out);
     CHECK(hung.wall_s < 10);
+    CHECK(suite::run_demo(dir, "overran", {}, 30).status == suite::RunStatus::timed_out);
+    CHECK(suite::run_demo(dir, "says_timed_out", {}, 30).status == suite::RunStatus::failed);
     CHECK(suite::run_demo(dir, "liar", {}, 30).status == suite::RunStatus::bad_output);
     const auto failed = suite::run_demo(dir, "failer", {}, 30);
     CHECK(failed.status == suite::RunStatus::failed);

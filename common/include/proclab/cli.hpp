@@ -27,6 +27,7 @@ void apply_conventions(CLI::App& app, const std::string& program);
 struct ExitCodes {
     bool refuted = false;  // 1: a claim was refuted, with --strict
     std::string failed;    // 3: what "failed" means for this command
+    bool timeout = false;  // 4: ran past --timeout
 };
 std::string exit_code_footer(const ExitCodes& codes);
 

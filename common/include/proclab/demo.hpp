@@ -2,10 +2,12 @@
 // clock calibration and the environment, signal and timeout handling, rendering, exit codes.
 // A demo provides a DemoSpec whose run() returns a Result; it never prints.
 //
-// Exit codes: 0 the demo ran; 1 a claim was refuted and --strict was given; 2 usage error (one
-// line on stderr); 3 the harness itself failed (one line naming the call and errno).
+// Exit codes (exit_codes.hpp): 0 the demo ran; 1 a claim was refuted and --strict was given; 2
+// usage error (one line on stderr); 3 the harness itself failed (one line naming the call and
+// errno); 4 it ran past --timeout (every child killed and reaped).
 #pragma once
 
+#include "proclab/exit_codes.hpp"
 #include "proclab/options.hpp"
 #include "proclab/output_file.hpp"
 #include "proclab/result.hpp"
@@ -25,7 +27,6 @@ class App;
 
 namespace proclab {
 
-enum ExitCode : int { kExitOk = 0, kExitRefuted = 1, kExitUsage = 2, kExitHarness = 3 };
 
 // Ranges, declared once for every executable.
 inline constexpr int kMaxRepeat = 10'000'000;
