@@ -14,34 +14,6 @@
 
 namespace proclab::suite {
 
-std::optional<double> mann_whitney_p(std::span<const double> a, std::span<const double> b) {
-    const std::size_t n1 = a.size(), n2 = b.size();
-    if (n1 < 3 || n2 < 3) return std::nullopt;
-    std::vector<std::pair<double, int>> all;
-    all.reserve(n1 + n2);
-    for (double x : a) all.emplace_back(x, 0);
-    for (double x : b) all.emplace_back(x, 1);
-    std::sort(all.begin(), all.end(), [](const auto& l, const auto& r) { return l.first < r.first; });
-    const double n = double(n1 + n2);
-    double rank_sum_a = 0, tie_term = 0;
-    for (std::size_t i = 0; i < all.size();) {
-        std::size_t j = i;
-        while (j < all.size() && all[j].first == all[i].first) ++j;
-        const double average_rank = (double(i) + double(j) + 1) / 2;  // ranks i+1 .. j
-        const double t = double(j - i);
-        tie_term += t * t * t - t;
-        for (std::size_t k = i; k < j; ++k)
-            if (all[k].second == 0) rank_sum_a += average_rank;
-        i = j;
-    }
-    const double u = rank_sum_a - double(n1) * double(n1 + 1) / 2;
-    const double mean = double(n1) * double(n2) / 2;
-    const double variance = double(n1) * double(n2) / 12 * ((n + 1) - tie_term / (n * (n - 1)));
-    if (variance <= 0) return 1.0;  // every value equal
-    const double z = std::max(0.0, std::fabs(u - mean) - 0.5) / std::sqrt(variance);
-    return std::min(1.0, std::erfc(z / std::sqrt(2.0)));
-}
-
 LoadedRun load_run(const std::filesystem::path& path, std::string label) {
     std::filesystem::path file = path;
     if (std::filesystem::is_directory(path)) file = path / "suite.json";

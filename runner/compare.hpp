@@ -22,9 +22,11 @@ inline constexpr double kCompareAlpha = 0.05;  // p below this (Google Benchmark
 // a smaller difference, however significant within the runs, is not called a change.
 inline constexpr double kCompareMinEffect = 0.05;
 
-// Two-sided p of the Mann-Whitney U test (normal approximation with the tie and continuity
-// corrections, as scipy's asymptotic method). nullopt with fewer than 3 values on either side.
-std::optional<double> mann_whitney_p(std::span<const double> a, std::span<const double> b);
+// The rule both comparisons use (compare: run against run; fleet: a machine against the rest):
+// Mann-Whitney p (common/stats.hpp) below kCompareAlpha and the ratio outside 1 +- kCompareMinEffect.
+inline bool beyond_noise(std::optional<double> p, std::optional<double> ratio) {
+    return p && *p < kCompareAlpha && ratio && (*ratio < 1 - kCompareMinEffect || *ratio > 1 + kCompareMinEffect);
+}
 
 struct LoadedRun {
     std::string label;  // "A", "B", ...
@@ -43,7 +45,7 @@ struct MetricDiff {
     std::optional<double> ratio;   // other / base; none when base is 0
     std::optional<double> p;       // none: no distribution on one side (a single value, or schema 1)
     std::size_t n_base = 0, n_other = 0;  // the distributions' points
-    bool beyond_noise() const { return p && *p < kCompareAlpha && ratio && (*ratio < 1 - kCompareMinEffect || *ratio > 1 + kCompareMinEffect); }
+    bool beyond_noise() const { return suite::beyond_noise(p, ratio); }
 };
 
 struct VerdictRow {

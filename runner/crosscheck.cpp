@@ -3,6 +3,7 @@
 #include "proclab/affinity.hpp"
 #include "proclab/child.hpp"
 #include "proclab/environment.hpp"
+#include "proclab/stats.hpp"
 #include "proclab/metric_ids.hpp"
 #include "proclab/spawn.hpp"
 #include "proclab/work.hpp"
@@ -37,15 +38,14 @@ std::optional<double> ratio(const CrosscheckPair& p) {
 }
 
 namespace {
-std::optional<double> median_of(std::vector<double> v) {
+// The turns' median (common/stats.hpp), none without a turn.
+std::optional<double> median_of_turns(const std::vector<double>& v) {
     if (v.empty()) return std::nullopt;
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    return median_of(v);
 }
 
 std::optional<double> half_range(const std::vector<double>& v) {
-    const auto m = median_of(v);
+    const auto m = median_of_turns(v);
     if (v.size() < 2 || !m || *m <= 0) return std::nullopt;
     const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
     return (*hi - *lo) / 2 / *m;
@@ -53,8 +53,8 @@ std::optional<double> half_range(const std::vector<double>& v) {
 }  // namespace
 
 void settle(CrosscheckPair& p) {
-    p.proclab_ns = median_of(p.proclab_turns);
-    p.reference_ns = median_of(p.reference_turns);
+    p.proclab_ns = median_of_turns(p.proclab_turns);
+    p.reference_ns = median_of_turns(p.reference_turns);
 }
 
 std::optional<double> spread(const CrosscheckPair& p) {

@@ -1,5 +1,6 @@
 #include "fleet.hpp"
 
+#include "proclab/aggregate.hpp"
 #include "proclab/claims.hpp"
 #include "proclab/environment.hpp"
 #include "proclab/stats.hpp"
@@ -44,17 +45,7 @@ FactSplit split_facts(const std::vector<FactRow>& facts) {
     return split;
 }
 
-bool fleet_flag(std::optional<double> p, std::optional<double> ratio) {
-    return p && *p < kCompareAlpha && ratio && (*ratio < 1 - kCompareMinEffect || *ratio > 1 + kCompareMinEffect);
-}
-
 namespace {
-
-double median_of(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 const std::vector<double>* distribution_of(const Metric* m) {
     return m && m->summary && !m->summary->distribution.empty() ? &m->summary->distribution : nullptr;
@@ -90,7 +81,7 @@ FleetMetric metric_across(const std::vector<LoadedRun>& machines, const std::str
             if (j != i)
                 if (const auto* d = distribution_of(found[j])) rest.insert(rest.end(), d->begin(), d->end());
         cell.p = mann_whitney_p(*own, rest);
-        cell.flagged = fleet_flag(cell.p, cell.ratio);
+        cell.flagged = beyond_noise(cell.p, cell.ratio);
     }
     return fm;
 }
@@ -160,16 +151,12 @@ FleetView fleet_view(std::vector<LoadedRun> machines, std::vector<bool> from_cor
     for (const auto& claim : all_claims()) {
         FleetVerdict row;
         row.id = claim.id;
-        std::map<std::string, int> count;
         for (const auto& machine : v.machines) {
             auto [verdict, evidence] = verdict_of(machine.suite, std::string(claim.id));
-            ++count[verdict];
             row.verdicts.push_back(std::move(verdict));
             row.evidence.push_back(std::move(evidence));
         }
-        row.usual = row.verdicts.front();
-        for (const auto& verdict : row.verdicts)
-            if (count[verdict] > count[row.usual]) row.usual = verdict;
+        row.usual = most_common(row.verdicts, row.verdicts).value_or("-");  // a tie: the earliest machine's
         v.verdicts.push_back(std::move(row));
     }
     // What the reader should know before trusting a flag.

@@ -64,9 +64,6 @@ struct FactSplit {
 };
 FactSplit split_facts(const std::vector<FactRow>& facts);
 
-// The flag rule on one metric's cell (kept apart so the tests can reach it).
-bool fleet_flag(std::optional<double> p, std::optional<double> ratio);
-
 // "1.95 (1.02)": the value and its ratio to the fleet median, " *" when flagged; "-" when absent.
 std::string fleet_cell_text(const FleetCell& c, const std::string& unit);
 // Which metrics a view shows: reported by two machines or more, and (unless all) headline or flagged.

@@ -1,5 +1,7 @@
 #include "stability.hpp"
 
+#include "proclab/aggregate.hpp"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -51,13 +53,11 @@ StabilityReport summarize_stability(const std::vector<SuiteRun>& runs, bool quic
         }
     }
     for (auto& c : report.claims) {
-        int best = -1;
-        // The most common verdict; ties go to the one listed first (confirmed, nuanced, not-measured, refuted).
-        for (Verdict v : {Verdict::confirmed, Verdict::nuanced, Verdict::not_measured, Verdict::refuted})
-            if (c.counts.count(v) && c.counts.at(v) > best) {
-                best = c.counts.at(v);
-                c.most_common = v;
-            }
+        std::vector<Verdict> seen;
+        for (const auto& [verdict, n] : c.counts) seen.insert(seen.end(), std::size_t(n), verdict);
+        // A tie goes to the verdict listed first: confirmed, nuanced, not-measured, refuted.
+        c.most_common = most_common(seen, {Verdict::confirmed, Verdict::nuanced, Verdict::not_measured, Verdict::refuted})
+                            .value_or(Verdict::not_measured);
     }
     for (const auto& key : order) {
         auto m = metrics[key];

@@ -2,6 +2,7 @@
 // claims table. Kept apart from proclab.cpp's main so the tests can call it.
 #pragma once
 
+#include "proclab/aggregate.hpp"
 #include "proclab/child.hpp"
 #include "proclab/handoff.hpp"
 #include "proclab/render.hpp"

@@ -1,5 +1,7 @@
 #include "proclab/claims.hpp"
 
+#include "proclab/aggregate.hpp"
+
 #include <algorithm>
 #include <array>
 

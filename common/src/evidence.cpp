@@ -1,5 +1,7 @@
 #include "proclab/evidence.hpp"
 
+#include "proclab/aggregate.hpp"
+
 #include "proclab/render.hpp"
 
 #include <algorithm>

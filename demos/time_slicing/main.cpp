@@ -42,6 +42,7 @@
 #include "time_slicing/verdicts.hpp"
 #include "time_slicing/workers.hpp"
 
+#include "proclab/aggregate.hpp"
 #include "proclab/demo.hpp"
 #include "proclab/environment.hpp"
 #include "proclab/interference.hpp"

@@ -1,7 +1,12 @@
+#include "proclab/aggregate.hpp"
 #include "proclab/claims.hpp"
+#include "proclab/stats.hpp"
 #include "suite.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <stdexcept>
+#include <string>
 
 using namespace proclab;
 
@@ -110,4 +115,23 @@ TEST_CASE("the suite JSON carries every claim and every demo", "[suite]") {
     CHECK(j.at("claims")[0].at("verdict") == "confirmed");
     CHECK(j.at("demos")[0].at("status") == "ok");
     CHECK(j.at("demos")[0].at("result").at("demo") == "a");
+}
+
+TEST_CASE("the most common value, with the tie rule the caller names", "[claims][aggregate]") {
+    const std::vector<Verdict> order{Verdict::confirmed, Verdict::nuanced, Verdict::not_measured, Verdict::refuted};
+    CHECK(most_common(std::vector<Verdict>{Verdict::nuanced, Verdict::nuanced, Verdict::confirmed}, order) == Verdict::nuanced);
+    // A tie in stability goes to the verdict listed first, wherever it was seen.
+    CHECK(most_common(std::vector<Verdict>{Verdict::refuted, Verdict::confirmed}, order) == Verdict::confirmed);
+    // A tie in the fleet goes to the earliest machine's: the values are their own order.
+    const std::vector<std::string> fleet{"nuanced", "confirmed", "confirmed", "nuanced"};
+    CHECK(most_common(fleet, fleet) == "nuanced");
+    CHECK_FALSE(most_common(std::vector<std::string>{}, {}).has_value());
+    // A value the tie order lacks loses every tie.
+    CHECK(most_common(std::vector<std::string>{"x", "y"}, {"y"}) == "y");
+}
+
+TEST_CASE("the median of unsorted values, and none of no values", "[stats]") {
+    CHECK(median_of({3, 1, 2}) == 2);
+    CHECK(median_of({4, 1, 3, 2}) == 2.5);
+    CHECK_THROWS_AS(median_of({}), std::invalid_argument);
 }

@@ -111,12 +111,12 @@ TEST_CASE("compare reads schema 1 without testing it, and refuses what it cannot
 }
 
 TEST_CASE("fleet: the flag needs both a significant test and an effect beyond 5% of the median", "[compare][fleet]") {
-    CHECK(fleet_flag(0.01, 0.5));
-    CHECK(fleet_flag(0.01, 1.06));
-    CHECK_FALSE(fleet_flag(0.01, 1.04));   // significant, but within the drift between runs
-    CHECK_FALSE(fleet_flag(0.2, 0.5));     // a large ratio the samples do not support
-    CHECK_FALSE(fleet_flag(std::nullopt, 0.5));  // no distribution: never flagged
-    CHECK_FALSE(fleet_flag(0.01, std::nullopt));
+    CHECK(beyond_noise(0.01, 0.5));
+    CHECK(beyond_noise(0.01, 1.06));
+    CHECK_FALSE(beyond_noise(0.01, 1.04));   // significant, but within the drift between runs
+    CHECK_FALSE(beyond_noise(0.2, 0.5));     // a large ratio the samples do not support
+    CHECK_FALSE(beyond_noise(std::nullopt, 0.5));  // no distribution: never flagged
+    CHECK_FALSE(beyond_noise(0.01, std::nullopt));
 }
 
 TEST_CASE("fleet: one odd machine among three is flagged, and the normal ones are not", "[compare][fleet]") {

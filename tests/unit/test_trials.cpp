@@ -1,5 +1,6 @@
 // Verdicts from repeated trials, and interference from /proc/stat: common/result.cpp and
 // common/interference.cpp.
+#include "proclab/aggregate.hpp"
 #include "proclab/interference.hpp"
 #include "proclab/evidence.hpp"
 #include "proclab/result.hpp"

@@ -19,9 +19,7 @@ struct ClaimInfo {
 std::span<const ClaimInfo> all_claims();
 const ClaimInfo* find_claim(std::string_view id);
 
-// One verdict from several demos' verdicts on the same claim (docs/schema.md states the rule):
-// any refuted -> refuted; else any nuanced -> nuanced; else any confirmed -> confirmed;
-// else (nothing measured it) not-measured.
-Verdict combine_verdicts(std::span<const Verdict> verdicts);
+// combine_verdicts(), the rule that makes one verdict of several demos', is in aggregate.hpp
+// beside the other ways verdicts are combined.
 
 }  // namespace proclab

@@ -164,13 +164,8 @@ private:
     std::vector<Fact> facts_;
 };
 
-// One verdict from R independent trials of the same experiment (docs/schema.md, "Trials"):
-// "refuted" only when every trial refuted; otherwise the verdict of a strict majority (more than
-// half) of the trials; no majority: not-measured, with the counts. The sentences are those of the
-// first trial with the winning verdict (the trial shown), its facts with the counts added.
-// `prefer`: the trial to show when it has the winning verdict (the trial the demo's tables show),
-// so the sentence and the tables quote the same trial.
-Decision decide_from_trials(const std::vector<Decision>& trials, std::optional<std::size_t> prefer = std::nullopt);
+// decide_from_trials(), one verdict from R trials, is in aggregate.hpp beside the other ways
+// verdicts are combined.
 
 // Words whose truth depends on the data. A quantifier may come only from a placeholder (a fact
 // or a quantity); an outcome word in a template's literal text needs a used fact whose id names

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -27,6 +28,15 @@ double percentile_sorted(std::span<const double> sorted, double p);
 
 // Summary of unsorted samples. Throws std::invalid_argument on an empty span.
 Summary summarize(std::span<const double> samples);
+
+// The median of unsorted values (the mean of the two middle ones for an even count). Throws
+// std::invalid_argument on an empty vector.
+double median_of(std::vector<double> values);
+
+// The two-sided p-value of the Mann-Whitney U test (normal approximation, tie-corrected, with a
+// continuity correction): how likely two samples this far apart are if both come from one
+// distribution. None with fewer than 3 values on a side (too few to say anything).
+std::optional<double> mann_whitney_p(std::span<const double> a, std::span<const double> b);
 
 // Each sample minus a calibrated overhead, never below zero.
 std::vector<double> subtract_overhead(std::span<const double> samples, double overhead);

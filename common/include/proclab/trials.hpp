@@ -4,6 +4,7 @@
 // shown in detail: the first that agrees with the combined verdict of the first rule.
 #pragma once
 
+#include "proclab/aggregate.hpp"
 #include "proclab/evidence.hpp"
 #include "proclab/interference.hpp"
 #include "proclab/result.hpp"
