@@ -260,6 +260,10 @@ LocalReach local_reach() {
 // ---------------------------------------------------------------------------------------------
 // 6. One thread's crash ends the process.
 
+// How long the crashing child's threads have to end after the crash before the demo kills it:
+// the loop that waits and the table that reports it read this one constant.
+constexpr double kCrashDeadlineS = 5;
+
 struct Crash {
     ExitStatus status;
     int threads = 4;
@@ -304,7 +308,7 @@ Crash crash_in_one_thread() {
     // The stream ends (EOF) only when every holder of the write end is gone: all the child's threads.
     std::vector<bool> before(std::size_t(threads), false);
     bool crashing = false;
-    const Nanos deadline = now_ns() + 5'000'000'000;
+    const Nanos deadline = now_ns() + Nanos(kCrashDeadlineS * 1e9);
     while (now_ns() < deadline) {
         pollfd p{beats.read_end.get(), POLLIN, 0};
         if (::poll(&p, 1, 50) <= 0) continue;
@@ -562,7 +566,7 @@ void add_local_and_crash_tables(Result& result, const Evidence& e) {
     lt.note = "The owner set it to 1; the other thread read it, then wrote 2, and the owner read it again.";
     auto& cr = result.add_table("5. One thread of four dereferences a null pointer (in a child process)",
                                 {"child process ended", {"threads beating before the fault", "count"}, "heartbeat pipe at end-of-file"});
-    cr.rows.push_back({e.crash.status.describe() + (e.crash.killed_by_demo ? " (by the demo, after 5 s)" : ""), double(e.crash.beating_before),
+    cr.rows.push_back({e.crash.status.describe() + (e.crash.killed_by_demo ? fmt::format(" (by the demo, after {:g} s)", kCrashDeadlineS) : ""), double(e.crash.beating_before),
                        e.crash.stream_ended ? "yes" : "no"});
     cr.note = "Each thread wrote a heartbeat to a pipe every millisecond; the pipe reaches end-of-file only when no thread holds "
               "its write end any more. A signal from a fault is delivered to the process, and its default action ends every thread in it.";

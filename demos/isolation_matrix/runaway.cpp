@@ -392,128 +392,150 @@ std::vector<std::string> inherited_limits() {
     return found;
 }
 
+namespace {
+
+// How long a released runaway has to reach its limit (or its own cap) before the demo stops it:
+// the wait, the "did not reach its limit" text and the CPU hog's mechanism read this one constant.
+constexpr auto kReachWait = 5s;
+
+using RunawayBody = std::function<int(RunawayPage*, int stop_fd)>;
+// Puts the runaway, started but held at its go pipe, into its cgroup: "" or why it could not.
+using Placement = std::function<std::string(pid_t)>;
+
+// One runaway: what it exhausts, the mechanism that should stop it, what it runs.
+struct Runaway {
+    RunawayKind kind{};
+    std::string what;
+    std::string mechanism;
+    RunawayBody body;
+    Placement place = {};
+};
+
+RunawayRun described(const Runaway& w) {
+    RunawayRun r;
+    r.kind = w.kind;
+    r.what = w.what;
+    r.mechanism = w.mechanism;
+    return r;
+}
+
+// What stopped a runaway that reached its end, from what it wrote on its page and how it ended.
+void judge_stop(RunawayRun& r, const RunawayPage& page, const std::optional<ExitStatus>& status, bool killed_by_its_limit, double elapsed_s) {
+    r.measured = true;
+    r.hard_cap_hit = page.err == 0;
+    r.contained = page.err != 0;
+    const std::uint64_t amount = page.amount.load();
+    switch (r.kind) {
+        case RunawayKind::memory_rlimit:
+            r.stopped_by = fmt::format("mmap: {} after {} MiB", errno_text(page.err), amount >> 20);
+            break;
+        case RunawayKind::processes:
+            r.stopped_by = fmt::format("fork: {} after {} processes ({})", errno_text(page.err), amount, page.note);
+            break;
+        case RunawayKind::files:
+            r.stopped_by = fmt::format("open: {} after {} files", errno_text(page.err), amount);
+            break;
+        case RunawayKind::memory_cgroup:
+            // The OOM killer acting inside the cgroup ends the culprit with SIGKILL.
+            r.contained = killed_by_its_limit;
+            r.hard_cap_hit = !killed_by_its_limit;
+            r.stopped_by = killed_by_its_limit ? fmt::format("{} after {} MiB", status->describe(), amount >> 20)
+                                               : fmt::format("nothing: it reached its own cap of {} MiB", amount >> 20);
+            break;
+        case RunawayKind::cpu:
+            r.contained = killed_by_its_limit;
+            r.hard_cap_hit = !killed_by_its_limit;
+            r.stopped_by = killed_by_its_limit
+                               ? fmt::format("{} after {:.2f} s ({} spinning threads)", status->describe(), elapsed_s, amount)
+                               : fmt::format("nothing: the demo stopped its {} spinning threads after {:.2f} s", amount, elapsed_s);
+            break;
+        case RunawayKind::cpu_cgroup:
+            // A quota holds a CPU hog to a share, it does not stop it: it is "contained" when the
+            // siblings kept running beside it, which the verdict reads from their progress.
+            r.contained = r.siblings_alive && r.during.min_rate() > 0;
+            r.hard_cap_hit = false;
+            r.stopped_by = fmt::format("{} spinning threads for {:.2f} s, then stopped by the demo", amount, elapsed_s);
+            break;
+        default: break;
+    }
+}
+
+// Runs one runaway beside two siblings: their progress before, during and after; then what
+// stopped it, or why nothing of its limit can be said.
+RunawayRun run_one(const Runaway& w, const RunawayOptions& o) {
+    RunawayRun r = described(w);
+    Siblings siblings;
+    std::this_thread::sleep_for(20ms);  // both running
+    r.before = siblings.measure(o.window_s);
+    Mapping memory = Mapping::anonymous(4096, true);
+    auto* page = new (memory.data()) RunawayPage{};
+    Pipe stop = Pipe::create(), go = Pipe::create();
+    ChildProcess runaway = ChildProcess::fork([&] {
+        stop.write_end.reset();
+        go.write_end.reset();
+        char c;
+        if (::read(go.read_end.get(), &c, 1) != 1) return 0;  // not placed: never runs away
+        return w.body(page, stop.read_end.get());
+    });
+    stop.read_end.reset();
+    go.read_end.reset();
+    if (w.place) {
+        r.why_not = w.place(runaway.pid());
+        if (!r.why_not.empty()) return r;  // go closes unsent: the runaway ends without running; its handle reaps it
+    }
+    if (::write(go.write_end.get(), "g", 1) != 1) throw HarnessError(errno, "write(go pipe)");
+    const Stopwatch during;
+    r.during = siblings.measure(o.window_s);
+    // It has reached its end (or its hard cap) by now in any sane run; wait a little more.
+    const Nanos reach_deadline = now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(kReachWait).count();
+    while (now_ns() < reach_deadline && page->state.load() == 0 && runaway.running() && !runaway.try_wait()) std::this_thread::sleep_for(1ms);
+    const int state = page->state.load();
+    stop.write_end.reset();  // the runaway lets go of what it holds and ends
+    const auto status = runaway.wait_for(10s);
+    if (!status) runaway.kill_and_wait();
+    r.after = siblings.measure(o.window_s);
+    r.siblings_alive = siblings.alive();
+    if (state < 0) {
+        r.why_not = fmt::format("the runaway's set-up failed: {}", errno_name(-state));
+        return r;
+    }
+    const bool killed_by_its_limit =
+        status && status->signaled() &&
+        ((w.kind == RunawayKind::memory_cgroup) || (w.kind == RunawayKind::cpu && (status->signal() == SIGXCPU || status->signal() == SIGKILL)));
+    // The CPU runaway under RLIMIT_CPU sets its state only when the demo's stop came first.
+    const bool cpu_capped = w.kind == RunawayKind::cpu && page->state.load() == 1;
+    if (state == 0 && !killed_by_its_limit && !cpu_capped) {
+        r.why_not = status ? fmt::format("the runaway ended without reaching its limit: {}", status->describe())
+                           : fmt::format("the runaway did not reach its limit within {} s", kReachWait.count());
+        return r;
+    }
+    // A refusal counts as the limit's only with the limit's own errno: ENOMEM from elsewhere
+    // (overcommit, a cgroup) is not RLIMIT_AS at work.
+    if (page->err != 0 && page->err != limit_errno(w.kind)) {
+        r.why_not = fmt::format("the runaway was refused with {}, not its limit's {}: something else stopped it", errno_name(page->err),
+                                errno_name(limit_errno(w.kind)));
+        return r;
+    }
+    judge_stop(r, *page, status, killed_by_its_limit, during.elapsed_s());
+    return r;
+}
+
+RunawayRun not_here(RunawayKind kind, std::string what, std::string mechanism, std::string why_not) {
+    RunawayRun r = described({kind, std::move(what), std::move(mechanism), {}});
+    r.why_not = std::move(why_not);
+    return r;
+}
+
+}  // namespace
+
 std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
     std::vector<RunawayRun> runs;
-    // `place`, when given, puts the runaway (started but held at a go pipe) into its cgroup; it
-    // returns an empty string, or why it could not.
-    using Place = std::function<std::string(pid_t)>;
-    auto run_one = [&](RunawayKind kind, std::string what, std::string mechanism, auto body, const Place& place = {}) -> RunawayRun& {
-        RunawayRun r;
-        r.kind = kind;
-        r.what = std::move(what);
-        r.mechanism = std::move(mechanism);
-        Siblings siblings;
-        std::this_thread::sleep_for(20ms);  // both running
-        r.before = siblings.measure(o.window_s);
-        Mapping memory = Mapping::anonymous(4096, true);
-        auto* page = new (memory.data()) RunawayPage{};
-        Pipe stop = Pipe::create(), go = Pipe::create();
-        ChildProcess runaway = ChildProcess::fork([&] {
-            stop.write_end.reset();
-            go.write_end.reset();
-            char c;
-            if (::read(go.read_end.get(), &c, 1) != 1) return 0;  // not placed: never runs away
-            return body(page, stop.read_end.get());
-        });
-        stop.read_end.reset();
-        go.read_end.reset();
-        if (place) {
-            r.why_not = place(runaway.pid());
-            if (!r.why_not.empty()) {
-                runs.push_back(std::move(r));
-                return runs.back();  // go closes unsent: the runaway ends without running; its handle reaps it
-            }
-        }
-        if (::write(go.write_end.get(), "g", 1) != 1) throw HarnessError(errno, "write(go pipe)");
-        const Stopwatch during;
-        r.during = siblings.measure(o.window_s);
-        // It has reached its end (or its hard cap) by now in any sane run; wait a little more.
-        for (int i = 0; i < 5000 && page->state.load() == 0 && runaway.running() && !runaway.try_wait(); ++i)
-            std::this_thread::sleep_for(1ms);
-        const int state = page->state.load();
-        stop.write_end.reset();  // the runaway lets go of what it holds and ends
-        const auto status = runaway.wait_for(10s);
-        if (!status) runaway.kill_and_wait();
-        r.after = siblings.measure(o.window_s);
-        r.siblings_alive = siblings.alive();
-        if (state < 0) {
-            r.why_not = fmt::format("the runaway's set-up failed: {}", errno_name(-state));
-            runs.push_back(std::move(r));
-            return runs.back();
-        }
-        const bool killed_by_its_limit =
-            status && status->signaled() &&
-            ((kind == RunawayKind::memory_cgroup) ||
-             (kind == RunawayKind::cpu && (status->signal() == SIGXCPU || status->signal() == SIGKILL)));
-        // The CPU runaway under RLIMIT_CPU sets its state only when the demo's stop came first.
-        const bool cpu_capped = kind == RunawayKind::cpu && page->state.load() == 1;
-        if (state == 0 && !killed_by_its_limit && !cpu_capped) {
-            r.why_not = status ? fmt::format("the runaway ended without reaching its limit: {}", status->describe())
-                               : "the runaway did not reach its limit within 5 s";
-            runs.push_back(std::move(r));
-            return runs.back();
-        }
-        // A refusal counts as the limit's only with the limit's own errno: ENOMEM from elsewhere
-        // (overcommit, a cgroup) is not RLIMIT_AS at work.
-        if (page->err != 0 && page->err != limit_errno(kind)) {
-            r.why_not = fmt::format("the runaway was refused with {}, not its limit's {}: something else stopped it", errno_name(page->err),
-                                    errno_name(limit_errno(kind)));
-            runs.push_back(std::move(r));
-            return runs.back();
-        }
-        r.measured = true;
-        r.hard_cap_hit = page->err == 0;
-        r.contained = page->err != 0;
-        const std::uint64_t amount = page->amount.load();
-        switch (kind) {
-            case RunawayKind::memory_rlimit:
-                r.stopped_by = fmt::format("mmap: {} after {} MiB", errno_text(page->err), amount >> 20);
-                break;
-            case RunawayKind::processes:
-                r.stopped_by = fmt::format("fork: {} after {} processes ({})", errno_text(page->err), amount, page->note);
-                break;
-            case RunawayKind::files:
-                r.stopped_by = fmt::format("open: {} after {} files", errno_text(page->err), amount);
-                break;
-            case RunawayKind::memory_cgroup:
-                // The OOM killer acting inside the cgroup ends the culprit with SIGKILL.
-                r.contained = killed_by_its_limit;
-                r.hard_cap_hit = !killed_by_its_limit;
-                r.stopped_by = killed_by_its_limit ? fmt::format("{} after {} MiB", status->describe(), amount >> 20)
-                                                   : fmt::format("nothing: it reached its own cap of {} MiB", amount >> 20);
-                break;
-            case RunawayKind::cpu:
-                r.contained = killed_by_its_limit;
-                r.hard_cap_hit = !killed_by_its_limit;
-                r.stopped_by = killed_by_its_limit
-                                   ? fmt::format("{} after {:.2f} s ({} spinning threads)", status->describe(), during.elapsed_s(), amount)
-                                   : fmt::format("nothing: the demo stopped its {} spinning threads after {:.2f} s", amount, during.elapsed_s());
-                break;
-            case RunawayKind::cpu_cgroup:
-                // A quota holds a CPU hog to a share, it does not stop it: it is "contained" when
-                // the siblings kept running beside it, which the verdict reads from their progress.
-                r.contained = r.siblings_alive && r.during.min_rate() > 0;
-                r.hard_cap_hit = false;
-                r.stopped_by = fmt::format("{} spinning threads for {:.2f} s, then stopped by the demo", amount, during.elapsed_s());
-                break;
-            default: break;
-        }
-        runs.push_back(std::move(r));
-        return runs.back();
-    };
-    auto not_here = [&](RunawayKind kind, std::string what, std::string mechanism, std::string why_not) {
-        RunawayRun r;
-        r.kind = kind;
-        r.what = std::move(what);
-        r.mechanism = std::move(mechanism);
-        r.why_not = std::move(why_not);
-        runs.push_back(std::move(r));
-    };
-
-    run_one(RunawayKind::memory_rlimit, "memory: mmap and touch 8 MiB at a time",
-            fmt::format("RLIMIT_AS = its size + {} MiB (hard cap {} MiB)", (o.limits_beyond_caps ? 2 * o.memory_cap_bytes : o.memory_cap_bytes / 2) >> 20,
-                        o.memory_cap_bytes >> 20),
-            [&](RunawayPage* page, int fd) { return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/true, o.limits_beyond_caps); });
+    runs.push_back(run_one(
+        {RunawayKind::memory_rlimit, "memory: mmap and touch 8 MiB at a time",
+         fmt::format("RLIMIT_AS = its size + {} MiB (hard cap {} MiB)", (o.limits_beyond_caps ? 2 * o.memory_cap_bytes : o.memory_cap_bytes / 2) >> 20,
+                     o.memory_cap_bytes >> 20),
+         [&](RunawayPage* page, int fd) { return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/true, o.limits_beyond_caps); }},
+        o));
     // The same runaway in a cgroup v2 of its own, where a memory controller is delegated to us:
     // memory.max below its hard cap, no swap; the OOM killer should end the culprit alone.
     constexpr std::size_t kCgroupMemory = std::size_t(64) << 20;
@@ -522,33 +544,39 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
         CgroupDir dir(memory_place.parent, "memory");
         dir.write("memory.max", std::to_string(kCgroupMemory));
         dir.write("memory.swap.max", "0", /*optional=*/true);
-        RunawayRun& r = run_one(
-            RunawayKind::memory_cgroup, "memory in its own cgroup: mmap and touch 8 MiB at a time",
-            fmt::format("cgroup v2 memory.max {} MiB, no swap (hard cap {} MiB)", kCgroupMemory >> 20, o.memory_cap_bytes >> 20),
-            [&](RunawayPage* page, int fd) { return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/false, false); },
-            [&](pid_t pid) { return dir.enter(pid); });
+        RunawayRun r = run_one(
+            {RunawayKind::memory_cgroup, "memory in its own cgroup: mmap and touch 8 MiB at a time",
+             fmt::format("cgroup v2 memory.max {} MiB, no swap (hard cap {} MiB)", kCgroupMemory >> 20, o.memory_cap_bytes >> 20),
+             [&](RunawayPage* page, int fd) { return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/false, false); },
+             [&](pid_t pid) { return dir.enter(pid); }},
+            o);
         if (r.measured) r.stopped_by += fmt::format(" (memory.events oom_kill {})", dir.event("memory.events", "oom_kill"));
+        runs.push_back(std::move(r));
     } else {
-        not_here(RunawayKind::memory_cgroup, "memory in its own cgroup", "cgroup v2 memory.max", memory_place.why_not);
+        runs.push_back(not_here(RunawayKind::memory_cgroup, "memory in its own cgroup", "cgroup v2 memory.max", memory_place.why_not));
     }
-    run_one(RunawayKind::processes, "processes: a fork loop, each child waiting",
-            fmt::format("RLIMIT_NPROC {} its processes (as uid {}: the kernel does not apply it to root; hard cap {} forks)",
-                        o.limits_beyond_caps ? fmt::format("{} above", 2 * o.process_cap) : fmt::format("{} above", o.process_cap / 4),
-                        ::geteuid() == 0 ? kNobody : int(::geteuid()), o.process_cap),
-            [&](RunawayPage* page, int fd) { return process_runaway(page, fd, o.process_cap, o.limits_beyond_caps); });
-    run_one(RunawayKind::files, "file descriptors: open /dev/null until refused",
-            fmt::format("RLIMIT_NOFILE {} (hard cap {} opens)", o.limits_beyond_caps ? 2 * o.file_cap : 64, o.file_cap),
-            [&](RunawayPage* page, int fd) { return file_runaway(page, fd, o.file_cap, o.limits_beyond_caps); });
+    runs.push_back(run_one(
+        {RunawayKind::processes, "processes: a fork loop, each child waiting",
+         fmt::format("RLIMIT_NPROC {} its processes (as uid {}: the kernel does not apply it to root; hard cap {} forks)",
+                     o.limits_beyond_caps ? fmt::format("{} above", 2 * o.process_cap) : fmt::format("{} above", o.process_cap / 4),
+                     ::geteuid() == 0 ? kNobody : int(::geteuid()), o.process_cap),
+         [&](RunawayPage* page, int fd) { return process_runaway(page, fd, o.process_cap, o.limits_beyond_caps); }},
+        o));
+    runs.push_back(run_one({RunawayKind::files, "file descriptors: open /dev/null until refused",
+                            fmt::format("RLIMIT_NOFILE {} (hard cap {} opens)", o.limits_beyond_caps ? 2 * o.file_cap : 64, o.file_cap),
+                            [&](RunawayPage* page, int fd) { return file_runaway(page, fd, o.file_cap, o.limits_beyond_caps); }},
+                           o));
     // Fair shares: two siblings alone get min(1, CPUs/2) of a CPU each; beside `cpus` hog threads,
     // min(1, CPUs/(2 + cpus)).
     const double alone = std::min(1.0, o.cpus / 2.0), beside = std::min(1.0, o.cpus / (2.0 + o.cpus));
     // Under RLIMIT_CPU: SIGXCPU after 1 s of CPU time (its threads' together), SIGKILL a second later.
     // Until then, the scheduler's fair share is all that holds it.
-    run_one(RunawayKind::cpu, fmt::format("CPU: {} threads spinning at nice 0", o.cpus),
-            fmt::format("RLIMIT_CPU {} s (SIGXCPU; the demo's cap: 5 s), and until then the scheduler's fair share, which costs each "
-                        "sibling {:.0f}%",
-                        o.limits_beyond_caps ? 60 : 1, 100 * (1 - beside / alone)),
-            [&](RunawayPage* page, int fd) { return cpu_runaway(page, fd, o.cpus, o.limits_beyond_caps ? 60 : 1); });
+    runs.push_back(run_one({RunawayKind::cpu, fmt::format("CPU: {} threads spinning at nice 0", o.cpus),
+                            fmt::format("RLIMIT_CPU {} s (SIGXCPU; the demo's cap: {} s), and until then the scheduler's fair share, "
+                                        "which costs each sibling {:.0f}%",
+                                        o.limits_beyond_caps ? 60 : 1, kReachWait.count(), 100 * (1 - beside / alone)),
+                            [&](RunawayPage* page, int fd) { return cpu_runaway(page, fd, o.cpus, o.limits_beyond_caps ? 60 : 1); }},
+                           o));
     // The same hog in a cgroup v2 of its own with a quota of half a CPU.
     const CgroupPlace cpu_place = cgroup_place("cpu");
     if (!cpu_place.parent.empty()) {
@@ -556,13 +584,14 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
         dir.write("cpu.max", "50000 100000");
         const double quota_cpus = 0.5;
         const double with_quota = std::min(alone, (o.cpus - std::min<double>(quota_cpus, o.cpus)) / 2.0);
-        run_one(RunawayKind::cpu_cgroup, fmt::format("CPU in its own cgroup: {} threads spinning", o.cpus),
-                fmt::format("cgroup v2 cpu.max 50000/100000 (half a CPU), which leaves each sibling {:.0f}% of its rate alone",
-                            100 * std::max(0.0, with_quota) / alone),
-                [&](RunawayPage* page, int fd) { return cpu_runaway(page, fd, o.cpus); },
-                [&](pid_t pid) { return dir.enter(pid); });
+        runs.push_back(run_one({RunawayKind::cpu_cgroup, fmt::format("CPU in its own cgroup: {} threads spinning", o.cpus),
+                                fmt::format("cgroup v2 cpu.max 50000/100000 (half a CPU), which leaves each sibling {:.0f}% of its rate alone",
+                                            100 * std::max(0.0, with_quota) / alone),
+                                [&](RunawayPage* page, int fd) { return cpu_runaway(page, fd, o.cpus); },
+                                [&](pid_t pid) { return dir.enter(pid); }},
+                               o));
     } else {
-        not_here(RunawayKind::cpu_cgroup, "CPU in its own cgroup", "cgroup v2 cpu.max", cpu_place.why_not);
+        runs.push_back(not_here(RunawayKind::cpu_cgroup, "CPU in its own cgroup", "cgroup v2 cpu.max", cpu_place.why_not));
     }
     return runs;
 }
