@@ -378,7 +378,8 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     bool verdict_changed = false;
     std::optional<suite::Comparison> comparison;
     if (baseline) {
-        suite::LoadedRun current{"this run", "(this run)", suite::suite_from_json(this_run)};
+        // This run as the document its JSON holds, built directly (not written out and read back).
+        suite::LoadedRun current{"this run", "(this run)", suite::SuiteDocument{kSchemaVersion, PROCLAB_VERSION, env, rows, runs, Json()}};
         comparison = suite::compare_runs({*baseline, current});
         verdict_changed = std::any_of(comparison->verdicts.begin(), comparison->verdicts.end(), suite::changed);
         out << "\nAgainst the baseline\n" << suite::render_comparison(*comparison, false, colour) << std::flush;
