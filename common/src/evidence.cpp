@@ -2,7 +2,7 @@
 
 #include "proclab/aggregate.hpp"
 
-#include "proclab/render.hpp"
+#include "proclab/units.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -17,7 +17,7 @@
 
 #include <fmt/format.h>
 
-#include "proclab/render.hpp"
+#include "proclab/units.hpp"
 
 namespace proclab {
 

@@ -85,7 +85,7 @@ void add_sweep_table(Result& result, const Workload& work, const Measured& m, co
 void add_gil_table(Result& result, const Measured& m) {
     auto& g = result.add_table(fmt::format("The same compute-bound job under an emulated GIL (switch interval {} ms)", m.switch_interval_ms),
                                {{"N", "count"}, {"wall (median)", "ns"}, {"speedup", "x"}, {"busy CPUs", "CPUs"}, {"2+ running at once", "fraction"},
-                                {"hand-overs", "count"}, {"hand-overs per second", "per s"}});
+                                {"hand-overs", "count"}, {"hand-overs per second", "/s"}});
     for (const auto& r : m.locked) {
         const double s = speedup(m.locked.front().wall_ns, r.wall_ns);
         g.rows.push_back({double(r.n), r.wall_ns, s, r.busy_cpus(), r.overlap(), double(r.gil_switches), double(r.gil_switches) / (r.wall_ns / 1e9)});

@@ -68,7 +68,7 @@ void add_steps_table(Result& result, const Sweep& sweep) {
         fmt::format("Steps of trial {} (shown): K workers each needing the same CPU time", trials.shown + 1),
         {{"K", "count"}, "kind", {"CPUs", "count"}, {"work", "ns"}, {"wall", "ns"}, {"expected wall", "ns"}, {"least share", "ratio"},
          {"most share", "ratio"}, {"mean share of own lifetime", "ratio"}, {"expected", "ratio"}, {"CPUs busy over the step", "CPUs"},
-         {"Jain", "ratio"}, {"slice median", "ns"}, {"p90", "ns"}, {"max", "ns"}, {"schedstat slice", "ns"}, {"invol./s", "per s"},
+         {"Jain", "ratio"}, {"slice median", "ns"}, {"p90", "ns"}, {"max", "ns"}, {"schedstat slice", "ns"}, {"invol./s", "/s"},
          {"migrations", "count"}});
     for (const auto& s : steps) {
         std::vector<double> sorted = s.slices_ns;

@@ -237,7 +237,7 @@ Decision decide_p2(const std::vector<StepResult>& steps, const KernelSliceFacts&
     rule.use(count_fact("with_turns", with_turns, "workers that got several slices in turn"));
     rule.use(number_fact("slice_median", median_slice, "ns", "the median slice between two gaps of a worker's clock"));
     rule.use(number_fact("slice_p90", sorted.empty() ? 0 : percentile_sorted(sorted, 90), "ns", "its 90th percentile"));
-    rule.use(number_fact("involuntary_per_s", s.involuntary_per_s, "per s", "involuntary switches per second of the step"));
+    rule.use(number_fact("involuntary_per_s", s.involuntary_per_s, "/s", "involuntary switches per second of the step"));
     rule.use(share_fact("least_share", s.min_share, "the least share of a CPU a worker got"));
     rule.use(share_fact("most_share", s.max_share, "the most"));
     rule.use(number_fact("jain", s.jain, "ratio", "Jain's fairness index of the shares (1: equal)"));

@@ -4,6 +4,7 @@
 #include "proclab/claims.hpp"
 #include "proclab/environment.hpp"
 #include "proclab/render.hpp"
+#include "proclab/units.hpp"
 #include "proclab/result.hpp"
 #include "proclab/serialize.hpp"
 #include "proclab/spawn.hpp"
@@ -51,6 +52,17 @@ void check_result_json(const Json& j, const suite::DemoDescription& d) {
         CHECK_FALSE(decision.refuted_by.empty());
     }
     CHECK(ids == d.claims);  // every declared claim, each once, in order
+    // Every figure's unit is one of units.hpp's, written one way ("/s", never "per s").
+    auto check_unit = [](const Json& holder, const std::string& where) {
+        if (!holder.is_object() || !holder.contains("unit")) return;
+        INFO(where << ": unit '" << holder.at("unit").get<std::string>() << "'");
+        CHECK(is_known_unit(holder.at("unit").get<std::string>()));
+    };
+    for (const auto& m : j.at("metrics")) check_unit(m, "metric " + m.value("name", ""));
+    for (const auto& t : j.at("tables"))
+        for (const auto& c : t.at("columns")) check_unit(c, "a column of " + t.value("title", ""));
+    for (const auto& c : j.at("claims"))
+        for (const auto& f : c.value("facts", Json::array())) check_unit(f, "fact " + f.value("id", ""));
 }
 
 int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }

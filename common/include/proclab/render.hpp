@@ -3,6 +3,7 @@
 #pragma once
 
 #include "proclab/result.hpp"
+#include "proclab/units.hpp"
 
 #include <string>
 #include <string_view>
@@ -26,8 +27,7 @@ int terminal_width(int fd);
 std::string render_terminal(const Result& r, const RenderStyle& style);
 std::string render_environment(const Environment& env, bool verbose = false);
 
-// "1.23 µs" for (1234, "ns"); "12.0 MiB" for bytes; plain 3 significant digits otherwise.
-std::string format_value(double value, std::string_view unit);
+// format_value(), the one formatter of a figure with its unit, is in units.hpp.
 
 std::string colour_verdict(Verdict v, bool colour);
 

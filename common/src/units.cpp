@@ -1,0 +1,52 @@
+#include "proclab/units.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace proclab {
+
+bool is_known_unit(std::string_view unit) { return std::find(std::begin(kUnits), std::end(kUnits), unit) != std::end(kUnits); }
+
+std::string format_value(double value, std::string_view unit) {
+    if (!std::isfinite(value)) return fmt::format("{} {}", value, unit);
+    if (unit == "ns") {
+        const double a = std::fabs(value);
+        if (a >= 1e9) return fmt::format("{:.3g} s", value / 1e9);
+        if (a >= 1e6) return fmt::format("{:.3g} ms", value / 1e6);
+        if (a >= 1e3) return fmt::format("{:.3g} µs", value / 1e3);
+        return fmt::format("{:.3g} ns", value);
+    }
+    if (unit == "bytes") {
+        const double a = std::fabs(value);
+        if (a >= 1024.0 * 1024 * 1024) return fmt::format("{:.3g} GiB", value / (1024.0 * 1024 * 1024));
+        if (a >= 1024.0 * 1024) return fmt::format("{:.3g} MiB", value / (1024.0 * 1024));
+        if (a >= 1024.0) return fmt::format("{:.3g} KiB", value / 1024.0);
+        return fmt::format("{} B", value);
+    }
+    if (unit == "B/s") {
+        const double a = std::fabs(value);
+        if (a >= 1024.0 * 1024 * 1024) return fmt::format("{:.3g} GiB/s", value / (1024.0 * 1024 * 1024));
+        if (a >= 1024.0 * 1024) return fmt::format("{:.3g} MiB/s", value / (1024.0 * 1024));
+        if (a >= 1024.0) return fmt::format("{:.3g} KiB/s", value / 1024.0);
+        return fmt::format("{:.3g} B/s", value);
+    }
+    if (unit == "/s") {  // a rate of events: 443k/s, 1.2M/s
+        const double a = std::fabs(value);
+        if (a >= 1e9) return fmt::format("{:.3g}G/s", value / 1e9);
+        if (a >= 1e6) return fmt::format("{:.3g}M/s", value / 1e6);
+        if (a >= 1e3) return fmt::format("{:.3g}k/s", value / 1e3);
+        return fmt::format("{:.3g}/s", value);
+    }
+    if (unit == "count") return fmt::format("{:.0f}", value);
+    if (unit == "x") return std::fabs(value) >= 100 ? fmt::format("{:.0f}x", value) : fmt::format("{:.3g}x", value);
+    if (unit == "fraction") {
+        const double p = 100 * value;
+        return std::fabs(p) >= 10 || p == 0 ? fmt::format("{:.0f}%", p) : fmt::format("{:.1f}%", p);
+    }
+    if (unit.empty() || unit == "ratio") return fmt::format("{:.3g}", value);
+    return fmt::format("{:.3g} {}", value, unit);
+}
+
+}  // namespace proclab
