@@ -15,7 +15,7 @@
 #include "proclab/environment.hpp"
 #include "proclab/render.hpp"
 #include "proclab/stats.hpp"
-#include "proclab/thread_pool.hpp"
+#include "creation_cost/thread_pool.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>

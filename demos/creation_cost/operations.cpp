@@ -8,7 +8,7 @@
 #include "proclab/handles.hpp"
 #include "proclab/render.hpp"
 #include "proclab/spawn.hpp"
-#include "proclab/thread_pool.hpp"
+#include "creation_cost/thread_pool.hpp"
 
 #include <algorithm>
 #include <iostream>

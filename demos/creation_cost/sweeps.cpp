@@ -5,7 +5,7 @@
 #include "proclab/clock.hpp"
 #include "proclab/environment.hpp"
 #include "proclab/handles.hpp"
-#include "proclab/thread_pool.hpp"
+#include "creation_cost/thread_pool.hpp"
 #include "proclab/work.hpp"
 
 #include <thread>

@@ -1,5 +1,5 @@
 // proclab's thread pool: correctness under concurrency (run under ThreadSanitizer by the tsan preset).
-#include "proclab/thread_pool.hpp"
+#include "creation_cost/thread_pool.hpp"
 
 #include <catch2/catch.hpp>
 #include <array>

@@ -1,4 +1,4 @@
-#include "proclab/thread_pool.hpp"
+#include "creation_cost/thread_pool.hpp"
 
 #include <algorithm>
 #include <stdexcept>
