@@ -1,0 +1,188 @@
+// The fleet's views: terminal, Markdown and JSON of one FleetView (fleet.cpp builds it).
+#include "fleet.hpp"
+
+#include "proclab/aggregate.hpp"
+#include "proclab/claims.hpp"
+#include "proclab/environment.hpp"
+#include "proclab/stats.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace proclab::suite {
+
+namespace {
+
+std::string machine_title(const FleetView& v, std::size_t i) {
+    return v.from_corpus[i] ? "corpus: " + v.machines[i].label : v.machines[i].label;
+}
+
+}  // namespace
+
+namespace {
+
+std::string flag_summary(const FleetView& v) {
+    const auto flags = v.flags_per_machine();
+    std::vector<std::string> parts;
+    for (std::size_t i = 0; i < flags.size(); ++i) parts.push_back(fmt::format("{} {}", v.machines[i].label, flags[i]));
+    return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+}  // namespace
+
+std::string render_fleet(const FleetView& v, bool all, bool colour) {
+    std::string out = fmt::format("proclab compare: a fleet of {} machines\n", v.machines.size());
+    for (std::size_t i = 0; i < v.machines.size(); ++i)
+        out += fmt::format("  {} = {} (proclab {}, schema {})\n", machine_title(v, i), v.machines[i].path, v.machines[i].suite.proclab_version,
+                           v.machines[i].suite.schema_version);
+    std::vector<std::string> names;
+    for (const auto& m : v.machines) names.push_back(m.label);
+    {
+        std::vector<std::string> header{"fact"};
+        header.insert(header.end(), names.begin(), names.end());
+        TextTable t(header);
+        const auto facts = split_facts(v.facts);
+        for (const auto& row : facts.differing) t.add_row(row);
+        out += fmt::format("\nFacts that differ: {}\n", facts.differing.size());
+        if (!facts.differing.empty()) out += t.render();
+        if (!facts.same.empty()) out += wrap(fmt::format("The same on every machine: {}.", fmt::join(facts.same, "; ")), 100, "  ") + "\n";
+    }
+    {
+        std::vector<std::string> header{"claim"};
+        header.insert(header.end(), names.begin(), names.end());
+        TextTable t(header);
+        int n = 0;
+        for (const auto& row : v.verdicts) {
+            if (!row.differs()) continue;
+            ++n;
+            std::vector<std::string> cells{row.id};
+            for (const auto& x : row.verdicts) {
+                const auto verdict = verdict_from_string(x);
+                std::string cell = verdict ? colour_verdict(*verdict, colour) : x;
+                if (x != row.usual) cell += " *";
+                cells.push_back(std::move(cell));
+            }
+            t.add_row(std::move(cells));
+        }
+        out += fmt::format("\nVerdicts that differ between machines: {}{}\n", n, n ? " (* where a machine's verdict is not the fleet's most common; in a tie, the earliest machine's counts as that)" : "");
+        if (n) {
+            out += t.render();
+            for (const auto& row : v.verdicts)
+                if (row.differs())
+                    for (std::size_t i = 0; i < v.machines.size(); ++i)
+                        if (row.verdicts[i] != row.usual)
+                            out += wrap(fmt::format("{} on {}: {}", row.id, v.machines[i].label, row.evidence[i]), 100, "    ") + "\n";
+        }
+    }
+    {
+        std::vector<std::string> header{"demo", "metric", "fleet median"};
+        header.insert(header.end(), names.begin(), names.end());
+        TextTable t(header);
+        int flagged_metrics = 0;
+        for (const auto& m : v.metrics) {
+            flagged_metrics += m.any_flagged();
+            if (!fleet_shown(m, all)) continue;
+            std::vector<std::string> row{m.demo, m.name, format_value(m.median, m.unit)};
+            for (const auto& c : m.cells) row.push_back(fleet_cell_text(c, m.unit));
+            t.add_row(std::move(row));
+        }
+        out += fmt::format("\nMetrics: {} reported by two machines or more, {} with a machine flagged; flags per machine: {}{}\n", v.metrics.size(),
+                           flagged_metrics, flag_summary(v), all ? "" : "; shown: the headline metrics and those with a flag (--all: every one)");
+        out += t.render();
+        out += wrap(fleet_rule_sentence(), 100, "") + "\n";
+    }
+    for (const auto& n : v.notes) out += wrap("note: " + n, 100, "      ") + "\n";
+    return out;
+}
+
+std::string fleet_markdown(const FleetView& v, bool all) {
+    std::string md = fmt::format("# proclab compare: a fleet of {} machines\n\n", v.machines.size());
+    for (std::size_t i = 0; i < v.machines.size(); ++i)
+        md += fmt::format("- **{}**: `{}` (proclab {}, schema {})\n", machine_title(v, i), v.machines[i].path, v.machines[i].suite.proclab_version,
+                          v.machines[i].suite.schema_version);
+    auto header = [&](std::initializer_list<std::string> first) {
+        std::string h = "|", rule = "|";
+        for (const auto& c : first) h += fmt::format(" {} |", c), rule += "---|";
+        for (const auto& m : v.machines) h += fmt::format(" {} |", markdown_cell(m.label)), rule += "---|";
+        return h + "\n" + rule + "\n";
+    };
+    md += "\n## Facts that differ\n\n";
+    const auto facts = split_facts(v.facts);
+    std::string rows;
+    for (const auto& row : facts.differing) {
+        rows += "|";
+        for (const auto& cell : row) rows += fmt::format(" {} |", markdown_cell(cell));
+        rows += "\n";
+    }
+    md += rows.empty() ? "None.\n" : header({"fact"}) + rows;
+    if (!facts.same.empty()) md += fmt::format("\nThe same on every machine: {}.\n", markdown_cell(fmt::format("{}", fmt::join(facts.same, "; "))));
+    md += "\n## Verdicts that differ between machines\n\n";
+    rows.clear();
+    std::string why;
+    for (const auto& row : v.verdicts) {
+        if (!row.differs()) continue;
+        rows += "| " + row.id + " |";
+        for (std::size_t i = 0; i < row.verdicts.size(); ++i) {
+            rows += row.verdicts[i] != row.usual ? fmt::format(" **{}** |", row.verdicts[i]) : fmt::format(" {} |", row.verdicts[i]);
+            if (row.verdicts[i] != row.usual) why += fmt::format("- {} on {}: {}\n", row.id, markdown_cell(v.machines[i].label), markdown_cell(row.evidence[i]));
+        }
+        rows += "\n";
+    }
+    md += rows.empty() ? "None: every claim has the same verdict on every machine.\n"
+                       : "In bold: a verdict that is not the fleet's most common (in a tie, the earliest machine's counts as that).\n\n" + header({"claim"}) + rows + "\n" + why;
+    md += fmt::format("\n## Metrics\n\n{} Flags per machine: {}. Shown: {}.\n\n", fleet_rule_sentence(), flag_summary(v),
+                      all ? "every metric two machines or more report" : "the headline metrics and those with a flag");
+    md += header({"demo", "metric", "fleet median"});
+    for (const auto& m : v.metrics) {
+        if (!fleet_shown(m, all)) continue;
+        md += fmt::format("| {} | {} | {} |", m.demo, markdown_cell(m.name), format_value(m.median, m.unit));
+        for (const auto& c : m.cells) md += c.flagged ? fmt::format(" **{}** |", fleet_cell_text(c, m.unit)) : fmt::format(" {} |", fleet_cell_text(c, m.unit));
+        md += "\n";
+    }
+    if (!v.notes.empty()) {
+        md += "\n";
+        for (const auto& n : v.notes) md += "- " + markdown_cell(n) + "\n";
+    }
+    return md;
+}
+
+Json fleet_json(const FleetView& v, bool all) {
+    Json j{{"schema_version", kSchemaVersion}, {"kind", "fleet"}, {"alpha", kCompareAlpha}, {"min_effect", kCompareMinEffect}};
+    Json machines = Json::array();
+    const auto flags = v.flags_per_machine();
+    for (std::size_t i = 0; i < v.machines.size(); ++i)
+        machines.push_back({{"name", v.machines[i].label}, {"path", v.machines[i].path}, {"corpus", bool(v.from_corpus[i])},
+                            {"proclab_version", v.machines[i].suite.proclab_version}, {"schema_version", v.machines[i].suite.schema_version},
+                            {"flagged_metrics", flags[i]}});
+    j["machines"] = std::move(machines);
+    Json facts = Json::array();
+    for (const auto& f : v.facts) facts.push_back({{"label", f.label}, {"values", f.values}, {"differs", f.differs}});
+    j["facts"] = std::move(facts);
+    Json verdicts = Json::array();
+    for (const auto& row : v.verdicts)
+        verdicts.push_back({{"id", row.id}, {"verdicts", row.verdicts}, {"evidence", row.evidence}, {"usual", row.usual}, {"differs", row.differs()}});
+    j["verdicts"] = std::move(verdicts);
+    Json metrics = Json::array();
+    for (const auto& m : v.metrics) {
+        Json cells = Json::array();
+        for (std::size_t i = 0; i < m.cells.size(); ++i) {
+            const auto& c = m.cells[i];
+            cells.push_back({{"machine", v.machines[i].label}, {"value", c.value ? Json(*c.value) : Json(nullptr)},
+                             {"ratio", c.ratio ? Json(*c.ratio) : Json(nullptr)}, {"p", c.p ? Json(*c.p) : Json(nullptr)}, {"flagged", c.flagged}});
+        }
+        metrics.push_back({{"demo", m.demo}, {"name", m.name}, {"unit", m.unit}, {"headline", m.headline}, {"median", m.median},
+                           {"reporting", m.reporting}, {"shown", fleet_shown(m, all)}, {"machines", std::move(cells)}});
+    }
+    j["metrics"] = std::move(metrics);
+    j["notes"] = v.notes;
+    return j;
+}
+
+}  // namespace proclab::suite
