@@ -200,6 +200,78 @@ LatenessRun run_lateness(const Plan& plan, Policy policy, int load, double overh
     return r;
 }
 
+// 1. Timer lateness: each policy at each load; the interference and the tick come from the
+// decisive cell (SCHED_OTHER at the largest load above the CPUs), the tick from jiffies where the
+// kernel's counter moved.
+void measure_lateness(const Plan& plan, double overhead, Measured& m) {
+    int decisive_load = -1;
+    const JiffiesClock jiffies;  // the tick as the kernel counts it, over the lateness cells
+    for (int load : plan.loads)
+        for (Policy policy : plan.policies) {
+            LatenessRun r = run_lateness(plan, policy, load, overhead);
+            if (policy == Policy::other && r.cell.refused.empty() && load + 1 > m.cpus && load > decisive_load) {
+                decisive_load = load;
+                m.interference = r.interference;
+                m.tick_ns = r.tick_ns;
+                m.tick_unknown = r.tick_unknown;
+            }
+            m.lateness.push_back(std::move(r.cell));
+            m.lateness_samples.push_back(std::move(r.samples));
+        }
+    if (const auto kernel_tick = jiffies.tick_ns(50)) {
+        m.tick_ns = kernel_tick;
+        m.tick_from_jiffies = true;
+        m.tick_unknown.clear();
+    }
+}
+
+// 2. Wake-ups: each channel and kind of task at each load; a load the kernel refuses to start
+// leaves the cell with its reason and no figures.
+void measure_wakeups(const Plan& plan, double overhead, Measured& m) {
+    for (int load : plan.wakeup_loads)
+        for (Channel channel : plan.channels)
+            for (Kind kind : plan.kinds) {
+                SpinnerGang gang(load, plan.pin);
+                WakeupCell w{channel, kind, load, {}};
+                if (gang.failure().empty())
+                    w.samples = measure_wakeup(WakeupConfig{channel, kind, plan.interval_ns, plan.duration_ns, plan.pin}, overhead);
+                else
+                    w.samples.refused = gang.failure();
+                gang.stop();
+                m.wakeups.push_back(std::move(w));
+            }
+}
+
+// 3. Messaging (hackbench's shape): each transport and kind, the median of its timed runs.
+void measure_messaging(const Plan& plan, Measured& m) {
+    for (Transport transport : plan.transports)
+        for (Kind kind : plan.kinds) {
+            MessagingConfig c{plan.groups, plan.loops, kind, transport, plan.pin};
+            // Run 0 is untimed (it pays for page tables and slab caches); a run the kernel
+            // refuses to start ends the cell, which then says why, with no figures.
+            std::vector<MessagingResult> runs;
+            std::optional<MessagingResult> refused;
+            for (int i = 0; i <= plan.messaging_runs; ++i) {
+                MessagingResult run = run_messaging(c);
+                if (!run.refused.empty()) {
+                    refused = std::move(run);
+                    break;
+                }
+                if (i > 0) runs.push_back(std::move(run));
+            }
+            if (refused) {
+                m.messaging.push_back(MessagingCell{c, std::move(*refused), {}});
+                continue;
+            }
+            std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.total_ns < b.total_ns; });
+            MessagingCell cell{c, runs[runs.size() / 2], {}};
+            for (const auto& r : runs) cell.totals.push_back(r.total_ns);
+            m.messaging.push_back(std::move(cell));
+        }
+}
+
+// The plan: its three measurements in turn, then P2's verdict from the lateness cells, then the
+// report (report.hpp).
 Result run(const DemoContext& ctx) {
     const Plan plan = read_plan(ctx);
     const double overhead = ctx.clock.read_overhead_ns;
@@ -208,64 +280,9 @@ Result run(const DemoContext& ctx) {
     m.pin_cpu = plan.pin;
     m.interval_ns = plan.interval_ns;
     m.duration_ns = plan.duration_ns;
-    int decisive_load = -1;
-    const JiffiesClock jiffies;  // the tick as the kernel counts it, over the lateness cells
-    if (plan.lateness)
-        for (int load : plan.loads)
-            for (Policy policy : plan.policies) {
-                LatenessRun r = run_lateness(plan, policy, load, overhead);
-                if (policy == Policy::other && r.cell.refused.empty() && load + 1 > m.cpus && load > decisive_load) {
-                    decisive_load = load;
-                    m.interference = r.interference;
-                    m.tick_ns = r.tick_ns;
-                    m.tick_unknown = r.tick_unknown;
-                }
-                m.lateness.push_back(std::move(r.cell));
-                m.lateness_samples.push_back(std::move(r.samples));
-            }
-    if (const auto kernel_tick = jiffies.tick_ns(50); plan.lateness && kernel_tick) {
-        m.tick_ns = kernel_tick;
-        m.tick_from_jiffies = true;
-        m.tick_unknown.clear();
-    }
-    if (plan.wakeup)
-        for (int load : plan.wakeup_loads)
-            for (Channel channel : plan.channels)
-                for (Kind kind : plan.kinds) {
-                    SpinnerGang gang(load, plan.pin);
-                    WakeupCell w{channel, kind, load, {}};
-                    if (gang.failure().empty())
-                        w.samples = measure_wakeup(WakeupConfig{channel, kind, plan.interval_ns, plan.duration_ns, plan.pin}, overhead);
-                    else
-                        w.samples.refused = gang.failure();
-                    gang.stop();
-                    m.wakeups.push_back(std::move(w));
-                }
-    if (plan.messaging)
-        for (Transport transport : plan.transports)
-            for (Kind kind : plan.kinds) {
-                MessagingConfig c{plan.groups, plan.loops, kind, transport, plan.pin};
-                // Run 0 is untimed (it pays for page tables and slab caches); a run the kernel
-                // refuses to start ends the cell, which then says why, with no figures.
-                std::vector<MessagingResult> runs;
-                std::optional<MessagingResult> refused;
-                for (int i = 0; i <= plan.messaging_runs; ++i) {
-                    MessagingResult run = run_messaging(c);
-                    if (!run.refused.empty()) {
-                        refused = std::move(run);
-                        break;
-                    }
-                    if (i > 0) runs.push_back(std::move(run));
-                }
-                if (refused) {
-                    m.messaging.push_back(MessagingCell{c, std::move(*refused), {}});
-                    continue;
-                }
-                std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.total_ns < b.total_ns; });
-                MessagingCell cell{c, runs[runs.size() / 2], {}};
-                for (const auto& r : runs) cell.totals.push_back(r.total_ns);
-                m.messaging.push_back(std::move(cell));
-            }
+    if (plan.lateness) measure_lateness(plan, overhead, m);
+    if (plan.wakeup) measure_wakeups(plan, overhead, m);
+    if (plan.messaging) measure_messaging(plan, m);
     Result result;
     result.config.repeat = static_cast<int>(plan.duration_ns / plan.interval_ns);
     if (plan.lateness) result.add_decision(decide_p2(m.lateness, m.tick_ns, m.interference, ctx.env.cpu_quota_cpus, m.tick_from_jiffies));
