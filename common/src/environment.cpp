@@ -190,6 +190,7 @@ Environment probe_environment() {
         std::string marker;
         for (const char* path : {"/.dockerenv", "/run/.containerenv"})
             if (::access(path, F_OK) == 0) marker = path;
+        env.in_container = !marker.empty();
         facts.push_back(known("container", "container",
                               marker.empty() ? "no marker found (/.dockerenv, /run/.containerenv)"
                                              : fmt::format("yes ({} exists)", marker),

@@ -87,7 +87,7 @@ void add_runaway_table(Result& result, const DemoContext& ctx, const std::vector
                                           : fmt::format("Limits on this process's own cgroup (set by the container or the service manager, "
                                                         "not by the demo): {}.",
                                                         fmt::join(limits, "; ")));
-    if (const MachineFact* container = ctx.env.find("container"); container && container->value && container->value->rfind("yes", 0) == 0)
+    if (ctx.env.in_container)
         result.notes.push_back("In a container: its runtime may drop capabilities (even root's), filter system calls (seccomp: "
                                "unshare, ptrace) and set the cgroup limits above; the matrix shows what it left.");
 

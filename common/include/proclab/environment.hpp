@@ -36,6 +36,7 @@ struct Environment {
     // The CPU quota of this process's cgroup (and its ancestors): CPUs' worth of time per period.
     // Absent when none is set (or it cannot be read: the fact says why).
     std::optional<double> cpu_quota_cpus;
+    bool in_container = false;  // a container runtime's marker file exists (/.dockerenv, /run/.containerenv)
 
     // The CPUs' capacity: the allowed CPUs, or the quota where it is smaller.
     double cpu_capacity() const {
