@@ -253,15 +253,14 @@ Result run(const DemoContext& ctx) {
 }
 
 DemoSpec spec() {
-    DemoSpec s;
-    s.name = "core_to_core";
-    s.title = "what a cache line's trip between two CPUs costs, for every pair, grouped by topology";
-    s.claims = {};
-    s.default_timeout_s = 180;
-    s.repeat = RepeatSpec{"Batches of hand-offs timed for each pair in each round", 200, 40, ""};
-    s.options = options();
-    s.run = run;
-    return s;
+    return DemoSpec{
+        .name = "core_to_core",
+        .title = "what a cache line's trip between two CPUs costs, for every pair, grouped by topology",
+        .default_timeout_s = 180,
+        .repeat = RepeatSpec{.counts = "Batches of hand-offs timed for each pair in each round", .full = 200, .quick = 40},
+        .options = options(),
+        .run = run,
+    };
 }
 
 }  // namespace proclab::core_to_core

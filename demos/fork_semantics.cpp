@@ -390,15 +390,15 @@ Result run(const DemoContext& ctx) {
 }
 
 DemoSpec spec() {
-    DemoSpec s;
-    s.name = "fork_semantics";
-    s.title = "fork copies: one thread, a copy-on-write address space, and the locks as they were";
-    s.claims = {"T6"};
-    s.rules = {kT6Rule};
-    s.default_timeout_s = 60;
-    s.options = options();
-    s.run = run;
-    return s;
+    return DemoSpec{
+        .name = "fork_semantics",
+        .title = "fork copies: one thread, a copy-on-write address space, and the locks as they were",
+        .claims = {"T6"},
+        .rules = {kT6Rule},
+        .default_timeout_s = 60,
+        .options = options(),
+        .run = run,
+    };
 }
 
 }  // namespace proclab::fork_semantics

@@ -283,16 +283,16 @@ Result run(const DemoContext& ctx) {
 }
 
 DemoSpec spec() {
-    DemoSpec s;
-    s.name = "thread_local_storage";
-    s.title = "thread_local: one instance per thread, born and dying with it; private by name; what an access costs";
-    s.claims = {"T5"};
-    s.rules = {kT5Rule};
-    s.default_timeout_s = 60;
-    s.repeat = RepeatSpec{"Accesses timed for each kind of variable in the access-cost table", 20'000'000, 2'000'000, ""};
-    s.options = options();
-    s.run = run;
-    return s;
+    return DemoSpec{
+        .name = "thread_local_storage",
+        .title = "thread_local: one instance per thread, born and dying with it; private by name; what an access costs",
+        .claims = {"T5"},
+        .rules = {kT5Rule},
+        .default_timeout_s = 60,
+        .repeat = RepeatSpec{.counts = "Accesses timed for each kind of variable in the access-cost table", .full = 20'000'000, .quick = 2'000'000},
+        .options = options(),
+        .run = run,
+    };
 }
 
 }  // namespace proclab::thread_local_storage

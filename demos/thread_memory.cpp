@@ -602,16 +602,16 @@ Result run(const DemoContext& ctx) {
 }
 
 DemoSpec spec() {
-    DemoSpec s;
-    s.name = "thread_memory";
-    s.title = "threads: own tids and stacks, one shared address space (locals included), lost updates, shared fate";
-    s.claims = {"T3", "T4", "T7"};
-    s.rules = {kT3Rule, kT4Rule, kT7Rule};
-    s.default_timeout_s = 120;
-    s.repeat = RepeatSpec{"Unsynchronized increments each thread makes in the lost-update race", 5'000'000, 2'000'000, ""};
-    s.options = options();
-    s.run = run;
-    return s;
+    return DemoSpec{
+        .name = "thread_memory",
+        .title = "threads: own tids and stacks, one shared address space (locals included), lost updates, shared fate",
+        .claims = {"T3", "T4", "T7"},
+        .rules = {kT3Rule, kT4Rule, kT7Rule},
+        .default_timeout_s = 120,
+        .repeat = RepeatSpec{.counts = "Unsynchronized increments each thread makes in the lost-update race", .full = 5'000'000, .quick = 2'000'000},
+        .options = options(),
+        .run = run,
+    };
 }
 
 }  // namespace proclab::thread_memory

@@ -137,16 +137,15 @@ Result run(const DemoContext& ctx) {
 }  // namespace
 
 DemoSpec spec() {
-    DemoSpec s;
-    s.name = "address_space";
-    s.title = "what one shared address space costs (the price side of T4, T6, T7): page faults and unmaps in threads vs processes, "
-              "and the kernel's small operations";
-    s.claims = {};
-    s.default_timeout_s = 120;
-    s.repeat = RepeatSpec{"Unmaps timed per point (the floors: twice as many samples, at most 20000)", 1000, 200, ""};
-    s.options = options();
-    s.run = run;
-    return s;
+    return DemoSpec{
+        .name = "address_space",
+        .title = "what one shared address space costs (the price side of T4, T6, T7): page faults and unmaps in threads vs processes, "
+                  "and the kernel's small operations",
+        .default_timeout_s = 120,
+        .repeat = RepeatSpec{.counts = "Unmaps timed per point (the floors: twice as many samples, at most 20000)", .full = 1000, .quick = 200},
+        .options = options(),
+        .run = run,
+    };
 }
 
 }  // namespace proclab::address_space

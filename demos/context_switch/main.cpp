@@ -150,15 +150,14 @@ Result run(const DemoContext& ctx) {
 }
 
 DemoSpec spec() {
-    DemoSpec s;
-    s.name = "context_switch";
-    s.title = "the cost of a context switch (the price of P2 and T1): processes vs threads, pipe vs futex, one CPU vs two, and the cache it costs";
-    s.claims = {};
-    s.default_timeout_s = 180;
-    s.repeat = RepeatSpec{"Round trips in each of the 5 repetitions of a configuration (3 with --quick)", 5000, 1000, ""};
-    s.options = options();
-    s.run = run;
-    return s;
+    return DemoSpec{
+        .name = "context_switch",
+        .title = "the cost of a context switch (the price of P2 and T1): processes vs threads, pipe vs futex, one CPU vs two, and the cache it costs",
+        .default_timeout_s = 180,
+        .repeat = RepeatSpec{.counts = "Round trips in each of the 5 repetitions of a configuration (3 with --quick)", .full = 5000, .quick = 1000},
+        .options = options(),
+        .run = run,
+    };
 }
 
 }  // namespace proclab::context_switch

@@ -270,18 +270,18 @@ Result run(const DemoContext& ctx) {
 }
 
 DemoSpec spec() {
-    DemoSpec s;
-    s.name = "creation_cost";
-    s.title = "what it costs to create a thread or a process, against handing a task to a pool";
-    s.claims = {"T8"};
-    s.rules = {kT8Rule};
-    s.default_timeout_s = 180;
-    s.repeat = RepeatSpec{"Threads created for each creation row, and tasks handed to the pool (split across T8's trials)", 2000, 300, ""};
-    s.trials = true;
-    s.options = options();
-    s.run = run;
-    s.child_modes = {{"fork-reference", child_fork_reference}};
-    return s;
+    return DemoSpec{
+        .name = "creation_cost",
+        .title = "what it costs to create a thread or a process, against handing a task to a pool",
+        .claims = {"T8"},
+        .rules = {kT8Rule},
+        .default_timeout_s = 180,
+        .repeat = RepeatSpec{.counts = "Threads created for each creation row, and tasks handed to the pool (split across T8's trials)", .full = 2000, .quick = 300},
+        .trials = true,
+        .options = options(),
+        .run = run,
+        .child_modes = {{"fork-reference", child_fork_reference}},
+    };
 }
 
 }  // namespace proclab::creation_cost

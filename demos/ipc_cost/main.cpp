@@ -112,15 +112,14 @@ Result run(const DemoContext& ctx) {
 }
 
 DemoSpec spec() {
-    DemoSpec s;
-    s.name = "ipc_cost";
-    s.title = "what crossing between processes costs: pipe, socket, eventfd, mq and shared memory against the floors";
-    s.claims = {};
-    s.default_timeout_s = 300;
-    s.repeat = RepeatSpec{"Round trips per message size", 0, 0, "as many as fit 20 ms a size, 5 ms with --quick; at least 5"};
-    s.options = options();
-    s.run = run;
-    return s;
+    return DemoSpec{
+        .name = "ipc_cost",
+        .title = "what crossing between processes costs: pipe, socket, eventfd, mq and shared memory against the floors",
+        .default_timeout_s = 300,
+        .repeat = RepeatSpec{.counts = "Round trips per message size", .full = 0, .quick = 0, .default_text = "as many as fit 20 ms a size, 5 ms with --quick; at least 5"},
+        .options = options(),
+        .run = run,
+    };
 }
 
 }  // namespace proclab::ipc_cost

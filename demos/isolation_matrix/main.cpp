@@ -56,14 +56,14 @@ Result run(const DemoContext& ctx) {
 }
 
 DemoSpec spec() {
-    DemoSpec s;
-    s.name = "isolation_matrix";
-    s.title = "who can do what to whom (signal, trace, read memory, set limits), and whether a runaway harms its neighbours";
-    s.claims = {"P1", "P3"};
-    s.rules = {kP1Rule, kP3Rule};
-    s.default_timeout_s = 120;
-    s.run = run;
-    return s;
+    return DemoSpec{
+        .name = "isolation_matrix",
+        .title = "who can do what to whom (signal, trace, read memory, set limits), and whether a runaway harms its neighbours",
+        .claims = {"P1", "P3"},
+        .rules = {kP1Rule, kP3Rule},
+        .default_timeout_s = 120,
+        .run = run,
+    };
 }
 
 }  // namespace proclab::isolation_matrix

@@ -54,16 +54,16 @@ Result run(const DemoContext& ctx) {
 }
 
 DemoSpec spec() {
-    DemoSpec s;
-    s.name = "process_isolation";
-    s.title = "processes are isolated: own pid, own memory, contained crashes; the kernel guards the door";
-    s.claims = {"P1", "P3"};
-    s.rules = {kP1Rule, kP3Rule};
-    s.default_timeout_s = 60;
-    s.repeat = RepeatSpec{"Times each crash experiment is repeated", 5, 2, ""};
-    s.run = run;
-    s.child_modes = {{"report", child_report}, {"deref", child_deref}, {"shm-write", child_shm_write}};
-    return s;
+    return DemoSpec{
+        .name = "process_isolation",
+        .title = "processes are isolated: own pid, own memory, contained crashes; the kernel guards the door",
+        .claims = {"P1", "P3"},
+        .rules = {kP1Rule, kP3Rule},
+        .default_timeout_s = 60,
+        .repeat = RepeatSpec{.counts = "Times each crash experiment is repeated", .full = 5, .quick = 2},
+        .run = run,
+        .child_modes = {{"report", child_report}, {"deref", child_deref}, {"shm-write", child_shm_write}},
+    };
 }
 
 }  // namespace proclab::process_isolation

@@ -293,16 +293,16 @@ Result run(const DemoContext& ctx) {
 }  // namespace
 
 DemoSpec spec() {
-    DemoSpec s;
-    s.name = "sched_latency";
-    s.title = "how long a woken task waits for a CPU (P2): timer lateness by policy and load, wake-ups between threads and processes, "
-              "many tasks messaging";
-    s.claims = {"P2"};
-    s.rules = {kP2Rule};
-    s.default_timeout_s = 120;
-    s.options = options();
-    s.run = run;
-    return s;
+    return DemoSpec{
+        .name = "sched_latency",
+        .title = "how long a woken task waits for a CPU (P2): timer lateness by policy and load, wake-ups between threads and processes, "
+                  "many tasks messaging",
+        .claims = {"P2"},
+        .rules = {kP2Rule},
+        .default_timeout_s = 120,
+        .options = options(),
+        .run = run,
+    };
 }
 
 }  // namespace proclab::sched_latency

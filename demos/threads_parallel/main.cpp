@@ -208,17 +208,17 @@ Result run(const DemoContext& ctx) {
 }
 
 DemoSpec spec() {
-    DemoSpec s;
-    s.name = "threads_parallel";
-    s.title = "C++ threads run in parallel; under a global interpreter lock (emulated, and real CPython) they take turns";
-    s.claims = {"T2", "T9"};
-    s.rules = {kT2Rule, kT9Rule};
-    s.default_timeout_s = 180;
-    s.repeat = RepeatSpec{"Repetitions of each point of the sweep", 2, 1, ""};
-    s.trials = true;
-    s.options = options();
-    s.run = run;
-    return s;
+    return DemoSpec{
+        .name = "threads_parallel",
+        .title = "C++ threads run in parallel; under a global interpreter lock (emulated, and real CPython) they take turns",
+        .claims = {"T2", "T9"},
+        .rules = {kT2Rule, kT9Rule},
+        .default_timeout_s = 180,
+        .repeat = RepeatSpec{.counts = "Repetitions of each point of the sweep", .full = 2, .quick = 1},
+        .trials = true,
+        .options = options(),
+        .run = run,
+    };
 }
 
 }  // namespace proclab::threads_parallel

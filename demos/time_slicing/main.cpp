@@ -152,16 +152,16 @@ Result run(const DemoContext& ctx) {
 }
 
 DemoSpec spec() {
-    DemoSpec s;
-    s.name = "time_slicing";
-    s.title = "workers compete for CPUs: the slices they get, their shares, and the kernel's own counts";
-    s.claims = {"P2", "P4", "T1"};
-    s.rules = {kP2Rule, kP4Rule, kT1Rule};
-    s.default_timeout_s = 120;
-    s.trials = true;
-    s.options = options();
-    s.run = run;
-    return s;
+    return DemoSpec{
+        .name = "time_slicing",
+        .title = "workers compete for CPUs: the slices they get, their shares, and the kernel's own counts",
+        .claims = {"P2", "P4", "T1"},
+        .rules = {kP2Rule, kP4Rule, kT1Rule},
+        .default_timeout_s = 120,
+        .trials = true,
+        .options = options(),
+        .run = run,
+    };
 }
 
 }  // namespace proclab::time_slicing

@@ -53,9 +53,9 @@ struct RunOptions {
 
 // What --repeat counts in a demo, and its defaults. A demo without one does not offer --repeat.
 struct RepeatSpec {
-    std::string counts;        // "round trips per repetition"
+    std::string counts = {};        // "round trips per repetition"
     int full = 0, quick = 0;   // the defaults; 0: none fixed (the demo sizes it, as default_text says)
-    std::string default_text;  // the default in words where there is no fixed count
+    std::string default_text = {};  // the default in words where there is no fixed count
 
     std::string help() const;  // "<counts> (default: N; --quick: M)"
 };
@@ -77,22 +77,22 @@ struct DemoContext {
 using ChildMode = std::function<int(const std::vector<std::string>& args)>;
 
 struct DemoSpec {
-    std::string name;
-    std::string title;                // one line: what the demo shows
-    std::vector<std::string> claims;  // ids from ../shared/seed/claims.md
+    std::string name = {};
+    std::string title = {};                // one line: what the demo shows
+    std::vector<std::string> claims = {};  // ids from ../shared/seed/claims.md
     // The rule behind each claim, as data (evidence.hpp): what it reads, what would refute it, the
     // verdicts it can reach. `--describe` prints them; `proclab rules` tabulates them.
-    std::vector<RuleInfo> rules;
+    std::vector<RuleInfo> rules = {};
     double default_timeout_s = 60;
     // Common options a demo offers only where they mean something: --repeat (what it counts), and
     // --trials where verdicts come from independent trials (run_trials). --strict comes with claims.
-    std::optional<RepeatSpec> repeat;
+    std::optional<RepeatSpec> repeat = {};
     bool trials = false;
-    std::vector<DemoOption> options;             // the demo's own options, declared once (options.hpp)
-    std::function<Result(const DemoContext&)> run;
+    std::vector<DemoOption> options = {};  // the demo's own options, declared once (options.hpp)
+    std::function<Result(const DemoContext&)> run = {};
     // Internal entry points: `<exe> --child MODE args...` runs child_modes[MODE] instead of the
     // demo, so a demo can exec a fresh copy of itself (a new address space, not a fork).
-    std::map<std::string, ChildMode> child_modes;
+    std::map<std::string, ChildMode> child_modes = {};
 };
 
 struct ParsedCommandLine {
