@@ -261,16 +261,19 @@ struct Evidence {
 };
 
 const RuleInfo kT6Rule{
-    "T6",
-    "",
-    "fork() in a process running several threads: the child's threads (/proc/self/task), whether the parent's other thread ids "
-    "exist in it, its one thread's tid; copy-on-write regions written on both sides; a mutex another thread held at the fork, "
-    "tried in the child",
-    "a child with more than one thread, one of the parent's other threads in it, its thread keeping the forking thread's id, a "
-    "write seen across the fork, or a mutex held at the fork found free in the child",
-    true,
-    {{Verdict::confirmed, "one new thread in the child, private copies on write, the held mutex still locked there (Linux, every time)", "T6 is confirmed by one new thread in the child, private copies and the mutex still held"},
-     {Verdict::refuted, "any of the observations above", "T6 is refuted if threads come along, a thread keeps its id, a write crosses, or the held mutex is free"}}};
+    .claim = "T6",
+    .evidence = "fork() in a process running several threads: the child's threads (/proc/self/task), whether the parent's other thread ids "
+                "exist in it, its one thread's tid; copy-on-write regions written on both sides; a mutex another thread held at the fork, "
+                "tried in the child",
+    .refuted_by = "a child with more than one thread, one of the parent's other threads in it, its thread keeping the forking thread's id, a "
+                  "write seen across the fork, or a mutex held at the fork found free in the child",
+    .guarantee = true,
+    .outcomes = {{.verdict = Verdict::confirmed,
+      .when = "one new thread in the child, private copies on write, the held mutex still locked there (Linux, every time)",
+      .reached_by = "T6 is confirmed by one new thread in the child, private copies and the mutex still held"},
+     {.verdict = Verdict::refuted,
+      .when = "any of the observations above",
+      .reached_by = "T6 is refuted if threads come along, a thread keeps its id, a write crosses, or the held mutex is free"}}};
 
 Decision decide_t6(const Evidence& e) {
     Rule rule(kT6Rule);

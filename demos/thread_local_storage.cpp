@@ -184,17 +184,21 @@ std::vector<Cost> access_costs(std::uint64_t iterations, int repetitions, double
 // The rule: a pure function of the evidence, unit-tested in tests/unit/test_thread_demos.cpp.
 
 const RuleInfo kT5Rule{
-    "T5",
-    "",
-    "N threads using one thread_local object: its address in each, constructions and destructions counted, the value each "
-    "stored read back after the others stored theirs; then another thread handed one instance's address",
-    "two threads sharing one instance (an address seen twice, a value overwritten by another thread), or an instance not "
-    "constructed and destroyed once per thread",
-    true,
-    {{Verdict::confirmed, "one instance per thread, and no other thread could reach it (not on Linux: threads share one address space)", "T5: one instance per thread, private by name only"},
-     {Verdict::nuanced, "one instance per thread, born and destroyed with it, yet another thread handed its address reads it: "
-                        "private by name, not by protection", "T5: one instance per thread, private by name only"},
-     {Verdict::refuted, "an instance shared between threads, or not constructed and destroyed once per thread", "T5: one instance per thread, private by name only"}}};
+    .claim = "T5",
+    .evidence = "N threads using one thread_local object: its address in each, constructions and destructions counted, the value each "
+                "stored read back after the others stored theirs; then another thread handed one instance's address",
+    .refuted_by = "two threads sharing one instance (an address seen twice, a value overwritten by another thread), or an instance not "
+                  "constructed and destroyed once per thread",
+    .guarantee = true,
+    .outcomes = {{.verdict = Verdict::confirmed,
+      .when = "one instance per thread, and no other thread could reach it (not on Linux: threads share one address space)",
+      .reached_by = "T5: one instance per thread, private by name only"},
+     {.verdict = Verdict::nuanced,
+      .when = "one instance per thread, born and destroyed with it, yet another thread handed its address reads it: " "private by name, not by protection",
+      .reached_by = "T5: one instance per thread, private by name only"},
+     {.verdict = Verdict::refuted,
+      .when = "an instance shared between threads, or not constructed and destroyed once per thread",
+      .reached_by = "T5: one instance per thread, private by name only"}}};
 
 Decision decide_t5(const Instances& r, const std::vector<Cost>& costs) {
     Rule rule(kT5Rule);

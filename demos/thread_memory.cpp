@@ -350,40 +350,54 @@ constexpr const char* kT4Test = "T4 is nuanced by lost unsynchronised updates, r
 constexpr const char* kT7Test = "T7 is nuanced when another thread reaches a local through its address";
 
 const RuleInfo kT3Rule{
-    "T3",
-    "",
-    "N threads' kernel ids and stacks; a worker's fixed job run beside a sibling blocked in read() and a spinning one, its "
-    "progress counted while the blocked one stayed blocked; one thread of four faulting in a child process",
-    "two threads with one kernel id or overlapping stacks, or a worker that made no progress while a sibling was blocked",
-    true,
-    {{Verdict::nuanced, "own ids, own stacks, progress beside a blocked sibling, but one thread's fault ends the whole process "
-                       "(Linux, every time: a fault signal is the process's)", kT3Test},
-     {Verdict::refuted, "a shared id, overlapping stacks, or no progress while a sibling was blocked", kT3Test},
-     {Verdict::not_measured, "the fault could not be provoked within its deadline (the demo killed the child)", kT3Test}}};
+    .claim = "T3",
+    .evidence = "N threads' kernel ids and stacks; a worker's fixed job run beside a sibling blocked in read() and a spinning one, its "
+                "progress counted while the blocked one stayed blocked; one thread of four faulting in a child process",
+    .refuted_by = "two threads with one kernel id or overlapping stacks, or a worker that made no progress while a sibling was blocked",
+    .guarantee = true,
+    .outcomes = {{.verdict = Verdict::nuanced,
+      .when = "own ids, own stacks, progress beside a blocked sibling, but one thread's fault ends the whole process " "(Linux, every time: a fault signal is the process's)",
+      .reached_by = kT3Test},
+     {.verdict = Verdict::refuted,
+      .when = "a shared id, overlapping stacks, or no progress while a sibling was blocked",
+      .reached_by = kT3Test},
+     {.verdict = Verdict::not_measured,
+      .when = "the fault could not be provoked within its deadline (the demo killed the child)",
+      .reached_by = kT3Test}}};
 
 const RuleInfo kT4Rule{
-    "T4",
-    "",
-    "one thread's writes to a global and a heap object, read by another; N threads incrementing one counter by a separate load "
-    "and store, by fetch_add and under a mutex, the final counts against N x M",
-    "another thread not seeing a write it was handed, or synchronised increments (fetch_add, a mutex) losing updates",
-    false,
-    {{Verdict::confirmed, "writes seen, and no increment lost, synchronised or not (the threads never raced)", kT4Test},
-     {Verdict::nuanced, "writes seen; unsynchronised increments lost, synchronised ones not (threads running at once)", kT4Test},
-     {Verdict::refuted, "a write not seen, or a synchronised increment lost", kT4Test},
-     {Verdict::not_measured, "the counting did not run", kT4Test}}};
+    .claim = "T4",
+    .evidence = "one thread's writes to a global and a heap object, read by another; N threads incrementing one counter by a separate load "
+                "and store, by fetch_add and under a mutex, the final counts against N x M",
+    .refuted_by = "another thread not seeing a write it was handed, or synchronised increments (fetch_add, a mutex) losing updates",
+    .outcomes = {{.verdict = Verdict::confirmed,
+      .when = "writes seen, and no increment lost, synchronised or not (the threads never raced)",
+      .reached_by = kT4Test},
+     {.verdict = Verdict::nuanced,
+      .when = "writes seen; unsynchronised increments lost, synchronised ones not (threads running at once)",
+      .reached_by = kT4Test},
+     {.verdict = Verdict::refuted,
+      .when = "a write not seen, or a synchronised increment lost",
+      .reached_by = kT4Test},
+     {.verdict = Verdict::not_measured,
+      .when = "the counting did not run",
+      .reached_by = kT4Test}}};
 
 const RuleInfo kT7Rule{
-    "T7",
-    "",
-    "a global and a heap object written by one thread and read by another; a local on one thread's stack whose address is "
-    "handed to another thread, which reads and writes it",
-    "a heap object or global one thread cannot see another's write to",
-    true,
-    {{Verdict::confirmed, "heap and globals shared, and a local unreachable by address (not on Linux: one address space)", kT7Test},
-     {Verdict::nuanced, "heap and globals shared, and a local read and written by another thread through its address: private "
-                        "by name, not by protection", kT7Test},
-     {Verdict::refuted, "a write to the heap or a global not seen by another thread", kT7Test}}};
+    .claim = "T7",
+    .evidence = "a global and a heap object written by one thread and read by another; a local on one thread's stack whose address is "
+                "handed to another thread, which reads and writes it",
+    .refuted_by = "a heap object or global one thread cannot see another's write to",
+    .guarantee = true,
+    .outcomes = {{.verdict = Verdict::confirmed,
+      .when = "heap and globals shared, and a local unreachable by address (not on Linux: one address space)",
+      .reached_by = kT7Test},
+     {.verdict = Verdict::nuanced,
+      .when = "heap and globals shared, and a local read and written by another thread through its address: private " "by name, not by protection",
+      .reached_by = kT7Test},
+     {.verdict = Verdict::refuted,
+      .when = "a write to the heap or a global not seen by another thread",
+      .reached_by = kT7Test}}};
 
 namespace {
 const char* kIdentity = "{threads} threads: {distinct_tids} distinct tids, stacks disjoint: {stacks_disjoint}, at least "

@@ -5,20 +5,23 @@
 namespace proclab::creation_cost {
 
 const RuleInfo kT8Rule{
-    "T8",
-    "",
-    "std::thread create + join, and an empty task handed to a running pool's worker on another CPU and back (the caller "
-    "waiting without running it), medians over many each, in R trials with the interference around each; the cache line's "
-    "round trip between the two CPUs as the hand-off's floor",
-    "creating a thread costing no more than a pool hand-off, with the CPUs free",
-    false,
-    {{Verdict::confirmed, "a thread costs 3x a hand-off or more, the CPUs free", "T8 follows the ratio of thread creation to a pool hand-off"},
-     {Verdict::nuanced, "dearer, but under 3x: a pool pays off only for short tasks", "T8 follows the ratio of thread creation to a pool hand-off"},
-     {Verdict::refuted, "no dearer than a hand-off, the CPUs free", "T8 follows the ratio of thread creation to a pool hand-off"},
-     {Verdict::not_measured, "a figure that is not a hand-off (a task the caller ran itself, or faster than the cache line's "
-                             "round trip), other load not surely below the margin (either way: it slows a hand-off and a new thread alike), "
-                             "or a cgroup CPU quota below the CPU count",
-      "T8: load decides nothing, in either direction"}}};
+    .claim = "T8",
+    .evidence = "std::thread create + join, and an empty task handed to a running pool's worker on another CPU and back (the caller "
+                "waiting without running it), medians over many each, in R trials with the interference around each; the cache line's "
+                "round trip between the two CPUs as the hand-off's floor",
+    .refuted_by = "creating a thread costing no more than a pool hand-off, with the CPUs free",
+    .outcomes = {{.verdict = Verdict::confirmed,
+      .when = "a thread costs 3x a hand-off or more, the CPUs free",
+      .reached_by = "T8 follows the ratio of thread creation to a pool hand-off"},
+     {.verdict = Verdict::nuanced,
+      .when = "dearer, but under 3x: a pool pays off only for short tasks",
+      .reached_by = "T8 follows the ratio of thread creation to a pool hand-off"},
+     {.verdict = Verdict::refuted,
+      .when = "no dearer than a hand-off, the CPUs free",
+      .reached_by = "T8 follows the ratio of thread creation to a pool hand-off"},
+     {.verdict = Verdict::not_measured,
+      .when = "a figure that is not a hand-off (a task the caller ran itself, or faster than the cache line's " "round trip), other load not surely below the margin (either way: it slows a hand-off and a new thread alike), " "or a cgroup CPU quota below the CPU count",
+      .reached_by = "T8: load decides nothing, in either direction"}}};
 
 Decision decide_t8(const Costs& c) {
     Rule rule(kT8Rule);

@@ -7,34 +7,42 @@
 namespace proclab::isolation_matrix {
 
 const RuleInfo kP3Rule{
-    "P3",
-    "",
-    "in every relationship that could be set up, a prober's reads and writes of a target's memory (process_vm_readv/writev, "
-    "/proc/PID/mem read and write, ptrace), each allowed or refused with its errno, and whether the kernel grants the prober "
-    "ptrace rights there",
-    "memory reached by a prober without ptrace rights (another user, a non-dumpable target, a child user namespace)",
-    false,
-    {{Verdict::confirmed, "every door shut without the right, and no prober with it reached memory (Yama ptrace_scope 3, say)", "P3 from the matrix: refused without the right, allowed with it"},
-     {Verdict::nuanced, "shut without the right, open where the kernel grants it (the same user, root): isolation per user and "
-                        "privilege, not per process", "P3 from the matrix: refused without the right, allowed with it"},
-     {Verdict::refuted, "memory reached without the right", "P3 from the matrix: refused without the right, allowed with it"},
-     {Verdict::not_measured, "no relationship without the right could be set up", "P3 from the matrix: refused without the right, allowed with it"}}};
+    .claim = "P3",
+    .evidence = "in every relationship that could be set up, a prober's reads and writes of a target's memory (process_vm_readv/writev, "
+                "/proc/PID/mem read and write, ptrace), each allowed or refused with its errno, and whether the kernel grants the prober "
+                "ptrace rights there",
+    .refuted_by = "memory reached by a prober without ptrace rights (another user, a non-dumpable target, a child user namespace)",
+    .outcomes = {{.verdict = Verdict::confirmed,
+      .when = "every door shut without the right, and no prober with it reached memory (Yama ptrace_scope 3, say)",
+      .reached_by = "P3 from the matrix: refused without the right, allowed with it"},
+     {.verdict = Verdict::nuanced,
+      .when = "shut without the right, open where the kernel grants it (the same user, root): isolation per user and " "privilege, not per process",
+      .reached_by = "P3 from the matrix: refused without the right, allowed with it"},
+     {.verdict = Verdict::refuted,
+      .when = "memory reached without the right",
+      .reached_by = "P3 from the matrix: refused without the right, allowed with it"},
+     {.verdict = Verdict::not_measured,
+      .when = "no relationship without the right could be set up",
+      .reached_by = "P3 from the matrix: refused without the right, allowed with it"}}};
 
 const RuleInfo kP1Rule{
-    "P1",
-    "",
-    "runaways (memory under RLIMIT_AS, a fork loop under RLIMIT_NPROC, files under RLIMIT_NOFILE, CPU threads under RLIMIT_CPU; cgroup v2 "
-    "where delegated) beside two siblings doing steady work: their progress before, during and after, and what ended each "
-    "runaway; and who of the same or another user may signal, trace, renice and re-limit a target",
-    "a sibling dying beside a runaway, or another user's unprivileged process able to signal or trace the target",
-    false,
-    {{Verdict::confirmed, "every limit stopped its runaway, the siblings kept progressing, other users shut out, and no "
-                          "same-user control allowed (a machine whose security module denies signals and tracing between one user's processes)", "P1 from the matrix and the runaways"},
-     {Verdict::nuanced, "a sibling stalled beside a runaway, only the demo's own cap stopped one (its limit failed), or processes of "
-                        "one user may signal, trace, renice or re-limit each other (Linux without a security module that forbids it)",
-      "A limit set beyond what the runaway reaches fails: the demo's cap stops it, and P1 says so"},
-     {Verdict::refuted, "a sibling died, or another user's unprivileged process signalled or traced the target", "P1 from the matrix and the runaways"},
-     {Verdict::not_measured, "neither a runaway nor a same-user prober could be set up", "P1 from the matrix and the runaways"}}};
+    .claim = "P1",
+    .evidence = "runaways (memory under RLIMIT_AS, a fork loop under RLIMIT_NPROC, files under RLIMIT_NOFILE, CPU threads under RLIMIT_CPU; cgroup v2 "
+                "where delegated) beside two siblings doing steady work: their progress before, during and after, and what ended each "
+                "runaway; and who of the same or another user may signal, trace, renice and re-limit a target",
+    .refuted_by = "a sibling dying beside a runaway, or another user's unprivileged process able to signal or trace the target",
+    .outcomes = {{.verdict = Verdict::confirmed,
+      .when = "every limit stopped its runaway, the siblings kept progressing, other users shut out, and no " "same-user control allowed (a machine whose security module denies signals and tracing between one user's processes)",
+      .reached_by = "P1 from the matrix and the runaways"},
+     {.verdict = Verdict::nuanced,
+      .when = "a sibling stalled beside a runaway, only the demo's own cap stopped one (its limit failed), or processes of " "one user may signal, trace, renice or re-limit each other (Linux without a security module that forbids it)",
+      .reached_by = "A limit set beyond what the runaway reaches fails: the demo's cap stops it, and P1 says so"},
+     {.verdict = Verdict::refuted,
+      .when = "a sibling died, or another user's unprivileged process signalled or traced the target",
+      .reached_by = "P1 from the matrix and the runaways"},
+     {.verdict = Verdict::not_measured,
+      .when = "neither a runaway nor a same-user prober could be set up",
+      .reached_by = "P1 from the matrix and the runaways"}}};
 
 namespace {
 const RelationshipRun* find(const std::vector<RelationshipRun>& runs, std::string_view id) {

@@ -3,35 +3,40 @@
 namespace proclab::process_isolation {
 
 const RuleInfo kP1Rule{
-    "P1",
-    "",
-    "the pids of processes alive at once (this one, two siblings, a crasher); children started through Boost.Process (fork + "
-    "exec): their parents and their own copy of a global; forked children that write through a null pointer, and whether the "
-    "siblings still answer a ping after each",
-    "two processes with one pid, or a sibling dying with the crasher",
-    true,
-    {{Verdict::confirmed, "distinct pids, each child its own globals, the crasher died of its fault alone (Linux, every time)",
-      "P1 is confirmed by distinct pids and a contained crash"},
-     {Verdict::nuanced, "a child reporting another parent, or reading another's global (not seen on Linux)",
-      "P1 is nuanced when a child names another parent"},
-     {Verdict::refuted, "a shared pid, or a sibling that had ended (reaped, with its status) when pinged after a crash",
-      "a sibling killed during the crash loop is found ended and refutes P1; left alone both answer"},
-     {Verdict::not_measured, "the crasher did not die of its fault within its deadline, or a sibling neither answered nor ended "
-                             "within 10 s (stopped or starved)", "P1 is not measured when the crash was not the fault's own signal"}}};
+    .claim = "P1",
+    .evidence = "the pids of processes alive at once (this one, two siblings, a crasher); children started through Boost.Process (fork + "
+                "exec): their parents and their own copy of a global; forked children that write through a null pointer, and whether the "
+                "siblings still answer a ping after each",
+    .refuted_by = "two processes with one pid, or a sibling dying with the crasher",
+    .guarantee = true,
+    .outcomes = {{.verdict = Verdict::confirmed,
+      .when = "distinct pids, each child its own globals, the crasher died of its fault alone (Linux, every time)",
+      .reached_by = "P1 is confirmed by distinct pids and a contained crash"},
+     {.verdict = Verdict::nuanced,
+      .when = "a child reporting another parent, or reading another's global (not seen on Linux)",
+      .reached_by = "P1 is nuanced when a child names another parent"},
+     {.verdict = Verdict::refuted,
+      .when = "a shared pid, or a sibling that had ended (reaped, with its status) when pinged after a crash",
+      .reached_by = "a sibling killed during the crash loop is found ended and refutes P1; left alone both answer"},
+     {.verdict = Verdict::not_measured,
+      .when = "the crasher did not die of its fault within its deadline, or a sibling neither answered nor ended " "within 10 s (stopped or starved)",
+      .reached_by = "P1 is not measured when the crash was not the fault's own signal"}}};
 
 const RuleInfo kP3Rule{
-    "P3",
-    "",
-    "after fork, the same address written on both sides; a pointer dereferenced by an exec'd receiver; reads of a child's "
-    "memory through process_vm_readv, /proc/PID/mem and ptrace by a reader without the privilege and by one with it; shared "
-    "memory, opened by name and inherited",
-    "a write seen across fork, a handed pointer reaching the sender's data, or a kernel read allowed without the privilege",
-    false,
-    {{Verdict::confirmed, "every door shut to a reader without ptrace rights, and no reader with them in this run",
-      "P3 is confirmed when nothing crossed and nobody held the privilege"},
-     {Verdict::nuanced, "shut without ptrace rights, open with them (the same uid on a dumpable target, or CAP_SYS_PTRACE): "
-                        "the kernel enforces isolation per user and privilege", "P3 is nuanced when privilege let the kernel read across"},
-     {Verdict::refuted, "any of the observations above", "P3 is refuted by any unprivileged read, a shared write or a pointer that reached across"}}};
+    .claim = "P3",
+    .evidence = "after fork, the same address written on both sides; a pointer dereferenced by an exec'd receiver; reads of a child's "
+                "memory through process_vm_readv, /proc/PID/mem and ptrace by a reader without the privilege and by one with it; shared "
+                "memory, opened by name and inherited",
+    .refuted_by = "a write seen across fork, a handed pointer reaching the sender's data, or a kernel read allowed without the privilege",
+    .outcomes = {{.verdict = Verdict::confirmed,
+      .when = "every door shut to a reader without ptrace rights, and no reader with them in this run",
+      .reached_by = "P3 is confirmed when nothing crossed and nobody held the privilege"},
+     {.verdict = Verdict::nuanced,
+      .when = "shut without ptrace rights, open with them (the same uid on a dumpable target, or CAP_SYS_PTRACE): " "the kernel enforces isolation per user and privilege",
+      .reached_by = "P3 is nuanced when privilege let the kernel read across"},
+     {.verdict = Verdict::refuted,
+      .when = "any of the observations above",
+      .reached_by = "P3 is refuted by any unprivileged read, a shared write or a pointer that reached across"}}};
 
 Decision decide_p1(const P1Evidence& e) {
     Rule rule(kP1Rule);

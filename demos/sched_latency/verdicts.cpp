@@ -10,20 +10,24 @@
 namespace proclab::sched_latency {
 
 const RuleInfo kP2Rule{
-    "P2",
-    "",
-    "timer lateness of a SCHED_OTHER sleeper (clock_nanosleep to absolute deadlines) beside CPU-bound processes, more runnable "
-    "tasks than CPUs: its p50 and p99 against a turn of the run queue (ceil(runnable / CPUs) slices of at most one tick, the "
-    "tick observed from the timer interrupts); its run_delay per wake-up (schedstat); SCHED_FIFO at the same load beside it; "
-    "other load on the CPUs",
-    "a woken task starved: its median wait 10 turns of the run queue or more",
-    false,
-    {{Verdict::confirmed, "under load the woken task ran within a turn of the run queue (p99 at most the turn bound)",
-      "sched_latency P2: a woken task that runs within a turn confirms"},
-     {Verdict::nuanced, "it waited beyond a turn at the tail (p99 above the bound) but not starved", "sched_latency P2: a tail beyond a turn is nuanced, starvation refutes, other load makes both not-measured"},
-     {Verdict::refuted, "median wait of 10 turns or more: the scheduler let it starve", "sched_latency P2: a tail beyond a turn is nuanced, starvation refutes, other load makes both not-measured"},
-     {Verdict::not_measured, "no loaded SCHED_OTHER cell with more runnable tasks than CPUs, or a long wait with other load not "
-                             "surely below the margin or under a cgroup CPU quota below the CPU count", "sched_latency P2: nothing to wait for, or no SCHED_OTHER sleeper, is not-measured"}}};
+    .claim = "P2",
+    .evidence = "timer lateness of a SCHED_OTHER sleeper (clock_nanosleep to absolute deadlines) beside CPU-bound processes, more runnable "
+                "tasks than CPUs: its p50 and p99 against a turn of the run queue (ceil(runnable / CPUs) slices of at most one tick, the "
+                "tick observed from the timer interrupts); its run_delay per wake-up (schedstat); SCHED_FIFO at the same load beside it; "
+                "other load on the CPUs",
+    .refuted_by = "a woken task starved: its median wait 10 turns of the run queue or more",
+    .outcomes = {{.verdict = Verdict::confirmed,
+      .when = "under load the woken task ran within a turn of the run queue (p99 at most the turn bound)",
+      .reached_by = "sched_latency P2: a woken task that runs within a turn confirms"},
+     {.verdict = Verdict::nuanced,
+      .when = "it waited beyond a turn at the tail (p99 above the bound) but not starved",
+      .reached_by = "sched_latency P2: a tail beyond a turn is nuanced, starvation refutes, other load makes both not-measured"},
+     {.verdict = Verdict::refuted,
+      .when = "median wait of 10 turns or more: the scheduler let it starve",
+      .reached_by = "sched_latency P2: a tail beyond a turn is nuanced, starvation refutes, other load makes both not-measured"},
+     {.verdict = Verdict::not_measured,
+      .when = "no loaded SCHED_OTHER cell with more runnable tasks than CPUs, or a long wait with other load not " "surely below the margin or under a cgroup CPU quota below the CPU count",
+      .reached_by = "sched_latency P2: nothing to wait for, or no SCHED_OTHER sleeper, is not-measured"}}};
 
 double turn_bound_ns(int load_tasks, int cpus, double tick_ns) {
     const int runnable = load_tasks + 1;

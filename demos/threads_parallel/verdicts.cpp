@@ -10,36 +10,42 @@ constexpr const char* kT2Test = "T2: parallel C++ threads confirm, serial ones r
 constexpr const char* kT9Test = "T9: serialised threads confirm, a lock-releasing case or a free-threaded build makes it nuanced";
 
 const RuleInfo kT2Rule{
-    "T2",
-    "",
-    "one compute-bound job on 1 thread and on N = CPUs threads of this process: the kernel's count of the threads' CPU time "
-    "against the wall time (busy CPUs), the share of the wall time in which two or more ran (their run intervals, a picture), "
-    "the speedup; the same for a memory-bound job; other load around each trial",
-    "C++ threads that the kernel counted at most 1.1 CPUs busy while the CPUs were free",
-    false,
-    {{Verdict::confirmed, "the kernel counted at least 1.3 CPUs busy and the speedup reached 75% of N, the CPUs free", kT2Test},
-     {Verdict::nuanced, "at once but slower than 75% of N with the CPUs free, or memory-bound threads below 50% of N (the "
-                        "memory bandwidth)", kT2Test},
-     {Verdict::refuted, "at most 1.1 CPUs busy by the kernel's count, the CPUs free", kT2Test},
-     {Verdict::not_measured, "one CPU, a cgroup CPU quota below the CPU count, other load not surely below the margin, or between "
-                             "1.1 and 1.3 CPUs busy", kT2Test}}};
+    .claim = "T2",
+    .evidence = "one compute-bound job on 1 thread and on N = CPUs threads of this process: the kernel's count of the threads' CPU time "
+                "against the wall time (busy CPUs), the share of the wall time in which two or more ran (their run intervals, a picture), "
+                "the speedup; the same for a memory-bound job; other load around each trial",
+    .refuted_by = "C++ threads that the kernel counted at most 1.1 CPUs busy while the CPUs were free",
+    .outcomes = {{.verdict = Verdict::confirmed,
+      .when = "the kernel counted at least 1.3 CPUs busy and the speedup reached 75% of N, the CPUs free",
+      .reached_by = kT2Test},
+     {.verdict = Verdict::nuanced,
+      .when = "at once but slower than 75% of N with the CPUs free, or memory-bound threads below 50% of N (the " "memory bandwidth)",
+      .reached_by = kT2Test},
+     {.verdict = Verdict::refuted,
+      .when = "at most 1.1 CPUs busy by the kernel's count, the CPUs free",
+      .reached_by = kT2Test},
+     {.verdict = Verdict::not_measured,
+      .when = "one CPU, a cgroup CPU quota below the CPU count, other load not surely below the margin, or between " "1.1 and 1.3 CPUs busy",
+      .reached_by = kT2Test}}};
 
 const RuleInfo kT9Rule{
-    "T9",
-    "",
-    "real CPython (python3 on PATH): the same pure-Python loop in 1 thread, N threads and N processes, sha256 (which releases "
-    "the GIL) in 1 and N threads, CPU time against wall time (busy CPUs); whether the build has the GIL enabled. The emulated "
-    "GIL in C++ shows the mechanism and decides nothing",
-    "pure-Python threads keeping 1.3 or more CPUs busy with the GIL enabled",
-    false,
-    {{Verdict::confirmed, "pure-Python threads kept at most 1.1 CPUs busy while processes used a second CPU, and code that "
-                          "releases the GIL (sha256) did not run in parallel either", kT9Test},
-     {Verdict::nuanced, "a free-threaded build ran them in parallel, or sha256 (releasing the GIL) ran in parallel: the GIL "
-                        "serialises bytecode, not everything (CPython with the GIL, on free CPUs, every time)", kT9Test},
-     {Verdict::refuted, "pure-Python threads on 1.3 or more CPUs with the GIL enabled",
-      "T9 is refuted by a recorded CPython run with the GIL enabled and pure-Python threads on two CPUs"},
-     {Verdict::not_measured, "no python3, one CPU, a cgroup CPU quota below the CPU count, no second CPU free (processes too "
-                             "stayed on one), other load, or between the thresholds", kT9Test}}};
+    .claim = "T9",
+    .evidence = "real CPython (python3 on PATH): the same pure-Python loop in 1 thread, N threads and N processes, sha256 (which releases "
+                "the GIL) in 1 and N threads, CPU time against wall time (busy CPUs); whether the build has the GIL enabled. The emulated "
+                "GIL in C++ shows the mechanism and decides nothing",
+    .refuted_by = "pure-Python threads keeping 1.3 or more CPUs busy with the GIL enabled",
+    .outcomes = {{.verdict = Verdict::confirmed,
+      .when = "pure-Python threads kept at most 1.1 CPUs busy while processes used a second CPU, and code that " "releases the GIL (sha256) did not run in parallel either",
+      .reached_by = kT9Test},
+     {.verdict = Verdict::nuanced,
+      .when = "a free-threaded build ran them in parallel, or sha256 (releasing the GIL) ran in parallel: the GIL " "serialises bytecode, not everything (CPython with the GIL, on free CPUs, every time)",
+      .reached_by = kT9Test},
+     {.verdict = Verdict::refuted,
+      .when = "pure-Python threads on 1.3 or more CPUs with the GIL enabled",
+      .reached_by = "T9 is refuted by a recorded CPython run with the GIL enabled and pure-Python threads on two CPUs"},
+     {.verdict = Verdict::not_measured,
+      .when = "no python3, one CPU, a cgroup CPU quota below the CPU count, no second CPU free (processes too " "stayed on one), other load, or between the thresholds",
+      .reached_by = kT9Test}}};
 
 namespace {
 // A cgroup CPU quota below the CPU count throttles the threads (and the one-thread baseline) in

@@ -9,54 +9,62 @@
 namespace proclab::time_slicing {
 
 const RuleInfo kP4Rule{
-    "P4",
-    "",
-    "K CPU-bound workers for K = 1, CPUs, 2x and 4x CPUs: the kernel's count of their CPU time (schedstat) against what "
-    "the CPUs could give in each step's wall time; from every worker's run intervals (clock gaps, a picture as fine as "
-    "the gap threshold), the most running at one instant, the least share of a CPU a worker got while K <= CPUs, and the "
-    "CPU time delivered against the CPUs' capacity while every worker still had work, for K > CPUs; other load around "
-    "each trial",
-    "the kernel counting more CPU time for the workers than the CPUs could give in the step (beyond 5% and a tick per worker)",
-    false,
-    {{Verdict::confirmed, "up to the CPU count the workers ran at once, above it the kernel counted no more than the CPUs could "
-                          "give and the CPUs stayed busy",
-                          "P4 is confirmed when all run at once up to the CPU count and take turns above it"},
-     {Verdict::nuanced, "no more than the CPUs could give, but the CPUs idled while work waited with no other load to explain it "
-                        "(the balancer's delay), or a cgroup CPU quota below the CPU count bounds the workers",
-                        "P4 under load is not-measured, never refuted"},
-     {Verdict::refuted, "the kernel counted more CPU time than the CPUs could give",
-      "P4 is refuted only by the kernel counting more CPU time than the CPUs could give"},
-     {Verdict::not_measured, "no step over the CPU count; other load not surely below the margin; or the clock-gap picture too "
-                             "coarse to judge the shares (more at once than CPUs, which the kernel's counts exclude)",
-      "P4: clock gaps that show more at once than CPUs never refute; the picture is named as too coarse"}}};
+    .claim = "P4",
+    .evidence = "K CPU-bound workers for K = 1, CPUs, 2x and 4x CPUs: the kernel's count of their CPU time (schedstat) against what "
+                "the CPUs could give in each step's wall time; from every worker's run intervals (clock gaps, a picture as fine as "
+                "the gap threshold), the most running at one instant, the least share of a CPU a worker got while K <= CPUs, and the "
+                "CPU time delivered against the CPUs' capacity while every worker still had work, for K > CPUs; other load around "
+                "each trial",
+    .refuted_by = "the kernel counting more CPU time for the workers than the CPUs could give in the step (beyond 5% and a tick per worker)",
+    .outcomes = {{.verdict = Verdict::confirmed,
+      .when = "up to the CPU count the workers ran at once, above it the kernel counted no more than the CPUs could " "give and the CPUs stayed busy",
+      .reached_by = "P4 is confirmed when all run at once up to the CPU count and take turns above it"},
+     {.verdict = Verdict::nuanced,
+      .when = "no more than the CPUs could give, but the CPUs idled while work waited with no other load to explain it " "(the balancer's delay), or a cgroup CPU quota below the CPU count bounds the workers",
+      .reached_by = "P4 under load is not-measured, never refuted"},
+     {.verdict = Verdict::refuted,
+      .when = "the kernel counted more CPU time than the CPUs could give",
+      .reached_by = "P4 is refuted only by the kernel counting more CPU time than the CPUs could give"},
+     {.verdict = Verdict::not_measured,
+      .when = "no step over the CPU count; other load not surely below the margin; or the clock-gap picture too " "coarse to judge the shares (more at once than CPUs, which the kernel's counts exclude)",
+      .reached_by = "P4: clock gaps that show more at once than CPUs never refute; the picture is named as too coarse"}}};
 
 const RuleInfo kP2Rule{
-    "P2",
-    "",
-    "the most over-subscribed step (4x CPUs): each worker's slices between gaps in its clock, its involuntary context "
-    "switches, the shares; the configured base slice (debugfs) and the timer tick as observed",
-    "over-subscribed workers running one after another, none preempted",
-    false,
-    {{Verdict::confirmed, "workers preempted and run in turns, the slice near the configured base slice (or that unknown)",
-      "P2 is confirmed by slices handed out in turn, and nuanced against a different configured slice"},
-     {Verdict::nuanced, "turns, but the observed slice far from the configured one (slices end at ticks); or workers preempted "
-                        "(the kernel's involuntary switches) but fewer in turns than had to wait",
-      "P2 is confirmed by slices handed out in turn, and nuanced against a different configured slice"},
-     {Verdict::refuted, "no worker preempted, by the kernel's count and by its clock", "P2 is refuted when over-subscribed workers ran one after another"},
-     {Verdict::not_measured, "no step with more workers than CPUs", "P2 is not measured when nobody had to take turns"}}};
+    .claim = "P2",
+    .evidence = "the most over-subscribed step (4x CPUs): each worker's slices between gaps in its clock, its involuntary context "
+                "switches, the shares; the configured base slice (debugfs) and the timer tick as observed",
+    .refuted_by = "over-subscribed workers running one after another, none preempted",
+    .outcomes = {{.verdict = Verdict::confirmed,
+      .when = "workers preempted and run in turns, the slice near the configured base slice (or that unknown)",
+      .reached_by = "P2 is confirmed by slices handed out in turn, and nuanced against a different configured slice"},
+     {.verdict = Verdict::nuanced,
+      .when = "turns, but the observed slice far from the configured one (slices end at ticks); or workers preempted " "(the kernel's involuntary switches) but fewer in turns than had to wait",
+      .reached_by = "P2 is confirmed by slices handed out in turn, and nuanced against a different configured slice"},
+     {.verdict = Verdict::refuted,
+      .when = "no worker preempted, by the kernel's count and by its clock",
+      .reached_by = "P2 is refuted when over-subscribed workers ran one after another"},
+     {.verdict = Verdict::not_measured,
+      .when = "no step with more workers than CPUs",
+      .reached_by = "P2 is not measured when nobody had to take turns"}}};
 
 constexpr const char* kT1Test = "T1 needs threads with their own tids and stats, and the scheduler's own move to be confirmed";
 const RuleInfo kT1Rule{
-    "T1",
-    "",
-    "2x CPUs threads of one process, all started on one CPU and then allowed every CPU: their tids, their own schedstat, "
-    "the CPU each ran on at every loop step",
-    "threads without their own kernel identity (a shared tid, no schedstat of their own)",
-    false,
-    {{Verdict::confirmed, "own tids and counts, and the scheduler moved threads to a free CPU on its own", kT1Test},
-     {Verdict::nuanced, "own tids and counts, but no move was possible (pinned, one CPU) or none was seen with a CPU free", kT1Test},
-     {Verdict::refuted, "a shared tid, or a thread without its own counts", kT1Test},
-     {Verdict::not_measured, "no thread step, or no move seen while other load took the CPUs", kT1Test}}};
+    .claim = "T1",
+    .evidence = "2x CPUs threads of one process, all started on one CPU and then allowed every CPU: their tids, their own schedstat, "
+                "the CPU each ran on at every loop step",
+    .refuted_by = "threads without their own kernel identity (a shared tid, no schedstat of their own)",
+    .outcomes = {{.verdict = Verdict::confirmed,
+      .when = "own tids and counts, and the scheduler moved threads to a free CPU on its own",
+      .reached_by = kT1Test},
+     {.verdict = Verdict::nuanced,
+      .when = "own tids and counts, but no move was possible (pinned, one CPU) or none was seen with a CPU free",
+      .reached_by = kT1Test},
+     {.verdict = Verdict::refuted,
+      .when = "a shared tid, or a thread without its own counts",
+      .reached_by = kT1Test},
+     {.verdict = Verdict::not_measured,
+      .when = "no thread step, or no move seen while other load took the CPUs",
+      .reached_by = kT1Test}}};
 
 std::string ms(double ns) { return fmt::format("{:.2f} ms", ns / 1e6); }
 

@@ -91,10 +91,10 @@ std::string escape_template(std::string_view literal);
 // What a claim's rule reads and what would refute it, as data: printed beside the verdict
 // ("would be refuted by"), and in the generated table of docs/verdict-rules.md.
 struct RuleInfo {
-    std::string claim;       // "P1"
-    std::string demo;        // filled by the harness
-    std::string evidence;    // what the rule reads
-    std::string refuted_by;  // the observation that would refute the claim
+    std::string claim = {};       // "P1"
+    std::string demo = {};        // filled by the harness
+    std::string evidence = {};    // what the rule reads
+    std::string refuted_by = {};  // the observation that would refute the claim
     // A guarantee of Linux (POSIX, the kernel's design): the demo shows it happening, it is not a
     // test that could fail on a working kernel; shown as "a guarantee, demonstrated".
     bool guarantee = false;
@@ -103,12 +103,12 @@ struct RuleInfo {
     // which the docs test `rules.every_outcome_reached` reports.
     struct Outcome {
         Verdict verdict = Verdict::not_measured;
-        std::string when;
-        std::string reached_by;
+        std::string when = {};
+        std::string reached_by = {};
 
         bool operator==(const Outcome&) const = default;
     };
-    std::vector<Outcome> outcomes;
+    std::vector<Outcome> outcomes = {};
 
     bool operator==(const RuleInfo&) const = default;
 };
