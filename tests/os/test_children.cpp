@@ -1,6 +1,7 @@
 // The project's own guarantees about children: always reaped, killed on timeout, dead with their
 // parent; and the all-or-nothing output file.
 #include "proclab/child.hpp"
+#include "proclab/exit_codes.hpp"
 #include "proclab/handles.hpp"
 #include "proclab/output_file.hpp"
 #include "proclab/spawn.hpp"
@@ -117,7 +118,7 @@ TEST_CASE("on --timeout, grandchildren orphaned by the cleanup's kills are reape
     int status = 0;
     REQUIRE(::waitpid(program, &status, 0) == program);
     CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 3);
+    CHECK(WEXITSTATUS(status) == kExitTimeout);
     CHECK(test::leftover_children() == 0);
 }
 
