@@ -148,18 +148,23 @@ Comparison compare_runs(std::vector<LoadedRun> runs) {
         if (r.suite.schema_version < 2)
             c.notes.push_back(fmt::format("{} ({}) is schema {}: its metrics carry no distributions, so nothing against it can be tested.",
                                           r.label, r.path, r.suite.schema_version));
-    // Verdicts, every claim.
+    c.verdicts = verdict_rows(c.runs);
+    return c;
+}
+
+std::vector<VerdictRow> verdict_rows(const std::vector<LoadedRun>& runs) {
+    std::vector<VerdictRow> rows;
     for (const auto& claim : all_claims()) {
         VerdictRow row;
         row.id = claim.id;
-        for (const auto& r : c.runs) {
+        for (const auto& r : runs) {
             auto [verdict, evidence] = verdict_of(r.suite, std::string(claim.id));
             row.verdicts.push_back(std::move(verdict));
             row.evidence.push_back(std::move(evidence));
         }
-        c.verdicts.push_back(std::move(row));
+        rows.push_back(std::move(row));
     }
-    return c;
+    return rows;
 }
 
 std::string render_comparison(const Comparison& c, bool all, bool colour) {

@@ -50,9 +50,11 @@ struct MetricDiff {
 
 struct VerdictRow {
     std::string id;
-    std::vector<std::string> verdicts;  // one per run
+    std::vector<std::string> verdicts;  // one per run; "-" where the claim is absent
     std::vector<std::string> evidence;
 };
+// Every claim's verdict in each run, in the runs' order: the rows compare and the fleet both show.
+std::vector<VerdictRow> verdict_rows(const std::vector<LoadedRun>& runs);
 
 struct FactRow {
     std::string label;

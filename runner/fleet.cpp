@@ -129,14 +129,8 @@ FleetView fleet_view(std::vector<LoadedRun> machines, std::vector<bool> from_cor
                 if (fm.reporting >= 2) v.metrics.push_back(std::move(fm));
             }
         }
-    for (const auto& claim : all_claims()) {
-        FleetVerdict row;
-        row.id = claim.id;
-        for (const auto& machine : v.machines) {
-            auto [verdict, evidence] = verdict_of(machine.suite, std::string(claim.id));
-            row.verdicts.push_back(std::move(verdict));
-            row.evidence.push_back(std::move(evidence));
-        }
+    for (auto& verdicts : verdict_rows(v.machines)) {
+        FleetVerdict row{std::move(verdicts), {}};
         row.usual = most_common(row.verdicts, row.verdicts).value_or("-");  // a tie: the earliest machine's
         v.verdicts.push_back(std::move(row));
     }

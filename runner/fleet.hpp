@@ -39,10 +39,8 @@ struct FleetMetric {
     bool any_flagged() const;
 };
 
-struct FleetVerdict {
-    std::string id;
-    std::vector<std::string> verdicts, evidence;  // one per machine; "-" where the claim is absent
-    std::string usual;                            // the most common verdict (a tie: the earliest machine's)
+struct FleetVerdict : VerdictRow {  // one verdict per machine
+    std::string usual;               // the most common verdict (a tie: the earliest machine's)
     bool differs() const;
 };
 

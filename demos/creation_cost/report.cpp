@@ -19,7 +19,9 @@ std::optional<double> ProcessCosts::median_of(std::string_view id) const {
 namespace {
 
 // Table 1: every operation, T8's figures those of the trial shown, each against the hand-off.
-void add_operations_table(Result& result, const ProcessCosts& p, const HandoffTrials& t8) {
+// Each row's figure is declared once, in add_row: the table cell, the metric and the raw series
+// (`raw_operations`) are written from the same Summary.
+void add_operations_table(Result& result, const ProcessCosts& p, const HandoffTrials& t8, Json& raw_operations) {
     const T8Trial& shown = t8.trials.shown_evidence();
     const double pool_median = shown.costs.pool.round_trip.median;
     auto& t = result.add_table("1. Creating a thread or a process, and handing a task to a pool",
@@ -30,6 +32,7 @@ void add_operations_table(Result& result, const ProcessCosts& p, const HandoffTr
                        const KernelCounts& k = {}) {
         t.rows.push_back({what, s.median, s.p99, s.max, double(s.count), s.median / pool_median, cell(k.page_faults), cell(k.context_switches),
                           cell(k.cpu_migrations), conditions});
+        raw_operations.push_back(Json{{"what", what}, {"median_ns", s.median}, {"p99_ns", s.p99}});
         result.add_metric(id, s, "ns", what).headline = headline;
         if (k.page_faults) result.add_metric(id + "_parent_page_faults_per_op", *k.page_faults, "ratio", what + ": the parent thread's page faults per operation");
     };
@@ -40,8 +43,10 @@ void add_operations_table(Result& result, const ProcessCosts& p, const HandoffTr
     }
     if (p.reference.ran) {
         const Summary& ref = p.reference.fork;
-        t.rows.push_back({"fork + _exit + waitpid in a fresh process (reference)", ref.median, ref.p99, Cell{}, double(ref.count),
-                          ref.median / pool_median, Cell{}, Cell{}, Cell{}, describe(p.reference.conditions)});
+        const std::string what = "fork + _exit + waitpid in a fresh process (reference)";
+        t.rows.push_back({what, ref.median, ref.p99, Cell{}, double(ref.count), ref.median / pool_median, Cell{}, Cell{}, Cell{},
+                          describe(p.reference.conditions)});
+        raw_operations.push_back(Json{{"what", what}, {"median_ns", ref.median}, {"p99_ns", ref.p99}});
         result.add_metric("fork_reference", ref.median, "ns", "fork+exit+wait in a fresh single-threaded copy of this program");
         if (const auto fork = p.median_of(metric_id::kFork))
             result.add_metric("fork_vs_reference", *fork / ref.median, "ratio", "this demo's fork against the fresh process's").headline = true;
@@ -128,10 +133,9 @@ void add_sweep_table(Result& result, const std::vector<TaskSizePoint>& sweep) {
               "time the pool saves. Where it falls to a few percent, creating a thread per task no longer matters.";
 }
 
-Json raw_series(const Table& operations, const ProcessCosts& p, const std::vector<TaskSizePoint>& sweep) {
+Json raw_series(Json operations, const ProcessCosts& p, const std::vector<TaskSizePoint>& sweep) {
     Json raw;
-    for (const auto& row : operations.rows)
-        raw["operations"].push_back(Json{{"what", row[0].text}, {"median_ns", row[1].number}, {"p99_ns", row[2].number}});
+    raw["operations"] = std::move(operations);
     for (const auto& s : p.sizes)
         raw["fork_vs_size"].push_back(Json{{"mib", s.mib}, {"thp", s.huge_pages}, {"fork_ns", s.fork_ns}, {"vfork_ns", s.vfork_ns},
                                            {"posix_spawn_ns", s.spawn_ns}, {"parent_rss_bytes", s.parent_rss_bytes}});
@@ -142,13 +146,13 @@ Json raw_series(const Table& operations, const ProcessCosts& p, const std::vecto
 }  // namespace
 
 void present(Result& result, const ProcessCosts& processes, const HandoffTrials& t8, const std::vector<TaskSizePoint>& sweep) {
-    add_operations_table(result, processes, t8);
-    const Table& operations = result.tables.back();
+    Json operations = Json::array();
+    add_operations_table(result, processes, t8, operations);
     add_trials_table(result, t8);
     add_size_table(result, processes);
     add_sweep_table(result, sweep);
     result.config.trials = t8.trials.count();
-    result.raw = raw_series(operations, processes, sweep);
+    result.raw = raw_series(std::move(operations), processes, sweep);
 }
 
 }  // namespace proclab::creation_cost
