@@ -7,8 +7,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
-#include <cmath>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -17,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "proclab/sizes.hpp"
 #include "proclab/units.hpp"
 
 namespace proclab {
@@ -106,6 +105,10 @@ std::string encode_line_floors(const std::vector<CacheLineHandoff>& measured) {
     return text;
 }
 
+namespace {
+constexpr long long kMaxCpuId = 1 << 20;  // far above any CPU id; keeps the cast to int exact
+}  // namespace
+
 std::vector<SharedFloor> decode_line_floors(std::string_view text) {
     std::vector<SharedFloor> floors;
     while (!text.empty()) {
@@ -114,17 +117,10 @@ std::vector<SharedFloor> decode_line_floors(std::string_view text) {
         text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
         const auto dash = item.find('-'), colon = item.find(':');
         if (dash == std::string_view::npos || colon == std::string_view::npos || colon < dash) continue;
-        SharedFloor f;
-        const std::string_view a = item.substr(0, dash), b = item.substr(dash + 1, colon - dash - 1);
-        if (std::from_chars(a.data(), a.data() + a.size(), f.a).ptr != a.data() + a.size() || a.empty()) continue;
-        if (std::from_chars(b.data(), b.data() + b.size(), f.b).ptr != b.data() + b.size() || b.empty()) continue;
-        // std::from_chars for double is in GCC 11's libstdc++; strtod needs a terminated copy.
-        const std::string value(item.substr(colon + 1));
-        char* end = nullptr;
-        f.one_way_min_ns = std::strtod(value.c_str(), &end);
-        if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(f.one_way_min_ns) || f.one_way_min_ns <= 0) continue;
-        if (f.a < 0 || f.b < 0 || f.a == f.b) continue;
-        floors.push_back(f);
+        const auto a = whole_number(item.substr(0, dash)), b = whole_number(item.substr(dash + 1, colon - dash - 1));
+        const auto ns = real_number(item.substr(colon + 1));
+        if (!a || !b || !ns || *a < 0 || *b < 0 || *a == *b || *a > kMaxCpuId || *b > kMaxCpuId || *ns <= 0) continue;
+        floors.push_back(SharedFloor{static_cast<int>(*a), static_cast<int>(*b), *ns});
     }
     return floors;
 }

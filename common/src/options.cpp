@@ -1,10 +1,8 @@
 #include "proclab/options.hpp"
 
+#include "proclab/sizes.hpp"
 #include "proclab/usage_error.hpp"
 
-#include <charconv>
-#include <cmath>
-#include <cstdlib>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -36,19 +34,15 @@ const std::string& OptionValues::text(const std::string& name) const { return at
 bool OptionValues::given(const std::string& name) const { return at(name).given; }
 
 long long OptionValues::integer(const std::string& name) const {
-    const std::string& t = text(name);
-    long long v = 0;
-    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (t.empty() || ec != std::errc() || end != t.data() + t.size()) throw UsageError(fmt::format("{} {}: not a whole number", name, t));
-    return v;
+    const auto v = whole_number(text(name));
+    if (!v) throw UsageError(fmt::format("{} {}: not a whole number", name, text(name)));
+    return *v;
 }
 
 double OptionValues::number(const std::string& name) const {
-    const std::string& t = text(name);
-    char* end = nullptr;
-    const double v = std::strtod(t.c_str(), &end);
-    if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(v)) throw UsageError(fmt::format("{} {}: not a number", name, t));
-    return v;
+    const auto v = real_number(text(name));
+    if (!v) throw UsageError(fmt::format("{} {}: not a number", name, text(name)));
+    return *v;
 }
 
 }  // namespace proclab

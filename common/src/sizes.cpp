@@ -4,11 +4,30 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 namespace proclab {
+
+std::optional<long long> whole_number(std::string_view text) {
+    long long v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return v;
+}
+
+std::optional<double> real_number(std::string_view text) {
+    // std::from_chars for double needs GCC 11's libstdc++ at least; strtod needs a terminated copy.
+    const std::string copy(text);
+    char* end = nullptr;
+    const double v = std::strtod(copy.c_str(), &end);
+    if (copy.empty() || end != copy.c_str() + copy.size() || !std::isfinite(v)) return std::nullopt;
+    return v;
+}
 
 std::vector<std::string_view> split_list(std::string_view text) {
     std::vector<std::string_view> items;

@@ -87,11 +87,9 @@ Plan read_plan(const DemoContext& ctx) {
         p.tasks = ladder(static_cast<int>(p.cpus.size()));
     } else {
         for (auto item : split_list(tasks)) {
-            int n = 0;
-            const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
-            if (item.empty() || ec != std::errc() || end != item.data() + item.size() || n < 1 || n > kMaxTasks)
-                throw UsageError(fmt::format("--tasks {}: '{}' is not a count from 1 to {}", tasks, item, kMaxTasks));
-            p.tasks.push_back(n);
+            const auto n = whole_number(item);
+            if (!n || *n < 1 || *n > kMaxTasks) throw UsageError(fmt::format("--tasks {}: '{}' is not a count from 1 to {}", tasks, item, kMaxTasks));
+            p.tasks.push_back(static_cast<int>(*n));
         }
         std::sort(p.tasks.begin(), p.tasks.end());
         p.tasks.erase(std::unique(p.tasks.begin(), p.tasks.end()), p.tasks.end());

@@ -98,7 +98,7 @@ Setup read_setup(const DemoContext& ctx) {
     if (o.text("--placement") != "cross") s.placements.push_back(true);
     if (o.text("--placement") != "same" && s.other != s.home) s.placements.push_back(false);
     s.repetitions = ctx.options.quick ? 3 : 5;
-    s.handoff_batches = ctx.options.quick ? kFloorBatches : 200;
+    s.handoff_batches = ctx.options.quick ? kFloorBatches : kFullFloorBatches;
     return s;
 }
 

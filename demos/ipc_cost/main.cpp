@@ -79,7 +79,7 @@ Setup read_setup(const DemoContext& ctx) {
     s.budget.bandwidth_samples = quick ? 3 : 5;
     s.budget.fixed_round_trips = ctx.options.repeat.value_or(0);
     s.budget.clock_overhead_ns = ctx.clock.read_overhead_ns;
-    s.handoff_batches = quick ? kFloorBatches : 200;
+    s.handoff_batches = quick ? kFloorBatches : kFullFloorBatches;
     return s;
 }
 

@@ -88,12 +88,12 @@ std::vector<int> parse_loads(std::string_view text, int cpus) {
     for (auto item : split_list(text)) {
         const bool multiple = !item.empty() && item.back() == 'x';
         const auto digits = multiple ? item.substr(0, item.size() - 1) : item;
-        int n = -1;
-        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-        const int tasks = multiple ? n * cpus : n;
-        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || n < 0 || tasks > kMaxLoad)
+        const auto n = whole_number(digits);
+        // Checked before multiplying, so no count a person types can overflow the product.
+        const long long tasks = n && *n >= 0 && *n <= kMaxLoad ? (multiple ? *n * cpus : *n) : -1;
+        if (tasks < 0 || tasks > kMaxLoad)
             throw UsageError(fmt::format("--loads {}: '{}' is not a count from 0 to {} or a multiple of the CPUs (1x, 2x)", text, item, kMaxLoad));
-        out.push_back(tasks);
+        out.push_back(static_cast<int>(tasks));
     }
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());

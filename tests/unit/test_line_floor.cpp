@@ -2,6 +2,7 @@
 // the demos in one variable, and a demo judges against the suite's floor for its pair unless its
 // own measurement shows the suite's was no floor.
 #include "proclab/handoff.hpp"
+#include "proclab/sizes.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -55,5 +56,20 @@ TEST_CASE("A demo judges against the suite's floor for its pair, and says how fa
         CHECK_FALSE(alone.drift());
         CHECK(alone.floor_ns() == Approx(48));
         CHECK_THAT(alone.describe(), Catch::Contains("this run's fastest batch"));
+    }
+}
+
+TEST_CASE("A number is read whole or not at all", "[sizes]") {
+    CHECK(whole_number("42") == 42);
+    CHECK(whole_number("-3") == -3);
+    for (const char* bad : {"", "4x", " 4", "4 ", "1e3", "99999999999999999999", "+"}) {
+        INFO(bad);
+        CHECK_FALSE(whole_number(bad).has_value());
+    }
+    CHECK(real_number("0.25") == Approx(0.25));
+    CHECK(real_number("1e3") == Approx(1000));
+    for (const char* bad : {"", "0.2s", "inf", "nan", "abc", "1,5"}) {
+        INFO(bad);
+        CHECK_FALSE(real_number(bad).has_value());
     }
 }

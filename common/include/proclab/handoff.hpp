@@ -51,7 +51,8 @@ CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhea
 // pair where there is one, and still measures its own briefly: the two side by side are the
 // floor's drift between the start of the suite and the demo.
 inline constexpr const char* kLineFloorsVariable = "PROCLAB_LINE_FLOORS";
-inline constexpr int kFloorBatches = 40;  // batches per pair, for the suite's floors and a demo's own check
+inline constexpr int kFloorBatches = 40;       // batches per pair, for the suite's floors and a --quick demo's own check
+inline constexpr int kFullFloorBatches = 200;  // a full run's own check (context_switch, ipc_cost)
 
 struct SharedFloor {
     int a = -1, b = -1;           // unordered: the line's trip is the same pair either way

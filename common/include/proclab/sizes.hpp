@@ -11,6 +11,12 @@
 
 namespace proclab {
 
+// The whole of `text` as a number: digits only (an optional '-' for whole_number), nothing before
+// or after. None for an empty text, anything else, an integer out of range, or a real that is not
+// finite. The one way the project reads a number a person or another proclab program wrote.
+std::optional<long long> whole_number(std::string_view text);
+std::optional<double> real_number(std::string_view text);
+
 // The items between commas, empty ones included ("a,,b" -> a, "", b; "" -> one empty item).
 std::vector<std::string_view> split_list(std::string_view text);
 
