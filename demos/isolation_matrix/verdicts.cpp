@@ -160,17 +160,19 @@ Decision p1_rule(const std::vector<RelationshipRun>& runs, const std::vector<Run
     }
     if (other) evidence += "; another user's unprivileged process tried SIGTERM ({other_user_sigterm}), ptrace ({other_user_ptrace}), "
                            "setpriority ({other_user_renice}) and prlimit ({other_user_prlimit})";
+    // Either shortfall makes it nuanced; where both happened, the sentence names both.
+    if (!capped.empty())
+        rule.use(text_fact("only_demo_cap_stopped", fmt::format("{}", fmt::join(capped, ", ")), "runaways only the demo's own cap ended"));
     if (!stalled.empty()) {
         rule.use(text_fact("stalled_beside", fmt::format("{}", fmt::join(stalled, ", ")), "runaways beside which a sibling made no progress"));
-        return rule.nuanced(evidence + "; but a sibling made no progress in the window beside {stalled_beside}",
+        const std::string also_capped = capped.empty() ? "" : ", and only the demo's own cap ended {only_demo_cap_stopped}";
+        return rule.nuanced(evidence + "; but a sibling made no progress in the window beside {stalled_beside}" + also_capped,
                             "a sibling stalled beside {stalled_beside}");
     }
-    if (!capped.empty()) {
-        rule.use(text_fact("only_demo_cap_stopped", fmt::format("{}", fmt::join(capped, ", ")), "runaways only the demo's own cap ended"));
+    if (!capped.empty())
         return rule.nuanced(evidence + "; but only the demo's own cap ended {only_demo_cap_stopped}",
                             "{runaways_stopped_by_limit of runaways_a_limit_can_stop} stopped by a limit; the demo's cap ended "
                             "{only_demo_cap_stopped}");
-    }
     const std::string summary = measured > 0 ? "{runaways_stopped_by_limit of runaways_a_limit_can_stop} runaways stopped by their limit, "
                                                "siblings' worst loss {worst_sibling_loss}"
                                              : "{runaways} runaways";

@@ -83,6 +83,11 @@ TEST_CASE("P1 from the matrix and the runaways", "[isolation_matrix]") {
     CHECK_THAT(stalled.reason_text(), Catch::Contains("no progress"));
     // Only the demo's own cap stopped it: the mechanism did not act.
     CHECK_THAT(sound(decide_p1({recorded("other_user", false, false)}, {runaway(true, 60, true)})).reason_text(), Catch::Contains("own cap"));
+    // Both at once (a loaded machine stalls a sibling while the cap ends another runaway): the
+    // sentence names both, not only the first.
+    const auto both = sound(decide_p1({recorded("other_user", false, false)}, {runaway(true, 0), runaway(true, 60, true)}));
+    CHECK(both.verdict == Verdict::nuanced);
+    CHECK_THAT(both.reason_text(), Catch::Contains("no progress") && Catch::Contains("only the demo's own cap ended"));
     // Another user's unprivileged process signalled the target: refuted.
     CHECK(sound(decide_p1({recorded("other_user", false, true)}, contained)).verdict == Verdict::refuted);
     // Contained, other users shut out, no same-user row: confirmed.
