@@ -230,6 +230,33 @@ void add_matrix(Result& result, const std::vector<int>& cpus, const Matrix& mx) 
     for (const auto& m : mx.pairs)
         groups.push_back(Json{{"a", m.a}, {"b", m.b}, {"group", to_string(m.group)}, {"handoff_ns", m.handoff_ns()}, {"rounds_ns", m.rounds_ns}});
     result.raw = Json{{"cpus", cpus}, {"rounds", mx.rounds}, {"matrix", std::move(matrix)}, {"pairs", std::move(groups)}};
+
+    // The heatmap: values written in the cells up to 8 CPUs, about 32 labelled CPUs at most.
+    plot::Cells heat{.colour_bar = "ns"};
+    const std::size_t step = std::max<std::size_t>(1, cpus.size() / 32);
+    for (std::size_t i = 0; i < cpus.size(); ++i) {
+        const std::string label = i % step == 0 ? std::to_string(cpus[i]) : "";
+        heat.rows.push_back(label);
+        heat.columns.push_back(label);
+        std::vector<std::optional<double>> values;
+        std::vector<std::string> text;
+        for (int b : cpus) {
+            const auto it = cell.find({cpus[i], b});
+            values.push_back(cpus[i] == b || it == cell.end() ? std::nullopt : std::optional(it->second));
+            text.push_back(values.back() && cpus.size() <= 8 ? fmt::format("{:.0f}", *values.back()) : "");
+        }
+        heat.values.push_back(std::move(values));
+        heat.text.push_back(std::move(text));
+    }
+    const double side = std::min(12.0, std::max(4.5, 3 + 0.35 * double(cpus.size())));
+    result.plots.push_back({.file = "core_to_core.png",
+                            .caption = "A cache line's one-way trip between each pair of CPUs (core_to_core).",
+                            .width = std::max(7.5, side + 2),
+                            .height = side + 0.5,
+                            .panels = {{.title = "A cache line's trip between two CPUs, one way (ns)\nblank: same CPU or not measured",
+                                        .x = {.label = "CPU"},
+                                        .y = {.label = "CPU"},
+                                        .cells = std::move(heat)}}});
 }
 
 // The plan: where the CPUs sit, then the matrix measured in rounds, then its tables.

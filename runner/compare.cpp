@@ -303,4 +303,44 @@ Json comparison_json(const Comparison& c) {
     return j;
 }
 
+plot::Plot comparison_plot(const Comparison& c) {
+    struct Row {
+        std::string label;
+        double ratio;
+        bool moved;
+    };
+    std::vector<Row> rows;
+    for (std::size_t i = 0; i < c.metrics.size(); ++i)
+        for (const auto& d : c.metrics[i])
+            if (d.ratio && *d.ratio > 0 && shown(d, false))
+                rows.push_back({fmt::format("{}: {} {}", c.runs[i + 1].label, d.demo, d.name), *d.ratio, d.beyond_noise()});
+    std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return std::abs(std::log(a.ratio)) > std::abs(std::log(b.ratio)); });
+    if (rows.size() > kPlotRows) rows.resize(kPlotRows);
+    std::reverse(rows.begin(), rows.end());  // the largest move at the top
+    plot::Panel panel{.title = "proclab compare: the headline metrics and those that moved",
+                      .x = {.label = fmt::format("ratio to {} (log scale); vermilion: beyond noise (Mann-Whitney U p < {:g}, ratio outside 1 ± {:.0f}%)",
+                                                 c.runs.empty() ? "A" : c.runs.front().label, kCompareAlpha, 100 * kCompareMinEffect),
+                            .scale = plot::Scale::log},
+                      .legend = ""};
+    plot::Series moved{.mark = plot::Mark::hbars, .colour = 3, .base = 1};
+    plot::Series still{.mark = plot::Mark::hbars, .grey = true, .base = 1, .alpha = 0.6};
+    std::vector<std::string> labels;
+    for (const auto& r : rows) {
+        auto& series = r.moved ? moved : still;
+        series.x.push_back(r.ratio);
+        series.y.push_back(double(labels.size()));
+        labels.push_back(r.label);
+    }
+    plot::set_categories(panel.y, labels);
+    for (auto* s : {&moved, &still})
+        if (!s->x.empty()) panel.series.push_back(std::move(*s));
+    panel.series.push_back({.mark = plot::Mark::vline, .x = {1}, .colour = 7});
+    plot::Plot out{.file = "compare.png",
+                   .caption = "Each shown metric's ratio to the base run, the largest moves at the top.",
+                   .width = 8.5,
+                   .height = 1.2 + 0.28 * double(rows.size())};
+    if (!rows.empty()) out.panels.push_back(std::move(panel));  // no panel: nothing to draw
+    return out;
+}
+
 }  // namespace proclab::suite

@@ -6,6 +6,7 @@
 
 #include "suite.hpp"
 
+#include "proclab/plot.hpp"
 #include "proclab/render.hpp"
 
 #include <filesystem>
@@ -94,5 +95,9 @@ Comparison compare_runs(std::vector<LoadedRun> runs);
 std::string render_comparison(const Comparison& c, bool all, bool colour);
 std::string comparison_markdown(const Comparison& c, bool all);
 Json comparison_json(const Comparison& c);
+// Each shown metric's ratio to the base run, the largest moves first (at most kPlotRows).
+plot::Plot comparison_plot(const Comparison& c);
+
+inline constexpr std::size_t kPlotRows = 40;  // metrics in a compare or fleet plot, the largest moves
 
 }  // namespace proclab::suite

@@ -75,6 +75,10 @@ FleetView fleet_view(std::vector<LoadedRun> machines, std::vector<bool> from_cor
 std::string render_fleet(const FleetView& v, bool all, bool colour);
 std::string fleet_markdown(const FleetView& v, bool all);
 Json fleet_json(const FleetView& v, bool all);
+// Each machine's ratio to the fleet median on each shown metric, the most deviant first; filled
+// where flagged. No panel when no metric has a ratio.
+plot::Plot fleet_plot(const FleetView& v, bool all);
+inline constexpr double kFleetPlotFloor = 0.05;  // a ratio below it is drawn at it (a log axis has no 0)
 
 // What `proclab compare` was given: each argument a suite JSON (named by its file's stem), a
 // report folder (named by the folder), or a folder of those (each named the same way, in name

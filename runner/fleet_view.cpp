@@ -185,4 +185,53 @@ Json fleet_json(const FleetView& v, bool all) {
     return j;
 }
 
+plot::Plot fleet_plot(const FleetView& v, bool all) {
+    std::vector<const FleetMetric*> rows;
+    auto spread = [](const FleetMetric* m) {
+        double most = 0;
+        for (const auto& c : m->cells)
+            if (c.ratio) most = std::max(most, std::abs(std::log(std::max(*c.ratio, kFleetPlotFloor))));
+        return most;
+    };
+    for (const auto& m : v.metrics)
+        if (fleet_shown(m, all) && std::any_of(m.cells.begin(), m.cells.end(), [](const FleetCell& c) { return c.ratio.has_value(); }))
+            rows.push_back(&m);
+    std::stable_sort(rows.begin(), rows.end(), [&](const FleetMetric* a, const FleetMetric* b) { return spread(a) > spread(b); });
+    if (rows.size() > kPlotRows) rows.resize(kPlotRows);
+    std::reverse(rows.begin(), rows.end());  // the most deviant at the top
+    plot::Plot out{.file = "fleet.png",
+                   .caption = "Each machine's ratio to the fleet median per shown metric; filled: flagged.",
+                   .width = 8.5,
+                   .height = 1.6 + 0.3 * double(rows.size())};
+    if (rows.empty()) return out;
+    plot::Panel panel{.title = fmt::format("proclab compare: a fleet of {} machines", v.machines.size()),
+                      .x = {.label = fmt::format("ratio to the fleet median (log scale; below {0:g} drawn at {0:g})\nfilled: flagged "
+                                                 "(Mann-Whitney U against the rest p < {1:g}, and outside 1 ± {2:.0f}% of the median)",
+                                                 kFleetPlotFloor, kCompareAlpha, 100 * kCompareMinEffect),
+                            .scale = plot::Scale::log},
+                      .legend_size = 8};
+    std::vector<std::string> labels;
+    for (const auto* m : rows) labels.push_back(fmt::format("{}: {}", m->demo, m->name));
+    plot::set_categories(panel.y, labels);
+    const char* markers[] = {"o", "s", "^", "D", "v", "P", "X", "*"};
+    for (std::size_t i = 0; i < v.machines.size(); ++i) {
+        plot::Series flagged{.mark = plot::Mark::scatter, .colour = int(i), .line = "", .marker = markers[i % 8], .width = 36};
+        plot::Series calm = flagged;
+        calm.hollow = true;
+        for (std::size_t y = 0; y < rows.size(); ++y) {
+            const FleetCell& c = rows[y]->cells[i];
+            if (!c.ratio || !c.value) continue;
+            auto& s = c.flagged ? flagged : calm;
+            s.x.push_back(std::max(*c.ratio, kFleetPlotFloor));
+            s.y.push_back(double(y));
+        }
+        (calm.x.empty() ? flagged : calm).label = v.machines[i].label;  // one legend entry per machine
+        for (auto* s : {&calm, &flagged})
+            if (!s->x.empty()) panel.series.push_back(std::move(*s));
+    }
+    panel.series.push_back({.mark = plot::Mark::vline, .x = {1}, .colour = 7});
+    out.panels.push_back(std::move(panel));
+    return out;
+}
+
 }  // namespace proclab::suite

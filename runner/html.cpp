@@ -104,8 +104,7 @@ std::string render_html(const HtmlReport& r) {
         return f && f->value ? *f->value : std::string("unknown");
     };
     std::string quota;  // a cgroup CPU quota is the CPUs' capacity: shown beside them
-    if (const std::string q = fact("cpu_quota"); q.rfind("none", 0) != 0 && q.rfind("unknown", 0) != 0)
-        quota = "; CPU quota (cgroup): " + q.substr(0, q.find(" ("));
+    if (r.env->cpu_quota_cpus) quota = fmt::format("; CPU quota (cgroup): {:.2f} CPUs", *r.env->cpu_quota_cpus);
     h += fmt::format("<p class=\"meta\">proclab {}, {} run, {:.1f} s in all, on {} ({}{}; virtual machine: {}; kernel {}).</p>\n", PROCLAB_VERSION,
                      r.quick ? "a --quick" : "a full", r.wall_s, html_escape(fact("cpu_model")), html_escape(fact("affinity_cpus")),
                      html_escape(quota), html_escape(fact("hypervisor")), html_escape(fact("kernel_release")));
@@ -154,7 +153,7 @@ std::string render_html(const HtmlReport& r) {
     if (r.plots.empty()) h += "<p>" + html_escape(r.plots_note) + "</p>\n";
     for (const auto& p : r.plots) {
         const std::string name = p.filename().string();
-        const std::string caption = html_escape(plot_caption(name));
+        const std::string caption = html_escape(plot_caption(*r.runs, name));
         h += fmt::format("<figure><img alt=\"{}\" src=\"data:image/png;base64,{}\"><figcaption>{}</figcaption></figure>\n", caption,
                          base64(read_small_file(p.string()).value_or("")), caption);
     }

@@ -1,15 +1,17 @@
-// The plots of a report: what each one shows (its caption), the plotting script the runner
-// carries (runner/plot_report.py, built in), and the python3 that can run it. Shared by the
-// Markdown and the HTML report and by `proclab compare --plot`.
+// The plots of a report: what each one shows (its caption, from the demo that drew it), the
+// plotting script the runner carries (runner/plot_report.py, built in), and the python3 that can
+// run it. Shared by the Markdown and the HTML report and by `proclab compare --plot`.
 #pragma once
+
+#include "suite.hpp"
 
 #include <filesystem>
 #include <string>
 
 namespace proclab::suite {
 
-// What each plot shows, one line ("" for an unknown file name).
-const char* plot_caption(const std::string& file);
+// What a plot shows, one line, as the demo that drew it wrote it ("" for a file no demo drew).
+std::string plot_caption(const std::vector<DemoRun>& runs, const std::string& file);
 
 // The plotting script the runner carries (runner/plot_report.py).
 const char* plot_script();

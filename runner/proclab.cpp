@@ -202,9 +202,10 @@ int run_stability(const std::filesystem::path& dir, const RunnerOptions& o) {
     return report.failed_demo_runs > 0 ? kExitHarness : kExitOk;
 }
 
-// Draws the ratios of a comparison (mode "--compare") or of a fleet view ("--fleet") with the
-// plotting script the runner carries. Returns "plot: FILE" or "no plot: why".
-std::string plot_comparison(const Json& comparison, const std::string& png, const char* mode = "--compare") {
+// Draws one plot (a comparison's or a fleet's ratios) with the plotting script the runner
+// carries. Returns "plot: FILE" or "no plot: why".
+std::string draw_plot(const plot::Plot& plot, const std::string& png) {
+    if (plot.panels.empty()) return "no plot: nothing to draw (no shared metric has a ratio)";
     const auto python = suite::python_with_matplotlib();
     if (python.empty()) return "no plot: python3 with matplotlib is not installed (Debian: apt-get install python3-matplotlib)";
     const auto tmp = std::filesystem::temp_directory_path() / fmt::format("proclab-compare-{}", ::getpid());
@@ -218,18 +219,18 @@ std::string plot_comparison(const Json& comparison, const std::string& png, cons
     } remove{tmp};
     {
         std::ofstream(tmp / "plot_report.py") << suite::plot_script();
-        std::ofstream(tmp / "compare.json") << comparison.dump();
+        std::ofstream(tmp / "plot.json") << Json(plot).dump();
     }
-    auto run = run_captured(python, {(tmp / "plot_report.py").string(), mode, (tmp / "compare.json").string(), png},
+    auto run = run_captured(python, {(tmp / "plot_report.py").string(), "--plot", (tmp / "plot.json").string(), png},
                             {.timeout = std::chrono::seconds(120)});
     if (!run.status.exited() || run.status.exit_code() != 0) return fmt::format("no plot: the plotting script ended: {} {}", run.status.describe(), run.err);
     return fmt::format("plot: {}", png);
 }
 
 // `proclab compare --html`: the fleet page, its plot embedded where matplotlib can draw it.
-std::string fleet_html(const suite::FleetView& view, const Json& j, bool all) {
+std::string fleet_html(const suite::FleetView& view, bool all) {
     const auto png = std::filesystem::temp_directory_path() / fmt::format("proclab-fleet-{}.png", ::getpid());
-    std::string note = plot_comparison(j, png.string(), "--fleet"), bytes;
+    std::string note = draw_plot(suite::fleet_plot(view, all), png.string()), bytes;
     if (note.starts_with("plot: ")) {
         bytes = read_small_file(png.string()).value_or("");
         std::error_code ec;
@@ -291,8 +292,8 @@ int run_compare(const RunnerOptions& o) {
         if (json_file) json_file->commit(j.dump(2) + "\n");
         if (o.json_to_stdout()) std::cout << j.dump(2) << "\n" << std::flush;
         if (md_file) md_file->commit(suite::fleet_markdown(view, o.compare_all));
-        if (html_file) html_file->commit(fleet_html(view, j, o.compare_all));
-        if (!o.plot_path.empty()) std::cerr << plot_comparison(j, o.plot_path, "--fleet") << "\n";
+        if (html_file) html_file->commit(fleet_html(view, o.compare_all));
+        if (!o.plot_path.empty()) std::cerr << draw_plot(suite::fleet_plot(view, o.compare_all), o.plot_path) << "\n";
         return kExitOk;
     }
     // Two runs: the pairwise comparison, B against A.
@@ -304,7 +305,7 @@ int run_compare(const RunnerOptions& o) {
     if (json_file) json_file->commit(j.dump(2) + "\n");
     if (o.json_to_stdout()) std::cout << j.dump(2) << "\n" << std::flush;
     if (md_file) md_file->commit(suite::comparison_markdown(comparison, o.compare_all));
-    if (!o.plot_path.empty()) std::cerr << plot_comparison(j, o.plot_path) << "\n";
+    if (!o.plot_path.empty()) std::cerr << draw_plot(suite::comparison_plot(comparison), o.plot_path) << "\n";
     return kExitOk;
 }
 
@@ -359,8 +360,7 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     out << fmt::format("proclab {} on {}\n", PROCLAB_VERSION, fact("cpu_model"));
     std::vector<std::string> parts{fmt::format("CPUs: {} allowed of {} online", fact("affinity_cpus"), fact("online_cpus"))};
     // A cgroup CPU quota below the CPU count is the CPUs' capacity: shown beside them.
-    if (const std::string quota = fact("cpu_quota"); quota.rfind("none", 0) != 0 && quota.rfind("unknown", 0) != 0)
-        parts.push_back(fmt::format("CPU quota (cgroup): {}", quota.substr(0, quota.find(" ("))));
+    if (env.cpu_quota_cpus) parts.push_back(fmt::format("CPU quota (cgroup): {:.2f} CPUs", *env.cpu_quota_cpus));
     for (auto part : {fmt::format("virtual machine: {}", fact("hypervisor")), fmt::format("kernel {}", fact("kernel_release")),
                       fmt::format("privileges: euid {}, CAP_SYS_PTRACE {}", fact("euid"), fact("cap_sys_ptrace")),
                       fmt::format("Yama ptrace_scope {}", fact("yama_ptrace_scope")), fmt::format("container: {}", fact("container"))})

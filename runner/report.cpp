@@ -57,7 +57,10 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
     }
     md += "\n## Plots\n\n";
     if (plots.empty()) md += plots_note + "\n";
-    for (const auto& p : plots) md += fmt::format("![{}](plots/{})\n\n*{}*\n\n", plot_caption(p), p, plot_caption(p));
+    for (const auto& p : plots) {
+        const std::string caption = plot_caption(runs, p);
+        md += fmt::format("![{}](plots/{})\n\n*{}*\n\n", caption, p, caption);
+    }
     md += "\n## Reproduce\n\n```sh\n./setup.sh run                      # the whole suite and this report\nbuild/release/bin/proclab report DIR  # "
           "again, into DIR\npython3 plot_report.py suite.json plots   # the plots again, from this folder\n```\n";
     return md;

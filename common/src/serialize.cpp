@@ -247,6 +247,7 @@ void to_json(Json& j, const Result& r) {
     j["wall_time_s"] = r.wall_time_s;
     j["environment"] = r.environment;
     j["raw"] = r.raw.is_object() ? r.raw : Json::object();
+    j["plots"] = r.plots;
 }
 
 void from_json(const Json& j, Result& r) {
@@ -274,6 +275,7 @@ void from_json(const Json& j, Result& r) {
     r.wall_time_s = j.value("wall_time_s", 0.0);
     r.environment = j.at("environment").get<Environment>();
     r.raw = j.contains("raw") && j.at("raw").is_object() ? j.at("raw") : Json::object();
+    r.plots = j.value("plots", std::vector<plot::Plot>{});
 }
 
 std::string render_json(const Result& r) { return Json(r).dump(2) + "\n"; }

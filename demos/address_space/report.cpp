@@ -4,6 +4,8 @@
 #include "proclab/sizes.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -108,6 +110,65 @@ void add_floors(Result& result, const Measured& m) {
                                            format_value(fault->ns.median, "ns"), format_value(call->ns.median, "ns")));
 }
 
+// First-touch faults per second per task against N, threads beside processes.
+std::optional<plot::Plot> faults_plot(const Measured& m) {
+    plot::Panel panel{.title = "First-touch page faults per task against N tasks faulting at once",
+                      .x = {.label = "tasks faulting at once (N), one per CPU"},
+                      .y = {.label = "first-touch faults per second per task (thousands)", .min = 0},
+                      .legend = "lower right",
+                      .legend_size = 8};
+    std::set<int> ns;
+    for (Kind kind : {Kind::threads, Kind::processes}) {
+        plot::Series line{.label = fmt::format("{} ({})", name(kind), kind == Kind::threads ? "one address space" : "one each"),
+                          .colour = kind == Kind::threads ? 0 : 1, .marker = "o"};
+        for (const auto& p : m.faults) {
+            ns.insert(p.tasks);
+            if (p.kind != kind || p.median_per_task() <= 0) continue;
+            line.x.push_back(p.tasks);
+            line.y.push_back(p.median_per_task() / 1e3);
+        }
+        if (!line.x.empty()) panel.series.push_back(std::move(line));
+    }
+    if (panel.series.empty()) return std::nullopt;
+    plot::set_ticks(panel.x, ns, [](int n) { return std::to_string(n); });
+    return plot::Plot{.file = "page_faults.png",
+                      .caption = "First-touch page faults per second per task against tasks faulting at once: threads of one process "
+                                 "against processes (address_space, T4, T7).",
+                      .panels = {std::move(panel)}};
+}
+
+// One unmap's median against the siblings spinning on other CPUs, per operation and kind.
+std::optional<plot::Plot> unmap_plot(const Measured& m) {
+    plot::Panel panel{.title = "One unmap against the siblings running on other CPUs",
+                      .x = {.label = "siblings spinning on other CPUs"},
+                      .y = {.label = fmt::format("one operation on {}, median (µs)", byte_label(kUnmapRegion)), .min = 0},
+                      .legend_size = 8};
+    std::vector<std::pair<UnmapOp, Kind>> keys;
+    std::set<int> siblings;
+    for (const auto& u : m.unmaps) {
+        siblings.insert(u.siblings);
+        if (u.siblings > 0 && std::find(keys.begin(), keys.end(), std::pair{u.op, u.siblings_kind}) == keys.end())
+            keys.emplace_back(u.op, u.siblings_kind);
+    }
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        const auto [op, kind] = keys[i];
+        plot::Series line{.label = fmt::format("{}, sibling {}", name(op), name(kind)), .colour = int(i),
+                          .line = kind == Kind::threads ? "-" : "--", .marker = "o"};
+        for (const auto& u : m.unmaps)  // the row with no sibling starts every line
+            if (u.op == op && (u.siblings == 0 || u.siblings_kind == kind)) {
+                line.x.push_back(u.siblings);
+                line.y.push_back(u.ns.median / 1e3);
+            }
+        panel.series.push_back(std::move(line));
+    }
+    if (siblings.size() < 2 || keys.empty()) return std::nullopt;
+    plot::set_ticks(panel.x, siblings, [](int n) { return std::to_string(n); });
+    return plot::Plot{.file = "unmap_siblings.png",
+                      .caption = "What an unmap costs while siblings run on other CPUs, sibling threads against sibling processes; the "
+                                 "TLB shootdowns they caused are counted in the table (address_space).",
+                      .panels = {std::move(panel)}};
+}
+
 }  // namespace
 
 void present(Result& result, const DemoContext& ctx, const Measured& m) {
@@ -117,6 +178,8 @@ void present(Result& result, const DemoContext& ctx, const Measured& m) {
     if (!m.unmaps.empty()) add_unmaps(result, m, raw);
     if (!m.floors.empty()) add_floors(result, m);
     result.raw = std::move(raw);
+    if (auto p = faults_plot(m)) result.plots.push_back(std::move(*p));
+    if (auto p = unmap_plot(m)) result.plots.push_back(std::move(*p));
 }
 
 }  // namespace proclab::address_space

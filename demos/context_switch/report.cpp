@@ -7,6 +7,7 @@
 #include "proclab/sizes.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -153,6 +154,69 @@ void add_sweep_table(Result& result, const Measured& measured) {
     result.raw = Json{{"working_set_sweep", {{"endpoints", name(c.kind)}, {"channel", name(c.channel)}, {"same_cpu", c.same_cpu}, {"points", std::move(series)}}}};
 }
 
+// One switch, processes beside threads, for each channel and placement where both were switches.
+std::optional<plot::Plot> switch_plot(const Measured& measured) {
+    plot::Panel panel{.title = "Context switch cost: processes vs threads, one CPU vs two (P2, T1)",
+                      .x = {.label = "channel and placement"},
+                      .y = {.label = "one hop, channel overhead subtracted (µs)", .min = 0},
+                      .legend = "upper left",
+                      .legend_size = 8};
+    plot::Series processes{.mark = plot::Mark::bars, .label = "two processes", .colour = 0, .width = 0.4, .value_labels = true};
+    plot::Series threads{.mark = plot::Mark::bars, .label = "two threads", .colour = 1, .width = 0.4, .value_labels = true};
+    std::vector<std::string> groups;
+    for (bool same : {true, false})
+        for (Channel ch : measured.channels) {
+            const auto* p = find(measured.pingpong, Kind::processes, ch, same);
+            const auto* t = find(measured.pingpong, Kind::threads, ch, same);
+            if (!p || !t || !p->is_switch() || !t->is_switch()) continue;
+            const double at = double(groups.size());
+            groups.push_back(fmt::format("{}\n{}", name(ch), same ? "one CPU" : "two CPUs"));
+            processes.x.push_back(at - 0.2);
+            processes.y.push_back(p->hop_corrected() / 1e3);
+            threads.x.push_back(at + 0.2);
+            threads.y.push_back(t->hop_corrected() / 1e3);
+        }
+    if (groups.empty()) return std::nullopt;
+    plot::set_categories(panel.x, groups);
+    panel.series = {std::move(processes), std::move(threads)};
+    return plot::Plot{.file = "context_switch.png",
+                      .caption = "One context switch: processes vs threads, one CPU vs two (P2, T1).",
+                      .panels = {std::move(panel)}};
+}
+
+// The working-set sweep: the switch with the cache it lost, the whole hop, the warm pass.
+std::optional<plot::Plot> working_set_plot(const Measured& measured) {
+    const auto& sweep = measured.sweep;
+    if (sweep.size() < 2) return std::nullopt;
+    const Config& c = sweep.front().config;
+    plot::Panel panel{.title = fmt::format("What a switch costs in cache: {}, {}, {} (lmbench lat_ctx -s)", name(c.kind), name(c.channel),
+                                           c.same_cpu ? "one CPU" : "two CPUs"),
+                      .x = {.label = "working set per endpoint (each side reads it when the token arrives)"},
+                      .y = {.label = "µs per hop = half a round trip (log scale)", .scale = plot::Scale::log}};
+    // The sizes are evenly spaced categories (0 has no place on a log axis); a value of 0 (the
+    // warm pass over 0 bytes) has no place on the log axis either and is left out.
+    plot::Series cost{.label = "switch + cache lost (hop - channel - warm pass)", .colour = 0, .marker = "o"};
+    plot::Series hop{.label = "whole hop", .colour = 1, .line = "--", .marker = "s", .alpha = 0.8};
+    plot::Series warm{.label = "the same pass with the cache warm", .colour = 2, .line = ":", .marker = "^", .alpha = 0.8};
+    std::vector<std::string> sizes;
+    for (const auto& m : sweep) {
+        const double at = double(sizes.size());
+        sizes.push_back(m.config.working_set == 0 ? "0 B" : byte_label(m.config.working_set));
+        for (auto [series, value] : {std::pair{&cost, m.switch_cost()}, std::pair{&hop, m.hop()}, std::pair{&warm, m.touch_alone}})
+            if (value > 0) {
+                series->x.push_back(at);
+                series->y.push_back(value / 1e3);
+            }
+    }
+    if (warm.x.size() < sweep.size()) warm.label += " (0 B: nothing to read)";
+    plot::set_categories(panel.x, sizes);
+    panel.series = {std::move(cost), std::move(hop), std::move(warm)};
+    return plot::Plot{.file = "working_set.png",
+                      .caption = "What a switch costs in lost cache, against each endpoint's working set (context_switch, lat_ctx -s).",
+                      .width = 7.5,
+                      .panels = {std::move(panel)}};
+}
+
 }  // namespace
 
 void present(Result& result, const DemoContext& ctx, const Measured& m) {
@@ -166,6 +230,8 @@ void present(Result& result, const DemoContext& ctx, const Measured& m) {
     add_ratios_table(result, ctx, m);
     add_kernel_counts_table(result, m);
     if (!m.sweep.empty()) add_sweep_table(result, m);
+    if (auto p = switch_plot(m)) result.plots.push_back(std::move(*p));
+    if (auto p = working_set_plot(m)) result.plots.push_back(std::move(*p));
 }
 
 }  // namespace proclab::context_switch

@@ -19,9 +19,15 @@ std::optional<double> ProcessCosts::median_of(std::string_view id) const {
 namespace {
 
 // Table 1: every operation, T8's figures those of the trial shown, each against the hand-off.
-// Each row's figure is declared once, in add_row: the table cell, the metric and the raw series
-// (`raw_operations`) are written from the same Summary.
-void add_operations_table(Result& result, const ProcessCosts& p, const HandoffTrials& t8, Json& raw_operations) {
+// One operation's figures as the raw series and the plot show them.
+struct OperationFigure {
+    std::string what;
+    double median_ns = 0, p99_ns = 0;
+};
+
+// Each row's figure is declared once, in add_row: the table cell, the metric, the raw series and
+// the plot (`figures`) are written from the same Summary.
+void add_operations_table(Result& result, const ProcessCosts& p, const HandoffTrials& t8, std::vector<OperationFigure>& figures) {
     const T8Trial& shown = t8.trials.shown_evidence();
     const double pool_median = shown.costs.pool.round_trip.median;
     auto& t = result.add_table("1. Creating a thread or a process, and handing a task to a pool",
@@ -32,7 +38,7 @@ void add_operations_table(Result& result, const ProcessCosts& p, const HandoffTr
                        const KernelCounts& k = {}) {
         t.rows.push_back({what, s.median, s.p99, s.max, double(s.count), s.median / pool_median, cell(k.page_faults), cell(k.context_switches),
                           cell(k.cpu_migrations), conditions});
-        raw_operations.push_back(Json{{"what", what}, {"median_ns", s.median}, {"p99_ns", s.p99}});
+        figures.push_back({what, s.median, s.p99});
         result.add_metric(id, s, "ns", what).headline = headline;
         if (k.page_faults) result.add_metric(id + "_parent_page_faults_per_op", *k.page_faults, "ratio", what + ": the parent thread's page faults per operation");
     };
@@ -46,7 +52,7 @@ void add_operations_table(Result& result, const ProcessCosts& p, const HandoffTr
         const std::string what = "fork + _exit + waitpid in a fresh process (reference)";
         t.rows.push_back({what, ref.median, ref.p99, Cell{}, double(ref.count), ref.median / pool_median, Cell{}, Cell{}, Cell{},
                           describe(p.reference.conditions)});
-        raw_operations.push_back(Json{{"what", what}, {"median_ns", ref.median}, {"p99_ns", ref.p99}});
+        figures.push_back({what, ref.median, ref.p99});
         result.add_metric("fork_reference", ref.median, "ns", "fork+exit+wait in a fresh single-threaded copy of this program");
         if (const auto fork = p.median_of(metric_id::kFork))
             result.add_metric("fork_vs_reference", *fork / ref.median, "ratio", "this demo's fork against the fresh process's").headline = true;
@@ -133,9 +139,10 @@ void add_sweep_table(Result& result, const std::vector<TaskSizePoint>& sweep) {
               "time the pool saves. Where it falls to a few percent, creating a thread per task no longer matters.";
 }
 
-Json raw_series(Json operations, const ProcessCosts& p, const std::vector<TaskSizePoint>& sweep) {
+Json raw_series(const std::vector<OperationFigure>& operations, const ProcessCosts& p, const std::vector<TaskSizePoint>& sweep) {
     Json raw;
-    raw["operations"] = std::move(operations);
+    raw["operations"] = Json::array();
+    for (const auto& o : operations) raw["operations"].push_back(Json{{"what", o.what}, {"median_ns", o.median_ns}, {"p99_ns", o.p99_ns}});
     for (const auto& s : p.sizes)
         raw["fork_vs_size"].push_back(Json{{"mib", s.mib}, {"thp", s.huge_pages}, {"fork_ns", s.fork_ns}, {"vfork_ns", s.vfork_ns},
                                            {"posix_spawn_ns", s.spawn_ns}, {"parent_rss_bytes", s.parent_rss_bytes}});
@@ -143,16 +150,75 @@ Json raw_series(Json operations, const ProcessCosts& p, const std::vector<TaskSi
     return raw;
 }
 
+// Every operation's median and p99, longest first at the top, on a log axis.
+plot::Plot operations_plot(const std::vector<OperationFigure>& operations) {
+    plot::Panel panel{.title = "Creating a thread or a process, against a pool hand-off (T8)",
+                      .x = {.label = "time per operation (µs, log scale)", .scale = plot::Scale::log},
+                      .y = {.label = "operation (created, then reaped or joined)"},
+                      .legend_size = 8};
+    plot::Series median{.mark = plot::Mark::hbars, .label = "median", .colour = 0};
+    plot::Series p99{.mark = plot::Mark::scatter, .label = "p99", .colour = 3, .line = "", .marker = "|", .width = 200};
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < operations.size(); ++i) {
+        const auto& o = operations[operations.size() - 1 - i];  // the first row at the top
+        names.push_back(o.what);
+        median.x.push_back(o.median_ns / 1e3);
+        median.y.push_back(double(i));
+        p99.x.push_back(o.p99_ns / 1e3);
+        p99.y.push_back(double(i));
+    }
+    plot::set_categories(panel.y, names);
+    panel.series = {std::move(median), std::move(p99)};
+    return {.file = "creation_costs.png",
+            .caption = "Creating a thread or a process against handing a task to a pool, log scale (T8).",
+            .width = 10,
+            .height = 1.6 + 0.42 * double(operations.size()),
+            .panels = {std::move(panel)}};
+}
+
+// fork's cost against the memory the parent touched, 4 KiB and huge pages; vfork and posix_spawn.
+std::optional<plot::Plot> sizes_plot(const ProcessCosts& p) {
+    if (p.sizes.empty()) return std::nullopt;
+    plot::Panel panel{.title = "fork's cost against the memory the parent touched (T8)",
+                      .x = {.label = "memory the parent touched (MiB)"},
+                      .y = {.label = "create + exit + wait (µs, log scale)", .scale = plot::Scale::log},
+                      .legend_size = 8};
+    plot::Series small{.label = "fork, 4 KiB pages", .colour = 0, .marker = "o"};
+    plot::Series huge{.label = "fork, transparent huge pages", .colour = 1, .marker = "o"};
+    plot::Series vfork{.label = "vfork", .colour = 2, .line = "--", .marker = "s"};
+    plot::Series spawn{.label = "posix_spawn /bin/true", .colour = 3, .line = "--", .marker = "^"};
+    for (const auto& s : p.sizes) {
+        if (s.huge_pages || s.mib == 0) {  // huge pages start from the same empty parent
+            huge.x.push_back(s.mib);
+            huge.y.push_back(s.fork_ns / 1e3);
+        }
+        if (s.huge_pages) continue;
+        for (auto* series : {&small, &vfork, &spawn}) series->x.push_back(s.mib);
+        small.y.push_back(s.fork_ns / 1e3);
+        vfork.y.push_back(s.vfork_ns / 1e3);
+        spawn.y.push_back(s.spawn_ns / 1e3);
+    }
+    panel.series.push_back(std::move(small));
+    if (huge.x.size() > 1) panel.series.push_back(std::move(huge));
+    panel.series.push_back(std::move(vfork));
+    panel.series.push_back(std::move(spawn));
+    return plot::Plot{.file = "fork_vs_size.png",
+                      .caption = "fork, vfork and posix_spawn against the memory the parent touched, 4 KiB and huge pages (T8).",
+                      .panels = {std::move(panel)}};
+}
+
 }  // namespace
 
 void present(Result& result, const ProcessCosts& processes, const HandoffTrials& t8, const std::vector<TaskSizePoint>& sweep) {
-    Json operations = Json::array();
+    std::vector<OperationFigure> operations;
     add_operations_table(result, processes, t8, operations);
     add_trials_table(result, t8);
     add_size_table(result, processes);
     add_sweep_table(result, sweep);
     result.config.trials = t8.trials.count();
-    result.raw = raw_series(std::move(operations), processes, sweep);
+    result.raw = raw_series(operations, processes, sweep);
+    if (!operations.empty()) result.plots.push_back(operations_plot(operations));
+    if (auto sizes = sizes_plot(processes)) result.plots.push_back(std::move(*sizes));
 }
 
 }  // namespace proclab::creation_cost

@@ -7,6 +7,7 @@
 #include "proclab/sizes.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -250,6 +251,98 @@ Json raw_series(const Measured& m, const std::vector<TargetOutcome>& targets) {
                 {"targets", std::move(jtargets)}};
 }
 
+// One panel per placement, one line per way against the message size; `value` reads a way's
+// points (empty: none), `floor` adds the reference lines of a placement.
+template <class Points, class Floor>
+plot::Plot ways_plot(const Measured& m, std::string what, std::string ylabel, std::string file, std::string caption, Points points, Floor floor) {
+    // A way keeps its colour in both plots: the colours go to every way with a point in either.
+    std::vector<WayId> ways;
+    for (const auto& r : m.runs)
+        if ((!r.latency.empty() || !r.bandwidth.empty()) && std::find(ways.begin(), ways.end(), r.way) == ways.end()) ways.push_back(r.way);
+    plot::Plot plot{.file = std::move(file),
+                    .caption = std::move(caption),
+                    .title = fmt::format("Crossing between two processes: {} by way and message size (ipc_cost)", what),
+                    .width = 11,
+                    .height = 4.8,
+                    .side_by_side = true,
+                    .share_y = true};
+    std::set<std::size_t> sizes;
+    for (bool same : {true, false}) {
+        plot::Panel panel{.title = fmt::format("{}, {}", what, same ? "both on one CPU" : "on two CPUs"),
+                          .x = {.label = "message size (bytes)", .scale = plot::Scale::log2},
+                          .y = {.label = same ? ylabel : "", .scale = plot::Scale::log},
+                          .legend_size = 6.5};
+        for (std::size_t i = 0; i < ways.size(); ++i) {
+            std::set<std::size_t> way_sizes;
+            plot::Series line{.colour = int(i), .marker = "o"};
+            for (const auto& r : m.runs) {
+                if (r.way != ways[i]) continue;
+                for (const auto& [size, value] : points(r)) way_sizes.insert(size);
+                if (r.placement.same_cpu() != same) continue;
+                for (const auto& [size, value] : points(r)) {
+                    line.x.push_back(double(size));
+                    line.y.push_back(value);
+                    sizes.insert(size);
+                }
+            }
+            // eventfd carries one 8-byte counter: one size only
+            if (way_sizes.empty()) continue;
+            line.label = way_sizes.size() == 1 ? fmt::format("{} ({} B only)", info(ways[i]).name, *way_sizes.begin()) : info(ways[i]).name;
+            if (!line.x.empty()) panel.series.push_back(std::move(line));
+        }
+        floor(panel, same);
+        plot.panels.push_back(std::move(panel));
+    }
+    for (auto& panel : plot.panels) plot::set_ticks(panel.x, sizes, [](std::size_t b) { return plot::size_label(double(b)); });
+    return plot;
+}
+
+std::vector<std::pair<std::size_t, double>> latency_points(const WayRun& r) {
+    std::vector<std::pair<std::size_t, double>> out;
+    for (const auto& p : r.latency) out.emplace_back(p.size, p.round_trip_ns.median / 1e3);
+    return out;
+}
+
+std::vector<std::pair<std::size_t, double>> bandwidth_points(const WayRun& r) {
+    std::vector<std::pair<std::size_t, double>> out;
+    for (const auto& p : r.bandwidth) out.emplace_back(p.size, p.bytes_per_s.median / double(1 << 30));
+    return out;
+}
+
+void add_plots(Result& result, const Measured& m) {
+    auto line_floors = [&](plot::Panel& panel, bool same) {
+        if (same) return;
+        if (m.line)
+            panel.series.push_back({.mark = plot::Mark::hline, .label = "cache-line round trip (floor)", .y = {2 * m.line->floor_ns() / 1e3},
+                                    .grey = true, .line = ":"});
+        if (m.ring_shape)
+            panel.series.push_back({.mark = plot::Mark::hline, .label = "a line per direction (shape of two rings)",
+                                    .y = {2 * m.ring_shape->one_way_ns / 1e3}, .grey = true, .line = "--"});
+    };
+    auto memcpy_floor = [&](plot::Panel& panel, bool) {
+        if (m.memcpy_points.empty()) return;
+        plot::Series ceiling{.label = "memcpy in one process (floor)", .colour = 7, .line = ":"};
+        for (const auto& p : m.memcpy_points) {
+            ceiling.x.push_back(double(p.size));
+            ceiling.y.push_back(p.bytes_per_s.median / double(1 << 30));
+        }
+        panel.series.push_back(std::move(ceiling));
+    };
+    bool any_latency = false, any_bandwidth = false;
+    for (const auto& r : m.runs) {
+        any_latency = any_latency || !r.latency.empty();
+        any_bandwidth = any_bandwidth || !r.bandwidth.empty();
+    }
+    if (!any_latency) return;
+    result.plots.push_back(ways_plot(m, "round trip", "median round trip (µs, log scale)", "ipc_latency.png",
+                                     "Round trip between two processes by way and message size, beside the cache-line floor (ipc_cost).",
+                                     latency_points, line_floors));
+    if (any_bandwidth)
+        result.plots.push_back(ways_plot(m, "bandwidth", "GiB/s (log scale)", "ipc_bandwidth.png",
+                                         "Bandwidth between two processes by way and message size, beside memcpy (ipc_cost).",
+                                         bandwidth_points, memcpy_floor));
+}
+
 }  // namespace
 
 void present(Result& result, const DemoContext& ctx, const Measured& m) {
@@ -261,6 +354,7 @@ void present(Result& result, const DemoContext& ctx, const Measured& m) {
     add_way_notes(result, ctx, m);
     result.config.repeat = m.budget.fixed_round_trips;
     result.raw = raw_series(m, targets);
+    add_plots(result, m);
 }
 
 }  // namespace proclab::ipc_cost

@@ -6,6 +6,7 @@
 #include "proclab/render.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -116,6 +117,47 @@ Json raw_series(const std::vector<RelationshipRun>& runs, const std::vector<Runa
 
 }
 
+// Who can do what to whom: a grid of actions by relationships, in neutral greys (a finding, not
+// good and bad); each cell says what happened.
+std::optional<plot::Plot> matrix_plot(const std::vector<RelationshipRun>& runs) {
+    if (runs.empty()) return std::nullopt;
+    enum Shade { allowed, not_tried, refused };  // the palette's order
+    plot::Cells grid{.palette = {"#f0f0f0", "#c8c8c8", "#4d4d4d"}};
+    for (const auto& r : runs) {
+        std::string column = r.relationship.id;
+        std::replace(column.begin(), column.end(), '_', '\n');
+        grid.columns.push_back(std::move(column));
+    }
+    bool first = true;
+    for (Action a : all_actions()) {
+        grid.rows.emplace_back(name(a));
+        std::vector<std::optional<double>> values;
+        std::vector<std::string> text;
+        for (const auto& r : runs) {
+            if (!r.measured) {
+                values.push_back(not_tried);
+                text.push_back(first ? "not measured" : "");
+                continue;
+            }
+            const auto& at = r.at(a);
+            values.push_back(at.outcome == Outcome::allowed ? allowed : at.outcome == Outcome::refused ? refused : not_tried);
+            text.push_back(at.outcome == Outcome::allowed ? "allowed" : at.outcome == Outcome::refused ? std::string(errno_name(at.err)) : "-");
+        }
+        grid.values.push_back(std::move(values));
+        grid.text.push_back(std::move(text));
+        first = false;
+    }
+    const double actions = double(grid.rows.size());
+    return plot::Plot{.file = "isolation_matrix.png",
+                      .caption = "Who can do what to whom: each action by a prober in each relationship, allowed or refused (isolation_matrix, P1, P3).",
+                      .width = 3.2 + 1.35 * double(runs.size()),
+                      .height = 1.6 + 0.36 * actions,
+                      .panels = {{.title = "Who can do what to whom (isolation_matrix)\nlight: allowed; dark: refused, with the errno",
+                                  .x = {.label = "the prober's relationship to the target"},
+                                  .y = {.label = "what the prober tried"},
+                                  .cells = std::move(grid)}}};
+}
+
 }  // namespace
 
 void present(Result& result, const DemoContext& ctx, const std::vector<RelationshipRun>& runs, const std::vector<RunawayRun>& runaways,
@@ -123,6 +165,7 @@ void present(Result& result, const DemoContext& ctx, const std::vector<Relations
     add_matrix_table(result, ctx, runs);
     add_runaway_table(result, ctx, runaways, options);
     result.raw = raw_series(runs, runaways);
+    if (auto grid = matrix_plot(runs)) result.plots.push_back(std::move(*grid));
 }
 
 }  // namespace proclab::isolation_matrix

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -184,6 +186,77 @@ void add_messaging(Result& result, const Measured& m) {
         kFdsPerGroup, loops, kMessageBytes, m.messaging.empty() ? 0 : m.messaging.front().totals.size());
 }
 
+// The share of wake-ups later than each lateness (a CCDF), one line per policy and load: colour
+// the policy, dashes the load.
+std::optional<plot::Plot> lateness_plot(const Measured& m) {
+    plot::Panel panel{.title = "Timer lateness by policy and load (sched_latency, P2)",
+                      .x = {.label = "lateness: woken - deadline (µs, log scale)", .scale = plot::Scale::log},
+                      .y = {.label = "share of wake-ups later than x (log scale)", .scale = plot::Scale::log},
+                      .legend = "outside"};
+    std::vector<Policy> policies;
+    std::set<int> loads;
+    for (const auto& c : m.lateness) {
+        loads.insert(c.load_tasks);
+        if (std::find(policies.begin(), policies.end(), c.policy) == policies.end()) policies.push_back(c.policy);
+    }
+    const char* dashes[] = {"-", "--", ":", "-."};
+    for (const auto& c : m.lateness) {
+        if (c.samples_ns.empty()) continue;
+        std::vector<double> sorted = c.samples_ns;
+        std::sort(sorted.begin(), sorted.end());
+        plot::Series line{.label = fmt::format("{}, {}", name(c.policy), load_label(c.load_tasks, c.cpus)),
+                          .colour = int(std::find(policies.begin(), policies.end(), c.policy) - policies.begin()),
+                          .line = dashes[std::distance(loads.begin(), loads.find(c.load_tasks)) % 4]};
+        for (int i = 0; i < 100; ++i) {  // p100 has nothing beyond it: no place on a log axis
+            const double v = percentile_sorted(sorted, i);
+            if (v <= 0) continue;
+            line.x.push_back(v / 1e3);
+            line.y.push_back(1 - i / 100.0);
+        }
+        // Below 1 / (wake-ups) a share is not measured: p99.9 only from 1000 wake-ups on.
+        if (const double v = percentile_sorted(sorted, 99.9); sorted.size() >= 1000 && v > 0) {
+            line.x.push_back(v / 1e3);
+            line.y.push_back(0.001);
+        }
+        if (!line.x.empty()) panel.series.push_back(std::move(line));
+    }
+    if (panel.series.empty()) return std::nullopt;
+    return plot::Plot{.file = "sched_lateness.png",
+                      .caption = "How late a sleeper woke for its deadline, by policy and load: the share of wake-ups later than each "
+                                 "lateness (sched_latency, P2).",
+                      .width = 9.5,
+                      .height = 4.8,
+                      .panels = {std::move(panel)}};
+}
+
+// Wake-up p99 against the load beside the waker and the sleeper, one line per channel and kind.
+std::optional<plot::Plot> wakeup_plot(const Measured& m) {
+    std::set<int> loads;
+    for (const auto& w : m.wakeups) loads.insert(w.load_tasks);
+    const std::vector<int> load_list(loads.begin(), loads.end());
+    plot::Panel panel{.title = "Wake-up p99 against load: threads and processes (sched_latency)",
+                      .x = {.label = "CPU-bound processes beside the waker and the sleeper"},
+                      .y = {.label = "wake-up latency p99 (µs, log scale)", .scale = plot::Scale::log},
+                      .legend_size = 8};
+    plot::set_ticks(panel.x, load_list, [&](int load) { return load_label(load, m.cpus); });
+    std::vector<std::pair<Channel, Kind>> keys;
+    for (const auto& w : m.wakeups)
+        if (std::find(keys.begin(), keys.end(), std::pair{w.channel, w.kind}) == keys.end()) keys.emplace_back(w.channel, w.kind);
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        plot::Series line{.label = fmt::format("{}, two {}", name(keys[i].first), name(keys[i].second)), .colour = int(i), .marker = "o"};
+        for (const auto& w : m.wakeups) {
+            if (std::pair{w.channel, w.kind} != keys[i] || w.samples.ns.empty()) continue;
+            line.x.push_back(w.load_tasks);
+            line.y.push_back(summarize(w.samples.ns).p99 / 1e3);
+        }
+        if (!line.x.empty()) panel.series.push_back(std::move(line));
+    }
+    if (panel.series.empty()) return std::nullopt;
+    return plot::Plot{.file = "wakeup_latency.png",
+                      .caption = "Wake-up latency p99 between two threads and two processes, against the load beside them (sched_latency).",
+                      .panels = {std::move(panel)}};
+}
+
 }  // namespace
 
 void present(Result& result, const DemoContext& ctx, const Measured& m) {
@@ -195,6 +268,8 @@ void present(Result& result, const DemoContext& ctx, const Measured& m) {
     if (!m.tick_unknown.empty()) result.notes.push_back("Tick not observed: " + m.tick_unknown + ".");
     if (m.cpus < 2) result.notes.push_back("One CPU: the load shares it with the sleeper; there is no other CPU to wake on.");
     result.raw = std::move(raw);
+    if (auto p = lateness_plot(m)) result.plots.push_back(std::move(*p));
+    if (auto p = wakeup_plot(m)) result.plots.push_back(std::move(*p));
 }
 
 }  // namespace proclab::sched_latency

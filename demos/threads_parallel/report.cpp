@@ -7,6 +7,8 @@
 #include "proclab/stats.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -202,6 +204,119 @@ Json raw_series(const Measured& m) {
     return raw;
 }
 
+std::vector<double> speedups(const std::vector<RunResult>& sweep) {
+    std::vector<double> out;
+    for (const auto& r : sweep) out.push_back(sweep.front().wall_ns / r.wall_ns);
+    return out;
+}
+
+std::vector<double> counts(const std::vector<RunResult>& sweep) {
+    std::vector<double> out;
+    for (const auto& r : sweep) out.push_back(r.n);
+    return out;
+}
+
+// Speedup against N for every job, the ideal beside them; below, the measured overlap.
+plot::Plot speedup_plot(const Measured& m) {
+    plot::Panel speed{.title = "Speedup against N threads (T2, T9)", .y = {.label = "speedup over N = 1 (x)"}};
+    plot::Panel overlap{.title = "measured overlap: two or more threads running at the same instant",
+                        .x = {.label = "threads (or processes) N"},
+                        .y = {.label = "2+ threads running\n(% of the wall time)", .min = 0, .max = 105}};
+    std::set<int> all_n;
+    for (const auto& sweep : m.sweeps) {
+        if (sweep.empty()) continue;
+        const bool mem = sweep.front().kind == WorkKind::memory;
+        const int colour = mem ? 1 : 0;
+        std::string label = "C++ threads, compute-bound";
+        if (mem) {
+            const auto top = std::max_element(sweep.begin(), sweep.end(), [](const auto& a, const auto& b) { return a.bytes_per_s() < b.bytes_per_s(); });
+            label = fmt::format("C++ threads, memory-bound (streaming, peak {:.1f} GiB/s at N={})", top->bytes_per_s() / double(1 << 30), top->n);
+        }
+        plot::Series on_top{.label = label, .x = counts(sweep), .y = speedups(sweep), .colour = colour, .marker = mem ? "D" : "o"};
+        plot::Series below{.label = mem ? "memory-bound" : "compute-bound", .x = counts(sweep), .colour = colour, .marker = on_top.marker};
+        for (const auto& r : sweep) {
+            below.y.push_back(100 * r.overlap());
+            all_n.insert(r.n);
+        }
+        speed.series.push_back(std::move(on_top));
+        overlap.series.push_back(std::move(below));
+    }
+    if (!m.locked.empty())
+        speed.series.push_back({.label = "C++ under an emulated GIL", .x = counts(m.locked), .y = speedups(m.locked), .colour = 2, .marker = "s"});
+    if (const CPython& py = m.trials.shown_evidence().python; py.ran) {
+        const std::vector<double> n{1, double(py.n)};
+        speed.series.push_back({.label = fmt::format("CPython {} threads", py.version), .x = n, .y = {1, py.one.wall / py.threads.wall},
+                                .colour = 3, .marker = "^"});
+        speed.series.push_back({.label = fmt::format("CPython {} processes", py.version), .x = n, .y = {1, py.one.wall / py.processes.wall},
+                                .colour = 4, .marker = "v"});
+        speed.series.push_back({.label = "CPython threads, sha256 (releases the GIL)", .x = n, .y = {1, py.hash_one.wall / py.hash_threads.wall},
+                                .colour = 5, .line = "--", .marker = "x"});
+    }
+    plot::Series ideal{.label = "ideal: min(N, CPUs)", .grey = true, .line = ":"};
+    for (int n : all_n) {
+        ideal.x.push_back(n);
+        ideal.y.push_back(std::min(n, m.cpus));
+    }
+    speed.series.push_back(std::move(ideal));
+    std::vector<int> ticks(all_n.begin(), all_n.end());
+    if (ticks.size() > 24) {  // about 16 labelled
+        std::vector<int> fewer;
+        for (std::size_t i = 0; i < ticks.size(); i += ticks.size() / 16) fewer.push_back(ticks[i]);
+        ticks = fewer;
+    }
+    plot::set_ticks(overlap.x, ticks, [](int n) { return std::to_string(n); });
+    return {.file = "speedup.png",
+            .caption = "Speedup against threads: compute- and memory-bound C++ threads, an emulated GIL, real CPython; below, the "
+                       "measured overlap (T2, T9).",
+            .width = 7.5,
+            .height = 6.5,
+            .ratios = {3, 1},
+            .share_x = true,
+            .panels = {std::move(speed), std::move(overlap)}};
+}
+
+// Who ran when, N threads on the same job: free, then under the emulated GIL (turn by turn).
+std::optional<plot::Plot> turns_plot(const Measured& m) {
+    const RunResult* locked = nullptr;
+    for (const auto& r : m.locked)
+        if (r.n == m.n_at_cpus) locked = &r;
+    const RunResult* free = nullptr;
+    for (const auto& sweep : m.sweeps)
+        for (const auto& r : sweep)
+            if (r.kind == WorkKind::compute && r.n == m.n_at_cpus) free = &r;
+    if (!locked) return std::nullopt;
+    auto lanes = [](const RunResult& r, std::string title) {
+        const double window_ms = std::min(r.wall_ns, 100e6) / 1e6;
+        plot::Panel p{.title = std::move(title), .x = {.label = "time since the threads were released (ms)", .min = 0, .max = window_ms},
+                      .y = {.label = "thread", .min = -0.6, .max = r.n - 0.4}, .legend = ""};
+        std::vector<int> threads;
+        for (int t = 0; t < r.n; ++t) {
+            threads.push_back(t);
+            plot::Series lane{.mark = plot::Mark::intervals, .colour = t};
+            for (const auto& turn : r.intervals) {
+                const double a = double(turn.start - r.start) / 1e6, b = double(turn.end - r.start) / 1e6;
+                if (turn.thread == t && a < window_ms) lane.intervals.push_back({a, b, double(t)});
+            }
+            p.series.push_back(std::move(lane));
+        }
+        plot::set_ticks(p.y, threads, [](int t) { return fmt::format("thread {}", t); });
+        return p;
+    };
+    plot::Plot plot{.file = "gil_turns.png",
+                    .caption = "When each thread ran, from its own clock gaps: the same job free (running at once) and under the "
+                               "emulated GIL (taking turns: concurrency without parallelism) (T2, T9).",
+                    .width = 9,
+                    .height = 1.6 + 0.5 * m.n_at_cpus * (free ? 2 : 1)};
+    // The titles quote what was measured in the runs drawn, not what they should show.
+    if (free)
+        plot.panels.push_back(lanes(*free, fmt::format("{} C++ threads, no lock: two or more running at once {:.0f}% of the time", free->n,
+                                                       100 * free->overlap())));
+    plot.panels.push_back(lanes(*locked, fmt::format("{} C++ threads under the emulated GIL (switch interval {:g} ms):\ntwo or more "
+                                                     "running at once {:.0f}% of the time, {} hand-overs",
+                                                     locked->n, m.switch_interval_ms, 100 * locked->overlap(), locked->gil_switches)));
+    return plot;
+}
+
 }  // namespace
 
 void present(Result& result, const Workload& work, const Measured& m) {
@@ -215,6 +330,8 @@ void present(Result& result, const Workload& work, const Measured& m) {
     result.config.repeat = m.repetitions;
     result.config.trials = m.trials.count();
     result.raw = raw_series(m);
+    if (!m.sweeps.empty() || !m.locked.empty()) result.plots.push_back(speedup_plot(m));
+    if (auto turns = turns_plot(m)) result.plots.push_back(std::move(*turns));
 }
 
 }  // namespace proclab::threads_parallel

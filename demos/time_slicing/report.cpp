@@ -9,6 +9,8 @@
 #include "proclab/stats.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -207,6 +209,76 @@ Json raw_series(const std::vector<StepResult>& steps, const StepResult& timeline
     return raw;
 }
 
+// Who ran on which CPU, 60 ms from a quarter into the step shown (the start is still settling).
+plot::Plot timeline_plot(const StepResult& step) {
+    double end_ms = 0;
+    std::set<int> cpus;
+    for (const auto& w : step.workers)
+        for (const auto& iv : w.intervals) {
+            end_ms = std::max(end_ms, double(iv.end - step.go_at) / 1e6);
+            cpus.insert(iv.cpu);
+        }
+    const double from = end_ms * 0.25, to = std::min(end_ms, from + 60);
+    plot::Panel panel{.title = fmt::format("Who ran on which CPU: {} CPU-bound {} (time_slicing)", step.k, step.threads ? "threads" : "processes"),
+                      .x = {.label = "time since the common start (ms)", .min = from, .max = to},
+                      .y = {.label = "CPU"},
+                      .legend = "outside"};
+    plot::set_ticks(panel.y, cpus, [](int c) { return fmt::format("CPU {}", c); });
+    if (!cpus.empty()) {
+        panel.y.min = *cpus.begin() - 0.6;
+        panel.y.max = *cpus.rbegin() + 0.6;
+    }
+    constexpr int kColours = 8;  // the palette's; beyond them a hatch tells the workers apart
+    const char* hatches[] = {"", "//", "..", "xx"};
+    for (std::size_t i = 0; i < step.workers.size(); ++i) {
+        const auto& w = step.workers[i];
+        plot::Series lane{.mark = plot::Mark::intervals, .label = fmt::format("worker {}", w.tid), .colour = int(i),
+                          .hatch = hatches[(i / kColours) % 4]};
+        for (const auto& iv : w.intervals) {
+            const double a = double(iv.start - step.go_at) / 1e6, b = double(iv.end - step.go_at) / 1e6;
+            if (b > from && a < to) lane.intervals.push_back({a, b, double(iv.cpu)});
+        }
+        panel.series.push_back(std::move(lane));
+    }
+    return {.file = "timeline.png",
+            .caption = "Who ran on which CPU: the first over-subscribed step of time_slicing (P2, P4).",
+            .width = 10,
+            .height = 1.2 + 0.5 * double(std::max<std::size_t>(1, cpus.size())),
+            .panels = {std::move(panel)}};
+}
+
+// Each process's share of a CPU against K, beside min(1, CPUs/K).
+std::optional<plot::Plot> share_plot(const std::vector<StepResult>& steps) {
+    std::vector<const StepResult*> processes;
+    for (const auto& s : steps)
+        if (!s.threads) processes.push_back(&s);
+    if (processes.empty()) return std::nullopt;
+    plot::Panel panel{.title = fmt::format("CPU share against the number of workers on {} CPUs (P4)", processes.front()->cpus),
+                      .x = {.label = "CPU-bound processes K", .scale = plot::Scale::log2},
+                      .y = {.label = "share per process (run time / its lifetime)", .min = 0, .max = 1.1},
+                      .legend_size = 8};
+    plot::Series each{.mark = plot::Mark::scatter, .colour = 0, .width = 14, .alpha = 0.4};
+    plot::Series mean{.label = "measured mean share (dots: each worker)", .colour = 0, .marker = "o"};
+    plot::Series expected{.label = "min(1, CPUs / K)", .colour = 3, .line = "--"};
+    std::vector<int> ks;
+    for (const StepResult* s : processes) {
+        for (const auto& w : s->workers) {
+            each.x.push_back(s->k);
+            each.y.push_back(w.share);
+        }
+        mean.x.push_back(s->k);
+        mean.y.push_back(s->mean_share);
+        expected.x.push_back(s->k);
+        expected.y.push_back(s->expected_share);
+        ks.push_back(s->k);
+    }
+    plot::set_ticks(panel.x, ks, [](int k) { return std::to_string(k); });
+    panel.series = {std::move(each), std::move(mean), std::move(expected)};
+    return plot::Plot{.file = "cpu_share.png",
+                      .caption = "CPU share per process against the number of CPU-bound processes, with min(1, CPUs/K) (P4).",
+                      .panels = {std::move(panel)}};
+}
+
 }  // namespace
 
 const JiffiesClock& run_jiffies() {
@@ -235,6 +307,8 @@ void present(Result& result, const DemoContext& ctx, const Sweep& sweep) {
     result.config.repeat = 1;
     result.config.trials = sweep.trials.count();
     result.raw = raw_series(steps, shown);
+    if (!shown.workers.empty()) result.plots.push_back(timeline_plot(shown));
+    if (auto share = share_plot(steps)) result.plots.push_back(std::move(*share));
 }
 
 }  // namespace proclab::time_slicing

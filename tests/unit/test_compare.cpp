@@ -82,6 +82,22 @@ TEST_CASE("compare: what differs between two runs, and whether it is beyond nois
     CHECK_THAT(text, Catch::Contains("differs") && Catch::Contains("Verdicts that differ: 1") && Catch::Contains("T2"));
     CHECK_THAT(comparison_markdown(c, true), Catch::Contains("| context_switch | quiet |"));
     CHECK(comparison_json(c).at("metrics").size() == 3);
+    // The plot: the moved headline in the "beyond noise" colour, the ratio 1 marked; the same
+    // headline unmoved is grey, and a metric neither headline nor moved is not drawn.
+    const auto cp = comparison_plot(c);
+    REQUIRE(cp.panels.size() == 1);
+    const auto& bars = cp.panels[0].series;
+    REQUIRE(bars.size() == 2);
+    CHECK(bars[0].colour == 3);
+    REQUIRE(bars[0].x.size() == 1);
+    CHECK(bars[0].x[0] == Approx(1.3));
+    CHECK(bars[1].mark == plot::Mark::vline);
+    LoadedRun again = a;
+    again.label = "B";
+    const auto same = comparison_plot(compare_runs({a, again}));
+    REQUIRE(same.panels.size() == 1);
+    CHECK(same.panels[0].series[0].grey);
+    CHECK(same.panels[0].y.tick_labels == std::vector<std::string>{"B: context_switch round_trip"});
     // A significant but small shift is not called a change: the runs' own drift is a few percent.
     LoadedRun close{"C", "c.json", suite_from_json(suite_file("0-1 (2 CPUs)", 2040, "confirmed"))};
     CHECK_FALSE(compare_runs({a, close}).metrics[0][0].beyond_noise());
@@ -159,6 +175,20 @@ TEST_CASE("fleet: one odd machine among three is flagged, and the normal ones ar
     CHECK(j.at("kind") == "fleet");
     CHECK(j.at("machines")[2].at("flagged_metrics") == 1);
     CHECK(j.at("metrics")[0].at("machines")[2].at("flagged") == true);
+    // The plot: the round trip first (the largest deviation) at the top, each machine once in the
+    // legend, the flagged machine's point filled, the ratio 1 marked.
+    const auto fp = fleet_plot(v, false);
+    REQUIRE(fp.panels.size() == 1);
+    const auto& panel = fp.panels[0];
+    CHECK(panel.y.tick_labels.back() == "context_switch: round_trip");
+    int labelled = 0, filled_points = 0;
+    for (const auto& s : panel.series) {
+        labelled += !s.label.empty();
+        if (s.mark == plot::Mark::scatter && !s.hollow) filled_points += int(s.x.size());
+    }
+    CHECK(labelled == 3);
+    CHECK(filled_points == 1);
+    CHECK(panel.series.back().mark == plot::Mark::vline);
 }
 
 TEST_CASE("fleet: with two machines both differ, and the view says a third tells which is odd", "[compare][fleet]") {

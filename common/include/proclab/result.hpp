@@ -6,6 +6,7 @@
 #include "proclab/clock.hpp"
 #include "proclab/environment.hpp"
 #include "proclab/evidence.hpp"
+#include "proclab/plot.hpp"
 #include "proclab/stats.hpp"
 
 #include <deque>
@@ -98,6 +99,8 @@ struct Result {
     // Demo-specific series for plots (docs/schema.md: "raw"), e.g. the run intervals behind a
     // timeline; an object, empty when there is none.
     Json raw = Json::object();
+    // What to draw, as data (plot.hpp): runner/plot_report.py draws each one without knowing the demo.
+    std::vector<plot::Plot> plots;
 
     // Filled by the harness (demo_main), not by the demo.
     std::string proclab_version;
