@@ -1,5 +1,8 @@
 #include "proclab/serialize.hpp"
 
+#include "proclab/sizes.hpp"
+#include "proclab/topology.hpp"
+
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -48,12 +51,59 @@ void from_json(const Json& j, Summary& s) {
     if (j.contains("distribution")) s.distribution = j.at("distribution").value("values", std::vector<double>{});
 }
 
+namespace {
+
+// The typed value behind a fact that demos decide on (schema 4: "typed"), or null for a fact
+// without one. A fact that could not be read has none either.
+Json typed_value(const Environment& env, std::string_view key) {
+    if (key == "online_cpus") return env.online_cpus;
+    if (key == "affinity_cpus") return env.affinity_cpus;
+    if (key == "euid") return env.euid;
+    if (key == "cap_sys_ptrace") return env.cap_sys_ptrace;
+    if (key == "yama_ptrace_scope") return env.yama_ptrace_scope ? Json(*env.yama_ptrace_scope) : Json();
+    if (key == "cpu_quota") return env.cpu_quota_cpus ? Json(*env.cpu_quota_cpus) : Json("none");
+    if (key == "container") return env.in_container;
+    return {};
+}
+
+// Schemas 1 to 3 kept the text only: the typed value read back from it, as the probe wrote it
+// ("0-1 (2 CPUs)", "yes", "1.50 CPUs (...)", "yes (/.dockerenv exists)").
+Json typed_from_text(std::string_view key, const std::string& text) {
+    const std::string_view first = std::string_view(text).substr(0, text.find(' '));
+    if (key == "online_cpus" || key == "euid" || key == "yama_ptrace_scope") {
+        if (const auto n = whole_number(text)) return *n;
+        return {};
+    }
+    if (key == "affinity_cpus") return parse_cpu_list(first);
+    if (key == "cap_sys_ptrace" || key == "container") return first == "yes";
+    if (key == "cpu_quota") {
+        if (first == "none") return "none";
+        if (const auto cpus = real_number(first)) return *cpus;
+    }
+    return {};
+}
+
+// A typed value into the environment's typed copy of its fact.
+void set_typed(Environment& env, std::string_view key, const Json& v) {
+    if (v.is_null()) return;
+    if (key == "online_cpus") env.online_cpus = v.get<int>();
+    if (key == "affinity_cpus") env.affinity_cpus = v.get<std::vector<int>>();
+    if (key == "euid") env.euid = v.get<uid_t>();
+    if (key == "cap_sys_ptrace") env.cap_sys_ptrace = v.get<bool>();
+    if (key == "yama_ptrace_scope") env.yama_ptrace_scope = v.get<int>();
+    if (key == "cpu_quota" && v.is_number()) env.cpu_quota_cpus = v.get<double>();
+    if (key == "container") env.in_container = v.get<bool>();
+}
+
+}  // namespace
+
 void to_json(Json& j, const Environment& env) {
     j = Json::object();
     for (const auto& f : env.facts) {
         Json fact{{"label", f.label}};
         if (f.value) {
             fact["value"] = *f.value;
+            if (Json typed = typed_value(env, f.key); !typed.is_null()) fact["typed"] = std::move(typed);
         } else {
             fact["value"] = nullptr;
             fact["unknown"] = f.unknown_reason;
@@ -75,6 +125,13 @@ void from_json(const Json& j, Environment& env) {
         fact.unknown_reason = f.value("unknown", "");
         fact.unknown_brief = f.value("unknown_brief", "");
         fact.source = f.value("source", "");
+        if (fact.value) {
+            try {
+                set_typed(env, key, f.contains("typed") ? f.at("typed") : typed_from_text(key, *fact.value));
+            } catch (const Json::exception&) {
+                throw std::runtime_error(fmt::format("environment fact '{}' has a typed value of the wrong kind", key));
+            }
+        }
         env.facts.push_back(std::move(fact));
     }
 }

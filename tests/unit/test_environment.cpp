@@ -1,4 +1,5 @@
 #include "proclab/environment.hpp"
+#include "proclab/serialize.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -92,4 +93,51 @@ TEST_CASE("ptrace rights follow the kernel's rules and Yama's scope", "[environm
     const auto none = ptrace_rights({.cap_sys_ptrace = true, .same_uid = true, .prober_is_ancestor = true, .yama_scope = 3});
     CHECK_FALSE(none.granted);
     CHECK(none.why == "Yama ptrace_scope 3: no process may attach");
+}
+
+TEST_CASE("the environment's typed facts travel in the JSON, and are read from the text of older files", "[environment][schema]") {
+    Environment env;
+    env.online_cpus = 4;
+    env.affinity_cpus = {0, 2, 3};
+    env.euid = 65534;
+    env.cap_sys_ptrace = false;
+    env.yama_ptrace_scope = 2;
+    env.cpu_quota_cpus = 1.5;
+    env.in_container = true;
+    env.facts = {{"online_cpus", "online CPUs", "4", "sysconf", "", ""},
+                 {"affinity_cpus", "CPUs allowed (affinity)", "0,2-3 (3 CPUs)", "sched_getaffinity(2)", "", ""},
+                 {"euid", "effective uid", "65534", "geteuid(2)", "", ""},
+                 {"cap_sys_ptrace", "CAP_SYS_PTRACE (effective)", "no", "/proc/self/status CapEff", "", ""},
+                 {"yama_ptrace_scope", "Yama ptrace_scope", "2", "/proc/sys/kernel/yama/ptrace_scope", "", ""},
+                 {"cpu_quota", "CPU quota (cgroup)", "1.50 CPUs (/sys/fs/cgroup/cpu.max: 150000 100000); the CPUs' capacity is 1.50", "", "", ""},
+                 {"container", "container", "yes (/.dockerenv exists)", "/.dockerenv", "", ""}};
+    const Json j = env;
+    CHECK(j.at("affinity_cpus").at("typed") == Json::array({0, 2, 3}));
+    CHECK(j.at("cpu_quota").at("typed") == 1.5);
+    CHECK(j.at("container").at("typed") == true);
+    auto check = [](const Environment& back) {
+        CHECK(back.online_cpus == 4);
+        CHECK(back.affinity_cpus == std::vector<int>{0, 2, 3});
+        CHECK(back.euid == 65534);
+        CHECK_FALSE(back.cap_sys_ptrace);
+        CHECK(back.yama_ptrace_scope == 2);
+        CHECK(back.cpu_quota_cpus == 1.5);
+        CHECK(back.in_container);
+        CHECK(back.cpu_capacity() == 1.5);
+    };
+    check(j.get<Environment>());
+    // Schema 3 and older: the text only, read as the probe wrote it.
+    Json old = j;
+    for (auto& [key, fact] : old.items()) fact.erase("typed");
+    check(old.get<Environment>());
+    // No quota, and no Yama: nothing set.
+    old["cpu_quota"]["value"] = "none (/sys/fs/cgroup/cpu and above)";
+    old["yama_ptrace_scope"] = Json{{"label", "Yama ptrace_scope"}, {"value", nullptr}, {"unknown", "no Yama"}};
+    const auto none = old.get<Environment>();
+    CHECK_FALSE(none.cpu_quota_cpus);
+    CHECK_FALSE(none.yama_ptrace_scope);
+    // A typed value of the wrong kind is named, not a crash.
+    Json wrong = j;
+    wrong["online_cpus"]["typed"] = "four";
+    CHECK_THROWS_WITH(wrong.get<Environment>(), Catch::Contains("online_cpus"));
 }

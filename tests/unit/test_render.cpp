@@ -2,6 +2,7 @@
 #include "proclab/serialize.hpp"
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdlib>
 
 using namespace proclab;
@@ -40,7 +41,7 @@ Result sample_result() {
 
 TEST_CASE("JSON rendering produces exactly the documented text", "[render]") {
     const std::string expected = R"json({
-  "schema_version": 3,
+  "schema_version": 4,
   "proclab_version": "9.9.9",
   "demo": "demo_x",
   "title": "a title",
@@ -178,7 +179,8 @@ TEST_CASE("JSON rendering produces exactly the documented text", "[render]") {
       1,
       2
     ]
-  }
+  },
+  "plots": []
 }
 )json";
     CHECK(render_json(sample_result()) == expected);
@@ -193,6 +195,47 @@ TEST_CASE("the runner reads back what a demo wrote", "[render]") {
     REQUIRE(back.metric("children"));
     CHECK(back.metric("children")->value == 3);
     CHECK(back.wall_time_s == 1.5);
+}
+
+TEST_CASE("a plot travels in the result's JSON and comes back the same", "[render][plot]") {
+    Result r = sample_result();
+    plot::Panel lines{.title = "lines", .x = {.label = "N", .scale = plot::Scale::log2}, .y = {.label = "µs", .min = 0}};
+    plot::set_ticks(lines.x, std::vector<int>{1, 2, 4}, [](int n) { return std::to_string(n); });
+    lines.series.push_back({.label = "measured", .x = {1, 2, 4}, .y = {3, NAN, 1}, .colour = 2, .marker = "o"});
+    lines.series.push_back({.mark = plot::Mark::hline, .y = {0.5}, .grey = true, .line = ":"});
+    lines.series.push_back({.mark = plot::Mark::intervals, .intervals = {{0, 1.5, 0}, {2, 3, 1}}, .hatch = "//"});
+    plot::Panel grid{.title = "grid", .cells = plot::Cells{.rows = {"a"}, .columns = {"x", "y"}, .values = {{1.0, std::nullopt}},
+                                                           .text = {{"one", ""}}, .palette = {"#ffffff", "#000000"}}};
+    r.plots.push_back({.file = "p.png", .caption = "what it shows", .width = 9, .side_by_side = true, .panels = {lines, grid}});
+    const Json j = Json::parse(render_json(r));
+    CHECK(j.at("plots")[0].at("panels")[0].at("series")[0].at("y")[1].is_null());  // NaN: JSON has none
+    CHECK_FALSE(j.at("plots")[0].at("panels")[0].at("series")[0].contains("hollow"));  // defaults left out
+    const Result back = result_from_json(j);
+    REQUIRE(back.plots.size() == 1);
+    const auto& p = back.plots[0];
+    CHECK(p.caption == "what it shows");
+    CHECK(p.width == 9);
+    CHECK(p.side_by_side);
+    REQUIRE(p.panels.size() == 2);
+    CHECK(p.panels[0].x.scale == plot::Scale::log2);
+    CHECK(p.panels[0].x.tick_labels == std::vector<std::string>{"1", "2", "4"});
+    CHECK(p.panels[0].y.min == 0);
+    CHECK_FALSE(p.panels[0].y.max);
+    const auto& s = p.panels[0].series;
+    CHECK(s[0].colour == 2);
+    CHECK(std::isnan(s[0].y[1]));
+    CHECK(s[1].mark == plot::Mark::hline);
+    CHECK(s[1].grey);
+    CHECK(s[2].intervals.size() == 2);
+    CHECK(s[2].hatch == "//");
+    REQUIRE(p.panels[1].cells);
+    CHECK(p.panels[1].cells->values[0][0] == 1.0);
+    CHECK_FALSE(p.panels[1].cells->values[0][1]);
+    CHECK(p.panels[1].cells->text[0][0] == "one");
+    CHECK(p.panels[1].cells->palette.size() == 2);
+    CHECK(plot::size_label(8) == "8");
+    CHECK(plot::size_label(4096) == "4K");
+    CHECK(plot::size_label(1 << 20) == "1M");
 }
 
 TEST_CASE("reading a result without its claims names what is missing", "[render]") {

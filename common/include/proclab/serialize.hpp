@@ -14,11 +14,12 @@
 namespace proclab {
 
 // 3: decisions carry their facts and sentence templates, tables are typed (columns with units,
-// number cells), raw is an object. Files of versions 1 and 2 are still read.
-inline constexpr int kSchemaVersion = 3;
+// number cells), raw is an object. 4: the environment's facts carry their typed values, a result
+// its plots. Files of versions 1 to 3 are still read (their typed values from the facts' text).
+inline constexpr int kSchemaVersion = 4;
 inline constexpr int kOldestReadableSchema = 1;
 
-// Throws std::runtime_error("<what> has schema_version N; this proclab reads 1 to 3") for a
+// Throws std::runtime_error("<what> has schema_version N; this proclab reads 1 to 4") for a
 // version outside [kOldestReadableSchema, kSchemaVersion].
 void require_readable_schema(int version, std::string_view what);
 
