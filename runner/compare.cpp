@@ -51,10 +51,18 @@ std::string suite_mode(const SuiteDocument& suite) {
     return quick > 0 ? "--quick" : "full";
 }
 
-std::pair<std::string, std::string> verdict_of(const SuiteDocument& suite, const std::string& claim_id) {
+std::pair<std::optional<Verdict>, std::string> verdict_of(const SuiteDocument& suite, const std::string& claim_id) {
     for (const auto& row : suite.rows)
-        if (row.id == claim_id) return {std::string(to_string(row.verdict)), row.evidence};
-    return {"-", ""};
+        if (row.id == claim_id) return {row.verdict, row.evidence};
+    return {std::nullopt, ""};
+}
+
+std::string verdict_text(const std::optional<Verdict>& v) { return v ? std::string(to_string(*v)) : "-"; }
+
+std::vector<std::string> verdict_texts(const VerdictRow& row) {
+    std::vector<std::string> out;
+    for (const auto& v : row.verdicts) out.push_back(verdict_text(v));
+    return out;
 }
 
 std::vector<FactRow> fact_rows(const std::vector<LoadedRun>& runs) {
@@ -81,7 +89,9 @@ bool values_differ(const std::vector<std::string>& values) {
     return std::any_of(values.begin(), values.end(), [&](const std::string& v) { return v != values.front(); });
 }
 
-bool changed(const VerdictRow& row) { return values_differ(row.verdicts); }
+bool changed(const VerdictRow& row) {
+    return std::any_of(row.verdicts.begin(), row.verdicts.end(), [&](const auto& v) { return v != row.verdicts.front(); });
+}
 
 bool ran(const SuiteDocument& suite, const std::string& demo) {
     return std::any_of(suite.runs.begin(), suite.runs.end(), [&](const DemoRun& r) { return r.name == demo && r.result; });
@@ -167,116 +177,63 @@ std::vector<VerdictRow> verdict_rows(const std::vector<LoadedRun>& runs) {
     return rows;
 }
 
-std::string render_comparison(const Comparison& c, bool all, bool colour) {
-    std::string out;
-    for (const auto& r : c.runs)
-        out += fmt::format("{} = {} (proclab {}, schema {})\n", r.label, r.path, r.suite.proclab_version, r.suite.schema_version);
-    {
-        std::vector<std::string> header{"fact"};
-        for (const auto& r : c.runs) header.push_back(r.label);
-        header.push_back("");
-        TextTable t(header);
-        for (const auto& f : c.facts) {
-            std::vector<std::string> row{f.label};
-            row.insert(row.end(), f.values.begin(), f.values.end());
-            row.push_back(f.differs ? "differs" : "");
-            t.add_row(std::move(row));
-        }
-        out += "\nThe machines\n" + t.render();
+View view_of(const Comparison& c, bool all) {
+    View v{.title = "proclab compare"};
+    std::vector<std::string> runs;
+    for (const auto& r : c.runs) runs.push_back(fmt::format("{} = {} (proclab {}, schema {})", r.label, r.path, r.suite.proclab_version, r.suite.schema_version));
+    v.items(std::move(runs));
+
+    ViewTable facts{.columns = {"fact"}};
+    for (const auto& r : c.runs) facts.columns.push_back(r.label);
+    facts.columns.emplace_back("");
+    for (const auto& f : c.facts) {
+        std::vector<ViewCell> row{f.label};
+        row.insert(row.end(), f.values.begin(), f.values.end());
+        row.push_back(flag_cell(f.differs ? "differs" : "", f.differs));
+        facts.rows.push_back(std::move(row));
     }
-    {
-        std::vector<std::string> header{"claim"};
-        for (const auto& r : c.runs) header.push_back(r.label);
-        TextTable t(header);
-        int n = 0;
-        for (const auto& v : c.verdicts) {
-            if (!changed(v)) continue;
-            ++n;
-            std::vector<std::string> row{v.id};
-            for (const auto& x : v.verdicts) {
-                const auto verdict = verdict_from_string(x);  // "-": the claim is not in that file
-                row.push_back(verdict ? colour_verdict(*verdict, colour) : x);
-            }
-            t.add_row(std::move(row));
-        }
-        out += fmt::format("\nVerdicts that differ: {}\n", n);
-        if (n) {
-            out += t.render();
-            for (const auto& v : c.verdicts)
-                if (changed(v))
-                    for (std::size_t i = 0; i < c.runs.size(); ++i)
-                        out += wrap(fmt::format("{} in {}: {}", v.id, c.runs[i].label, v.evidence[i]), 100, "    ") + "\n";
-        }
+    v.heading("The machines").table(std::move(facts));
+
+    ViewTable verdicts{.columns = {"claim"}};
+    for (const auto& r : c.runs) verdicts.columns.push_back(r.label);
+    std::vector<std::string> evidence;
+    for (const auto& row : c.verdicts) {
+        if (!changed(row)) continue;
+        std::vector<ViewCell> cells{row.id};
+        for (const auto& x : row.verdicts) cells.push_back(verdict_cell(x));
+        verdicts.rows.push_back(std::move(cells));
+        for (std::size_t i = 0; i < c.runs.size(); ++i) evidence.push_back(fmt::format("{} in {}: {}", row.id, c.runs[i].label, row.evidence[i]));
     }
+    v.heading(fmt::format("Verdicts that differ: {}", verdicts.rows.size()));
+    if (verdicts.rows.empty()) v.paragraph("None: every claim has the same verdict.");
+    else v.table(std::move(verdicts)).items(std::move(evidence));
+
     for (std::size_t i = 0; i < c.metrics.size(); ++i) {
         const auto& diffs = c.metrics[i];
         const std::string other = c.runs[i + 1].label, base = c.runs.front().label;
-        TextTable t({"demo", "metric", base, other, fmt::format("{}/{}", other, base), "p", "beyond noise"});
+        ViewTable t{.columns = {"demo", "metric", base, other, fmt::format("{}/{}", other, base), "p", "beyond noise"}};
         int beyond = 0, tested = 0;
         for (const auto& d : diffs) {
             beyond += d.beyond_noise();
             tested += d.p.has_value();
             if (!shown(d, all)) continue;
-            t.add_row({d.demo, d.name, value_text(d.base, d.unit), value_text(d.other, d.unit), d.ratio ? fmt::format("{:.3f}", *d.ratio) : "-",
-                       p_text(d), d.beyond_noise() ? "yes" : d.p ? "no" : "-"});
+            t.rows.push_back({d.demo, d.name, value_text(d.base, d.unit), value_text(d.other, d.unit), d.ratio ? fmt::format("{:.3f}", *d.ratio) : "-",
+                              p_text(d), flag_cell(d.beyond_noise() ? "yes" : d.p ? "no" : "-", d.beyond_noise())});
         }
-        out += fmt::format("\nMetrics, {} against {}: {} shared, {} with distributions on both sides, {} beyond noise (Mann-Whitney U, "
-                           "two-sided, p < {}, and a ratio outside 1 +- {:.0f}%){}\n",
-                           other, base, diffs.size(), tested, beyond, kCompareAlpha, 100 * kCompareMinEffect,
-                           all ? "" : "; shown: the headline metrics and those beyond noise (--all: every one)");
-        out += t.render();
+        v.heading(fmt::format("Metrics, {} against {}", other, base));
+        v.paragraph(fmt::format("{} shared, {} with distributions on both sides, {} beyond noise; shown: {}.", diffs.size(), tested, beyond,
+                                all ? "every shared metric" : "the headline metrics and those beyond noise (--all: every one)"));
+        v.table(std::move(t));
     }
-    out += fmt::format(
-        "\nThe test runs on each metric's distribution as the JSON keeps it: every sample up to 101, else its 101 percentiles "
+    v.note(fmt::format(
+        "Beyond noise: Mann-Whitney U, two-sided, p < {}, and a ratio outside 1 +- {:.0f}%. "
+        "The test runs on each metric's distribution as the JSON keeps it: every sample up to 101, else its 101 percentiles "
         "(a conservative stand-in: fewer points than were measured). Its samples come from within each run, so it cannot see the "
         "drift between runs of one machine: a change also needs a ratio outside 1 +- {:.0f}%. A metric without a distribution (a "
-        "single derived value, or a schema-1 file) has its ratio only.\n",
-        100 * kCompareMinEffect);
-    for (const auto& n : c.notes) out += "note: " + n + "\n";
-    return out;
-}
-
-std::string comparison_markdown(const Comparison& c, bool all) {
-    std::string md = "# proclab compare\n\n";
-    for (const auto& r : c.runs) md += fmt::format("- **{}**: `{}` (proclab {}, schema {})\n", r.label, r.path, r.suite.proclab_version, r.suite.schema_version);
-    md += "\n## The machines\n\n| fact |";
-    for (const auto& r : c.runs) md += fmt::format(" {} |", r.label);
-    md += " |\n|---|";
-    for (std::size_t i = 0; i <= c.runs.size(); ++i) md += "---|";
-    md += "\n";
-    for (const auto& f : c.facts) {
-        md += fmt::format("| {} |", markdown_cell(f.label));
-        for (const auto& v : f.values) md += fmt::format(" {} |", markdown_cell(v));
-        md += f.differs ? " **differs** |\n" : " |\n";
-    }
-    md += "\n## Verdicts that differ\n\n";
-    int n = 0;
-    for (const auto& v : c.verdicts) {
-        if (!changed(v)) continue;
-        ++n;
-        md += fmt::format("- **{}**:", v.id);
-        for (std::size_t i = 0; i < c.runs.size(); ++i) md += fmt::format(" {} {}{}", c.runs[i].label, v.verdicts[i], i + 1 < c.runs.size() ? "," : "");
-        md += "\n";
-        for (std::size_t i = 0; i < c.runs.size(); ++i) md += fmt::format("  - {}: {}\n", c.runs[i].label, markdown_cell(v.evidence[i]));
-    }
-    if (n == 0) md += "None: every claim has the same verdict.\n";
-    for (std::size_t i = 0; i < c.metrics.size(); ++i) {
-        const std::string other = c.runs[i + 1].label, base = c.runs.front().label;
-        md += fmt::format("\n## Metrics, {} against {}\n\nBeyond noise: Mann-Whitney U, two-sided, p < {}, and a ratio outside 1 +- {:.0f}%; "
-                          "{}.\n\n| demo | metric | {} | {} | {}/{} | p | beyond noise |\n|---|---|---|---|---|---|---|\n",
-                          other, base, kCompareAlpha, 100 * kCompareMinEffect,
-                          all ? "every shared metric" : "the headline metrics and those beyond noise", base, other, other, base);
-        for (const auto& d : c.metrics[i]) {
-            if (!shown(d, all)) continue;
-            md += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", d.demo, d.name, value_text(d.base, d.unit), value_text(d.other, d.unit),
-                              d.ratio ? fmt::format("{:.3f}", *d.ratio) : "-", p_text(d), d.beyond_noise() ? "**yes**" : d.p ? "no" : "-");
-        }
-    }
-    if (!c.notes.empty()) {
-        md += "\n";
-        for (const auto& note : c.notes) md += "- " + note + "\n";
-    }
-    return md;
+        "single derived value, or a schema-1 file) has its ratio only.",
+        kCompareAlpha, 100 * kCompareMinEffect, 100 * kCompareMinEffect));
+    if (!c.notes.empty()) v.items(c.notes);
+    return v;
 }
 
 Json comparison_json(const Comparison& c) {
@@ -289,7 +246,7 @@ Json comparison_json(const Comparison& c) {
     j["facts"] = std::move(facts);
     Json verdicts = Json::array();
     for (const auto& v : c.verdicts)
-        verdicts.push_back({{"id", v.id}, {"verdicts", v.verdicts}, {"evidence", v.evidence}, {"changed", changed(v)}});
+        verdicts.push_back({{"id", v.id}, {"verdicts", verdict_texts(v)}, {"evidence", v.evidence}, {"changed", changed(v)}});
     j["verdicts"] = std::move(verdicts);
     Json metrics = Json::array();
     for (std::size_t i = 0; i < c.metrics.size(); ++i)

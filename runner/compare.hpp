@@ -5,6 +5,7 @@
 #pragma once
 
 #include "suite.hpp"
+#include "view.hpp"
 
 #include "proclab/plot.hpp"
 #include "proclab/render.hpp"
@@ -51,9 +52,12 @@ struct MetricDiff {
 
 struct VerdictRow {
     std::string id;
-    std::vector<std::string> verdicts;  // one per run; "-" where the claim is absent
+    std::vector<std::optional<Verdict>> verdicts;  // one per run; none where the run lacks the claim
     std::vector<std::string> evidence;
 };
+// A verdict as the JSON and the views write it: its name, or "-" where the run lacks the claim.
+std::string verdict_text(const std::optional<Verdict>& v);
+std::vector<std::string> verdict_texts(const VerdictRow& row);
 // Every claim's verdict in each run, in the runs' order: the rows compare and the fleet both show.
 std::vector<VerdictRow> verdict_rows(const std::vector<LoadedRun>& runs);
 
@@ -73,7 +77,7 @@ struct Comparison {
 
 bool changed(const VerdictRow& row);
 
-// Whether any of the values is not the first: a fact, a verdict, a mode that is not the same on every run.
+// Whether any of the values is not the first: a fact or a mode that is not the same on every run.
 bool values_differ(const std::vector<std::string>& values);
 // Whether the demo ran in this suite and left a result.
 bool ran(const SuiteDocument& suite, const std::string& demo);
@@ -84,16 +88,16 @@ std::vector<FactRow> fact_rows(const std::vector<LoadedRun>& runs);
 std::string fact_value(const Environment& env, const std::string& key);
 // How the suite ran, from its demos' own configs: "full", "--quick", "mixed", or "-" with no result.
 std::string suite_mode(const SuiteDocument& suite);
-// A claim's verdict and evidence in a run: ("-", "") where the run does not hold the claim.
-std::pair<std::string, std::string> verdict_of(const SuiteDocument& suite, const std::string& claim_id);
+// A claim's verdict and evidence in a run: (none, "") where the run does not hold the claim.
+std::pair<std::optional<Verdict>, std::string> verdict_of(const SuiteDocument& suite, const std::string& claim_id);
 // A demo's metric in a run; null when the demo did not run or has no such metric.
 const Metric* find_metric(const SuiteDocument& suite, const std::string& demo, const std::string& name);
 
 Comparison compare_runs(std::vector<LoadedRun> runs);
 
-// all: every shared metric; otherwise the headline ones and those beyond noise.
-std::string render_comparison(const Comparison& c, bool all, bool colour);
-std::string comparison_markdown(const Comparison& c, bool all);
+// The comparison for people (view.hpp draws it in each format). all: every shared metric;
+// otherwise the headline ones and those beyond noise.
+View view_of(const Comparison& c, bool all);
 Json comparison_json(const Comparison& c);
 // Each shown metric's ratio to the base run, the largest moves first (at most kPlotRows).
 plot::Plot comparison_plot(const Comparison& c);

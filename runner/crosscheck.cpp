@@ -452,32 +452,19 @@ std::string outcome(const CrosscheckPair& p) {
 
 }  // namespace
 
-std::string render_crosscheck(const std::vector<CrosscheckPair>& pairs) {
-    TextTable t({"what", "proclab", "reference", "tool", "proclab / reference", "spread", "outcome"});
+View view_of(const std::vector<CrosscheckPair>& pairs) {
+    ViewTable t{.columns = {"what", "proclab", "reference", "tool", "proclab / reference", "spread", "outcome"}};
+    std::vector<std::string> commands;
     for (const auto& p : pairs) {
         const auto r = ratio(p);
-        t.add_row({p.what, figure(p.proclab_ns), figure(p.reference_ns), p.tool, r ? fmt::format("{:.2f}", *r) : "-", spread_text(p), outcome(p)});
+        t.rows.push_back({p.what, figure(p.proclab_ns), figure(p.reference_ns), p.tool, r ? fmt::format("{:.2f}", *r) : "-", spread_text(p),
+                          flag_cell(outcome(p), judge(p) == Agreement::disagree)});
+        commands.push_back(p.command);
     }
-    std::string out = t.render();
-    out += fmt::format("  {}\n  Commands (all pinned to one CPU):\n", method_text());
-    for (const auto& p : pairs) out += "    " + p.command + "\n";
-    return out;
-}
-
-std::string crosscheck_markdown(const std::vector<CrosscheckPair>& pairs) {
-    auto cell = [](std::string s) {
-        for (auto& c : s)
-            if (c == '|' || c == '\n') c = ' ';
-        return s;
-    };
-    std::string md = "| what | proclab | reference | tool | ratio | spread | outcome | command |\n|---|---|---|---|---|---|---|---|\n";
-    for (const auto& p : pairs) {
-        const auto r = ratio(p);
-        md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | `{}` |\n", cell(p.what), figure(p.proclab_ns), figure(p.reference_ns), cell(p.tool),
-                          r ? fmt::format("{:.2f}", *r) : "-", spread_text(p), cell(outcome(p)), cell(p.command));
-    }
-    md += "\n" + method_text() + " Different methods are shown, not judged.\n";
-    return md;
+    View v;
+    v.table(std::move(t)).note(method_text() + " Different methods are shown, not judged.");
+    v.heading("Commands (each pinned to one CPU)").items(std::move(commands));
+    return v;
 }
 
 Json crosscheck_json(const std::vector<CrosscheckPair>& pairs) {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include "suite.hpp"
+#include "view.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -76,8 +77,8 @@ std::optional<double> parse_messaging_seconds(std::string_view text);
 // Runs context_switch, creation_cost and sched_latency (from `dir`) and the reference tools, all pinned to one CPU.
 std::vector<CrosscheckPair> run_crosscheck(const std::filesystem::path& dir, const CrosscheckOptions& options);
 
-std::string render_crosscheck(const std::vector<CrosscheckPair>& pairs);
-std::string crosscheck_markdown(const std::vector<CrosscheckPair>& pairs);
+// The pairs for people: the table, the method, the commands (view.hpp draws it in each format).
+View view_of(const std::vector<CrosscheckPair>& pairs);
 Json crosscheck_json(const std::vector<CrosscheckPair>& pairs);
 
 }  // namespace proclab::suite

@@ -21,9 +21,7 @@ bool FleetMetric::any_flagged() const {
     return std::any_of(cells.begin(), cells.end(), [](const FleetCell& c) { return c.flagged; });
 }
 
-bool FleetVerdict::differs() const {
-    return values_differ(verdicts);
-}
+bool FleetVerdict::differs() const { return changed(*this); }
 
 std::vector<int> FleetView::flags_per_machine() const {
     std::vector<int> n(machines.size(), 0);
@@ -92,14 +90,13 @@ std::string fleet_cell_text(const FleetCell& c, const std::string& unit) {
     if (!c.value) return "-";
     std::string s = format_value(*c.value, unit);
     if (c.ratio) s += fmt::format(" ({:.2f})", *c.ratio);
-    if (c.flagged) s += " *";
     return s;
 }
 
 bool fleet_shown(const FleetMetric& m, bool all) { return m.reporting >= 2 && (all || m.headline || m.any_flagged()); }
 
 std::string fleet_rule_sentence() {
-    return fmt::format("A machine is flagged (*) on a metric when its samples differ from the pooled samples of the other machines "
+    return fmt::format("A machine is flagged (marked) on a metric when its samples differ from the pooled samples of the other machines "
                        "(Mann-Whitney U, two-sided, p < {}) and its value is outside 1 +- {:.0f}% of the fleet median. In brackets: the "
                        "value's ratio to the fleet median.",
                        kCompareAlpha, 100 * kCompareMinEffect);
@@ -131,7 +128,7 @@ FleetView fleet_view(std::vector<LoadedRun> machines, std::vector<bool> from_cor
         }
     for (auto& verdicts : verdict_rows(v.machines)) {
         FleetVerdict row{std::move(verdicts), {}};
-        row.usual = most_common(row.verdicts, row.verdicts).value_or("-");  // a tie: the earliest machine's
+        row.usual = most_common(row.verdicts, row.verdicts).value_or(std::nullopt);  // a tie: the earliest machine's
         v.verdicts.push_back(std::move(row));
     }
     // What the reader should know before trusting a flag.

@@ -39,8 +39,8 @@ struct FleetMetric {
     bool any_flagged() const;
 };
 
-struct FleetVerdict : VerdictRow {  // one verdict per machine
-    std::string usual;               // the most common verdict (a tie: the earliest machine's)
+struct FleetVerdict : VerdictRow {   // one verdict per machine
+    std::optional<Verdict> usual;     // the most common verdict (a tie: the earliest machine's); none: most lack the claim
     bool differs() const;
 };
 
@@ -62,7 +62,7 @@ struct FactSplit {
 };
 FactSplit split_facts(const std::vector<FactRow>& facts);
 
-// "1.95 (1.02)": the value and its ratio to the fleet median, " *" when flagged; "-" when absent.
+// "1.95 (1.02)": the value and its ratio to the fleet median; "-" when absent.
 std::string fleet_cell_text(const FleetCell& c, const std::string& unit);
 // Which metrics a view shows: reported by two machines or more, and (unless all) headline or flagged.
 bool fleet_shown(const FleetMetric& m, bool all);
@@ -71,9 +71,9 @@ std::string fleet_rule_sentence();
 
 FleetView fleet_view(std::vector<LoadedRun> machines, std::vector<bool> from_corpus = {});
 
-// all: every metric; otherwise the headline ones and those with a flag.
-std::string render_fleet(const FleetView& v, bool all, bool colour);
-std::string fleet_markdown(const FleetView& v, bool all);
+// The fleet for people (view.hpp draws it in each format). all: every metric; otherwise the
+// headline ones and those with a flag.
+View view_of(const FleetView& v, bool all);
 Json fleet_json(const FleetView& v, bool all);
 // Each machine's ratio to the fleet median on each shown metric, the most deviant first; filled
 // where flagged. No panel when no metric has a ratio.

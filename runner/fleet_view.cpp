@@ -1,4 +1,5 @@
-// The fleet's views: terminal, Markdown and JSON of one FleetView (fleet.cpp builds it).
+// The fleet for people (a View, drawn by view.hpp's renderers), its JSON and its plot, from one
+// FleetView (fleet.cpp builds it).
 #include "fleet.hpp"
 
 #include "proclab/aggregate.hpp"
@@ -24,10 +25,6 @@ std::string machine_title(const FleetView& v, std::size_t i) {
     return v.from_corpus[i] ? "corpus: " + v.machines[i].label : v.machines[i].label;
 }
 
-}  // namespace
-
-namespace {
-
 std::string flag_summary(const FleetView& v) {
     const auto flags = v.flags_per_machine();
     std::vector<std::string> parts;
@@ -37,120 +34,66 @@ std::string flag_summary(const FleetView& v) {
 
 }  // namespace
 
-std::string render_fleet(const FleetView& v, bool all, bool colour) {
-    std::string out = fmt::format("proclab compare: a fleet of {} machines\n", v.machines.size());
-    for (std::size_t i = 0; i < v.machines.size(); ++i)
-        out += fmt::format("  {} = {} (proclab {}, schema {})\n", machine_title(v, i), v.machines[i].path, v.machines[i].suite.proclab_version,
-                           v.machines[i].suite.schema_version);
-    std::vector<std::string> names;
-    for (const auto& m : v.machines) names.push_back(m.label);
-    {
-        std::vector<std::string> header{"fact"};
-        header.insert(header.end(), names.begin(), names.end());
-        TextTable t(header);
-        const auto facts = split_facts(v.facts);
-        for (const auto& row : facts.differing) t.add_row(row);
-        out += fmt::format("\nFacts that differ: {}\n", facts.differing.size());
-        if (!facts.differing.empty()) out += t.render();
-        if (!facts.same.empty()) out += wrap(fmt::format("The same on every machine: {}.", fmt::join(facts.same, "; ")), 100, "  ") + "\n";
+View view_of(const FleetView& v, bool all) {
+    View out{.title = fmt::format("proclab compare: a fleet of {} machines", v.machines.size())};
+    std::vector<std::string> machines, names;
+    for (std::size_t i = 0; i < v.machines.size(); ++i) {
+        machines.push_back(fmt::format("{} = {} (proclab {}, schema {})", machine_title(v, i), v.machines[i].path,
+                                       v.machines[i].suite.proclab_version, v.machines[i].suite.schema_version));
+        names.push_back(v.machines[i].label);
     }
-    {
-        std::vector<std::string> header{"claim"};
-        header.insert(header.end(), names.begin(), names.end());
-        TextTable t(header);
-        int n = 0;
-        for (const auto& row : v.verdicts) {
-            if (!row.differs()) continue;
-            ++n;
-            std::vector<std::string> cells{row.id};
-            for (const auto& x : row.verdicts) {
-                const auto verdict = verdict_from_string(x);
-                std::string cell = verdict ? colour_verdict(*verdict, colour) : x;
-                if (x != row.usual) cell += " *";
-                cells.push_back(std::move(cell));
-            }
-            t.add_row(std::move(cells));
-        }
-        out += fmt::format("\nVerdicts that differ between machines: {}{}\n", n, n ? " (* where a machine's verdict is not the fleet's most common; in a tie, the earliest machine's counts as that)" : "");
-        if (n) {
-            out += t.render();
-            for (const auto& row : v.verdicts)
-                if (row.differs())
-                    for (std::size_t i = 0; i < v.machines.size(); ++i)
-                        if (row.verdicts[i] != row.usual)
-                            out += wrap(fmt::format("{} on {}: {}", row.id, v.machines[i].label, row.evidence[i]), 100, "    ") + "\n";
-        }
-    }
-    {
-        std::vector<std::string> header{"demo", "metric", "fleet median"};
-        header.insert(header.end(), names.begin(), names.end());
-        TextTable t(header);
-        int flagged_metrics = 0;
-        for (const auto& m : v.metrics) {
-            flagged_metrics += m.any_flagged();
-            if (!fleet_shown(m, all)) continue;
-            std::vector<std::string> row{m.demo, m.name, format_value(m.median, m.unit)};
-            for (const auto& c : m.cells) row.push_back(fleet_cell_text(c, m.unit));
-            t.add_row(std::move(row));
-        }
-        out += fmt::format("\nMetrics: {} reported by two machines or more, {} with a machine flagged; flags per machine: {}{}\n", v.metrics.size(),
-                           flagged_metrics, flag_summary(v), all ? "" : "; shown: the headline metrics and those with a flag (--all: every one)");
-        out += t.render();
-        out += wrap(fleet_rule_sentence(), 100, "") + "\n";
-    }
-    for (const auto& n : v.notes) out += wrap("note: " + n, 100, "      ") + "\n";
-    return out;
-}
-
-std::string fleet_markdown(const FleetView& v, bool all) {
-    std::string md = fmt::format("# proclab compare: a fleet of {} machines\n\n", v.machines.size());
-    for (std::size_t i = 0; i < v.machines.size(); ++i)
-        md += fmt::format("- **{}**: `{}` (proclab {}, schema {})\n", machine_title(v, i), v.machines[i].path, v.machines[i].suite.proclab_version,
-                          v.machines[i].suite.schema_version);
-    auto header = [&](std::initializer_list<std::string> first) {
-        std::string h = "|", rule = "|";
-        for (const auto& c : first) h += fmt::format(" {} |", c), rule += "---|";
-        for (const auto& m : v.machines) h += fmt::format(" {} |", markdown_cell(m.label)), rule += "---|";
-        return h + "\n" + rule + "\n";
+    out.items(std::move(machines));
+    auto columns = [&](std::vector<std::string> first) {
+        first.insert(first.end(), names.begin(), names.end());
+        return first;
     };
-    md += "\n## Facts that differ\n\n";
+
     const auto facts = split_facts(v.facts);
-    std::string rows;
-    for (const auto& row : facts.differing) {
-        rows += "|";
-        for (const auto& cell : row) rows += fmt::format(" {} |", markdown_cell(cell));
-        rows += "\n";
+    out.heading(fmt::format("Facts that differ: {}", facts.differing.size()));
+    if (!facts.differing.empty()) {
+        ViewTable t{.columns = columns({"fact"}), .cards = true};
+        for (const auto& row : facts.differing) t.rows.emplace_back(row.begin(), row.end());
+        out.table(std::move(t));
     }
-    md += rows.empty() ? "None.\n" : header({"fact"}) + rows;
-    if (!facts.same.empty()) md += fmt::format("\nThe same on every machine: {}.\n", markdown_cell(fmt::format("{}", fmt::join(facts.same, "; "))));
-    md += "\n## Verdicts that differ between machines\n\n";
-    rows.clear();
-    std::string why;
+    if (!facts.same.empty()) out.note(fmt::format("The same on every machine: {}.", fmt::join(facts.same, "; ")));
+
+    ViewTable verdicts{.columns = columns({"claim"}), .terminal_mark = " *", .cards = true};
+    std::vector<std::string> why;
     for (const auto& row : v.verdicts) {
         if (!row.differs()) continue;
-        rows += "| " + row.id + " |";
+        std::vector<ViewCell> cells{row.id};
         for (std::size_t i = 0; i < row.verdicts.size(); ++i) {
-            rows += row.verdicts[i] != row.usual ? fmt::format(" **{}** |", row.verdicts[i]) : fmt::format(" {} |", row.verdicts[i]);
-            if (row.verdicts[i] != row.usual) why += fmt::format("- {} on {}: {}\n", row.id, markdown_cell(v.machines[i].label), markdown_cell(row.evidence[i]));
+            const bool odd = row.verdicts[i] != row.usual;
+            cells.push_back(verdict_cell(row.verdicts[i], odd));
+            if (odd) why.push_back(fmt::format("{} on {}: {}", row.id, v.machines[i].label, row.evidence[i]));
         }
-        rows += "\n";
+        verdicts.rows.push_back(std::move(cells));
     }
-    md += rows.empty() ? "None: every claim has the same verdict on every machine.\n"
-                       : "In bold: a verdict that is not the fleet's most common (in a tie, the earliest machine's counts as that).\n\n" + header({"claim"}) + rows + "\n" + why;
-    md += fmt::format("\n## Metrics\n\n{} Flags per machine: {}. Shown: {}.\n\n", fleet_rule_sentence(), flag_summary(v),
-                      all ? "every metric two machines or more report" : "the headline metrics and those with a flag");
-    md += header({"demo", "metric", "fleet median"});
+    out.heading(fmt::format("Verdicts that differ between machines: {}", verdicts.rows.size()));
+    if (verdicts.rows.empty()) {
+        out.paragraph("None: every claim has the same verdict on every machine.");
+    } else {
+        out.note("Marked: a verdict that is not the fleet's most common (in a tie, the earliest machine's counts as that).");
+        out.table(std::move(verdicts)).items(std::move(why));
+    }
+
+    ViewTable metrics{.columns = columns({"demo", "metric", "fleet median"}), .terminal_mark = " *", .cards = true};
+    int flagged_metrics = 0;
     for (const auto& m : v.metrics) {
+        flagged_metrics += m.any_flagged();
         if (!fleet_shown(m, all)) continue;
-        md += fmt::format("| {} | {} | {} |", m.demo, markdown_cell(m.name), format_value(m.median, m.unit));
-        for (const auto& c : m.cells) md += c.flagged ? fmt::format(" **{}** |", fleet_cell_text(c, m.unit)) : fmt::format(" {} |", fleet_cell_text(c, m.unit));
-        md += "\n";
+        std::vector<ViewCell> row{m.demo, m.name, format_value(m.median, m.unit)};
+        for (const auto& c : m.cells) row.push_back(flag_cell(fleet_cell_text(c, m.unit), c.flagged));
+        metrics.rows.push_back(std::move(row));
     }
-    if (!v.notes.empty()) {
-        md += "\n";
-        for (const auto& n : v.notes) md += "- " + markdown_cell(n) + "\n";
-    }
-    return md;
+    out.heading("Metrics");
+    out.paragraph(fmt::format("{} reported by two machines or more, {} with a machine flagged; flags per machine: {}; shown: {}.",
+                              v.metrics.size(), flagged_metrics, flag_summary(v),
+                              all ? "every metric two machines or more report" : "the headline metrics and those with a flag (--all: every one)"));
+    out.note(fleet_rule_sentence());
+    out.table(std::move(metrics));
+    if (!v.notes.empty()) out.items(v.notes);
+    return out;
 }
 
 Json fleet_json(const FleetView& v, bool all) {
@@ -167,7 +110,8 @@ Json fleet_json(const FleetView& v, bool all) {
     j["facts"] = std::move(facts);
     Json verdicts = Json::array();
     for (const auto& row : v.verdicts)
-        verdicts.push_back({{"id", row.id}, {"verdicts", row.verdicts}, {"evidence", row.evidence}, {"usual", row.usual}, {"differs", row.differs()}});
+        verdicts.push_back({{"id", row.id}, {"verdicts", verdict_texts(row)}, {"evidence", row.evidence}, {"usual", verdict_text(row.usual)},
+                            {"differs", row.differs()}});
     j["verdicts"] = std::move(verdicts);
     Json metrics = Json::array();
     for (const auto& m : v.metrics) {

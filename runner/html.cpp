@@ -65,29 +65,13 @@ code { background: #f4f4f6; padding: 0 .2rem; border-radius: 3px; }
   table.stack td { border: none; padding: .15rem 0; background: none !important; }
   table.stack td::before { content: attr(data-label); display: block; color: #666; font-size: .75rem; }
 }
+.flag { font-weight: 700; color: #b71c1c; }
 a.term { color: inherit; text-decoration: underline dotted; text-underline-offset: 2px; }
 dl.glossary dt { font-weight: 600; margin-top: .6rem; } dl.glossary dd { margin: .1rem 0 0 1.2rem; max-width: 70rem; }
 )css";
 
 std::string verdict_span(std::string_view v) {
     return fmt::format("<span class=\"verdict {}\">{}</span>", html_escape(v), html_escape(v));
-}
-
-// `css_class` "stack": on a narrow screen each row becomes a card, each cell under its column's
-// name (data-label), so the table never runs off a phone's screen.
-std::string table(const std::vector<std::string>& columns, const std::vector<std::vector<std::string>>& rows, bool escape = true,
-                  const std::string& css_class = "") {
-    std::string h = css_class.empty() ? "<div class=\"scroll\"><table><thead><tr>"
-                                      : fmt::format("<div class=\"scroll\"><table class=\"{}\"><thead><tr>", css_class);
-    for (const auto& c : columns) h += "<th>" + html_escape(c) + "</th>";
-    h += "</tr></thead><tbody>\n";
-    for (const auto& row : rows) {
-        h += "<tr>";
-        for (std::size_t i = 0; i < row.size(); ++i)
-            h += fmt::format("<td data-label=\"{}\">{}</td>", i < columns.size() ? html_escape(columns[i]) : "", escape ? html_escape(row[i]) : row[i]);
-        h += "</tr>\n";
-    }
-    return h + "</tbody></table></div>\n";
 }
 
 }  // namespace
@@ -112,11 +96,10 @@ std::string render_html(const HtmlReport& r) {
 
     // The claims first.
     h += "<h2>The claims</h2>\n";
-    std::vector<std::vector<std::string>> claim_rows;
+    ViewTable claims{.columns = {"id", "the notes say", "verdict", "evidence", "measured by"}, .cards = true};
     for (const auto& c : *r.rows)
-        claim_rows.push_back({html_escape(c.id), html_escape(c.statement), verdict_span(to_string(c.verdict)), html_escape(c.evidence),
-                              html_escape(c.demos.empty() ? "-" : fmt::format("{}", fmt::join(c.demos, ", ")))});
-    h += table({"id", "the notes say", "verdict", "evidence", "measured by"}, claim_rows, false, "stack");
+        claims.rows.push_back({c.id, c.statement, verdict_cell(c.verdict), c.evidence, c.demos.empty() ? "-" : fmt::format("{}", fmt::join(c.demos, ", "))});
+    h += render_html_table(claims);
     h += "<p class=\"note\">A claim measured by several demos gets one verdict: any refuted makes it refuted, else any nuanced "
          "makes it nuanced, else any confirmed makes it confirmed, else not-measured.</p>\n";
     h += "<h2>Why: each demo's reasons</h2>\n";
@@ -135,18 +118,16 @@ std::string render_html(const HtmlReport& r) {
         h += fmt::format("<p class=\"note\">Baseline <code>{}</code>. Beyond noise: Mann-Whitney U on the kept distributions, p &lt; {}, "
                          "and a ratio outside 1 &plusmn; {:.0f}%.</p>\n",
                          html_escape(c.runs.front().path), kCompareAlpha, 100 * kCompareMinEffect);
-        std::vector<std::vector<std::string>> vrows;
+        ViewTable verdicts{.columns = {"claim", "baseline", "this run", "this run's evidence"}};
         for (const auto& v : c.verdicts)
-            if (changed(v)) vrows.push_back({html_escape(v.id), verdict_span(v.verdicts.front()), verdict_span(v.verdicts.back()), html_escape(v.evidence.back())});
-        h += vrows.empty() ? "<p>Every claim has the verdict it had.</p>\n" : table({"claim", "baseline", "this run", "this run's evidence"}, vrows, false);
-        std::vector<std::vector<std::string>> mrows;
+            if (changed(v)) verdicts.rows.push_back({v.id, verdict_cell(v.verdicts.front()), verdict_cell(v.verdicts.back()), v.evidence.back()});
+        h += verdicts.rows.empty() ? "<p>Every claim has the verdict it had.</p>\n" : render_html_table(verdicts);
+        ViewTable moved{.columns = {"demo", "metric", "baseline", "this run", "ratio", "p"}};
         for (const auto& m : c.metrics.front())
             if (m.beyond_noise())
-                mrows.push_back({m.demo, m.name, format_value(m.base, m.unit), format_value(m.other, m.unit), fmt::format("{:.3f}", *m.ratio),
-                                 !m.p ? "-" : *m.p < 1e-4 ? "&lt;0.0001" : fmt::format("{:.4f}", *m.p)});
-        for (auto& row : mrows)
-            for (std::size_t i = 0; i + 1 < row.size(); ++i) row[i] = html_escape(row[i]);  // the p cell is markup already
-        h += mrows.empty() ? "<p>No metric moved beyond noise.</p>\n" : table({"demo", "metric", "baseline", "this run", "ratio", "p"}, mrows, false);
+                moved.rows.push_back({m.demo, m.name, format_value(m.base, m.unit), format_value(m.other, m.unit), fmt::format("{:.3f}", *m.ratio),
+                                      !m.p ? "-" : *m.p < 1e-4 ? "<0.0001" : fmt::format("{:.4f}", *m.p)});
+        h += moved.rows.empty() ? "<p>No metric moved beyond noise.</p>\n" : render_html_table(moved);
     }
 
     h += "<h2>Plots</h2>\n";
@@ -175,88 +156,32 @@ std::string render_html(const HtmlReport& r) {
         h += fmt::format("<p class=\"note\">proclab's figures here are crosscheck's own runs of the demos, in {} turns alternating "
                          "with each tool's; a row is judged only where each side's turns spread within ±{:.0f}%.</p>\n",
                          kTurns, 100 * kAgreement);
-        std::vector<std::vector<std::string>> rows;
-        for (const auto& p : *r.crosscheck) {
-            const auto ratio_value = ratio(p);
-            rows.push_back({p.what, p.proclab_ns ? format_value(*p.proclab_ns, "ns") : "-", p.tool,
-                            p.reference_ns ? format_value(*p.reference_ns, "ns") : "-", ratio_value ? fmt::format("{:.2f}", *ratio_value) : "-",
-                            spread(p) ? fmt::format("±{:.0f}%", 100 * *spread(p)) : "-", std::string(to_string(judge(p))),
-                            p.missing.empty() ? p.method_note : p.missing});
-        }
-        h += table({"what", "proclab", "tool", "tool's figure", "proclab / tool", "spread", "", "method"}, rows);
+        h += render_html_blocks(view_of(*r.crosscheck));
     }
 
     h += "<h2>The machine</h2>\n";
-    std::vector<std::vector<std::string>> facts;
-    for (const auto& f : r.env->facts) facts.push_back({f.label, f.shown()});
-    h += table({"fact", "value"}, facts);
+    ViewTable facts{.columns = {"fact", "value"}};
+    for (const auto& f : r.env->facts) facts.rows.push_back({f.label, f.shown()});
+    h += render_html_table(facts);
     h += "<p class=\"note\">Reproduce: <code>./setup.sh run</code>, or <code>proclab report DIR</code>; the plots again: "
          "<code>python3 plot_report.py suite.json plots</code> in this folder.</p>\n";
     return link_first_uses_html(h) + glossary_html() + "</body></html>\n";
 }
 
 std::string render_fleet_html(const FleetView& v, bool all, const std::string& plot_png, const std::string& plot_note) {
+    const View view = view_of(v, all);
     std::string h = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                    "<title>proclab compare: a fleet</title><style>";
+                    "<title>" + html_escape(view.title) + "</title><style>";
     h += kStyle;
-    h += ".flag { font-weight: 700; color: #b71c1c; }\n</style></head><body>\n";
-    h += fmt::format("<h1>proclab compare: a fleet of {} machines</h1>\n<ul>", v.machines.size());
-    for (std::size_t i = 0; i < v.machines.size(); ++i)
-        h += fmt::format("<li><b>{}</b>{}: <code>{}</code> (proclab {})</li>", html_escape(v.machines[i].label), v.from_corpus[i] ? " (corpus)" : "",
-                         html_escape(v.machines[i].path), html_escape(v.machines[i].suite.proclab_version));
-    h += "</ul>\n";
-    std::vector<std::string> names{};
-    for (const auto& m : v.machines) names.push_back(m.label);
-    auto columns = [&](std::vector<std::string> first) {
-        first.insert(first.end(), names.begin(), names.end());
-        return first;
-    };
-
-    h += "<h2>Facts that differ</h2>\n";
-    const auto facts = split_facts(v.facts);
-    h += facts.differing.empty() ? "<p>None.</p>\n" : table(columns({"fact"}), facts.differing, true, "stack");
-    if (!facts.same.empty()) h += "<p class=\"note\">The same on every machine: " + html_escape(fmt::format("{}", fmt::join(facts.same, "; "))) + ".</p>\n";
-
-    h += "<h2>Verdicts that differ between machines</h2>\n";
-    std::vector<std::vector<std::string>> rows;
-    std::string why;
-    for (const auto& row : v.verdicts) {
-        if (!row.differs()) continue;
-        std::vector<std::string> cells{html_escape(row.id)};
-        for (std::size_t i = 0; i < row.verdicts.size(); ++i) {
-            const bool odd = row.verdicts[i] != row.usual;
-            cells.push_back(verdict_span(row.verdicts[i]) + (odd ? " <span class=\"flag\">*</span>" : ""));
-            if (odd) why += fmt::format("<li>{} on {}: {}</li>", html_escape(row.id), html_escape(v.machines[i].label), html_escape(row.evidence[i]));
-        }
-        rows.push_back(std::move(cells));
-    }
-    if (rows.empty()) {
-        h += "<p>None: every claim has the same verdict on every machine.</p>\n";
-    } else {
-        h += "<p class=\"note\">*: a verdict that is not the fleet's most common (in a tie, the earliest machine's counts as that).</p>\n" + table(columns({"claim"}), rows, false, "stack");
-        h += "<ul class=\"note\">" + why + "</ul>\n";
-    }
-
-    h += "<h2>Metrics</h2>\n<p class=\"note\">" +
-         html_escape(fleet_rule_sentence() + (all ? " Shown: every metric two machines or more report." : " Shown: the headline metrics and those with a flag.")) +
-         "</p>\n";
+    h += "</style></head><body>\n";
+    h += render_html_blocks(view);
+    h += "<h2>Plot</h2>\n";
     if (!plot_png.empty())
-        h += fmt::format("<figure><img alt=\"each machine's ratio to the fleet median\" src=\"data:image/png;base64,{}\"><figcaption>Each "
-                         "machine's ratio to the fleet median, per metric (log scale); filled: flagged.</figcaption></figure>\n",
-                         base64(plot_png));
+        h += fmt::format("<figure><img alt=\"each machine's ratio to the fleet median\" src=\"data:image/png;base64,{}\"><figcaption>{}</figcaption></figure>\n",
+                         base64(plot_png), html_escape(fleet_plot(v, all).caption));
     else
         h += "<p class=\"note\">" + html_escape(plot_note) + "</p>\n";
-    rows.clear();
-    for (const auto& m : v.metrics) {
-        if (!fleet_shown(m, all)) continue;
-        std::vector<std::string> cells{html_escape(m.demo), html_escape(m.name), html_escape(format_value(m.median, m.unit))};
-        for (const auto& c : m.cells)
-            cells.push_back(c.flagged ? "<span class=\"flag\">" + html_escape(fleet_cell_text(c, m.unit)) + "</span>" : html_escape(fleet_cell_text(c, m.unit)));
-        rows.push_back(std::move(cells));
-    }
-    h += table(columns({"demo", "metric", "fleet median"}), rows, false, "stack");
-    for (const auto& n : v.notes) h += "<p class=\"note\">" + html_escape(n) + "</p>\n";
     return h + "</body></html>\n";
 }
 

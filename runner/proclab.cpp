@@ -173,7 +173,7 @@ int run_crosscheck_command(const std::filesystem::path& dir, const RunnerOptions
             return usage_error(fmt::format("--cpu {}: not in this process's affinity mask ({})", o.cpu, format_cpu_list(allowed)));
     }
     const auto pairs = crosscheck_with_progress(dir, o);
-    text_stream(o) << "proclab beside the reference tools, same machine, in turns\n" << suite::render_crosscheck(pairs) << std::flush;
+    text_stream(o) << "proclab beside the reference tools, same machine, in turns\n" << suite::render_text(suite::view_of(pairs), {terminal_width(text_fd(o)), want_colour(text_fd(o))}) << std::flush;
     const Json j{{"schema_version", kSchemaVersion}, {"kind", "crosscheck"}, {"pairs", suite::crosscheck_json(pairs)}};
     if (json_file) json_file->commit(j.dump(2) + "\n");
     if (o.json_to_stdout()) std::cout << j.dump(2) << "\n" << std::flush;
@@ -196,7 +196,7 @@ int run_stability(const std::filesystem::path& dir, const RunnerOptions& o) {
         runs.push_back(std::move(run));
     }
     const auto report = suite::summarize_stability(runs, o.quick);
-    text_stream(o) << suite::render_stability(report, want_colour(text_fd(o))) << std::flush;
+    text_stream(o) << suite::render_text(suite::view_of(report), {terminal_width(text_fd(o)), want_colour(text_fd(o))}) << std::flush;
     if (json_file) json_file->commit(suite::stability_json(report).dump(2) + "\n");
     if (o.json_to_stdout()) std::cout << suite::stability_json(report).dump(2) << "\n" << std::flush;
     return report.failed_demo_runs > 0 ? kExitHarness : kExitOk;
@@ -287,11 +287,11 @@ int run_compare(const RunnerOptions& o) {
         auto view = suite::fleet_view(std::move(in.runs), std::move(from_corpus));
         view.notes.insert(view.notes.begin(), corpus_notes.begin(), corpus_notes.end());
         view.notes.insert(view.notes.begin(), in.failed_hosts.begin(), in.failed_hosts.end());
-        text_stream(o) << suite::render_fleet(view, o.compare_all, want_colour(text_fd(o))) << std::flush;
+        text_stream(o) << suite::render_text(suite::view_of(view, o.compare_all), {terminal_width(text_fd(o)), want_colour(text_fd(o))}) << std::flush;
         const Json j = suite::fleet_json(view, o.compare_all);
         if (json_file) json_file->commit(j.dump(2) + "\n");
         if (o.json_to_stdout()) std::cout << j.dump(2) << "\n" << std::flush;
-        if (md_file) md_file->commit(suite::fleet_markdown(view, o.compare_all));
+        if (md_file) md_file->commit(suite::render_markdown(suite::view_of(view, o.compare_all)));
         if (html_file) html_file->commit(fleet_html(view, o.compare_all));
         if (!o.plot_path.empty()) std::cerr << draw_plot(suite::fleet_plot(view, o.compare_all), o.plot_path) << "\n";
         return kExitOk;
@@ -300,11 +300,11 @@ int run_compare(const RunnerOptions& o) {
     for (std::size_t i = 0; i < in.runs.size(); ++i) in.runs[i].label = std::string(1, char('A' + i));
     auto comparison = suite::compare_runs(std::move(in.runs));
     comparison.notes.insert(comparison.notes.begin(), in.failed_hosts.begin(), in.failed_hosts.end());
-    text_stream(o) << suite::render_comparison(comparison, o.compare_all, want_colour(text_fd(o))) << std::flush;
+    text_stream(o) << suite::render_text(suite::view_of(comparison, o.compare_all), {terminal_width(text_fd(o)), want_colour(text_fd(o))}) << std::flush;
     const Json j = suite::comparison_json(comparison);
     if (json_file) json_file->commit(j.dump(2) + "\n");
     if (o.json_to_stdout()) std::cout << j.dump(2) << "\n" << std::flush;
-    if (md_file) md_file->commit(suite::comparison_markdown(comparison, o.compare_all));
+    if (md_file) md_file->commit(suite::render_markdown(suite::view_of(comparison, o.compare_all)));
     if (!o.plot_path.empty()) std::cerr << draw_plot(suite::comparison_plot(comparison), o.plot_path) << "\n";
     return kExitOk;
 }
@@ -382,7 +382,9 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
         suite::LoadedRun current{"this run", "(this run)", suite::SuiteDocument{kSchemaVersion, PROCLAB_VERSION, env, rows, runs, Json()}};
         comparison = suite::compare_runs({*baseline, current});
         verdict_changed = std::any_of(comparison->verdicts.begin(), comparison->verdicts.end(), suite::changed);
-        out << "\nAgainst the baseline\n" << suite::render_comparison(*comparison, false, colour) << std::flush;
+        suite::View against = suite::view_of(*comparison, false);
+        against.title = "Against the baseline";
+        out << "\n" << suite::render_text(against, {width, colour}) << std::flush;
     }
     if (o.report_dir) {
         std::fprintf(stderr, "writing the report ...\n");

@@ -53,7 +53,7 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
         md += "\n## Crosscheck: proclab beside perf bench, stress-ng, cyclictest and hackbench\n\nThe same quantities measured by "
               "the field's tools, everything pinned to one CPU (`proclab crosscheck`). proclab's figures here are crosscheck's own "
               "runs of the demos, alternating with the tools', not the tables above.\n\n";
-        md += crosscheck_markdown(*crosscheck);
+        md += render_markdown(view_of(*crosscheck), 2);
     }
     md += "\n## Plots\n\n";
     if (plots.empty()) md += plots_note + "\n";
@@ -102,14 +102,11 @@ ReportOutcome write_report(const std::filesystem::path& dir, const Environment& 
     for (const auto& p : out.plots) names.push_back(p.filename().string());
     std::string markdown = render_markdown(env, runs, rows, names, out.plots_note, wall_s, quick, crosscheck);
     if (baseline) {
-        std::string against = comparison_markdown(*baseline, false);
-        // One level down: its title becomes a section of the report, its sections subsections.
-        std::string shifted = "\n## Against the baseline";
-        shifted.append(against, against.find('\n'), std::string::npos);
-        for (std::size_t at = 0; (at = shifted.find("\n## ", at + 1)) != std::string::npos;)
-            if (at != 0) shifted.insert(at + 1, 1, '#');
+        // A section of the report, its own sections one level down.
+        View against = view_of(*baseline, false);
+        against.title = "Against the baseline";
         const auto plots_at = markdown.find("\n## Plots");
-        markdown.insert(plots_at == std::string::npos ? markdown.size() : plots_at, shifted);
+        markdown.insert(plots_at == std::string::npos ? markdown.size() : plots_at, "\n" + render_markdown(against, 2));
     }
     markdown = link_first_uses_markdown(markdown) + "\n" + glossary_markdown(false);
     OutputFile md((dir / "report.md").string());

@@ -68,27 +68,26 @@ StabilityReport summarize_stability(const std::vector<SuiteRun>& runs, bool quic
     return report;
 }
 
-std::string render_stability(const StabilityReport& r, bool colour) {
-    std::string out = fmt::format("Verdicts over {} {}runs (target: each claim keeps its most common verdict in {:.0f}% of runs)\n",
-                                  r.runs, r.quick ? "--quick " : "", 100 * kStabilityTarget);
-    TextTable claims({"claim", "most common", "held", "confirmed", "nuanced", "not-measured", "refuted", "target"});
+View view_of(const StabilityReport& r) {
+    View v{.title = fmt::format("Verdicts over {} {}runs (target: each claim keeps its most common verdict in {:.0f}% of runs)", r.runs,
+                                r.quick ? "--quick " : "", 100 * kStabilityTarget)};
+    ViewTable claims{.columns = {"claim", "most common", "held", "confirmed", "nuanced", "not-measured", "refuted", "target"}};
     for (const auto& c : r.claims) {
-        auto count = [&](Verdict v) { return c.counts.count(v) ? std::to_string(c.counts.at(v)) : std::string("0"); };
-        claims.add_row({c.id, colour_verdict(c.most_common, colour), fmt::format("{:.0f}%", 100 * c.held()), count(Verdict::confirmed),
-                        count(Verdict::nuanced), count(Verdict::not_measured), count(Verdict::refuted),
-                        c.meets_target() ? "met" : "MISSED"});
+        auto count = [&](Verdict x) { return c.counts.count(x) ? std::to_string(c.counts.at(x)) : std::string("0"); };
+        claims.rows.push_back({c.id, verdict_cell(c.most_common), fmt::format("{:.0f}%", 100 * c.held()), count(Verdict::confirmed),
+                               count(Verdict::nuanced), count(Verdict::not_measured), count(Verdict::refuted),
+                               flag_cell(c.meets_target() ? "met" : "MISSED", !c.meets_target())});
     }
-    out += claims.render();
-    out += fmt::format("  Target {} for every claim.{}\n\n", r.target_met() ? "met" : "NOT met",
-                       r.failed_demo_runs ? fmt::format(" {} demo runs failed (their claims count as not-measured).", r.failed_demo_runs) : "");
-    out += "Headline metrics across runs (each run's value)\n";
-    TextTable m({"demo", "metric", "median", "min", "max", "cv"});
+    v.table(std::move(claims));
+    v.paragraph(fmt::format("Target {} for every claim.{}", r.target_met() ? "met" : "NOT met",
+                            r.failed_demo_runs ? fmt::format(" {} demo runs failed (their claims count as not-measured).", r.failed_demo_runs) : ""));
+    ViewTable m{.columns = {"demo", "metric", "median", "min", "max", "cv"}};
     for (const auto& x : r.metrics)
-        m.add_row({x.demo, x.name, format_value(x.across_runs.median, x.unit), format_value(x.across_runs.min, x.unit),
-                   format_value(x.across_runs.max, x.unit), fmt::format("{:.1f}%", 100 * x.across_runs.cv)});
-    out += m.render();
-    out += fmt::format("  Suite wall time: median {:.1f} s, max {:.1f} s.\n", r.suite_wall_s.median, r.suite_wall_s.max);
-    return out;
+        m.rows.push_back({x.demo, x.name, format_value(x.across_runs.median, x.unit), format_value(x.across_runs.min, x.unit),
+                          format_value(x.across_runs.max, x.unit), fmt::format("{:.1f}%", 100 * x.across_runs.cv)});
+    v.heading("Headline metrics across runs (each run's value)").table(std::move(m));
+    v.paragraph(fmt::format("Suite wall time: median {:.1f} s, max {:.1f} s.", r.suite_wall_s.median, r.suite_wall_s.max));
+    return v;
 }
 
 Json stability_json(const StabilityReport& r) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "suite.hpp"
+#include "view.hpp"
 
 #include <map>
 #include <string>
@@ -46,7 +47,8 @@ struct StabilityReport {
 
 // Pure: from the runs' claim rows and their demos' headline metrics.
 StabilityReport summarize_stability(const std::vector<SuiteRun>& runs, bool quick);
-std::string render_stability(const StabilityReport& report, bool colour);
+// The report for people (view.hpp draws it in each format).
+View view_of(const StabilityReport& report);
 Json stability_json(const StabilityReport& report);
 
 }  // namespace proclab::suite

@@ -78,9 +78,9 @@ TEST_CASE("compare: what differs between two runs, and whether it is beyond nois
     int changed_claims = 0;
     for (const auto& v : c.verdicts) changed_claims += changed(v);
     CHECK(changed_claims == 1);
-    const auto text = render_comparison(c, false, false);
+    const auto text = render_text(view_of(c, false));
     CHECK_THAT(text, Catch::Contains("differs") && Catch::Contains("Verdicts that differ: 1") && Catch::Contains("T2"));
-    CHECK_THAT(comparison_markdown(c, true), Catch::Contains("| context_switch | quiet |"));
+    CHECK_THAT(render_markdown(view_of(c, true)), Catch::Contains("| context_switch | quiet |"));
     CHECK(comparison_json(c).at("metrics").size() == 3);
     // The plot: the moved headline in the "beyond noise" colour, the ratio 1 marked; the same
     // headline unmoved is grey, and a metric neither headline nor moved is not drawn.
@@ -162,15 +162,15 @@ TEST_CASE("fleet: one odd machine among three is flagged, and the normal ones ar
     const auto t2 = std::find_if(v.verdicts.begin(), v.verdicts.end(), [](const FleetVerdict& r) { return r.id == "T2"; });
     REQUIRE(t2 != v.verdicts.end());
     CHECK(t2->differs());
-    CHECK(t2->usual == "confirmed");
-    CHECK(t2->verdicts[2] == "not-measured");
-    const auto text = render_fleet(v, false, false);
+    CHECK(t2->usual == Verdict::confirmed);
+    CHECK(t2->verdicts[2] == Verdict::not_measured);
+    const auto text = render_text(view_of(v, false));
     CHECK_THAT(text, Catch::Contains("a fleet of 3 machines") && Catch::Contains("Facts that differ: 1") &&
                          Catch::Contains("Verdicts that differ between machines: 1") && Catch::Contains("not-measured *") &&
                          Catch::Contains("flags per machine: a 0, b 0, odd 1"));
     CHECK_THAT(text, !Catch::Contains("quiet"));  // neither headline nor flagged: shown with --all only
-    CHECK_THAT(render_fleet(v, true, false), Catch::Contains("quiet"));
-    CHECK_THAT(fleet_markdown(v, false), Catch::Contains("| T2 | confirmed | confirmed | **not-measured** |"));
+    CHECK_THAT(render_text(view_of(v, true)), Catch::Contains("quiet"));
+    CHECK_THAT(render_markdown(view_of(v, false)), Catch::Contains("| T2 | confirmed | confirmed | **not-measured** |"));
     const auto j = fleet_json(v, false);
     CHECK(j.at("kind") == "fleet");
     CHECK(j.at("machines")[2].at("flagged_metrics") == 1);

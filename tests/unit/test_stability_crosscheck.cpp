@@ -46,14 +46,14 @@ TEST_CASE("Crosscheck pairs agree within 15% only where the method is the same",
     CHECK(*ratio(p) == Approx(2680.0 / 2690.0));
     p = in_turns({1070, 1060, 1080}, {2530, 2500, 2560});
     CHECK(judge(p) == Agreement::disagree);  // shown, not hidden
-    CHECK_THAT(render_crosscheck({p}), Catch::Contains("each side's turns within ±1%"));
+    CHECK_THAT(render_text(view_of(std::vector<CrosscheckPair>{p})), Catch::Contains("each side's turns within ±1%"));
     p.same_method = false;
     CHECK(judge(p) == Agreement::not_judged);
     p.reference_turns.clear();
     settle(p);
     p.missing = "stress-ng is not installed";
     CHECK(judge(p) == Agreement::missing);
-    const auto text = render_crosscheck({p});
+    const auto text = render_text(view_of(std::vector<CrosscheckPair>{p}));
     CHECK_THAT(text, Catch::Contains("missing: stress-ng is not installed"));
     CHECK(crosscheck_json({p})[0]["outcome"] == "missing");
 }
@@ -65,7 +65,7 @@ TEST_CASE("A crosscheck row noisier than its margin is judged neither agree nor 
     REQUIRE(spread(p));
     CHECK(*spread(p) == Approx((80000.0 - 52000.0) / 2 / 61000.0));
     CHECK(judge(p) == Agreement::too_noisy);
-    CHECK_THAT(render_crosscheck({p}), Catch::Contains("too noisy to judge here: a side's turns spread ±23%"));
+    CHECK_THAT(render_text(view_of(std::vector<CrosscheckPair>{p})), Catch::Contains("too noisy to judge here: a side's turns spread ±23%"));
     // Beyond the margin by the medians, yet noisy: still not a disagreement.
     p = in_turns({100000, 60000, 80000}, {50000, 51000, 50500});
     CHECK(judge(p) == Agreement::too_noisy);
@@ -73,7 +73,7 @@ TEST_CASE("A crosscheck row noisier than its margin is judged neither agree nor 
     p = in_turns({2680}, {2690, 2700, 2650});
     CHECK_FALSE(spread(p));
     CHECK(judge(p) == Agreement::too_noisy);
-    CHECK_THAT(render_crosscheck({p}), Catch::Contains("fewer than 2 turns on a side (1 + 3 turns)"));
+    CHECK_THAT(render_text(view_of(std::vector<CrosscheckPair>{p})), Catch::Contains("fewer than 2 turns on a side (1 + 3 turns)"));
     CHECK(crosscheck_json({p})[0]["outcome"] == "too noisy");
 }
 
@@ -114,7 +114,7 @@ TEST_CASE("Stability counts verdicts per claim and the spread of headline metric
     runs.push_back(run_with(Verdict::refuted, 200));  // 19 of 21: below 95%
     const auto missed = summarize_stability(runs, true);
     CHECK_FALSE(missed.target_met());
-    CHECK_THAT(render_stability(missed, false), Catch::Contains("MISSED"));
+    CHECK_THAT(render_text(view_of(missed)), Catch::Contains("MISSED"));
     CHECK(stability_json(missed)["claims"][0]["counts"]["refuted"] == 2);
 }
 
