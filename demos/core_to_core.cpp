@@ -1,5 +1,5 @@
 // core_to_core: what the path between two CPUs costs, behind the cross-CPU figures of P2 and T1
-// (../shared/seed/claims.md): a wake-up or a hand-off on another CPU pays for the cache line's
+// (docs/claims.md): a wake-up or a hand-off on another CPU pays for the cache line's
 // trip between them.
 //
 //   P2  Processes share the cores; a hand-off between CPUs is what "sharing" costs.

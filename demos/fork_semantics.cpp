@@ -1,4 +1,4 @@
-// fork_semantics: claim T6 of ../shared/seed/claims.md.
+// fork_semantics: claim T6 of docs/claims.md.
 //
 //   T6  A thread lives only inside its process and cannot migrate to another; fork is not
 //       migration but copying.

@@ -1,4 +1,4 @@
-// thread_local_storage: claim T5 of ../shared/seed/claims.md.
+// thread_local_storage: claim T5 of docs/claims.md.
 //
 //   T5  A thread can create objects that only it can reach (Python's threading.local).
 //

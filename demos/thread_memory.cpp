@@ -1,4 +1,4 @@
-// thread_memory: claims T3, T4 and T7 of ../shared/seed/claims.md.
+// thread_memory: claims T3, T4 and T7 of docs/claims.md.
 //
 //   T3  Threads are independent of each other: each isolates its own sequence of instructions.
 //   T4  Threads can reach any object of any other thread.

@@ -1,5 +1,5 @@
 // address_space: what one shared address space costs, the price side of claims T4 and T7 of
-// ../shared/seed/claims.md (threads reach every object of the process: they share one address
+// docs/claims.md (threads reach every object of the process: they share one address
 // space) and of T6 (a fork copies the address space, a thread cannot leave it). An instrument:
 // it decides no claim. thread_memory shows that threads share the heap and processes do not; this
 // demo shows what that sharing costs when threads change the address space at once, and that

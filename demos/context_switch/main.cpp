@@ -1,4 +1,4 @@
-// context_switch: what a switch costs, the price behind claims P2 and T1 of ../shared/seed/claims.md
+// context_switch: what a switch costs, the price behind claims P2 and T1 of docs/claims.md
 // (the OS hands the CPU from one process, or thread, to the next). An instrument: it decides no
 // claim. A token passed over a blocking pipe forces a switch at every hop whether or not the OS
 // hands out time slices, so counting switches shows no slice; time_slicing shows the slices. This

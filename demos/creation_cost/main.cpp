@@ -1,4 +1,4 @@
-// creation_cost: claim T8 of ../shared/seed/claims.md.
+// creation_cost: claim T8 of docs/claims.md.
 //
 //   T8  Creating a thread is costly, so we work with a thread pool.
 //
@@ -91,6 +91,9 @@ struct Setup {
     std::vector<std::size_t> parent_mib;
     std::vector<int> parent_threads;
     PoolWait pool_wait = PoolWait::worker;  // how T8's hand-off is waited for
+    int size_samples = 25;                  // forks timed at each parent size (--quick: 10)
+    double sweep_s_per_step = 0.1;          // the pool sweep's work per step, and its task cap (--quick: 0.02 s, 2000)
+    int sweep_max_tasks = 10000;
 };
 
 Setup read_setup(const DemoContext& ctx) {
@@ -115,6 +118,11 @@ Setup read_setup(const DemoContext& ctx) {
     if (s.parent_threads.empty() || s.parent_threads.front() < 2 || s.parent_threads.back() > 64)
         throw UsageError(fmt::format("--parent-threads {}: give thread counts from 2 to 64, like 2,4,8", o.text("--parent-threads")));
     s.pool_wait = o.text("--pool-wait") == "helping" ? PoolWait::helping : PoolWait::worker;
+    if (ctx.options.quick) {
+        s.size_samples = 10;
+        s.sweep_s_per_step = 0.02;
+        s.sweep_max_tasks = 2000;
+    }
     return s;
 }
 
@@ -127,7 +135,6 @@ Setup read_setup(const DemoContext& ctx) {
 // figure bimodal (a cross-CPU wake-up, dear in a VM), which is placement, not fork.
 ProcessCosts measure_processes(const DemoContext& ctx, const Setup& setup, int threads_n) {
     const double overhead = ctx.clock.read_overhead_ns;
-    const bool quick = ctx.options.quick;
     ProcessCosts p;
     p.home_cpu = ctx.env.affinity_cpus.empty() ? 0 : ctx.env.affinity_cpus.front();
     p.procs_n = std::max(100, threads_n / 8);  // forks are cheap enough to take 100 even in a quick run
@@ -146,7 +153,7 @@ ProcessCosts measure_processes(const DemoContext& ctx, const Setup& setup, int t
     if (want(Op::fork)) timed(std::string(metric_id::kFork), "fork + _exit + waitpid", 5, p.procs_n, fork_exit_wait);
     // fork against the parent's size, in the same conditions, before any vfork (sweeps.hpp).
     const auto avail = available_mib();
-    p.size_n = quick ? 10 : 25;
+    p.size_n = setup.size_samples;
     p.thp_offered = thp_offered();
     for (auto mib : setup.parent_mib) {
         if (!want(Op::fork)) break;
@@ -242,13 +249,12 @@ HandoffTrials measure_t8(const DemoContext& ctx, const Setup& setup, int threads
 }
 
 // Table 3: tasks of ~100 ns to ~1 ms of work, through the pool and one thread each.
-std::vector<TaskSizePoint> measure_pool_sweep(const DemoContext& ctx) {
-    const bool quick = ctx.options.quick;
+std::vector<TaskSizePoint> measure_pool_sweep(const DemoContext& ctx, const Setup& setup) {
     std::vector<TaskSizePoint> sweep;
     std::uint64_t iterations = 50;  // about 100 ns; grown 10x per step
     for (int step = 0; step < 5; ++step, iterations *= 10) {
         const double approx_ns = 2.0 * double(iterations);
-        const int tasks = std::clamp(int((quick ? 0.02e9 : 0.1e9) / approx_ns), 40, quick ? 2000 : 10000);
+        const int tasks = std::clamp(int(setup.sweep_s_per_step * 1e9 / approx_ns), 40, setup.sweep_max_tasks);
         sweep.push_back(pool_vs_threads(iterations, tasks, static_cast<unsigned>(ctx.env.affinity_cpus.size())));
     }
     return sweep;
@@ -261,7 +267,7 @@ Result run(const DemoContext& ctx) {
     const int threads_n = ctx.repeat();
     const ProcessCosts processes = measure_processes(ctx, setup, threads_n);
     const HandoffTrials t8 = measure_t8(ctx, setup, threads_n, processes.median_of(metric_id::kFork));
-    const std::vector<TaskSizePoint> sweep = measure_pool_sweep(ctx);
+    const std::vector<TaskSizePoint> sweep = measure_pool_sweep(ctx, setup);
     Result result;
     result.config.repeat = threads_n;
     present(result, processes, t8, sweep);

@@ -1,5 +1,5 @@
 // ipc_cost: what crossing the process boundary costs through each door the OS provides, the
-// evidence behind P3's "sanctioned way through" (../shared/seed/claims.md):
+// evidence behind P3's "sanctioned way through" (docs/claims.md):
 //
 //   P3  Processes have no access to each other's address spaces; what crosses goes through the
 //       kernel (pipe, socket, eventfd, message queue) or through memory both map on purpose.

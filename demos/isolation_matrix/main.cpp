@@ -1,5 +1,5 @@
 // isolation_matrix: who can do what to whom, and whether one process's excess harms another, for
-// claims P1 and P3 of ../shared/seed/claims.md.
+// claims P1 and P3 of docs/claims.md.
 //
 //   P1  Processes exist to isolate programs.
 //   P3  Processes have no access to each other's address spaces; the OS enforces this.

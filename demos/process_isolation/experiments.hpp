@@ -30,8 +30,8 @@ int child_report(const std::vector<std::string>& args);     // pid, ppid, a glob
 int child_deref(const std::vector<std::string>& args);      // dereferences an address another process handed over
 int child_shm_write(const std::vector<std::string>& args);  // opens a named segment by name and writes into it
 
-// 1. Children through Boost.Process v2: their pids, parents and own globals.
-void spawned_processes(const DemoContext& ctx, Result& result, P1Evidence& p1);
+// 1. `children` children through Boost.Process v2: their pids, parents and own globals.
+void spawned_processes(const DemoContext& ctx, int children, Result& result, P1Evidence& p1);
 // 2. After fork(), the same virtual address written on both sides. True when the copies stayed apart.
 bool fork_copy_on_write(Result& result);
 // 3. `crashes` children writing through a null pointer, one after another, beside two siblings.

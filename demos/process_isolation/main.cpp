@@ -1,4 +1,4 @@
-// process_isolation: claims P1 and P3 of ../shared/seed/claims.md.
+// process_isolation: claims P1 and P3 of docs/claims.md.
 //
 //   P1  Every running program is hosted by a process; processes exist to isolate programs.
 //   P3  Processes have no access to each other's address spaces; the OS enforces this.
@@ -35,13 +35,15 @@
 namespace proclab::process_isolation {
 
 Result run(const DemoContext& ctx) {
+    // Set-up: how many of each, from the options.
+    const int children = ctx.options.quick ? 2 : 3;
+    const int crashes = ctx.repeat();
     Result result;
     P1Evidence p1;
     P3Evidence p3;
     // Measure: each experiment adds its table and fills the evidence of its claim.
-    spawned_processes(ctx, result, p1);
+    spawned_processes(ctx, children, result, p1);
     p3.fork_copies_isolated = fork_copy_on_write(result);
-    const int crashes = ctx.repeat();
     result.config.repeat = crashes;
     crash_containment(crashes, result, p1);
     pointer_handoff(ctx, result, p3);

@@ -21,8 +21,7 @@ namespace proclab::process_isolation {
 // ---------------------------------------------------------------------------------------------
 // 1. Processes spawned through Boost.Process v2.
 
-void spawned_processes(const DemoContext& ctx, Result& result, P1Evidence& p1) {
-    const int children = ctx.options.quick ? 2 : 3;
+void spawned_processes(const DemoContext& ctx, int children, Result& result, P1Evidence& p1) {
     copy_text(g_marker, sizeof g_marker, "written by the parent");
     auto heap = std::make_unique<char[]>(64);
     copy_text(heap.get(), 64, "heap of the parent");

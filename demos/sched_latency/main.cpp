@@ -1,5 +1,5 @@
 // sched_latency: what waiting for a CPU costs a task that wakes, claim P2 of
-// ../shared/seed/claims.md (processes compete for the cores; the OS gives each time slices and
+// docs/claims.md (processes compete for the cores; the OS gives each time slices and
 // decides by itself which runs next). time_slicing shows the slices of tasks that never sleep;
 // this demo shows what a user of a busy machine feels: how long a woken task waits before it
 // runs, and how that grows with load, policy and priority.

@@ -1,4 +1,4 @@
-// threads_parallel: claims T2 and T9 of ../shared/seed/claims.md.
+// threads_parallel: claims T2 and T9 of docs/claims.md.
 //
 //   T2  A process may run N threads; in some languages they run in parallel, not in Python.
 //   T9  Python threads cannot run at the same time, only by time slicing.

@@ -1,4 +1,4 @@
-// time_slicing: claims P2, P4 and T1 of ../shared/seed/claims.md.
+// time_slicing: claims P2, P4 and T1 of docs/claims.md.
 //
 //   P2  Processes share the cores and compete for them; the OS gives each a time slice and
 //       decides by itself which runs next.

@@ -1,4 +1,4 @@
-// The claims of ../shared/seed/claims.md, by id, in a few words each, and the rule that combines
+// The claims of docs/claims.md, by id, in a few words each, and the rule that combines
 // the verdicts of several demos on one claim.
 #pragma once
 

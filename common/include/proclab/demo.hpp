@@ -79,7 +79,7 @@ using ChildMode = std::function<int(const std::vector<std::string>& args)>;
 struct DemoSpec {
     std::string name = {};
     std::string title = {};                // one line: what the demo shows
-    std::vector<std::string> claims = {};  // ids from ../shared/seed/claims.md
+    std::vector<std::string> claims = {};  // ids from docs/claims.md
     // The rule behind each claim, as data (evidence.hpp): what it reads, what would refute it, the
     // verdicts it can reach. `--describe` prints them; `proclab rules` tabulates them.
     std::vector<RuleInfo> rules = {};
