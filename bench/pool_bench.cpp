@@ -52,13 +52,19 @@ int main(int argc, char** argv) {
     std::size_t tasks = 1'000'000, rounds = 20'000;
     int repeat = 5;
     bool quick = false;
-    CLI::App app("pool_bench: proclab's thread pool beside oneTBB and boost::asio::thread_pool (a benchmark: it prints, decides nothing)",
-                 "pool_bench");
+    CLI::App app(
+        "pool_bench: proclab's thread pool beside oneTBB and boost::asio::thread_pool (a benchmark: it prints, decides "
+        "nothing)",
+        "pool_bench");
     cli::apply_conventions(app, "pool_bench");
     app.add_flag("-q,--quick", quick, "A short run: 100,000 tasks, 2,000 rounds, median of 3 (unless given)");
-    auto* tasks_option = app.add_option("--tasks", tasks, "Empty tasks per measurement (default: 1000000)")->check(CLI::Range(1000, 100'000'000));
-    auto* rounds_option = app.add_option("--rounds", rounds, "Fork-join rounds per measurement (default: 20000)")->check(CLI::Range(100, 10'000'000));
-    auto* repeat_option = app.add_option("--repeat", repeat, "Repetitions, the median reported (default: 5; --quick: 3)")->check(CLI::Range(1, 100));
+    auto* tasks_option = app.add_option("--tasks", tasks, "Empty tasks per measurement (default: 1000000)")
+                             ->check(CLI::Range(1000, 100'000'000));
+    auto* rounds_option = app.add_option("--rounds", rounds, "Fork-join rounds per measurement (default: 20000)")
+                              ->check(CLI::Range(100, 10'000'000));
+    auto* repeat_option =
+        app.add_option("--repeat", repeat, "Repetitions, the median reported (default: 5; --quick: 3)")
+            ->check(CLI::Range(1, 100));
     app.footer(cli::exit_code_footer({}));
     try {
         app.parse(argc, argv);
@@ -79,8 +85,9 @@ int main(int argc, char** argv) {
         const MachineFact* f = env.find(key);
         return f && f->value ? *f->value : std::string("unknown");
     };
-    std::cout << fmt::format("pool_bench · {} · {} CPUs allowed · virtual machine: {} · {} tasks, {} rounds, median of {}\n\n",
-                             fact("cpu_model"), threads, fact("hypervisor"), tasks, rounds, repeat);
+    std::cout << fmt::format(
+        "pool_bench · {} · {} CPUs allowed · virtual machine: {} · {} tasks, {} rounds, median of {}\n\n",
+        fact("cpu_model"), threads, fact("hypervisor"), tasks, rounds, repeat);
 
     struct Row {
         std::string what;
@@ -101,7 +108,8 @@ int main(int argc, char** argv) {
         std::atomic<long> sink{0};
         r.per_round_ns = median_of(repeat, [&] {
             const Nanos t0 = now_ns();
-            for (std::size_t k = 0; k < rounds; ++k) pool.parallel_for(0, 64, 1, [&](std::size_t i) { sink.fetch_add(long(i), std::memory_order_relaxed); });
+            for (std::size_t k = 0; k < rounds; ++k)
+                pool.parallel_for(0, 64, 1, [&](std::size_t i) { sink.fetch_add(long(i), std::memory_order_relaxed); });
             return double(now_ns() - t0) / double(rounds);
         });
         rows.push_back(r);
@@ -133,7 +141,8 @@ int main(int argc, char** argv) {
             const Nanos t0 = now_ns();
             for (std::size_t k = 0; k < rounds; ++k)
                 oneapi::tbb::parallel_for(oneapi::tbb::blocked_range<std::size_t>(0, 64, 1), [&](const auto& range) {
-                    for (auto i = range.begin(); i != range.end(); ++i) sink.fetch_add(long(i), std::memory_order_relaxed);
+                    for (auto i = range.begin(); i != range.end(); ++i)
+                        sink.fetch_add(long(i), std::memory_order_relaxed);
                 });
             return double(now_ns() - t0) / double(rounds);
         });
@@ -182,6 +191,7 @@ int main(int argc, char** argv) {
 #if !PROCLAB_HAVE_TBB
     std::cout << "\noneTBB not measured: libtbb-dev was not found when this was built (apt-get install libtbb-dev).\n";
 #endif
-    std::cout << "\n'vs proclab' > 1 means slower than proclab's pool. asio's fork-join ran a tenth of the rounds (it is slow).\n";
+    std::cout << "\n'vs proclab' > 1 means slower than proclab's pool. asio's fork-join ran a tenth of the rounds (it "
+                 "is slow).\n";
     return 0;
 }

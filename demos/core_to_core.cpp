@@ -43,11 +43,21 @@ namespace proclab::core_to_core {
 
 std::vector<DemoOption> options() {
     return {
-        {.name = "--cpus", .help = "Only these CPUs, a list like 0-3,8 within the affinity mask", .type_name = "LIST",
+        {.name = "--cpus",
+         .help = "Only these CPUs, a list like 0-3,8 within the affinity mask",
+         .type_name = "LIST",
          .default_words = "every allowed CPU"},
-        {.name = "--budget", .help = "Time for the pairs, in seconds; past it, pairs are sampled", .full = "20", .quick = "2",
-         .type_name = "SECONDS", .check = CLI::Range(0.1, 3600.0)},
-        {.name = "--rounds", .help = "Times the whole matrix is measured, to see it move", .full = "3", .quick = "2", .type_name = "N",
+        {.name = "--budget",
+         .help = "Time for the pairs, in seconds; past it, pairs are sampled",
+         .full = "20",
+         .quick = "2",
+         .type_name = "SECONDS",
+         .check = CLI::Range(0.1, 3600.0)},
+        {.name = "--rounds",
+         .help = "Times the whole matrix is measured, to see it move",
+         .full = "3",
+         .quick = "2",
+         .type_name = "N",
          .check = CLI::Range(1, 100)},
     };
 }
@@ -70,7 +80,8 @@ struct PairResult {
 
 // Which pairs to measure: all, or within the budget every pair with the first CPU (its row of the
 // matrix, which meets every group the first CPU has) and then pairs drawn at random.
-std::vector<std::pair<int, int>> choose_pairs(const std::vector<int>& cpus, std::size_t max_pairs, std::uint32_t seed = 42) {
+std::vector<std::pair<int, int>> choose_pairs(const std::vector<int>& cpus, std::size_t max_pairs,
+                                              std::uint32_t seed = 42) {
     std::vector<std::pair<int, int>> all, chosen;
     for (std::size_t i = 0; i < cpus.size(); ++i)
         for (std::size_t j = i + 1; j < cpus.size(); ++j) all.emplace_back(cpus[i], cpus[j]);
@@ -109,7 +120,8 @@ std::vector<int> read_cpus(const DemoContext& ctx) {
     if (wanted.empty()) throw UsageError(fmt::format("--cpus {}: not a CPU list (like 0-3,8)", text));
     for (int c : wanted)
         if (std::find(cpus.begin(), cpus.end(), c) == cpus.end())
-            throw UsageError(fmt::format("--cpus: CPU {} is not in this process's affinity mask ({})", c, format_cpu_list(cpus)));
+            throw UsageError(
+                fmt::format("--cpus: CPU {} is not in this process's affinity mask ({})", c, format_cpu_list(cpus)));
     return wanted;
 }
 
@@ -133,10 +145,12 @@ Matrix measure_matrix(const DemoContext& ctx, const std::vector<int>& cpus, cons
     const double per_pair_s = std::max(1e-4, probe.elapsed_s());
     const auto max_pairs = static_cast<std::size_t>(std::max(1.0, mx.budget_s / mx.rounds / per_pair_s));
     mx.total_pairs = cpus.size() * (cpus.size() - 1) / 2;
-    for (const auto& [a, b] : choose_pairs(cpus, max_pairs)) mx.pairs.push_back(PairResult{a, b, {}, 0, classify(topology, a, b)});
+    for (const auto& [a, b] : choose_pairs(cpus, max_pairs))
+        mx.pairs.push_back(PairResult{a, b, {}, 0, classify(topology, a, b)});
     for (int r = 0; r < mx.rounds; ++r)  // back to back: a pair that moves between rounds moved within this run
         for (auto& m : mx.pairs) {
-            const CacheLineHandoff h = r == 0 && m.a == cpus[0] && m.b == cpus[1] ? first : measure_handoff(m.a, m.b, mx.batches, overhead);
+            const CacheLineHandoff h =
+                r == 0 && m.a == cpus[0] && m.b == cpus[1] ? first : measure_handoff(m.a, m.b, mx.batches, overhead);
             m.rounds_ns.push_back(h.one_way_ns);
             m.tokens_in_order += h.tokens_in_order;
         }
@@ -144,15 +158,20 @@ Matrix measure_matrix(const DemoContext& ctx, const std::vector<int>& cpus, cons
 }
 
 void add_topology_table(Result& result, const Topology& topology) {
-    auto& tt = result.add_table("Where the CPUs sit (sysfs)", {"CPU", "package", "core", "SMT siblings", "last-level cache shared with", "NUMA node"});
+    auto& tt = result.add_table("Where the CPUs sit (sysfs)", {"CPU", "package", "core", "SMT siblings",
+                                                               "last-level cache shared with", "NUMA node"});
     for (const auto& p : topology.cpus)
-        tt.rows.push_back({std::to_string(p.cpu), p.package >= 0 ? std::to_string(p.package) : "?", p.core >= 0 ? std::to_string(p.core) : "?",
+        tt.rows.push_back({std::to_string(p.cpu), p.package >= 0 ? std::to_string(p.package) : "?",
+                           p.core >= 0 ? std::to_string(p.core) : "?",
                            p.smt_siblings.empty() ? "?" : format_cpu_list(p.smt_siblings),
                            p.llc_cpus.empty() ? "?" : fmt::format("{} (L{})", format_cpu_list(p.llc_cpus), p.llc_level),
                            p.node >= 0 ? std::to_string(p.node) : "?"});
     if (!topology.unknown.empty())
-        tt.note = fmt::format("Not readable: {}.", fmt::join(topology.unknown.begin(),
-                                                              topology.unknown.begin() + std::min<std::ptrdiff_t>(4, std::ptrdiff_t(topology.unknown.size())), "; "));
+        tt.note = fmt::format(
+            "Not readable: {}.",
+            fmt::join(topology.unknown.begin(),
+                      topology.unknown.begin() + std::min<std::ptrdiff_t>(4, std::ptrdiff_t(topology.unknown.size())),
+                      "; "));
 }
 
 // Groups, closest first.
@@ -164,34 +183,49 @@ void add_groups_table(Result& result, const DemoContext& ctx, const std::vector<
     for (const auto& [group, values] : by_group) {
         const Summary s = summarize(values);
         gt.rows.push_back({std::string(to_string(group)), double(values.size()), s.median, s.min, s.max});
-        result.add_metric("handoff_" + metric_id(group), s, "ns", fmt::format("one-way cache-line hand-off, {} (median over pairs)", to_string(group)))
+        result
+            .add_metric("handoff_" + metric_id(group), s, "ns",
+                        fmt::format("one-way cache-line hand-off, {} (median over pairs)", to_string(group)))
             .headline = true;
     }
     gt.note = fmt::format(
-        "{} of {} pairs measured{}, each in {} rounds of the whole matrix; a round: {} batches of {} round trips after a warm-up, one "
-        "way = median batch / 2, the clock's overhead ({}) subtracted per batch. A pair's figure is the median of its rounds. Both "
+        "{} of {} pairs measured{}, each in {} rounds of the whole matrix; a round: {} batches of {} round trips after "
+        "a warm-up, one "
+        "way = median batch / 2, the clock's overhead ({}) subtracted per batch. A pair's figure is the median of its "
+        "rounds. Both "
         "threads spin: a floor for a hand-off, not a wake-up.",
         mx.pairs.size(), mx.total_pairs,
-        mx.pairs.size() < mx.total_pairs ? fmt::format(" (budget {:.0f} s: every pair of CPU {}, then a random draw)", mx.budget_s, cpus[0]) : "",
+        mx.pairs.size() < mx.total_pairs
+            ? fmt::format(" (budget {:.0f} s: every pair of CPU {}, then a random draw)", mx.budget_s, cpus[0])
+            : "",
         mx.rounds, mx.batches, kHandoffBatch, format_value(ctx.clock.read_overhead_ns, "ns"));
 }
 
 // The rounds: how much each pair moved between them.
 void add_rounds_table(Result& result, const Matrix& mx) {
-    auto& rt = result.add_table("The rounds: each pair's one-way hand-off in every round of the matrix",
-                                {"pair", "group", {"least", "ns"}, {"median", "ns"}, {"most", "ns"}, {"most / least", "x"}});
+    auto& rt =
+        result.add_table("The rounds: each pair's one-way hand-off in every round of the matrix",
+                         {"pair", "group", {"least", "ns"}, {"median", "ns"}, {"most", "ns"}, {"most / least", "x"}});
     std::vector<double> spreads;
     const std::size_t shown_pairs = std::min<std::size_t>(mx.pairs.size(), 32);
     for (std::size_t i = 0; i < mx.pairs.size(); ++i) {
         const auto& m = mx.pairs[i];
         const Summary s = summarize(m.rounds_ns);
         spreads.push_back(m.spread());
-        if (i < shown_pairs) rt.rows.push_back({fmt::format("{} and {}", m.a, m.b), std::string(to_string(m.group)), s.min, s.median, s.max, m.spread()});
+        if (i < shown_pairs)
+            rt.rows.push_back({fmt::format("{} and {}", m.a, m.b), std::string(to_string(m.group)), s.min, s.median,
+                               s.max, m.spread()});
     }
-    rt.note = fmt::format("{} rounds. A pair that moves by a large factor between rounds is a finding: in a virtual machine the host "
-                          "places the virtual CPUs and may move them; on bare metal, frequency changes or a busy SMT sibling.{}",
-                          mx.rounds, mx.pairs.size() > shown_pairs ? fmt::format(" The first {} pairs shown; all are in the JSON.", shown_pairs) : "");
-    result.add_metric("round_spread", summarize(spreads), "ratio", "per pair, the largest round over the smallest (1: it did not move)").headline = true;
+    rt.note = fmt::format(
+        "{} rounds. A pair that moves by a large factor between rounds is a finding: in a virtual machine the host "
+        "places the virtual CPUs and may move them; on bare metal, frequency changes or a busy SMT sibling.{}",
+        mx.rounds,
+        mx.pairs.size() > shown_pairs ? fmt::format(" The first {} pairs shown; all are in the JSON.", shown_pairs)
+                                      : "");
+    result
+        .add_metric("round_spread", summarize(spreads), "ratio",
+                    "per pair, the largest round over the smallest (1: it did not move)")
+        .headline = true;
 }
 
 // The matrix: printed for up to 16 CPUs; always in the JSON (the report draws it as a heatmap).
@@ -221,15 +255,24 @@ void add_matrix(Result& result, const std::vector<int>& cpus, const Matrix& mx) 
         }
         mt.note = "Symmetric: each pair measured once per round, the first CPU of the pair starting the round trips.";
     } else {
-        result.notes.push_back(fmt::format("The {}x{} matrix is in the JSON (raw.matrix) and the report's heatmap.", cpus.size(), cpus.size()));
+        result.notes.push_back(fmt::format("The {}x{} matrix is in the JSON (raw.matrix) and the report's heatmap.",
+                                           cpus.size(), cpus.size()));
     }
     std::uint64_t checked = 0;
     for (const auto& m : mx.pairs) checked += m.tokens_in_order;
-    result.notes.push_back(fmt::format("The responders saw {} tokens, each the one expected next (a token out of order would have stalled its round trip).", checked));
+    result.notes.push_back(
+        fmt::format("The responders saw {} tokens, each the one expected next (a token out of order would have stalled "
+                    "its round trip).",
+                    checked));
     Json groups = Json::array();
     for (const auto& m : mx.pairs)
-        groups.push_back(Json{{"a", m.a}, {"b", m.b}, {"group", to_string(m.group)}, {"handoff_ns", m.handoff_ns()}, {"rounds_ns", m.rounds_ns}});
-    result.raw = Json{{"cpus", cpus}, {"rounds", mx.rounds}, {"matrix", std::move(matrix)}, {"pairs", std::move(groups)}};
+        groups.push_back(Json{{"a", m.a},
+                              {"b", m.b},
+                              {"group", to_string(m.group)},
+                              {"handoff_ns", m.handoff_ns()},
+                              {"rounds_ns", m.rounds_ns}});
+    result.raw =
+        Json{{"cpus", cpus}, {"rounds", mx.rounds}, {"matrix", std::move(matrix)}, {"pairs", std::move(groups)}};
 
     // The heatmap: values written in the cells up to 8 CPUs, about 32 labelled CPUs at most.
     plot::Cells heat{.colour_bar = "ns"};
@@ -249,14 +292,15 @@ void add_matrix(Result& result, const std::vector<int>& cpus, const Matrix& mx) 
         heat.text.push_back(std::move(text));
     }
     const double side = std::min(12.0, std::max(4.5, 3 + 0.35 * double(cpus.size())));
-    result.plots.push_back({.file = "core_to_core.png",
-                            .caption = "A cache line's one-way trip between each pair of CPUs (core_to_core).",
-                            .width = std::max(7.5, side + 2),
-                            .height = side + 0.5,
-                            .panels = {{.title = "A cache line's trip between two CPUs, one way (ns)\nblank: same CPU or not measured",
-                                        .x = {.label = "CPU"},
-                                        .y = {.label = "CPU"},
-                                        .cells = std::move(heat)}}});
+    result.plots.push_back(
+        {.file = "core_to_core.png",
+         .caption = "A cache line's one-way trip between each pair of CPUs (core_to_core).",
+         .width = std::max(7.5, side + 2),
+         .height = side + 0.5,
+         .panels = {{.title = "A cache line's trip between two CPUs, one way (ns)\nblank: same CPU or not measured",
+                     .x = {.label = "CPU"},
+                     .y = {.label = "CPU"},
+                     .cells = std::move(heat)}}});
 }
 
 // The plan: where the CPUs sit, then the matrix measured in rounds, then its tables.
@@ -267,8 +311,9 @@ Result run(const DemoContext& ctx) {
     result.config.repeat = ctx.repeat();
     add_topology_table(result, topology);
     if (cpus.size() < 2) {
-        result.notes.push_back(fmt::format("Not measured: only one CPU ({}) is allowed, so there is no pair to hand a line between.",
-                                           format_cpu_list(cpus)));
+        result.notes.push_back(
+            fmt::format("Not measured: only one CPU ({}) is allowed, so there is no pair to hand a line between.",
+                        format_cpu_list(cpus)));
         result.raw = Json{{"cpus", cpus}, {"matrix", Json::array()}};
         return result;
     }
@@ -284,7 +329,8 @@ DemoSpec spec() {
         .name = "core_to_core",
         .title = "what a cache line's trip between two CPUs costs, for every pair, grouped by topology",
         .default_timeout_s = 180,
-        .repeat = RepeatSpec{.counts = "Batches of hand-offs timed for each pair in each round", .full = 200, .quick = 40},
+        .repeat =
+            RepeatSpec{.counts = "Batches of hand-offs timed for each pair in each round", .full = 200, .quick = 40},
         .options = options(),
         .run = run,
     };

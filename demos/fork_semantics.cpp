@@ -119,7 +119,9 @@ struct ThreadsAtFork {
 int count_tasks(const char* dir) {
     int n = 0;
     std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) ++n;
+    for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
+         it.increment(ec))
+        ++n;
     return n;
 }
 
@@ -173,7 +175,7 @@ ThreadsAtFork threads_at_fork(int extra_threads) {
 // ---------------------------------------------------------------------------------------------
 // 3. A mutex held by another thread at fork time.
 
-std::mutex g_guarded;            // the mutex a "library" would protect its state with
+std::mutex g_guarded;  // the mutex a "library" would protect its state with
 std::atomic<bool> g_atfork_on{false};
 
 void atfork_prepare() {
@@ -262,29 +264,40 @@ struct Evidence {
 
 const RuleInfo kT6Rule{
     .claim = "T6",
-    .evidence = "fork() in a process running several threads: the child's threads (/proc/self/task), whether the parent's other thread ids "
-                "exist in it, its one thread's tid; copy-on-write regions written on both sides; a mutex another thread held at the fork, "
-                "tried in the child",
-    .refuted_by = "a child with more than one thread, one of the parent's other threads in it, its thread keeping the forking thread's id, a "
-                  "write seen across the fork, or a mutex held at the fork found free in the child",
+    .evidence =
+        "fork() in a process running several threads: the child's threads (/proc/self/task), whether the parent's "
+        "other thread ids "
+        "exist in it, its one thread's tid; copy-on-write regions written on both sides; a mutex another thread held "
+        "at the fork, "
+        "tried in the child",
+    .refuted_by =
+        "a child with more than one thread, one of the parent's other threads in it, its thread keeping the forking "
+        "thread's id, a "
+        "write seen across the fork, or a mutex held at the fork found free in the child",
     .guarantee = true,
-    .outcomes = {{.verdict = Verdict::confirmed,
-      .when = "one new thread in the child, private copies on write, the held mutex still locked there (Linux, every time)",
-      .reached_by = "T6 is confirmed by one new thread in the child, private copies and the mutex still held"},
-     {.verdict = Verdict::refuted,
-      .when = "any of the observations above",
-      .reached_by = "T6 is refuted if threads come along, a thread keeps its id, a write crosses, or the held mutex is free"}}};
+    .outcomes = {
+        {.verdict = Verdict::confirmed,
+         .when = "one new thread in the child, private copies on write, the held mutex still locked there (Linux, "
+                 "every time)",
+         .reached_by = "T6 is confirmed by one new thread in the child, private copies and the mutex still held"},
+        {.verdict = Verdict::refuted,
+         .when = "any of the observations above",
+         .reached_by = "T6 is refuted if threads come along, a thread keeps its id, a write crosses, or the held mutex "
+                       "is free"}}};
 
 Decision decide_t6(const Evidence& e) {
     Rule rule(kT6Rule);
     const auto& t = e.threads;
     rule.use(count_fact("parent_threads", t.parent_threads, "threads in the parent at fork (/proc/self/task)"));
-    rule.use(count_fact("parent_other_threads", t.parent_threads - 1, "the parent's threads other than the forking one"));
+    rule.use(
+        count_fact("parent_other_threads", t.parent_threads - 1, "the parent's threads other than the forking one"));
     rule.use(count_fact("child_threads", t.child_threads, "threads in the child (/proc/self/task)"));
-    rule.use(count_fact("parent_tids_in_child", t.parent_tids_in_child, "the parent's other thread ids present in the child"));
+    rule.use(count_fact("parent_tids_in_child", t.parent_tids_in_child,
+                        "the parent's other thread ids present in the child"));
     rule.use(count_fact("child_tid", t.child_tid, "the tid of the child's one thread"));
     rule.use(count_fact("forking_tid", t.forking_tid, "the tid of the thread that called fork, in the parent"));
-    const bool new_task = rule.flag(flag_fact("child_thread_is_new_task", t.child_tid != t.forking_tid, "the child's thread has a new tid"));
+    const bool new_task = rule.flag(
+        flag_fact("child_thread_is_new_task", t.child_tid != t.forking_tid, "the child's thread has a new tid"));
     const bool tid_is_pid = t.child_tid == t.child_pid;
     if (tid_is_pid) {
         rule.use(count_fact("child_pid", t.child_pid, "the child's pid"));
@@ -299,47 +312,65 @@ Decision decide_t6(const Evidence& e) {
         rule.use(number_fact(id + "_bytes", double(c.mib) * 1024 * 1024, "bytes", "a copy-on-write region"));
         rule.use(count_fact(id + "_pages", long(c.pages), "its 4 KiB pages"));
         rule.use(count_fact(id + "_read_faults", c.child.read_faults, "minor faults while the child read every page"));
-        rule.use(count_fact(id + "_write_faults", c.child.write_faults, "minor faults while the child wrote every page"));
-        regions += fmt::format("{}{{{}_bytes}}: {{{}_read_faults}} faults reading, {{{}_write_faults}} writing {{{}_pages}} pages",
-                               regions.empty() ? "" : "; ", id, id, id, id, id);
+        rule.use(
+            count_fact(id + "_write_faults", c.child.write_faults, "minor faults while the child wrote every page"));
+        regions += fmt::format(
+            "{}{{{}_bytes}}: {{{}_read_faults}} faults reading, {{{}_write_faults}} writing {{{}_pages}} pages",
+            regions.empty() ? "" : "; ", id, id, id, id, id);
     }
     rule.use(flag_fact("copies_private", isolated, "each side's writes invisible to the other, at the same addresses"));
     const bool locked = rule.flag(flag_fact("mutex_locked_in_child", e.mutex.locked_in_child_without,
                                             "a mutex another thread held at the fork could not be taken in the child"));
     rule.use(number_fact("mutex_patience", e.mutex.waited_ms * 1e6, "ns", "how long the child's try-lock kept trying"));
-    const std::string threads = "fork() in a process of {parent_threads} threads gave a child with {child_threads} in its task list, its "
-                                "tid {child_tid}" + std::string(tid_is_pid ? " (its pid {child_pid}: a new task)" : "") +
-                                ", not the forking thread's {forking_tid}; of the parent's {parent_other_threads} other threads, "
-                                "{parent_tids_in_child} exist there";
+    const std::string threads =
+        "fork() in a process of {parent_threads} threads gave a child with {child_threads} in its task list, its "
+        "tid {child_tid}" +
+        std::string(tid_is_pid ? " (its pid {child_pid}: a new task)" : "") +
+        ", not the forking thread's {forking_tid}; of the parent's {parent_other_threads} other threads, "
+        "{parent_tids_in_child} exist there";
     const std::string last = e.cow.empty() ? std::string() : fmt::format("cow{}", e.cow.size());
-    const std::string summary_cow = last.empty() ? "" : fmt::format("; {{{0}_write_faults}} copy-on-write faults for {{{0}_pages}} pages written", last);
+    const std::string summary_cow =
+        last.empty() ? ""
+                     : fmt::format("; {{{0}_write_faults}} copy-on-write faults for {{{0}_pages}} pages written", last);
     if (t.child_threads != 1 || t.parent_tids_in_child > 0 || !new_task || !isolated)
-        return rule.refuted("fork did not copy exactly one new thread and a private address space: " + threads + "; copies private: "
-                            "{copies_private} (" + regions + ")",
-                            "{parent_threads} threads -> {child_threads} in the child, copies private: {copies_private}");
+        return rule.refuted(
+            "fork did not copy exactly one new thread and a private address space: " + threads +
+                "; copies private: "
+                "{copies_private} (" +
+                regions + ")",
+            "{parent_threads} threads -> {child_threads} in the child, copies private: {copies_private}");
     if (!locked)
-        return rule.refuted(threads + "; but a mutex another thread held at the fork could be taken in the child: fork did not "
-                                      "copy the memory as it was",
-                            "a mutex held at fork was free in the child");
+        return rule.refuted(
+            threads +
+                "; but a mutex another thread held at the fork could be taken in the child: fork did not "
+                "copy the memory as it was",
+            "a mutex held at fork was free in the child");
     std::string fix;
     if (e.mutex.lockable_in_child_with) {
-        rule.use(flag_fact("atfork_handlers_fixed_it", true, "with pthread_atfork handlers the child could take the mutex"));
+        rule.use(
+            flag_fact("atfork_handlers_fixed_it", true, "with pthread_atfork handlers the child could take the mutex"));
         fix = "; with pthread_atfork handlers the child could take it";
     }
-    return rule.confirmed(threads + "; copy-on-write at the same addresses, the parent's bytes unchanged (" + regions +
-                              "); a mutex another thread held at the fork stayed locked in the child (its try-lock gave up after "
-                              "{mutex_patience})" + fix +
-                              ": only the calling thread is copied, as a new task; the others do not move, and their locks are "
-                              "copied as they were",
-                          "{parent_threads} threads -> {child_threads} in the child" + summary_cow + "; a mutex held at fork stayed "
-                          "locked in the child");
+    return rule.confirmed(
+        threads + "; copy-on-write at the same addresses, the parent's bytes unchanged (" + regions +
+            "); a mutex another thread held at the fork stayed locked in the child (its try-lock gave up after "
+            "{mutex_patience})" +
+            fix +
+            ": only the calling thread is copied, as a new task; the others do not move, and their locks are "
+            "copied as they were",
+        "{parent_threads} threads -> {child_threads} in the child" + summary_cow +
+            "; a mutex held at fork stayed "
+            "locked in the child");
 }
 
 // ---------------------------------------------------------------------------------------------
 
 std::vector<DemoOption> options() {
-    return {{.name = "--sizes", .help = "Sizes of the copy-on-write region, whole MiB from 1M to 4G, like 1M,64M,1G", .full = "1M,16M,256M",
-             .quick = "1M,16M", .type_name = "LIST"}};
+    return {{.name = "--sizes",
+             .help = "Sizes of the copy-on-write region, whole MiB from 1M to 4G, like 1M,64M,1G",
+             .full = "1M,16M,256M",
+             .quick = "1M,16M",
+             .type_name = "LIST"}};
 }
 
 Result run(const DemoContext& ctx) {
@@ -347,26 +378,36 @@ Result run(const DemoContext& ctx) {
     Evidence e;
     const std::string& size_list = ctx.values.text("--sizes");
     const auto bytes = parse_byte_list(size_list, std::size_t(1) << 20, std::size_t(4) << 30);
-    if (!bytes || std::any_of(bytes->begin(), bytes->end(), [](std::size_t b) { return b % (std::size_t(1) << 20) != 0; }))
+    if (!bytes ||
+        std::any_of(bytes->begin(), bytes->end(), [](std::size_t b) { return b % (std::size_t(1) << 20) != 0; }))
         throw UsageError(fmt::format("--sizes {}: give whole MiB from 1M to 4G, like 1M,64M,1G", size_list));
     std::vector<std::size_t> sizes;
     for (std::size_t b : *bytes) sizes.push_back(b >> 20);
     for (auto mib : sizes) e.cow.push_back(copy_on_write(mib));
 
     auto& c = result.add_table("1. Copy-on-write after fork(): the child reads every page, then writes every page",
-                               {{"region", "bytes"}, {"pages", "count"}, {"faults reading", "count"}, {"faults writing", "count"},
-                                {"time per page read", "ns"}, {"time per page copied", "ns"}, "same address", "parent's bytes after"});
+                               {{"region", "bytes"},
+                                {"pages", "count"},
+                                {"faults reading", "count"},
+                                {"faults writing", "count"},
+                                {"time per page read", "ns"},
+                                {"time per page copied", "ns"},
+                                "same address",
+                                "parent's bytes after"});
     for (const auto& r : e.cow) {
-        c.rows.push_back({double(r.mib) * 1024 * 1024, double(r.pages), double(r.child.read_faults), double(r.child.write_faults),
-                          r.child.read_ns / double(r.pages), r.child.write_ns / double(r.pages), r.same_address ? "yes" : "no",
+        c.rows.push_back({double(r.mib) * 1024 * 1024, double(r.pages), double(r.child.read_faults),
+                          double(r.child.write_faults), r.child.read_ns / double(r.pages),
+                          r.child.write_ns / double(r.pages), r.same_address ? "yes" : "no",
                           r.parent_unchanged ? "unchanged" : "changed"});
         result.add_metric(fmt::format("cow_ns_per_page_{}mib", r.mib), r.child.write_ns / double(r.pages), "ns",
                           "child's write to a page shared after fork (the copy)");
         result.add_metric(fmt::format("cow_write_faults_{}mib", r.mib), double(r.child.write_faults), "count",
                           "minor faults while the child wrote every page");
     }
-    c.note = "Minor faults from getrusage(RUSAGE_SELF) in the child. Reading a shared page costs no fault: fork copied the "
-             "page tables, not the pages. The first write to each page faults once and copies 4 KiB (THP off for the region).";
+    c.note =
+        "Minor faults from getrusage(RUSAGE_SELF) in the child. Reading a shared page costs no fault: fork copied the "
+        "page tables, not the pages. The first write to each page faults once and copies 4 KiB (THP off for the "
+        "region).";
 
     e.threads = threads_at_fork(3);
     auto& t = result.add_table("2. fork() while 4 threads run", {"what", {"value", "count"}});
@@ -376,17 +417,22 @@ Result run(const DemoContext& ctx) {
     t.rows.push_back({"tid of the forking thread in the parent", double(e.threads.forking_tid)});
     t.rows.push_back({"the child's pid", double(e.threads.child_pid)});
     t.rows.push_back({"its one thread's tid", double(e.threads.child_tid)});
-    t.note = "The child's only thread continues the forking thread's code as a new kernel task; the other threads were not "
-             "copied: a thread cannot leave its process.";
+    t.note =
+        "The child's only thread continues the forking thread's code as a new kernel task; the other threads were not "
+        "copied: a thread cannot leave its process.";
 
     e.mutex = mutex_at_fork(std::chrono::milliseconds(ctx.options.quick ? 100 : 300));
-    auto& m = result.add_table("3. A mutex held by another thread when fork() is called", {"case", "the child's try-lock", {"tried for", "ns"}});
-    m.rows.push_back({"a thread holds it across fork()", e.mutex.locked_in_child_without ? "gave up: locked, its owner not copied" : "got it",
+    auto& m = result.add_table("3. A mutex held by another thread when fork() is called",
+                               {"case", "the child's try-lock", {"tried for", "ns"}});
+    m.rows.push_back({"a thread holds it across fork()",
+                      e.mutex.locked_in_child_without ? "gave up: locked, its owner not copied" : "got it",
                       e.mutex.waited_ms * 1e6});
     m.rows.push_back({"pthread_atfork handlers take it before fork and release it on both sides",
                       e.mutex.lockable_in_child_with ? "got it" : "gave up", Cell{}});
-    m.note = "What to do instead: exec soon after fork (only async-signal-safe calls in between), or posix_spawn, which never "
-             "runs the parent's code in the child; pthread_atfork is the last resort for libraries.";
+    m.note =
+        "What to do instead: exec soon after fork (only async-signal-safe calls in between), or posix_spawn, which "
+        "never "
+        "runs the parent's code in the child; pthread_atfork is the last resort for libraries.";
 
     result.add_decision(decide_t6(e));
     return result;

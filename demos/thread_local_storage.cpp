@@ -144,8 +144,8 @@ double loop_ns(long* (*accessor)(), std::uint64_t iterations) {
 struct Cost {
     const char* id;  // fact and metric id
     const char* what;
-    Summary per_access;        // ns per call + address + increment, over repetitions
-    Summary beyond_global;     // ns: per_access less the plain global's in the same repetition
+    Summary per_access;     // ns per call + address + increment, over repetitions
+    Summary beyond_global;  // ns: per_access less the plain global's in the same repetition
 };
 
 std::vector<Cost> access_costs(std::uint64_t iterations, int repetitions, double clock_overhead) {
@@ -157,9 +157,10 @@ std::vector<Cost> access_costs(std::uint64_t iterations, int repetitions, double
         const char* what;
         long* (*fn)();
     };
-    const Accessor accessors[] = {{"access_global", "plain global", access_global},
-                                  {"access_thread_local", "thread_local (this executable: local-exec TLS)", access_thread_local},
-                                  {"access_pthread_key", "pthread_getspecific key", access_key}};
+    const Accessor accessors[] = {
+        {"access_global", "plain global", access_global},
+        {"access_thread_local", "thread_local (this executable: local-exec TLS)", access_thread_local},
+        {"access_pthread_key", "pthread_getspecific key", access_key}};
     constexpr std::size_t kinds = std::size(accessors);
     std::vector<std::vector<double>> samples(kinds), beyond(kinds);
     for (const auto& a : accessors) (void)loop_ns(a.fn, iterations / 10);  // warm-up
@@ -176,7 +177,8 @@ std::vector<Cost> access_costs(std::uint64_t iterations, int repetitions, double
     }
     ::pthread_key_delete(g_key);
     std::vector<Cost> out;
-    for (std::size_t a = 0; a < kinds; ++a) out.push_back({accessors[a].id, accessors[a].what, summarize(samples[a]), summarize(beyond[a])});
+    for (std::size_t a = 0; a < kinds; ++a)
+        out.push_back({accessors[a].id, accessors[a].what, summarize(samples[a]), summarize(beyond[a])});
     return out;
 }
 
@@ -185,20 +187,27 @@ std::vector<Cost> access_costs(std::uint64_t iterations, int repetitions, double
 
 const RuleInfo kT5Rule{
     .claim = "T5",
-    .evidence = "N threads using one thread_local object: its address in each, constructions and destructions counted, the value each "
-                "stored read back after the others stored theirs; then another thread handed one instance's address",
-    .refuted_by = "two threads sharing one instance (an address seen twice, a value overwritten by another thread), or an instance not "
-                  "constructed and destroyed once per thread",
+    .evidence =
+        "N threads using one thread_local object: its address in each, constructions and destructions counted, the "
+        "value each "
+        "stored read back after the others stored theirs; then another thread handed one instance's address",
+    .refuted_by =
+        "two threads sharing one instance (an address seen twice, a value overwritten by another thread), or an "
+        "instance not "
+        "constructed and destroyed once per thread",
     .guarantee = true,
-    .outcomes = {{.verdict = Verdict::confirmed,
-      .when = "one instance per thread, and no other thread could reach it (not on Linux: threads share one address space)",
-      .reached_by = "T5: one instance per thread, private by name only"},
-     {.verdict = Verdict::nuanced,
-      .when = "one instance per thread, born and destroyed with it, yet another thread handed its address reads it: " "private by name, not by protection",
-      .reached_by = "T5: one instance per thread, private by name only"},
-     {.verdict = Verdict::refuted,
-      .when = "an instance shared between threads, or not constructed and destroyed once per thread",
-      .reached_by = "T5: one instance per thread, private by name only"}}};
+    .outcomes = {
+        {.verdict = Verdict::confirmed,
+         .when = "one instance per thread, and no other thread could reach it (not on Linux: threads share one address "
+                 "space)",
+         .reached_by = "T5: one instance per thread, private by name only"},
+        {.verdict = Verdict::nuanced,
+         .when = "one instance per thread, born and destroyed with it, yet another thread handed its address reads it: "
+                 "private by name, not by protection",
+         .reached_by = "T5: one instance per thread, private by name only"},
+        {.verdict = Verdict::refuted,
+         .when = "an instance shared between threads, or not constructed and destroyed once per thread",
+         .reached_by = "T5: one instance per thread, private by name only"}}};
 
 Decision decide_t5(const Instances& r, const std::vector<Cost>& costs) {
     Rule rule(kT5Rule);
@@ -214,38 +223,55 @@ Decision decide_t5(const Instances& r, const std::vector<Cost>& costs) {
     rule.use(count_fact("threads", n, "threads using the thread_local"));
     rule.use(count_fact("distinct_addresses", distinct, "distinct addresses of the thread_local among them"));
     rule.use(count_fact("constructions", r.constructed_during, "constructions counted while the threads ran"));
-    rule.use(count_fact("destructions_before_exit", r.destroyed_before_exit, "destructions counted before any thread exited"));
-    rule.use(count_fact("destructions_at_exit", r.destroyed_after_exit, "destructions counted once the threads had exited"));
-    rule.use(count_fact("kept_own_value", kept_own, "threads that read back their own value after the others stored theirs"));
+    rule.use(count_fact("destructions_before_exit", r.destroyed_before_exit,
+                        "destructions counted before any thread exited"));
+    rule.use(
+        count_fact("destructions_at_exit", r.destroyed_after_exit, "destructions counted once the threads had exited"));
+    rule.use(count_fact("kept_own_value", kept_own,
+                        "threads that read back their own value after the others stored theirs"));
     for (const auto& c : costs)
-        rule.use(number_fact(c.id, c.per_access.median, "ns", std::string(c.what) + ": a call returning its address, and an increment"));
+        rule.use(number_fact(c.id, c.per_access.median, "ns",
+                             std::string(c.what) + ": a call returning its address, and an increment"));
     const std::string evidence =
         "{threads} threads: {distinct_addresses} distinct addresses, {constructions} constructions while they ran, "
-        "{destructions_before_exit} destructions before and {destructions_at_exit} after they exited, {kept_own_value of threads} "
+        "{destructions_before_exit} destructions before and {destructions_at_exit} after they exited, {kept_own_value "
+        "of threads} "
         "kept their own value while the others stored theirs";
-    const std::string cost = "a call and an increment through it: {access_thread_local} for it, {access_global} for a plain global";
+    const std::string cost =
+        "a call and an increment through it: {access_thread_local} for it, {access_global} for a plain global";
     if (distinct < n || kept_own < n || r.constructed_during != n || r.destroyed_after_exit != n)
-        return rule.refuted("the thread_local was not one private instance per thread: " + evidence,
-                            "{threads} threads, {distinct_addresses} instances, {kept_own_value of threads} kept their value");
-    rule.use(text_fact("owner_address", fmt::format("{:#x}", r.owner_address), "the address one thread handed another"));
+        return rule.refuted(
+            "the thread_local was not one private instance per thread: " + evidence,
+            "{threads} threads, {distinct_addresses} instances, {kept_own_value of threads} kept their value");
+    rule.use(
+        text_fact("owner_address", fmt::format("{:#x}", r.owner_address), "the address one thread handed another"));
     rule.use(count_fact("owner_value", r.owner_value, "the value its owner stored there"));
-    rule.use(count_fact("value_read_through_address", r.read_through_pointer, "what the other thread read through the address"));
+    rule.use(count_fact("value_read_through_address", r.read_through_pointer,
+                        "what the other thread read through the address"));
     if (rule.flag(flag_fact("read_through_address", r.read_through_pointer == r.owner_value,
                             "the other thread read the owner's value through the address")))
-        return rule.nuanced(evidence + "; but another thread handed the address {owner_address} read the owner's value "
-                                       "{value_read_through_address}: private by name, not by protection",
-                            "{threads} threads, {distinct_addresses} instances, {destructions_at_exit} destroyed at exit; another "
-                            "thread read one through its address; " + cost);
-    return rule.confirmed(evidence + "; the other thread handed the address {owner_address} read {value_read_through_address}, not "
-                                     "the owner's {owner_value}",
-                          "{threads} threads, {distinct_addresses} instances, {destructions_at_exit} destroyed at exit; " + cost);
+        return rule.nuanced(
+            evidence +
+                "; but another thread handed the address {owner_address} read the owner's value "
+                "{value_read_through_address}: private by name, not by protection",
+            "{threads} threads, {distinct_addresses} instances, {destructions_at_exit} destroyed at exit; another "
+            "thread read one through its address; " +
+                cost);
+    return rule.confirmed(
+        evidence +
+            "; the other thread handed the address {owner_address} read {value_read_through_address}, not "
+            "the owner's {owner_value}",
+        "{threads} threads, {distinct_addresses} instances, {destructions_at_exit} destroyed at exit; " + cost);
 }
 
 // ---------------------------------------------------------------------------------------------
 
 std::vector<DemoOption> options() {
-    return {{.name = "--threads", .help = "Threads that each get their own thread_local instance, 2 to 256", .type_name = "N",
-             .check = CLI::Range(2, 256), .default_words = "the allowed CPUs, at least 4"}};
+    return {{.name = "--threads",
+             .help = "Threads that each get their own thread_local instance, 2 to 256",
+             .type_name = "N",
+             .check = CLI::Range(2, 256),
+             .default_words = "the allowed CPUs, at least 4"}};
 }
 
 Result run(const DemoContext& ctx) {
@@ -262,26 +288,35 @@ Result run(const DemoContext& ctx) {
                                {"thread", "tid", "&tl_object", {"stored", "count"}, {"read back later", "count"}});
     for (std::size_t i = 0; i < inst.threads.size(); ++i) {
         const auto& th = inst.threads[i];
-        t.rows.push_back({double(i + 1), std::to_string(th.tid), fmt::format("{:#x}", th.address), double(th.stored), double(th.read_back)});
+        t.rows.push_back({double(i + 1), std::to_string(th.tid), fmt::format("{:#x}", th.address), double(th.stored),
+                          double(th.read_back)});
     }
     t.columns[0].unit = "count";
-    t.note = "Each thread stored its own value, waited until every thread had stored, then read its instance again. The "
-             "constructions and destructions, and what another thread read through one instance's address, are in T5's facts.";
+    t.note =
+        "Each thread stored its own value, waited until every thread had stored, then read its instance again. The "
+        "constructions and destructions, and what another thread read through one instance's address, are in T5's "
+        "facts.";
     auto& c = result.add_table("Access cost: a call returning the variable's address, and an increment through it",
-                               {"variable", {"median", "ns"}, {"min", "ns"}, {"max", "ns"}, {"beyond a plain global (median)", "ns"},
+                               {"variable",
+                                {"median", "ns"},
+                                {"min", "ns"},
+                                {"max", "ns"},
+                                {"beyond a plain global (median)", "ns"},
                                 {"repetitions", "count"}});
     for (const auto& cost : costs) {
-        c.rows.push_back({cost.what, cost.per_access.median, cost.per_access.min, cost.per_access.max, cost.beyond_global.median,
-                          double(cost.per_access.count)});
-        result.add_metric(cost.id, cost.per_access, "ns", std::string(cost.what) + ": a call returning its address, and an increment");
+        c.rows.push_back({cost.what, cost.per_access.median, cost.per_access.min, cost.per_access.max,
+                          cost.beyond_global.median, double(cost.per_access.count)});
+        result.add_metric(cost.id, cost.per_access, "ns",
+                          std::string(cost.what) + ": a call returning its address, and an increment");
     }
-    c.note = fmt::format("{} accesses per loop, each a call through a function pointer to a non-inlined accessor (so the address "
-                         "is computed every time), an increment through the address and a compiler barrier; the clock's read "
-                         "subtracted. The call and the increment are in every row: the plain global's accessor is a bare address "
-                         "(lea), so 'beyond a plain global' is what the kind itself adds, paired within each repetition (the kinds "
-                         "run in a rotating order). A difference within a fraction of a nanosecond of 0 is a cost too small to "
-                         "see here.",
-                         iterations);
+    c.note = fmt::format(
+        "{} accesses per loop, each a call through a function pointer to a non-inlined accessor (so the address "
+        "is computed every time), an increment through the address and a compiler barrier; the clock's read "
+        "subtracted. The call and the increment are in every row: the plain global's accessor is a bare address "
+        "(lea), so 'beyond a plain global' is what the kind itself adds, paired within each repetition (the kinds "
+        "run in a rotating order). A difference within a fraction of a nanosecond of 0 is a cost too small to "
+        "see here.",
+        iterations);
     result.add_decision(decide_t5(inst, costs));
     return result;
 }
@@ -293,7 +328,9 @@ DemoSpec spec() {
         .claims = {"T5"},
         .rules = {kT5Rule},
         .default_timeout_s = 60,
-        .repeat = RepeatSpec{.counts = "Accesses timed for each kind of variable in the access-cost table", .full = 20'000'000, .quick = 2'000'000},
+        .repeat = RepeatSpec{.counts = "Accesses timed for each kind of variable in the access-cost table",
+                             .full = 20'000'000,
+                             .quick = 2'000'000},
         .options = options(),
         .run = run,
     };

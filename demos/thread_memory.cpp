@@ -76,11 +76,11 @@ Identity identify() {
 // 2. Independence: the worker's fixed work, alone and beside a blocked and a spinning sibling.
 
 struct Independence {
-    double alone_ns = 0;          // the worker's fixed job, nothing else of ours running
-    double beside_ns = 0;         // the same job beside a blocked and a spinning sibling
-    int chunks = 0;               // the job's parts
-    int chunks_while_blocked = 0; // parts done while the blocked sibling was still blocked
-    double window_ns = 0;         // how long the siblings were held (until the worker finished, or the deadline)
+    double alone_ns = 0;           // the worker's fixed job, nothing else of ours running
+    double beside_ns = 0;          // the same job beside a blocked and a spinning sibling
+    int chunks = 0;                // the job's parts
+    int chunks_while_blocked = 0;  // parts done while the blocked sibling was still blocked
+    double window_ns = 0;          // how long the siblings were held (until the worker finished, or the deadline)
 };
 
 // The worker counts its progress in chunks. The siblings stay blocked and spinning until the
@@ -107,13 +107,13 @@ Independence independence(std::uint64_t iterations) {
     std::atomic<int> done{0};
     std::thread blocked([&] { (void)receive_value<char>(never.read_end.get()); });  // blocks until released
     std::thread spinning([&] {
-        while (!stop.load(std::memory_order_relaxed)) {
-        }
+        while (!stop.load(std::memory_order_relaxed)) {}
     });
     const Nanos t0 = now_ns();
     const Nanos deadline = t0 + static_cast<Nanos>(std::max(1e9, 20 * r.alone_ns));
     std::thread worker([&] { job(done); });
-    while (done.load(std::memory_order_acquire) < kChunks && now_ns() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (done.load(std::memory_order_acquire) < kChunks && now_ns() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     r.chunks_while_blocked = done.load(std::memory_order_acquire);
     r.window_ns = double(now_ns() - t0);
     send_value(never.write_end.get(), char{'x'});  // release the blocked sibling
@@ -168,7 +168,8 @@ struct Counting {
 };
 
 template <class Increment>
-Counting count_with(const char* how, int threads, std::uint64_t per_thread, const std::vector<int>& cpus, Increment increment) {
+Counting count_with(const char* how, int threads, std::uint64_t per_thread, const std::vector<int>& cpus,
+                    Increment increment) {
     Counting c{how, std::uint64_t(threads) * per_thread, 0, 0};
     std::atomic<std::uint64_t> counter{0};
     std::mutex mutex;
@@ -184,8 +185,7 @@ Counting count_with(const char* how, int threads, std::uint64_t per_thread, cons
             if (cpus.size() > 1) {
                 try {
                     pin_to_cpu(cpus[std::size_t(i) % cpus.size()]);
-                } catch (const HarnessError&) {
-                }
+                } catch (const HarnessError&) {}
             }
             arrived.fetch_add(1, std::memory_order_acq_rel);
             while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
@@ -345,63 +345,79 @@ struct Evidence {
     Crash crash;
 };
 
-constexpr const char* kT3Test = "T3 is nuanced when one thread's fault ends the process, refuted when threads share an id or stop";
+constexpr const char* kT3Test =
+    "T3 is nuanced when one thread's fault ends the process, refuted when threads share an id or stop";
 constexpr const char* kT4Test = "T4 is nuanced by lost unsynchronised updates, refuted if synchronised ones are lost";
 constexpr const char* kT7Test = "T7 is nuanced when another thread reaches a local through its address";
 
 const RuleInfo kT3Rule{
     .claim = "T3",
-    .evidence = "N threads' kernel ids and stacks; a worker's fixed job run beside a sibling blocked in read() and a spinning one, its "
-                "progress counted while the blocked one stayed blocked; one thread of four faulting in a child process",
-    .refuted_by = "two threads with one kernel id or overlapping stacks, or a worker that made no progress while a sibling was blocked",
+    .evidence =
+        "N threads' kernel ids and stacks; a worker's fixed job run beside a sibling blocked in read() and a spinning "
+        "one, its "
+        "progress counted while the blocked one stayed blocked; one thread of four faulting in a child process",
+    .refuted_by =
+        "two threads with one kernel id or overlapping stacks, or a worker that made no progress while a sibling was "
+        "blocked",
     .guarantee = true,
-    .outcomes = {{.verdict = Verdict::nuanced,
-      .when = "own ids, own stacks, progress beside a blocked sibling, but one thread's fault ends the whole process " "(Linux, every time: a fault signal is the process's)",
-      .reached_by = kT3Test},
-     {.verdict = Verdict::refuted,
-      .when = "a shared id, overlapping stacks, or no progress while a sibling was blocked",
-      .reached_by = kT3Test},
-     {.verdict = Verdict::not_measured,
-      .when = "the fault could not be provoked within its deadline (the demo killed the child)",
-      .reached_by = kT3Test}}};
+    .outcomes = {
+        {.verdict = Verdict::nuanced,
+         .when =
+             "own ids, own stacks, progress beside a blocked sibling, but one thread's fault ends the whole process "
+             "(Linux, every time: a fault signal is the process's)",
+         .reached_by = kT3Test},
+        {.verdict = Verdict::refuted,
+         .when = "a shared id, overlapping stacks, or no progress while a sibling was blocked",
+         .reached_by = kT3Test},
+        {.verdict = Verdict::not_measured,
+         .when = "the fault could not be provoked within its deadline (the demo killed the child)",
+         .reached_by = kT3Test}}};
 
 const RuleInfo kT4Rule{
     .claim = "T4",
-    .evidence = "one thread's writes to a global and a heap object, read by another; N threads incrementing one counter by a separate load "
-                "and store, by fetch_add and under a mutex, the final counts against N x M",
-    .refuted_by = "another thread not seeing a write it was handed, or synchronised increments (fetch_add, a mutex) losing updates",
-    .outcomes = {{.verdict = Verdict::confirmed,
-      .when = "writes seen, and no increment lost, synchronised or not (the threads never raced)",
-      .reached_by = kT4Test},
-     {.verdict = Verdict::nuanced,
-      .when = "writes seen; unsynchronised increments lost, synchronised ones not (threads running at once)",
-      .reached_by = kT4Test},
-     {.verdict = Verdict::refuted,
-      .when = "a write not seen, or a synchronised increment lost",
-      .reached_by = kT4Test},
-     {.verdict = Verdict::not_measured,
-      .when = "the counting did not run",
-      .reached_by = kT4Test}}};
+    .evidence =
+        "one thread's writes to a global and a heap object, read by another; N threads incrementing one counter by a "
+        "separate load "
+        "and store, by fetch_add and under a mutex, the final counts against N x M",
+    .refuted_by =
+        "another thread not seeing a write it was handed, or synchronised increments (fetch_add, a mutex) losing "
+        "updates",
+    .outcomes = {
+        {.verdict = Verdict::confirmed,
+         .when = "writes seen, and no increment lost, synchronised or not (the threads never raced)",
+         .reached_by = kT4Test},
+        {.verdict = Verdict::nuanced,
+         .when = "writes seen; unsynchronised increments lost, synchronised ones not (threads running at once)",
+         .reached_by = kT4Test},
+        {.verdict = Verdict::refuted,
+         .when = "a write not seen, or a synchronised increment lost",
+         .reached_by = kT4Test},
+        {.verdict = Verdict::not_measured, .when = "the counting did not run", .reached_by = kT4Test}}};
 
 const RuleInfo kT7Rule{
     .claim = "T7",
-    .evidence = "a global and a heap object written by one thread and read by another; a local on one thread's stack whose address is "
-                "handed to another thread, which reads and writes it",
+    .evidence =
+        "a global and a heap object written by one thread and read by another; a local on one thread's stack whose "
+        "address is "
+        "handed to another thread, which reads and writes it",
     .refuted_by = "a heap object or global one thread cannot see another's write to",
     .guarantee = true,
-    .outcomes = {{.verdict = Verdict::confirmed,
-      .when = "heap and globals shared, and a local unreachable by address (not on Linux: one address space)",
-      .reached_by = kT7Test},
-     {.verdict = Verdict::nuanced,
-      .when = "heap and globals shared, and a local read and written by another thread through its address: private " "by name, not by protection",
-      .reached_by = kT7Test},
-     {.verdict = Verdict::refuted,
-      .when = "a write to the heap or a global not seen by another thread",
-      .reached_by = kT7Test}}};
+    .outcomes = {
+        {.verdict = Verdict::confirmed,
+         .when = "heap and globals shared, and a local unreachable by address (not on Linux: one address space)",
+         .reached_by = kT7Test},
+        {.verdict = Verdict::nuanced,
+         .when = "heap and globals shared, and a local read and written by another thread through its address: private "
+                 "by name, not by protection",
+         .reached_by = kT7Test},
+        {.verdict = Verdict::refuted,
+         .when = "a write to the heap or a global not seen by another thread",
+         .reached_by = kT7Test}}};
 
 namespace {
-const char* kIdentity = "{threads} threads: {distinct_tids} distinct tids, stacks disjoint: {stacks_disjoint}, at least "
-                        "{min_stack_distance} apart";
+const char* kIdentity =
+    "{threads} threads: {distinct_tids} distinct tids, stacks disjoint: {stacks_disjoint}, at least "
+    "{min_stack_distance} apart";
 }  // namespace
 
 Decision decide_t3(const Evidence& e) {
@@ -409,67 +425,87 @@ Decision decide_t3(const Evidence& e) {
     rule.use(count_fact("threads", e.threads, "threads started"));
     rule.use(count_fact("distinct_tids", e.distinct_tids, "distinct kernel thread ids among them"));
     rule.use(flag_fact("stacks_disjoint", e.stacks_disjoint, "no two of their stacks overlap"));
-    rule.use(number_fact("min_stack_distance", e.min_stack_distance, "bytes", "the least distance between two of their locals"));
+    rule.use(number_fact("min_stack_distance", e.min_stack_distance, "bytes",
+                         "the least distance between two of their locals"));
     const auto& in = e.independence;
     rule.use(number_fact("job_alone", in.alone_ns, "ns", "a worker's fixed job, alone"));
     rule.use(count_fact("chunks", in.chunks, "the job's parts"));
-    rule.use(count_fact("chunks_while_blocked", in.chunks_while_blocked, "parts the worker finished while a sibling was blocked in read() and another spun"));
+    rule.use(count_fact("chunks_while_blocked", in.chunks_while_blocked,
+                        "parts the worker finished while a sibling was blocked in read() and another spun"));
     rule.use(number_fact("window", in.window_ns, "ns", "how long the siblings were held blocked and spinning"));
-    const std::string independent = "a worker finished {chunks_while_blocked} of its {chunks} parts in {window} while a sibling was "
-                                    "blocked in read() and another spun (the whole job alone: {job_alone})";
+    const std::string independent =
+        "a worker finished {chunks_while_blocked} of its {chunks} parts in {window} while a sibling was "
+        "blocked in read() and another spun (the whole job alone: {job_alone})";
     if (e.distinct_tids < e.threads || !e.stacks_disjoint)
-        return rule.refuted(std::string("threads without their own identity: ") + kIdentity, "{distinct_tids} tids for {threads} threads");
+        return rule.refuted(std::string("threads without their own identity: ") + kIdentity,
+                            "{distinct_tids} tids for {threads} threads");
     if (in.chunks_while_blocked == 0)
-        return rule.refuted("blocking one thread held another back: " + independent, "no progress beside a blocked sibling");
+        return rule.refuted("blocking one thread held another back: " + independent,
+                            "no progress beside a blocked sibling");
     const auto& c = e.crash;
     rule.use(count_fact("crash_threads", c.threads, "threads in the child where one faults"));
     rule.use(text_fact("crash_status", c.status.describe(), "how the child ended"));
     if (!c.died_of_fault())
-        return rule.not_measured(std::string(kIdentity) + "; " + independent + "; but the fault in one thread could not be provoked "
-                                 "(the child ended: {crash_status})",
+        return rule.not_measured(std::string(kIdentity) + "; " + independent +
+                                     "; but the fault in one thread could not be provoked "
+                                     "(the child ended: {crash_status})",
                                  "{distinct_tids} tids, own stacks; the fault was not provoked");
-    rule.use(text_fact("fault_signal", signal_name(c.status.signal()), "the signal the faulting thread's process died of"));
+    rule.use(
+        text_fact("fault_signal", signal_name(c.status.signal()), "the signal the faulting thread's process died of"));
     rule.use(flag_fact("heartbeat_stream_ended", c.stream_ended, "the threads' heartbeat pipe reached end-of-file"));
     rule.use(count_fact("beating_before", c.beating_before, "threads that sent heartbeats before the fault"));
-    return rule.nuanced(std::string(kIdentity) + "; " + independent + "; but they are not isolated: a {fault_signal} in one thread ended "
-                        "the whole process ({crash_status}), and its heartbeat pipe reached end-of-file, so no thread of the "
-                        "{crash_threads} ({beating_before} beating before) held it open any more",
-                        "{distinct_tids} tids, own stacks, progress beside a blocked sibling; one thread's {fault_signal} ended the process");
+    return rule.nuanced(
+        std::string(kIdentity) + "; " + independent +
+            "; but they are not isolated: a {fault_signal} in one thread ended "
+            "the whole process ({crash_status}), and its heartbeat pipe reached end-of-file, so no thread of the "
+            "{crash_threads} ({beating_before} beating before) held it open any more",
+        "{distinct_tids} tids, own stacks, progress beside a blocked sibling; one thread's {fault_signal} ended the "
+        "process");
 }
 
 Decision decide_t4(const Evidence& e) {
     Rule rule(kT4Rule);
     rule.use(text_fact("global_address", e.sharing.global_addr, "the global's address"));
     rule.use(text_fact("heap_address", e.sharing.heap_addr, "the heap object's address"));
-    const bool seen = rule.flag(flag_fact("writes_seen", e.sharing.global_seen && e.sharing.heap_seen,
-                                          "another thread read what one thread wrote to the global and the heap object"));
+    const bool seen =
+        rule.flag(flag_fact("writes_seen", e.sharing.global_seen && e.sharing.heap_seen,
+                            "another thread read what one thread wrote to the global and the heap object"));
     if (!seen)
-        return rule.refuted("a write by one thread to the global ({global_address}) or the heap object ({heap_address}) was not seen by another",
-                            "a write not seen by another thread");
+        return rule.refuted(
+            "a write by one thread to the global ({global_address}) or the heap object ({heap_address}) was not seen "
+            "by another",
+            "a write not seen by another thread");
     if (e.counting.size() < 3) return rule.not_measured("the counting experiment did not run");
     const auto& racy = e.counting[0];
     const auto& atomic = e.counting[1];
     const auto& locked = e.counting[2];
     rule.use(count_fact("counting_threads", e.counting_threads, "threads incrementing one counter"));
-    rule.use(count_fact("increments_per_thread", long(racy.expected / std::uint64_t(std::max(1, e.counting_threads))), "increments each"));
+    rule.use(count_fact("increments_per_thread", long(racy.expected / std::uint64_t(std::max(1, e.counting_threads))),
+                        "increments each"));
     rule.use(count_fact("expected", long(racy.expected), "increments in all"));
     rule.use(count_fact("racy_final", long(racy.final_count), "the counter after load-then-store increments"));
     rule.use(count_fact("updates_lost_racy", long(racy.lost()), "load-then-store increments lost"));
-    rule.use(number_fact("racy_lost_share", double(racy.lost()) / double(std::max<std::uint64_t>(1, racy.expected)), "fraction", "their share"));
+    rule.use(number_fact("racy_lost_share", double(racy.lost()) / double(std::max<std::uint64_t>(1, racy.expected)),
+                         "fraction", "their share"));
     rule.use(count_fact("atomic_final", long(atomic.final_count), "the counter after fetch_add increments"));
     rule.use(count_fact("updates_lost_atomic", long(atomic.lost()), "fetch_add increments lost"));
     rule.use(count_fact("mutex_final", long(locked.final_count), "the counter after increments under a mutex"));
     rule.use(count_fact("updates_lost_mutex", long(locked.lost()), "increments under a mutex lost"));
     const std::string evidence =
         "one thread's writes to a global ({global_address}) and a heap object ({heap_address}) were read by another; "
-        "{counting_threads} threads x {increments_per_thread} increments of one counter: load-then-store ended at {racy_final} "
-        "({updates_lost_racy} lost, {racy_lost_share}), fetch_add at {atomic_final} ({updates_lost_atomic} lost), a mutex at "
+        "{counting_threads} threads x {increments_per_thread} increments of one counter: load-then-store ended at "
+        "{racy_final} "
+        "({updates_lost_racy} lost, {racy_lost_share}), fetch_add at {atomic_final} ({updates_lost_atomic} lost), a "
+        "mutex at "
         "{mutex_final} ({updates_lost_mutex} lost)";
-    const std::string summary = "another thread's writes seen; load-then-store increments lost {updates_lost_racy} of {expected}, "
-                                "fetch_add {updates_lost_atomic}, a mutex {updates_lost_mutex}";
-    if (atomic.lost() > 0 || locked.lost() > 0) return rule.refuted("synchronised updates were lost: " + evidence, summary);
+    const std::string summary =
+        "another thread's writes seen; load-then-store increments lost {updates_lost_racy} of {expected}, "
+        "fetch_add {updates_lost_atomic}, a mutex {updates_lost_mutex}";
+    if (atomic.lost() > 0 || locked.lost() > 0)
+        return rule.refuted("synchronised updates were lost: " + evidence, summary);
     if (racy.lost() > 0)
-        return rule.nuanced(evidence + ": the objects are reachable, but reaching one without synchronisation loses updates", summary);
+        return rule.nuanced(
+            evidence + ": the objects are reachable, but reaching one without synchronisation loses updates", summary);
     return rule.confirmed(evidence + ": no increment was lost, so the threads did not race in this run", summary);
 }
 
@@ -477,27 +513,36 @@ Decision decide_t7(const Evidence& e) {
     Rule rule(kT7Rule);
     const bool heap_shared = rule.flag(flag_fact("heap_shared", e.sharing.global_seen && e.sharing.heap_seen,
                                                  "another thread read what one thread wrote to a global and the heap"));
-    if (!heap_shared) return rule.refuted("a write to a global or the heap by one thread was not seen by another", "heap not shared");
+    if (!heap_shared)
+        return rule.refuted("a write to a global or the heap by one thread was not seen by another", "heap not shared");
     rule.use(text_fact("local_address", e.local.address, "a local's address on its owner's stack"));
     rule.use(text_fact("owner_stack", e.local.owner_stack, "the owner thread's stack"));
-    rule.use(count_fact("local_read_by_other", e.local.read_by_other, "what the other thread read there (the owner set 1)"));
-    rule.use(count_fact("local_seen_by_owner", e.local.seen_by_owner_after, "what the owner read after the other wrote 2"));
-    const bool reached = rule.flag(flag_fact("local_reached", e.local.read_by_other == 1 && e.local.seen_by_owner_after == 2,
-                                             "the other thread read the owner's value and the owner saw the other's write"));
-    const std::string evidence = "heap and globals shared: {heap_shared}; a local at {local_address} on one thread's stack "
-                                 "({owner_stack}) was read by another thread (it saw {local_read_by_other}) and written (the owner "
-                                 "then saw {local_seen_by_owner})";
+    rule.use(
+        count_fact("local_read_by_other", e.local.read_by_other, "what the other thread read there (the owner set 1)"));
+    rule.use(
+        count_fact("local_seen_by_owner", e.local.seen_by_owner_after, "what the owner read after the other wrote 2"));
+    const bool reached =
+        rule.flag(flag_fact("local_reached", e.local.read_by_other == 1 && e.local.seen_by_owner_after == 2,
+                            "the other thread read the owner's value and the owner saw the other's write"));
+    const std::string evidence =
+        "heap and globals shared: {heap_shared}; a local at {local_address} on one thread's stack "
+        "({owner_stack}) was read by another thread (it saw {local_read_by_other}) and written (the owner "
+        "then saw {local_seen_by_owner})";
     if (reached)
-        return rule.nuanced(evidence + ": locals are private by name, not by protection; any thread with the address reaches them",
-                            "heap shared; a stack local read ({local_read_by_other}) and written ({local_seen_by_owner}) by another "
-                            "thread through its address");
+        return rule.nuanced(
+            evidence + ": locals are private by name, not by protection; any thread with the address reaches them",
+            "heap shared; a stack local read ({local_read_by_other}) and written ({local_seen_by_owner}) by another "
+            "thread through its address");
     return rule.confirmed(evidence, "heap shared; a stack local out of another thread's reach");
 }
 
 // ---------------------------------------------------------------------------------------------
 
 std::vector<DemoOption> options() {
-    return {{.name = "--threads", .help = "Threads in every experiment, 2 to 256", .type_name = "N", .check = CLI::Range(2, 256),
+    return {{.name = "--threads",
+             .help = "Threads in every experiment, 2 to 256",
+             .type_name = "N",
+             .check = CLI::Range(2, 256),
              .default_words = "the allowed CPUs, at least 4"}};
 }
 
@@ -539,7 +584,8 @@ void add_identity_table(Result& result, const Identity& main_id, const std::vect
     auto& it = result.add_table("1. Each thread: its own kernel id and its own stack",
                                 {"thread", {"tid", "count"}, "&local", "stack", {"stack size", "bytes"}});
     auto row = [&](std::string who, const Identity& id) {
-        it.rows.push_back({std::move(who), double(id.tid), fmt::format("{:#x}", id.local), fmt::format("{:#x}-{:#x}", id.stack_low, id.stack_high),
+        it.rows.push_back({std::move(who), double(id.tid), fmt::format("{:#x}", id.local),
+                           fmt::format("{:#x}-{:#x}", id.stack_low, id.stack_high),
                            double(id.stack_high - id.stack_low)});
     };
     row("main", main_id);
@@ -548,42 +594,60 @@ void add_identity_table(Result& result, const Identity& main_id, const std::vect
 }
 
 void add_independence_table(Result& result, const Independence& in, int cpus) {
-    auto& indep = result.add_table("2. One thread blocked, one spinning: does the third get on?",
-                                   {"the worker's fixed job", {"parts done", "count"}, {"of", "count"}, {"wall time", "ns"}});
+    auto& indep =
+        result.add_table("2. One thread blocked, one spinning: does the third get on?",
+                         {"the worker's fixed job", {"parts done", "count"}, {"of", "count"}, {"wall time", "ns"}});
     indep.rows.push_back({"alone", double(in.chunks), double(in.chunks), in.alone_ns});
-    indep.rows.push_back({"while a sibling is blocked in read() and another spins", double(in.chunks_while_blocked), double(in.chunks), in.window_ns});
-    indep.note = fmt::format("The siblings are held until the worker finishes or 20x the job alone (at least 1 s) has passed; only "
-                             "then is the blocked one released. With {} CPU{} the spinning sibling competes for a CPU; the blocked one "
-                             "takes none.",
-                             cpus, cpus == 1 ? "" : "s");
+    indep.rows.push_back({"while a sibling is blocked in read() and another spins", double(in.chunks_while_blocked),
+                          double(in.chunks), in.window_ns});
+    indep.note = fmt::format(
+        "The siblings are held until the worker finishes or 20x the job alone (at least 1 s) has passed; only "
+        "then is the blocked one released. With {} CPU{} the spinning sibling competes for a CPU; the blocked one "
+        "takes none.",
+        cpus, cpus == 1 ? "" : "s");
 }
 
 void add_counting_table(Result& result, const Evidence& e, std::uint64_t per_thread) {
-    auto& ct = result.add_table(fmt::format("3. {} threads x {} increments of one shared counter", e.counting_threads, per_thread),
-                                {"how", {"expected", "count"}, {"final", "count"}, {"lost", "count"}, {"lost share", "fraction"},
-                                 {"time per increment", "ns"}});
+    auto& ct = result.add_table(
+        fmt::format("3. {} threads x {} increments of one shared counter", e.counting_threads, per_thread),
+        {"how",
+         {"expected", "count"},
+         {"final", "count"},
+         {"lost", "count"},
+         {"lost share", "fraction"},
+         {"time per increment", "ns"}});
     for (const auto& c : e.counting)
-        ct.rows.push_back({c.how, double(c.expected), double(c.final_count), double(c.lost()), double(c.lost()) / double(c.expected),
-                           c.ns_per_increment});
-    ct.note = "Before this, one thread wrote 42 to a global and 4242 to a heap object; whether another thread read them is T4's "
-              "fact 'writes_seen'. Reaching is free; agreeing costs: the atomic and the mutex pay for every increment.";
-    result.add_metric("lost_updates_unsynchronised", double(e.counting[0].lost()), "count", "increments lost by load-then-store");
+        ct.rows.push_back({c.how, double(c.expected), double(c.final_count), double(c.lost()),
+                           double(c.lost()) / double(c.expected), c.ns_per_increment});
+    ct.note =
+        "Before this, one thread wrote 42 to a global and 4242 to a heap object; whether another thread read them is "
+        "T4's "
+        "fact 'writes_seen'. Reaching is free; agreeing costs: the atomic and the mutex pay for every increment.";
+    result.add_metric("lost_updates_unsynchronised", double(e.counting[0].lost()), "count",
+                      "increments lost by load-then-store");
     result.add_metric("ns_per_increment_racy", e.counting[0].ns_per_increment, "ns", "load-then-store");
     result.add_metric("ns_per_increment_atomic", e.counting[1].ns_per_increment, "ns", "fetch_add");
     result.add_metric("ns_per_increment_mutex", e.counting[2].ns_per_increment, "ns", "std::mutex");
 }
 
 void add_local_and_crash_tables(Result& result, const Evidence& e) {
-    auto& lt = result.add_table("4. A local on one thread's stack, reached by another through its address",
-                                {"address", "owner's stack", {"the other thread read", "count"}, {"the owner saw afterwards", "count"}});
-    lt.rows.push_back({e.local.address, e.local.owner_stack, double(e.local.read_by_other), double(e.local.seen_by_owner_after)});
+    auto& lt = result.add_table(
+        "4. A local on one thread's stack, reached by another through its address",
+        {"address", "owner's stack", {"the other thread read", "count"}, {"the owner saw afterwards", "count"}});
+    lt.rows.push_back(
+        {e.local.address, e.local.owner_stack, double(e.local.read_by_other), double(e.local.seen_by_owner_after)});
     lt.note = "The owner set it to 1; the other thread read it, then wrote 2, and the owner read it again.";
-    auto& cr = result.add_table("5. One thread of four dereferences a null pointer (in a child process)",
-                                {"child process ended", {"threads beating before the fault", "count"}, "heartbeat pipe at end-of-file"});
-    cr.rows.push_back({e.crash.status.describe() + (e.crash.killed_by_demo ? fmt::format(" (by the demo, after {:g} s)", kCrashDeadlineS) : ""), double(e.crash.beating_before),
-                       e.crash.stream_ended ? "yes" : "no"});
-    cr.note = "Each thread wrote a heartbeat to a pipe every millisecond; the pipe reaches end-of-file only when no thread holds "
-              "its write end any more. A signal from a fault is delivered to the process, and its default action ends every thread in it.";
+    auto& cr = result.add_table(
+        "5. One thread of four dereferences a null pointer (in a child process)",
+        {"child process ended", {"threads beating before the fault", "count"}, "heartbeat pipe at end-of-file"});
+    cr.rows.push_back({e.crash.status.describe() +
+                           (e.crash.killed_by_demo ? fmt::format(" (by the demo, after {:g} s)", kCrashDeadlineS) : ""),
+                       double(e.crash.beating_before), e.crash.stream_ended ? "yes" : "no"});
+    cr.note =
+        "Each thread wrote a heartbeat to a pipe every millisecond; the pipe reaches end-of-file only when no thread "
+        "holds "
+        "its write end any more. A signal from a fault is delivered to the process, and its default action ends every "
+        "thread in it.";
 }
 
 // The plan: identities, independence, sharing and lost updates, a local reached, a crash; then
@@ -622,7 +686,9 @@ DemoSpec spec() {
         .claims = {"T3", "T4", "T7"},
         .rules = {kT3Rule, kT4Rule, kT7Rule},
         .default_timeout_s = 120,
-        .repeat = RepeatSpec{.counts = "Unsynchronized increments each thread makes in the lost-update race", .full = 5'000'000, .quick = 2'000'000},
+        .repeat = RepeatSpec{.counts = "Unsynchronized increments each thread makes in the lost-update race",
+                             .full = 5'000'000,
+                             .quick = 2'000'000},
         .options = options(),
         .run = run,
     };

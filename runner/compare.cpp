@@ -18,7 +18,9 @@ LoadedRun load_run(const std::filesystem::path& path, std::string label) {
     std::filesystem::path file = path;
     if (std::filesystem::is_directory(path)) file = path / "suite.json";
     std::ifstream in(file);
-    if (!in) throw std::runtime_error(fmt::format("{}: cannot be read (a suite JSON from 'proclab run --json', or a report folder)", file.string()));
+    if (!in)
+        throw std::runtime_error(fmt::format(
+            "{}: cannot be read (a suite JSON from 'proclab run --json', or a report folder)", file.string()));
     LoadedRun r;
     r.label = std::move(label);
     r.path = file.string();
@@ -90,11 +92,13 @@ bool values_differ(const std::vector<std::string>& values) {
 }
 
 bool changed(const VerdictRow& row) {
-    return std::any_of(row.verdicts.begin(), row.verdicts.end(), [&](const auto& v) { return v != row.verdicts.front(); });
+    return std::any_of(row.verdicts.begin(), row.verdicts.end(),
+                       [&](const auto& v) { return v != row.verdicts.front(); });
 }
 
 bool ran(const SuiteDocument& suite, const std::string& demo) {
-    return std::any_of(suite.runs.begin(), suite.runs.end(), [&](const DemoRun& r) { return r.name == demo && r.result; });
+    return std::any_of(suite.runs.begin(), suite.runs.end(),
+                       [&](const DemoRun& r) { return r.name == demo && r.result; });
 }
 
 const Metric* find_metric(const SuiteDocument& suite, const std::string& demo, const std::string& name) {
@@ -106,7 +110,9 @@ const Metric* find_metric(const SuiteDocument& suite, const std::string& demo, c
 
 namespace {
 
-std::vector<double> distribution(const Metric& m) { return m.summary ? m.summary->distribution : std::vector<double>{}; }
+std::vector<double> distribution(const Metric& m) {
+    return m.summary ? m.summary->distribution : std::vector<double>{};
+}
 
 std::string value_text(double v, const std::string& unit) { return format_value(v, unit); }
 
@@ -149,15 +155,18 @@ Comparison compare_runs(std::vector<LoadedRun> runs) {
             }
         }
         for (const auto& run : other.runs)
-            if (run.result && !ran(base, run.name)) c.notes.push_back(fmt::format("{} ran in {} only.", run.name, c.runs[i].label));
+            if (run.result && !ran(base, run.name))
+                c.notes.push_back(fmt::format("{} ran in {} only.", run.name, c.runs[i].label));
         for (const auto& run : base.runs)
             if (run.result && !ran(other, run.name))
-                c.notes.push_back(fmt::format("{} ran in {} but not in {}.", run.name, c.runs.front().label, c.runs[i].label));
+                c.notes.push_back(
+                    fmt::format("{} ran in {} but not in {}.", run.name, c.runs.front().label, c.runs[i].label));
     }
     for (const auto& r : c.runs)
         if (r.suite.schema_version < 2)
-            c.notes.push_back(fmt::format("{} ({}) is schema {}: its metrics carry no distributions, so nothing against it can be tested.",
-                                          r.label, r.path, r.suite.schema_version));
+            c.notes.push_back(fmt::format(
+                "{} ({}) is schema {}: its metrics carry no distributions, so nothing against it can be tested.",
+                r.label, r.path, r.suite.schema_version));
     c.verdicts = verdict_rows(c.runs);
     return c;
 }
@@ -180,7 +189,9 @@ std::vector<VerdictRow> verdict_rows(const std::vector<LoadedRun>& runs) {
 View view_of(const Comparison& c, bool all) {
     View v{.title = "proclab compare"};
     std::vector<std::string> runs;
-    for (const auto& r : c.runs) runs.push_back(fmt::format("{} = {} (proclab {}, schema {})", r.label, r.path, r.suite.proclab_version, r.suite.schema_version));
+    for (const auto& r : c.runs)
+        runs.push_back(fmt::format("{} = {} (proclab {}, schema {})", r.label, r.path, r.suite.proclab_version,
+                                   r.suite.schema_version));
     v.items(std::move(runs));
 
     ViewTable facts{.columns = {"fact"}};
@@ -202,7 +213,8 @@ View view_of(const Comparison& c, bool all) {
         std::vector<ViewCell> cells{row.id};
         for (const auto& x : row.verdicts) cells.push_back(verdict_cell(x));
         verdicts.rows.push_back(std::move(cells));
-        for (std::size_t i = 0; i < c.runs.size(); ++i) evidence.push_back(fmt::format("{} in {}: {}", row.id, c.runs[i].label, row.evidence[i]));
+        for (std::size_t i = 0; i < c.runs.size(); ++i)
+            evidence.push_back(fmt::format("{} in {}: {}", row.id, c.runs[i].label, row.evidence[i]));
     }
     v.heading(fmt::format("Verdicts that differ: {}", verdicts.rows.size()));
     if (verdicts.rows.empty()) v.paragraph("None: every claim has the same verdict.");
@@ -217,44 +229,65 @@ View view_of(const Comparison& c, bool all) {
             beyond += d.beyond_noise();
             tested += d.p.has_value();
             if (!shown(d, all)) continue;
-            t.rows.push_back({d.demo, d.name, value_text(d.base, d.unit), value_text(d.other, d.unit), d.ratio ? fmt::format("{:.3f}", *d.ratio) : "-",
-                              p_text(d), flag_cell(d.beyond_noise() ? "yes" : d.p ? "no" : "-", d.beyond_noise())});
+            t.rows.push_back({d.demo, d.name, value_text(d.base, d.unit), value_text(d.other, d.unit),
+                              d.ratio ? fmt::format("{:.3f}", *d.ratio) : "-", p_text(d),
+                              flag_cell(d.beyond_noise() ? "yes"
+                                        : d.p            ? "no"
+                                                         : "-",
+                                        d.beyond_noise())});
         }
         v.heading(fmt::format("Metrics, {} against {}", other, base));
-        v.paragraph(fmt::format("{} shared, {} with distributions on both sides, {} beyond noise; shown: {}.", diffs.size(), tested, beyond,
-                                all ? "every shared metric" : "the headline metrics and those beyond noise (--all: every one)"));
+        v.paragraph(fmt::format(
+            "{} shared, {} with distributions on both sides, {} beyond noise; shown: {}.", diffs.size(), tested, beyond,
+            all ? "every shared metric" : "the headline metrics and those beyond noise (--all: every one)"));
         v.table(std::move(t));
     }
-    v.note(fmt::format(
-        "Beyond noise: Mann-Whitney U, two-sided, p < {}, and a ratio outside 1 +- {:.0f}%. "
-        "The test runs on each metric's distribution as the JSON keeps it: every sample up to 101, else its 101 percentiles "
-        "(a conservative stand-in: fewer points than were measured). Its samples come from within each run, so it cannot see the "
-        "drift between runs of one machine: a change also needs a ratio outside 1 +- {:.0f}%. A metric without a distribution (a "
-        "single derived value, or a schema-1 file) has its ratio only.",
-        kCompareAlpha, 100 * kCompareMinEffect, 100 * kCompareMinEffect));
+    v.note(
+        fmt::format("Beyond noise: Mann-Whitney U, two-sided, p < {}, and a ratio outside 1 +- {:.0f}%. "
+                    "The test runs on each metric's distribution as the JSON keeps it: every sample up to 101, else "
+                    "its 101 percentiles "
+                    "(a conservative stand-in: fewer points than were measured). Its samples come from within each "
+                    "run, so it cannot see the "
+                    "drift between runs of one machine: a change also needs a ratio outside 1 +- {:.0f}%. A metric "
+                    "without a distribution (a "
+                    "single derived value, or a schema-1 file) has its ratio only.",
+                    kCompareAlpha, 100 * kCompareMinEffect, 100 * kCompareMinEffect));
     if (!c.notes.empty()) v.items(c.notes);
     return v;
 }
 
 Json comparison_json(const Comparison& c) {
-    Json j{{"schema_version", kSchemaVersion}, {"kind", "compare"}, {"alpha", kCompareAlpha}, {"min_effect", kCompareMinEffect}};
+    Json j{{"schema_version", kSchemaVersion},
+           {"kind", "compare"},
+           {"alpha", kCompareAlpha},
+           {"min_effect", kCompareMinEffect}};
     Json runs = Json::array();
-    for (const auto& r : c.runs) runs.push_back({{"label", r.label}, {"path", r.path}, {"schema_version", r.suite.schema_version}});
+    for (const auto& r : c.runs)
+        runs.push_back({{"label", r.label}, {"path", r.path}, {"schema_version", r.suite.schema_version}});
     j["runs"] = std::move(runs);
     Json facts = Json::array();
     for (const auto& f : c.facts) facts.push_back({{"label", f.label}, {"values", f.values}, {"differs", f.differs}});
     j["facts"] = std::move(facts);
     Json verdicts = Json::array();
     for (const auto& v : c.verdicts)
-        verdicts.push_back({{"id", v.id}, {"verdicts", verdict_texts(v)}, {"evidence", v.evidence}, {"changed", changed(v)}});
+        verdicts.push_back(
+            {{"id", v.id}, {"verdicts", verdict_texts(v)}, {"evidence", v.evidence}, {"changed", changed(v)}});
     j["verdicts"] = std::move(verdicts);
     Json metrics = Json::array();
     for (std::size_t i = 0; i < c.metrics.size(); ++i)
         for (const auto& d : c.metrics[i])
-            metrics.push_back({{"against", c.runs.front().label}, {"run", c.runs[i + 1].label}, {"demo", d.demo}, {"name", d.name},
-                               {"unit", d.unit}, {"headline", d.headline}, {"base", d.base}, {"value", d.other},
-                               {"ratio", d.ratio ? Json(*d.ratio) : Json(nullptr)}, {"p", d.p ? Json(*d.p) : Json(nullptr)},
-                               {"points", {d.n_base, d.n_other}}, {"beyond_noise", d.beyond_noise()}});
+            metrics.push_back({{"against", c.runs.front().label},
+                               {"run", c.runs[i + 1].label},
+                               {"demo", d.demo},
+                               {"name", d.name},
+                               {"unit", d.unit},
+                               {"headline", d.headline},
+                               {"base", d.base},
+                               {"value", d.other},
+                               {"ratio", d.ratio ? Json(*d.ratio) : Json(nullptr)},
+                               {"p", d.p ? Json(*d.p) : Json(nullptr)},
+                               {"points", {d.n_base, d.n_other}},
+                               {"beyond_noise", d.beyond_noise()}});
     j["metrics"] = std::move(metrics);
     j["notes"] = c.notes;
     return j;
@@ -270,15 +303,20 @@ plot::Plot comparison_plot(const Comparison& c) {
     for (std::size_t i = 0; i < c.metrics.size(); ++i)
         for (const auto& d : c.metrics[i])
             if (d.ratio && *d.ratio > 0 && shown(d, false))
-                rows.push_back({fmt::format("{}: {} {}", c.runs[i + 1].label, d.demo, d.name), *d.ratio, d.beyond_noise()});
-    std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return std::abs(std::log(a.ratio)) > std::abs(std::log(b.ratio)); });
+                rows.push_back(
+                    {fmt::format("{}: {} {}", c.runs[i + 1].label, d.demo, d.name), *d.ratio, d.beyond_noise()});
+    std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+        return std::abs(std::log(a.ratio)) > std::abs(std::log(b.ratio));
+    });
     if (rows.size() > kPlotRows) rows.resize(kPlotRows);
     std::reverse(rows.begin(), rows.end());  // the largest move at the top
-    plot::Panel panel{.title = "proclab compare: the headline metrics and those that moved",
-                      .x = {.label = fmt::format("ratio to {} (log scale); vermilion: beyond noise (Mann-Whitney U p < {:g}, ratio outside 1 ± {:.0f}%)",
-                                                 c.runs.empty() ? "A" : c.runs.front().label, kCompareAlpha, 100 * kCompareMinEffect),
-                            .scale = plot::Scale::log},
-                      .legend = ""};
+    plot::Panel panel{
+        .title = "proclab compare: the headline metrics and those that moved",
+        .x = {.label = fmt::format("ratio to {} (log scale); vermilion: beyond noise (Mann-Whitney U p < {:g}, ratio "
+                                   "outside 1 ± {:.0f}%)",
+                                   c.runs.empty() ? "A" : c.runs.front().label, kCompareAlpha, 100 * kCompareMinEffect),
+              .scale = plot::Scale::log},
+        .legend = ""};
     plot::Series moved{.mark = plot::Mark::hbars, .colour = 3, .base = 1};
     plot::Series still{.mark = plot::Mark::hbars, .grey = true, .base = 1, .alpha = 0.6};
     std::vector<std::string> labels;

@@ -44,8 +44,8 @@ struct MetricDiff {
     std::string demo, name, unit;
     bool headline = false;
     double base = 0, other = 0;
-    std::optional<double> ratio;   // other / base; none when base is 0
-    std::optional<double> p;       // none: no distribution on one side (a single value, or schema 1)
+    std::optional<double> ratio;          // other / base; none when base is 0
+    std::optional<double> p;              // none: no distribution on one side (a single value, or schema 1)
     std::size_t n_base = 0, n_other = 0;  // the distributions' points
     bool beyond_noise() const { return suite::beyond_noise(p, ratio); }
 };

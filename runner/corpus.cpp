@@ -22,8 +22,12 @@ namespace proclab::suite {
 std::string cpu_vendor(const std::string& cpu_model) {
     std::string lower;
     for (char c : cpu_model) lower += char(std::tolower(static_cast<unsigned char>(c)));
-    for (const auto& [needle, vendor] : std::vector<std::pair<std::string, std::string>>{
-             {"intel", "Intel"}, {"amd", "AMD"}, {"ampere", "Ampere"}, {"neoverse", "Arm"}, {"cortex", "Arm"}, {"apple", "Apple"}})
+    for (const auto& [needle, vendor] : std::vector<std::pair<std::string, std::string>>{{"intel", "Intel"},
+                                                                                         {"amd", "AMD"},
+                                                                                         {"ampere", "Ampere"},
+                                                                                         {"neoverse", "Arm"},
+                                                                                         {"cortex", "Arm"},
+                                                                                         {"apple", "Apple"}})
         if (lower.find(needle) != std::string::npos) return vendor;
     const auto end = cpu_model.find(' ');
     return cpu_model.substr(0, end);
@@ -34,14 +38,13 @@ namespace {
 // Lower case letters, digits, '.' and '-'; "(R)" and "(TM)" dropped; runs of anything else one '-'.
 std::string slug(std::string text) {
     for (const char* mark : {"(R)", "(r)", "(TM)", "(tm)"})
-        for (auto at = text.find(mark); at != std::string::npos; at = text.find(mark)) text.erase(at, std::char_traits<char>::length(mark));
+        for (auto at = text.find(mark); at != std::string::npos; at = text.find(mark))
+            text.erase(at, std::char_traits<char>::length(mark));
     std::string out;
     for (char c : text) {
         const auto u = static_cast<unsigned char>(c);
-        if (std::isalnum(u) || c == '.')
-            out += char(std::tolower(u));
-        else if (!out.empty() && out.back() != '-')
-            out += '-';
+        if (std::isalnum(u) || c == '.') out += char(std::tolower(u));
+        else if (!out.empty() && out.back() != '-') out += '-';
     }
     while (!out.empty() && out.back() == '-') out.pop_back();
     return out.empty() ? "unknown" : out;
@@ -63,14 +66,16 @@ std::filesystem::path corpus_directory(const std::filesystem::path& runner_dir) 
     return {};
 }
 
-std::vector<LoadedRun> nearest_in_corpus(const std::vector<LoadedRun>& runs, const std::filesystem::path& corpus, std::vector<std::string>& how) {
+std::vector<LoadedRun> nearest_in_corpus(const std::vector<LoadedRun>& runs, const std::filesystem::path& corpus,
+                                         std::vector<std::string>& how) {
     namespace fs = std::filesystem;
     std::vector<LoadedRun> all;
     std::error_code ec;
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(corpus, ec))
         if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
-    if (ec) throw std::runtime_error(fmt::format("--with-corpus: {} cannot be read ({})", corpus.string(), ec.message()));
+    if (ec)
+        throw std::runtime_error(fmt::format("--with-corpus: {} cannot be read ({})", corpus.string(), ec.message()));
     std::sort(files.begin(), files.end());
     for (const auto& f : files) all.push_back(load_run(f, f.stem().string()));
 
@@ -101,12 +106,14 @@ std::vector<LoadedRun> nearest_in_corpus(const std::vector<LoadedRun>& runs, con
             if (taken.insert(c->path).second) chosen.push_back(*c);
         }
         if (pick.empty())
-            how.push_back(fmt::format("{}: no corpus run has its CPU model ({}) or vendor ({}); the corpus ({}) holds {} run(s).", run.label, model,
-                                      vendor, corpus.string(), all.size()));
+            how.push_back(
+                fmt::format("{}: no corpus run has its CPU model ({}) or vendor ({}); the corpus ({}) holds {} run(s).",
+                            run.label, model, vendor, corpus.string(), all.size()));
         else
             how.push_back(fmt::format("{}: beside {} corpus run(s) with its {} ({}){}: {}.", run.label, pick.size(),
                                       same_model.empty() ? "vendor" : "CPU model", same_model.empty() ? vendor : model,
-                                      by_mode ? fmt::format(", run as it was ({})", mode) : "", fmt::join(names, ", ")));
+                                      by_mode ? fmt::format(", run as it was ({})", mode) : "",
+                                      fmt::join(names, ", ")));
     }
     return chosen;
 }

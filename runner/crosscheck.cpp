@@ -189,7 +189,8 @@ struct ToolRun {
 ToolRun run_tool(const std::filesystem::path& exe, const std::vector<std::string>& args, double timeout_s) {
     ToolRun t;
     try {
-        auto r = run_captured(exe, args, {.timeout = std::chrono::milliseconds(long(timeout_s * 1000)), .new_process_group = true});
+        auto r = run_captured(
+            exe, args, {.timeout = std::chrono::milliseconds(long(timeout_s * 1000)), .new_process_group = true});
         reap_strays(r.pid);  // a stressor a tool left behind is killed and reaped, as for a demo
         if (r.timed_out) t.missing = fmt::format("{} timed out after {:.0f} s", exe.filename().string(), timeout_s);
         else if (!r.status.exited() || r.status.exit_code() != 0)
@@ -217,7 +218,9 @@ struct TurnRuns {
     DemoRun context_switch, lateness, messaging;
 };
 
-std::string missing_of(const DemoRun& r) { return r.result ? std::string() : fmt::format("{} {}: {}", r.name, to_string(r.status), r.detail); }
+std::string missing_of(const DemoRun& r) {
+    return r.result ? std::string() : fmt::format("{} {}: {}", r.name, to_string(r.status), r.detail);
+}
 
 }  // namespace
 
@@ -249,18 +252,22 @@ std::vector<CrosscheckPair> run_crosscheck(const std::filesystem::path& dir, con
     // Pipe round trips: context_switch (pipes, one CPU, no working set) against perf bench sched pipe.
     for (bool threads : {false, true}) {
         CrosscheckPair p;
-        const std::string metric = metric_id::context_switch(metric_id::kRoundTrip, threads ? "threads" : "processes", "pipe", true);
+        const std::string metric =
+            metric_id::context_switch(metric_id::kRoundTrip, threads ? "threads" : "processes", "pipe", true);
         p.what = threads ? "pipe round trip, two threads on one CPU" : "pipe round trip, two processes on one CPU";
         p.proclab_figure = "context_switch " + metric + rerun;
         p.tool = threads ? "perf bench sched pipe -T" : "perf bench sched pipe";
-        p.method_note = "the same: a one-byte token over two pipes, a round trip per op, both ends on one CPU (perf's figure "
-                        "includes its start-up, small at this loop count)";
+        p.method_note =
+            "the same: a one-byte token over two pipes, a round trip per op, both ends on one CPU (perf's figure "
+            "includes its start-up, small at this loop count)";
         std::vector<std::string> args{"bench", "sched", "pipe", "-l", pipe_loops};
         if (threads) args.push_back("-T");
-        p.command = fmt::format("taskset -c {} {}", cpu, joined(perf.empty() ? std::filesystem::path("perf") : perf, args));
+        p.command =
+            fmt::format("taskset -c {} {}", cpu, joined(perf.empty() ? std::filesystem::path("perf") : perf, args));
         if (perf.empty()) p.missing = "perf is not installed (Debian: apt-get install linux-perf)";
-        judged.push_back({pairs.size(), [metric](const TurnRuns& t) { return metric_of(t.context_switch, metric); }, perf, args,
-                          [](const ToolRun& t) { return parse_perf_usecs_per_op(t.out); }, "perf printed no usecs/op", false});
+        judged.push_back({pairs.size(), [metric](const TurnRuns& t) { return metric_of(t.context_switch, metric); },
+                          perf, args, [](const ToolRun& t) { return parse_perf_usecs_per_op(t.out); },
+                          "perf printed no usecs/op", false});
         pairs.push_back(std::move(p));
     }
 
@@ -271,20 +278,30 @@ std::vector<CrosscheckPair> run_crosscheck(const std::filesystem::path& dir, con
         std::string note;
     };
     const std::vector<StressCase> cases{
-        {"fork + _exit + waitpid", "creation_cost", std::string(metric_id::kFork), "fork", fork_ops, "bogo-ops-per-second-real-time", true,
-         "different: proclab times each fork + _exit + waitpid alone from a single-threaded parent of a few MiB (median); "
-         "stress-ng's figure is ops per second of real time for a larger process (more page tables to copy) that also calls "
-         "setpgid and kill(SIGKILL) per child, start-up included. Compare like with like: proclab's fork against its fresh-process "
+        {"fork + _exit + waitpid", "creation_cost", std::string(metric_id::kFork), "fork", fork_ops,
+         "bogo-ops-per-second-real-time", true,
+         "different: proclab times each fork + _exit + waitpid alone from a single-threaded parent of a few MiB "
+         "(median); "
+         "stress-ng's figure is ops per second of real time for a larger process (more page tables to copy) that also "
+         "calls "
+         "setpgid and kill(SIGKILL) per child, start-up included. Compare like with like: proclab's fork against its "
+         "fresh-process "
          "reference (creation_cost table 1)"},
-        {"vfork + _exit + waitpid", "creation_cost", std::string(metric_id::kVfork), "vfork", vfork_ops, "bogo-ops-per-second-real-time", true,
-         "different: proclab times each vfork + _exit + waitpid alone (median); stress-ng's figure is ops per second of real "
+        {"vfork + _exit + waitpid", "creation_cost", std::string(metric_id::kVfork), "vfork", vfork_ops,
+         "bogo-ops-per-second-real-time", true,
+         "different: proclab times each vfork + _exit + waitpid alone (median); stress-ng's figure is ops per second "
+         "of real "
          "time, with setpgid and kill(SIGKILL) per child and its start-up included"},
-        {"a context switch (pipe)", "context_switch", metric_id::context_switch(metric_id::kHopCorrected, "processes", "pipe", true), "switch",
-         switch_ops, "nanosecs-per-context-switch-pipe-method", false,
-         "different: stress-ng counts one op per message written and read, and the pipe's buffer lets a writer run ahead, "
+        {"a context switch (pipe)", "context_switch",
+         metric_id::context_switch(metric_id::kHopCorrected, "processes", "pipe", true), "switch", switch_ops,
+         "nanosecs-per-context-switch-pipe-method", false,
+         "different: stress-ng counts one op per message written and read, and the pipe's buffer lets a writer run "
+         "ahead, "
          "so not every op is a switch; proclab's figure is a hop less the pipe's own cost, at one switch per hop"},
-        {"creating a thread", "creation_cost", std::string(metric_id::kThreadCreateJoin), "pthread", pthread_ops, "nanosecs-to-start-a-pthread", false,
-         "different: stress-ng keeps up to 1024 threads alive and times the start of one; proclab creates and joins one "
+        {"creating a thread", "creation_cost", std::string(metric_id::kThreadCreateJoin), "pthread", pthread_ops,
+         "nanosecs-to-start-a-pthread", false,
+         "different: stress-ng keeps up to 1024 threads alive and times the start of one; proclab creates and joins "
+         "one "
          "at a time"},
     };
     const std::size_t first_stress = pairs.size();
@@ -295,8 +312,9 @@ std::vector<CrosscheckPair> run_crosscheck(const std::filesystem::path& dir, con
         p.tool = "stress-ng --" + c.stressor;
         p.same_method = false;
         p.method_note = c.note;
-        const std::vector<std::string> args{"--" + c.stressor, "1", "--" + c.stressor + "-ops", c.ops, "--taskset", cpu_text, "--metrics",
-                                            "--yaml", "FILE"};
+        const std::vector<std::string> args{
+            "--" + c.stressor, "1",   "--" + c.stressor + "-ops", c.ops, "--taskset", cpu_text, "--metrics",
+            "--yaml",          "FILE"};
         p.command = "stress-ng " + fmt::format("{}", fmt::join(args, " "));
         if (stress.empty()) p.missing = "stress-ng is not installed (Debian: apt-get install stress-ng)";
         pairs.push_back(std::move(p));
@@ -305,18 +323,23 @@ std::vector<CrosscheckPair> run_crosscheck(const std::filesystem::path& dir, con
     // Timer lateness: sched_latency (SCHED_OTHER, idle and beside one busy process) against cyclictest.
     for (bool loaded : {false, true}) {
         CrosscheckPair p;
-        p.what = loaded ? "timer lateness beside one busy process, one CPU (median)" : "timer lateness, idle, one CPU (median)";
+        p.what = loaded ? "timer lateness beside one busy process, one CPU (median)"
+                        : "timer lateness, idle, one CPU (median)";
         const std::string metric = loaded ? "lateness_other_load1" : "lateness_other_idle";
         p.proclab_figure = "sched_latency " + metric + rerun;
         p.tool = "cyclictest";
-        p.method_note = "the same: a SCHED_OTHER thread sleeps to absolute deadlines every 1 ms, default timer slack, on one CPU; "
-                        "--laptop leaves /dev/cpu_dma_latency alone, as proclab does; the medians (cyclictest's from its 1 µs "
-                        "histogram), since a few multi-millisecond wake-ups move a mean by more than the margin";
-        const std::vector<std::string> args{"-q", "--laptop", "-t", "1", "-a", cpu_text, "-i", "1000", "-l", std::to_string(wakeups), "-h", "20000"};
-        p.command = "cyclictest " + fmt::format("{}", fmt::join(args, " ")) + (loaded ? " (beside one busy process on the same CPU)" : "");
+        p.method_note =
+            "the same: a SCHED_OTHER thread sleeps to absolute deadlines every 1 ms, default timer slack, on one CPU; "
+            "--laptop leaves /dev/cpu_dma_latency alone, as proclab does; the medians (cyclictest's from its 1 µs "
+            "histogram), since a few multi-millisecond wake-ups move a mean by more than the margin";
+        const std::vector<std::string> args{
+            "-q", "--laptop", "-t", "1", "-a", cpu_text, "-i", "1000", "-l", std::to_string(wakeups), "-h", "20000"};
+        p.command = "cyclictest " + fmt::format("{}", fmt::join(args, " ")) +
+                    (loaded ? " (beside one busy process on the same CPU)" : "");
         if (cyclictest.empty()) p.missing = "cyclictest is not installed (Debian: apt-get install rt-tests)";
-        judged.push_back({pairs.size(), [metric](const TurnRuns& t) { return metric_of(t.lateness, metric); }, cyclictest, args,
-                          [](const ToolRun& t) { return parse_cyclictest_median(t.out); }, "cyclictest printed no histogram", loaded});
+        judged.push_back({pairs.size(), [metric](const TurnRuns& t) { return metric_of(t.lateness, metric); },
+                          cyclictest, args, [](const ToolRun& t) { return parse_cyclictest_median(t.out); },
+                          "cyclictest printed no histogram", loaded});
         pairs.push_back(std::move(p));
     }
 
@@ -324,13 +347,14 @@ std::vector<CrosscheckPair> run_crosscheck(const std::filesystem::path& dir, con
     for (bool threads : {false, true})
         for (bool use_perf : {false, true}) {
             CrosscheckPair p;
-            p.what = fmt::format("messaging, 1 group of 20 + 20 {} over pipes, {} loops, one CPU (total)", threads ? "threads" : "processes",
-                                 messaging_loops);
+            p.what = fmt::format("messaging, 1 group of 20 + 20 {} over pipes, {} loops, one CPU (total)",
+                                 threads ? "threads" : "processes", messaging_loops);
             const std::string metric = threads ? "messaging_threads_pipe_total" : "messaging_processes_pipe_total";
             p.proclab_figure = "sched_latency " + metric + rerun;
-            p.method_note = "the same: every sender writes the loops' messages of 100 bytes to each receiver of its group, timed "
-                            "from the start signal to the last task's end (proclab's figure per turn the median of three runs "
-                            "after an untimed one; the tool's one run per turn)";
+            p.method_note =
+                "the same: every sender writes the loops' messages of 100 bytes to each receiver of its group, timed "
+                "from the start signal to the last task's end (proclab's figure per turn the median of three runs "
+                "after an untimed one; the tool's one run per turn)";
             const auto& exe = use_perf ? perf : hackbench;
             std::vector<std::string> args;
             if (use_perf) {
@@ -345,8 +369,9 @@ std::vector<CrosscheckPair> run_crosscheck(const std::filesystem::path& dir, con
             if (exe.empty())
                 p.missing = use_perf ? "perf is not installed (Debian: apt-get install linux-perf)"
                                      : "hackbench is not installed (Debian: apt-get install rt-tests)";
-            judged.push_back({pairs.size(), [metric](const TurnRuns& t) { return metric_of(t.messaging, metric); }, exe, args,
-                              [](const ToolRun& t) { return parse_messaging_seconds(t.out); }, "no time printed", false});
+            judged.push_back({pairs.size(), [metric](const TurnRuns& t) { return metric_of(t.messaging, metric); }, exe,
+                              args, [](const ToolRun& t) { return parse_messaging_seconds(t.out); }, "no time printed",
+                              false});
             pairs.push_back(std::move(p));
         }
 
@@ -355,15 +380,17 @@ std::vector<CrosscheckPair> run_crosscheck(const std::filesystem::path& dir, con
     for (int turn = 0; turn < kTurns; ++turn) {
         TurnRuns t;
         t.context_switch = run_demo(dir, "context_switch",
-                                    {"--quick", "--channel", "pipe", "--placement", "same", "--working-set", "0", "--repeat", pipe_repeat,
-                                     "--timeout", timeout},
+                                    {"--quick", "--channel", "pipe", "--placement", "same", "--working-set", "0",
+                                     "--repeat", pipe_repeat, "--timeout", timeout},
                                     o.timeout_s + 15);
         t.lateness = run_demo(dir, "sched_latency",
                               {"--experiments", "lateness", "--loads", "0,1", "--policies", "other", "--duration",
                                fmt::format("{}", wakeups / 1000.0), "--pin", cpu_text, "--timeout", timeout},
                               o.timeout_s + 15);
-        t.messaging = run_demo(dir, "sched_latency", {"--experiments", "messaging", "--loops", messaging_loops, "--pin", cpu_text, "--timeout", timeout},
-                               o.timeout_s + 15);
+        t.messaging = run_demo(
+            dir, "sched_latency",
+            {"--experiments", "messaging", "--loops", messaging_loops, "--pin", cpu_text, "--timeout", timeout},
+            o.timeout_s + 15);
         for (const auto& row : judged) {
             CrosscheckPair& p = pairs[row.pair];
             if (const auto v = row.ours(t)) p.proclab_turns.push_back(*v);
@@ -398,18 +425,22 @@ std::vector<CrosscheckPair> run_crosscheck(const std::filesystem::path& dir, con
         if (const auto v = metric_of(run, c.demo_metric)) p.proclab_turns.push_back(*v);
         else p.missing = missing_of(run);
         if (stress.empty()) continue;
-        const auto yaml = std::filesystem::temp_directory_path() / fmt::format("proclab-stress-ng-{}-{}.yaml", ::getpid(), c.stressor);
-        const std::vector<std::string> args{"--" + c.stressor, "1", "--" + c.stressor + "-ops", c.ops, "--taskset", cpu_text,
-                                            "--metrics", "--yaml", yaml.string()};
+        const auto yaml = std::filesystem::temp_directory_path() /
+                          fmt::format("proclab-stress-ng-{}-{}.yaml", ::getpid(), c.stressor);
+        const std::vector<std::string> args{
+            "--" + c.stressor, "1",          "--" + c.stressor + "-ops", c.ops, "--taskset", cpu_text, "--metrics",
+            "--yaml",          yaml.string()};
         p.command = joined(stress, args);
         cleanup::track_path(yaml.string());
         const auto t = run_tool(stress, args, o.timeout_s);
         if (auto text = read_small_file(yaml.string()))
-            if (auto v = parse_stress_ng_yaml(*text, c.stressor, c.key); v && *v > 0) p.reference_turns.push_back(c.per_op_inverse ? 1e9 / *v : *v);
+            if (auto v = parse_stress_ng_yaml(*text, c.stressor, c.key); v && *v > 0)
+                p.reference_turns.push_back(c.per_op_inverse ? 1e9 / *v : *v);
         std::error_code ec;
         std::filesystem::remove(yaml, ec);
         cleanup::untrack_path(yaml.string());
-        if (p.reference_turns.empty()) p.missing = t.missing.empty() ? fmt::format("stress-ng wrote no {}", c.key) : t.missing;
+        if (p.reference_turns.empty())
+            p.missing = t.missing.empty() ? fmt::format("stress-ng wrote no {}", c.key) : t.missing;
     }
     for (auto& p : pairs) settle(p);
     return pairs;
@@ -420,10 +451,11 @@ namespace {
 std::string figure(const std::optional<double>& ns) { return ns ? format_value(*ns, "ns") : "-"; }
 
 std::string method_text() {
-    return fmt::format("Same method: proclab and the tool ran in turns ({} each, alternating); each figure is the median of its "
-                       "turns, and the spread the larger half-range of a side's turns over its median. Agreement: a ratio within "
-                       "1 ± {:.2f}, judged only where both spreads are within ±{:.0f}%.",
-                       kTurns, kAgreement, 100 * kAgreement);
+    return fmt::format(
+        "Same method: proclab and the tool ran in turns ({} each, alternating); each figure is the median of its "
+        "turns, and the spread the larger half-range of a side's turns over its median. Agreement: a ratio within "
+        "1 ± {:.2f}, judged only where both spreads are within ±{:.0f}%.",
+        kTurns, kAgreement, 100 * kAgreement);
 }
 
 std::string turns_text(const CrosscheckPair& p) {
@@ -441,12 +473,14 @@ std::string outcome(const CrosscheckPair& p) {
     if (a == Agreement::agree) return "agree";
     if (a == Agreement::too_noisy) {
         const auto s = spread(p);
-        return s ? fmt::format("too noisy to judge here: a side's turns spread ±{:.0f}%, beyond the ±{:.0f}% margin", 100 * *s, 100 * kAgreement)
-                 : fmt::format("too noisy to judge here: fewer than 2 turns on a side ({}), so its spread is unknown", turns_text(p));
+        return s ? fmt::format("too noisy to judge here: a side's turns spread ±{:.0f}%, beyond the ±{:.0f}% margin",
+                               100 * *s, 100 * kAgreement)
+                 : fmt::format("too noisy to judge here: fewer than 2 turns on a side ({}), so its spread is unknown",
+                               turns_text(p));
     }
     if (a == Agreement::disagree)
-        return fmt::format("DISAGREE (beyond ±{:.0f}%, each side's turns within ±{:.0f}%): look at what differs: {}", 100 * kAgreement,
-                           100 * *spread(p), p.method_note);
+        return fmt::format("DISAGREE (beyond ±{:.0f}%, each side's turns within ±{:.0f}%): look at what differs: {}",
+                           100 * kAgreement, 100 * *spread(p), p.method_note);
     return "not judged: " + p.method_note;
 }
 
@@ -457,7 +491,8 @@ View view_of(const std::vector<CrosscheckPair>& pairs) {
     std::vector<std::string> commands;
     for (const auto& p : pairs) {
         const auto r = ratio(p);
-        t.rows.push_back({p.what, figure(p.proclab_ns), figure(p.reference_ns), p.tool, r ? fmt::format("{:.2f}", *r) : "-", spread_text(p),
+        t.rows.push_back({p.what, figure(p.proclab_ns), figure(p.reference_ns), p.tool,
+                          r ? fmt::format("{:.2f}", *r) : "-", spread_text(p),
                           flag_cell(outcome(p), judge(p) == Agreement::disagree)});
         commands.push_back(p.command);
     }
@@ -471,12 +506,20 @@ Json crosscheck_json(const std::vector<CrosscheckPair>& pairs) {
     Json out = Json::array();
     for (const auto& p : pairs) {
         const auto r = ratio(p);
-        out.push_back(Json{{"what", p.what}, {"proclab_figure", p.proclab_figure},
-                           {"proclab_ns", p.proclab_ns ? Json(*p.proclab_ns) : Json(nullptr)}, {"tool", p.tool}, {"command", p.command},
+        out.push_back(Json{{"what", p.what},
+                           {"proclab_figure", p.proclab_figure},
+                           {"proclab_ns", p.proclab_ns ? Json(*p.proclab_ns) : Json(nullptr)},
+                           {"tool", p.tool},
+                           {"command", p.command},
                            {"reference_ns", p.reference_ns ? Json(*p.reference_ns) : Json(nullptr)},
-                           {"ratio", r ? Json(*r) : Json(nullptr)}, {"same_method", p.same_method}, {"method_note", p.method_note},
-                           {"outcome", to_string(judge(p))}, {"missing", p.missing}, {"proclab_turns", p.proclab_turns},
-                           {"reference_turns", p.reference_turns}, {"spread", spread(p) ? Json(*spread(p)) : Json(nullptr)}});
+                           {"ratio", r ? Json(*r) : Json(nullptr)},
+                           {"same_method", p.same_method},
+                           {"method_note", p.method_note},
+                           {"outcome", to_string(judge(p))},
+                           {"missing", p.missing},
+                           {"proclab_turns", p.proclab_turns},
+                           {"reference_turns", p.reference_turns},
+                           {"spread", spread(p) ? Json(*spread(p)) : Json(nullptr)}});
     }
     return out;
 }

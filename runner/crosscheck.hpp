@@ -29,17 +29,17 @@ inline constexpr double kAgreement = 0.15;  // same method: proclab within ±15%
 inline constexpr int kTurns = 3;            // turns of each side in the judged rows
 
 struct CrosscheckPair {
-    std::string what;             // "pipe round trip, two processes on one CPU"
-    std::string proclab_figure;   // "context_switch round_trip_processes_pipe_same_cpu"
+    std::string what;                    // "pipe round trip, two processes on one CPU"
+    std::string proclab_figure;          // "context_switch round_trip_processes_pipe_same_cpu"
     std::optional<double> proclab_ns;    // the median of proclab_turns
-    std::string tool;             // "perf bench sched pipe"
-    std::string command;          // as run
+    std::string tool;                    // "perf bench sched pipe"
+    std::string command;                 // as run
     std::optional<double> reference_ns;  // the median of reference_turns
     std::vector<double> proclab_turns;   // each turn's figure, in the order run
     std::vector<double> reference_turns;
-    bool same_method = true;      // only then is agreement judged
-    std::string method_note;      // what each side measures, where they differ
-    std::string missing;          // why a side has no figure
+    bool same_method = true;  // only then is agreement judged
+    std::string method_note;  // what each side measures, where they differ
+    std::string missing;      // why a side has no figure
 };
 
 enum class Agreement { agree, disagree, too_noisy, not_judged, missing };

@@ -96,10 +96,13 @@ std::string fleet_cell_text(const FleetCell& c, const std::string& unit) {
 bool fleet_shown(const FleetMetric& m, bool all) { return m.reporting >= 2 && (all || m.headline || m.any_flagged()); }
 
 std::string fleet_rule_sentence() {
-    return fmt::format("A machine is flagged (marked) on a metric when its samples differ from the pooled samples of the other machines "
-                       "(Mann-Whitney U, two-sided, p < {}) and its value is outside 1 +- {:.0f}% of the fleet median. In brackets: the "
-                       "value's ratio to the fleet median.",
-                       kCompareAlpha, 100 * kCompareMinEffect);
+    return fmt::format(
+        "A machine is flagged (marked) on a metric when its samples differ from the pooled samples of the other "
+        "machines "
+        "(Mann-Whitney U, two-sided, p < {}) and its value is outside 1 +- {:.0f}% of the fleet median. In brackets: "
+        "the "
+        "value's ratio to the fleet median.",
+        kCompareAlpha, 100 * kCompareMinEffect);
 }
 
 FleetView fleet_view(std::vector<LoadedRun> machines, std::vector<bool> from_corpus) {
@@ -133,16 +136,20 @@ FleetView fleet_view(std::vector<LoadedRun> machines, std::vector<bool> from_cor
     }
     // What the reader should know before trusting a flag.
     if (v.machines.size() == 2)
-        v.notes.push_back("With two machines the fleet median is their midpoint: a flag says the two differ, not which one is odd. "
-                          "A third machine (or --with-corpus) tells which.");
+        v.notes.push_back(
+            "With two machines the fleet median is their midpoint: a flag says the two differ, not which one is odd. "
+            "A third machine (or --with-corpus) tells which.");
     std::set<std::string> versions;
     for (const auto& m : v.machines) versions.insert(m.suite.proclab_version);
     if (v.facts.front().differs)
-        v.notes.push_back("The suites ran in different modes (full and --quick): a quick run's shorter cells and fewer trials can move a metric "
-                          "and a verdict on the same machine.");
+        v.notes.push_back(
+            "The suites ran in different modes (full and --quick): a quick run's shorter cells and fewer trials can "
+            "move a metric "
+            "and a verdict on the same machine.");
     if (versions.size() > 1)
-        v.notes.push_back(fmt::format("The runs come from different proclab versions ({}): a metric may differ because the method did.",
-                                      fmt::join(versions, ", ")));
+        v.notes.push_back(fmt::format(
+            "The runs come from different proclab versions ({}): a metric may differ because the method did.",
+            fmt::join(versions, ", ")));
     for (const auto& demo : demo_names()) {
         std::vector<std::string> with, without;
         for (const auto& m : v.machines) (ran(m.suite, demo) ? with : without).push_back(m.label);
@@ -151,8 +158,9 @@ FleetView fleet_view(std::vector<LoadedRun> machines, std::vector<bool> from_cor
     }
     for (const auto& m : v.machines)
         if (m.suite.schema_version < 2)
-            v.notes.push_back(fmt::format("{} ({}) is schema {}: its metrics carry no distributions, so it is never flagged.", m.label, m.path,
-                                          m.suite.schema_version));
+            v.notes.push_back(
+                fmt::format("{} ({}) is schema {}: its metrics carry no distributions, so it is never flagged.",
+                            m.label, m.path, m.suite.schema_version));
     return v;
 }
 

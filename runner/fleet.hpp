@@ -33,21 +33,21 @@ struct FleetCell {
 struct FleetMetric {
     std::string demo, name, unit;
     bool headline = false;
-    double median = 0;           // over the machines that report it
-    std::size_t reporting = 0;   // how many do
+    double median = 0;             // over the machines that report it
+    std::size_t reporting = 0;     // how many do
     std::vector<FleetCell> cells;  // one per machine
     bool any_flagged() const;
 };
 
-struct FleetVerdict : VerdictRow {   // one verdict per machine
-    std::optional<Verdict> usual;     // the most common verdict (a tie: the earliest machine's); none: most lack the claim
+struct FleetVerdict : VerdictRow {  // one verdict per machine
+    std::optional<Verdict> usual;  // the most common verdict (a tie: the earliest machine's); none: most lack the claim
     bool differs() const;
 };
 
 struct FleetView {
     std::vector<LoadedRun> machines;  // label: the machine's name
     std::vector<bool> from_corpus;
-    std::vector<FactRow> facts;       // every fact; differs: not the same on every machine
+    std::vector<FactRow> facts;        // every fact; differs: not the same on every machine
     std::vector<FleetMetric> metrics;  // every metric two machines or more report
     std::vector<FleetVerdict> verdicts;
     std::vector<std::string> notes;
@@ -105,6 +105,7 @@ std::filesystem::path source_corpus_directory();
 
 // The corpus runs nearest to `runs`: for each run, those with its CPU model, else those with its
 // vendor. `how` gets one sentence per run saying which were chosen and why.
-std::vector<LoadedRun> nearest_in_corpus(const std::vector<LoadedRun>& runs, const std::filesystem::path& corpus, std::vector<std::string>& how);
+std::vector<LoadedRun> nearest_in_corpus(const std::vector<LoadedRun>& runs, const std::filesystem::path& corpus,
+                                         std::vector<std::string>& how);
 
 }  // namespace proclab::suite

@@ -73,7 +73,8 @@ View view_of(const FleetView& v, bool all) {
     if (verdicts.rows.empty()) {
         out.paragraph("None: every claim has the same verdict on every machine.");
     } else {
-        out.note("Marked: a verdict that is not the fleet's most common (in a tie, the earliest machine's counts as that).");
+        out.note(
+            "Marked: a verdict that is not the fleet's most common (in a tie, the earliest machine's counts as that).");
         out.table(std::move(verdicts)).items(std::move(why));
     }
 
@@ -87,9 +88,11 @@ View view_of(const FleetView& v, bool all) {
         metrics.rows.push_back(std::move(row));
     }
     out.heading("Metrics");
-    out.paragraph(fmt::format("{} reported by two machines or more, {} with a machine flagged; flags per machine: {}; shown: {}.",
-                              v.metrics.size(), flagged_metrics, flag_summary(v),
-                              all ? "every metric two machines or more report" : "the headline metrics and those with a flag (--all: every one)"));
+    out.paragraph(
+        fmt::format("{} reported by two machines or more, {} with a machine flagged; flags per machine: {}; shown: {}.",
+                    v.metrics.size(), flagged_metrics, flag_summary(v),
+                    all ? "every metric two machines or more report"
+                        : "the headline metrics and those with a flag (--all: every one)"));
     out.note(fleet_rule_sentence());
     out.table(std::move(metrics));
     if (!v.notes.empty()) out.items(v.notes);
@@ -97,12 +100,18 @@ View view_of(const FleetView& v, bool all) {
 }
 
 Json fleet_json(const FleetView& v, bool all) {
-    Json j{{"schema_version", kSchemaVersion}, {"kind", "fleet"}, {"alpha", kCompareAlpha}, {"min_effect", kCompareMinEffect}};
+    Json j{{"schema_version", kSchemaVersion},
+           {"kind", "fleet"},
+           {"alpha", kCompareAlpha},
+           {"min_effect", kCompareMinEffect}};
     Json machines = Json::array();
     const auto flags = v.flags_per_machine();
     for (std::size_t i = 0; i < v.machines.size(); ++i)
-        machines.push_back({{"name", v.machines[i].label}, {"path", v.machines[i].path}, {"corpus", bool(v.from_corpus[i])},
-                            {"proclab_version", v.machines[i].suite.proclab_version}, {"schema_version", v.machines[i].suite.schema_version},
+        machines.push_back({{"name", v.machines[i].label},
+                            {"path", v.machines[i].path},
+                            {"corpus", bool(v.from_corpus[i])},
+                            {"proclab_version", v.machines[i].suite.proclab_version},
+                            {"schema_version", v.machines[i].suite.schema_version},
                             {"flagged_metrics", flags[i]}});
     j["machines"] = std::move(machines);
     Json facts = Json::array();
@@ -110,7 +119,10 @@ Json fleet_json(const FleetView& v, bool all) {
     j["facts"] = std::move(facts);
     Json verdicts = Json::array();
     for (const auto& row : v.verdicts)
-        verdicts.push_back({{"id", row.id}, {"verdicts", verdict_texts(row)}, {"evidence", row.evidence}, {"usual", verdict_text(row.usual)},
+        verdicts.push_back({{"id", row.id},
+                            {"verdicts", verdict_texts(row)},
+                            {"evidence", row.evidence},
+                            {"usual", verdict_text(row.usual)},
                             {"differs", row.differs()}});
     j["verdicts"] = std::move(verdicts);
     Json metrics = Json::array();
@@ -118,11 +130,20 @@ Json fleet_json(const FleetView& v, bool all) {
         Json cells = Json::array();
         for (std::size_t i = 0; i < m.cells.size(); ++i) {
             const auto& c = m.cells[i];
-            cells.push_back({{"machine", v.machines[i].label}, {"value", c.value ? Json(*c.value) : Json(nullptr)},
-                             {"ratio", c.ratio ? Json(*c.ratio) : Json(nullptr)}, {"p", c.p ? Json(*c.p) : Json(nullptr)}, {"flagged", c.flagged}});
+            cells.push_back({{"machine", v.machines[i].label},
+                             {"value", c.value ? Json(*c.value) : Json(nullptr)},
+                             {"ratio", c.ratio ? Json(*c.ratio) : Json(nullptr)},
+                             {"p", c.p ? Json(*c.p) : Json(nullptr)},
+                             {"flagged", c.flagged}});
         }
-        metrics.push_back({{"demo", m.demo}, {"name", m.name}, {"unit", m.unit}, {"headline", m.headline}, {"median", m.median},
-                           {"reporting", m.reporting}, {"shown", fleet_shown(m, all)}, {"machines", std::move(cells)}});
+        metrics.push_back({{"demo", m.demo},
+                           {"name", m.name},
+                           {"unit", m.unit},
+                           {"headline", m.headline},
+                           {"median", m.median},
+                           {"reporting", m.reporting},
+                           {"shown", fleet_shown(m, all)},
+                           {"machines", std::move(cells)}});
     }
     j["metrics"] = std::move(metrics);
     j["notes"] = v.notes;
@@ -138,9 +159,11 @@ plot::Plot fleet_plot(const FleetView& v, bool all) {
         return most;
     };
     for (const auto& m : v.metrics)
-        if (fleet_shown(m, all) && std::any_of(m.cells.begin(), m.cells.end(), [](const FleetCell& c) { return c.ratio.has_value(); }))
+        if (fleet_shown(m, all) &&
+            std::any_of(m.cells.begin(), m.cells.end(), [](const FleetCell& c) { return c.ratio.has_value(); }))
             rows.push_back(&m);
-    std::stable_sort(rows.begin(), rows.end(), [&](const FleetMetric* a, const FleetMetric* b) { return spread(a) > spread(b); });
+    std::stable_sort(rows.begin(), rows.end(),
+                     [&](const FleetMetric* a, const FleetMetric* b) { return spread(a) > spread(b); });
     if (rows.size() > kPlotRows) rows.resize(kPlotRows);
     std::reverse(rows.begin(), rows.end());  // the most deviant at the top
     plot::Plot out{.file = "fleet.png",
@@ -149,9 +172,10 @@ plot::Plot fleet_plot(const FleetView& v, bool all) {
                    .height = 1.6 + 0.3 * double(rows.size())};
     if (rows.empty()) return out;
     plot::Panel panel{.title = fmt::format("proclab compare: a fleet of {} machines", v.machines.size()),
-                      .x = {.label = fmt::format("ratio to the fleet median (log scale; below {0:g} drawn at {0:g})\nfilled: flagged "
-                                                 "(Mann-Whitney U against the rest p < {1:g}, and outside 1 ± {2:.0f}% of the median)",
-                                                 kFleetPlotFloor, kCompareAlpha, 100 * kCompareMinEffect),
+                      .x = {.label = fmt::format(
+                                "ratio to the fleet median (log scale; below {0:g} drawn at {0:g})\nfilled: flagged "
+                                "(Mann-Whitney U against the rest p < {1:g}, and outside 1 ± {2:.0f}% of the median)",
+                                kFleetPlotFloor, kCompareAlpha, 100 * kCompareMinEffect),
                             .scale = plot::Scale::log},
                       .legend_size = 8};
     std::vector<std::string> labels;
@@ -159,7 +183,8 @@ plot::Plot fleet_plot(const FleetView& v, bool all) {
     plot::set_categories(panel.y, labels);
     const char* markers[] = {"o", "s", "^", "D", "v", "P", "X", "*"};
     for (std::size_t i = 0; i < v.machines.size(); ++i) {
-        plot::Series flagged{.mark = plot::Mark::scatter, .colour = int(i), .line = "", .marker = markers[i % 8], .width = 36};
+        plot::Series flagged{
+            .mark = plot::Mark::scatter, .colour = int(i), .line = "", .marker = markers[i % 8], .width = 36};
         plot::Series calm = flagged;
         calm.hollow = true;
         for (std::size_t y = 0; y < rows.size(); ++y) {

@@ -12,114 +12,210 @@ namespace proclab::suite {
 
 const std::vector<GlossaryTerm>& glossary() {
     static const std::vector<GlossaryTerm> terms{
-        {"confirmed", "confirmed", {"confirmed"},
+        {"confirmed",
+         "confirmed",
+         {"confirmed"},
          "A verdict: this run's measurements support the claim as the notes put it, by the rule's stated threshold."},
-        {"nuanced", "nuanced", {"nuanced"},
-         "A verdict: true, with a qualification the measurements show (root can read another process's memory; code that "
+        {"nuanced",
+         "nuanced",
+         {"nuanced"},
+         "A verdict: true, with a qualification the measurements show (root can read another process's memory; code "
+         "that "
          "releases CPython's GIL runs in parallel). The reason says which."},
-        {"not-measured", "not-measured", {"not-measured"},
-         "A verdict: this run could not decide, and the reason says why: no privilege to try, one CPU only, no python3, too much "
+        {"not-measured",
+         "not-measured",
+         {"not-measured"},
+         "A verdict: this run could not decide, and the reason says why: no privilege to try, one CPU only, no "
+         "python3, too much "
          "interference, or a figure below its floor."},
-        {"refuted", "refuted", {"refuted"},
-         "A verdict: this run observed directly what the claim forbids (each rule names that observation as \"would be refuted "
+        {"refuted",
+         "refuted",
+         {"refuted"},
+         "A verdict: this run observed directly what the claim forbids (each rule names that observation as \"would be "
+         "refuted "
          "by\"). Never from a derived number that noise or load can move."},
-        {"guarantee", "guarantee of Linux", {"guarantee of Linux"},
-         "A claim Linux guarantees by design (an address space per process, a thread_local instance per thread): the run "
+        {"guarantee",
+         "guarantee of Linux",
+         {"guarantee of Linux"},
+         "A claim Linux guarantees by design (an address space per process, a thread_local instance per thread): the "
+         "run "
          "demonstrates it, and the rule still names what would refute it."},
-        {"instrument", "instrument", {"instrument"},
-         "A demo that measures and decides no claim (context_switch, ipc_cost, core_to_core, address_space): it prices what other demos "
+        {"instrument",
+         "instrument",
+         {"instrument"},
+         "A demo that measures and decides no claim (context_switch, ipc_cost, core_to_core, address_space): it prices "
+         "what other demos "
          "decide."},
-        {"trial", "trial", {"trials", "trial"},
-         "One independent repetition of a decisive measurement, decided on its own with the interference around it. A verdict "
-         "comes from R trials (5; 3 with --quick): refuted only if every trial refuted, otherwise the majority; \"[5 of 5 "
+        {"trial",
+         "trial",
+         {"trials", "trial"},
+         "One independent repetition of a decisive measurement, decided on its own with the interference around it. A "
+         "verdict "
+         "comes from R trials (5; 3 with --quick): refuted only if every trial refuted, otherwise the majority; \"[5 "
+         "of 5 "
          "trials]\" says how many agreed."},
-        {"interference", "interference", {"interference"},
-         "What else used the CPUs while a trial ran: other tasks' run time and a virtual machine's steal time, as a share of the "
-         "CPUs' capacity (from /proc/stat and the demo's own schedstat). Above a claim's margin the verdict is not-measured: a busy "
+        {"interference",
+         "interference",
+         {"interference"},
+         "What else used the CPUs while a trial ran: other tasks' run time and a virtual machine's steal time, as a "
+         "share of the "
+         "CPUs' capacity (from /proc/stat and the demo's own schedstat). Above a claim's margin the verdict is "
+         "not-measured: a busy "
          "machine never refutes a claim."},
-        {"steal", "steal time", {"steal time", "steal"},
-         "Time the hypervisor gave this virtual CPU's host CPU to something else while the guest wanted to run (/proc/stat's steal "
+        {"steal",
+         "steal time",
+         {"steal time", "steal"},
+         "Time the hypervisor gave this virtual CPU's host CPU to something else while the guest wanted to run "
+         "(/proc/stat's steal "
          "column). Inside the guest it looks like a gap in a task's run."},
-        {"floor", "floor", {"floors", "floor"},
-         "The least a figure can physically be: the clock's resolution, a cache line's trip between the two CPUs, memcpy of the "
-         "same bytes. A figure below its floor is a measurement error, not a result: the rule says not-measured and quotes both "
+        {"floor",
+         "floor",
+         {"floors", "floor"},
+         "The least a figure can physically be: the clock's resolution, a cache line's trip between the two CPUs, "
+         "memcpy of the "
+         "same bytes. A figure below its floor is a measurement error, not a result: the rule says not-measured and "
+         "quotes both "
          "numbers."},
-        {"ceiling", "ceiling", {"ceilings", "ceiling"},
-         "The most a figure can be: a speedup of N with N threads, as many CPUs busy as are allowed, memcpy's bandwidth. Above it "
+        {"ceiling",
+         "ceiling",
+         {"ceilings", "ceiling"},
+         "The most a figure can be: a speedup of N with N threads, as many CPUs busy as are allowed, memcpy's "
+         "bandwidth. Above it "
          "(beyond a stated tolerance): not-measured, both numbers quoted."},
-        {"implausible", "implausible", {"implausible"}, "A fact below its floor or above its ceiling, beyond the stated tolerance."},
-        {"round-trip", "round trip", {"round trips", "round trip"},
-         "A token or message sent from one task to another and answered back: two hops. Timed on CLOCK_MONOTONIC from the send "
+        {"implausible",
+         "implausible",
+         {"implausible"},
+         "A fact below its floor or above its ceiling, beyond the stated tolerance."},
+        {"round-trip",
+         "round trip",
+         {"round trips", "round trip"},
+         "A token or message sent from one task to another and answered back: two hops. Timed on CLOCK_MONOTONIC from "
+         "the send "
          "to the answer's arrival; a figure is per round trip unless its column says per hop."},
-        {"hop", "hop", {"hops", "hop"},
-         "One direction of a round trip: µs per hop = half a round trip. On one CPU a hop over a blocking pipe or futex includes "
+        {"hop",
+         "hop",
+         {"hops", "hop"},
+         "One direction of a round trip: µs per hop = half a round trip. On one CPU a hop over a blocking pipe or "
+         "futex includes "
          "one context switch."},
-        {"hand-off", "hand-off", {"hand-offs", "hand-off"},
-         "Passing something from one thread or CPU to another. A line hand-off: one cache line's trip between two CPUs, one way "
-         "(core_to_core). A pool hand-off: a task queued by the caller and run by a worker thread, timed until the caller sees it "
+        {"hand-off",
+         "hand-off",
+         {"hand-offs", "hand-off"},
+         "Passing something from one thread or CPU to another. A line hand-off: one cache line's trip between two "
+         "CPUs, one way "
+         "(core_to_core). A pool hand-off: a task queued by the caller and run by a worker thread, timed until the "
+         "caller sees it "
          "done."},
-        {"two-rings", "shape of two rings", {"shape of two rings"},
-         "A token handed one way on one cache line and answered on another: what a channel with a ring in each direction costs "
+        {"two-rings",
+         "shape of two rings",
+         {"shape of two rings"},
+         "A token handed one way on one cache line and answered on another: what a channel with a ring in each "
+         "direction costs "
          "before the rings do any work, beside the one-line floor."},
-        {"context-switch", "context switch", {"context switches", "context switch"},
-         "The kernel taking a CPU from one task and giving it to another. Voluntary: the task blocked; involuntary: it was "
+        {"context-switch",
+         "context switch",
+         {"context switches", "context switch"},
+         "The kernel taking a CPU from one task and giving it to another. Voluntary: the task blocked; involuntary: it "
+         "was "
          "preempted (counted per task in /proc/PID/status)."},
-        {"slice", "slice", {"time slices", "time slice", "slices", "slice"},
-         "A run interval: the time a worker ran on a CPU between two gaps (a step of its own clock longer than the calibrated gap "
+        {"slice",
+         "slice",
+         {"time slices", "time slice", "slices", "slice"},
+         "A run interval: the time a worker ran on a CPU between two gaps (a step of its own clock longer than the "
+         "calibrated gap "
          "threshold). Its median is the slice as observed, in ms."},
-        {"tick", "tick", {"ticks", "tick"},
-         "The scheduler's timer interrupt, CONFIG_HZ times a second on a busy CPU (every 4 ms at HZ=250). Observed as local timer "
+        {"tick",
+         "tick",
+         {"ticks", "tick"},
+         "The scheduler's timer interrupt, CONFIG_HZ times a second on a busy CPU (every 4 ms at HZ=250). Observed as "
+         "local timer "
          "interrupts per busy CPU-second in /proc/interrupts; where preemption waits for it, slices end at ticks."},
-        {"lateness", "lateness", {"lateness"},
-         "How late a sleeper woke for its absolute deadline (cyclictest's figure): the timer's slack and expiry, the wake-up, "
+        {"lateness",
+         "lateness",
+         {"lateness"},
+         "How late a sleeper woke for its absolute deadline (cyclictest's figure): the timer's slack and expiry, the "
+         "wake-up, "
          "and any wait for a CPU (sched_latency)."},
-        {"run-delay", "run_delay", {"run_delay"},
-         "The time a task was runnable but not running, as the kernel counts it (/proc/PID/task/TID/schedstat, second field); "
+        {"run-delay",
+         "run_delay",
+         {"run_delay"},
+         "The time a task was runnable but not running, as the kernel counts it (/proc/PID/task/TID/schedstat, second "
+         "field); "
          "per wake-up, the part of a latency spent waiting for a CPU (what runqlat shows)."},
-        {"turn", "turn of the run queue", {"turn of the run queue"},
-         "What a woken task may wait on a busy CPU before it runs: ceil(runnable tasks / CPUs) slices of at most one tick each "
+        {"turn",
+         "turn of the run queue",
+         {"turn of the run queue"},
+         "What a woken task may wait on a busy CPU before it runs: ceil(runnable tasks / CPUs) slices of at most one "
+         "tick each "
          "(sched_latency's bound for P2)."},
-        {"tlb-shootdown", "TLB shootdown", {"TLB shootdowns", "TLB shootdown"},
-         "An interrupt the kernel sends to another CPU that runs the same address space, to make it drop cached translations of "
-         "memory just unmapped; counted per CPU on the TLB line of /proc/interrupts (x86). Threads need them, processes do not "
+        {"tlb-shootdown",
+         "TLB shootdown",
+         {"TLB shootdowns", "TLB shootdown"},
+         "An interrupt the kernel sends to another CPU that runs the same address space, to make it drop cached "
+         "translations of "
+         "memory just unmapped; counted per CPU on the TLB line of /proc/interrupts (x86). Threads need them, "
+         "processes do not "
          "(address_space)."},
-        {"share", "share", {"shares", "share"},
-         "A worker's run time divided by its own lifetime (from its start to its end): 1 means it never waited for a CPU; K "
+        {"share",
+         "share",
+         {"shares", "share"},
+         "A worker's run time divided by its own lifetime (from its start to its end): 1 means it never waited for a "
+         "CPU; K "
          "workers on N < K CPUs get about N/K each."},
-        {"cpus-busy", "CPUs busy", {"CPUs busy"},
-         "All workers' run time divided by the wall time: how many CPUs they kept busy on average (at most the CPUs allowed). "
+        {"cpus-busy",
+         "CPUs busy",
+         {"CPUs busy"},
+         "All workers' run time divided by the wall time: how many CPUs they kept busy on average (at most the CPUs "
+         "allowed). "
          "A count of CPUs, not a share of them: see capacity used."},
-        {"capacity-used", "capacity used", {"capacity used"},
-         "The workers' CPU time divided by the CPUs' capacity (the allowed CPUs times the wall time) while every worker still "
+        {"capacity-used",
+         "capacity used",
+         {"capacity used"},
+         "The workers' CPU time divided by the CPUs' capacity (the allowed CPUs times the wall time) while every "
+         "worker still "
          "had work: a share, 1 when no CPU idled (time_slicing's P4)."},
-        {"jain", "Jain's index", {"Jain's index", "Jain index", "Jain"},
-         "Jain's fairness index of the workers' shares, (sum of x)^2 / (n x sum of x^2): 1 when all are equal, 1/n when one has "
+        {"jain",
+         "Jain's index",
+         {"Jain's index", "Jain index", "Jain"},
+         "Jain's fairness index of the workers' shares, (sum of x)^2 / (n x sum of x^2): 1 when all are equal, 1/n "
+         "when one has "
          "everything."},
-        {"speedup", "speedup", {"speedups", "speedup"},
+        {"speedup",
+         "speedup",
+         {"speedups", "speedup"},
          "Wall time of a fixed job with one thread divided by its wall time with N threads: N at best (the ceiling)."},
-        {"overlap", "overlap", {"overlap"},
-         "The share of the wall time during which two or more of the threads were running at the same instant (each thread logs "
+        {"overlap",
+         "overlap",
+         {"overlap"},
+         "The share of the wall time during which two or more of the threads were running at the same instant (each "
+         "thread logs "
          "its running intervals)."},
         {"p99", "p99", {"p99"}, "The 99th percentile: 99% of the samples are at or below it. The median is p50."},
-        {"beyond-noise", "beyond noise", {"beyond noise"},
-         "In a comparison of runs: a metric whose two distributions differ by a Mann-Whitney U test (p < 0.05) and whose ratio is "
+        {"beyond-noise",
+         "beyond noise",
+         {"beyond noise"},
+         "In a comparison of runs: a metric whose two distributions differ by a Mann-Whitney U test (p < 0.05) and "
+         "whose ratio is "
          "outside 1 ± 5%."},
     };
     return terms;
 }
 
 std::string glossary_markdown(bool page) {
-    std::string md = page ? "# Glossary\n\nThe words proclab's reports use, each linked from its first use in report.md and report.html "
+    std::string md = page ? "# Glossary\n\nThe words proclab's reports use, each linked from its first use in "
+                            "report.md and report.html "
                             "(this page is `proclab glossary --markdown`).\n\n"
                           : "## Glossary\n\n";
-    for (const auto& t : glossary()) md += fmt::format("- <a id=\"g-{}\"></a>**{}**: {}\n", t.anchor, t.term, t.definition);
+    for (const auto& t : glossary())
+        md += fmt::format("- <a id=\"g-{}\"></a>**{}**: {}\n", t.anchor, t.term, t.definition);
     return md;
 }
 
 std::string glossary_html() {
     std::string h = "<h2 id=\"glossary\">Glossary</h2>\n<dl class=\"glossary\">\n";
     for (const auto& t : glossary())
-        h += fmt::format("<dt id=\"g-{}\">{}</dt><dd>{}</dd>\n", t.anchor, html_escape(t.term), html_escape(t.definition));
+        h += fmt::format("<dt id=\"g-{}\">{}</dt><dd>{}</dd>\n", t.anchor, html_escape(t.term),
+                         html_escape(t.definition));
     return h + "</dl>\n";
 }
 
@@ -176,7 +272,9 @@ std::string link_in_text(std::string_view text, std::set<std::string>& linked, M
 
 std::string link_first_uses_markdown(const std::string& markdown) {
     std::set<std::string> linked;
-    auto link = [](std::string_view word, const std::string& anchor) { return fmt::format("[{}](#g-{})", word, anchor); };
+    auto link = [](std::string_view word, const std::string& anchor) {
+        return fmt::format("[{}](#g-{})", word, anchor);
+    };
     std::string out;
     bool fenced = false;
     std::size_t start = 0;
@@ -191,9 +289,7 @@ std::string link_first_uses_markdown(const std::string& markdown) {
         } else {
             // Plain runs only: code spans, links and inline HTML are copied as they are.
             std::size_t plain = 0, i = 0;
-            auto flush = [&](std::size_t upto) {
-                out += link_in_text(line.substr(plain, upto - plain), linked, link);
-            };
+            auto flush = [&](std::size_t upto) { out += link_in_text(line.substr(plain, upto - plain), linked, link); };
             while (i < line.size()) {
                 std::size_t skip_to = std::string_view::npos;
                 if (line[i] == '`') {
@@ -233,7 +329,8 @@ std::string link_first_uses_html(const std::string& html) {
     };
     // Text inside these stays as it is: links, code, headings, the page's head, a <summary> (a click
     // there opens the details).
-    static const std::set<std::string> kept{"a", "code", "pre", "style", "script", "title", "h1", "h2", "h3", "summary", "th"};
+    static const std::set<std::string> kept{"a",  "code", "pre", "style",   "script", "title",
+                                            "h1", "h2",   "h3",  "summary", "th"};
     std::string out;
     int inside_kept = 0;
     std::size_t i = 0;

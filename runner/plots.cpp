@@ -31,8 +31,7 @@ std::filesystem::path python_with_matplotlib() {
         try {
             auto run = run_captured(py, {"-c", "import matplotlib"}, {.timeout = std::chrono::seconds(30)});
             if (run.status.exited() && run.status.exit_code() == 0) return py;
-        } catch (const std::exception&) {
-        }
+        } catch (const std::exception&) {}
     }
     return {};
 }

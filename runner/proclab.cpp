@@ -50,10 +50,10 @@ struct RunnerOptions {
     double timeout_s = 120;
     std::optional<std::string> report_dir;  // `proclab report [DIR]`
     bool crosscheck_in_report = true;
-    int stability_runs = 0;                 // `proclab stability N`
-    int cpu = -1;                           // `proclab crosscheck --cpu`
-    std::string baseline;                   // `proclab run --baseline FILE`
-    std::vector<std::string> compare_files; // `proclab compare A B [C...]`
+    int stability_runs = 0;                  // `proclab stability N`
+    int cpu = -1;                            // `proclab crosscheck --cpu`
+    std::string baseline;                    // `proclab run --baseline FILE`
+    std::vector<std::string> compare_files;  // `proclab compare A B [C...]`
     bool compare_all = false;
     bool fleet = false, with_corpus = false;  // `proclab compare --fleet`, `--with-corpus`
     std::string corpus_dir;
@@ -83,7 +83,9 @@ int list_rules(const std::filesystem::path& dir, bool markdown, bool json) {
         return rank(a.claim) < rank(b.claim);
     });
     if (json) std::cout << Json(rules).dump(2) << "\n";
-    else std::cout << (markdown ? suite::rules_markdown(rules) : suite::render_rules(rules, terminal_width(STDOUT_FILENO)));
+    else
+        std::cout << (markdown ? suite::rules_markdown(rules)
+                               : suite::render_rules(rules, terminal_width(STDOUT_FILENO)));
     return kExitOk;
 }
 
@@ -95,7 +97,8 @@ int list_demos(const std::filesystem::path& dir) {
             t.add_row({name, "?", "(could not run " + name + " --describe)"});
             continue;
         }
-        t.add_row({name, d->claims.empty() ? "- (instrument)" : fmt::format("{}", fmt::join(d->claims, ", ")), d->title});
+        t.add_row(
+            {name, d->claims.empty() ? "- (instrument)" : fmt::format("{}", fmt::join(d->claims, ", ")), d->title});
     }
     std::cout << t.render();
     return kExitOk;
@@ -104,7 +107,10 @@ int list_demos(const std::filesystem::path& dir) {
 // -j,--json [FILE] as every proclab executable takes it: JSON to FILE, or with no FILE or "-" to
 // stdout alone (what is meant for people goes to stderr then).
 void add_json_option(CLI::App* command, RunnerOptions& o, const std::string& what) {
-    command->add_option("-j,--json", o.json_path, fmt::format("Write {} as JSON to FILE, or to stdout (the text to stderr) without FILE or with -", what))
+    command
+        ->add_option(
+            "-j,--json", o.json_path,
+            fmt::format("Write {} as JSON to FILE, or to stdout (the text to stderr) without FILE or with -", what))
         ->expected(0, 1)
         ->type_name("[FILE]");
 }
@@ -133,18 +139,19 @@ void become_parent_of_demos() {
 // Runs each demo in turn, with one line of progress per demo on stderr. First, with nothing of
 // ours running, the cache-line floors the demos share (handoff.hpp): one per CPU pair per suite,
 // handed down in kLineFloorsVariable, and returned for the report.
-std::vector<CacheLineHandoff> run_demos(const std::filesystem::path& dir, const std::vector<std::string>& names, const RunnerOptions& o,
-                                        const std::string& progress_prefix, std::vector<suite::DemoRun>& runs,
+std::vector<CacheLineHandoff> run_demos(const std::filesystem::path& dir, const std::vector<std::string>& names,
+                                        const RunnerOptions& o, const std::string& progress_prefix,
+                                        std::vector<suite::DemoRun>& runs,
                                         std::vector<suite::DemoDescription>& described) {
     const auto floors = suite::measure_line_floors(probe_environment().affinity_cpus);
     if (const std::string shared = encode_line_floors(floors); !shared.empty())
         ::setenv(kLineFloorsVariable, shared.c_str(), 1);
-    else
-        ::unsetenv(kLineFloorsVariable);  // none measured: each demo measures its own, not a stale one from outside
+    else ::unsetenv(kLineFloorsVariable);  // none measured: each demo measures its own, not a stale one from outside
     std::vector<std::string> extra{"--timeout", fmt::format("{}", o.timeout_s)};
     if (o.quick) extra.push_back("--quick");
     for (std::size_t i = 0; i < names.size(); ++i) {
-        std::fprintf(stderr, "%s[%zu/%zu] %s%s ... ", progress_prefix.c_str(), i + 1, names.size(), names[i].c_str(), o.quick ? " --quick" : "");
+        std::fprintf(stderr, "%s[%zu/%zu] %s%s ... ", progress_prefix.c_str(), i + 1, names.size(), names[i].c_str(),
+                     o.quick ? " --quick" : "");
         std::fflush(stderr);
         auto run = suite::run_demo(dir, names[i], extra, o.timeout_s + 15);
         std::fprintf(stderr, "%s (%.2f s)%s\n", std::string(suite::to_string(run.status)).c_str(), run.wall_s,
@@ -157,9 +164,11 @@ std::vector<CacheLineHandoff> run_demos(const std::filesystem::path& dir, const 
 }
 
 std::vector<suite::CrosscheckPair> crosscheck_with_progress(const std::filesystem::path& dir, const RunnerOptions& o) {
-    std::fprintf(stderr, "crosscheck%s: context_switch and sched_latency in %d turns alternating with perf bench, cyclictest and "
-                         "hackbench; creation_cost beside stress-ng (pinned to one CPU) ...\n",
-                 o.quick ? " --quick" : "", suite::kTurns);
+    std::fprintf(
+        stderr,
+        "crosscheck%s: context_switch and sched_latency in %d turns alternating with perf bench, cyclictest and "
+        "hackbench; creation_cost beside stress-ng (pinned to one CPU) ...\n",
+        o.quick ? " --quick" : "", suite::kTurns);
     return suite::run_crosscheck(dir, {o.quick, o.cpu, o.timeout_s});
 }
 
@@ -170,10 +179,13 @@ int run_crosscheck_command(const std::filesystem::path& dir, const RunnerOptions
     if (o.cpu >= 0) {
         const auto allowed = probe_environment().affinity_cpus;
         if (std::find(allowed.begin(), allowed.end(), o.cpu) == allowed.end())
-            return usage_error(fmt::format("--cpu {}: not in this process's affinity mask ({})", o.cpu, format_cpu_list(allowed)));
+            return usage_error(
+                fmt::format("--cpu {}: not in this process's affinity mask ({})", o.cpu, format_cpu_list(allowed)));
     }
     const auto pairs = crosscheck_with_progress(dir, o);
-    text_stream(o) << "proclab beside the reference tools, same machine, in turns\n" << suite::render_text(suite::view_of(pairs), {terminal_width(text_fd(o)), want_colour(text_fd(o))}) << std::flush;
+    text_stream(o) << "proclab beside the reference tools, same machine, in turns\n"
+                   << suite::render_text(suite::view_of(pairs), {terminal_width(text_fd(o)), want_colour(text_fd(o))})
+                   << std::flush;
     const Json j{{"schema_version", kSchemaVersion}, {"kind", "crosscheck"}, {"pairs", suite::crosscheck_json(pairs)}};
     if (json_file) json_file->commit(j.dump(2) + "\n");
     if (o.json_to_stdout()) std::cout << j.dump(2) << "\n" << std::flush;
@@ -196,7 +208,8 @@ int run_stability(const std::filesystem::path& dir, const RunnerOptions& o) {
         runs.push_back(std::move(run));
     }
     const auto report = suite::summarize_stability(runs, o.quick);
-    text_stream(o) << suite::render_text(suite::view_of(report), {terminal_width(text_fd(o)), want_colour(text_fd(o))}) << std::flush;
+    text_stream(o) << suite::render_text(suite::view_of(report), {terminal_width(text_fd(o)), want_colour(text_fd(o))})
+                   << std::flush;
     if (json_file) json_file->commit(suite::stability_json(report).dump(2) + "\n");
     if (o.json_to_stdout()) std::cout << suite::stability_json(report).dump(2) << "\n" << std::flush;
     return report.failed_demo_runs > 0 ? kExitHarness : kExitOk;
@@ -207,7 +220,8 @@ int run_stability(const std::filesystem::path& dir, const RunnerOptions& o) {
 std::string draw_plot(const plot::Plot& plot, const std::string& png) {
     if (plot.panels.empty()) return "no plot: nothing to draw (no shared metric has a ratio)";
     const auto python = suite::python_with_matplotlib();
-    if (python.empty()) return "no plot: python3 with matplotlib is not installed (Debian: apt-get install python3-matplotlib)";
+    if (python.empty())
+        return "no plot: python3 with matplotlib is not installed (Debian: apt-get install python3-matplotlib)";
     const auto tmp = std::filesystem::temp_directory_path() / fmt::format("proclab-compare-{}", ::getpid());
     std::filesystem::create_directories(tmp);
     struct Remove {
@@ -223,7 +237,8 @@ std::string draw_plot(const plot::Plot& plot, const std::string& png) {
     }
     auto run = run_captured(python, {(tmp / "plot_report.py").string(), "--plot", (tmp / "plot.json").string(), png},
                             {.timeout = std::chrono::seconds(120)});
-    if (!run.status.exited() || run.status.exit_code() != 0) return fmt::format("no plot: the plotting script ended: {} {}", run.status.describe(), run.err);
+    if (!run.status.exited() || run.status.exit_code() != 0)
+        return fmt::format("no plot: the plotting script ended: {} {}", run.status.describe(), run.err);
     return fmt::format("plot: {}", png);
 }
 
@@ -250,11 +265,14 @@ int run_compare(const RunnerOptions& o) {
     std::vector<std::string> corpus_notes;
     const bool with_corpus = o.with_corpus || !o.corpus_dir.empty();  // --corpus DIR implies --with-corpus
     if (with_corpus) {
-        const auto dir = o.corpus_dir.empty() ? suite::corpus_directory(self_executable().parent_path()) : std::filesystem::path(o.corpus_dir);
+        const auto dir = o.corpus_dir.empty() ? suite::corpus_directory(self_executable().parent_path())
+                                              : std::filesystem::path(o.corpus_dir);
         if (dir.empty() || !std::filesystem::is_directory(dir))
-            return usage_error(dir.empty() ? "--with-corpus: no results corpus here (installed: share/doc/proclab/results; or --corpus DIR)"
-                                           : "--corpus: " + dir.string() + " is not a folder",
-                               "");
+            return usage_error(
+                dir.empty()
+                    ? "--with-corpus: no results corpus here (installed: share/doc/proclab/results; or --corpus DIR)"
+                    : "--corpus: " + dir.string() + " is not a folder",
+                "");
         try {
             for (auto& r : suite::nearest_in_corpus(in.runs, dir, corpus_notes)) {
                 in.runs.push_back(std::move(r));
@@ -267,12 +285,14 @@ int run_compare(const RunnerOptions& o) {
     if (in.runs.size() < 2)
         return usage_error(fmt::format("compare needs two runs or more, got {}{}{}", in.runs.size(),
                                        in.runs.empty() ? "" : " (" + in.runs.front().path + ")",
-                                       !corpus_notes.empty() ? ": " + corpus_notes.front()
-                                       : !in.failed_hosts.empty() ? ": " + in.failed_hosts.front() : ""),
+                                       !corpus_notes.empty()      ? ": " + corpus_notes.front()
+                                       : !in.failed_hosts.empty() ? ": " + in.failed_hosts.front()
+                                                                  : ""),
                            "");
     const bool fleet = o.fleet || in.folder_of_runs || with_corpus || in.runs.size() >= 3;
     if (!fleet && !o.html_path.empty())
-        return usage_error("--html draws the fleet view: give three runs or more, a folder of runs, --with-corpus or --fleet", "");
+        return usage_error(
+            "--html draws the fleet view: give three runs or more, a folder of runs, --with-corpus or --fleet", "");
     std::optional<OutputFile> json_file, md_file, html_file;
     if (const auto error = open_json_file(o.json_path, json_file)) return *error;
     if (!o.markdown_path.empty()) {
@@ -287,7 +307,9 @@ int run_compare(const RunnerOptions& o) {
         auto view = suite::fleet_view(std::move(in.runs), std::move(from_corpus));
         view.notes.insert(view.notes.begin(), corpus_notes.begin(), corpus_notes.end());
         view.notes.insert(view.notes.begin(), in.failed_hosts.begin(), in.failed_hosts.end());
-        text_stream(o) << suite::render_text(suite::view_of(view, o.compare_all), {terminal_width(text_fd(o)), want_colour(text_fd(o))}) << std::flush;
+        text_stream(o) << suite::render_text(suite::view_of(view, o.compare_all),
+                                             {terminal_width(text_fd(o)), want_colour(text_fd(o))})
+                       << std::flush;
         const Json j = suite::fleet_json(view, o.compare_all);
         if (json_file) json_file->commit(j.dump(2) + "\n");
         if (o.json_to_stdout()) std::cout << j.dump(2) << "\n" << std::flush;
@@ -300,7 +322,9 @@ int run_compare(const RunnerOptions& o) {
     for (std::size_t i = 0; i < in.runs.size(); ++i) in.runs[i].label = std::string(1, char('A' + i));
     auto comparison = suite::compare_runs(std::move(in.runs));
     comparison.notes.insert(comparison.notes.begin(), in.failed_hosts.begin(), in.failed_hosts.end());
-    text_stream(o) << suite::render_text(suite::view_of(comparison, o.compare_all), {terminal_width(text_fd(o)), want_colour(text_fd(o))}) << std::flush;
+    text_stream(o) << suite::render_text(suite::view_of(comparison, o.compare_all),
+                                         {terminal_width(text_fd(o)), want_colour(text_fd(o))})
+                   << std::flush;
     const Json j = suite::comparison_json(comparison);
     if (json_file) json_file->commit(j.dump(2) + "\n");
     if (o.json_to_stdout()) std::cout << j.dump(2) << "\n" << std::flush;
@@ -327,7 +351,8 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     if (o.report_dir) {
         std::error_code ec;
         std::filesystem::create_directories(*o.report_dir, ec);
-        if (ec) return usage_error(fmt::format("cannot create the report folder {}: {}", *o.report_dir, ec.message()), "");
+        if (ec)
+            return usage_error(fmt::format("cannot create the report folder {}: {}", *o.report_dir, ec.message()), "");
     }
     become_parent_of_demos();
     const Stopwatch suite_clock;
@@ -358,18 +383,22 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
         return text + line + "\n";
     };
     out << fmt::format("proclab {} on {}\n", PROCLAB_VERSION, fact("cpu_model"));
-    std::vector<std::string> parts{fmt::format("CPUs: {} allowed of {} online", fact("affinity_cpus"), fact("online_cpus"))};
+    std::vector<std::string> parts{
+        fmt::format("CPUs: {} allowed of {} online", fact("affinity_cpus"), fact("online_cpus"))};
     // A cgroup CPU quota below the CPU count is the CPUs' capacity: shown beside them.
     if (env.cpu_quota_cpus) parts.push_back(fmt::format("CPU quota (cgroup): {:.2f} CPUs", *env.cpu_quota_cpus));
-    for (auto part : {fmt::format("virtual machine: {}", fact("hypervisor")), fmt::format("kernel {}", fact("kernel_release")),
-                      fmt::format("privileges: euid {}, CAP_SYS_PTRACE {}", fact("euid"), fact("cap_sys_ptrace")),
-                      fmt::format("Yama ptrace_scope {}", fact("yama_ptrace_scope")), fmt::format("container: {}", fact("container"))})
+    for (auto part :
+         {fmt::format("virtual machine: {}", fact("hypervisor")), fmt::format("kernel {}", fact("kernel_release")),
+          fmt::format("privileges: euid {}, CAP_SYS_PTRACE {}", fact("euid"), fact("cap_sys_ptrace")),
+          fmt::format("Yama ptrace_scope {}", fact("yama_ptrace_scope")),
+          fmt::format("container: {}", fact("container"))})
         parts.push_back(std::move(part));
     if (const std::string floors = suite::describe_line_floors(line_floors); !floors.empty())
         parts.push_back("cache-line floor, shared with the demos: " + floors);
     out << fitted(parts) << "\n";
     out << "Demos\n" << suite::render_demo_runs(runs) << "\n";
-    out << "Claims (every rule: proclab rules; the words: proclab glossary)\n" << suite::render_claims(rows, colour, width);
+    out << "Claims (every rule: proclab rules; the words: proclab glossary)\n"
+        << suite::render_claims(rows, colour, width);
     out << std::flush;
 
     const Json this_run = suite::suite_json(env, runs, rows, line_floors);
@@ -379,7 +408,8 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     std::optional<suite::Comparison> comparison;
     if (baseline) {
         // This run as the document its JSON holds, built directly (not written out and read back).
-        suite::LoadedRun current{"this run", "(this run)", suite::SuiteDocument{kSchemaVersion, PROCLAB_VERSION, env, rows, runs, Json()}};
+        suite::LoadedRun current{"this run", "(this run)",
+                                 suite::SuiteDocument{kSchemaVersion, PROCLAB_VERSION, env, rows, runs, Json()}};
         comparison = suite::compare_runs({*baseline, current});
         verdict_changed = std::any_of(comparison->verdicts.begin(), comparison->verdicts.end(), suite::changed);
         suite::View against = suite::view_of(*comparison, false);
@@ -390,19 +420,19 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
         std::fprintf(stderr, "writing the report ...\n");
         std::optional<std::vector<suite::CrosscheckPair>> pairs;
         if (o.crosscheck_in_report) pairs = crosscheck_with_progress(dir, o);
-        const auto outcome =
-            suite::write_report(*o.report_dir, env, runs, rows, suite_clock.elapsed_s(), o.quick, pairs, comparison ? &*comparison : nullptr,
-                                line_floors);
-        out << fmt::format("\nReport: {}/report.html, report.md, suite.json, {} plot{} in {}/plots{}\n", *o.report_dir, outcome.plots.size(),
-                                 outcome.plots.size() == 1 ? "" : "s", *o.report_dir,
-                                 outcome.plots.empty() ? " (" + outcome.plots_note + ")" : "");
+        const auto outcome = suite::write_report(*o.report_dir, env, runs, rows, suite_clock.elapsed_s(), o.quick,
+                                                 pairs, comparison ? &*comparison : nullptr, line_floors);
+        out << fmt::format("\nReport: {}/report.html, report.md, suite.json, {} plot{} in {}/plots{}\n", *o.report_dir,
+                           outcome.plots.size(), outcome.plots.size() == 1 ? "" : "s", *o.report_dir,
+                           outcome.plots.empty() ? " (" + outcome.plots_note + ")" : "");
     }
 
     const bool any_failed = std::any_of(runs.begin(), runs.end(), [](const auto& r) {
         return r.status != suite::RunStatus::ok || r.stray_processes > 0;
     });
     if (any_failed) return kExitHarness;
-    const bool refuted = std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.verdict == Verdict::refuted; });
+    const bool refuted =
+        std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.verdict == Verdict::refuted; });
     // With --strict a verdict that changed against the baseline fails the run too.
     return o.strict && (refuted || verdict_changed) ? kExitRefuted : kExitOk;
 }
@@ -410,10 +440,14 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app("proclab — run the demos and see what each claim of the notes turns out to be on this machine", "proclab");
+    CLI::App app("proclab — run the demos and see what each claim of the notes turns out to be on this machine",
+                 "proclab");
     cli::apply_conventions(app, "proclab");
     app.require_subcommand(1);
-    app.footer(cli::exit_code_footer({.refuted = true, .failed = "a demo failed or timed out, or the runner failed (each command's --help says which it can return)"}));
+    app.footer(cli::exit_code_footer(
+        {.refuted = true,
+         .failed =
+             "a demo failed or timed out, or the runner failed (each command's --help says which it can return)"}));
     const std::string runner_failed = "the runner failed";
     const std::string demo_failed = "a demo failed, crashed, timed out or left a process behind, or the runner failed";
     auto add_command = [&](const std::string& name, const std::string& about, cli::ExitCodes codes) {
@@ -424,74 +458,108 @@ int main(int argc, char** argv) {
     };
     auto* list = add_command("list", "Every demo with the claims it covers", {.failed = runner_failed});
     bool rules_markdown = false;
-    auto* rules = add_command("rules", "Every claim's rule: what it reads, what would refute it, the verdicts it can reach", {.failed = runner_failed});
+    auto* rules =
+        add_command("rules", "Every claim's rule: what it reads, what would refute it, the verdicts it can reach",
+                    {.failed = runner_failed});
     bool rules_json = false;
     rules->add_flag("--markdown", rules_markdown, "As the Markdown table of docs/verdict-rules.md");
-    rules->add_flag("--json", rules_json, "As JSON: each rule with its outcomes and the test that reaches each")->excludes("--markdown");
+    rules->add_flag("--json", rules_json, "As JSON: each rule with its outcomes and the test that reaches each")
+        ->excludes("--markdown");
     bool glossary_markdown = false;
-    auto* glossary = add_command("glossary", "The words the reports use, each defined with its unit and what it is of", {.failed = runner_failed});
+    auto* glossary = add_command("glossary", "The words the reports use, each defined with its unit and what it is of",
+                                 {.failed = runner_failed});
     glossary->add_flag("--markdown", glossary_markdown, "As docs/glossary.md");
     RunnerOptions o;
-    const std::string timeout_help = fmt::format("Per-demo timeout in seconds; the demo is killed after it (default: {})", o.timeout_s);
-    auto* run = add_command("run", "Run the named demos (all when none is named) and print the claims table", {.refuted = true, .failed = demo_failed});
+    const std::string timeout_help =
+        fmt::format("Per-demo timeout in seconds; the demo is killed after it (default: {})", o.timeout_s);
+    auto* run = add_command("run", "Run the named demos (all when none is named) and print the claims table",
+                            {.refuted = true, .failed = demo_failed});
     run->add_option("demos", o.demos, "Demos to run (see 'proclab list') (default: all)")->type_name("DEMO");
     run->add_flag("-q,--quick", o.quick, "Short runs of every demo");
     run->add_flag("--strict", o.strict, "Exit 1 when a claim is refuted, or a verdict changed against --baseline");
     add_json_option(run, o, "the combined results");
-    run->add_option("--timeout", o.timeout_s, timeout_help)->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))->type_name("SECONDS");
+    run->add_option("--timeout", o.timeout_s, timeout_help)
+        ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
+        ->type_name("SECONDS");
     run->add_option("--baseline", o.baseline,
-                    "After the run, compare with a saved run (a suite JSON or report folder): verdicts that changed, metrics beyond "
+                    "After the run, compare with a saved run (a suite JSON or report folder): verdicts that changed, "
+                    "metrics beyond "
                     "noise (default: none)")
         ->type_name("FILE");
     std::string report_dir = "proclab-report";
-    auto* report = add_command("report", "Run every demo and write a report folder: report.html, report.md, suite.json, plots/",
-                               {.refuted = true, .failed = demo_failed});
+    auto* report =
+        add_command("report", "Run every demo and write a report folder: report.html, report.md, suite.json, plots/",
+                    {.refuted = true, .failed = demo_failed});
     report->add_option("dir", report_dir, "The folder (default: proclab-report)")->type_name("DIR");
     report->add_flag("-q,--quick", o.quick, "Short runs of every demo");
     report->add_flag("--strict", o.strict, "Exit 1 when a claim is refuted, or a verdict changed against --baseline");
-    report->add_option("--timeout", o.timeout_s, timeout_help)->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))->type_name("SECONDS");
+    report->add_option("--timeout", o.timeout_s, timeout_help)
+        ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
+        ->type_name("SECONDS");
     bool no_crosscheck = false;
-    report->add_flag("--no-crosscheck", no_crosscheck, "Leave out the crosscheck section (perf bench, stress-ng, cyclictest, hackbench)");
-    report->add_option("--baseline", o.baseline, "Compare with a saved run (a suite JSON or report folder) in the report and on the terminal (default: none)")
+    report->add_flag("--no-crosscheck", no_crosscheck,
+                     "Leave out the crosscheck section (perf bench, stress-ng, cyclictest, hackbench)");
+    report
+        ->add_option("--baseline", o.baseline,
+                     "Compare with a saved run (a suite JSON or report folder) in the report and on the terminal "
+                     "(default: none)")
         ->type_name("FILE");
-    auto* stability = add_command("stability", "Run the suite N times: how often each claim's verdict held, and each headline metric's spread",
-                                  {.failed = "a demo failed in some run, or the runner failed"});
-    stability->add_option("runs", o.stability_runs, "How many times, 1 to 1000")->required()->check(CLI::Range(1, 1000))->type_name("N");
+    auto* stability = add_command(
+        "stability", "Run the suite N times: how often each claim's verdict held, and each headline metric's spread",
+        {.failed = "a demo failed in some run, or the runner failed"});
+    stability->add_option("runs", o.stability_runs, "How many times, 1 to 1000")
+        ->required()
+        ->check(CLI::Range(1, 1000))
+        ->type_name("N");
     stability->add_option("demos", o.demos, "Demos to run (see 'proclab list') (default: all)")->type_name("DEMO");
     stability->add_flag("-q,--quick", o.quick, "Short runs of every demo");
     add_json_option(stability, o, "the summary");
-    stability->add_option("--timeout", o.timeout_s, timeout_help)->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))->type_name("SECONDS");
-    auto* crosscheck = add_command("crosscheck", "proclab's figures beside perf bench and stress-ng measuring the same thing, with ratios",
-                                   {.failed = runner_failed});
+    stability->add_option("--timeout", o.timeout_s, timeout_help)
+        ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
+        ->type_name("SECONDS");
+    auto* crosscheck = add_command(
+        "crosscheck", "proclab's figures beside perf bench and stress-ng measuring the same thing, with ratios",
+        {.failed = runner_failed});
     crosscheck->add_flag("-q,--quick", o.quick, "Short runs");
     add_json_option(crosscheck, o, "the pairs");
     crosscheck->add_option("--cpu", o.cpu, "The CPU every side is pinned to, 0 to 1023 (default: the first allowed)")
         ->check(CLI::Range(0, CPU_SETSIZE - 1))
         ->type_name("CPU");
-    crosscheck->add_option("--timeout", o.timeout_s, fmt::format("Per-command timeout in seconds (default: {})", o.timeout_s))
+    crosscheck
+        ->add_option("--timeout", o.timeout_s, fmt::format("Per-command timeout in seconds (default: {})", o.timeout_s))
         ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
         ->type_name("SECONDS");
 
-    auto* compare = add_command("compare",
-                                "Runs side by side: two runs pairwise (B against A), or a fleet of machines (three or more, a folder of runs): "
-                                "the machines' differing facts, every metric per machine against the fleet median, the verdicts that differ",
-                                {.failed = runner_failed});
-    compare->add_option("runs", o.compare_files,
-                        "Suite JSON files, report folders, or folders of them (results/ from the fleet playbook); with two runs the first "
-                        "is the base")
+    auto* compare = add_command(
+        "compare",
+        "Runs side by side: two runs pairwise (B against A), or a fleet of machines (three or more, a folder of runs): "
+        "the machines' differing facts, every metric per machine against the fleet median, the verdicts that differ",
+        {.failed = runner_failed});
+    compare
+        ->add_option("runs", o.compare_files,
+                     "Suite JSON files, report folders, or folders of them (results/ from the fleet playbook); with "
+                     "two runs the first "
+                     "is the base")
         ->required()
         ->expected(1, 256)
         ->type_name("RUN");
-    compare->add_flag("--all", o.compare_all, "Every shared metric (default: the headline ones and those beyond noise)");
-    compare->add_flag("--fleet", o.fleet, "The fleet view even for two runs (default: with three runs or more, or a folder of runs)");
-    compare->add_flag("--with-corpus", o.with_corpus,
-                      "Add the results corpus's runs nearest to these (the same CPU model, else the same vendor); the fleet view");
-    compare->add_option("--corpus", o.corpus_dir, "The results corpus to use (default: the installed docs/results); implies --with-corpus")
+    compare->add_flag("--all", o.compare_all,
+                      "Every shared metric (default: the headline ones and those beyond noise)");
+    compare->add_flag("--fleet", o.fleet,
+                      "The fleet view even for two runs (default: with three runs or more, or a folder of runs)");
+    compare->add_flag(
+        "--with-corpus", o.with_corpus,
+        "Add the results corpus's runs nearest to these (the same CPU model, else the same vendor); the fleet view");
+    compare
+        ->add_option("--corpus", o.corpus_dir,
+                     "The results corpus to use (default: the installed docs/results); implies --with-corpus")
         ->type_name("DIR");
     add_json_option(compare, o, "the comparison");
     compare->add_option("--markdown", o.markdown_path, "Write the comparison as Markdown to FILE")->type_name("FILE");
-    compare->add_option("--html", o.html_path, "Write the fleet view as one self-contained HTML page to FILE")->type_name("FILE");
-    compare->add_option("--plot", o.plot_path, "Draw the ratios into FILE (PNG; needs python3-matplotlib)")->type_name("FILE");
+    compare->add_option("--html", o.html_path, "Write the fleet view as one self-contained HTML page to FILE")
+        ->type_name("FILE");
+    compare->add_option("--plot", o.plot_path, "Draw the ratios into FILE (PNG; needs python3-matplotlib)")
+        ->type_name("FILE");
 
     try {
         app.parse(argc, argv);

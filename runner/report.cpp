@@ -15,21 +15,26 @@
 
 namespace proclab::suite {
 std::string render_markdown(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows,
-                            const std::vector<std::string>& plots, const std::string& plots_note, double wall_s, bool quick,
-                            const std::optional<std::vector<CrosscheckPair>>& crosscheck) {
+                            const std::vector<std::string>& plots, const std::string& plots_note, double wall_s,
+                            bool quick, const std::optional<std::vector<CrosscheckPair>>& crosscheck) {
     std::string md;
     md += "# proclab report: what the notes' claims turned out to be on this machine\n\n";
-    md += fmt::format("proclab {}, {} run, {:.1f} s in all. A word the report uses before defining it links to the "
-                      "[Glossary](#glossary) at the end.\n\n",
-                      PROCLAB_VERSION, quick ? "a --quick" : "a full", wall_s);
+    md += fmt::format(
+        "proclab {}, {} run, {:.1f} s in all. A word the report uses before defining it links to the "
+        "[Glossary](#glossary) at the end.\n\n",
+        PROCLAB_VERSION, quick ? "a --quick" : "a full", wall_s);
     md += "## The machine\n\n| fact | value |\n|---|---|\n";
-    for (const auto& f : env.facts) md += fmt::format("| {} | {} |\n", markdown_cell(f.label), markdown_cell(f.shown()));
+    for (const auto& f : env.facts)
+        md += fmt::format("| {} | {} |\n", markdown_cell(f.label), markdown_cell(f.shown()));
     md += "\n## The claims\n\n| id | the notes say | verdict | evidence | measured by |\n|---|---|---|---|---|\n";
     for (const auto& r : rows)
-        md += fmt::format("| {} | {} | **{}** | {} | {} |\n", r.id, markdown_cell(r.statement), to_string(r.verdict), markdown_cell(r.evidence),
-                          r.demos.empty() ? "-" : fmt::format("{}", fmt::join(r.demos, ", ")));
-    md += "\nA claim measured by several demos gets one verdict: any refuted makes it refuted, else any nuanced makes it "
-          "nuanced, else any confirmed makes it confirmed, else not-measured (docs/schema.md).\n\n## Why: each demo's reasons\n\n";
+        md +=
+            fmt::format("| {} | {} | **{}** | {} | {} |\n", r.id, markdown_cell(r.statement), to_string(r.verdict),
+                        markdown_cell(r.evidence), r.demos.empty() ? "-" : fmt::format("{}", fmt::join(r.demos, ", ")));
+    md +=
+        "\nA claim measured by several demos gets one verdict: any refuted makes it refuted, else any nuanced makes it "
+        "nuanced, else any confirmed makes it confirmed, else not-measured (docs/schema.md).\n\n## Why: each demo's "
+        "reasons\n\n";
     for (const auto& r : rows) {
         md += fmt::format("### {}: {}\n\n", r.id, r.statement);
         if (r.reasons.empty()) md += "- " + r.evidence + "\n";
@@ -39,7 +44,8 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
     }
     md += "## The demos\n\n| demo | status | wall time | detail |\n|---|---|---|---|\n";
     for (const auto& run : runs)
-        md += fmt::format("| {} | {} | {:.2f} s | {} |\n", run.name, to_string(run.status), run.wall_s, markdown_cell(run.detail));
+        md += fmt::format("| {} | {} | {:.2f} s | {} |\n", run.name, to_string(run.status), run.wall_s,
+                          markdown_cell(run.detail));
     // isolation_matrix's two tables, as a reader verifying a machine wants them on the page.
     for (const auto& run : runs) {
         if (run.name != "isolation_matrix" || !run.result) continue;
@@ -50,9 +56,12 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
         }
     }
     if (crosscheck) {
-        md += "\n## Crosscheck: proclab beside perf bench, stress-ng, cyclictest and hackbench\n\nThe same quantities measured by "
-              "the field's tools, everything pinned to one CPU (`proclab crosscheck`). proclab's figures here are crosscheck's own "
-              "runs of the demos, alternating with the tools', not the tables above.\n\n";
+        md +=
+            "\n## Crosscheck: proclab beside perf bench, stress-ng, cyclictest and hackbench\n\nThe same quantities "
+            "measured by "
+            "the field's tools, everything pinned to one CPU (`proclab crosscheck`). proclab's figures here are "
+            "crosscheck's own "
+            "runs of the demos, alternating with the tools', not the tables above.\n\n";
         md += render_markdown(view_of(*crosscheck), 2);
     }
     md += "\n## Plots\n\n";
@@ -61,8 +70,10 @@ std::string render_markdown(const Environment& env, const std::vector<DemoRun>& 
         const std::string caption = plot_caption(runs, p);
         md += fmt::format("![{}](plots/{})\n\n*{}*\n\n", caption, p, caption);
     }
-    md += "\n## Reproduce\n\n```sh\n./setup.sh run                      # the whole suite and this report\nbuild/release/bin/proclab report DIR  # "
-          "again, into DIR\npython3 plot_report.py suite.json plots   # the plots again, from this folder\n```\n";
+    md +=
+        "\n## Reproduce\n\n```sh\n./setup.sh run                      # the whole suite and this "
+        "report\nbuild/release/bin/proclab report DIR  # "
+        "again, into DIR\npython3 plot_report.py suite.json plots   # the plots again, from this folder\n```\n";
     return md;
 }
 
@@ -87,8 +98,9 @@ ReportOutcome write_report(const std::filesystem::path& dir, const Environment& 
     }
     const auto python = python_with_matplotlib();
     if (python.empty()) {
-        out.plots_note = "No plots: no python3 with matplotlib was found. Install it (Debian: `apt-get install "
-                         "python3-matplotlib`) and run `python3 plot_report.py suite.json plots` in this folder.";
+        out.plots_note =
+            "No plots: no python3 with matplotlib was found. Install it (Debian: `apt-get install "
+            "python3-matplotlib`) and run `python3 plot_report.py suite.json plots` in this folder.";
     } else {
         auto run = run_captured(python, {script.string(), json_path.string(), (dir / "plots").string()},
                                 {.timeout = std::chrono::seconds(120)});
@@ -111,7 +123,8 @@ ReportOutcome write_report(const std::filesystem::path& dir, const Environment& 
     markdown = link_first_uses_markdown(markdown) + "\n" + glossary_markdown(false);
     OutputFile md((dir / "report.md").string());
     md.commit(markdown);
-    HtmlReport html_report{&env, &runs, &rows, out.plots, out.plots_note, wall_s, quick, crosscheck ? &*crosscheck : nullptr, baseline};
+    HtmlReport html_report{
+        &env, &runs, &rows, out.plots, out.plots_note, wall_s, quick, crosscheck ? &*crosscheck : nullptr, baseline};
     OutputFile html((dir / "report.html").string());
     html.commit(render_html(html_report));
     return out;

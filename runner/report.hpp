@@ -19,8 +19,8 @@ struct ReportOutcome {
 
 // The Markdown summary; `plots` are file names relative to the report folder.
 std::string render_markdown(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows,
-                            const std::vector<std::string>& plots, const std::string& plots_note, double wall_s, bool quick,
-                            const std::optional<std::vector<CrosscheckPair>>& crosscheck = std::nullopt);
+                            const std::vector<std::string>& plots, const std::string& plots_note, double wall_s,
+                            bool quick, const std::optional<std::vector<CrosscheckPair>>& crosscheck = std::nullopt);
 
 // Writes suite.json, plot_report.py, plots/*.png (where matplotlib is found), report.md and
 // report.html (one self-contained page); `baseline` adds the comparison with a saved run.

@@ -27,8 +27,9 @@ std::filesystem::path demo_directory(const std::filesystem::path& runner_dir) {
     const std::filesystem::path installed = runner_dir / PROCLAB_INSTALLED_DEMO_DIR;
     for (const auto& dir : {runner_dir, installed})
         if (std::filesystem::exists(dir / probe)) return dir;
-    throw std::runtime_error(fmt::format("the demos are not where the runner looks: {} nor {} has {} (set PROCLAB_DEMO_DIR)",
-                                         runner_dir.string(), installed.lexically_normal().string(), probe));
+    throw std::runtime_error(
+        fmt::format("the demos are not where the runner looks: {} nor {} has {} (set PROCLAB_DEMO_DIR)",
+                    runner_dir.string(), installed.lexically_normal().string(), probe));
 }
 
 const std::vector<std::string>& demo_names() {
@@ -55,7 +56,8 @@ std::string last_line(const std::string& text) {
     auto end = text.find_last_not_of("\n ");
     if (end == std::string::npos) return "";
     auto start = text.rfind('\n', end);
-    return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+    return text.substr(start == std::string::npos ? 0 : start + 1,
+                       end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
 }  // namespace
@@ -78,14 +80,14 @@ int reap_strays(pid_t group) {
     return strays;
 }
 
-
 std::optional<DemoDescription> describe_demo(const std::filesystem::path& dir, const std::string& name) {
     try {
         auto run = run_captured(dir / name, {"--describe"}, {.timeout = std::chrono::seconds(10)});
         if (!run.status.exited() || run.status.exit_code() != 0) return std::nullopt;
         auto j = Json::parse(run.out);
         return DemoDescription{j.at("demo").get<std::string>(), j.at("title").get<std::string>(),
-                               j.at("claims").get<std::vector<std::string>>(), j.value("rules", std::vector<RuleInfo>{})};
+                               j.at("claims").get<std::vector<std::string>>(),
+                               j.value("rules", std::vector<RuleInfo>{})};
     } catch (const std::exception&) {
         return std::nullopt;
     }
@@ -118,7 +120,8 @@ DemoRun run_demo(const std::filesystem::path& dir, const std::string& name, cons
     } else if (run.status.exit_code() == kExitTimeout) {  // the demo's own --timeout
         out.status = RunStatus::timed_out;
         out.detail = fmt::format("{}: {}", run.status.describe(), last_line(run.err));
-    } else if (run.status.exit_code() != kExitOk && run.status.exit_code() != kExitRefuted) {  // 1: refuted under --strict
+    } else if (run.status.exit_code() != kExitOk &&
+               run.status.exit_code() != kExitRefuted) {  // 1: refuted under --strict
         out.status = RunStatus::failed;
         out.detail = fmt::format("{}: {}", run.status.describe(), last_line(run.err));
     }
@@ -147,15 +150,18 @@ std::vector<ClaimRow> claim_rows(const std::vector<DemoRun>& runs, const std::ve
                     verdicts.push_back(v->verdict);
                     row.demos.push_back(run.name);
                     evidence.push_back(v->summary_text());
-                    row.reasons.push_back(fmt::format("{} ({}): {}", run.name, to_string(v->verdict), v->reason_text()));
+                    row.reasons.push_back(
+                        fmt::format("{} ({}): {}", run.name, to_string(v->verdict), v->reason_text()));
                     if (!v->refuted_by.empty())
-                        row.refuted_by.push_back(fmt::format("{} ({}{})", v->refuted_by, run.name,
-                                                             v->guarantee ? "; a guarantee of Linux, demonstrated" : ""));
+                        row.refuted_by.push_back(
+                            fmt::format("{} ({}{})", v->refuted_by, run.name,
+                                        v->guarantee ? "; a guarantee of Linux, demonstrated" : ""));
                 }
                 continue;
             }
             // A failed demo: find out from its description whether it would have covered the claim.
-            auto d = std::find_if(described.begin(), described.end(), [&](const auto& x) { return x.name == run.name; });
+            auto d =
+                std::find_if(described.begin(), described.end(), [&](const auto& x) { return x.name == run.name; });
             if (d != described.end() && std::find(d->claims.begin(), d->claims.end(), claim.id) != d->claims.end()) {
                 verdicts.push_back(Verdict::not_measured);
                 row.demos.push_back(run.name);
@@ -186,17 +192,22 @@ std::string render_claims(const std::vector<ClaimRow>& rows, bool colour, int wi
     const auto w = static_cast<std::size_t>(std::max(40, width));
     for (const auto& r : rows) {
         const auto verdict = colour_verdict(r.verdict, colour);
-        const std::string demos = fmt::format("[{}]", r.demos.empty() ? "-" : fmt::format("{}", fmt::join(r.demos, ", ")));
-        const std::string head = fmt::format("  {:<3} {}{} ", r.id, verdict, std::string(13 - std::min<std::size_t>(13, display_width(verdict)), ' '));
+        const std::string demos =
+            fmt::format("[{}]", r.demos.empty() ? "-" : fmt::format("{}", fmt::join(r.demos, ", ")));
+        const std::string head = fmt::format("  {:<3} {}{} ", r.id, verdict,
+                                             std::string(13 - std::min<std::size_t>(13, display_width(verdict)), ' '));
         if (indent.size() + statement_width + 2 + display_width(demos) <= w) {
-            out += fmt::format("{}{}{}  {}\n", head, r.statement, std::string(statement_width - display_width(r.statement), ' '), demos);
+            out += fmt::format("{}{}{}  {}\n", head, r.statement,
+                               std::string(statement_width - display_width(r.statement), ' '), demos);
         } else {  // a narrow terminal: the demos on a line of their own
             out += head + wrap(r.statement, w, indent) + "\n";
             out += indent + wrap(demos, w, indent) + "\n";
         }
         out += indent + wrap(r.evidence, static_cast<std::size_t>(std::max(40, width)), indent) + "\n";
         for (const auto& refuted_by : r.refuted_by)
-            out += indent + wrap("would be refuted by: " + refuted_by, static_cast<std::size_t>(std::max(40, width)), indent) + "\n";
+            out += indent +
+                   wrap("would be refuted by: " + refuted_by, static_cast<std::size_t>(std::max(40, width)), indent) +
+                   "\n";
     }
     return out;
 }
@@ -205,8 +216,8 @@ namespace {
 std::string outcomes_text(const RuleInfo& r) {
     std::string out;
     for (const auto& o : r.outcomes)
-        out += fmt::format("{}**{}**: {} (reached by the test \"{}\")", out.empty() ? "" : "; ", to_string(o.verdict), o.when,
-                           o.reached_by.empty() ? "none: a defect" : o.reached_by);
+        out += fmt::format("{}**{}**: {} (reached by the test \"{}\")", out.empty() ? "" : "; ", to_string(o.verdict),
+                           o.when, o.reached_by.empty() ? "none: a defect" : o.reached_by);
     return out;
 }
 }  // namespace
@@ -221,7 +232,10 @@ std::string render_rules(const std::vector<RuleInfo>& rules, int width) {
         out += indent + wrap("would be refuted by: " + r.refuted_by, w, indent) + "\n";
         for (const auto& o : r.outcomes) {
             out += indent + wrap(fmt::format("{}: {}", to_string(o.verdict), o.when), w, indent) + "\n";
-            out += indent + "  " + wrap("reached by the test: " + (o.reached_by.empty() ? "none (a defect)" : o.reached_by), w, indent + "  ") + "\n";
+            out += indent + "  " +
+                   wrap("reached by the test: " + (o.reached_by.empty() ? "none (a defect)" : o.reached_by), w,
+                        indent + "  ") +
+                   "\n";
         }
     }
     return out;
@@ -230,17 +244,21 @@ std::string render_rules(const std::vector<RuleInfo>& rules, int width) {
 std::string rules_markdown(const std::vector<RuleInfo>& rules) {
     std::string md =
         "# Verdict rules\n\n"
-        "Generated by `proclab rules --markdown` from each demo's rules (a test keeps this page equal to that output). For every "
+        "Generated by `proclab rules --markdown` from each demo's rules (a test keeps this page equal to that output). "
+        "For every "
         "claim of docs/claims.md and every demo that votes on it: the evidence the rule reads, the observation that "
-        "would refute the claim, and the verdicts the rule can reach on Linux with the observation behind each and the test (a "
-        "test case of tests/, run by ctest) that reaches it; the docs test rules.every_outcome_reached fails on an outcome no test "
+        "would refute the claim, and the verdicts the rule can reach on Linux with the observation behind each and the "
+        "test (a "
+        "test case of tests/, run by ctest) that reaches it; the docs test rules.every_outcome_reached fails on an "
+        "outcome no test "
         "reaches. A *guarantee* is "
-        "something Linux (POSIX, the kernel's design) promises: the demo shows it happening, it is not a test that could fail on a "
+        "something Linux (POSIX, the kernel's design) promises: the demo shows it happening, it is not a test that "
+        "could fail on a "
         "working kernel. Several demos on one claim combine as docs/schema.md states.\n\n"
         "| claim | demo | the rule reads | would be refuted by | verdicts it can reach |\n|---|---|---|---|---|\n";
     for (const auto& r : rules)
-        md += fmt::format("| {} | {}{} | {} | {} | {} |\n", r.claim, r.demo, r.guarantee ? " (a guarantee)" : "", markdown_cell(r.evidence),
-                          markdown_cell(r.refuted_by), markdown_cell(outcomes_text(r)));
+        md += fmt::format("| {} | {}{} | {} | {} | {} |\n", r.claim, r.demo, r.guarantee ? " (a guarantee)" : "",
+                          markdown_cell(r.evidence), markdown_cell(r.refuted_by), markdown_cell(outcomes_text(r)));
     return md;
 }
 
@@ -248,8 +266,9 @@ std::string render_demo_runs(const std::vector<DemoRun>& runs) {
     TextTable t({"demo", "status", "wall time", "detail"});
     for (const auto& r : runs)
         t.add_row({r.name, std::string(to_string(r.status)), fmt::format("{:.2f} s", r.wall_s),
-                   r.stray_processes ? fmt::format("left {} processes behind (killed and reaped); {}", r.stray_processes, r.detail)
-                                     : r.detail});
+                   r.stray_processes
+                       ? fmt::format("left {} processes behind (killed and reaped); {}", r.stray_processes, r.detail)
+                       : r.detail});
     return t.render();
 }
 
@@ -283,11 +302,13 @@ std::vector<CacheLineHandoff> measure_line_floors(const std::vector<int>& allowe
 std::string describe_line_floors(const std::vector<CacheLineHandoff>& line_floors) {
     if (line_floors.empty()) return "";
     if (line_floors.size() == 1)
-        return fmt::format("CPUs {} and {}: {}", line_floors[0].a, line_floors[0].b, format_value(line_floors[0].one_way_min_ns, "ns"));
-    const auto [lo, hi] = std::minmax_element(line_floors.begin(), line_floors.end(),
-                                              [](const auto& x, const auto& y) { return x.one_way_min_ns < y.one_way_min_ns; });
-    return fmt::format("{} pairs with CPU {}: {} to {}", line_floors.size(), line_floors[0].a, format_value(lo->one_way_min_ns, "ns"),
-                       format_value(hi->one_way_min_ns, "ns"));
+        return fmt::format("CPUs {} and {}: {}", line_floors[0].a, line_floors[0].b,
+                           format_value(line_floors[0].one_way_min_ns, "ns"));
+    const auto [lo, hi] = std::minmax_element(line_floors.begin(), line_floors.end(), [](const auto& x, const auto& y) {
+        return x.one_way_min_ns < y.one_way_min_ns;
+    });
+    return fmt::format("{} pairs with CPU {}: {} to {}", line_floors.size(), line_floors[0].a,
+                       format_value(lo->one_way_min_ns, "ns"), format_value(hi->one_way_min_ns, "ns"));
 }
 
 Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows,
@@ -299,12 +320,20 @@ Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const 
     j["recorded_at"] = utc_now_iso8601();
     Json claims = Json::array();
     for (const auto& r : rows)
-        claims.push_back(Json{{"id", r.id}, {"statement", r.statement}, {"verdict", to_string(r.verdict)},
-                              {"demos", r.demos}, {"evidence", r.evidence}, {"reasons", r.reasons}, {"refuted_by", r.refuted_by}});
+        claims.push_back(Json{{"id", r.id},
+                              {"statement", r.statement},
+                              {"verdict", to_string(r.verdict)},
+                              {"demos", r.demos},
+                              {"evidence", r.evidence},
+                              {"reasons", r.reasons},
+                              {"refuted_by", r.refuted_by}});
     j["claims"] = std::move(claims);
     Json demos = Json::array();
     for (const auto& r : runs) {
-        Json d{{"name", r.name}, {"status", to_string(r.status)}, {"detail", r.detail}, {"wall_s", r.wall_s},
+        Json d{{"name", r.name},
+               {"status", to_string(r.status)},
+               {"detail", r.detail},
+               {"wall_s", r.wall_s},
                {"stray_processes", r.stray_processes}};
         d["result"] = r.result ? Json(*r.result) : Json(nullptr);
         demos.push_back(std::move(d));
@@ -313,15 +342,17 @@ Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const 
     j["environment"] = env;
     Json floors = Json::array();
     for (const auto& h : line_floors)
-        floors.push_back(Json{{"a", h.a}, {"b", h.b}, {"one_way_min_ns", h.one_way_min_ns}, {"one_way_ns", h.one_way_ns}});
+        floors.push_back(
+            Json{{"a", h.a}, {"b", h.b}, {"one_way_min_ns", h.one_way_min_ns}, {"one_way_ns", h.one_way_ns}});
     j["line_floors"] = std::move(floors);
     return j;
 }
 
 SuiteDocument suite_from_json(const Json& j) {
     if (!j.is_object() || j.value("kind", "") != "suite")
-        throw std::runtime_error(fmt::format("not a suite JSON (kind '{}'; made by 'proclab run --json' or 'proclab report')",
-                                             j.is_object() ? j.value("kind", "") : ""));
+        throw std::runtime_error(
+            fmt::format("not a suite JSON (kind '{}'; made by 'proclab run --json' or 'proclab report')",
+                        j.is_object() ? j.value("kind", "") : ""));
     SuiteDocument doc;
     doc.schema_version = j.value("schema_version", 0);
     require_readable_schema(doc.schema_version, "the suite JSON");
@@ -344,7 +375,8 @@ SuiteDocument suite_from_json(const Json& j) {
         DemoRun run;
         run.name = d.value("name", "");
         const std::string status = d.value("status", "ok");
-        for (RunStatus s : {RunStatus::ok, RunStatus::failed, RunStatus::crashed, RunStatus::timed_out, RunStatus::bad_output})
+        for (RunStatus s :
+             {RunStatus::ok, RunStatus::failed, RunStatus::crashed, RunStatus::timed_out, RunStatus::bad_output})
             if (to_string(s) == status) run.status = s;
         run.detail = d.value("detail", "");
         run.wall_s = d.value("wall_s", 0.0);

@@ -32,9 +32,9 @@ std::string_view to_string(RunStatus s);
 struct DemoRun {
     std::string name;
     RunStatus status = RunStatus::ok;
-    std::string detail;          // "exit 3: process_isolation: error: ..." when not ok
+    std::string detail;  // "exit 3: process_isolation: error: ..." when not ok
     double wall_s = 0;
-    int stray_processes = 0;     // processes the demo left behind (killed and reaped by the runner)
+    int stray_processes = 0;       // processes the demo left behind (killed and reaped by the runner)
     std::optional<Result> result;  // the demo's JSON, read back typed
 };
 
@@ -44,7 +44,7 @@ struct ClaimRow {
     Verdict verdict = Verdict::not_measured;
     std::vector<std::string> demos;  // the demos whose verdicts were combined
     std::string evidence;            // one line: each demo's summary (its reason where it has none), joined with " | "
-    std::vector<std::string> reasons;  // each demo's full reason, "demo (verdict): reason"
+    std::vector<std::string> reasons;     // each demo's full reason, "demo (verdict): reason"
     std::vector<std::string> refuted_by;  // each demo's rule: "what would refute the claim (demo)"
 };
 

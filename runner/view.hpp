@@ -33,7 +33,7 @@ struct ViewTable {
     std::vector<std::string> columns = {};
     std::vector<std::vector<ViewCell>> rows = {};
     std::string terminal_mark = {};  // after a flagged cell in the terminal, where colour cannot be relied on (" *")
-    bool cards = false;         // HTML: on a narrow screen each row becomes a card
+    bool cards = false;              // HTML: on a narrow screen each row becomes a card
 };
 
 struct Block {

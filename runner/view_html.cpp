@@ -24,13 +24,15 @@ std::string cell_html(const ViewCell& c) {
 }  // namespace
 
 std::string render_html_table(const ViewTable& t) {
-    std::string h = t.cards ? "<div class=\"scroll\"><table class=\"stack\"><thead><tr>" : "<div class=\"scroll\"><table><thead><tr>";
+    std::string h = t.cards ? "<div class=\"scroll\"><table class=\"stack\"><thead><tr>"
+                            : "<div class=\"scroll\"><table><thead><tr>";
     for (const auto& c : t.columns) h += "<th>" + html_escape(c) + "</th>";
     h += "</tr></thead><tbody>\n";
     for (const auto& row : t.rows) {
         h += "<tr>";
         for (std::size_t i = 0; i < row.size(); ++i)
-            h += fmt::format("<td data-label=\"{}\">{}</td>", i < t.columns.size() ? html_escape(t.columns[i]) : "", cell_html(row[i]));
+            h += fmt::format("<td data-label=\"{}\">{}</td>", i < t.columns.size() ? html_escape(t.columns[i]) : "",
+                             cell_html(row[i]));
         h += "</tr>\n";
     }
     return h + "</tbody></table></div>\n";

@@ -9,7 +9,8 @@ namespace proclab::suite {
 namespace {
 
 std::string cell_text(const ViewCell& c, const ViewTable& t, bool colour) {
-    std::string text = c.verdict && colour && c.text == to_string(*c.verdict) ? colour_verdict(*c.verdict, true) : c.text;
+    std::string text =
+        c.verdict && colour && c.text == to_string(*c.verdict) ? colour_verdict(*c.verdict, true) : c.text;
     return c.flagged ? text + t.terminal_mark : text;
 }
 

@@ -17,7 +17,8 @@ void pin_to_cpu(int cpu) {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
-    if (::sched_setaffinity(0, sizeof set, &set) != 0) throw_errno("sched_setaffinity(cpu " + std::to_string(cpu) + ")");
+    if (::sched_setaffinity(0, sizeof set, &set) != 0)
+        throw_errno("sched_setaffinity(cpu " + std::to_string(cpu) + ")");
 }
 
 ScopedPin::ScopedPin(int cpu) {
@@ -39,7 +40,8 @@ CpuPair cpu_pair_option(std::string_view option_name, std::string_view text, con
         throw UsageError(fmt::format("{} {}: give two different CPUs, like 0,1", option_name, text));
     for (int c : pair)
         if (std::find(allowed.begin(), allowed.end(), c) == allowed.end())
-            throw UsageError(fmt::format("{}: CPU {} is not in this process's affinity mask ({})", option_name, c, format_cpu_list(allowed)));
+            throw UsageError(fmt::format("{}: CPU {} is not in this process's affinity mask ({})", option_name, c,
+                                         format_cpu_list(allowed)));
     // parse_cpu_list sorts: keep the order given.
     const int home = std::stoi(std::string(text.substr(0, comma)));
     return {home, home == pair[0] ? pair[1] : pair[0]};

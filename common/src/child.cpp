@@ -45,13 +45,16 @@ std::string signal_name(int sig) {
 
 std::string start_failure(int err) {
     std::vector<std::string> limits;
-    for (auto [resource, name, bytes] : {std::tuple{RLIMIT_NPROC, "RLIMIT_NPROC", false}, std::tuple{RLIMIT_AS, "RLIMIT_AS", true}}) {
+    for (auto [resource, name, bytes] :
+         {std::tuple{RLIMIT_NPROC, "RLIMIT_NPROC", false}, std::tuple{RLIMIT_AS, "RLIMIT_AS", true}}) {
         rlimit r{};
         if (::getrlimit(resource, &r) != 0 || r.rlim_cur == RLIM_INFINITY) continue;
-        limits.push_back(bytes ? fmt::format("{} {} MiB", name, r.rlim_cur >> 20) : fmt::format("{} {}", name, r.rlim_cur));
+        limits.push_back(bytes ? fmt::format("{} {} MiB", name, r.rlim_cur >> 20)
+                               : fmt::format("{} {}", name, r.rlim_cur));
     }
-    return fmt::format("{} ({}); {}", errno_name(err), std::strerror(err),
-                       limits.empty() ? std::string("no process or memory limit set") : fmt::format("{}", fmt::join(limits, ", ")));
+    return fmt::format(
+        "{} ({}); {}", errno_name(err), std::strerror(err),
+        limits.empty() ? std::string("no process or memory limit set") : fmt::format("{}", fmt::join(limits, ", ")));
 }
 
 std::string errno_name(int err) {
@@ -108,8 +111,7 @@ void ChildProcess::reset() noexcept {
     if (pid_ > 0 && !status_) {
         ::kill(pid_, SIGKILL);
         int raw = 0;
-        while (::waitpid(pid_, &raw, 0) < 0 && errno == EINTR) {
-        }
+        while (::waitpid(pid_, &raw, 0) < 0 && errno == EINTR) {}
         cleanup::untrack_child(pid_);
     }
     pid_ = -1;
@@ -292,8 +294,7 @@ void emergency_cleanup() noexcept {
         if (entry == 0) continue;
         ::kill(entry, SIGKILL);  // a negative entry is a whole process group
         const pid_t pid = entry < 0 ? -entry : entry;
-        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-        }
+        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {}
     }
     // What the kills above orphaned (a runaway's own children, a PID namespace's first process
     // that dies by its death signal once its parent is gone) comes to this process, a child

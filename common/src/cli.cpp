@@ -20,7 +20,8 @@ std::string Formatter::make_option_opts(const CLI::Option* opt) const {
 std::string Formatter::make_option_desc(const CLI::Option* opt) const {
     std::string desc = opt->get_description();
     const std::string& captured = opt->get_default_str();
-    if (!captured.empty() && desc.find("(default: ") == std::string::npos) desc += fmt::format(" (default: {})", captured);
+    if (!captured.empty() && desc.find("(default: ") == std::string::npos)
+        desc += fmt::format(" (default: {})", captured);
     return desc;
 }
 

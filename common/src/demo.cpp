@@ -28,7 +28,9 @@ std::string one_line(std::string s) {
 }
 
 void declare_common_options(CLI::App& app, const DemoSpec& spec, RunOptions& o) {
-    app.add_option("-j,--json", o.json_path, "Write the result as JSON to FILE, or to stdout instead of the report without FILE or with - (default: the report only)")
+    app.add_option("-j,--json", o.json_path,
+                   "Write the result as JSON to FILE, or to stdout instead of the report without FILE or with - "
+                   "(default: the report only)")
         ->expected(0, 1)
         ->type_name("[FILE]");
     app.add_flag("-q,--quick", o.quick, "A short run (smoke tests, a first look)");
@@ -36,11 +38,13 @@ void declare_common_options(CLI::App& app, const DemoSpec& spec, RunOptions& o) 
         app.add_option("--repeat", o.repeat, spec.repeat->help())->check(CLI::Range(1, kMaxRepeat))->type_name("N");
     if (spec.trials)
         app.add_option("--trials", o.trials,
-                       fmt::format("Independent trials that decide each verdict (default: {}; --quick: {})", kDefaultTrials, kDefaultQuickTrials))
+                       fmt::format("Independent trials that decide each verdict (default: {}; --quick: {})",
+                                   kDefaultTrials, kDefaultQuickTrials))
             ->check(CLI::Range(1, kMaxTrials))
             ->type_name("R");
     app.add_option("--timeout", o.timeout_s,
-                   fmt::format("Stop after SECONDS, every child killed and reaped; exit 4 (default: {:g})", spec.default_timeout_s))
+                   fmt::format("Stop after SECONDS, every child killed and reaped; exit 4 (default: {:g})",
+                               spec.default_timeout_s))
         ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
         ->type_name("SECONDS");
     if (!spec.claims.empty()) app.add_flag("--strict", o.strict, "Exit 1 when a claim is refuted");
@@ -68,7 +72,8 @@ ParsedCommandLine parse_command_line(const DemoSpec& spec, const std::vector<std
                                                   : fmt::format("claims: {}", fmt::join(spec.claims, ", "));
     CLI::App app(fmt::format("{} — {} ({})", spec.name, spec.title, about), spec.name);
     cli::apply_conventions(app, spec.name);
-    app.footer(cli::exit_code_footer({!spec.claims.empty(), "the demo failed", true}) + "\nDocs: docs/demos/" + spec.name + ".md");
+    app.footer(cli::exit_code_footer({!spec.claims.empty(), "the demo failed", true}) + "\nDocs: docs/demos/" +
+               spec.name + ".md");
     declare_common_options(app, spec, parsed.options);
     bool describe = false;
     app.add_flag("--describe", describe, "Print the demo's name, title and claims as JSON")->group("");
@@ -98,7 +103,8 @@ ParsedCommandLine parse_command_line(const DemoSpec& spec, const std::vector<std
     parsed.options.json = app.count("--json") > 0;
     for (const auto& opt : spec.options) {
         const bool was_given = app.count(opt.name) > 0;
-        std::string value = opt.resolve(was_given ? std::optional(given[opt.name]) : std::nullopt, parsed.options.quick);
+        std::string value =
+            opt.resolve(was_given ? std::optional(given[opt.name]) : std::nullopt, parsed.options.quick);
         // A default goes through the check a given value went through: one that fails is the
         // demo's own bug, named as such (the unit tests run every demo's defaults).
         if (!was_given && opt.check && !value.empty()) {
@@ -141,14 +147,16 @@ int demo_main(int argc, char** argv, const DemoSpec& spec) {
             std::fprintf(stderr, "%s: error: %s (see --help)\n", spec.name.c_str(), parsed.text.c_str());
             return kExitUsage;
         case ParsedCommandLine::Action::help:
-        case ParsedCommandLine::Action::version:
-            std::fputs(parsed.text.c_str(), stdout);
-            return kExitOk;
+        case ParsedCommandLine::Action::version: std::fputs(parsed.text.c_str(), stdout); return kExitOk;
         case ParsedCommandLine::Action::describe:
-            std::cout << Json{{"demo", spec.name}, {"title", spec.title}, {"claims", spec.claims}, {"rules", rules_of(spec)}}.dump() << "\n";
+            std::cout << Json{{"demo", spec.name},
+                              {"title", spec.title},
+                              {"claims", spec.claims},
+                              {"rules", rules_of(spec)}}
+                             .dump()
+                      << "\n";
             return kExitOk;
-        case ParsedCommandLine::Action::run:
-            break;
+        case ParsedCommandLine::Action::run: break;
     }
     const RunOptions& options = parsed.options;
 
@@ -192,7 +200,10 @@ int demo_main(int argc, char** argv, const DemoSpec& spec) {
         if (options.json_to_stdout()) {
             std::cout << render_json(result) << std::flush;
         } else {
-            std::cout << render_terminal(result, RenderStyle{.colour = want_colour(STDOUT_FILENO), .width = terminal_width(STDOUT_FILENO), .verbose = options.verbose}) << std::flush;
+            std::cout << render_terminal(result, RenderStyle{.colour = want_colour(STDOUT_FILENO),
+                                                             .width = terminal_width(STDOUT_FILENO),
+                                                             .verbose = options.verbose})
+                      << std::flush;
         }
         return options.strict && result.any_refuted() ? kExitRefuted : kExitOk;
     } catch (const UsageError& e) {

@@ -25,9 +25,11 @@ MachineFact known(std::string key, std::string label, std::string value, std::st
     return MachineFact{std::move(key), std::move(label), std::move(value), std::move(source), {}, {}};
 }
 
-MachineFact unknown(std::string key, std::string label, std::string source, std::string reason, std::string brief = {}) {
+MachineFact unknown(std::string key, std::string label, std::string source, std::string reason,
+                    std::string brief = {}) {
     if (brief.empty()) brief = reason;
-    return MachineFact{std::move(key), std::move(label), std::nullopt, std::move(source), std::move(reason), std::move(brief)};
+    return MachineFact{std::move(key),    std::move(label),  std::nullopt,
+                       std::move(source), std::move(reason), std::move(brief)};
 }
 
 // A file's error in a few words.
@@ -47,8 +49,8 @@ MachineFact from_file(std::string key, std::string label, const std::string& pat
     auto text = read_small_file(path);
     if (!text) {
         const int err = errno;
-        return unknown(std::move(key), std::move(label), path, fmt::format("cannot read {}: {}", path, err ? std::strerror(err) : "empty"),
-                       brief_error(err));
+        return unknown(std::move(key), std::move(label), path,
+                       fmt::format("cannot read {}: {}", path, err ? std::strerror(err) : "empty"), brief_error(err));
     }
     std::string first = text->substr(0, text->find('\n'));
     return known(std::move(key), std::move(label), trim(first), path);
@@ -150,11 +152,11 @@ Environment probe_environment() {
     const auto cpuinfo = read_small_file("/proc/cpuinfo");
     if (auto model = cpuinfo ? cpuinfo_field(*cpuinfo, "model name") : std::nullopt)
         facts.push_back(known("cpu_model", "CPU model", *model, "/proc/cpuinfo"));
-    else
-        facts.push_back(unknown("cpu_model", "CPU model", "/proc/cpuinfo", "no 'model name' line in /proc/cpuinfo"));
+    else facts.push_back(unknown("cpu_model", "CPU model", "/proc/cpuinfo", "no 'model name' line in /proc/cpuinfo"));
 
     env.online_cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
-    facts.push_back(known("online_cpus", "online CPUs", std::to_string(env.online_cpus), "sysconf(_SC_NPROCESSORS_ONLN)"));
+    facts.push_back(
+        known("online_cpus", "online CPUs", std::to_string(env.online_cpus), "sysconf(_SC_NPROCESSORS_ONLN)"));
 
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -165,7 +167,8 @@ Environment probe_environment() {
                               fmt::format("{} ({} CPUs)", format_cpu_list(env.affinity_cpus), env.affinity_cpus.size()),
                               "sched_getaffinity(2)"));
     } else {
-        facts.push_back(unknown("affinity_cpus", "CPUs allowed (affinity)", "sched_getaffinity(2)", std::strerror(errno)));
+        facts.push_back(
+            unknown("affinity_cpus", "CPUs allowed (affinity)", "sched_getaffinity(2)", std::strerror(errno)));
     }
 
     // The cpuid "hypervisor" bit is the kernel's own reading; the DMI vendor names which one.
@@ -181,7 +184,8 @@ Environment probe_environment() {
         else if (flags.empty())
             facts.push_back(unknown("hypervisor", "virtual machine", "/proc/cpuinfo", "no 'flags' line (not x86?)"));
         else
-            facts.push_back(known("hypervisor", "virtual machine", "no (no hypervisor cpuid bit)", "/proc/cpuinfo flags"));
+            facts.push_back(
+                known("hypervisor", "virtual machine", "no (no hypervisor cpuid bit)", "/proc/cpuinfo flags"));
     } else {
         facts.push_back(unknown("hypervisor", "virtual machine", "/proc/cpuinfo", "cannot read /proc/cpuinfo"));
     }
@@ -197,9 +201,11 @@ Environment probe_environment() {
                               "marker files"));
     }
 
-    facts.push_back(from_file("clocksource", "clock source", "/sys/devices/system/clocksource/clocksource0/current_clocksource"));
+    facts.push_back(
+        from_file("clocksource", "clock source", "/sys/devices/system/clocksource/clocksource0/current_clocksource"));
     {
-        MachineFact governor = from_file("cpu_governor", "CPU frequency governor", "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+        MachineFact governor = from_file("cpu_governor", "CPU frequency governor",
+                                         "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
         if (!governor.value && ::access("/sys/devices/system/cpu/cpu0/cpufreq", F_OK) != 0)
             governor.unknown_brief = "no cpufreq (the host or firmware sets the frequency)";
         facts.push_back(std::move(governor));
@@ -208,12 +214,17 @@ Environment probe_environment() {
     // EEVDF's base slice lives in debugfs (root, and debugfs mounted); older kernels had
     // sched_min_granularity_ns there or in /proc/sys/kernel.
     {
-        MachineFact slice = from_file("sched_base_slice_ns", "scheduler base slice (ns)", "/sys/kernel/debug/sched/base_slice_ns");
+        MachineFact slice =
+            from_file("sched_base_slice_ns", "scheduler base slice (ns)", "/sys/kernel/debug/sched/base_slice_ns");
         if (!slice.value) {
-            for (const char* alt : {"/sys/kernel/debug/sched/min_granularity_ns", "/proc/sys/kernel/sched_base_slice_ns",
-                                    "/proc/sys/kernel/sched_min_granularity_ns"}) {
+            for (const char* alt :
+                 {"/sys/kernel/debug/sched/min_granularity_ns", "/proc/sys/kernel/sched_base_slice_ns",
+                  "/proc/sys/kernel/sched_min_granularity_ns"}) {
                 MachineFact other = from_file("sched_base_slice_ns", "scheduler base slice (ns)", alt);
-                if (other.value) { slice = other; break; }
+                if (other.value) {
+                    slice = other;
+                    break;
+                }
             }
             if (!slice.value && ::access("/sys/kernel/debug/sched", F_OK) != 0) {
                 slice.unknown_reason += "; debugfs is not mounted (root: mount -t debugfs none /sys/kernel/debug)";
@@ -235,10 +246,11 @@ Environment probe_environment() {
             while (std::getline(in, line))
                 if (line.rfind("CONFIG_HZ=", 0) == 0) hz = line.substr(10);
         }
-        facts.push_back(hz ? known("config_hz", "timer tick (CONFIG_HZ)", *hz, path)
-                           : unknown("config_hz", "timer tick (CONFIG_HZ)", path,
-                                     config ? fmt::format("no CONFIG_HZ line in {}", path) : fmt::format("cannot read {}", path),
-                                     config ? "not in the kernel's config" : "the kernel's config is not in /boot"));
+        facts.push_back(
+            hz ? known("config_hz", "timer tick (CONFIG_HZ)", *hz, path)
+               : unknown("config_hz", "timer tick (CONFIG_HZ)", path,
+                         config ? fmt::format("no CONFIG_HZ line in {}", path) : fmt::format("cannot read {}", path),
+                         config ? "not in the kernel's config" : "the kernel's config is not in /boot"));
     }
 
     env.euid = ::geteuid();
@@ -248,12 +260,15 @@ Environment probe_environment() {
         auto has = capability_in_mask(cap_eff, 19 /* CAP_SYS_PTRACE */);
         if (has) {
             env.cap_sys_ptrace = *has;
-            facts.push_back(known("cap_sys_ptrace", "CAP_SYS_PTRACE (effective)", *has ? "yes" : "no", "/proc/self/status CapEff"));
+            facts.push_back(
+                known("cap_sys_ptrace", "CAP_SYS_PTRACE (effective)", *has ? "yes" : "no", "/proc/self/status CapEff"));
         } else {
-            facts.push_back(unknown("cap_sys_ptrace", "CAP_SYS_PTRACE (effective)", "/proc/self/status", "no CapEff line"));
+            facts.push_back(
+                unknown("cap_sys_ptrace", "CAP_SYS_PTRACE (effective)", "/proc/self/status", "no CapEff line"));
         }
     } else {
-        facts.push_back(unknown("cap_sys_ptrace", "CAP_SYS_PTRACE (effective)", "/proc/self/status", "cannot read /proc/self/status"));
+        facts.push_back(unknown("cap_sys_ptrace", "CAP_SYS_PTRACE (effective)", "/proc/self/status",
+                                "cannot read /proc/self/status"));
     }
 
     {
@@ -270,14 +285,16 @@ Environment probe_environment() {
         const CpuQuota q = probe_cpu_quota();
         env.cpu_quota_cpus = q.cpus;
         if (!q.error.empty())
-            facts.push_back(unknown("cpu_quota", "CPU quota (cgroup)", "/proc/self/cgroup", q.error, "no cgroup cpu controller found"));
+            facts.push_back(unknown("cpu_quota", "CPU quota (cgroup)", "/proc/self/cgroup", q.error,
+                                    "no cgroup cpu controller found"));
         else if (q.cpus)
             facts.push_back(known("cpu_quota", "CPU quota (cgroup)",
-                                  fmt::format("{:.2f} CPUs ({}: {}); the CPUs' capacity is {:.2f}", *q.cpus, q.where, q.setting,
-                                              env.cpu_capacity()),
+                                  fmt::format("{:.2f} CPUs ({}: {}); the CPUs' capacity is {:.2f}", *q.cpus, q.where,
+                                              q.setting, env.cpu_capacity()),
                                   q.where));
         else
-            facts.push_back(known("cpu_quota", "CPU quota (cgroup)", fmt::format("none ({} and above)", q.where), q.where));
+            facts.push_back(
+                known("cpu_quota", "CPU quota (cgroup)", fmt::format("none ({} and above)", q.where), q.where));
     }
 
     return env;
@@ -287,12 +304,14 @@ PtraceRights ptrace_rights(const PtraceAccess& a) {
     const std::string yama = a.yama_scope ? fmt::format("Yama ptrace_scope {}", *a.yama_scope) : "no Yama";
     const int scope = a.yama_scope.value_or(0);
     if (scope >= 3) return {false, yama + ": no process may attach"};
-    if (scope == 2 && !a.cap_sys_ptrace) return {false, yama + ": only CAP_SYS_PTRACE may attach, and the prober lacks it"};
+    if (scope == 2 && !a.cap_sys_ptrace)
+        return {false, yama + ": only CAP_SYS_PTRACE may attach, and the prober lacks it"};
     if (a.cap_sys_ptrace) return {true, "CAP_SYS_PTRACE, " + yama};
     if (!a.same_uid) return {false, "another uid, without CAP_SYS_PTRACE"};
     if (!a.target_dumpable) return {false, "the same uid, but a non-dumpable target, without CAP_SYS_PTRACE"};
     if (scope == 1 && !a.prober_is_ancestor) return {false, yama + ": the prober is not the target's ancestor"};
-    return {true, fmt::format("the same uid, a dumpable target, {}{}", yama, scope == 1 ? " with the prober its ancestor" : "")};
+    return {true, fmt::format("the same uid, a dumpable target, {}{}", yama,
+                              scope == 1 ? " with the prober its ancestor" : "")};
 }
 
 CgroupPaths parse_proc_cgroup(std::string_view text) {
@@ -376,7 +395,8 @@ CpuQuota probe_cpu_quota() {
         for (const char* root : {"/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/cpu"}) {
             if (::access((std::string(root) + "/cpu.cfs_quota_us").c_str(), R_OK) != 0) continue;
             walk(root, *paths.v1_cpu, [](const std::string& dir, std::string& setting) -> std::optional<double> {
-                const auto quota = read_small_file(dir + "/cpu.cfs_quota_us"), period = read_small_file(dir + "/cpu.cfs_period_us");
+                const auto quota = read_small_file(dir + "/cpu.cfs_quota_us"),
+                           period = read_small_file(dir + "/cpu.cfs_period_us");
                 if (!quota || !period) return std::nullopt;
                 setting = fmt::format("cpu.cfs_quota_us {} per cpu.cfs_period_us {}", trim(*quota), trim(*period));
                 return parse_cfs_quota(*quota, *period);
@@ -385,12 +405,13 @@ CpuQuota probe_cpu_quota() {
         }
     }
     if (paths.unified && ::access("/sys/fs/cgroup/cgroup.controllers", R_OK) == 0) {
-        walk("/sys/fs/cgroup", *paths.unified, [](const std::string& dir, std::string& setting) -> std::optional<double> {
-            const auto max = read_small_file(dir + "/cpu.max");
-            if (!max) return std::nullopt;
-            setting = "cpu.max " + trim(*max);
-            return parse_cpu_max(*max);
-        });
+        walk("/sys/fs/cgroup", *paths.unified,
+             [](const std::string& dir, std::string& setting) -> std::optional<double> {
+                 const auto max = read_small_file(dir + "/cpu.max");
+                 if (!max) return std::nullopt;
+                 setting = "cpu.max " + trim(*max);
+                 return parse_cpu_max(*max);
+             });
         return q;
     }
     q.error = "no cgroup with the cpu controller is mounted where this process's cgroup names it (/sys/fs/cgroup)";

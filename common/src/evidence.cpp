@@ -46,25 +46,30 @@ const std::string& Fact::text() const {
     throw std::logic_error(fmt::format("fact '{}' is not a text", id));
 }
 
-bool Fact::below_floor() const {
-    return floor && is_number() && number() < floor->value * (1 - floor->tolerance);
-}
+bool Fact::below_floor() const { return floor && is_number() && number() < floor->value * (1 - floor->tolerance); }
 
 bool Fact::above_ceiling() const {
     return ceiling && is_number() && number() > ceiling->value * (1 + ceiling->tolerance);
 }
 
-bool operator==(const Bound& a, const Bound& b) { return a.value == b.value && a.what == b.what && a.tolerance == b.tolerance; }
+bool operator==(const Bound& a, const Bound& b) {
+    return a.value == b.value && a.what == b.what && a.tolerance == b.tolerance;
+}
 
 bool Fact::operator==(const Fact& o) const {
-    return id == o.id && value == o.value && unit == o.unit && what == o.what && floor == o.floor && ceiling == o.ceiling;
+    return id == o.id && value == o.value && unit == o.unit && what == o.what && floor == o.floor &&
+           ceiling == o.ceiling;
 }
 
 Fact number_fact(std::string id, double value, std::string unit, std::string what) {
     return Fact{std::move(id), value, std::move(unit), std::move(what), std::nullopt, std::nullopt};
 }
-Fact count_fact(std::string id, long long value, std::string what) { return number_fact(std::move(id), double(value), "count", std::move(what)); }
-Fact flag_fact(std::string id, bool value, std::string what) { return Fact{std::move(id), value, "", std::move(what), std::nullopt, std::nullopt}; }
+Fact count_fact(std::string id, long long value, std::string what) {
+    return number_fact(std::move(id), double(value), "count", std::move(what));
+}
+Fact flag_fact(std::string id, bool value, std::string what) {
+    return Fact{std::move(id), value, "", std::move(what), std::nullopt, std::nullopt};
+}
 Fact text_fact(std::string id, std::string value, std::string what) {
     return Fact{std::move(id), std::move(value), "", std::move(what), std::nullopt, std::nullopt};
 }
@@ -124,7 +129,8 @@ Segment placeholder(std::string_view body, const std::vector<Fact>& facts, std::
         const Fact& whole = need(facts, trim(body.substr(of + 4)), tpl);
         if (!part.is_number() || !whole.is_number())
             throw TemplateError(fmt::format("{{{}}}: a quantity takes two counts", body));
-        const auto a = static_cast<long long>(std::llround(part.number())), b = static_cast<long long>(std::llround(whole.number()));
+        const auto a = static_cast<long long>(std::llround(part.number())),
+                   b = static_cast<long long>(std::llround(whole.number()));
         s.text = a == b && b == 2   ? std::string("both")
                  : a == b && b > 2  ? fmt::format("all {}", b)
                  : a == 0 && b >= 2 ? fmt::format("none of {}", b)
@@ -191,7 +197,10 @@ std::string escape_template(std::string_view literal) {
 // Decisions
 
 Decision::Decision(std::string claim_id, Verdict v, std::string literal_reason, std::string literal_summary)
-    : claim(std::move(claim_id)), verdict(v), reason(escape_template(literal_reason)), summary(escape_template(literal_summary)) {}
+    : claim(std::move(claim_id)),
+      verdict(v),
+      reason(escape_template(literal_reason)),
+      summary(escape_template(literal_summary)) {}
 
 const Fact* Decision::fact(std::string_view id) const { return find_fact(facts, id); }
 
@@ -204,7 +213,9 @@ Rule::Rule(const RuleInfo& info) : info_(info) {}
 const Fact& Rule::use(Fact f) {
     for (const auto& have : facts_) {
         if (have.id != f.id) continue;
-        if (!(have == f)) throw std::logic_error(fmt::format("rule {}: fact '{}' used twice with different values", info_.claim, f.id));
+        if (!(have == f))
+            throw std::logic_error(
+                fmt::format("rule {}: fact '{}' used twice with different values", info_.claim, f.id));
         return have;
     }
     facts_.push_back(std::move(f));
@@ -230,13 +241,16 @@ Decision Rule::decide(Verdict v, std::string reason, std::string summary) const 
     const std::string bound_id = bad->id + (low ? "_floor" : "_ceiling");
     d.facts.push_back(number_fact(bound_id, bound.value, bad->unit, bound.what));
     d.facts.push_back(text_fact(bound_id + "_what", bound.what, "what bounds it"));
-    d.facts.push_back(number_fact(bound_id + "_tolerance", bound.tolerance, "fraction", "the tolerance for noise in both"));
+    d.facts.push_back(
+        number_fact(bound_id + "_tolerance", bound.tolerance, "fraction", "the tolerance for noise in both"));
     d.facts.push_back(text_fact(bad->id + "_what", bad->what, "the figure"));
     d.verdict = Verdict::not_measured;
-    d.reason = fmt::format("{{{0}_what}} measured {{{0}}}, {1} its {2} of {{{3}}} ({{{3}_what}}, +-{{{3}_tolerance}}): the figure is "
-                           "implausible, so no verdict stands on it",
-                           bad->id, low ? "below" : "above", low ? "floor" : "ceiling", bound_id);
-    d.summary = fmt::format("implausible: {{{0}}} {1} its {2} {{{3}}}", bad->id, low ? "below" : "above", low ? "floor" : "ceiling", bound_id);
+    d.reason = fmt::format(
+        "{{{0}_what}} measured {{{0}}}, {1} its {2} of {{{3}}} ({{{3}_what}}, +-{{{3}_tolerance}}): the figure is "
+        "implausible, so no verdict stands on it",
+        bad->id, low ? "below" : "above", low ? "floor" : "ceiling", bound_id);
+    d.summary = fmt::format("implausible: {{{0}}} {1} its {2} {{{3}}}", bad->id, low ? "below" : "above",
+                            low ? "floor" : "ceiling", bound_id);
     return d;
 }
 
@@ -255,9 +269,10 @@ Decision decide_from_trials(const std::vector<Decision>& trials, std::optional<s
     // one (the claim's most serious evidence), else the first.
     // The preferred trial (the one the demo's tables show), when it says the same.
     const Verdict shown_verdict = winner ? *winner : count(Verdict::refuted) > 0 ? Verdict::refuted : verdicts.front();
-    const auto shown = prefer && *prefer < verdicts.size() && verdicts[*prefer] == shown_verdict
-                           ? *prefer
-                           : static_cast<std::size_t>(std::find(verdicts.begin(), verdicts.end(), shown_verdict) - verdicts.begin());
+    const auto shown =
+        prefer && *prefer < verdicts.size() && verdicts[*prefer] == shown_verdict
+            ? *prefer
+            : static_cast<std::size_t>(std::find(verdicts.begin(), verdicts.end(), shown_verdict) - verdicts.begin());
     Decision out = trials[shown];
     out.trial_verdicts = verdicts;
     out.facts.push_back(count_fact("trials", n, "independent trials"));
@@ -272,13 +287,17 @@ Decision decide_from_trials(const std::vector<Decision>& trials, std::optional<s
     }
     if (!winner) {
         out.verdict = Verdict::not_measured;
-        out.reason = fmt::format("the {{trials}} trials disagreed ({}), so no verdict holds; trial {{shown_trial}} said: {}", counts, out.reason);
+        out.reason =
+            fmt::format("the {{trials}} trials disagreed ({}), so no verdict holds; trial {{shown_trial}} said: {}",
+                        counts, out.reason);
         out.summary = fmt::format("trials disagreed: {}", counts);
         return out;
     }
     out.facts.push_back(count_fact("agreeing_trials", count(*winner), "trials that agree with the verdict"));
-    const std::string suffix = count(*winner) == n ? " ({agreeing_trials of trials} trials agree; shown: trial {shown_trial})"
-                                                   : fmt::format(" ({{agreeing_trials}} of {{trials}} trials; {}; shown: trial {{shown_trial}})", counts);
+    const std::string suffix =
+        count(*winner) == n
+            ? " ({agreeing_trials of trials} trials agree; shown: trial {shown_trial})"
+            : fmt::format(" ({{agreeing_trials}} of {{trials}} trials; {}; shown: trial {{shown_trial}})", counts);
     out.reason += suffix;
     out.summary = (out.summary.empty() ? out.reason : out.summary) + " [{agreeing_trials} of {trials} trials]";
     return out;
@@ -324,11 +343,15 @@ void check_literal(std::string_view literal, const std::vector<Fact>* facts, std
         if (std::isdigit(static_cast<unsigned char>(w.front())))
             problems.push_back(fmt::format("the number '{}' is fixed text, not a fact", w));
         for (auto q : kQuantifierWords)
-            if (lw == q) problems.push_back(fmt::format("the quantifier '{}' is fixed text: it must come from a fact or a quantity", w));
+            if (lw == q)
+                problems.push_back(
+                    fmt::format("the quantifier '{}' is fixed text: it must come from a fact or a quantity", w));
         for (auto o : kOutcomeWords) {
             if (lw != o) continue;
-            const bool backed = facts && std::any_of(facts->begin(), facts->end(), [&](const Fact& f) { return backs(f, o); });
-            if (!backed) problems.push_back(fmt::format("the word '{}' is backed by no fact (none whose id names it)", w));
+            const bool backed =
+                facts && std::any_of(facts->begin(), facts->end(), [&](const Fact& f) { return backs(f, o); });
+            if (!backed)
+                problems.push_back(fmt::format("the word '{}' is backed by no fact (none whose id names it)", w));
         }
     }
 }
@@ -346,7 +369,8 @@ std::vector<std::string> check_sentence(const Decision& d) {
         }
     }
     for (const auto& f : d.facts)
-        if (f.id.empty() || f.id.find_first_of(" {}:") != std::string::npos) problems.push_back(fmt::format("fact id '{}' is not a plain id", f.id));
+        if (f.id.empty() || f.id.find_first_of(" {}:") != std::string::npos)
+            problems.push_back(fmt::format("fact id '{}' is not a plain id", f.id));
     return problems;
 }
 

@@ -74,8 +74,7 @@ CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhea
         std::uint64_t token = 1;
         auto one = [&] {
             down.store(token, std::memory_order_release);
-            while (up.load(std::memory_order_acquire) != token + 1) {
-            }
+            while (up.load(std::memory_order_acquire) != token + 1) {}
             token += 2;
         };
         for (int i = 0; i < 2 * kHandoffBatch; ++i) one();  // warm-up: both threads running, the line hot
@@ -92,7 +91,8 @@ CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhea
 
 std::vector<std::pair<int, int>> suite_floor_pairs(const std::vector<int>& allowed, std::size_t max_pairs) {
     std::vector<std::pair<int, int>> pairs;
-    for (std::size_t i = 1; i < allowed.size() && pairs.size() < max_pairs; ++i) pairs.emplace_back(allowed[0], allowed[i]);
+    for (std::size_t i = 1; i < allowed.size() && pairs.size() < max_pairs; ++i)
+        pairs.emplace_back(allowed[0], allowed[i]);
     return pairs;
 }
 
@@ -139,11 +139,13 @@ std::string LineFloor::describe() const {
     const auto d = drift();
     if (!d) return fmt::format("{}, this run's fastest batch", format_value(floor_ns(), "ns"));
     if (uses_suite())
-        return fmt::format("{}, the suite's, measured once before the demos (this demo's own fastest batch: {}, {:+.0f}%)",
-                           format_value(floor_ns(), "ns"), format_value(own.one_way_min_ns, "ns"), 100 * *d);
+        return fmt::format(
+            "{}, the suite's, measured once before the demos (this demo's own fastest batch: {}, {:+.0f}%)",
+            format_value(floor_ns(), "ns"), format_value(own.one_way_min_ns, "ns"), 100 * *d);
     const double above = *suite_min_ns / own.one_way_min_ns;
-    return fmt::format("{}, this demo's own fastest batch: the suite's {} is {} it, so it was no floor", format_value(floor_ns(), "ns"),
-                       format_value(*suite_min_ns, "ns"), above < 2 ? fmt::format("{:.0f}% above", 100 * (above - 1)) : fmt::format("{:.3g}x", above));
+    return fmt::format("{}, this demo's own fastest batch: the suite's {} is {} it, so it was no floor",
+                       format_value(floor_ns(), "ns"), format_value(*suite_min_ns, "ns"),
+                       above < 2 ? fmt::format("{:.0f}% above", 100 * (above - 1)) : fmt::format("{:.3g}x", above));
 }
 
 LineFloor line_floor_from(const CacheLineHandoff& own, std::string_view shared_text) {

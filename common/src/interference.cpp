@@ -29,8 +29,7 @@ ProcStat parse_proc_stat(std::string_view text) {
         } else if (line.rfind("procs_running ", 0) == 0) {
             try {
                 out.procs_running = std::stoi(line.substr(14));
-            } catch (const std::exception&) {
-            }
+            } catch (const std::exception&) {}
         }
     }
     return out;
@@ -42,8 +41,8 @@ const CpuTicks* ProcStat::find(int cpu) const {
     return nullptr;
 }
 
-Interference interference_between(const ProcStat& before, const ProcStat& after, const std::vector<int>& cpus, double window_ns,
-                                  double own_ns, double tick_ns) {
+Interference interference_between(const ProcStat& before, const ProcStat& after, const std::vector<int>& cpus,
+                                  double window_ns, double own_ns, double tick_ns) {
     Interference r;
     r.cpus = static_cast<int>(cpus.size());
     r.window_ns = window_ns;
@@ -73,24 +72,31 @@ Interference interference_between(const ProcStat& before, const ProcStat& after,
 std::string Interference::describe() const {
     if (!known) return "interference unknown (" + unknown_reason + ")";
     return fmt::format(
-        "other tasks and steal took {:.1f}% of {} CPU{} over {:.0f} ms (steal {:.1f}%, ±{:.1f}% counting resolution; up to {} "
+        "other tasks and steal took {:.1f}% of {} CPU{} over {:.0f} ms (steal {:.1f}%, ±{:.1f}% counting resolution; "
+        "up to {} "
         "runnable tasks at the readings, ours included)",
-        100 * fraction(), cpus, cpus == 1 ? "" : "s", window_ns / 1e6, 100 * steal_fraction(), 100 * std::min(1.0, resolution()),
-        procs_running_max);
+        100 * fraction(), cpus, cpus == 1 ? "" : "s", window_ns / 1e6, 100 * steal_fraction(),
+        100 * std::min(1.0, resolution()), procs_running_max);
 }
 
 std::string use_interference(Rule& rule, const Interference& i, double margin) {
-    rule.use(number_fact("interference_margin", margin, "fraction", "the share of the CPUs' time other load may take before load, not the OS, could explain the result"));
+    rule.use(number_fact(
+        "interference_margin", margin, "fraction",
+        "the share of the CPUs' time other load may take before load, not the OS, could explain the result"));
     if (!i.known) {
         rule.use(text_fact("interference_unknown", i.unknown_reason, "why the interference could not be measured"));
         return "interference unknown ({interference_unknown}), which excludes nothing (margin {interference_margin})";
     }
-    rule.use(number_fact("interference", i.fraction(), "fraction", "other tasks' CPU time and steal, as a share of the allowed CPUs' time"));
+    rule.use(number_fact("interference", i.fraction(), "fraction",
+                         "other tasks' CPU time and steal, as a share of the allowed CPUs' time"));
     rule.use(count_fact("interference_cpus", i.cpus, "the CPUs watched"));
     rule.use(number_fact("interference_window", i.window_ns, "ns", "how long it was watched"));
-    rule.use(number_fact("steal", i.steal_fraction(), "fraction", "the hypervisor's steal time, as a share of the same"));
-    rule.use(number_fact("interference_resolution", std::min(1.0, i.resolution()), "fraction", "/proc/stat's counting resolution over the window"));
-    return "other tasks and steal took {interference} of {interference_cpus} CPUs over {interference_window} (steal {steal}, "
+    rule.use(
+        number_fact("steal", i.steal_fraction(), "fraction", "the hypervisor's steal time, as a share of the same"));
+    rule.use(number_fact("interference_resolution", std::min(1.0, i.resolution()), "fraction",
+                         "/proc/stat's counting resolution over the window"));
+    return "other tasks and steal took {interference} of {interference_cpus} CPUs over {interference_window} (steal "
+           "{steal}, "
            "+-{interference_resolution} counting resolution; margin {interference_margin})";
 }
 
@@ -116,7 +122,8 @@ double own_cpu_ns() {
     for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
         rusage u{};
         if (::getrusage(who, &u) != 0) continue;
-        total += double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e9 + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e3;
+        total +=
+            double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e9 + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e3;
     }
     return total;
 }

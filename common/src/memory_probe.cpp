@@ -57,8 +57,7 @@ MemoryAttempt probe_memory(MemoryDoor door, pid_t pid, std::uintptr_t address, s
         case MemoryDoor::ptrace_read: {
             if (::ptrace(PTRACE_ATTACH, pid, nullptr, nullptr) != 0) return done(-1);
             int status = 0;
-            while (::waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {
-            }
+            while (::waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {}
             std::size_t got = 0;
             for (std::size_t off = 0; off < buf.size(); off += sizeof(long)) {
                 errno = 0;

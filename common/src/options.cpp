@@ -22,7 +22,9 @@ std::string DemoOption::resolve(const std::optional<std::string>& given, bool qu
     return quick_run && quick ? *quick : full;
 }
 
-void OptionValues::set(const std::string& name, std::string text, bool given) { values_[name] = Value{std::move(text), given}; }
+void OptionValues::set(const std::string& name, std::string text, bool given) {
+    values_[name] = Value{std::move(text), given};
+}
 
 const OptionValues::Value& OptionValues::at(const std::string& name) const {
     const auto it = values_.find(name);

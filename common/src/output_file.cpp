@@ -13,7 +13,8 @@
 namespace proclab {
 
 OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
-    struct stat link {}, target {};
+    struct stat link {
+    }, target{};
     const bool exists = ::lstat(path_.c_str(), &link) == 0;
     if (exists && (S_ISLNK(link.st_mode) || !S_ISREG(link.st_mode))) {
         const bool regular = ::stat(path_.c_str(), &target) == 0 && S_ISREG(target.st_mode);
@@ -49,9 +50,10 @@ void OutputFile::commit(const std::string& text) {
 }
 
 bool names_stdout(const std::string& path) {
-    struct stat named {}, out {};
-    return !path.empty() && ::stat(path.c_str(), &named) == 0 && ::fstat(STDOUT_FILENO, &out) == 0 && named.st_dev == out.st_dev &&
-           named.st_ino == out.st_ino;
+    struct stat named {
+    }, out{};
+    return !path.empty() && ::stat(path.c_str(), &named) == 0 && ::fstat(STDOUT_FILENO, &out) == 0 &&
+           named.st_dev == out.st_dev && named.st_ino == out.st_ino;
 }
 
 }  // namespace proclab

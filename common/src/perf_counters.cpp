@@ -61,8 +61,9 @@ std::string perf_refusal_reason(int err, int paranoid, bool hardware) {
         case EPERM: return fmt::format("{} forbids it without CAP_PERFMON ({})", level, errno_name(err));
         case ENOENT:
         case EOPNOTSUPP:
-            return hardware ? fmt::format("no hardware counters exposed (a VM without a virtual PMU?) ({})", errno_name(err))
-                            : fmt::format("not offered by this kernel ({})", errno_name(err));
+            return hardware
+                       ? fmt::format("no hardware counters exposed (a VM without a virtual PMU?) ({})", errno_name(err))
+                       : fmt::format("not offered by this kernel ({})", errno_name(err));
         case ENOSYS: return "this kernel has no perf events (ENOSYS)";
         default: return fmt::format("perf_event_open failed ({})", errno_name(err));
     }
@@ -103,7 +104,8 @@ PerfCounts PerfCounters::stop() {
     for (PerfEvent e : kAllPerfEvents) {
         const int fd = fds_[index(e)].get();
         std::uint64_t value = 0;
-        if (fd >= 0 && ::read(fd, &value, sizeof value) == static_cast<ssize_t>(sizeof value)) counts.values[index(e)] = value;
+        if (fd >= 0 && ::read(fd, &value, sizeof value) == static_cast<ssize_t>(sizeof value))
+            counts.values[index(e)] = value;
     }
     return counts;
 }

@@ -121,7 +121,8 @@ std::string render_table_terminal(const Table& t, std::size_t width, bool colour
     TextTable tt(header);
     for (const auto& row : t.rows) {
         std::vector<std::string> cells;
-        for (std::size_t i = 0; i < row.size(); ++i) cells.push_back(format_cell(row[i], i < t.columns.size() ? t.columns[i] : Column{}));
+        for (std::size_t i = 0; i < row.size(); ++i)
+            cells.push_back(format_cell(row[i], i < t.columns.size() ? t.columns[i] : Column{}));
         tt.add_row(std::move(cells));
     }
     std::string out = (colour ? fmt::format("\033[1m{}\033[0m", t.title) : t.title) + "\n" + tt.render();
@@ -187,8 +188,7 @@ std::string render_table_html(const Table& t) {
 
 std::string render_environment(const Environment& env, bool verbose) {
     TextTable t({"fact", "value"});
-    for (const auto& f : env.facts)
-        t.add_row({f.label, f.shown(verbose)});
+    for (const auto& f : env.facts) t.add_row({f.label, f.shown(verbose)});
     return t.render();
 }
 
@@ -202,12 +202,14 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
     std::string claim_list;
     for (const auto& id : r.claims) claim_list += (claim_list.empty() ? "" : ", ") + id;
     if (claim_list.empty()) claim_list = "none (an instrument)";
-    out += wrap(fmt::format("proclab {} · claims {} · wall time {:.2f} s · {}{}", r.proclab_version, claim_list, r.wall_time_s,
-                            r.config.quick ? "quick run" : "full run", r.config.repeat ? fmt::format(" · repeat {}", r.config.repeat) : ""),
+    out += wrap(fmt::format("proclab {} · claims {} · wall time {:.2f} s · {}{}", r.proclab_version, claim_list,
+                            r.wall_time_s, r.config.quick ? "quick run" : "full run",
+                            r.config.repeat ? fmt::format(" · repeat {}", r.config.repeat) : ""),
                 width, "  ") +
            "\n";
     out += wrap(fmt::format("clock: CLOCK_MONOTONIC, read overhead {} (subtracted where stated), observed step {}",
-                            format_value(r.clock.read_overhead_ns, "ns"), format_value(r.clock.observed_resolution_ns, "ns")),
+                            format_value(r.clock.read_overhead_ns, "ns"),
+                            format_value(r.clock.observed_resolution_ns, "ns")),
                 width, "  ") +
            "\n\n";
 
@@ -246,10 +248,12 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
     for (const auto& v : r.verdicts) {
         const auto verdict = colour_verdict(v.verdict, c);
         const auto pad = std::string(13 - std::min<std::size_t>(13, display_width(verdict)), ' ');
-        out += fmt::format("  {:<3} {}{} {}\n", v.claim, verdict, pad, wrap(v.reason_text(), width, std::string(20, ' ')));
+        out +=
+            fmt::format("  {:<3} {}{} {}\n", v.claim, verdict, pad, wrap(v.reason_text(), width, std::string(20, ' ')));
         if (!v.refuted_by.empty())
             out += std::string(20, ' ') +
-                   wrap(fmt::format("would be refuted by: {}{}", v.refuted_by, v.guarantee ? " (a guarantee of Linux, demonstrated)" : ""),
+                   wrap(fmt::format("would be refuted by: {}{}", v.refuted_by,
+                                    v.guarantee ? " (a guarantee of Linux, demonstrated)" : ""),
                         width, std::string(20, ' ')) +
                    "\n";
     }

@@ -6,7 +6,9 @@
 
 namespace proclab {
 
-void Result::set_verdict(std::string id, Verdict verdict, std::string reason) { add_decision(Decision(std::move(id), verdict, std::move(reason))); }
+void Result::set_verdict(std::string id, Verdict verdict, std::string reason) {
+    add_decision(Decision(std::move(id), verdict, std::move(reason)));
+}
 
 void Result::add_decision(Decision decision) {
     for (auto& v : verdicts)
@@ -47,7 +49,8 @@ Table& Result::add_table(std::string title, std::vector<Column> columns) {
 void Result::complete_verdicts() {
     for (const auto& id : claims)
         if (!verdict_for(id))
-            verdicts.push_back(Decision(id, Verdict::not_measured, "the demo did not reach a measurement for this claim"));
+            verdicts.push_back(
+                Decision(id, Verdict::not_measured, "the demo did not reach a measurement for this claim"));
     for (auto& v : verdicts)
         for (const auto& rule : rules)
             if (rule.claim == v.claim && v.refuted_by.empty()) {
@@ -56,9 +59,7 @@ void Result::complete_verdicts() {
             }
     // Present verdicts in the order the claims were declared.
     std::stable_sort(verdicts.begin(), verdicts.end(), [&](const Decision& a, const Decision& b) {
-        auto rank = [&](const std::string& id) {
-            return std::find(claims.begin(), claims.end(), id) - claims.begin();
-        };
+        auto rank = [&](const std::string& id) { return std::find(claims.begin(), claims.end(), id) - claims.begin(); };
         return rank(a.claim) < rank(b.claim);
     });
 }

@@ -83,7 +83,8 @@ std::vector<std::int64_t> parse_timer_interrupts(std::string_view text) {
         if (!loc && !arch) continue;
         std::vector<std::int64_t> row;
         std::string field;
-        while (fields >> field && field.find_first_not_of("0123456789") == std::string::npos) row.push_back(std::stoll(field));
+        while (fields >> field && field.find_first_not_of("0123456789") == std::string::npos)
+            row.push_back(std::stoll(field));
         if (loc) return row;
         if (counts.empty()) counts = row;  // the first arch_timer line; keep looking for LOC
     }
@@ -115,7 +116,8 @@ std::optional<std::uint64_t> read_jiffies(std::string& why_not) {
 }
 }  // namespace
 
-JiffiesClock::JiffiesClock() : start_(read_jiffies(unknown_)), start_ns_(now_ns()) {}  // unknown_ is constructed first (declared first)
+JiffiesClock::JiffiesClock()
+    : start_(read_jiffies(unknown_)), start_ns_(now_ns()) {}  // unknown_ is constructed first (declared first)
 
 std::optional<double> JiffiesClock::tick_ns(std::uint64_t min_ticks) const {
     if (!start_) return std::nullopt;

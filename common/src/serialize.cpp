@@ -13,8 +13,8 @@ namespace proclab {
 
 void require_readable_schema(int version, std::string_view what) {
     if (version < kOldestReadableSchema || version > kSchemaVersion)
-        throw std::runtime_error(
-            fmt::format("{} has schema_version {}; this proclab reads {} to {}", what, version, kOldestReadableSchema, kSchemaVersion));
+        throw std::runtime_error(fmt::format("{} has schema_version {}; this proclab reads {} to {}", what, version,
+                                             kOldestReadableSchema, kSchemaVersion));
 }
 
 namespace {
@@ -31,10 +31,12 @@ T value_or(const Json& j, const char* key, T fallback) {
 }  // namespace
 
 void to_json(Json& j, const Summary& s) {
-    j = Json{{"count", s.count}, {"min", number(s.min)}, {"median", number(s.median)}, {"mean", number(s.mean)}, {"p90", number(s.p90)},
-             {"p99", number(s.p99)}, {"max", number(s.max)}, {"stddev", number(s.stddev)}, {"cv", number(s.cv)}};
+    j = Json{{"count", s.count},       {"min", number(s.min)},       {"median", number(s.median)},
+             {"mean", number(s.mean)}, {"p90", number(s.p90)},       {"p99", number(s.p99)},
+             {"max", number(s.max)},   {"stddev", number(s.stddev)}, {"cv", number(s.cv)}};
     if (!s.distribution.empty())
-        j["distribution"] = Json{{"kind", s.distribution_is_percentiles() ? "percentiles" : "samples"}, {"values", s.distribution}};
+        j["distribution"] =
+            Json{{"kind", s.distribution_is_percentiles() ? "percentiles" : "samples"}, {"values", s.distribution}};
 }
 
 void from_json(const Json& j, Summary& s) {
@@ -107,7 +109,8 @@ void to_json(Json& j, const Environment& env) {
         } else {
             fact["value"] = nullptr;
             fact["unknown"] = f.unknown_reason;
-            if (!f.unknown_brief.empty() && f.unknown_brief != f.unknown_reason) fact["unknown_brief"] = f.unknown_brief;
+            if (!f.unknown_brief.empty() && f.unknown_brief != f.unknown_reason)
+                fact["unknown_brief"] = f.unknown_brief;
         }
         fact["source"] = f.source;
         j[f.key] = std::move(fact);
@@ -138,8 +141,12 @@ void from_json(const Json& j, Environment& env) {
 
 namespace {
 
-Json bound_json(const Bound& b) { return Json{{"value", number(b.value)}, {"what", b.what}, {"tolerance", b.tolerance}}; }
-Bound bound_of(const Json& j) { return Bound{number_of(j.value("value", Json())), j.value("what", ""), j.value("tolerance", 0.10)}; }
+Json bound_json(const Bound& b) {
+    return Json{{"value", number(b.value)}, {"what", b.what}, {"tolerance", b.tolerance}};
+}
+Bound bound_of(const Json& j) {
+    return Bound{number_of(j.value("value", Json())), j.value("what", ""), j.value("tolerance", 0.10)};
+}
 
 }  // namespace
 
@@ -172,8 +179,8 @@ void to_json(Json& j, const RuleInfo& r) {
     Json outcomes = Json::array();
     for (const auto& o : r.outcomes)
         outcomes.push_back(Json{{"verdict", to_string(o.verdict)}, {"when", o.when}, {"reached_by", o.reached_by}});
-    j = Json{{"claim", r.claim}, {"demo", r.demo}, {"evidence", r.evidence}, {"refuted_by", r.refuted_by},
-             {"guarantee", r.guarantee}, {"outcomes", std::move(outcomes)}};
+    j = Json{{"claim", r.claim},           {"demo", r.demo},           {"evidence", r.evidence},
+             {"refuted_by", r.refuted_by}, {"guarantee", r.guarantee}, {"outcomes", std::move(outcomes)}};
 }
 
 void from_json(const Json& j, RuleInfo& r) {
@@ -191,7 +198,8 @@ void from_json(const Json& j, RuleInfo& r) {
 }
 
 void to_json(Json& j, const Decision& d) {
-    j = Json{{"id", d.claim}, {"verdict", to_string(d.verdict)}, {"reason", d.reason_text()}, {"summary", d.summary_text()}};
+    j = Json{
+        {"id", d.claim}, {"verdict", to_string(d.verdict)}, {"reason", d.reason_text()}, {"summary", d.summary_text()}};
     j["template"] = Json{{"reason", d.reason}, {"summary", d.summary}};
     j["facts"] = d.facts;
     j["refuted_by"] = d.refuted_by;
@@ -199,7 +207,8 @@ void to_json(Json& j, const Decision& d) {
     if (!d.trial_verdicts.empty()) {
         Json each = Json::array();
         for (Verdict t : d.trial_verdicts) each.push_back(to_string(t));
-        j["trials"] = Json{{"count", d.trial_verdicts.size()}, {"agreeing", d.agreeing_trials()}, {"verdicts", std::move(each)}};
+        j["trials"] =
+            Json{{"count", d.trial_verdicts.size()}, {"agreeing", d.agreeing_trials()}, {"verdicts", std::move(each)}};
     }
 }
 

@@ -39,7 +39,8 @@ std::vector<std::string_view> split_list(std::string_view text) {
     }
 }
 
-std::optional<std::vector<std::size_t>> parse_byte_list(std::string_view text, std::size_t min_bytes, std::size_t max_bytes) {
+std::optional<std::vector<std::size_t>> parse_byte_list(std::string_view text, std::size_t min_bytes,
+                                                        std::size_t max_bytes) {
     std::vector<std::size_t> sizes;
     for (std::string_view part : split_list(text)) {
         if (part.empty()) return std::nullopt;
@@ -62,8 +63,10 @@ std::optional<std::vector<std::size_t>> parse_byte_list(std::string_view text, s
 }
 
 std::string byte_label(std::size_t bytes) {
-    if (bytes >= (std::size_t(1) << 30) && bytes % (std::size_t(1) << 30) == 0) return fmt::format("{} GiB", bytes >> 30);
-    if (bytes >= (std::size_t(1) << 20) && bytes % (std::size_t(1) << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
+    if (bytes >= (std::size_t(1) << 30) && bytes % (std::size_t(1) << 30) == 0)
+        return fmt::format("{} GiB", bytes >> 30);
+    if (bytes >= (std::size_t(1) << 20) && bytes % (std::size_t(1) << 20) == 0)
+        return fmt::format("{} MiB", bytes >> 20);
     if (bytes >= 1024 && bytes % 1024 == 0) return fmt::format("{} KiB", bytes >> 10);
     return fmt::format("{} B", bytes);
 }
@@ -74,7 +77,8 @@ std::string byte_id(std::size_t bytes) {
     return s;
 }
 
-std::vector<std::string> parse_choice_list(std::string_view option, std::string_view text, std::initializer_list<std::string_view> allowed) {
+std::vector<std::string> parse_choice_list(std::string_view option, std::string_view text,
+                                           std::initializer_list<std::string_view> allowed) {
     std::vector<std::string> out;
     for (auto item : split_list(text)) {
         if (std::find(allowed.begin(), allowed.end(), item) == allowed.end())

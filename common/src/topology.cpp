@@ -66,7 +66,9 @@ Topology read_topology(const std::vector<int>& cpus, const std::filesystem::path
     for (const auto& entry : std::filesystem::directory_iterator(root / "node", ec)) {
         const auto name = entry.path().filename().string();
         int id = 0;
-        if (name.rfind("node", 0) != 0 || std::from_chars(name.data() + 4, name.data() + name.size(), id).ec != std::errc()) continue;
+        if (name.rfind("node", 0) != 0 ||
+            std::from_chars(name.data() + 4, name.data() + name.size(), id).ec != std::errc())
+            continue;
         if (auto list = read_trimmed(entry.path() / "cpulist")) nodes.emplace_back(id, parse_cpu_list(*list));
     }
     if (nodes.empty()) t.unknown.push_back((root / "node").string() + ": no NUMA node listed");
@@ -94,7 +96,12 @@ Topology read_topology(const std::vector<int>& cpus, const std::filesystem::path
                     std::size_t v = 0;
                     const auto [end, err] = std::from_chars(size->data(), size->data() + size->size(), v);
                     const std::string_view unit(end, std::size_t(size->data() + size->size() - end));
-                    if (err == std::errc()) p.llc_bytes = unit == "K" ? v << 10 : unit == "M" ? v << 20 : unit == "G" ? v << 30 : unit.empty() ? v : 0;
+                    if (err == std::errc())
+                        p.llc_bytes = unit == "K"    ? v << 10
+                                      : unit == "M"  ? v << 20
+                                      : unit == "G"  ? v << 30
+                                      : unit.empty() ? v
+                                                     : 0;
                 }
             }
         }

@@ -7,7 +7,9 @@
 
 namespace proclab {
 
-bool is_known_unit(std::string_view unit) { return std::find(std::begin(kUnits), std::end(kUnits), unit) != std::end(kUnits); }
+bool is_known_unit(std::string_view unit) {
+    return std::find(std::begin(kUnits), std::end(kUnits), unit) != std::end(kUnits);
+}
 
 std::string format_value(double value, std::string_view unit) {
     if (!std::isfinite(value)) return fmt::format("{} {}", value, unit);

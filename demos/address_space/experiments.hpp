@@ -31,15 +31,15 @@ enum class Kind { threads, processes };
 std::string_view name(Kind k);
 
 inline constexpr std::size_t kPage = 4096;
-inline constexpr std::size_t kFaultRegion = std::size_t(8) << 20;  // per iteration of a fault task
+inline constexpr std::size_t kFaultRegion = std::size_t(8) << 20;   // per iteration of a fault task
 inline constexpr std::size_t kUnmapRegion = std::size_t(64) << 10;  // 16 pages: flushed page by page
 
 // One task's share of a fault point.
 struct TaskFaults {
-    std::int64_t pages = 0;         // pages it touched (each a first-touch fault)
-    double wall_ns = 0;             // from the gate to its last unmap
-    std::int64_t minor_faults = -1; // getrusage(RUSAGE_THREAD) ru_minflt over the loop
-    std::int64_t perf_faults = -1;  // perf_event_open's page-faults over the loop; -1: refused
+    std::int64_t pages = 0;          // pages it touched (each a first-touch fault)
+    double wall_ns = 0;              // from the gate to its last unmap
+    std::int64_t minor_faults = -1;  // getrusage(RUSAGE_THREAD) ru_minflt over the loop
+    std::int64_t perf_faults = -1;   // perf_event_open's page-faults over the loop; -1: refused
     double per_s() const { return wall_ns > 0 ? double(pages) * 1e9 / wall_ns : 0; }
 };
 
@@ -66,18 +66,19 @@ struct UnmapPoint {
     int siblings = 0;
     int home_cpu = 0;
     std::vector<int> sibling_cpus;
-    Summary ns;  // per operation, the clock's overhead subtracted
+    Summary ns;                               // per operation, the clock's overhead subtracted
     std::optional<double> shootdowns_per_op;  // TLB interrupts counted on every CPU, per operation
     std::string shootdowns_unknown;
 };
 
 // `ops` operations on a touched kUnmapRegion, timed one by one, from `home_cpu`, with `siblings`
 // busy tasks pinned to `sibling_cpus` (threads of this process, or processes).
-UnmapPoint measure_unmap(UnmapOp op, Kind siblings_kind, int home_cpu, const std::vector<int>& sibling_cpus, int ops, double clock_overhead_ns);
+UnmapPoint measure_unmap(UnmapOp op, Kind siblings_kind, int home_cpu, const std::vector<int>& sibling_cpus, int ops,
+                         double clock_overhead_ns);
 
 struct Floor {
-    std::string what;    // "a system call (getppid)"
-    std::string id;      // "syscall_getppid"
+    std::string what;  // "a system call (getppid)"
+    std::string id;    // "syscall_getppid"
     Summary ns;
     std::optional<double> kernel_faults_per_op;  // perf's page-faults per operation, where counted
     std::string method;

@@ -29,7 +29,8 @@ double FaultPoint::median_per_task() const {
 
 double FaultPoint::least_per_task() const {
     double least = 0;
-    for (std::size_t i = 0; i < per_task.size(); ++i) least = i == 0 ? per_task[i].per_s() : std::min(least, per_task[i].per_s());
+    for (std::size_t i = 0; i < per_task.size(); ++i)
+        least = i == 0 ? per_task[i].per_s() : std::min(least, per_task[i].per_s());
     return least;
 }
 
@@ -66,7 +67,8 @@ std::int64_t minor_faults_of_this_thread() {
 void fault_task(Gate& gate, TaskFaults& out, int cpu, Nanos duration_ns, char* perf_reason, std::size_t reason_size) {
     pin_to_cpu(cpu);
     PerfCounters counters;
-    if (!counters.available(PerfEvent::page_faults) && perf_reason) copy_text(perf_reason, reason_size, counters.unavailable_reason(PerfEvent::page_faults));
+    if (!counters.available(PerfEvent::page_faults) && perf_reason)
+        copy_text(perf_reason, reason_size, counters.unavailable_reason(PerfEvent::page_faults));
     gate.ready.fetch_add(1, std::memory_order_acq_rel);
     while (gate.go.load(std::memory_order_acquire) == 0) futex_shared(&gate.go, FUTEX_WAIT, 0);
     const std::int64_t faults_before = minor_faults_of_this_thread();
@@ -106,7 +108,8 @@ FaultPoint measure_faults(Kind kind, int tasks, const std::vector<int>& cpus, Na
     const std::size_t bytes = sizeof(SharedState) + sizeof(TaskFaults) * static_cast<std::size_t>(tasks) + 64;
     Mapping shared = Mapping::anonymous(bytes, true);
     auto* state = new (shared.data()) SharedState;
-    auto* results = reinterpret_cast<TaskFaults*>(static_cast<char*>(shared.data()) + (sizeof(SharedState) + 63) / 64 * 64);
+    auto* results =
+        reinterpret_cast<TaskFaults*>(static_cast<char*>(shared.data()) + (sizeof(SharedState) + 63) / 64 * 64);
     for (int i = 0; i < tasks; ++i) new (&results[i]) TaskFaults;
     std::vector<std::thread> threads;
     std::vector<ChildProcess> children;
@@ -116,7 +119,8 @@ FaultPoint measure_faults(Kind kind, int tasks, const std::vector<int>& cpus, Na
         if (kind == Kind::threads)
             threads.emplace_back([&, i, cpu] {
                 try {
-                    fault_task(state->gate, results[i], cpu, duration_ns, i == 0 ? state->perf_reason : nullptr, sizeof state->perf_reason);
+                    fault_task(state->gate, results[i], cpu, duration_ns, i == 0 ? state->perf_reason : nullptr,
+                               sizeof state->perf_reason);
                 } catch (...) {
                     thread_failed = true;
                     state->gate.ready.fetch_add(1);
@@ -124,13 +128,16 @@ FaultPoint measure_faults(Kind kind, int tasks, const std::vector<int>& cpus, Na
             });
         else
             children.push_back(ChildProcess::fork([&, i, cpu] {
-                fault_task(state->gate, results[i], cpu, duration_ns, i == 0 ? state->perf_reason : nullptr, sizeof state->perf_reason);
+                fault_task(state->gate, results[i], cpu, duration_ns, i == 0 ? state->perf_reason : nullptr,
+                           sizeof state->perf_reason);
                 return 0;
             }));
     }
     const Nanos give_up = now_ns() + 10'000'000'000;
-    while (state->gate.ready.load(std::memory_order_acquire) < static_cast<std::uint32_t>(tasks) && now_ns() < give_up) {
-        if (std::any_of(children.begin(), children.end(), [](ChildProcess& c) { return c.try_wait().has_value(); })) break;
+    while (state->gate.ready.load(std::memory_order_acquire) < static_cast<std::uint32_t>(tasks) &&
+           now_ns() < give_up) {
+        if (std::any_of(children.begin(), children.end(), [](ChildProcess& c) { return c.try_wait().has_value(); }))
+            break;
         std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
     state->gate.go.store(1, std::memory_order_release);

@@ -27,7 +27,12 @@ Floor map_unmap(std::size_t bytes, std::string what, std::string id, int samples
         const Nanos t1 = now_ns();
         if (i >= 0) ns.push_back(std::max(0.0, double(t1 - t0) - overhead));
     }
-    return Floor{std::move(what), std::move(id), summarize(ns), std::nullopt, "mmap of anonymous private memory, never touched, then munmap; each pair timed", {}};
+    return Floor{std::move(what),
+                 std::move(id),
+                 summarize(ns),
+                 std::nullopt,
+                 "mmap of anonymous private memory, never touched, then munmap; each pair timed",
+                 {}};
 }
 
 }  // namespace
@@ -44,8 +49,12 @@ std::vector<Floor> measure_floors(int samples, double overhead) {
             const Nanos t1 = now_ns();
             if (b >= 0) ns.push_back(std::max(0.0, double(t1 - t0) - overhead) / kBatch);
         }
-        floors.push_back({"a system call (getppid)", "syscall_getppid", summarize(ns), std::nullopt,
-                          "syscall(SYS_getppid), batches of 100 timed, per call", {}});
+        floors.push_back({"a system call (getppid)",
+                          "syscall_getppid",
+                          summarize(ns),
+                          std::nullopt,
+                          "syscall(SYS_getppid), batches of 100 timed, per call",
+                          {}});
     }
     floors.push_back(map_unmap(kPage, "mmap + munmap, 4 KiB", "mmap_munmap_4KiB", samples, overhead));
     floors.push_back(map_unmap(std::size_t(1) << 20, "mmap + munmap, 1 MiB", "mmap_munmap_1MiB", samples, overhead));
@@ -68,9 +77,13 @@ std::vector<Floor> measure_floors(int samples, double overhead) {
         }
         const PerfCounts counts = counters.stop();
         ::munmap(p, bytes);
-        Floor f{"a first-touch page fault, 4 KiB", "first_touch_fault", summarize(ns),
-                counts.per_operation(PerfEvent::page_faults, static_cast<int>(pages)), "a write to each page of a fresh mapping (no huge pages), each timed",
-                counters.available(PerfEvent::page_faults) ? std::string() : counters.unavailable_reason(PerfEvent::page_faults)};
+        Floor f{"a first-touch page fault, 4 KiB",
+                "first_touch_fault",
+                summarize(ns),
+                counts.per_operation(PerfEvent::page_faults, static_cast<int>(pages)),
+                "a write to each page of a fresh mapping (no huge pages), each timed",
+                counters.available(PerfEvent::page_faults) ? std::string()
+                                                           : counters.unavailable_reason(PerfEvent::page_faults)};
         floors.push_back(std::move(f));
     }
     return floors;

@@ -45,13 +45,24 @@ constexpr int kMaxTasks = 256;
 
 std::vector<DemoOption> options() {
     return {
-        {.name = "--experiments", .help = "Which to run, of faults, unmap, floors", .full = "faults,unmap,floors", .type_name = "LIST",
+        {.name = "--experiments",
+         .help = "Which to run, of faults, unmap, floors",
+         .full = "faults,unmap,floors",
+         .type_name = "LIST",
          .default_words = "all three"},
-        {.name = "--tasks", .help = fmt::format("Task counts for the fault experiment, each 1 to {}", kMaxTasks), .type_name = "LIST",
+        {.name = "--tasks",
+         .help = fmt::format("Task counts for the fault experiment, each 1 to {}", kMaxTasks),
+         .type_name = "LIST",
          .default_words = "1 to the CPU count, doubling past 4"},
-        {.name = "--mode", .help = "Fault tasks and unmap siblings as threads, processes, or both", .full = "both",
+        {.name = "--mode",
+         .help = "Fault tasks and unmap siblings as threads, processes, or both",
+         .full = "both",
          .check = CLI::IsMember({"threads", "processes", "both"})},
-        {.name = "--duration", .help = "Seconds each fault point runs, 0.02 to 60", .full = kFullDuration, .quick = kQuickDuration, .type_name = "S",
+        {.name = "--duration",
+         .help = "Seconds each fault point runs, 0.02 to 60",
+         .full = kFullDuration,
+         .quick = kQuickDuration,
+         .type_name = "S",
          .check = CLI::Range(0.02, 60.0)},
     };
 }
@@ -77,7 +88,9 @@ Plan read_plan(const DemoContext& ctx) {
     Plan p;
     const OptionValues& o = ctx.values;
     const auto experiments = parse_choice_list("--experiments", o.text("--experiments"), {"faults", "unmap", "floors"});
-    auto chosen = [&](std::string_view e) { return std::find(experiments.begin(), experiments.end(), e) != experiments.end(); };
+    auto chosen = [&](std::string_view e) {
+        return std::find(experiments.begin(), experiments.end(), e) != experiments.end();
+    };
     p.faults = chosen("faults");
     p.unmap = chosen("unmap");
     p.floors = chosen("floors");
@@ -88,7 +101,8 @@ Plan read_plan(const DemoContext& ctx) {
     } else {
         for (auto item : split_list(tasks)) {
             const auto n = whole_number(item);
-            if (!n || *n < 1 || *n > kMaxTasks) throw UsageError(fmt::format("--tasks {}: '{}' is not a count from 1 to {}", tasks, item, kMaxTasks));
+            if (!n || *n < 1 || *n > kMaxTasks)
+                throw UsageError(fmt::format("--tasks {}: '{}' is not a count from 1 to {}", tasks, item, kMaxTasks));
             p.tasks.push_back(static_cast<int>(*n));
         }
         std::sort(p.tasks.begin(), p.tasks.end());
@@ -122,7 +136,8 @@ Result run(const DemoContext& ctx) {
             m.unmaps.push_back(measure_unmap(op, Kind::threads, home, {}, plan.ops, ctx.clock.read_overhead_ns));
             for (int s : others.empty() ? std::vector<int>{} : ladder(static_cast<int>(others.size())))
                 for (Kind kind : plan.kinds)
-                    m.unmaps.push_back(measure_unmap(op, kind, home, std::vector<int>(others.begin(), others.begin() + s), plan.ops,
+                    m.unmaps.push_back(measure_unmap(op, kind, home,
+                                                     std::vector<int>(others.begin(), others.begin() + s), plan.ops,
                                                      ctx.clock.read_overhead_ns));
         }
     }
@@ -137,10 +152,14 @@ Result run(const DemoContext& ctx) {
 DemoSpec spec() {
     return DemoSpec{
         .name = "address_space",
-        .title = "what one shared address space costs (the price side of T4, T6, T7): page faults and unmaps in threads vs processes, "
-                  "and the kernel's small operations",
+        .title =
+            "what one shared address space costs (the price side of T4, T6, T7): page faults and unmaps in threads vs "
+            "processes, "
+            "and the kernel's small operations",
         .default_timeout_s = 120,
-        .repeat = RepeatSpec{.counts = "Unmaps timed per point (the floors: twice as many samples, at most 20000)", .full = 1000, .quick = 200},
+        .repeat = RepeatSpec{.counts = "Unmaps timed per point (the floors: twice as many samples, at most 20000)",
+                             .full = 1000,
+                             .quick = 200},
         .options = options(),
         .run = run,
     };

@@ -61,7 +61,8 @@ void touch(char* p, std::size_t bytes) {
 
 }  // namespace
 
-UnmapPoint measure_unmap(UnmapOp op, Kind siblings_kind, int home_cpu, const std::vector<int>& sibling_cpus, int ops, double clock_overhead_ns) {
+UnmapPoint measure_unmap(UnmapOp op, Kind siblings_kind, int home_cpu, const std::vector<int>& sibling_cpus, int ops,
+                         double clock_overhead_ns) {
     UnmapPoint point;
     point.op = op;
     point.siblings_kind = siblings_kind;
@@ -80,8 +81,7 @@ UnmapPoint measure_unmap(UnmapOp op, Kind siblings_kind, int home_cpu, const std
             threads.emplace_back([&stop, &started, cpu] {
                 pin_to_cpu(cpu);
                 started.fetch_add(1);
-                while (!stop.load(std::memory_order_relaxed)) {
-                }
+                while (!stop.load(std::memory_order_relaxed)) {}
             });
         else
             children.push_back(ChildProcess::fork([cpu] {
@@ -128,10 +128,11 @@ UnmapPoint measure_unmap(UnmapOp op, Kind siblings_kind, int home_cpu, const std
     for (auto& c : children) c.kill_and_wait();
 
     point.ns = summarize(samples);
-    if (tlb_before && tlb_after)
-        point.shootdowns_per_op = double(*tlb_after - *tlb_before) / double(ops);
+    if (tlb_before && tlb_after) point.shootdowns_per_op = double(*tlb_after - *tlb_before) / double(ops);
     else
-        point.shootdowns_unknown = "/proc/interrupts has no TLB line (x86 counts shootdowns there; Arm broadcasts TLB invalidations in hardware)";
+        point.shootdowns_unknown =
+            "/proc/interrupts has no TLB line (x86 counts shootdowns there; Arm broadcasts TLB invalidations in "
+            "hardware)";
     return point;
 }
 

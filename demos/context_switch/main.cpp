@@ -59,15 +59,28 @@ constexpr std::size_t kMaxWorkingSet = std::size_t(64) << 20;
 
 std::vector<DemoOption> options() {
     return {
-        {.name = "--endpoints", .help = "Two processes, two threads, or both", .full = "both", .check = CLI::IsMember({"processes", "threads", "both"})},
-        {.name = "--channel", .help = "The token travels through pipes, futex words, or both", .full = "both",
+        {.name = "--endpoints",
+         .help = "Two processes, two threads, or both",
+         .full = "both",
+         .check = CLI::IsMember({"processes", "threads", "both"})},
+        {.name = "--channel",
+         .help = "The token travels through pipes, futex words, or both",
+         .full = "both",
          .check = CLI::IsMember({"pipe", "futex", "both"})},
-        {.name = "--placement", .help = "Both endpoints on one CPU, on two, or both", .full = "both", .check = CLI::IsMember({"same", "cross", "both"})},
-        {.name = "--cpu-pair", .help = "The CPU pair A,B (A: the initiator, and the one-CPU placement)", .type_name = "A,B",
+        {.name = "--placement",
+         .help = "Both endpoints on one CPU, on two, or both",
+         .full = "both",
+         .check = CLI::IsMember({"same", "cross", "both"})},
+        {.name = "--cpu-pair",
+         .help = "The CPU pair A,B (A: the initiator, and the one-CPU placement)",
+         .type_name = "A,B",
          .default_words = "the idlest CPU and another"},
         {.name = "--working-set",
-         .help = "Bytes each endpoint reads when the token arrives, swept (0 to 64M; K, M = KiB, MiB); 0 alone: no sweep",
-         .full = kFullSweep, .quick = kQuickSweep, .type_name = "LIST"},
+         .help =
+             "Bytes each endpoint reads when the token arrives, swept (0 to 64M; K, M = KiB, MiB); 0 alone: no sweep",
+         .full = kFullSweep,
+         .quick = kQuickSweep,
+         .type_name = "LIST"},
     };
 }
 
@@ -90,7 +103,8 @@ Setup read_setup(const DemoContext& ctx) {
     if (o.text("--channel") != "pipe") s.channels.push_back(Channel::futex);
     const std::string& list = o.text("--working-set");
     const auto sweep = parse_byte_list(list, 0, kMaxWorkingSet);
-    if (!sweep) throw UsageError(fmt::format("--working-set {}: not a list of sizes from 0 to 64M (like 0,64K,1M)", list));
+    if (!sweep)
+        throw UsageError(fmt::format("--working-set {}: not a list of sizes from 0 to 64M (like 0,64K,1M)", list));
     s.sweep = *sweep;
     const CpuPair pair = cpu_pair_option("--cpu-pair", o.text("--cpu-pair"), ctx.env.affinity_cpus);
     s.home = pair.home;
@@ -115,13 +129,16 @@ Result run(const DemoContext& ctx) {
     // The floor under the two-CPU rows, measured first with nothing else of ours running.
     if (setup.other != setup.home) {
         m.line = line_floor(setup.home, setup.other, setup.handoff_batches, overhead);
-        m.pair_text = fmt::format("{}, line hand-off {}", to_string(classify(read_topology({setup.home, setup.other}), setup.home, setup.other)),
-                                  format_value(m.line->own.one_way_ns, "ns"));
+        m.pair_text =
+            fmt::format("{}, line hand-off {}",
+                        to_string(classify(read_topology({setup.home, setup.other}), setup.home, setup.other)),
+                        format_value(m.line->own.one_way_ns, "ns"));
     }
     for (bool same : setup.placements)
         for (Channel ch : setup.channels)
             for (Kind k : setup.kinds)
-                m.pingpong.push_back(measure(Config{k, ch, same, setup.home, same ? setup.home : setup.other, 0}, m.counts, overhead));
+                m.pingpong.push_back(
+                    measure(Config{k, ch, same, setup.home, same ? setup.home : setup.other, 0}, m.counts, overhead));
 
     // The working-set sweep, on the first configuration chosen (processes, pipe, one CPU by default).
     const bool sweeping = setup.sweep.size() > 1 || (setup.sweep.size() == 1 && setup.sweep.front() > 0);
@@ -141,7 +158,8 @@ Result run(const DemoContext& ctx) {
             const double scale = bytes <= (64u << 10) ? 1.0 : double(64u << 10) / double(bytes);
             c.round_trips = std::max(20, int(m.counts.round_trips * scale));
             c.warmup = std::max(5, c.round_trips / 10);
-            m.sweep.push_back(measure(Config{k, ch, same, setup.home, same ? setup.home : setup.other, bytes}, c, overhead));
+            m.sweep.push_back(
+                measure(Config{k, ch, same, setup.home, same ? setup.home : setup.other, bytes}, c, overhead));
         }
     }
     Result result;
@@ -152,9 +170,13 @@ Result run(const DemoContext& ctx) {
 DemoSpec spec() {
     return DemoSpec{
         .name = "context_switch",
-        .title = "the cost of a context switch (the price of P2 and T1): processes vs threads, pipe vs futex, one CPU vs two, and the cache it costs",
+        .title =
+            "the cost of a context switch (the price of P2 and T1): processes vs threads, pipe vs futex, one CPU vs "
+            "two, and the cache it costs",
         .default_timeout_s = 180,
-        .repeat = RepeatSpec{.counts = "Round trips in each of the 5 repetitions of a configuration (3 with --quick)", .full = 5000, .quick = 1000},
+        .repeat = RepeatSpec{.counts = "Round trips in each of the 5 repetitions of a configuration (3 with --quick)",
+                             .full = 5000,
+                             .quick = 1000},
         .options = options(),
         .run = run,
     };

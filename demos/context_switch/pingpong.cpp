@@ -26,7 +26,8 @@ namespace proclab::context_switch {
 
 const Measurement* find(const std::vector<Measurement>& ms, Kind k, Channel ch, bool same_cpu) {
     for (const auto& m : ms)
-        if (m.config.kind == k && m.config.channel == ch && m.config.same_cpu == same_cpu && m.config.working_set == 0) return &m;
+        if (m.config.kind == k && m.config.channel == ch && m.config.same_cpu == same_cpu && m.config.working_set == 0)
+            return &m;
     return nullptr;
 }
 
@@ -95,7 +96,8 @@ void echo_loop(Endpoints& e, Channel channel, int cpu, std::size_t working_set_b
     } else {
         for (std::uint32_t expected = 1;; ++expected) {
             std::uint32_t v;
-            while ((v = e.words->ping.load(std::memory_order_acquire)) < expected) futex_shared(&e.words->ping, FUTEX_WAIT, v);
+            while ((v = e.words->ping.load(std::memory_order_acquire)) < expected)
+                futex_shared(&e.words->ping, FUTEX_WAIT, v);
             if (v == kQuit) break;
             sum += touch(mine.data(), mine.size());
             e.words->pong.store(v, std::memory_order_release);
@@ -157,7 +159,8 @@ std::vector<double> channel_alone(Channel channel, int count, double clock_overh
 }
 
 std::int64_t switches(const TaskSchedStats& s) {
-    return s.voluntary_switches >= 0 && s.involuntary_switches >= 0 ? s.voluntary_switches + s.involuntary_switches : -1;
+    return s.voluntary_switches >= 0 && s.involuntary_switches >= 0 ? s.voluntary_switches + s.involuntary_switches
+                                                                    : -1;
 }
 
 }  // namespace
@@ -191,8 +194,7 @@ Measurement measure(const Config& c, const Counts& counts, double clock_overhead
             if (!thread || !thread->joinable()) return;
             try {
                 stop_echo(e, channel);
-            } catch (...) {
-            }
+            } catch (...) {}
             thread->join();
         }
     } join_echo{e, c.channel, thread};
@@ -214,7 +216,8 @@ Measurement measure(const Config& c, const Counts& counts, double clock_overhead
         std::uint64_t sum = 0;
         std::uint32_t token = 0;
         for (int i = 0; i < counts.warmup; ++i) sum += round_trip(e, c.channel, ++token, mine);
-        const std::string echo_dir = fmt::format("/proc/{}/task/{}", e.words->echo_pid.load(), e.words->echo_tid.load());
+        const std::string echo_dir =
+            fmt::format("/proc/{}/task/{}", e.words->echo_pid.load(), e.words->echo_tid.load());
 
         std::vector<double> all;
         all.reserve(static_cast<std::size_t>(counts.round_trips * counts.repetitions));
@@ -235,7 +238,8 @@ Measurement measure(const Config& c, const Counts& counts, double clock_overhead
             }
             const auto me_rep_after = read_task_stats("/proc/thread-self");
             const auto echo_rep_after = read_task_stats(echo_dir);
-            const auto a = switches(me_rep), b = switches(me_rep_after), x = switches(echo_rep), y = switches(echo_rep_after);
+            const auto a = switches(me_rep), b = switches(me_rep_after), x = switches(echo_rep),
+                       y = switches(echo_rep_after);
             const bool known = a >= 0 && b >= 0 && x >= 0 && y >= 0;
             counts_known = counts_known && known;
             if (known) switches_seen += (b - a) + (y - x);
@@ -269,7 +273,8 @@ Measurement measure(const Config& c, const Counts& counts, double clock_overhead
     if (thread) thread->join();  // it has been told to stop
     if (process) {
         const auto status = process->wait();
-        if (!status.exited() || status.exit_code() != 0) throw std::runtime_error("echo process ended: " + status.describe());
+        if (!status.exited() || status.exit_code() != 0)
+            throw std::runtime_error("echo process ended: " + status.describe());
     }
     m.overhead_per_hop = summarize(channel_alone(c.channel, std::max(1000, counts.round_trips), clock_overhead)).median;
     {

@@ -30,13 +30,13 @@ struct Config {
 
 struct Measurement {
     Config config;
-    Summary round_trip;               // ns, all repetitions together
-    std::vector<double> rep_medians;  // ns, one per repetition
+    Summary round_trip;                        // ns, all repetitions together
+    std::vector<double> rep_medians;           // ns, one per repetition
     std::vector<double> rep_switches_per_hop;  // one per repetition; -1 unknown
-    double overhead_per_hop = 0;      // ns, the channel alone
-    double switches_per_hop = -1;     // -1: unknown
+    double overhead_per_hop = 0;               // ns, the channel alone
+    double switches_per_hop = -1;              // -1: unknown
     std::int64_t round_trips = 0;
-    double touch_alone = 0;           // ns, one pass over the working set with the cache warm, no switch
+    double touch_alone = 0;  // ns, one pass over the working set with the cache warm, no switch
     // The initiator thread's own events per round trip, counted by the kernel (perf_event_open) in
     // an untimed pass after the timed repetitions, so no counter runs beside a timed round trip.
     int counted_round_trips = 0;
@@ -65,7 +65,8 @@ const Measurement* find(const std::vector<Measurement>& ms, Kind k, Channel ch, 
 // that flag it. Same-CPU hops have no such floor here.
 std::string floor_check(double hop_ns, bool same_cpu, std::optional<double> line_one_way_ns, double tolerance = 0.10);
 
-inline constexpr int kCountedRoundTrips = 100;  // the untimed pass the kernel's counters see (at most a tenth of the timed)
+inline constexpr int kCountedRoundTrips =
+    100;  // the untimed pass the kernel's counters see (at most a tenth of the timed)
 
 // Runs one configuration: a forked echo process or an echo thread, pinned; the initiator pinned
 // on the calling thread (restored after). Every child is reaped and every thread joined, also on error.

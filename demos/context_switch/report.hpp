@@ -15,13 +15,14 @@
 namespace proclab::context_switch {
 
 struct Measured {
-    Counts counts;                           // round trips, repetitions, warm-up of each configuration
-    std::optional<LineFloor> line;  // the floor under the two-CPU rows: the suite's, and this demo's own hand-off (none on one CPU)
-    std::string pair_text;                   // the two CPUs' place in the topology and the hand-off
-    std::vector<Kind> kinds;                 // the endpoints measured
-    std::vector<Channel> channels;           // the channels measured
-    std::vector<Measurement> pingpong;       // every endpoints x channel x placement
-    std::vector<Measurement> sweep;          // the working-set sweep of the first configuration (empty: none)
+    Counts counts;  // round trips, repetitions, warm-up of each configuration
+    std::optional<LineFloor>
+        line;  // the floor under the two-CPU rows: the suite's, and this demo's own hand-off (none on one CPU)
+    std::string pair_text;              // the two CPUs' place in the topology and the hand-off
+    std::vector<Kind> kinds;            // the endpoints measured
+    std::vector<Channel> channels;      // the channels measured
+    std::vector<Measurement> pingpong;  // every endpoints x channel x placement
+    std::vector<Measurement> sweep;     // the working-set sweep of the first configuration (empty: none)
 };
 
 // Adds the tables, the metrics, the notes and the raw series to `result`.

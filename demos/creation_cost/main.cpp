@@ -2,8 +2,9 @@
 //
 //   T8  Creating a thread is costly, so we work with a thread pool.
 //
-// Method (operations.hpp, sweeps.hpp; the rule in verdicts.hpp; the tables in report.hpp): every operation below is timed one at a time on CLOCK_MONOTONIC after a warm-up, many
-// times; median, p99 and max reported, the clock's overhead subtracted.
+// Method (operations.hpp, sweeps.hpp; the rule in verdicts.hpp; the tables in report.hpp): every operation below is
+// timed one at a time on CLOCK_MONOTONIC after a warm-up, many times; median, p99 and max reported, the clock's
+// overhead subtracted.
 //   1. std::thread create + join; pthread_create with a 64 KiB stack + join; handing an empty task
 //      to proclab's thread pool and waiting for it (the pool already running); fork + the child's
 //      _exit + waitpid; vfork + _exit + waitpid; posix_spawn of a tiny program (/bin/true) + wait;
@@ -60,8 +61,14 @@ struct OpName {
 // Operations of each process row counted by the kernel's software events, untimed, after its timing.
 constexpr int kCountedOps = 20;
 
-constexpr OpName kOps[] = {{Op::fork, "fork"},     {Op::vfork, "vfork"},   {Op::posix_spawn, "posix_spawn"}, {Op::fork_exec, "fork_exec"},
-                           {Op::boost_process, "boost_process"}, {Op::thread, "thread"}, {Op::pthread, "pthread"}, {Op::pool, "pool"}};
+constexpr OpName kOps[] = {{Op::fork, "fork"},
+                           {Op::vfork, "vfork"},
+                           {Op::posix_spawn, "posix_spawn"},
+                           {Op::fork_exec, "fork_exec"},
+                           {Op::boost_process, "boost_process"},
+                           {Op::thread, "thread"},
+                           {Op::pthread, "pthread"},
+                           {Op::pool, "pool"}};
 
 // The operations' names, as --ops takes them: from kOps, so the help and the error list them as it does.
 std::string op_names() {
@@ -73,15 +80,26 @@ std::string op_names() {
 std::vector<DemoOption> options() {
     return {
         {.name = "--ops",
-         .help = fmt::format("Operations of table 1: all, or a list of {} (T8's trials time thread and pool whatever is chosen)", op_names()),
-         .full = "all", .type_name = "LIST"},
-        {.name = "--parent-sizes", .help = "Memory the parent touches before fork is timed, whole MiB, 0 to 64G, like 0,64M,1G",
-         .full = "0,64M,256M,1G", .quick = "0,64M", .type_name = "LIST"},
+         .help = fmt::format(
+             "Operations of table 1: all, or a list of {} (T8's trials time thread and pool whatever is chosen)",
+             op_names()),
+         .full = "all",
+         .type_name = "LIST"},
+        {.name = "--parent-sizes",
+         .help = "Memory the parent touches before fork is timed, whole MiB, 0 to 64G, like 0,64M,1G",
+         .full = "0,64M,256M,1G",
+         .quick = "0,64M",
+         .type_name = "LIST"},
         {.name = "--pool-wait",
-         .help = "How T8's hand-off is waited for: worker (the caller waits without running the task, a true hand-off) or helping "
-                 "(TaskHandle::get: the caller may run its own task, so the figure is not a hand-off and T8's check refuses it)",
-         .full = "worker", .check = CLI::IsMember({"worker", "helping"})},
-        {.name = "--parent-threads", .help = "fork is also timed from a parent running this many threads, 2 to 64, like 2,4,8", .full = "2,4",
+         .help = "How T8's hand-off is waited for: worker (the caller waits without running the task, a true hand-off) "
+                 "or helping "
+                 "(TaskHandle::get: the caller may run its own task, so the figure is not a hand-off and T8's check "
+                 "refuses it)",
+         .full = "worker",
+         .check = CLI::IsMember({"worker", "helping"})},
+        {.name = "--parent-threads",
+         .help = "fork is also timed from a parent running this many threads, 2 to 64, like 2,4,8",
+         .full = "2,4",
          .type_name = "LIST"},
     };
 }
@@ -104,19 +122,23 @@ Setup read_setup(const DemoContext& ctx) {
         for (const auto& op : kOps) s.ops.push_back(op.op);
     } else {
         for (std::string_view item : split_list(ops)) {
-            const auto it = std::find_if(std::begin(kOps), std::end(kOps), [&](const OpName& op) { return item == op.name; });
-            if (it == std::end(kOps)) throw UsageError(fmt::format("--ops {}: '{}' is not one of {}", ops, item, op_names()));
+            const auto it =
+                std::find_if(std::begin(kOps), std::end(kOps), [&](const OpName& op) { return item == op.name; });
+            if (it == std::end(kOps))
+                throw UsageError(fmt::format("--ops {}: '{}' is not one of {}", ops, item, op_names()));
             s.ops.push_back(it->op);
         }
     }
     const std::string& sizes = o.text("--parent-sizes");
     const auto bytes = parse_byte_list(sizes, 0, std::size_t(64) << 30);
-    if (!bytes || std::any_of(bytes->begin(), bytes->end(), [](std::size_t b) { return b % (std::size_t(1) << 20) != 0; }))
+    if (!bytes ||
+        std::any_of(bytes->begin(), bytes->end(), [](std::size_t b) { return b % (std::size_t(1) << 20) != 0; }))
         throw UsageError(fmt::format("--parent-sizes {}: give whole MiB from 0 to 64G, like 0,64M,1G", sizes));
     for (std::size_t b : *bytes) s.parent_mib.push_back(b >> 20);
     s.parent_threads = parse_cpu_list(o.text("--parent-threads"));  // a list of integers, like a CPU list
     if (s.parent_threads.empty() || s.parent_threads.front() < 2 || s.parent_threads.back() > 64)
-        throw UsageError(fmt::format("--parent-threads {}: give thread counts from 2 to 64, like 2,4,8", o.text("--parent-threads")));
+        throw UsageError(fmt::format("--parent-threads {}: give thread counts from 2 to 64, like 2,4,8",
+                                     o.text("--parent-threads")));
     s.pool_wait = o.text("--pool-wait") == "helping" ? PoolWait::helping : PoolWait::worker;
     if (ctx.options.quick) {
         s.size_samples = 10;
@@ -166,11 +188,14 @@ ProcessCosts measure_processes(const DemoContext& ctx, const Setup& setup, int t
     }
     if (!want(Op::fork)) p.sizes_skipped.push_back("every size: fork is not among --ops");
     for (auto& s : p.sizes) time_at_size(s, SizePass::fork, p.size_n, overhead, program);
-    if (want(Op::vfork)) timed(std::string(metric_id::kVfork), "vfork + _exit + waitpid", 5, p.procs_n, vfork_exit_wait);
+    if (want(Op::vfork))
+        timed(std::string(metric_id::kVfork), "vfork + _exit + waitpid", 5, p.procs_n, vfork_exit_wait);
     if (want(Op::posix_spawn))
-        timed("posix_spawn", fmt::format("posix_spawn {} + waitpid", program), 3, p.exec_n, [&] { posix_spawn_wait(program); });
+        timed("posix_spawn", fmt::format("posix_spawn {} + waitpid", program), 3, p.exec_n,
+              [&] { posix_spawn_wait(program); });
     if (want(Op::fork_exec))
-        timed("fork_exec", fmt::format("fork + exec {} + waitpid", program), 3, p.exec_n, [&] { fork_exec_wait(program); });
+        timed("fork_exec", fmt::format("fork + exec {} + waitpid", program), 3, p.exec_n,
+              [&] { fork_exec_wait(program); });
     if (want(Op::boost_process))
         timed("boost_process", fmt::format("Boost.Process v2 spawn {} + wait", program), 3, p.exec_n, [&] {
             const auto st = spawn_and_wait(program, {});
@@ -187,11 +212,12 @@ ProcessCosts measure_processes(const DemoContext& ctx, const Setup& setup, int t
     if (want(Op::fork))
         for (int n : setup.parent_threads) {
             const BlockedThreads extra(n - 1);
-            timed(fmt::format("fork_parent_{}_threads", n), fmt::format("fork + _exit + waitpid, parent running {} threads", n), 5,
-                  p.procs_n, fork_exit_wait);
+            timed(fmt::format("fork_parent_{}_threads", n),
+                  fmt::format("fork + _exit + waitpid, parent running {} threads", n), 5, p.procs_n, fork_exit_wait);
         }
     if (want(Op::pthread))
-        timed("pthread_small_stack", "pthread_create, 64 KiB stack, + join", threads_n / 10, threads_n, pthread_small_stack);
+        timed("pthread_small_stack", "pthread_create, 64 KiB stack, + join", threads_n / 10, threads_n,
+              pthread_small_stack);
     return p;
 }
 
@@ -217,7 +243,8 @@ HandoffTrials measure_t8(const DemoContext& ctx, const Setup& setup, int threads
     double per_item_ns = 0;
     {
         const ScopedPin caller(h.caller_cpu);
-        time_each(kPilot / 10, kPilot / 10, overhead, thread_create_join);  // the first threads pay for the stacks' mappings
+        time_each(kPilot / 10, kPilot / 10, overhead,
+                  thread_create_join);  // the first threads pay for the stacks' mappings
         const Stopwatch pilot;
         time_each(0, kPilot, overhead, thread_create_join);
         per_item_ns = double(pilot.elapsed_ns()) / kPilot;
@@ -234,8 +261,9 @@ HandoffTrials measure_t8(const DemoContext& ctx, const Setup& setup, int threads
                 t.costs.thread = time_each(n / 10, n, overhead, thread_create_join);
             }
             t.costs.pool = pool_handoff(h.caller_cpu, h.worker_cpu, n / 10, n, overhead, h.judged);
-            t.helping = h.judged == PoolWait::helping ? t.costs.pool
-                                                      : pool_handoff(h.caller_cpu, h.worker_cpu, n / 10, n, overhead, PoolWait::helping);
+            t.helping = h.judged == PoolWait::helping
+                            ? t.costs.pool
+                            : pool_handoff(h.caller_cpu, h.worker_cpu, n / 10, n, overhead, PoolWait::helping);
             t.costs.fork_ns = fork_ns;
             t.costs.quota_cpus = ctx.env.cpu_quota_cpus;
             t.costs.cpus = static_cast<int>(std::max<std::size_t>(1, cpus.size()));
@@ -282,7 +310,12 @@ DemoSpec spec() {
         .claims = {"T8"},
         .rules = {kT8Rule},
         .default_timeout_s = 180,
-        .repeat = RepeatSpec{.counts = "Threads created for each creation row, and tasks handed to the pool (split across T8's trials)", .full = 2000, .quick = 300},
+        .repeat =
+            RepeatSpec{
+                .counts =
+                    "Threads created for each creation row, and tasks handed to the pool (split across T8's trials)",
+                .full = 2000,
+                .quick = 300},
         .trials = true,
         .options = options(),
         .run = run,

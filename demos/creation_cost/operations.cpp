@@ -66,14 +66,18 @@ static void reap(pid_t pid, const char* what) {
 }
 
 // The raw calls, each a complete create-and-reap.
-void thread_create_join() { std::thread([] {}).join(); }
+void thread_create_join() {
+    std::thread([] {}).join();
+}
 
 void pthread_small_stack() {
     pthread_attr_t attr;
     ::pthread_attr_init(&attr);
     ::pthread_attr_setstacksize(&attr, 64 * 1024);
     pthread_t t;
-    if (::pthread_create(&t, &attr, [](void*) -> void* { return nullptr; }, nullptr) != 0) throw HarnessError(EAGAIN, "pthread_create");
+    if (::pthread_create(
+            &t, &attr, [](void*) -> void* { return nullptr; }, nullptr) != 0)
+        throw HarnessError(EAGAIN, "pthread_create");
     ::pthread_attr_destroy(&attr);
     ::pthread_join(t, nullptr);
 }
@@ -155,7 +159,6 @@ PoolHandoff pool_handoff(int caller_cpu, int worker_cpu, int warmup, int count, 
 // ---------------------------------------------------------------------------------------------
 // The conditions a cost is timed under: the parent's threads and resident memory.
 
-
 ParentConditions parent_conditions() {
     ParentConditions c;
     cpu_set_t mask;
@@ -170,7 +173,8 @@ ParentConditions parent_conditions() {
 }
 
 std::string describe(const ParentConditions& c) {
-    return fmt::format("{} thread{}, RSS {}, {}", c.threads, c.threads == 1 ? "" : "s", format_value(c.rss_bytes, "bytes"),
+    return fmt::format("{} thread{}, RSS {}, {}", c.threads, c.threads == 1 ? "" : "s",
+                       format_value(c.rss_bytes, "bytes"),
                        c.pinned_cpu >= 0 ? fmt::format("pinned to CPU {}", c.pinned_cpu) : "not pinned");
 }
 
@@ -181,17 +185,21 @@ int child_fork_reference(const std::vector<std::string>& args) {
     const double overhead = calibrate_clock(2000).read_overhead_ns;
     const auto conditions = parent_conditions();
     const Summary s = time_each(5, count, overhead, fork_exit_wait);
-    std::cout << Json{{"median_ns", s.median}, {"p99_ns", s.p99}, {"count", s.count}, {"threads", conditions.threads},
-                      {"rss_bytes", conditions.rss_bytes}, {"pinned_cpu", conditions.pinned_cpu}}
+    std::cout << Json{{"median_ns", s.median},
+                      {"p99_ns", s.p99},
+                      {"count", s.count},
+                      {"threads", conditions.threads},
+                      {"rss_bytes", conditions.rss_bytes},
+                      {"pinned_cpu", conditions.pinned_cpu}}
                      .dump()
               << std::endl;
     return 0;
 }
 
-
 Reference fork_reference(const std::filesystem::path& self, int count) {
     Reference r;
-    auto run = run_captured(self, {"--child", "fork-reference", std::to_string(count)}, {.timeout = std::chrono::seconds(60)});
+    auto run =
+        run_captured(self, {"--child", "fork-reference", std::to_string(count)}, {.timeout = std::chrono::seconds(60)});
     if (!run.status.exited() || run.status.exit_code() != 0) {
         r.why_not = "the reference process ended: " + run.status.describe();
         return r;

@@ -24,9 +24,9 @@ Summary time_each(int warmup, int count, double clock_overhead, const std::funct
 // What the kernel counted for the calling thread per operation (perf_event_open's software events),
 // in a pass of its own after the timed one, so the counters never run beside a timed operation.
 struct KernelCounts {
-    int ops = 0;                                   // operations counted
+    int ops = 0;                                                          // operations counted
     std::optional<double> page_faults, context_switches, cpu_migrations;  // per operation
-    std::string unavailable;                       // why there are none, where there are none
+    std::string unavailable;                                              // why there are none, where there are none
 };
 KernelCounts count_each(int count, const std::function<void()>& op);
 
@@ -45,12 +45,12 @@ void fork_exec_wait(const std::string& program);
 // measured first: a round trip to another CPU and back cannot take less than two of them.
 enum class PoolWait { worker, helping };
 struct PoolHandoff {
-    Summary round_trip;   // ns
+    Summary round_trip;  // ns
     int samples = 0;
-    int on_worker = 0;    // samples whose task a worker ran
+    int on_worker = 0;  // samples whose task a worker ran
     int caller_cpu = -1, worker_cpu = -1;
     std::optional<double> line_one_way_ns;  // the cache line's fastest one-way trip between the two CPUs (the floor)
-    std::string line_source;                // where the floor came from (LineFloor::describe: the suite's, or this trial's)
+    std::string line_source;  // where the floor came from (LineFloor::describe: the suite's, or this trial's)
 };
 PoolHandoff pool_handoff(int caller_cpu, int worker_cpu, int warmup, int count, double clock_overhead, PoolWait wait);
 

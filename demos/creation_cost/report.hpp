@@ -28,11 +28,11 @@ struct TimedOp {
 // Processes, timed first from a single-threaded small parent pinned to one CPU (tables 1 and 2).
 struct ProcessCosts {
     int home_cpu = 0;
-    int procs_n = 0, exec_n = 0;       // forks and execs timed per operation
+    int procs_n = 0, exec_n = 0;  // forks and execs timed per operation
     std::vector<TimedOp> ops;
-    Reference reference;               // the same fork in a fresh exec'd process
-    std::vector<SizePoint> sizes;      // fork against the parent's size
-    int size_n = 0;                    // forks per size
+    Reference reference;           // the same fork in a fresh exec'd process
+    std::vector<SizePoint> sizes;  // fork against the parent's size
+    int size_n = 0;                // forks per size
     bool thp_offered = false;
     std::vector<std::string> sizes_skipped;
 
@@ -47,12 +47,13 @@ struct T8Trial {
 
 struct HandoffTrials {
     int caller_cpu = 0, worker_cpu = 0;
-    int per_trial = 0;      // of each, per trial
+    int per_trial = 0;  // of each, per trial
     PoolWait judged = PoolWait::worker;
     Trials<T8Trial> trials;
 };
 
 // Adds every table, the metrics and the raw series to `result`.
-void present(Result& result, const ProcessCosts& processes, const HandoffTrials& t8, const std::vector<TaskSizePoint>& sweep);
+void present(Result& result, const ProcessCosts& processes, const HandoffTrials& t8,
+             const std::vector<TaskSizePoint>& sweep);
 
 }  // namespace proclab::creation_cost

@@ -69,13 +69,13 @@ TaskSizePoint pool_vs_threads(std::uint64_t iterations, int tasks, unsigned cpus
         const Nanos t0 = now_ns();
         for (int done = 0; done < tasks;) {
             std::vector<std::thread> batch;
-            for (unsigned k = 0; k < cpus && done < tasks; ++k, ++done) batch.emplace_back([iterations] { (void)busy_work(iterations); });
+            for (unsigned k = 0; k < cpus && done < tasks; ++k, ++done)
+                batch.emplace_back([iterations] { (void)busy_work(iterations); });
             for (auto& t : batch) t.join();
         }
         p.threads_ns = double(now_ns() - t0) / tasks;
     }
     return p;
 }
-
 
 }  // namespace proclab::creation_cost

@@ -23,11 +23,11 @@ enum class SizePass { fork, vfork_and_spawn };
 void time_at_size(SizePoint& p, SizePass pass, int count, double clock_overhead, const std::string& program);
 
 std::optional<std::size_t> available_mib();  // MemAvailable
-bool thp_offered();                           // transparent huge pages: always or madvise
+bool thp_offered();                          // transparent huge pages: always or madvise
 
 // `tasks` tasks of `iterations` multiply-adds each, through a pool and one std::thread each.
 struct TaskSizePoint {
-    double work_ns;     // one task's work, measured alone
+    double work_ns;  // one task's work, measured alone
     int tasks;
     double pool_ns;     // per task, through the pool
     double threads_ns;  // per task, one std::thread each (started in batches of CPUs, then joined)

@@ -9,7 +9,8 @@ namespace proclab {
 namespace detail {
 
 TaskQueue::TaskQueue(std::size_t capacity_pow2) : cells_(new Cell[capacity_pow2]), mask_(capacity_pow2 - 1) {
-    if (capacity_pow2 < 2 || (capacity_pow2 & mask_) != 0) throw std::invalid_argument("queue capacity must be a power of two");
+    if (capacity_pow2 < 2 || (capacity_pow2 & mask_) != 0)
+        throw std::invalid_argument("queue capacity must be a power of two");
     for (std::size_t i = 0; i < capacity_pow2; ++i) cells_[i].sequence.store(i, std::memory_order_relaxed);
 }
 
@@ -153,10 +154,8 @@ ThreadPool::ThreadPool(unsigned threads, std::size_t queue_capacity, IdleSpin id
 ThreadPool::~ThreadPool() {
     try {
         all_.wait();
-    } catch (...) {
-    }
-    while (run_one()) {
-    }
+    } catch (...) {}
+    while (run_one()) {}
     stopping_.store(true, std::memory_order_seq_cst);
     wake_epoch_.fetch_add(1, std::memory_order_seq_cst);
     futex_wake(wake_epoch_, INT_MAX);

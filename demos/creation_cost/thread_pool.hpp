@@ -37,7 +37,8 @@ public:
     Task() noexcept = default;
     template <class F, class D = std::decay_t<F>>
     explicit Task(F&& f) {
-        if constexpr (sizeof(D) <= kInline && alignof(D) <= alignof(std::max_align_t) && std::is_nothrow_move_constructible_v<D>) {
+        if constexpr (sizeof(D) <= kInline && alignof(D) <= alignof(std::max_align_t) &&
+                      std::is_nothrow_move_constructible_v<D>) {
             new (storage_) D(std::forward<F>(f));
             ops_ = &inline_ops<D>;
         } else {
@@ -77,13 +78,12 @@ private:
         void (*destroy)(void*) noexcept;
     };
     template <class D>
-    static constexpr Ops inline_ops{
-        [](void* p) { (*static_cast<D*>(p))(); },
-        [](void* dst, void* src) noexcept {
-            new (dst) D(std::move(*static_cast<D*>(src)));
-            static_cast<D*>(src)->~D();
-        },
-        [](void* p) noexcept { static_cast<D*>(p)->~D(); }};
+    static constexpr Ops inline_ops{[](void* p) { (*static_cast<D*>(p))(); },
+                                    [](void* dst, void* src) noexcept {
+                                        new (dst) D(std::move(*static_cast<D*>(src)));
+                                        static_cast<D*>(src)->~D();
+                                    },
+                                    [](void* p) noexcept { static_cast<D*>(p)->~D(); }};
     template <class D>
     static constexpr Ops heap_ops{
         [](void* p) { (**static_cast<D**>(p))(); },
@@ -166,8 +166,8 @@ public:
 private:
     friend class ThreadPool;
     struct State {
-        std::atomic<std::uint32_t> done{0};     // 1 when the task has run (a futex word)
-        std::atomic<std::uint32_t> sleepers{0}; // waiters about to sleep on done: only then is a wake-up owed
+        std::atomic<std::uint32_t> done{0};      // 1 when the task has run (a futex word)
+        std::atomic<std::uint32_t> sleepers{0};  // waiters about to sleep on done: only then is a wake-up owed
         void wait_until_done() noexcept {
             // Dekker with the completer (both seq_cst): either it sees a sleeper, or we see done.
             sleepers.fetch_add(1, std::memory_order_seq_cst);

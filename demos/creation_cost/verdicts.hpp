@@ -10,15 +10,15 @@
 
 namespace proclab::creation_cost {
 
-inline constexpr double kCostlyRatio = 3.0;  // thread creation >= 3x a pool hand-off: "costly"
+inline constexpr double kCostlyRatio = 3.0;          // thread creation >= 3x a pool hand-off: "costly"
 inline constexpr double kInterferenceMargin = 0.15;  // other load possibly above 15% of the CPUs: no verdict
 
 extern const RuleInfo kT8Rule;
 
 // One trial's evidence: a thread created and joined, beside a task handed to a pool's worker.
 struct Costs {
-    Summary thread;        // std::thread create + join, ns
-    PoolHandoff pool;      // the hand-off the verdict stands on
+    Summary thread;                 // std::thread create + join, ns
+    PoolHandoff pool;               // the hand-off the verdict stands on
     std::optional<double> fork_ns;  // fork + exit + wait (table 1), when measured
     Interference interference;
     std::optional<double> quota_cpus;  // the cgroup's CPU quota (Environment::cpu_quota_cpus)

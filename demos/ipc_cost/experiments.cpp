@@ -108,13 +108,14 @@ public:
         // Told to quit; a peer that does not end within a second is killed. Reaped either way.
         try {
             send_value(control_.write_end.get(), Command{Op::quit});
-        } catch (...) {
-        }
+        } catch (...) {}
         control_.write_end.reset();
         if (!peer_.wait_for(std::chrono::seconds(1))) peer_.kill_and_wait();
     }
 
-    void command(Op op, std::size_t size, std::uint64_t count) { send_value(control_.write_end.get(), Command{op, 0, size, count}); }
+    void command(Op op, std::size_t size, std::uint64_t count) {
+        send_value(control_.write_end.get(), Command{op, 0, size, count});
+    }
     Channel& channel() { return *channel_; }
     std::byte* buffer() { return buffer_.data(); }
     std::string how() const { return channel_->how(); }
@@ -146,7 +147,8 @@ CheckOutcome run_check(Session& s, WayId way, const std::vector<std::size_t>& si
             if (!matches_pattern(s.buffer(), size, kUpSeed, std::uint64_t(i))) {
                 const bool peer_saw_bad = matches_pattern(s.buffer(), size, kBadSeed, std::uint64_t(i));
                 return {false, fmt::format("message {} of {} B arrived {}", i, size,
-                                           peer_saw_bad ? "damaged or out of order at the peer" : "damaged or out of order on the way back")};
+                                           peer_saw_bad ? "damaged or out of order at the peer"
+                                                        : "damaged or out of order on the way back")};
             }
             ++messages;
         }
@@ -155,7 +157,9 @@ CheckOutcome run_check(Session& s, WayId way, const std::vector<std::size_t>& si
     return {true, fmt::format("{} messages, {} per size, every byte compared both ways", 2 * messages, per_size)};
 }
 
-std::size_t largest(const std::vector<std::size_t>& sizes) { return sizes.empty() ? 8 : *std::max_element(sizes.begin(), sizes.end()); }
+std::size_t largest(const std::vector<std::size_t>& sizes) {
+    return sizes.empty() ? 8 : *std::max_element(sizes.begin(), sizes.end());
+}
 
 std::uint64_t clamp_count(double budget_s, double per_item_s, std::uint64_t lo, std::uint64_t hi) {
     if (per_item_s <= 0) return hi;
@@ -195,7 +199,8 @@ bool matches_pattern(const std::byte* data, std::size_t size, std::uint64_t seed
     return std::memcmp(e, data, size) == 0;
 }
 
-CheckOutcome check_way(WayId way, const Placement& placement, const std::vector<std::size_t>& sizes, int messages_per_size) {
+CheckOutcome check_way(WayId way, const Placement& placement, const std::vector<std::size_t>& sizes,
+                       int messages_per_size) {
     Session s(way, placement, largest(sizes));
     return run_check(s, way, sizes, messages_per_size);
 }
@@ -245,9 +250,10 @@ WayRun measure_way(WayId way, const Placement& placement, const std::vector<std:
         };
         warm_up(size >= (1u << 20) ? 2 : 5);
         if (size < (1u << 20) && w.elapsed_s() < budget.latency_s_per_size / 4) warm_up(45);
-        const std::uint64_t count = budget.fixed_round_trips > 0
-                                        ? std::uint64_t(budget.fixed_round_trips)
-                                        : clamp_count(budget.latency_s_per_size, w.elapsed_s() / double(warm), 5, 200'000);
+        const std::uint64_t count =
+            budget.fixed_round_trips > 0
+                ? std::uint64_t(budget.fixed_round_trips)
+                : clamp_count(budget.latency_s_per_size, w.elapsed_s() / double(warm), 5, 200'000);
         std::vector<double> samples;
         samples.reserve(count);
         s.command(Op::latency, size, count);
@@ -285,7 +291,8 @@ WayRun measure_way(WayId way, const Placement& placement, const std::vector<std:
         const double warm_ns = stream(size, 2);
         const std::uint64_t n = clamp_count(budget.bandwidth_s_per_sample, warm_ns / 2e9, 4, 1'000'000);
         std::vector<double> rates;
-        for (int r = 0; r < budget.bandwidth_samples; ++r) rates.push_back(double(size) * double(n) / (stream(size, n) / 1e9));
+        for (int r = 0; r < budget.bandwidth_samples; ++r)
+            rates.push_back(double(size) * double(n) / (stream(size, n) / 1e9));
         run.bandwidth.push_back({size, summarize(rates), n});
     }
     if (!bandwidth_left_out.empty())
@@ -313,7 +320,8 @@ std::vector<BandwidthPoint> measure_memcpy(const std::vector<std::size_t>& sizes
         const double warm_ns = copies(3);
         const std::uint64_t n = clamp_count(budget.bandwidth_s_per_sample, warm_ns / 3e9, 4, 100'000'000);
         std::vector<double> rates;
-        for (int r = 0; r < budget.bandwidth_samples; ++r) rates.push_back(double(size) * double(n) / (copies(n) / 1e9));
+        for (int r = 0; r < budget.bandwidth_samples; ++r)
+            rates.push_back(double(size) * double(n) / (copies(n) / 1e9));
         out.push_back({size, summarize(rates), n});
     }
     return out;

@@ -23,10 +23,10 @@ struct Placement {
 };
 
 struct Budget {
-    double latency_s_per_size = 0.03;    // round trips of one size run for about this long
+    double latency_s_per_size = 0.03;  // round trips of one size run for about this long
     double bandwidth_s_per_sample = 0.04;
     int bandwidth_samples = 5;
-    int fixed_round_trips = 0;           // > 0: exactly this many round trips per size (--round-trips)
+    int fixed_round_trips = 0;  // > 0: exactly this many round trips per size (--round-trips)
     double clock_overhead_ns = 0;
     // > 0: no way and no message size is started after this instant (CLOCK_MONOTONIC ns). On a
     // loaded machine a round trip can take milliseconds instead of microseconds; what is left out
@@ -42,7 +42,7 @@ struct LatencyPoint {
 
 struct BandwidthPoint {
     std::size_t size = 0;
-    Summary bytes_per_s;     // over the samples
+    Summary bytes_per_s;         // over the samples
     std::uint64_t messages = 0;  // per sample
 };
 
@@ -58,14 +58,14 @@ struct WayRun {
     WayId way{};
     Placement placement;
     bool available = true;
-    std::string reason;       // why not, when not available
-    bool out_of_time = false; // not available because the time budget ran out before it (Budget::deadline)
-    std::string how;          // how the way carried the messages (chunks, slots)
-    bool intact = false;      // every check message crossed both ways intact and in order
-    std::string check_detail; // what the check did, or what failed
+    std::string reason;        // why not, when not available
+    bool out_of_time = false;  // not available because the time budget ran out before it (Budget::deadline)
+    std::string how;           // how the way carried the messages (chunks, slots)
+    bool intact = false;       // every check message crossed both ways intact and in order
+    std::string check_detail;  // what the check did, or what failed
     std::vector<LatencyPoint> latency;
     std::vector<BandwidthPoint> bandwidth;
-    std::string cut_short;    // non-empty: what the time budget left out (Budget::deadline)
+    std::string cut_short;  // non-empty: what the time budget left out (Budget::deadline)
 };
 
 // The bytes of check message `index` (deterministic, never 0 in its first 8 bytes).
@@ -79,7 +79,8 @@ struct CheckOutcome {
     bool intact = false;
     std::string detail;
 };
-CheckOutcome check_way(WayId way, const Placement& placement, const std::vector<std::size_t>& sizes, int messages_per_size = 3);
+CheckOutcome check_way(WayId way, const Placement& placement, const std::vector<std::size_t>& sizes,
+                       int messages_per_size = 3);
 
 // The whole measurement of one way at one placement: check, then latency at every size the way
 // carries, then bandwidth if it streams. A way that cannot open comes back not available.

@@ -46,12 +46,22 @@ constexpr const char* kQuickSizes = "8,64,4K,64K,1M";
 
 std::vector<DemoOption> options() {
     return {
-        {.name = "--ways", .help = "Which ways: all, or a list of pipe,socketpair,eventfd,mq,shm-spin,shm-semaphore,shm-futex", .full = "all",
+        {.name = "--ways",
+         .help = "Which ways: all, or a list of pipe,socketpair,eventfd,mq,shm-spin,shm-semaphore,shm-futex",
+         .full = "all",
          .type_name = "LIST"},
-        {.name = "--sizes", .help = "Message sizes, 1 B to 64M (K and M are KiB and MiB)", .full = kFullSizes, .quick = kQuickSizes,
+        {.name = "--sizes",
+         .help = "Message sizes, 1 B to 64M (K and M are KiB and MiB)",
+         .full = kFullSizes,
+         .quick = kQuickSizes,
          .type_name = "LIST"},
-        {.name = "--placement", .help = "Both processes on one CPU, on two, or both", .full = "both", .check = CLI::IsMember({"same", "cross", "both"})},
-        {.name = "--cpu-pair", .help = "The CPU pair A,B (A: the initiator, and the one-CPU placement)", .type_name = "A,B",
+        {.name = "--placement",
+         .help = "Both processes on one CPU, on two, or both",
+         .full = "both",
+         .check = CLI::IsMember({"same", "cross", "both"})},
+        {.name = "--cpu-pair",
+         .help = "The CPU pair A,B (A: the initiator, and the one-CPU placement)",
+         .type_name = "A,B",
          .default_words = "the idlest CPU and another"},
     };
 }
@@ -61,10 +71,13 @@ Setup read_setup(const DemoContext& ctx) {
     const OptionValues& o = ctx.values;
     const auto ways = parse_ways(o.text("--ways"));
     if (!ways || ways->empty())
-        throw UsageError(fmt::format("--ways {}: not a list of ways (all, or pipe,socketpair,eventfd,mq,shm-spin,shm-semaphore,shm-futex)", o.text("--ways")));
+        throw UsageError(fmt::format(
+            "--ways {}: not a list of ways (all, or pipe,socketpair,eventfd,mq,shm-spin,shm-semaphore,shm-futex)",
+            o.text("--ways")));
     const std::string& size_list = o.text("--sizes");
     const auto sizes = parse_sizes(size_list);
-    if (!sizes || sizes->empty()) throw UsageError(fmt::format("--sizes {}: not a list of sizes from 1 to 64M (like 8,4K,1M)", size_list));
+    if (!sizes || sizes->empty())
+        throw UsageError(fmt::format("--sizes {}: not a list of sizes from 1 to 64M (like 8,4K,1M)", size_list));
     s.ways = *ways;
     s.sizes = *sizes;
     const CpuPair pair = cpu_pair_option("--cpu-pair", o.text("--cpu-pair"), ctx.env.affinity_cpus);
@@ -96,8 +109,10 @@ Result run(const DemoContext& ctx) {
 
     if (setup.other != setup.home) {
         m.line = line_floor(setup.home, setup.other, setup.handoff_batches, ctx.clock.read_overhead_ns);
-        m.ring_shape = measure_handoff(setup.home, setup.other, setup.handoff_batches, ctx.clock.read_overhead_ns, HandoffLines::one_per_direction);
-        m.pair_group = std::string(to_string(classify(read_topology({setup.home, setup.other}), setup.home, setup.other)));
+        m.ring_shape = measure_handoff(setup.home, setup.other, setup.handoff_batches, ctx.clock.read_overhead_ns,
+                                       HandoffLines::one_per_direction);
+        m.pair_group =
+            std::string(to_string(classify(read_topology({setup.home, setup.other}), setup.home, setup.other)));
     }
     {
         ScopedPin pin(setup.home);
@@ -114,9 +129,13 @@ Result run(const DemoContext& ctx) {
 DemoSpec spec() {
     return DemoSpec{
         .name = "ipc_cost",
-        .title = "what crossing between processes costs: pipe, socket, eventfd, mq and shared memory against the floors",
+        .title =
+            "what crossing between processes costs: pipe, socket, eventfd, mq and shared memory against the floors",
         .default_timeout_s = 300,
-        .repeat = RepeatSpec{.counts = "Round trips per message size", .full = 0, .quick = 0, .default_text = "as many as fit 20 ms a size, 5 ms with --quick; at least 5"},
+        .repeat = RepeatSpec{.counts = "Round trips per message size",
+                             .full = 0,
+                             .quick = 0,
+                             .default_text = "as many as fit 20 ms a size, 5 ms with --quick; at least 5"},
         .options = options(),
         .run = run,
     };

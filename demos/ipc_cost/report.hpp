@@ -22,14 +22,15 @@ struct Setup {
     std::vector<std::size_t> sizes;
     std::vector<Placement> placements;
     int home = 0, other = 0;
-    Budget budget;             // time per size and per sample (the deadline is set when the run starts)
-    int handoff_batches = 0;   // of the cache-line floors
+    Budget budget;            // time per size and per sample (the deadline is set when the run starts)
+    int handoff_batches = 0;  // of the cache-line floors
 };
 
 struct Measured {
     Setup setup;
     Budget budget;
-    std::optional<LineFloor> line;               // the line's trip between home and other: the suite's floor and this demo's own (none on one CPU)
+    std::optional<LineFloor>
+        line;  // the line's trip between home and other: the suite's floor and this demo's own (none on one CPU)
     std::optional<CacheLineHandoff> ring_shape;  // the same, a line per direction
     std::string pair_group;                      // how the two CPUs relate (topology)
     std::vector<BandwidthPoint> memcpy_points;   // the bandwidth ceiling, by size

@@ -9,7 +9,9 @@
 
 namespace proclab::ipc_cost {
 
-std::optional<std::vector<std::size_t>> parse_sizes(std::string_view text) { return parse_byte_list(text, kMinSize, kMaxSize); }
+std::optional<std::vector<std::size_t>> parse_sizes(std::string_view text) {
+    return parse_byte_list(text, kMinSize, kMaxSize);
+}
 
 std::optional<std::vector<WayId>> parse_ways(std::string_view text) {
     std::vector<WayId> ways;
@@ -25,11 +27,13 @@ std::optional<std::vector<WayId>> parse_ways(std::string_view text) {
     return ways;
 }
 
-TargetOutcome spin_against_floor(const WayRun* spin, std::optional<double> floor_one_way_ns, std::optional<double> line_per_direction_one_way_ns) {
-    TargetOutcome t{fmt::format("shm-spin hand-off (round trip / 2, smallest message, two CPUs) <= {:.0f}x the cache-line hand-off "
-                                "between the same CPUs",
-                                kSpinFloorRatio),
-                    "", std::nullopt};
+TargetOutcome spin_against_floor(const WayRun* spin, std::optional<double> floor_one_way_ns,
+                                 std::optional<double> line_per_direction_one_way_ns) {
+    TargetOutcome t{
+        fmt::format("shm-spin hand-off (round trip / 2, smallest message, two CPUs) <= {:.0f}x the cache-line hand-off "
+                    "between the same CPUs",
+                    kSpinFloorRatio),
+        "", std::nullopt};
     if (!floor_one_way_ns || *floor_one_way_ns <= 0) {
         t.measured = "not measured: no cache-line floor (one CPU, or the hand-off could not run)";
         return t;
@@ -44,16 +48,18 @@ TargetOutcome spin_against_floor(const WayRun* spin, std::optional<double> floor
     t.measured = fmt::format("{} message: {} per hand-off against the floor's {}: {:.2f}x", byte_label(smallest.size),
                              format_value(handoff, "ns"), format_value(*floor_one_way_ns, "ns"), ratio);
     if (line_per_direction_one_way_ns && *line_per_direction_one_way_ns > 0)
-        t.measured += fmt::format("; against a line per direction ({}, the rings' shape): {:.2f}x", format_value(*line_per_direction_one_way_ns, "ns"),
-                                  handoff / *line_per_direction_one_way_ns);
+        t.measured +=
+            fmt::format("; against a line per direction ({}, the rings' shape): {:.2f}x",
+                        format_value(*line_per_direction_one_way_ns, "ns"), handoff / *line_per_direction_one_way_ns);
     t.met = ratio <= kSpinFloorRatio;
     return t;
 }
 
 TargetOutcome bandwidth_against_memcpy(const WayRun* shm, const std::vector<BandwidthPoint>& memcpy_points) {
-    TargetOutcome t{fmt::format("{} bandwidth (two CPUs) >= {:.0f}% of memcpy in one process, messages of {} and more",
-                                shm ? info(shm->way).name : "shm", kShmBandwidthShare * 100, byte_label(kBandwidthFromSize)),
-                    "", std::nullopt};
+    TargetOutcome t{
+        fmt::format("{} bandwidth (two CPUs) >= {:.0f}% of memcpy in one process, messages of {} and more",
+                    shm ? info(shm->way).name : "shm", kShmBandwidthShare * 100, byte_label(kBandwidthFromSize)),
+        "", std::nullopt};
     if (!shm || !shm->available || !shm->intact) {
         t.measured = "not measured: shared memory did not run between two CPUs";
         return t;
@@ -66,7 +72,8 @@ TargetOutcome bandwidth_against_memcpy(const WayRun* shm, const std::vector<Band
         if (!m || m->bytes_per_s.median <= 0) continue;
         const double share = b.bytes_per_s.median / m->bytes_per_s.median;
         lowest = std::min(lowest, share);
-        parts.push_back(fmt::format("{}: {} of {} ({:.0f}%)", byte_label(b.size), format_value(b.bytes_per_s.median, "B/s"),
+        parts.push_back(fmt::format("{}: {} of {} ({:.0f}%)", byte_label(b.size),
+                                    format_value(b.bytes_per_s.median, "B/s"),
                                     format_value(m->bytes_per_s.median, "B/s"), share * 100));
     }
     if (parts.empty()) {

@@ -22,13 +22,13 @@ std::optional<std::vector<std::size_t>> parse_sizes(std::string_view text);
 std::optional<std::vector<WayId>> parse_ways(std::string_view text);
 
 struct TargetOutcome {
-    std::string target;    // the rule, in words
-    std::string measured;  // what this run measured, with numbers
+    std::string target;       // the rule, in words
+    std::string measured;     // what this run measured, with numbers
     std::optional<bool> met;  // nullopt: not measured (the reason is in `measured`)
 };
 
-inline constexpr double kSpinFloorRatio = 2.0;        // shm spin hand-off <= 2x the cache-line floor
-inline constexpr double kShmBandwidthShare = 0.8;     // shm bandwidth >= 80% of memcpy ...
+inline constexpr double kSpinFloorRatio = 2.0;               // shm spin hand-off <= 2x the cache-line floor
+inline constexpr double kShmBandwidthShare = 0.8;            // shm bandwidth >= 80% of memcpy ...
 inline constexpr std::size_t kBandwidthFromSize = 1u << 20;  // ... for messages of 1 MiB and more
 
 // The smallest message's spinning round trip between the two CPUs against two hand-offs of one

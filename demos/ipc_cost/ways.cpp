@@ -31,7 +31,8 @@ const std::vector<WayInfo>& all_ways() {
         {WayId::eventfd, "eventfd", "two eventfds: an 8-byte counter, write/read", 8, false},
         {WayId::mq, "mq", "two POSIX message queues, mq_send/mq_receive", SIZE_MAX, true},
         {WayId::shm_spin, "shm-spin", "Boost.Interprocess shared memory, slots, spinning on a flag", SIZE_MAX, true},
-        {WayId::shm_semaphore, "shm-semaphore", "Boost.Interprocess shared memory, slots, interprocess_semaphore", SIZE_MAX, true},
+        {WayId::shm_semaphore, "shm-semaphore", "Boost.Interprocess shared memory, slots, interprocess_semaphore",
+         SIZE_MAX, true},
         {WayId::shm_futex, "shm-futex", "shared memory (Boost.Interprocess), slots, futex wait/wake", SIZE_MAX, true},
     };
     return ways;
@@ -91,7 +92,8 @@ class SocketpairChannel final : public Channel {
 public:
     SocketpairChannel() {
         int fds[2];
-        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw_errno("socketpair(AF_UNIX, SOCK_STREAM)");
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+            throw_errno("socketpair(AF_UNIX, SOCK_STREAM)");
         ends_[0].reset(fds[0]);
         ends_[1].reset(fds[1]);
     }
@@ -112,7 +114,8 @@ public:
     EventfdChannel() : down_(make()), up_(make()) {}
     void send(Side from, const std::byte* data, std::size_t size) override {
         std::uint64_t v = value(data, size);
-        if (::write((from == Side::initiator ? down_ : up_).get(), &v, sizeof v) != sizeof v) throw_errno("write(eventfd)");
+        if (::write((from == Side::initiator ? down_ : up_).get(), &v, sizeof v) != sizeof v)
+            throw_errno("write(eventfd)");
     }
     void receive(Side at, std::byte* data, std::size_t size) override {
         std::uint64_t v = 0;
@@ -182,14 +185,16 @@ public:
             ssize_t n;
             while ((n = ::mq_receive(q, reinterpret_cast<char*>(buffer_.data()), buffer_.size(), nullptr)) < 0)
                 if (errno != EINTR) throw_errno("mq_receive");
-            if (std::size_t(n) != want) throw PeerGone(fmt::format("mq_receive: {} bytes where {} were expected", n, want));
+            if (std::size_t(n) != want)
+                throw PeerGone(fmt::format("mq_receive: {} bytes where {} were expected", n, want));
             std::memcpy(data + off, buffer_.data(), want);
             if (size == 0) break;
         }
     }
     std::string how() const override {
-        return fmt::format("queues of {} messages of at most {} B (/proc/sys/fs/mqueue); a longer message goes in chunks", maxmsg_,
-                           msgsize_);
+        return fmt::format(
+            "queues of {} messages of at most {} B (/proc/sys/fs/mqueue); a longer message goes in chunks", maxmsg_,
+            msgsize_);
     }
 
 private:
@@ -258,10 +263,8 @@ std::uint32_t wait_until(std::atomic<std::uint32_t>& word, std::atomic<std::uint
     std::uint32_t v;
     if (how == Wait::spin) {
         for (unsigned turn = 0; !done(v = word.load(std::memory_order_acquire)); ++turn) {
-            if (turn < 256)
-                cpu_relax();
-            else
-                ::sched_yield();
+            if (turn < 256) cpu_relax();
+            else ::sched_yield();
         }
         return v;
     }
@@ -338,13 +341,12 @@ public:
         do {
             auto& slot = r.slots[tail % kSlots];
             const std::uint32_t number = tail + 1;
-            if (how_ == Wait::semaphore)
-                r.items.wait();
-            else
-                wait_until(slot.seq, r.seq_waiter, how_, [&](std::uint32_t v) { return v == number; });
+            if (how_ == Wait::semaphore) r.items.wait();
+            else wait_until(slot.seq, r.seq_waiter, how_, [&](std::uint32_t v) { return v == number; });
             const std::size_t n = static_cast<std::size_t>(slot.size);
             if (n != std::min(size - off, kSlotBytes))
-                throw PeerGone(fmt::format("a slot of {} bytes where {} were expected", n, std::min(size - off, kSlotBytes)));
+                throw PeerGone(
+                    fmt::format("a slot of {} bytes where {} were expected", n, std::min(size - off, kSlotBytes)));
             std::memcpy(data + off, slot.bytes, n);
             ++tail;
             publish(r.tail, tail, r.tail_waiter, how_);
@@ -354,7 +356,8 @@ public:
     }
     std::string how() const override {
         return fmt::format("{} slots of {} per direction; a longer message goes in slot-sized chunks", kSlots,
-                           kSlotBytes >= 1024 * 1024 ? fmt::format("{} MiB", kSlotBytes >> 20) : fmt::format("{} KiB", kSlotBytes >> 10));
+                           kSlotBytes >= 1024 * 1024 ? fmt::format("{} MiB", kSlotBytes >> 20)
+                                                     : fmt::format("{} KiB", kSlotBytes >> 10));
     }
 
 private:
@@ -371,7 +374,8 @@ private:
 
 std::unique_ptr<Channel> open_channel(WayId id, std::size_t max_message) {
     if (max_message > info(id).max_message)
-        throw std::invalid_argument(fmt::format("{} carries messages of at most {} bytes", info(id).name, info(id).max_message));
+        throw std::invalid_argument(
+            fmt::format("{} carries messages of at most {} bytes", info(id).name, info(id).max_message));
     switch (id) {
         case WayId::pipe: return std::make_unique<PipeChannel>();
         case WayId::socketpair: return std::make_unique<SocketpairChannel>();

@@ -41,7 +41,8 @@ namespace proclab::isolation_matrix {
 Result run(const DemoContext& ctx) {
     std::vector<RelationshipRun> runs;
     int index = 0;
-    for (const auto& r : relationships(::geteuid() == 0, ctx.env.yama_ptrace_scope)) runs.push_back(run_relationship(r, index++));
+    for (const auto& r : relationships(::geteuid() == 0, ctx.env.yama_ptrace_scope))
+        runs.push_back(run_relationship(r, index++));
 
     RunawayOptions options;
     options.window_s = ctx.options.quick ? 0.1 : 0.3;
@@ -58,7 +59,9 @@ Result run(const DemoContext& ctx) {
 DemoSpec spec() {
     return DemoSpec{
         .name = "isolation_matrix",
-        .title = "who can do what to whom (signal, trace, read memory, set limits), and whether a runaway harms its neighbours",
+        .title =
+            "who can do what to whom (signal, trace, read memory, set limits), and whether a runaway harms its "
+            "neighbours",
         .claims = {"P1", "P3"},
         .rules = {kP1Rule, kP3Rule},
         .default_timeout_s = 120,

@@ -33,9 +33,9 @@ namespace proclab::isolation_matrix {
 
 const std::array<Action, kActions>& all_actions() {
     static const std::array<Action, kActions> actions{
-        Action::see_signal0,   Action::see_proc,     Action::signal_term, Action::read_vm,    Action::write_vm,
-        Action::read_procmem,  Action::write_procmem, Action::ptrace_attach, Action::read_environ, Action::read_maps,
-        Action::open_fd,       Action::set_nice,     Action::set_affinity, Action::set_limits, Action::open_shm};
+        Action::see_signal0,  Action::see_proc,      Action::signal_term,   Action::read_vm,      Action::write_vm,
+        Action::read_procmem, Action::write_procmem, Action::ptrace_attach, Action::read_environ, Action::read_maps,
+        Action::open_fd,      Action::set_nice,      Action::set_affinity,  Action::set_limits,   Action::open_shm};
     return actions;
 }
 
@@ -105,15 +105,21 @@ std::vector<Relationship> relationships(bool root, std::optional<int> yama_scope
     add({"same_user", "same user", same, true, same, false, false, false, "", ""}, {.same_uid = true});
     add({"same_user_nondumpable", "same user, target non-dumpable", same, false, same, false, false, false, "", ""},
         {.same_uid = true, .target_dumpable = false});
-    add({"other_user", "another user: prober nobody, target root", -1, true, kNobody, false, false, false, "", other_user}, {});
-    add({"root_prober", "another user: prober root, target nobody", kNobody, true, -1, false, false, false, "", other_user},
+    add({"other_user", "another user: prober nobody, target root", -1, true, kNobody, false, false, false, "",
+         other_user},
+        {});
+    add({"root_prober", "another user: prober root, target nobody", kNobody, true, -1, false, false, false, "",
+         other_user},
         {.cap_sys_ptrace = true});
-    add({"pid_namespace", "prober root in a new PID namespace, target nobody", kNobody, true, -1, true, false, false, "",
-         "needs root: a PID namespace of its own needs CAP_SYS_ADMIN (an unprivileged one only inside a user namespace)"},
+    add({"pid_namespace", "prober root in a new PID namespace, target nobody", kNobody, true, -1, true, false, false,
+         "",
+         "needs root: a PID namespace of its own needs CAP_SYS_ADMIN (an unprivileged one only inside a user "
+         "namespace)"},
         {.cap_sys_ptrace = true});
     // The kernel's rule for a prober in a child user namespace is not the plain same-uid one (its
     // credentials belong to the new namespace): it is not counted as holding the right.
-    Relationship userns{"user_namespace", "same user, prober in a new user namespace", same, true, same, false, true, false, "", ""};
+    Relationship userns{
+        "user_namespace", "same user, prober in a new user namespace", same, true, same, false, true, false, "", ""};
     userns.entitled_why = "a prober in a new user namespace: its capabilities do not reach the target's namespace";
     rs.push_back(std::move(userns));
     return rs;
@@ -136,7 +142,7 @@ namespace {
 struct SharedPage {
     std::atomic<int> target_ready{0};  // 1 ready; -errno when its set-up failed
     std::atomic<int> sigterm_count{0};
-    std::atomic<int> prober_done{0};   // 1 done; -errno when its set-up failed
+    std::atomic<int> prober_done{0};  // 1 done; -errno when its set-up failed
     pid_t target_pid = 0;
     std::uintptr_t secret_address = 0;
     int secret_length = 0;
@@ -160,7 +166,9 @@ void on_sigterm(int) { g_page->sigterm_count.fetch_add(1, std::memory_order_rela
 // Becomes `uid` for good (real, effective, saved; no supplementary groups). Returns 0 or errno.
 int become_user(int uid) {
     if (uid < 0 || static_cast<uid_t>(uid) == ::geteuid()) return 0;
-    if (::setgroups(0, nullptr) != 0 || ::setgid(static_cast<gid_t>(uid)) != 0 || ::setuid(static_cast<uid_t>(uid)) != 0) return errno;
+    if (::setgroups(0, nullptr) != 0 || ::setgid(static_cast<gid_t>(uid)) != 0 ||
+        ::setuid(static_cast<uid_t>(uid)) != 0)
+        return errno;
     return 0;
 }
 
@@ -312,8 +320,7 @@ int prober_main(SharedPage* page, const Relationship& r) {
             ::_exit(0);
         }
         int status = 0;
-        while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-        }
+        while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {}
     } else {
         probe_all(page);
     }
@@ -355,7 +362,8 @@ RelationshipRun run_relationship(const Relationship& r, int index) {
         run.why_not = page->setup_error[0] ? page->setup_error : "the target did not start";
         return run;  // the target's handle kills and reaps it
     }
-    run.target = fmt::format("uid {}, {}dumpable", r.target_uid >= 0 ? r.target_uid : int(::geteuid()), r.target_dumpable ? "" : "non-");
+    run.target = fmt::format("uid {}, {}dumpable", r.target_uid >= 0 ? r.target_uid : int(::geteuid()),
+                             r.target_dumpable ? "" : "non-");
 
     ChildProcess prober = ChildProcess::fork([&] { return prober_main(page, r); });
     if (!prober.wait_for(std::chrono::seconds(20))) {
@@ -377,7 +385,8 @@ RelationshipRun run_relationship(const Relationship& r, int index) {
         at.detail = slot.detail;
     }
     // A signal is delivered when the target next runs: give its handler a moment.
-    for (int i = 0; i < 100 && page->sigterm_count.load() == 0 && run.at(Action::signal_term).outcome == Outcome::allowed; ++i)
+    for (int i = 0;
+         i < 100 && page->sigterm_count.load() == 0 && run.at(Action::signal_term).outcome == Outcome::allowed; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     run.sigterm_arrived = page->sigterm_count.load() > 0;
     target.kill_and_wait();

@@ -30,19 +30,19 @@ enum class Action {
 };
 inline constexpr int kActions = 15;
 const std::array<Action, kActions>& all_actions();
-std::string_view name(Action a);     // "process_vm_readv"
-std::string_view column(Action a);   // a short column header: "vm read"
+std::string_view name(Action a);    // "process_vm_readv"
+std::string_view column(Action a);  // a short column header: "vm read"
 // Actions that reach the target's memory: what P3 forbids without ptrace rights.
 bool reaches_memory(Action a);
 
 inline constexpr int kNobody = 65534;
 
 struct Relationship {
-    std::string id;      // "same_user"
-    std::string label;   // for people
-    int target_uid = -1;     // -1: as the demo runs
+    std::string id;       // "same_user"
+    std::string label;    // for people
+    int target_uid = -1;  // -1: as the demo runs
     bool target_dumpable = true;
-    int prober_uid = -1;     // -1: as the demo runs
+    int prober_uid = -1;  // -1: as the demo runs
     bool prober_pid_namespace = false;
     bool prober_user_namespace = false;
     // Whether the prober has a right to the target's memory by the kernel's rules (same uid and a
@@ -60,8 +60,8 @@ std::vector<Relationship> relationships(bool root, std::optional<int> yama_scope
 enum class Outcome { allowed, refused, not_tried };
 struct Attempt {
     Outcome outcome = Outcome::not_tried;
-    int err = 0;          // errno when refused
-    std::string detail;   // what was seen (bytes read, the file's first line), short
+    int err = 0;         // errno when refused
+    std::string detail;  // what was seen (bytes read, the file's first line), short
 };
 
 struct RelationshipRun {

@@ -13,7 +13,7 @@
 namespace proclab::isolation_matrix {
 
 // Adds the tables, notes, metrics and raw series to `result`.
-void present(Result& result, const DemoContext& ctx, const std::vector<RelationshipRun>& runs, const std::vector<RunawayRun>& runaways,
-             const RunawayOptions& options);
+void present(Result& result, const DemoContext& ctx, const std::vector<RelationshipRun>& runs,
+             const std::vector<RunawayRun>& runaways, const RunawayOptions& options);
 
 }  // namespace proclab::isolation_matrix

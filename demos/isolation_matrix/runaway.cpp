@@ -65,9 +65,9 @@ using namespace std::chrono_literals;
 
 // What a runaway reports back (MAP_SHARED, made before its fork).
 struct RunawayPage {
-    std::atomic<int> state{0};  // 1 reached its end (limit or cap) and now holds; -errno set-up failed
+    std::atomic<int> state{0};             // 1 reached its end (limit or cap) and now holds; -errno set-up failed
     std::atomic<std::uint64_t> amount{0};  // bytes, processes or files it got
-    int err = 0;                // the errno that stopped it (0: its hard cap did)
+    int err = 0;                           // the errno that stopped it (0: its hard cap did)
     char note[160] = {};
 };
 
@@ -116,8 +116,7 @@ private:
 // Blocks until the parent closes the stop pipe.
 void hold(int stop_fd) {
     char c;
-    while (::read(stop_fd, &c, 1) < 0 && errno == EINTR) {
-    }
+    while (::read(stop_fd, &c, 1) < 0 && errno == EINTR) {}
 }
 
 std::size_t vm_size_bytes() {
@@ -175,12 +174,15 @@ int process_runaway(RunawayPage* page, int stop_fd, int cap, bool beyond_cap) {
     }
     const int existing = processes_of(::getuid());
     rlimit limit{};
-    limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(existing + (beyond_cap ? 2 * cap : cap / 4));  // the limit under test
+    limit.rlim_cur = limit.rlim_max =
+        static_cast<rlim_t>(existing + (beyond_cap ? 2 * cap : cap / 4));  // the limit under test
     if (::setrlimit(RLIMIT_NPROC, &limit) != 0) {
         page->state.store(-errno);
         return 0;
     }
-    copy_text(page->note, sizeof page->note, fmt::format("RLIMIT_NPROC {} for uid {} ({} of its processes existed)", limit.rlim_cur, ::getuid(), existing));
+    copy_text(
+        page->note, sizeof page->note,
+        fmt::format("RLIMIT_NPROC {} for uid {} ({} of its processes existed)", limit.rlim_cur, ::getuid(), existing));
     std::vector<pid_t> kids;
     const pid_t me = ::getpid();
     while (static_cast<int>(kids.size()) < cap) {  // the hard cap
@@ -200,8 +202,7 @@ int process_runaway(RunawayPage* page, int stop_fd, int cap, bool beyond_cap) {
     hold(stop_fd);
     for (pid_t k : kids) ::kill(k, SIGKILL);
     for (pid_t k : kids)
-        while (::waitpid(k, nullptr, 0) < 0 && errno == EINTR) {
-        }
+        while (::waitpid(k, nullptr, 0) < 0 && errno == EINTR) {}
     return 0;
 }
 
@@ -266,7 +267,8 @@ std::string first_line(const std::string& file) {
 // the runaway, removed when the runaway is gone (tracked, so Ctrl-C removes it too).
 class CgroupDir {
 public:
-    CgroupDir(const std::string& parent, std::string_view tag) : path_(fmt::format("{}/proclab-{}-{}", parent, ::getpid(), tag)) {
+    CgroupDir(const std::string& parent, std::string_view tag)
+        : path_(fmt::format("{}/proclab-{}-{}", parent, ::getpid(), tag)) {
         if (::mkdir(path_.c_str(), 0755) != 0) {
             error_ = fmt::format("mkdir {}: {}", path_, errno_name(errno));
             return;
@@ -279,7 +281,8 @@ public:
     ~CgroupDir() {
         if (!made_) return;
         // The runaway has been reaped by now; rmdir may need a moment while the kernel lets go.
-        for (int i = 0; i < 100 && ::rmdir(path_.c_str()) != 0 && errno == EBUSY; ++i) std::this_thread::sleep_for(10ms);
+        for (int i = 0; i < 100 && ::rmdir(path_.c_str()) != 0 && errno == EBUSY; ++i)
+            std::this_thread::sleep_for(10ms);
         cleanup::untrack_path(path_);
     }
     bool ok() const { return made_ && error_.empty(); }
@@ -350,8 +353,9 @@ CgroupPlace cgroup_place(const char* controller) {
     }
     const std::string enabled = subtree->substr(0, subtree->find('\n'));
     if ((" " + enabled + " ").find(std::string(" ") + controller + " ") == std::string::npos) {
-        place.why_not = fmt::format("cgroup v2 at {}: the {} controller is not enabled for its children (cgroup.subtree_control: \"{}\")", dir,
-                                    controller, enabled);
+        place.why_not = fmt::format(
+            "cgroup v2 at {}: the {} controller is not enabled for its children (cgroup.subtree_control: \"{}\")", dir,
+            controller, enabled);
         return place;
     }
     if (::access(dir.c_str(), W_OK) != 0) {
@@ -385,7 +389,8 @@ std::vector<std::string> inherited_limits() {
             const std::string v = first_line(fmt::format("/sys/fs/cgroup/{}{}/{}", controllers, path, file));
             if (!v.empty()) {
                 const bool unlimited = v == "max" || (v.size() >= 18 && v.rfind("9223372036", 0) == 0);
-                found.push_back(fmt::format("{} {} (cgroup v1 {}:{})", file, unlimited ? "unlimited" : v, controllers, path));
+                found.push_back(
+                    fmt::format("{} {} (cgroup v1 {}:{})", file, unlimited ? "unlimited" : v, controllers, path));
             }
         }
     }
@@ -420,7 +425,8 @@ RunawayRun described(const Runaway& w) {
 }
 
 // What stopped a runaway that reached its end, from what it wrote on its page and how it ended.
-void judge_stop(RunawayRun& r, const RunawayPage& page, const std::optional<ExitStatus>& status, bool killed_by_its_limit, double elapsed_s) {
+void judge_stop(RunawayRun& r, const RunawayPage& page, const std::optional<ExitStatus>& status,
+                bool killed_by_its_limit, double elapsed_s) {
     r.measured = true;
     r.hard_cap_hit = page.err == 0;
     r.contained = page.err != 0;
@@ -445,9 +451,11 @@ void judge_stop(RunawayRun& r, const RunawayPage& page, const std::optional<Exit
         case RunawayKind::cpu:
             r.contained = killed_by_its_limit;
             r.hard_cap_hit = !killed_by_its_limit;
-            r.stopped_by = killed_by_its_limit
-                               ? fmt::format("{} after {:.2f} s ({} spinning threads)", status->describe(), elapsed_s, amount)
-                               : fmt::format("nothing: the demo stopped its {} spinning threads after {:.2f} s", amount, elapsed_s);
+            r.stopped_by =
+                killed_by_its_limit
+                    ? fmt::format("{} after {:.2f} s ({} spinning threads)", status->describe(), elapsed_s, amount)
+                    : fmt::format("nothing: the demo stopped its {} spinning threads after {:.2f} s", amount,
+                                  elapsed_s);
             break;
         case RunawayKind::cpu_cgroup:
             // A quota holds a CPU hog to a share, it does not stop it: it is "contained" when the
@@ -488,7 +496,8 @@ RunawayRun run_one(const Runaway& w, const RunawayOptions& o) {
     r.during = siblings.measure(o.window_s);
     // It has reached its end (or its hard cap) by now in any sane run; wait a little more.
     const Nanos reach_deadline = now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(kReachWait).count();
-    while (now_ns() < reach_deadline && page->state.load() == 0 && runaway.running() && !runaway.try_wait()) std::this_thread::sleep_for(1ms);
+    while (now_ns() < reach_deadline && page->state.load() == 0 && runaway.running() && !runaway.try_wait())
+        std::this_thread::sleep_for(1ms);
     const int state = page->state.load();
     stop.write_end.reset();  // the runaway lets go of what it holds and ends
     const auto status = runaway.wait_for(10s);
@@ -501,7 +510,8 @@ RunawayRun run_one(const Runaway& w, const RunawayOptions& o) {
     }
     const bool killed_by_its_limit =
         status && status->signaled() &&
-        ((w.kind == RunawayKind::memory_cgroup) || (w.kind == RunawayKind::cpu && (status->signal() == SIGXCPU || status->signal() == SIGKILL)));
+        ((w.kind == RunawayKind::memory_cgroup) ||
+         (w.kind == RunawayKind::cpu && (status->signal() == SIGXCPU || status->signal() == SIGKILL)));
     // The CPU runaway under RLIMIT_CPU sets its state only when the demo's stop came first.
     const bool cpu_capped = w.kind == RunawayKind::cpu && page->state.load() == 1;
     if (state == 0 && !killed_by_its_limit && !cpu_capped) {
@@ -512,8 +522,8 @@ RunawayRun run_one(const Runaway& w, const RunawayOptions& o) {
     // A refusal counts as the limit's only with the limit's own errno: ENOMEM from elsewhere
     // (overcommit, a cgroup) is not RLIMIT_AS at work.
     if (page->err != 0 && page->err != limit_errno(w.kind)) {
-        r.why_not = fmt::format("the runaway was refused with {}, not its limit's {}: something else stopped it", errno_name(page->err),
-                                errno_name(limit_errno(w.kind)));
+        r.why_not = fmt::format("the runaway was refused with {}, not its limit's {}: something else stopped it",
+                                errno_name(page->err), errno_name(limit_errno(w.kind)));
         return r;
     }
     judge_stop(r, *page, status, killed_by_its_limit, during.elapsed_s());
@@ -530,12 +540,15 @@ RunawayRun not_here(RunawayKind kind, std::string what, std::string mechanism, s
 
 std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
     std::vector<RunawayRun> runs;
-    runs.push_back(run_one(
-        {RunawayKind::memory_rlimit, "memory: mmap and touch 8 MiB at a time",
-         fmt::format("RLIMIT_AS = its size + {} MiB (hard cap {} MiB)", (o.limits_beyond_caps ? 2 * o.memory_cap_bytes : o.memory_cap_bytes / 2) >> 20,
-                     o.memory_cap_bytes >> 20),
-         [&](RunawayPage* page, int fd) { return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/true, o.limits_beyond_caps); }},
-        o));
+    runs.push_back(run_one({RunawayKind::memory_rlimit, "memory: mmap and touch 8 MiB at a time",
+                            fmt::format("RLIMIT_AS = its size + {} MiB (hard cap {} MiB)",
+                                        (o.limits_beyond_caps ? 2 * o.memory_cap_bytes : o.memory_cap_bytes / 2) >> 20,
+                                        o.memory_cap_bytes >> 20),
+                            [&](RunawayPage* page, int fd) {
+                                return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/true,
+                                                      o.limits_beyond_caps);
+                            }},
+                           o));
     // The same runaway in a cgroup v2 of its own, where a memory controller is delegated to us:
     // memory.max below its hard cap, no swap; the OOM killer should end the culprit alone.
     constexpr std::size_t kCgroupMemory = std::size_t(64) << 20;
@@ -544,39 +557,47 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
         CgroupDir dir(memory_place.parent, "memory");
         dir.write("memory.max", std::to_string(kCgroupMemory));
         dir.write("memory.swap.max", "0", /*optional=*/true);
-        RunawayRun r = run_one(
-            {RunawayKind::memory_cgroup, "memory in its own cgroup: mmap and touch 8 MiB at a time",
-             fmt::format("cgroup v2 memory.max {} MiB, no swap (hard cap {} MiB)", kCgroupMemory >> 20, o.memory_cap_bytes >> 20),
-             [&](RunawayPage* page, int fd) { return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/false, false); },
-             [&](pid_t pid) { return dir.enter(pid); }},
-            o);
-        if (r.measured) r.stopped_by += fmt::format(" (memory.events oom_kill {})", dir.event("memory.events", "oom_kill"));
+        RunawayRun r = run_one({RunawayKind::memory_cgroup, "memory in its own cgroup: mmap and touch 8 MiB at a time",
+                                fmt::format("cgroup v2 memory.max {} MiB, no swap (hard cap {} MiB)",
+                                            kCgroupMemory >> 20, o.memory_cap_bytes >> 20),
+                                [&](RunawayPage* page, int fd) {
+                                    return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/false, false);
+                                },
+                                [&](pid_t pid) { return dir.enter(pid); }},
+                               o);
+        if (r.measured)
+            r.stopped_by += fmt::format(" (memory.events oom_kill {})", dir.event("memory.events", "oom_kill"));
         runs.push_back(std::move(r));
     } else {
-        runs.push_back(not_here(RunawayKind::memory_cgroup, "memory in its own cgroup", "cgroup v2 memory.max", memory_place.why_not));
+        runs.push_back(not_here(RunawayKind::memory_cgroup, "memory in its own cgroup", "cgroup v2 memory.max",
+                                memory_place.why_not));
     }
     runs.push_back(run_one(
         {RunawayKind::processes, "processes: a fork loop, each child waiting",
-         fmt::format("RLIMIT_NPROC {} its processes (as uid {}: the kernel does not apply it to root; hard cap {} forks)",
-                     o.limits_beyond_caps ? fmt::format("{} above", 2 * o.process_cap) : fmt::format("{} above", o.process_cap / 4),
-                     ::geteuid() == 0 ? kNobody : int(::geteuid()), o.process_cap),
+         fmt::format(
+             "RLIMIT_NPROC {} its processes (as uid {}: the kernel does not apply it to root; hard cap {} forks)",
+             o.limits_beyond_caps ? fmt::format("{} above", 2 * o.process_cap)
+                                  : fmt::format("{} above", o.process_cap / 4),
+             ::geteuid() == 0 ? kNobody : int(::geteuid()), o.process_cap),
          [&](RunawayPage* page, int fd) { return process_runaway(page, fd, o.process_cap, o.limits_beyond_caps); }},
         o));
-    runs.push_back(run_one({RunawayKind::files, "file descriptors: open /dev/null until refused",
-                            fmt::format("RLIMIT_NOFILE {} (hard cap {} opens)", o.limits_beyond_caps ? 2 * o.file_cap : 64, o.file_cap),
-                            [&](RunawayPage* page, int fd) { return file_runaway(page, fd, o.file_cap, o.limits_beyond_caps); }},
-                           o));
+    runs.push_back(run_one(
+        {RunawayKind::files, "file descriptors: open /dev/null until refused",
+         fmt::format("RLIMIT_NOFILE {} (hard cap {} opens)", o.limits_beyond_caps ? 2 * o.file_cap : 64, o.file_cap),
+         [&](RunawayPage* page, int fd) { return file_runaway(page, fd, o.file_cap, o.limits_beyond_caps); }},
+        o));
     // Fair shares: two siblings alone get min(1, CPUs/2) of a CPU each; beside `cpus` hog threads,
     // min(1, CPUs/(2 + cpus)).
     const double alone = std::min(1.0, o.cpus / 2.0), beside = std::min(1.0, o.cpus / (2.0 + o.cpus));
     // Under RLIMIT_CPU: SIGXCPU after 1 s of CPU time (its threads' together), SIGKILL a second later.
     // Until then, the scheduler's fair share is all that holds it.
-    runs.push_back(run_one({RunawayKind::cpu, fmt::format("CPU: {} threads spinning at nice 0", o.cpus),
-                            fmt::format("RLIMIT_CPU {} s (SIGXCPU; the demo's cap: {} s), and until then the scheduler's fair share, "
-                                        "which costs each sibling {:.0f}%",
-                                        o.limits_beyond_caps ? 60 : 1, kReachWait.count(), 100 * (1 - beside / alone)),
-                            [&](RunawayPage* page, int fd) { return cpu_runaway(page, fd, o.cpus, o.limits_beyond_caps ? 60 : 1); }},
-                           o));
+    runs.push_back(run_one(
+        {RunawayKind::cpu, fmt::format("CPU: {} threads spinning at nice 0", o.cpus),
+         fmt::format("RLIMIT_CPU {} s (SIGXCPU; the demo's cap: {} s), and until then the scheduler's fair share, "
+                     "which costs each sibling {:.0f}%",
+                     o.limits_beyond_caps ? 60 : 1, kReachWait.count(), 100 * (1 - beside / alone)),
+         [&](RunawayPage* page, int fd) { return cpu_runaway(page, fd, o.cpus, o.limits_beyond_caps ? 60 : 1); }},
+        o));
     // The same hog in a cgroup v2 of its own with a quota of half a CPU.
     const CgroupPlace cpu_place = cgroup_place("cpu");
     if (!cpu_place.parent.empty()) {
@@ -584,14 +605,17 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
         dir.write("cpu.max", "50000 100000");
         const double quota_cpus = 0.5;
         const double with_quota = std::min(alone, (o.cpus - std::min<double>(quota_cpus, o.cpus)) / 2.0);
-        runs.push_back(run_one({RunawayKind::cpu_cgroup, fmt::format("CPU in its own cgroup: {} threads spinning", o.cpus),
-                                fmt::format("cgroup v2 cpu.max 50000/100000 (half a CPU), which leaves each sibling {:.0f}% of its rate alone",
-                                            100 * std::max(0.0, with_quota) / alone),
-                                [&](RunawayPage* page, int fd) { return cpu_runaway(page, fd, o.cpus); },
-                                [&](pid_t pid) { return dir.enter(pid); }},
-                               o));
+        runs.push_back(run_one(
+            {RunawayKind::cpu_cgroup, fmt::format("CPU in its own cgroup: {} threads spinning", o.cpus),
+             fmt::format(
+                 "cgroup v2 cpu.max 50000/100000 (half a CPU), which leaves each sibling {:.0f}% of its rate alone",
+                 100 * std::max(0.0, with_quota) / alone),
+             [&](RunawayPage* page, int fd) { return cpu_runaway(page, fd, o.cpus); },
+             [&](pid_t pid) { return dir.enter(pid); }},
+            o));
     } else {
-        runs.push_back(not_here(RunawayKind::cpu_cgroup, "CPU in its own cgroup", "cgroup v2 cpu.max", cpu_place.why_not));
+        runs.push_back(
+            not_here(RunawayKind::cpu_cgroup, "CPU in its own cgroup", "cgroup v2 cpu.max", cpu_place.why_not));
     }
     return runs;
 }

@@ -23,12 +23,12 @@ struct Progress {
 
 struct RunawayRun {
     RunawayKind kind{};
-    std::string what;        // "memory: mmap and touch 8 MiB at a time"
+    std::string what;  // "memory: mmap and touch 8 MiB at a time"
     bool measured = false;
     std::string why_not;
-    std::string mechanism;   // "RLIMIT_AS = its size + 256 MiB"
-    std::string stopped_by;  // "mmap: ENOMEM after 256 MiB"
-    bool contained = false;  // the culprit met the mechanism (refused, or killed by it) within its own caps
+    std::string mechanism;      // "RLIMIT_AS = its size + 256 MiB"
+    std::string stopped_by;     // "mmap: ENOMEM after 256 MiB"
+    bool contained = false;     // the culprit met the mechanism (refused, or killed by it) within its own caps
     bool hard_cap_hit = false;  // the safety cap stopped it first: the mechanism did not act
     Progress before, during, after;
     bool siblings_alive = true;
@@ -46,7 +46,7 @@ struct RunawayOptions {
     std::size_t memory_cap_bytes = std::size_t(256) << 20;
     int process_cap = 64;
     int file_cap = 4096;
-    int cpus = 1;           // the CPU runaway's threads: one per allowed CPU
+    int cpus = 1;  // the CPU runaway's threads: one per allowed CPU
     // Each limit under test set beyond the runaway's own hard cap, so the cap must stop it: the
     // limit fails, which the verdict must see (the OS tests set it; the demo never does).
     bool limits_beyond_caps = false;

@@ -31,8 +31,8 @@ std::string hex(const void* p) { return fmt::format("{:#x}", reinterpret_cast<st
 int count_open_fds() {
     int n = 0;
     std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec && it != std::filesystem::directory_iterator();
-         it.increment(ec))
+    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
         ++n;
     return n - 1;  // the directory stream's own fd
 }

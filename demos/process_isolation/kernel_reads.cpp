@@ -75,8 +75,8 @@ void kernel_reads(const DemoContext& ctx, Result& result, P3Evidence& p3) {
                                    {"reader", "target", "method", "outcome", "errno"});
     const std::uintptr_t address = reinterpret_cast<std::uintptr_t>(secret_buffer.get());
     const bool root = ctx.env.euid == 0;
-    const std::string me = fmt::format("this process (euid {}, CAP_SYS_PTRACE {})", ctx.env.euid,
-                                       ctx.env.cap_sys_ptrace ? "yes" : "no");
+    const std::string me =
+        fmt::format("this process (euid {}, CAP_SYS_PTRACE {})", ctx.env.euid, ctx.env.cap_sys_ptrace ? "yes" : "no");
 
     // What each reader learns is checked against the secret's known prefix (the reader does not
     // know its random tail); the parent's copy of the buffer is all zeros.
@@ -89,12 +89,14 @@ void kernel_reads(const DemoContext& ctx, Result& result, P3Evidence& p3) {
         return out;
     };
 
-    auto record = [&](const std::string& reader, const Target& t, const std::vector<Attempt>& attempts, bool privileged) {
+    auto record = [&](const std::string& reader, const Target& t, const std::vector<Attempt>& attempts,
+                      bool privileged) {
         for (const auto& a : attempts) {
-            const std::string outcome = a.allowed ? (a.matched ? "allowed: read the target's secret" : "allowed: read bytes")
-                                                  : "refused";
-            table.rows.push_back({reader, fmt::format("child {} ({})", t.process.pid(), t.dumpable ? "dumpable" : "non-dumpable"),
-                                  std::string(name(a.door)), outcome, describe_errno(a.err)});
+            const std::string outcome =
+                a.allowed ? (a.matched ? "allowed: read the target's secret" : "allowed: read bytes") : "refused";
+            table.rows.push_back(
+                {reader, fmt::format("child {} ({})", t.process.pid(), t.dumpable ? "dumpable" : "non-dumpable"),
+                 std::string(name(a.door)), outcome, describe_errno(a.err)});
             if (privileged) {
                 ++p3.privileged_attempts;
                 if (a.allowed) ++p3.privileged_allowed;
@@ -110,8 +112,11 @@ void kernel_reads(const DemoContext& ctx, Result& result, P3Evidence& p3) {
         Target t = start_target(secret_buffer.get(), true);
         // The right is read from the kernel's rules with this process's own credentials (uid,
         // CAP_SYS_PTRACE) and the machine's Yama scope: the parent of a dumpable child.
-        const PtraceRights rights = ptrace_rights({.cap_sys_ptrace = ctx.env.cap_sys_ptrace, .same_uid = true, .target_dumpable = true,
-                                                   .prober_is_ancestor = true, .yama_scope = ctx.env.yama_ptrace_scope});
+        const PtraceRights rights = ptrace_rights({.cap_sys_ptrace = ctx.env.cap_sys_ptrace,
+                                                   .same_uid = true,
+                                                   .target_dumpable = true,
+                                                   .prober_is_ancestor = true,
+                                                   .yama_scope = ctx.env.yama_ptrace_scope});
         record(me, t, run_attempts(t.process.pid(), t.secret), rights.granted);
         if (rights.granted && p3.privileged_allowed > 0)
             p3.privileged_reader = fmt::format("this process, {} ({})", root ? "root" : "a user", rights.why);
@@ -123,12 +128,16 @@ void kernel_reads(const DemoContext& ctx, Result& result, P3Evidence& p3) {
     // (b) This process against a non-dumpable child: refused unless the reader holds CAP_SYS_PTRACE.
     {
         Target t = start_target(secret_buffer.get(), false);
-        const PtraceRights rights = ptrace_rights({.cap_sys_ptrace = ctx.env.cap_sys_ptrace, .same_uid = true, .target_dumpable = false,
-                                                   .prober_is_ancestor = true, .yama_scope = ctx.env.yama_ptrace_scope});
+        const PtraceRights rights = ptrace_rights({.cap_sys_ptrace = ctx.env.cap_sys_ptrace,
+                                                   .same_uid = true,
+                                                   .target_dumpable = false,
+                                                   .prober_is_ancestor = true,
+                                                   .yama_scope = ctx.env.yama_ptrace_scope});
         record(me, t, run_attempts(t.process.pid(), t.secret), rights.granted);
         if (!rights.granted) {
             const std::string reader = fmt::format("this process against its non-dumpable child ({})", rights.why);
-            p3.unprivileged_reader = p3.unprivileged_reader.empty() ? reader : p3.unprivileged_reader + " and " + reader;
+            p3.unprivileged_reader =
+                p3.unprivileged_reader.empty() ? reader : p3.unprivileged_reader + " and " + reader;
         } else if (p3.privileged_reader.empty() && p3.privileged_allowed > 0) {
             p3.privileged_reader = fmt::format("this process ({})", rights.why);
         }
@@ -162,11 +171,13 @@ void kernel_reads(const DemoContext& ctx, Result& result, P3Evidence& p3) {
         }
         stop_target(t);
     } else {
-        result.notes.push_back("Not root: no helper can switch to another uid, so the cross-uid refusal was not tried; "
-                               "the refusal shown is the non-dumpable one.");
+        result.notes.push_back(
+            "Not root: no helper can switch to another uid, so the cross-uid refusal was not tried; "
+            "the refusal shown is the non-dumpable one.");
     }
     table.note = fmt::format(
-        "Only this demo's own children are targets; the doors are common/memory_probe.hpp's, as isolation_matrix tries them. "
+        "Only this demo's own children are targets; the doors are common/memory_probe.hpp's, as isolation_matrix tries "
+        "them. "
         "Yama ptrace_scope: {}. A refusal is the kernel's answer, reported as evidence, not as an error.",
         ctx.env.yama_ptrace_scope ? std::to_string(*ctx.env.yama_ptrace_scope) : "Yama not present");
 }

@@ -27,11 +27,18 @@ void spawned_processes(const DemoContext& ctx, int children, Result& result, P1E
     copy_text(heap.get(), 64, "heap of the parent");
 
     auto& table = result.add_table("1. Processes started through Boost.Process v2 (fork + exec of this program)",
-                                   {"process", {"pid", "count"}, {"ppid", "count"}, "&global", "global holds", "&heap", "heap holds",
-                                    {"open fds", "count"}, {"RLIMIT_NOFILE", "count"}});
+                                   {"process",
+                                    {"pid", "count"},
+                                    {"ppid", "count"},
+                                    "&global",
+                                    "global holds",
+                                    "&heap",
+                                    "heap holds",
+                                    {"open fds", "count"},
+                                    {"RLIMIT_NOFILE", "count"}});
     auto parent_row = [&](const char* who) {
-        table.rows.push_back({who, double(::getpid()), double(::getppid()), hex(g_marker), g_marker, hex(heap.get()), heap.get(),
-                              double(count_open_fds()), double(nofile_soft_limit())});
+        table.rows.push_back({who, double(::getpid()), double(::getppid()), hex(g_marker), g_marker, hex(heap.get()),
+                              heap.get(), double(count_open_fds()), double(nofile_soft_limit())});
     };
     parent_row("parent");
 
@@ -46,18 +53,19 @@ void spawned_processes(const DemoContext& ctx, int children, Result& result, P1E
         auto f = parse_key_values(run.out);
         if (std::stoi(f["ppid"]) == ::getpid()) ++p1.children_reporting_parent;
         if (unescape(f["global"]) == "written by " + tag) ++p1.children_kept_own_global;
-        table.rows.push_back({tag + (i == 1 ? " (lowered its limit)" : ""), std::stod(f["pid"]), std::stod(f["ppid"]), f["global_addr"],
-                              unescape(f["global"]), f["heap_addr"], unescape(f["heap"]), std::stod(f["fds"]), std::stod(f["nofile"])});
+        table.rows.push_back({tag + (i == 1 ? " (lowered its limit)" : ""), std::stod(f["pid"]), std::stod(f["ppid"]),
+                              f["global_addr"], unescape(f["global"]), f["heap_addr"], unescape(f["heap"]),
+                              std::stod(f["fds"]), std::stod(f["nofile"])});
     }
     // The parent's own values after the children wrote theirs.
     parent_row("parent, after");
     table.note = fmt::format(
-        "Each child wrote its own tag into the same global and a heap object; the last row is the parent's copy afterwards. "
+        "Each child wrote its own tag into the same global and a heap object; the last row is the parent's copy "
+        "afterwards. "
         "Addresses of exec'd children differ from the parent's where ASLR is on (randomize_va_space = {}). "
         "child-2 lowered its own RLIMIT_NOFILE; the parent's rows show its own limit.",
         ctx.env.find("aslr") && ctx.env.find("aslr")->value ? *ctx.env.find("aslr")->value : "unknown");
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // 2. fork(): the same virtual address, two copies.
@@ -76,7 +84,7 @@ bool fork_copy_on_write(Result& result) {
     auto child = ChildProcess::fork([&] {
         copy_text(g_marker, sizeof g_marker, "child wrote this");
         copy_text(heap.get(), 64, "child wrote this");
-        send_value(to_parent.write_end.get(), char{'w'});  // written
+        send_value(to_parent.write_end.get(), char{'w'});             // written
         if (!receive_value<char>(to_child.read_end.get())) return 1;  // the parent has written its own
         ForkView view{reinterpret_cast<std::uintptr_t>(g_marker), reinterpret_cast<std::uintptr_t>(heap.get()), {}, {}};
         copy_text(view.global, sizeof view.global, g_marker);
@@ -95,12 +103,12 @@ bool fork_copy_on_write(Result& result) {
     if (!view) throw std::runtime_error("fork child sent no view: " + status.describe());
 
     auto& table = result.add_table("2. fork(): the same virtual address holds different data",
-                                   {"object", "address in parent", "address in child", "parent reads after the child wrote",
-                                    "child reads after the parent wrote"});
-    table.rows.push_back({"global", hex(g_marker), fmt::format("{:#x}", view->global_addr), parent_after_child_wrote_global,
-                          view->global});
-    table.rows.push_back({"heap", hex(heap.get()), fmt::format("{:#x}", view->heap_addr), parent_after_child_wrote_heap,
-                          view->heap});
+                                   {"object", "address in parent", "address in child",
+                                    "parent reads after the child wrote", "child reads after the parent wrote"});
+    table.rows.push_back({"global", hex(g_marker), fmt::format("{:#x}", view->global_addr),
+                          parent_after_child_wrote_global, view->global});
+    table.rows.push_back(
+        {"heap", hex(heap.get()), fmt::format("{:#x}", view->heap_addr), parent_after_child_wrote_heap, view->heap});
     table.note = "Each side wrote its own text after fork(), then read the same address again (copy-on-write pages).";
 
     const bool same_addresses = view->global_addr == reinterpret_cast<std::uintptr_t>(g_marker) &&
@@ -109,7 +117,6 @@ bool fork_copy_on_write(Result& result) {
            parent_after_child_wrote_heap == "parent, before fork" && std::string(view->global) == "child wrote this" &&
            std::string(view->heap) == "child wrote this";
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // 3. Crash containment.
@@ -154,8 +161,12 @@ void crash_containment(int crashes, Result& result, P1Evidence& p1, const AfterC
         }
     };
     auto& table = result.add_table("3. Crash containment: children write through a null pointer beside two siblings",
-                                   {"crash", {"crasher's pid", "count"}, "how it ended", {"siblings answering after it", "count"},
-                                    {"processes alive at once", "count"}, {"their distinct pids", "count"}});
+                                   {"crash",
+                                    {"crasher's pid", "count"},
+                                    "how it ended",
+                                    {"siblings answering after it", "count"},
+                                    {"processes alive at once", "count"},
+                                    {"their distinct pids", "count"}});
     p1.siblings = kSiblings;
     p1.siblings_alive_after_crash = kSiblings;
     for (int r = 0; r < crashes; ++r) {
@@ -194,7 +205,8 @@ void crash_containment(int crashes, Result& result, P1Evidence& p1, const AfterC
                 continue;
             }
             // No answer: the kernel says whether the sibling ended, and how (the direct evidence).
-            if (const auto ended = sib.process.running() ? sib.process.wait_for(std::chrono::milliseconds(100)) : sib.process.status()) {
+            if (const auto ended = sib.process.running() ? sib.process.wait_for(std::chrono::milliseconds(100))
+                                                         : sib.process.status()) {
                 if (p1.lost_sibling_status.empty()) {
                     p1.lost_sibling_status = ended->describe();
                     p1.lost_after_crash = r + 1;
@@ -205,23 +217,26 @@ void crash_containment(int crashes, Result& result, P1Evidence& p1, const AfterC
         }
         p1.siblings_alive_after_crash = std::min(p1.siblings_alive_after_crash, answering);
         if (r < kRowsShown)
-            table.rows.push_back({double(r + 1), double(crasher.pid()), crash->describe() + (killed ? " (by the demo, after 10 s)" : ""),
-                                  double(answering), double(together), double(distinct)});
+            table.rows.push_back({double(r + 1), double(crasher.pid()),
+                                  crash->describe() + (killed ? " (by the demo, after 10 s)" : ""), double(answering),
+                                  double(together), double(distinct)});
     }
     if (crashes > kRowsShown)
-        table.rows.push_back({fmt::format("{} more", crashes - kRowsShown), Cell{}, "counted in P1's facts", Cell{}, Cell{}, Cell{}});
+        table.rows.push_back(
+            {fmt::format("{} more", crashes - kRowsShown), Cell{}, "counted in P1's facts", Cell{}, Cell{}, Cell{}});
     for (auto& sib : siblings) {
         if (!sib.process.running()) continue;
         send_value(sib.ping.write_end.get(), char{'q'});
         if (!sib.process.wait_for(kAnswerDeadline)) sib.process.kill_and_wait();
     }
-    table.note = "Two siblings answer pings throughout; each crasher is forked beside them and writes through a null pointer. "
-                 "A process's pid is unique among the processes alive at the same moment (a pid can be reused after its "
-                 "process is reaped), so distinctness is counted among the parent, the siblings and the crasher, all alive at once.";
+    table.note =
+        "Two siblings answer pings throughout; each crasher is forked beside them and writes through a null pointer. "
+        "A process's pid is unique among the processes alive at the same moment (a pid can be reused after its "
+        "process is reaped), so distinctness is counted among the parent, the siblings and the crasher, all alive at "
+        "once.";
     result.add_metric("siblings_alive_after_crash", p1.siblings_alive_after_crash, "count",
                       "siblings that answered a ping after the children wrote through a null pointer");
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // 4. A pointer handed to another process.

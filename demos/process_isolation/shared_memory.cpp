@@ -47,8 +47,9 @@ private:
 }  // namespace
 
 bool shared_memory(const DemoContext& ctx, Result& result) {
-    auto& table = result.add_table("6. Shared memory: the sanctioned door (Boost.Interprocess)",
-                                   {"kind", "writer", "reader", "address in writer", "address in reader", "reader sees"});
+    auto& table =
+        result.add_table("6. Shared memory: the sanctioned door (Boost.Interprocess)",
+                         {"kind", "writer", "reader", "address in writer", "address in reader", "reader sees"});
     bool works = true;
 
     // Named: an exec'd child opens the segment by its name and writes; the parent reads.
@@ -76,11 +77,13 @@ bool shared_memory(const DemoContext& ctx, Result& result) {
         });
         child.wait();
         works = works && std::string(text) == "written by the forked child";
-        table.rows.push_back({"anonymous (MAP_SHARED, inherited by fork)", "forked child", "parent", hex(text), hex(text), text});
+        table.rows.push_back(
+            {"anonymous (MAP_SHARED, inherited by fork)", "forked child", "parent", hex(text), hex(text), text});
     }
-    table.note = "Both processes map the same physical pages; the virtual addresses may differ. Sharing is opted into "
-                 "by both sides, which is why it does not breach isolation. What a message through it costs, beside the "
-                 "kernel's ways (pipe, socket, eventfd, mq): ipc_cost.";
+    table.note =
+        "Both processes map the same physical pages; the virtual addresses may differ. Sharing is opted into "
+        "by both sides, which is why it does not breach isolation. What a message through it costs, beside the "
+        "kernel's ways (pipe, socket, eventfd, mq): ipc_cost.";
 
     return works;
 }

@@ -55,30 +55,64 @@ constexpr const char* kQuickPolicies = "other,fifo";
 // (+-2 ticks over the window: about +-8% at 0.2 s), and for a p99 that is not the largest sample.
 constexpr const char* kFullDuration = "0.3";
 constexpr const char* kQuickDuration = "0.2";
-constexpr const char* kLoops = "50";  // hackbench's default is 100; 50 keeps 4 configurations x 4 runs within half a second
+constexpr const char* kLoops =
+    "50";  // hackbench's default is 100; 50 keeps 4 configurations x 4 runs within half a second
 constexpr int kMaxLoad = 256;
 
 std::vector<DemoOption> options() {
     return {
-        {.name = "--experiments", .help = "Which to run, of lateness, wakeup, messaging", .full = "lateness,wakeup,messaging",
-         .type_name = "LIST", .default_words = "all three"},
+        {.name = "--experiments",
+         .help = "Which to run, of lateness, wakeup, messaging",
+         .full = "lateness,wakeup,messaging",
+         .type_name = "LIST",
+         .default_words = "all three"},
         {.name = "--loads",
-         .help = fmt::format("CPU-bound processes beside the sleeper, each a count (0 to {}) or a multiple of the CPUs (1x, 2x)", kMaxLoad),
-         .full = kFullLoads, .quick = kQuickLoads, .type_name = "LIST", .quick_words = fmt::format("{}, the wake-ups at the largest only", kQuickLoads)},
-        {.name = "--policies", .help = "The timer sleeper's policies, of other, nice-10, fifo", .full = kFullPolicies, .quick = kQuickPolicies,
+         .help = fmt::format(
+             "CPU-bound processes beside the sleeper, each a count (0 to {}) or a multiple of the CPUs (1x, 2x)",
+             kMaxLoad),
+         .full = kFullLoads,
+         .quick = kQuickLoads,
+         .type_name = "LIST",
+         .quick_words = fmt::format("{}, the wake-ups at the largest only", kQuickLoads)},
+        {.name = "--policies",
+         .help = "The timer sleeper's policies, of other, nice-10, fifo",
+         .full = kFullPolicies,
+         .quick = kQuickPolicies,
          .type_name = "LIST"},
-        {.name = "--channels", .help = "How the waker wakes the sleeper, of futex, pipe", .full = "futex,pipe", .quick = "futex", .type_name = "LIST"},
-        {.name = "--mode", .help = "Wake-up and messaging tasks as threads, processes, or both", .full = "both",
+        {.name = "--channels",
+         .help = "How the waker wakes the sleeper, of futex, pipe",
+         .full = "futex,pipe",
+         .quick = "futex",
+         .type_name = "LIST"},
+        {.name = "--mode",
+         .help = "Wake-up and messaging tasks as threads, processes, or both",
+         .full = "both",
          .check = CLI::IsMember({"threads", "processes", "both"})},
-        {.name = "--interval", .help = "Microseconds between deadlines and between wakes, 100 to 1000000", .full = "1000", .type_name = "US",
+        {.name = "--interval",
+         .help = "Microseconds between deadlines and between wakes, 100 to 1000000",
+         .full = "1000",
+         .type_name = "US",
          .check = CLI::Range(100, 1'000'000)},
-        {.name = "--duration", .help = "Seconds of each latency cell, 0.02 to 60", .full = kFullDuration, .quick = kQuickDuration, .type_name = "S",
+        {.name = "--duration",
+         .help = "Seconds of each latency cell, 0.02 to 60",
+         .full = kFullDuration,
+         .quick = kQuickDuration,
+         .type_name = "S",
          .check = CLI::Range(0.02, 60.0)},
-        {.name = "--pin", .help = "Pin the sleeper, the waker, the load and the messaging tasks to this CPU, 0 to 1023", .type_name = "CPU",
-         .check = CLI::Range(0, 1023), .default_words = "no pinning"},
-        {.name = "--groups", .help = "Messaging groups of 20 senders and 20 receivers, 1 to 20", .full = "1", .type_name = "N",
+        {.name = "--pin",
+         .help = "Pin the sleeper, the waker, the load and the messaging tasks to this CPU, 0 to 1023",
+         .type_name = "CPU",
+         .check = CLI::Range(0, 1023),
+         .default_words = "no pinning"},
+        {.name = "--groups",
+         .help = "Messaging groups of 20 senders and 20 receivers, 1 to 20",
+         .full = "1",
+         .type_name = "N",
          .check = CLI::Range(1, 20)},
-        {.name = "--loops", .help = "Messages each sender writes to each receiver, 1 to 100000", .full = kLoops, .type_name = "N",
+        {.name = "--loops",
+         .help = "Messages each sender writes to each receiver, 1 to 100000",
+         .full = kLoops,
+         .type_name = "N",
          .check = CLI::Range(1, 100'000)},
     };
 }
@@ -92,7 +126,9 @@ std::vector<int> parse_loads(std::string_view text, int cpus) {
         // Checked before multiplying, so no count a person types can overflow the product.
         const long long tasks = n && *n >= 0 && *n <= kMaxLoad ? (multiple ? *n * cpus : *n) : -1;
         if (tasks < 0 || tasks > kMaxLoad)
-            throw UsageError(fmt::format("--loads {}: '{}' is not a count from 0 to {} or a multiple of the CPUs (1x, 2x)", text, item, kMaxLoad));
+            throw UsageError(
+                fmt::format("--loads {}: '{}' is not a count from 0 to {} or a multiple of the CPUs (1x, 2x)", text,
+                            item, kMaxLoad));
         out.push_back(static_cast<int>(tasks));
     }
     std::sort(out.begin(), out.end());
@@ -118,15 +154,19 @@ struct Plan {
 Plan read_plan(const DemoContext& ctx) {
     Plan p;
     const OptionValues& o = ctx.values;
-    const auto experiments = parse_choice_list("--experiments", o.text("--experiments"), {"lateness", "wakeup", "messaging"});
-    auto chosen = [&](std::string_view e) { return std::find(experiments.begin(), experiments.end(), e) != experiments.end(); };
+    const auto experiments =
+        parse_choice_list("--experiments", o.text("--experiments"), {"lateness", "wakeup", "messaging"});
+    auto chosen = [&](std::string_view e) {
+        return std::find(experiments.begin(), experiments.end(), e) != experiments.end();
+    };
     p.lateness = chosen("lateness");
     p.wakeup = chosen("wakeup");
     p.messaging = chosen("messaging");
     if (o.given("--pin")) {
         const int pin = static_cast<int>(o.integer("--pin"));
         if (std::find(ctx.env.affinity_cpus.begin(), ctx.env.affinity_cpus.end(), pin) == ctx.env.affinity_cpus.end())
-            throw UsageError(fmt::format("--pin {}: not a CPU this process may run on ({})", pin, format_cpu_list(ctx.env.affinity_cpus)));
+            throw UsageError(fmt::format("--pin {}: not a CPU this process may run on ({})", pin,
+                                         format_cpu_list(ctx.env.affinity_cpus)));
         p.pin = pin;
         p.cpus = {pin};
     } else {
@@ -150,8 +190,8 @@ Plan read_plan(const DemoContext& ctx) {
     p.interval_ns = Nanos(o.integer("--interval")) * 1000;
     p.duration_ns = Nanos(o.number("--duration") * 1e9);
     if (p.duration_ns < 10 * p.interval_ns)
-        throw UsageError(fmt::format("--duration {:g} with --interval {}: fewer than 10 wake-ups per cell", double(p.duration_ns) / 1e9,
-                                     o.text("--interval")));
+        throw UsageError(fmt::format("--duration {:g} with --interval {}: fewer than 10 wake-ups per cell",
+                                     double(p.duration_ns) / 1e9, o.text("--interval")));
     p.groups = static_cast<int>(o.integer("--groups"));
     p.loops = static_cast<int>(o.integer("--loops"));
     return p;
@@ -188,13 +228,13 @@ LatenessRun run_lateness(const Plan& plan, Policy policy, int load, double overh
     r.interference = probe.stop();
     r.cell.samples_ns = r.samples.ns;
     r.cell.refused = r.samples.refused;
-    if (r.samples.kernel.known && r.samples.kernel.switched_in > 0) r.cell.run_delay_per_wakeup_ns = r.samples.kernel.run_delay_per_wakeup();
-    if (!irq_before || !irq_after)
-        r.tick_unknown = "/proc/interrupts has no local timer line (LOC, arch_timer)";
-    else if (load < r.cell.cpus)
-        r.tick_unknown = "the load did not keep every CPU busy";
+    if (r.samples.kernel.known && r.samples.kernel.switched_in > 0)
+        r.cell.run_delay_per_wakeup_ns = r.samples.kernel.run_delay_per_wakeup();
+    if (!irq_before || !irq_after) r.tick_unknown = "/proc/interrupts has no local timer line (LOC, arch_timer)";
+    else if (load < r.cell.cpus) r.tick_unknown = "the load did not keep every CPU busy";
     else {
-        r.tick_ns = observed_tick_ns(*irq_before, *irq_after, plan.cpus, static_cast<std::int64_t>(r.samples.ns.size()) + 5, window);
+        r.tick_ns = observed_tick_ns(*irq_before, *irq_after, plan.cpus,
+                                     static_cast<std::int64_t>(r.samples.ns.size()) + 5, window);
         if (!r.tick_ns) r.tick_unknown = "too few timer interrupts in the window to say";
     }
     return r;
@@ -234,9 +274,9 @@ void measure_wakeups(const Plan& plan, double overhead, Measured& m) {
                 SpinnerGang gang(load, plan.pin);
                 WakeupCell w{channel, kind, load, {}};
                 if (gang.failure().empty())
-                    w.samples = measure_wakeup(WakeupConfig{channel, kind, plan.interval_ns, plan.duration_ns, plan.pin}, overhead);
-                else
-                    w.samples.refused = gang.failure();
+                    w.samples = measure_wakeup(
+                        WakeupConfig{channel, kind, plan.interval_ns, plan.duration_ns, plan.pin}, overhead);
+                else w.samples.refused = gang.failure();
                 gang.stop();
                 m.wakeups.push_back(std::move(w));
             }
@@ -285,7 +325,9 @@ Result run(const DemoContext& ctx) {
     if (plan.messaging) measure_messaging(plan, m);
     Result result;
     result.config.repeat = static_cast<int>(plan.duration_ns / plan.interval_ns);
-    if (plan.lateness) result.add_decision(decide_p2(m.lateness, m.tick_ns, m.interference, ctx.env.cpu_quota_cpus, m.tick_from_jiffies));
+    if (plan.lateness)
+        result.add_decision(
+            decide_p2(m.lateness, m.tick_ns, m.interference, ctx.env.cpu_quota_cpus, m.tick_from_jiffies));
     present(result, ctx, m);
     return result;
 }
@@ -295,8 +337,10 @@ Result run(const DemoContext& ctx) {
 DemoSpec spec() {
     return DemoSpec{
         .name = "sched_latency",
-        .title = "how long a woken task waits for a CPU (P2): timer lateness by policy and load, wake-ups between threads and processes, "
-                  "many tasks messaging",
+        .title =
+            "how long a woken task waits for a CPU (P2): timer lateness by policy and load, wake-ups between threads "
+            "and processes, "
+            "many tasks messaging",
         .claims = {"P2"},
         .rules = {kP2Rule},
         .default_timeout_s = 120,

@@ -74,11 +74,13 @@ MessagingResult run_messaging(const MessagingConfig& config) {
     };
     auto sender = [&](int group) {
         std::vector<int> fds;
-        for (int i = 0; i < kFdsPerGroup; ++i) fds.push_back(channels[std::size_t(group * kFdsPerGroup + i)].write_end.get());
+        for (int i = 0; i < kFdsPerGroup; ++i)
+            fds.push_back(channels[std::size_t(group * kFdsPerGroup + i)].write_end.get());
         if (wait_gate()) send_all(fds, config.loops);
     };
     // When each receiver read its last message, in memory the parent reads (processes write it too).
-    Mapping finished = Mapping::anonymous(sizeof(std::atomic<std::int64_t>) * std::size_t(config.groups * kFdsPerGroup), true);
+    Mapping finished =
+        Mapping::anonymous(sizeof(std::atomic<std::int64_t>) * std::size_t(config.groups * kFdsPerGroup), true);
     auto* last_read = static_cast<std::atomic<std::int64_t>*>(finished.data());
     auto receiver = [&](int index) {
         if (!wait_gate()) return;
@@ -112,8 +114,8 @@ MessagingResult run_messaging(const MessagingConfig& config) {
         for (int g = 0; g < config.groups; ++g)
             for (int i = 0; i < kFdsPerGroup; ++i) start([&, g] { sender(g); });
     } catch (const std::system_error& e) {
-        r.refused = fmt::format("{} {} of {} started, the next refused: {}", processes.size() + threads.size(), name(config.kind), r.tasks,
-                                start_failure(e.code().value()));
+        r.refused = fmt::format("{} {} of {} started, the next refused: {}", processes.size() + threads.size(),
+                                name(config.kind), r.tasks, start_failure(e.code().value()));
         called_off->store(1, std::memory_order_release);
         gate.write_end.reset();  // every task started leaves at the gate
         for (auto& p : processes) p.wait();
@@ -122,7 +124,8 @@ MessagingResult run_messaging(const MessagingConfig& config) {
     }
     for (int i = 0; i < r.tasks; ++i) {
         char byte = 0;
-        if (!read_exact(ready.read_end.get(), &byte, 1)) throw HarnessError(EPIPE, "a messaging task ended before the gate");
+        if (!read_exact(ready.read_end.get(), &byte, 1))
+            throw HarnessError(EPIPE, "a messaging task ended before the gate");
     }
     const Nanos t0 = now_ns();
     gate.write_end.reset();
@@ -136,7 +139,8 @@ MessagingResult run_messaging(const MessagingConfig& config) {
     r.total_ns = double(now_ns() - t0);
     if (failed) throw HarnessError(EIO, "a messaging process failed");
     std::int64_t latest = t0;
-    for (int i = 0; i < config.groups * kFdsPerGroup; ++i) latest = std::max(latest, last_read[i].load(std::memory_order_relaxed));
+    for (int i = 0; i < config.groups * kFdsPerGroup; ++i)
+        latest = std::max(latest, last_read[i].load(std::memory_order_relaxed));
     r.last_read_ns = double(latest - t0);
     return r;
 }

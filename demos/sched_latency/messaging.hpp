@@ -31,7 +31,7 @@ struct MessagingResult {
     double last_read_ns = 0;    // the gate's opening to the last receiver's last message: the rest is exiting
     std::int64_t messages = 0;  // groups x F senders x F receivers x loops
     int tasks = 0;
-    std::string refused;        // not measured: why its tasks could not all start (then nothing else is set)
+    std::string refused;  // not measured: why its tasks could not all start (then nothing else is set)
     double per_message_ns() const { return messages > 0 ? total_ns / double(messages) : 0; }
 };
 

@@ -99,12 +99,13 @@ double timer_slack_ns() {
     return slack < 0 ? -1 : double(slack);
 }
 
-timespec to_timespec(Nanos ns) { return timespec{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)}; }
+timespec to_timespec(Nanos ns) {
+    return timespec{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+}
 
 void sleep_until(Nanos deadline) {
     const timespec t = to_timespec(deadline);
-    while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, nullptr) == EINTR) {
-    }
+    while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, nullptr) == EINTR) {}
 }
 
 constexpr int kWarmupWakeups = 5;  // first wake-ups find cold caches and page tables: not kept
@@ -116,15 +117,15 @@ std::string apply_policy(Policy p) {
         case Policy::other: return {};
         case Policy::nice_minus_10:
             if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kNiceRaised) == 0) return {};
-            return fmt::format("nice {} refused ({}): needs CAP_SYS_NICE or RLIMIT_NICE >= {} (here {})", kNiceRaised, errno_name(errno),
-                               20 - kNiceRaised, limit_text(RLIMIT_NICE));
+            return fmt::format("nice {} refused ({}): needs CAP_SYS_NICE or RLIMIT_NICE >= {} (here {})", kNiceRaised,
+                               errno_name(errno), 20 - kNiceRaised, limit_text(RLIMIT_NICE));
         case Policy::fifo: {
             sched_param param{};
             param.sched_priority = kFifoPriority;
             const int rc = ::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &param);
             if (rc == 0) return {};
-            return fmt::format("SCHED_FIFO {} refused ({}): needs CAP_SYS_NICE or RLIMIT_RTPRIO >= {} (here {})", kFifoPriority,
-                               errno_name(rc), kFifoPriority, limit_text(RLIMIT_RTPRIO));
+            return fmt::format("SCHED_FIFO {} refused ({}): needs CAP_SYS_NICE or RLIMIT_RTPRIO >= {} (here {})",
+                               kFifoPriority, errno_name(rc), kFifoPriority, limit_text(RLIMIT_RTPRIO));
         }
     }
     return "unknown policy";
@@ -149,7 +150,8 @@ Samples measure_timer_lateness(const LatenessConfig& config, double clock_overhe
             Nanos next = now_ns() + config.interval_ns;
             for (int i = 0; i < kWarmupWakeups; ++i, next += config.interval_ns) sleep_until(next);
             PerfCounters counters;
-            if (!counters.available(PerfEvent::context_switches)) out.counters_unavailable = counters.unavailable_reason(PerfEvent::context_switches);
+            if (!counters.available(PerfEvent::context_switches))
+                out.counters_unavailable = counters.unavailable_reason(PerfEvent::context_switches);
             const SchedReading start = read_own_schedstat();
             counters.start();
             next = now_ns() + config.interval_ns;
@@ -158,12 +160,15 @@ Samples measure_timer_lateness(const LatenessConfig& config, double clock_overhe
                 const Nanos woke = now_ns();
                 out.ns.push_back(std::max(0.0, double(woke - next) - clock_overhead_ns));
                 next += config.interval_ns;
-                if (next <= woke) next = woke + config.interval_ns - (woke - next) % config.interval_ns;  // deadlines missed: the next one ahead
+                if (next <= woke)
+                    next = woke + config.interval_ns -
+                           (woke - next) % config.interval_ns;  // deadlines missed: the next one ahead
             }
             const PerfCounts counts = counters.stop();
             out.wakeups_planned = planned;
             out.kernel = between(start, read_own_schedstat());
-            out.switches_per_wakeup = counts.per_operation(PerfEvent::context_switches, static_cast<int>(out.ns.size()));
+            out.switches_per_wakeup =
+                counts.per_operation(PerfEvent::context_switches, static_cast<int>(out.ns.size()));
             if (const auto m = counts[PerfEvent::cpu_migrations]) out.migrations = double(*m);
         });
     } catch (const std::system_error& e) {
@@ -178,9 +183,9 @@ namespace {
 
 // One page of shared memory between the waker and the sleeper, followed by the samples.
 struct WakeupShared {
-    std::atomic<std::uint32_t> word{0};   // futex: the number of wakes so far
+    std::atomic<std::uint32_t> word{0};      // futex: the number of wakes so far
     std::atomic<std::uint32_t> answered{0};  // the last wake the sleeper recorded
-    std::atomic<std::int64_t> stamp{0};   // when the waker woke it
+    std::atomic<std::int64_t> stamp{0};      // when the waker woke it
     std::atomic<std::uint32_t> stop{0};
     std::atomic<std::uint32_t> ready{0};
     std::atomic<std::int64_t> count{0};
@@ -192,8 +197,8 @@ struct WakeupShared {
 };
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free && std::atomic<std::int64_t>::is_always_lock_free);
 
-void sleeper_body(WakeupShared& s, double* samples, std::int64_t capacity, Channel channel, int read_fd, std::optional<int> pin,
-                  double clock_overhead_ns) {
+void sleeper_body(WakeupShared& s, double* samples, std::int64_t capacity, Channel channel, int read_fd,
+                  std::optional<int> pin, double clock_overhead_ns) {
     try {
         if (pin) pin_to_cpu(*pin);
     } catch (const std::exception& e) {
@@ -233,7 +238,8 @@ void sleeper_body(WakeupShared& s, double* samples, std::int64_t capacity, Chann
 Samples measure_wakeup(const WakeupConfig& config, double clock_overhead_ns) {
     const std::int64_t planned = std::max<std::int64_t>(1, config.duration_ns / config.interval_ns);
     const std::size_t header = (sizeof(WakeupShared) + 63) / 64 * 64;
-    Mapping shared = Mapping::anonymous(header + sizeof(double) * static_cast<std::size_t>(planned + kWarmupWakeups), true);
+    Mapping shared =
+        Mapping::anonymous(header + sizeof(double) * static_cast<std::size_t>(planned + kWarmupWakeups), true);
     auto* s = new (shared.data()) WakeupShared;
     auto* samples = reinterpret_cast<double*>(static_cast<char*>(shared.data()) + header);
     const std::int64_t capacity = planned + kWarmupWakeups;
@@ -243,18 +249,22 @@ Samples measure_wakeup(const WakeupConfig& config, double clock_overhead_ns) {
     ChildProcess sleeper_process;
     try {
         if (config.kind == Kind::threads) {
-            sleeper_thread = std::thread([&] { sleeper_body(*s, samples, capacity, config.channel, pipe.read_end.get(), config.pin_cpu, clock_overhead_ns); });
+            sleeper_thread = std::thread([&] {
+                sleeper_body(*s, samples, capacity, config.channel, pipe.read_end.get(), config.pin_cpu,
+                             clock_overhead_ns);
+            });
         } else {
             sleeper_process = ChildProcess::fork([&] {
                 pipe.write_end.reset();
-                sleeper_body(*s, samples, capacity, config.channel, pipe.read_end.get(), config.pin_cpu, clock_overhead_ns);
+                sleeper_body(*s, samples, capacity, config.channel, pipe.read_end.get(), config.pin_cpu,
+                             clock_overhead_ns);
                 return 0;
             });
         }
     } catch (const std::system_error& e) {
         Samples out;
-        out.refused = fmt::format("the sleeping {} could not start: {}", config.kind == Kind::threads ? "thread" : "process",
-                                  start_failure(e.code().value()));
+        out.refused = fmt::format("the sleeping {} could not start: {}",
+                                  config.kind == Kind::threads ? "thread" : "process", start_failure(e.code().value()));
         s->~WakeupShared();
         return out;
     }
@@ -288,8 +298,7 @@ Samples measure_wakeup(const WakeupConfig& config, double clock_overhead_ns) {
     auto wake = [&](std::uint32_t seq) {
         s->stamp.store(now_ns(), std::memory_order_release);
         s->word.store(seq, std::memory_order_release);
-        if (config.channel == Channel::futex)
-            futex_shared(&s->word, FUTEX_WAKE, 1);
+        if (config.channel == Channel::futex) futex_shared(&s->word, FUTEX_WAKE, 1);
         else {
             const std::int64_t stamp = s->stamp.load(std::memory_order_relaxed);
             write_all(pipe.write_end.get(), &stamp, sizeof stamp);
@@ -334,7 +343,8 @@ std::optional<std::vector<std::int64_t>> timer_interrupts() {
 }
 
 std::optional<double> observed_tick_ns(const std::vector<std::int64_t>& before, const std::vector<std::int64_t>& after,
-                                       const std::vector<int>& busy_cpus, std::int64_t sleeper_wakeups, double window_ns) {
+                                       const std::vector<int>& busy_cpus, std::int64_t sleeper_wakeups,
+                                       double window_ns) {
     if (busy_cpus.empty() || window_ns <= 0) return std::nullopt;
     std::int64_t total = 0;
     for (int cpu : busy_cpus) {

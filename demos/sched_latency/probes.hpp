@@ -32,7 +32,7 @@ enum class Policy { other, nice_minus_10, fifo };
 inline constexpr int kFifoPriority = 50;  // cyclictest -p 50: above the kernel's default threads, below its watchdogs
 inline constexpr int kNiceRaised = -10;
 
-std::string_view name(Policy p);        // "SCHED_OTHER", "nice -10", "SCHED_FIFO 50"
+std::string_view name(Policy p);         // "SCHED_OTHER", "nice -10", "SCHED_FIFO 50"
 std::string_view option_name(Policy p);  // "other", "nice-10", "fifo"
 std::optional<Policy> policy_from_option(std::string_view text);
 
@@ -43,17 +43,17 @@ std::string apply_policy(Policy p);
 struct KernelView {
     bool known = false;
     std::string unknown_reason;
-    double run_delay_ns = 0;   // runnable but not running (schedstat field 2)
+    double run_delay_ns = 0;       // runnable but not running (schedstat field 2)
     std::int64_t switched_in = 0;  // times it was given a CPU (field 3)
     double run_delay_per_wakeup() const { return switched_in > 0 ? run_delay_ns / double(switched_in) : 0; }
 };
 
 struct Samples {
-    std::vector<double> ns;       // one per wake-up: how late it ran
+    std::vector<double> ns;  // one per wake-up: how late it ran
     std::int64_t wakeups_planned = 0;
     KernelView kernel;
-    std::string refused;          // the policy could not be set: why (no samples)
-    double timer_slack_ns = -1;   // the sleeper's timer slack (prctl), where it is known
+    std::string refused;         // the policy could not be set: why (no samples)
+    double timer_slack_ns = -1;  // the sleeper's timer slack (prctl), where it is known
     // perf_event_open's counts for the sleeper thread over the measured wake-ups (timer lateness
     // only): context switches per wake-up (2 where each sleep and each wake is a switch) and CPU
     // migrations in all; nullopt where refused, with the reason.
@@ -91,6 +91,7 @@ std::optional<std::vector<std::int64_t>> timer_interrupts();
 // ticks at HZ even with NO_HZ) less the sleeper's own timer expiries, per busy CPU per second.
 // nullopt when a reading is missing or the count is too small to say (under 10 per CPU).
 std::optional<double> observed_tick_ns(const std::vector<std::int64_t>& before, const std::vector<std::int64_t>& after,
-                                       const std::vector<int>& busy_cpus, std::int64_t sleeper_wakeups, double window_ns);
+                                       const std::vector<int>& busy_cpus, std::int64_t sleeper_wakeups,
+                                       double window_ns);
 
 }  // namespace proclab::sched_latency

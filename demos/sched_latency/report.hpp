@@ -35,10 +35,11 @@ struct Measured {
     Nanos interval_ns = 0, duration_ns = 0;
     std::vector<LatenessCell> lateness;
     std::vector<Samples> lateness_samples;  // beside each lateness cell: slack, planned wake-ups, the kernel's view
-    std::optional<double> tick_ns;          // the kernel's jiffies over the run, else the interrupts of the most loaded SCHED_OTHER cell
+    std::optional<double>
+        tick_ns;  // the kernel's jiffies over the run, else the interrupts of the most loaded SCHED_OTHER cell
     bool tick_from_jiffies = false;
     std::string tick_unknown;
-    Interference interference;              // around that cell
+    Interference interference;  // around that cell
     std::vector<WakeupCell> wakeups;
     std::vector<MessagingCell> messaging;
 };

@@ -19,9 +19,11 @@
 namespace proclab::sched_latency {
 
 // Thresholds, stated once.
-inline constexpr double kCoarsestTickNs = 10e6;      // HZ=100, the coarsest tick Linux is built with: used where none is observed
-inline constexpr double kStarvedTurns = 10;          // a median wait of 10 turns or more: starved (refutes)
-inline constexpr double kInterferenceMargin = 0.15;  // other tasks + steal above 15% of the CPUs: a long wait is not judged
+inline constexpr double kCoarsestTickNs =
+    10e6;  // HZ=100, the coarsest tick Linux is built with: used where none is observed
+inline constexpr double kStarvedTurns = 10;  // a median wait of 10 turns or more: starved (refutes)
+inline constexpr double kInterferenceMargin =
+    0.15;  // other tasks + steal above 15% of the CPUs: a long wait is not judged
 
 extern const RuleInfo kP2Rule;
 
@@ -31,7 +33,7 @@ struct LatenessCell {
     int load_tasks = 0;  // CPU-bound processes beside the sleeper
     int cpus = 1;        // CPUs the sleeper and the load could use
     std::vector<double> samples_ns;
-    std::string refused;  // the policy could not be set: why
+    std::string refused;                  // the policy could not be set: why
     double run_delay_per_wakeup_ns = -1;  // -1: unknown
 };
 
@@ -44,7 +46,8 @@ double turn_bound_ns(int load_tasks, int cpus, double tick_ns);
 // period, so a wait beyond a turn there is the quota's, not the scheduler's: not-measured, named.
 // `tick_from_jiffies`: tick_ns is the kernel's own count (jiffies over the run), not the local
 // timer interrupts' interval (which any other timer adds to).
-Decision decide_p2(const std::vector<LatenessCell>& cells, std::optional<double> tick_ns, const Interference& interference,
-                   std::optional<double> quota_cpus = std::nullopt, bool tick_from_jiffies = false);
+Decision decide_p2(const std::vector<LatenessCell>& cells, std::optional<double> tick_ns,
+                   const Interference& interference, std::optional<double> quota_cpus = std::nullopt,
+                   bool tick_from_jiffies = false);
 
 }  // namespace proclab::sched_latency

@@ -79,7 +79,8 @@ CPython run_cpython(int n, bool quick) {
     const std::string work = quick ? "400000" : "1500000";
     const std::string hashes = std::to_string(n * (quick ? 2 : 4));
     const std::string mib = quick ? "8" : "32";
-    auto run = run_captured(exe, {"-c", kPythonScript, std::to_string(n), work, hashes, mib}, {.timeout = std::chrono::seconds(120)});
+    auto run = run_captured(exe, {"-c", kPythonScript, std::to_string(n), work, hashes, mib},
+                            {.timeout = std::chrono::seconds(120)});
     if (!run.status.exited() || run.status.exit_code() != 0) {
         auto err = run.err.substr(run.err.rfind('\n', run.err.size() >= 2 ? run.err.size() - 2 : 0) + 1);
         py.why_not = fmt::format("python3 ({}) ended: {}: {}", exe.string(), run.status.describe(), err);
@@ -93,7 +94,9 @@ CPython run_cpython(int n, bool quick) {
         py.implementation = j.at("implementation");
         py.free_threaded_build = j.at("free_threaded_build");
         py.gil_enabled = j.at("gil_enabled");
-        auto timing = [&](const char* key) { return Timing{j.at(key).at(0).get<double>(), j.at(key).at(1).get<double>()}; };
+        auto timing = [&](const char* key) {
+            return Timing{j.at(key).at(0).get<double>(), j.at(key).at(1).get<double>()};
+        };
         py.one = timing("one_thread_s");
         py.threads = timing("threads_s");
         py.processes = timing("processes_s");

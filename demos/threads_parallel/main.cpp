@@ -55,28 +55,37 @@ constexpr int kMaxThreads = 1024;
 
 std::vector<DemoOption> options() {
     return {
-        {.name = "--switch-interval", .help = "The emulated GIL's switch interval in ms, as CPython's sys.getswitchinterval()", .full = "5",
-         .type_name = "MS", .check = CLI::Range(0.1, 1000.0)},
-        {.name = "--thread-counts", .help = "Thread counts of the sweep, 1 to 1024, like 1-8 or 1,2,4,16", .type_name = "LIST",
+        {.name = "--switch-interval",
+         .help = "The emulated GIL's switch interval in ms, as CPython's sys.getswitchinterval()",
+         .full = "5",
+         .type_name = "MS",
+         .check = CLI::Range(0.1, 1000.0)},
+        {.name = "--thread-counts",
+         .help = "Thread counts of the sweep, 1 to 1024, like 1-8 or 1,2,4,16",
+         .type_name = "LIST",
          .default_words = "1 to 2x the allowed CPUs"},
-        {.name = "--work", .help = "The kind of job: compute-bound, memory-bound (streaming past the last-level cache), or both",
-         .full = "both", .check = CLI::IsMember({"compute", "memory", "both"})},
+        {.name = "--work",
+         .help = "The kind of job: compute-bound, memory-bound (streaming past the last-level cache), or both",
+         .full = "both",
+         .check = CLI::IsMember({"compute", "memory", "both"})},
     };
 }
 
 // ---------------------------------------------------------------------------------------------
 
 struct Setup {
-    int cpus = 0;          // allowed
-    int max_n = 0;         // the sweep's largest thread count by default: 2x CPUs, at least 2
-    int n_at_cpus = 0;     // the thread count the trials compare
-    std::vector<int> counts;  // the sweep's thread counts, 1 first
-    int repetitions = 0;   // of each sweep point (the verdicts come from the trials)
-    double switch_interval_ms = 5;  // the emulated GIL's
+    int cpus = 0;                        // allowed
+    int max_n = 0;                       // the sweep's largest thread count by default: 2x CPUs, at least 2
+    int n_at_cpus = 0;                   // the thread count the trials compare
+    std::vector<int> counts;             // the sweep's thread counts, 1 first
+    int repetitions = 0;                 // of each sweep point (the verdicts come from the trials)
+    double switch_interval_ms = 5;       // the emulated GIL's
     bool compute = true, memory = true;  // --work
-    double job_s = 0.3;    // one job's CPU time on one CPU (--quick: 0.1)
-    bool quick = false;    // CPython's runs: fewer with --quick
-    std::chrono::microseconds switch_interval() const { return std::chrono::microseconds(long(switch_interval_ms * 1000)); }
+    double job_s = 0.3;                  // one job's CPU time on one CPU (--quick: 0.1)
+    bool quick = false;                  // CPython's runs: fewer with --quick
+    std::chrono::microseconds switch_interval() const {
+        return std::chrono::microseconds(long(switch_interval_ms * 1000));
+    }
 };
 
 Setup read_setup(const DemoContext& ctx) {
@@ -90,7 +99,8 @@ Setup read_setup(const DemoContext& ctx) {
     } else {
         s.counts = parse_cpu_list(counts);  // a list of integers with ranges, like a CPU list
         if (s.counts.empty() || s.counts.front() < 1 || s.counts.back() > kMaxThreads)
-            throw UsageError(fmt::format("--thread-counts {}: give thread counts from 1 to {}, like 1-8 or 1,2,4", counts, kMaxThreads));
+            throw UsageError(fmt::format("--thread-counts {}: give thread counts from 1 to {}, like 1-8 or 1,2,4",
+                                         counts, kMaxThreads));
         if (s.counts.front() != 1) s.counts.insert(s.counts.begin(), 1);  // the speedup's base
     }
     s.repetitions = ctx.repeat();
@@ -117,10 +127,12 @@ Workload size_jobs(const DemoContext& ctx, const Setup& setup) {
         const Nanos t0 = now_ns();
         (void)busy_work(chunk_iterations * 20, 1);
         const double per_chunk = double(now_ns() - t0) / 20;
-        chunk_iterations = std::max<std::uint64_t>(100, std::uint64_t(double(chunk_iterations) * 20000.0 / std::max(1.0, per_chunk)));
+        chunk_iterations =
+            std::max<std::uint64_t>(100, std::uint64_t(double(chunk_iterations) * 20000.0 / std::max(1.0, per_chunk)));
     }
     const double target_s = setup.job_s;
-    Workload w{Job::compute(std::uint64_t(target_s * 1e9 / 20000.0), chunk_iterations), std::nullopt, 0, target_s, chunk_iterations};
+    Workload w{Job::compute(std::uint64_t(target_s * 1e9 / 20000.0), chunk_iterations), std::nullopt, 0, target_s,
+               chunk_iterations};
     const int first_cpu = ctx.env.affinity_cpus.empty() ? 0 : ctx.env.affinity_cpus.front();
     const Topology topology = read_topology({first_cpu});
     const CpuPlace* place = topology.find(first_cpu);
@@ -130,7 +142,8 @@ Workload size_jobs(const DemoContext& ctx, const Setup& setup) {
         const std::uint64_t probe_chunks = std::min<std::uint64_t>(2048, w.memory->buffer_bytes() / kSliceBytes);
         w.memory->set_total_chunks(probe_chunks);
         const RunResult probe = run_threads(1, *w.memory, nullptr);
-        w.memory->set_total_chunks(std::max<std::uint64_t>(64, std::uint64_t(target_s * 1e9 / std::max(1.0, probe.wall_ns / double(probe_chunks)))));
+        w.memory->set_total_chunks(std::max<std::uint64_t>(
+            64, std::uint64_t(target_s * 1e9 / std::max(1.0, probe.wall_ns / double(probe_chunks)))));
     }
     return w;
 }
@@ -193,7 +206,8 @@ Result run(const DemoContext& ctx) {
     if (setup.compute) m.sweeps.push_back(sweep(work.compute));
     if (work.memory) m.sweeps.push_back(sweep(*work.memory));
     for (int n : {1, setup.n_at_cpus, setup.max_n})
-        if (m.locked.empty() || m.locked.back().n != n) m.locked.push_back(median_run(n, work.compute, setup.switch_interval(), setup.repetitions));
+        if (m.locked.empty() || m.locked.back().n != n)
+            m.locked.push_back(median_run(n, work.compute, setup.switch_interval(), setup.repetitions));
 
     m.trials = run_trials(
         ctx.trials(), ctx.env.affinity_cpus, [&](int) { return measure_trial(ctx, setup, work); },
@@ -210,7 +224,8 @@ Result run(const DemoContext& ctx) {
 DemoSpec spec() {
     return DemoSpec{
         .name = "threads_parallel",
-        .title = "C++ threads run in parallel; under a global interpreter lock (emulated, and real CPython) they take turns",
+        .title =
+            "C++ threads run in parallel; under a global interpreter lock (emulated, and real CPython) they take turns",
         .claims = {"T2", "T9"},
         .rules = {kT2Rule, kT9Rule},
         .default_timeout_s = 180,

@@ -18,9 +18,9 @@ namespace proclab::threads_parallel {
 // The jobs every thread count shares, sized on this machine.
 struct Workload {
     Job compute;
-    std::optional<Job> memory;       // --work compute: none
-    std::size_t llc_bytes = 0;       // the last-level cache the memory job must exceed (0: unknown)
-    double target_s = 0;             // about this much CPU time on one thread, each job
+    std::optional<Job> memory;  // --work compute: none
+    std::size_t llc_bytes = 0;  // the last-level cache the memory job must exceed (0: unknown)
+    double target_s = 0;        // about this much CPU time on one thread, each job
     std::uint64_t chunk_iterations = 0;
 };
 

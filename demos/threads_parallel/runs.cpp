@@ -135,7 +135,8 @@ RunResult run_threads(int n, const Job& job, EmulatedGil* gil) {
     std::vector<std::thread> threads;
     for (int i = 0; i < n; ++i) {
         threads.emplace_back([&, i] {
-            const std::uint64_t chunks = total_chunks / std::uint64_t(n) + (std::uint64_t(i) < total_chunks % std::uint64_t(n) ? 1 : 0);
+            const std::uint64_t chunks =
+                total_chunks / std::uint64_t(n) + (std::uint64_t(i) < total_chunks % std::uint64_t(n) ? 1 : 0);
             auto& mine = intervals[std::size_t(i)];
             mine.reserve(1024);
             ready.fetch_add(1);

@@ -22,7 +22,7 @@
 
 namespace proclab::threads_parallel {
 
-inline constexpr Nanos kGapThreshold = 200'000;      // 10x a work chunk: a longer step is time off the CPU
+inline constexpr Nanos kGapThreshold = 200'000;       // 10x a work chunk: a longer step is time off the CPU
 inline constexpr std::size_t kSliceBytes = 64 << 10;  // a memory-bound chunk: one 64 KiB slice
 
 double thread_cpu_ns();

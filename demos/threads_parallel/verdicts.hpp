@@ -22,17 +22,16 @@ inline constexpr double kOverlapParallel = 0.02;     // C++/emulated: at least 2
 inline constexpr double kInterferenceMargin = 0.15;  // other tasks + steal above 15% of the CPUs: CPUs were not free
 // For CPython only CPU time / wall time ("busy CPUs") is known; processes are the control that
 // shows whether a second CPU was free at all.
-inline constexpr double kSerialBusy = 1.1;            // at most 1.1 CPUs busy on average: one at a time
-inline constexpr double kParallelBusy = 1.3;          // at least 1.3 CPUs busy: ran at the same time
-inline constexpr double kParallelEfficiency = 0.75;   // speedup >= 75% of N: parallel on free CPUs
-inline constexpr double kSpeedupTolerance = 0.10;     // a speedup above N by more than this is implausible (the ceiling)
+inline constexpr double kSerialBusy = 1.1;           // at most 1.1 CPUs busy on average: one at a time
+inline constexpr double kParallelBusy = 1.3;         // at least 1.3 CPUs busy: ran at the same time
+inline constexpr double kParallelEfficiency = 0.75;  // speedup >= 75% of N: parallel on free CPUs
+inline constexpr double kSpeedupTolerance = 0.10;    // a speedup above N by more than this is implausible (the ceiling)
 // Memory-bound threads below 50% of N (compute-bound ones parallel): the memory bandwidth is the limit.
 inline constexpr double kMemoryBoundEfficiency = 0.5;
 
-
 struct Evidence {
     int cpus = 0;
-    int n_at_cpus = 0;  // the thread count compared (= CPUs, at least 2)
+    int n_at_cpus = 0;                        // the thread count compared (= CPUs, at least 2)
     Interference interference;                // around the trial
     std::optional<double> quota_cpus;         // the cgroup's CPU quota (Environment::cpu_quota_cpus)
     double cpp_speedup = 0, cpp_overlap = 0;  // C++ threads at n_at_cpus

@@ -63,13 +63,26 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 std::vector<DemoOption> options() {
     return {
-        {.name = "--workers", .help = "Run one step with K workers, 1 to 1024, instead of the sweep", .type_name = "K",
-         .check = CLI::Range(1, 1024), .default_words = "the sweep 1, N, 2N, 4N for N CPUs"},
-        {.name = "--kind", .help = "What the sweep's workers are: processes, or threads of this process (T1's step runs threads either way)",
-         .full = "processes", .check = CLI::IsMember({"processes", "threads"})},
-        {.name = "--pin", .help = "Pin every worker to this one CPU, 0 to 1023", .type_name = "CPU", .check = CLI::Range(0, CPU_SETSIZE - 1),
+        {.name = "--workers",
+         .help = "Run one step with K workers, 1 to 1024, instead of the sweep",
+         .type_name = "K",
+         .check = CLI::Range(1, 1024),
+         .default_words = "the sweep 1, N, 2N, 4N for N CPUs"},
+        {.name = "--kind",
+         .help =
+             "What the sweep's workers are: processes, or threads of this process (T1's step runs threads either way)",
+         .full = "processes",
+         .check = CLI::IsMember({"processes", "threads"})},
+        {.name = "--pin",
+         .help = "Pin every worker to this one CPU, 0 to 1023",
+         .type_name = "CPU",
+         .check = CLI::Range(0, CPU_SETSIZE - 1),
          .default_words = "none"},
-        {.name = "--duration", .help = "CPU time each worker needs, in seconds", .full = "0.2", .quick = "0.05", .type_name = "SECONDS",
+        {.name = "--duration",
+         .help = "CPU time each worker needs, in seconds",
+         .full = "0.2",
+         .quick = "0.05",
+         .type_name = "SECONDS",
          .check = CLI::Range(0.01, 60.0)},
     };
 }
@@ -95,7 +108,8 @@ Setup read_setup(const DemoContext& ctx) {
     if (o.given("--pin")) {
         s.pin = static_cast<int>(o.integer("--pin"));
         if (std::find(s.cpus.begin(), s.cpus.end(), s.pin) == s.cpus.end())
-            throw UsageError(fmt::format("--pin {}: CPU not in this process's affinity mask ({})", s.pin, format_cpu_list(s.cpus)));
+            throw UsageError(
+                fmt::format("--pin {}: CPU not in this process's affinity mask ({})", s.pin, format_cpu_list(s.cpus)));
         s.cpus = {s.pin};
     }
     const int n = static_cast<int>(s.cpus.size());
@@ -124,7 +138,8 @@ std::vector<StepResult> run_sweep(const Setup& setup, const Calibration& cal, st
         }
         // The T1 threads start on one CPU and are then allowed all: the scheduler's moves are its own.
         const int start_cpu = p.threads && setup.pin < 0 && n > 1 ? setup.cpus.front() : -1;
-        const WorkParams params{static_cast<Nanos>(work_s * 1e9), cal.threshold_ns, cal.chunk_iterations, setup.pin, start_cpu, nullptr};
+        const WorkParams params{
+            static_cast<Nanos>(work_s * 1e9), cal.threshold_ns, cal.chunk_iterations, setup.pin, start_cpu, nullptr};
         steps.push_back(run_step(p.k, p.threads, setup.cpus, params));
     }
     return steps;
@@ -139,10 +154,12 @@ Result run(const DemoContext& ctx) {
     (void)run_jiffies();  // the tick is counted over the whole run
     Sweep sweep{setup.cpus, setup.threads, calibrate(ctx.clock), {}, {}};
     sweep.trials = run_trials(
-        ctx.trials(), setup.cpus, [&](int trial) { return run_sweep(setup, sweep.calibration, trial == 0 ? &sweep.shortened : nullptr); },
+        ctx.trials(), setup.cpus,
+        [&](int trial) { return run_sweep(setup, sweep.calibration, trial == 0 ? &sweep.shortened : nullptr); },
         [&](const std::vector<StepResult>& steps, const Interference& interference) {
             // P4 first: the trial shown is the first whose P4 verdict is the combined one.
-            return std::vector<Decision>{decide_p4(steps, interference, ctx.env.cpu_quota_cpus), decide_p2(steps, slice_facts(ctx, steps), interference),
+            return std::vector<Decision>{decide_p4(steps, interference, ctx.env.cpu_quota_cpus),
+                                         decide_p2(steps, slice_facts(ctx, steps), interference),
                                          decide_t1(steps, setup.pin >= 0, interference)};
         });
     Result result;

@@ -18,9 +18,9 @@ namespace proclab::time_slicing {
 
 // What the sweep was and what it gave: R trials, each the steps of one sweep.
 struct Sweep {
-    std::vector<int> cpus;        // the CPUs the workers were allowed
-    bool threads_only = false;    // --kind threads: every step ran threads
-    Calibration calibration;      // the worker loop's gap threshold
+    std::vector<int> cpus;               // the CPUs the workers were allowed
+    bool threads_only = false;           // --kind threads: every step ran threads
+    Calibration calibration;             // the worker loop's gap threshold
     std::vector<std::string> shortened;  // steps given less work to stay under kMaxStepWallS
     Trials<std::vector<StepResult>> trials;
 };

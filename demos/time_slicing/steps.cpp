@@ -70,7 +70,8 @@ void derive_from_intervals(StepResult& step) {
     step.first_move_ns.reset();
     step.longest_run_ns = 0;
     for (const auto& w : step.workers) {
-        if (w.first_move_ns && (!step.first_move_ns || *w.first_move_ns < *step.first_move_ns)) step.first_move_ns = w.first_move_ns;
+        if (w.first_move_ns && (!step.first_move_ns || *w.first_move_ns < *step.first_move_ns))
+            step.first_move_ns = w.first_move_ns;
         for (const auto& iv : w.intervals) step.longest_run_ns = std::max(step.longest_run_ns, iv.end - iv.start);
     }
 }
@@ -150,7 +151,8 @@ StepResult run_step(int k, bool threads, const std::vector<int>& cpus, WorkParam
         // (they touch) belong to one slice. The first and the last slice are partial.
         std::vector<double> slices;
         for (std::size_t j = 0; j < w.intervals.size(); ++j) {
-            if (j > 0 && w.intervals[j].start == w.intervals[j - 1].end) slices.back() += double(w.intervals[j].end - w.intervals[j].start);
+            if (j > 0 && w.intervals[j].start == w.intervals[j - 1].end)
+                slices.back() += double(w.intervals[j].end - w.intervals[j].start);
             else slices.push_back(double(w.intervals[j].end - w.intervals[j].start));
         }
         if (slices.size() > 2) step.slices_ns.insert(step.slices_ns.end(), slices.begin() + 1, slices.end() - 1);
@@ -162,7 +164,8 @@ StepResult run_step(int k, bool threads, const std::vector<int>& cpus, WorkParam
     step.started_on_one_cpu = params.start_cpu >= 0;
     step.gap_threshold_ns = params.threshold_ns;
     step.kernel_run_ns = 0;
-    for (const auto& w : step.workers) step.kernel_run_ns = w.run_kernel_ns < 0 || step.kernel_run_ns < 0 ? -1 : step.kernel_run_ns + w.run_kernel_ns;
+    for (const auto& w : step.workers)
+        step.kernel_run_ns = w.run_kernel_ns < 0 || step.kernel_run_ns < 0 ? -1 : step.kernel_run_ns + w.run_kernel_ns;
     derive_from_intervals(step);
     step.mean_share = std::accumulate(shares.begin(), shares.end(), 0.0) / double(shares.size());
     step.min_share = *std::min_element(shares.begin(), shares.end());

@@ -13,8 +13,8 @@ namespace proclab::time_slicing {
 struct WorkerResult {
     int pid = 0, tid = 0;
     Nanos run_ns = 0, wall_ns = 0;
-    double share = 0;          // run time (gaps) / its wall time since the start
-    double kernel_share = 0;   // schedstat run time / the same wall time
+    double share = 0;         // run time (gaps) / its wall time since the start
+    double kernel_share = 0;  // schedstat run time / the same wall time
     std::uint64_t gaps = 0;
     std::vector<Interval> intervals;
     std::uint32_t dropped = 0;
@@ -47,11 +47,11 @@ struct StepResult {
     // From the run intervals of all workers together (a picture, as fine as the gap threshold: a
     // worker preempted for less than that still looks as if it ran):
     Nanos gap_threshold_ns = 0;
-    int max_running = 0;            // most workers running at one instant
-    Nanos overcommitted_ns = 0;     // time during which more workers ran than there are CPUs
-    double busy_cpus_fraction = 0;  // CPU time delivered / capacity of min(K, CPUs) CPUs until the first finished
+    int max_running = 0;                 // most workers running at one instant
+    Nanos overcommitted_ns = 0;          // time during which more workers ran than there are CPUs
+    double busy_cpus_fraction = 0;       // CPU time delivered / capacity of min(K, CPUs) CPUs until the first finished
     std::optional<Nanos> first_move_ns;  // earliest move of any worker to another CPU, since the go
-    Nanos longest_run_ns = 0;       // longest run without a gap of any worker (a worker alone on a CPU)
+    Nanos longest_run_ns = 0;            // longest run without a gap of any worker (a worker alone on a CPU)
 };
 
 // How many ran at once: the most at one instant, and how long more than `cpus` ran (a sweep over

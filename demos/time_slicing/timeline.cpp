@@ -36,7 +36,8 @@ Figure timeline(const StepResult& s, const std::vector<int>& cpus) {
     std::string ruler(kColumns, ' ');
     for (int c = 0; c < kColumns; c += 20) {
         const auto label = fmt::format("|{:.0f}ms", (start + c * column) / 1e6);
-        ruler.replace(static_cast<std::size_t>(c), std::min(label.size(), ruler.size() - static_cast<std::size_t>(c)), label);
+        ruler.replace(static_cast<std::size_t>(c), std::min(label.size(), ruler.size() - static_cast<std::size_t>(c)),
+                      label);
     }
     f.lines.push_back(fmt::format("{:<10} {}", "", ruler));
     for (int cpu : cpus) {
@@ -64,9 +65,11 @@ Figure timeline(const StepResult& s, const std::vector<int>& cpus) {
         f.lines.push_back(fmt::format("{:<10} {}", fmt::format("{} {}", worker_letter(i), s.workers[i].tid), lane));
     }
     f.note = fmt::format(
-        "CPU lanes: the letter of the worker running there ('.' = none of them). Worker lanes: the CPU the worker ran on "
+        "CPU lanes: the letter of the worker running there ('.' = none of them). Worker lanes: the CPU the worker ran "
+        "on "
         "('.' = waiting for a CPU). {}The run intervals come from each worker's clock gaps, not from a kernel trace.",
-        s.workers.size() > shown ? fmt::format("Only the first {} of {} workers get a lane. ", shown, s.workers.size()) : "");
+        s.workers.size() > shown ? fmt::format("Only the first {} of {} workers get a lane. ", shown, s.workers.size())
+                                 : "");
     return f;
 }
 

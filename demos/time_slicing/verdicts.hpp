@@ -15,20 +15,20 @@
 namespace proclab::time_slicing {
 
 // Thresholds of the verdicts, stated once.
-inline constexpr double kSliceRatioLow = 0.5;       // observed / configured base slice outside [0.5, 2]:
-inline constexpr double kSliceRatioHigh = 2.0;      //   the slice is not what is configured
-inline constexpr double kBusyCpus = 0.80;           // P4: at K >= CPUs the CPUs were busy >= 80% of the time
-inline constexpr double kRanAlone = 0.80;           // P4: at K <= CPUs every worker got >= 80% of a CPU
-inline constexpr double kOvercommitted = 0.05;      // P4 refuted: the kernel counted > 5% more CPU time than the CPUs had
-inline constexpr double kCoarsestTickNs = 10e6;     // a schedstat run time lags by up to a tick: 10 ms at HZ=100
-inline constexpr double kUnfair = 0.80;             // below this Jain's index is named as run-queue imbalance (not a verdict)
-inline constexpr double kInterferenceMargin = 0.15; // other tasks + steal above 15% of the CPUs: shares not judged
+inline constexpr double kSliceRatioLow = 0.5;    // observed / configured base slice outside [0.5, 2]:
+inline constexpr double kSliceRatioHigh = 2.0;   //   the slice is not what is configured
+inline constexpr double kBusyCpus = 0.80;        // P4: at K >= CPUs the CPUs were busy >= 80% of the time
+inline constexpr double kRanAlone = 0.80;        // P4: at K <= CPUs every worker got >= 80% of a CPU
+inline constexpr double kOvercommitted = 0.05;   // P4 refuted: the kernel counted > 5% more CPU time than the CPUs had
+inline constexpr double kCoarsestTickNs = 10e6;  // a schedstat run time lags by up to a tick: 10 ms at HZ=100
+inline constexpr double kUnfair = 0.80;  // below this Jain's index is named as run-queue imbalance (not a verdict)
+inline constexpr double kInterferenceMargin = 0.15;  // other tasks + steal above 15% of the CPUs: shares not judged
 
 struct KernelSliceFacts {
-    std::optional<double> base_slice_ns;  // configured (debugfs), when readable
-    std::string base_slice_unknown;       // why not
-    std::optional<double> tick_ns;        // 1 / local timer interrupts per busy CPU-second: ticks and any other timer
-    std::optional<double> kernel_tick_ns; // the tick as the kernel counts it (jiffies over the run): CONFIG_HZ
+    std::optional<double> base_slice_ns;   // configured (debugfs), when readable
+    std::string base_slice_unknown;        // why not
+    std::optional<double> tick_ns;         // 1 / local timer interrupts per busy CPU-second: ticks and any other timer
+    std::optional<double> kernel_tick_ns;  // the tick as the kernel counts it (jiffies over the run): CONFIG_HZ
 };
 
 extern const RuleInfo kP2Rule, kP4Rule, kT1Rule;
@@ -56,11 +56,13 @@ int workers_moved(const StepResult& s);
 // a worker), and only when other load was surely below the margin, its resolution included.
 // `quota_cpus`: the cgroup's CPU quota (Environment::cpu_quota_cpus); below the CPU count it, not
 // the competition between the workers, bounds how the CPUs are shared: the verdict says so.
-Decision decide_p4(const std::vector<StepResult>& steps, const Interference& interference, std::optional<double> quota_cpus = std::nullopt);
+Decision decide_p4(const std::vector<StepResult>& steps, const Interference& interference,
+                   std::optional<double> quota_cpus = std::nullopt);
 // P2: what would refute it is over-subscribed workers running one after another, never
 // preempted; that is what is tested, at the most over-subscribed step. The slice is compared with
 // the configured base slice where that is readable (a fixed fact of this machine).
-Decision decide_p2(const std::vector<StepResult>& steps, const KernelSliceFacts& facts, const Interference& interference);
+Decision decide_p2(const std::vector<StepResult>& steps, const KernelSliceFacts& facts,
+                   const Interference& interference);
 // T1: what would refute it is threads without their own kernel identity and counts. That the
 // scheduler moves them on its own is shown by starting every thread on one CPU and allowing all:
 // an idle CPU pulls work within milliseconds, so this does not hang on the chance of a migration

@@ -87,8 +87,9 @@ Calibration calibrate(const ClockCalibration& clock) {
         const Nanos t0 = now_ns();
         for (int i = 0; i < 50; ++i) (void)busy_work(iterations, static_cast<std::uint64_t>(i));
         const double per_chunk = static_cast<double>(now_ns() - t0) / 50.0;
-        if (per_chunk > 0) iterations = std::max<std::uint64_t>(10, static_cast<std::uint64_t>(
-                                                                    static_cast<double>(iterations) * target_ns / per_chunk));
+        if (per_chunk > 0)
+            iterations = std::max<std::uint64_t>(
+                10, static_cast<std::uint64_t>(static_cast<double>(iterations) * target_ns / per_chunk));
     }
     c.chunk_iterations = iterations;
 

@@ -33,8 +33,8 @@ struct WorkerRecord {
     std::int32_t pid, tid;
     std::int32_t first_cpu;
     Nanos first_reading, done_at;
-    Nanos first_move_at;     // first reading on another CPU than the first; 0: never moved
-    Nanos run_ns;  // from the gaps
+    Nanos first_move_at;  // first reading on another CPU than the first; 0: never moved
+    Nanos run_ns;         // from the gaps
     std::uint64_t gaps, loops;
     std::uint32_t intervals, dropped;
     TaskSchedStats kernel_start, kernel_end;
@@ -71,8 +71,8 @@ private:
 // The worker: a calibrated chunk of work, then a clock reading; gaps mark the time off the CPU.
 
 struct WorkParams {
-    Nanos work_ns;             // CPU time to accumulate
-    Nanos threshold_ns;        // a step above this is a gap
+    Nanos work_ns;       // CPU time to accumulate
+    Nanos threshold_ns;  // a step above this is a gap
     std::uint64_t chunk_iterations;
     int pin_cpu;               // -1: none
     int start_cpu;             // -1: none; else start pinned there and be allowed every CPU at the go

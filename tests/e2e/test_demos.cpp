@@ -106,7 +106,8 @@ TEST_CASE("every demo writes JSON alone to stdout with --json and no file", "[e2
     }
 }
 
-TEST_CASE("JSON asked for in a device, in /dev/stdout or through a link is written in place, with the text kept off it", "[e2e]") {
+TEST_CASE("JSON asked for in a device, in /dev/stdout or through a link is written in place, with the text kept off it",
+          "[e2e]") {
     const auto exe = test::bin_dir() / "thread_local_storage";
     SECTION("/dev/stdout is stdout: the JSON alone there, as with -") {
         auto run = run_captured(exe, {"--quick", "--json", "/dev/stdout"}, {.timeout = 120s});
@@ -138,9 +139,12 @@ TEST_CASE("JSON asked for in a device, in /dev/stdout or through a link is writt
 TEST_CASE("bad input gets one line on stderr, exit 2 and no output file", "[e2e]") {
     const auto dir = test::scratch_dir("proclab-e2e-");
     for (const auto& name : suite::demo_names()) {
-        for (std::vector<std::string> args :
-             {std::vector<std::string>{"--no-such-option"}, {"--repeat", "-1"}, {"--repeat", "abc"}, {"--timeout", "0"},
-              {"--json", "/nonexistent/dir/x.json"}, {"--child", "no-such-mode"}}) {
+        for (std::vector<std::string> args : {std::vector<std::string>{"--no-such-option"},
+                                              {"--repeat", "-1"},
+                                              {"--repeat", "abc"},
+                                              {"--timeout", "0"},
+                                              {"--json", "/nonexistent/dir/x.json"},
+                                              {"--child", "no-such-mode"}}) {
             INFO(name << " " << args.front() << " " << (args.size() > 1 ? args[1] : ""));
             auto run = run_captured(test::bin_dir() / name, args, {.timeout = 60s});
             CHECK(run.status.describe() == "exit 2");
@@ -160,8 +164,8 @@ TEST_CASE("asking a demo for --help prints its options and exits 0", "[e2e]") {
     for (const auto& name : suite::demo_names()) {
         auto run = run_captured(test::bin_dir() / name, {"--help"});
         CHECK(run.status.describe() == "exit 0");
-        CHECK_THAT(run.out, Catch::Contains("-q,--quick") && Catch::Contains("--timeout") && Catch::Contains("--version") &&
-                                Catch::Contains("-j,--json [FILE]"));
+        CHECK_THAT(run.out, Catch::Contains("-q,--quick") && Catch::Contains("--timeout") &&
+                                Catch::Contains("--version") && Catch::Contains("-j,--json [FILE]"));
         // --strict and the exit code 1 only where the demo decides a claim.
         const auto described = suite::describe_demo(test::bin_dir(), name);
         REQUIRE(described);
@@ -170,7 +174,8 @@ TEST_CASE("asking a demo for --help prints its options and exits 0", "[e2e]") {
         CHECK((run.out.find("1 a claim was refuted") != std::string::npos) == decides);
         // Every declared option's defaults, full and --quick, pass the option's own check (the
         // harness resolves them before --describe answers; one that fails is exit 3).
-        for (const std::vector<std::string>& args : {std::vector<std::string>{"--describe"}, {"--quick", "--describe"}}) {
+        for (const std::vector<std::string>& args :
+             {std::vector<std::string>{"--describe"}, {"--quick", "--describe"}}) {
             auto described_run = run_captured(test::bin_dir() / name, args);
             INFO(described_run.err);
             CHECK(described_run.status.describe() == "exit 0");
@@ -189,7 +194,8 @@ TEST_CASE("Ctrl-C and --timeout stop a demo with every child reaped and no file 
         // A repeat count far beyond the default, and the signal sent earlier each time the demo
         // finished first, until it lands mid-run.
         // (a demo without --repeat runs its full default, seconds long).
-        const bool has_repeat = run_captured(test::bin_dir() / name, {"--help"}).out.find("--repeat") != std::string::npos;
+        const bool has_repeat =
+            run_captured(test::bin_dir() / name, {"--help"}).out.find("--repeat") != std::string::npos;
         std::vector<std::string> long_run{"--json", (dir / "x.json").string()};
         if (has_repeat) long_run.insert(long_run.end(), {"--repeat", "10000000"});
         bool interrupted = false;
@@ -223,12 +229,13 @@ TEST_CASE("Ctrl-C and --timeout stop a demo with every child reaped and no file 
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("a pool hand-off measured with the caller allowed to help is no hand-off: T8 stands on nothing", "[e2e][floor]") {
+TEST_CASE("a pool hand-off measured with the caller allowed to help is no hand-off: T8 stands on nothing",
+          "[e2e][floor]") {
     // TaskHandle::get() runs queued tasks on the waiting thread, so most "hand-offs" never leave
     // the caller; each task notes where it ran, and the rule refuses the figure.
     test::become_subreaper();
-    auto run = run_captured(test::bin_dir() / "creation_cost", {"--quick", "--ops", "thread", "--pool-wait", "helping", "--json", "-"},
-                            {.timeout = 120s});
+    auto run = run_captured(test::bin_dir() / "creation_cost",
+                            {"--quick", "--ops", "thread", "--pool-wait", "helping", "--json", "-"}, {.timeout = 120s});
     REQUIRE(run.status.describe() == "exit 0");
     const auto result = result_from_json(Json::parse(run.out));
     const Decision* t8 = result.verdict_for("T8");
@@ -244,27 +251,48 @@ TEST_CASE("a pool hand-off measured with the caller allowed to help is no hand-o
 
 TEST_CASE("each demo's own knobs: out of range or unknown values get one line and exit 2", "[e2e][options]") {
     const std::vector<std::pair<std::string, std::vector<std::string>>> cases{
-        {"ipc_cost", {"--ways", "pipe,smoke-signals"}},  {"ipc_cost", {"--sizes", "0"}},
-        {"ipc_cost", {"--sizes", "65M"}},                {"ipc_cost", {"--placement", "sideways"}},
-        {"ipc_cost", {"--cpu-pair", "0"}},               {"ipc_cost", {"--cpu-pair", "0,4095"}},
-        {"ipc_cost", {"--repeat", "0"}},            {"context_switch", {"--working-set", "1,2,x"}},
-        {"context_switch", {"--working-set", "65M"}},    {"context_switch", {"--endpoints", "fibers"}},
-        {"context_switch", {"--channel", "carrier"}},    {"context_switch", {"--cpu-pair", "0-1"}},
-        {"threads_parallel", {"--thread-counts", "0-4"}}, {"threads_parallel", {"--thread-counts", "2000"}},
-        {"threads_parallel", {"--work", "io"}},          {"creation_cost", {"--ops", "fork,clone3"}},
-        {"creation_cost", {"--parent-sizes", "100K"}},   {"creation_cost", {"--parent-threads", "1"}},
-        {"core_to_core", {"--budget", "0"}},             {"fork_semantics", {"--sizes", "3K"}},
-        {"thread_memory", {"--threads", "1"}},           {"thread_local_storage", {"--threads", "9999"}},
-        {"context_switch", {"--round-trips", "5"}},      {"time_slicing", {"--repeat", "3"}},
-        {"time_slicing", {"--kind", "fibres"}},          {"fork_semantics", {"--trials", "3"}},
-        {"sched_latency", {"--loads", "3y"}},            {"sched_latency", {"--loads", "300"}},
-        {"sched_latency", {"--policies", "rr"}},         {"sched_latency", {"--channels", "smoke"}},
-        {"sched_latency", {"--interval", "50"}},         {"sched_latency", {"--duration", "0.01"}},
-        {"sched_latency", {"--pin", "1023"}},            {"sched_latency", {"--experiments", "naps"}},
-        {"sched_latency", {"--duration", "0.02", "--interval", "10000"}}, {"sched_latency", {"--repeat", "3"}},
-        {"address_space", {"--tasks", "0"}},             {"address_space", {"--tasks", "1,300"}},
-        {"address_space", {"--experiments", "tlb"}},     {"address_space", {"--duration", "0.01"}},
-        {"address_space", {"--mode", "fibres"}},         {"address_space", {"--repeat", "0"}},
+        {"ipc_cost", {"--ways", "pipe,smoke-signals"}},
+        {"ipc_cost", {"--sizes", "0"}},
+        {"ipc_cost", {"--sizes", "65M"}},
+        {"ipc_cost", {"--placement", "sideways"}},
+        {"ipc_cost", {"--cpu-pair", "0"}},
+        {"ipc_cost", {"--cpu-pair", "0,4095"}},
+        {"ipc_cost", {"--repeat", "0"}},
+        {"context_switch", {"--working-set", "1,2,x"}},
+        {"context_switch", {"--working-set", "65M"}},
+        {"context_switch", {"--endpoints", "fibers"}},
+        {"context_switch", {"--channel", "carrier"}},
+        {"context_switch", {"--cpu-pair", "0-1"}},
+        {"threads_parallel", {"--thread-counts", "0-4"}},
+        {"threads_parallel", {"--thread-counts", "2000"}},
+        {"threads_parallel", {"--work", "io"}},
+        {"creation_cost", {"--ops", "fork,clone3"}},
+        {"creation_cost", {"--parent-sizes", "100K"}},
+        {"creation_cost", {"--parent-threads", "1"}},
+        {"core_to_core", {"--budget", "0"}},
+        {"fork_semantics", {"--sizes", "3K"}},
+        {"thread_memory", {"--threads", "1"}},
+        {"thread_local_storage", {"--threads", "9999"}},
+        {"context_switch", {"--round-trips", "5"}},
+        {"time_slicing", {"--repeat", "3"}},
+        {"time_slicing", {"--kind", "fibres"}},
+        {"fork_semantics", {"--trials", "3"}},
+        {"sched_latency", {"--loads", "3y"}},
+        {"sched_latency", {"--loads", "300"}},
+        {"sched_latency", {"--policies", "rr"}},
+        {"sched_latency", {"--channels", "smoke"}},
+        {"sched_latency", {"--interval", "50"}},
+        {"sched_latency", {"--duration", "0.01"}},
+        {"sched_latency", {"--pin", "1023"}},
+        {"sched_latency", {"--experiments", "naps"}},
+        {"sched_latency", {"--duration", "0.02", "--interval", "10000"}},
+        {"sched_latency", {"--repeat", "3"}},
+        {"address_space", {"--tasks", "0"}},
+        {"address_space", {"--tasks", "1,300"}},
+        {"address_space", {"--experiments", "tlb"}},
+        {"address_space", {"--duration", "0.01"}},
+        {"address_space", {"--mode", "fibres"}},
+        {"address_space", {"--repeat", "0"}},
     };
     for (const auto& [name, args] : cases) {
         INFO(name << " " << args[0] << " " << args[1]);
@@ -275,11 +303,13 @@ TEST_CASE("each demo's own knobs: out of range or unknown values get one line an
     }
 }
 
-TEST_CASE("an option given with its full default under --quick is honoured: sched_latency measures both channels", "[e2e][options]") {
+TEST_CASE("an option given with its full default under --quick is honoured: sched_latency measures both channels",
+          "[e2e][options]") {
     // It once compared --channels with its full default to tell whether it was given, so
     // `--quick --channels futex,pipe` measured futex only.
     auto run = run_captured(test::bin_dir() / "sched_latency",
-                            {"--quick", "--channels", "futex,pipe", "--experiments", "wakeup", "--loads", "0", "--mode", "threads", "--json"},
+                            {"--quick", "--channels", "futex,pipe", "--experiments", "wakeup", "--loads", "0", "--mode",
+                             "threads", "--json"},
                             {.timeout = 60s});
     REQUIRE(run.status.describe() == "exit 0");
     const auto j = Json::parse(run.out);  // kept: a range-for over a temporary's member would dangle
@@ -290,7 +320,8 @@ TEST_CASE("an option given with its full default under --quick is honoured: sche
 }
 
 TEST_CASE("a knob narrows what is measured, and the JSON says only what was", "[e2e][options]") {
-    auto run = run_captured(test::bin_dir() / "ipc_cost", {"--quick", "--json", "--ways", "pipe,eventfd", "--sizes", "8,1K", "--placement", "same"},
+    auto run = run_captured(test::bin_dir() / "ipc_cost",
+                            {"--quick", "--json", "--ways", "pipe,eventfd", "--sizes", "8,1K", "--placement", "same"},
                             {.timeout = 60s});
     REQUIRE(run.status.describe() == "exit 0");
     const auto j = Json::parse(run.out);

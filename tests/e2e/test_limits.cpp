@@ -25,8 +25,10 @@ namespace {
 std::pair<CapturedRun, Json> run_limited(const std::string& demo, const std::string& limit, bool as_nobody,
                                          const std::filesystem::path& dir) {
     const auto json_path = dir / (demo + ".json");
-    const std::string script = limit + " && exec " + (test::bin_dir() / demo).string() + " --quick --json " + json_path.string();
-    auto run = as_nobody ? run_captured("/usr/bin/setpriv", {"--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash", "-c", script},
+    const std::string script =
+        limit + " && exec " + (test::bin_dir() / demo).string() + " --quick --json " + json_path.string();
+    auto run = as_nobody ? run_captured("/usr/bin/setpriv",
+                                        {"--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash", "-c", script},
                                         {.timeout = 180s})
                          : run_captured("/bin/bash", {"-c", script}, {.timeout = 180s});
     Json j;
@@ -36,7 +38,8 @@ std::pair<CapturedRun, Json> run_limited(const std::string& demo, const std::str
 
 }  // namespace
 
-TEST_CASE("under ulimit -v 512 MiB, and as nobody under ulimit -u 30, every demo runs and names what it could not", "[limits]") {
+TEST_CASE("under ulimit -v 512 MiB, and as nobody under ulimit -u 30, every demo runs and names what it could not",
+          "[limits]") {
     test::become_subreaper();
     const auto dir = test::scratch_dir("proclab-limits-");
     std::filesystem::permissions(dir, std::filesystem::perms::all);

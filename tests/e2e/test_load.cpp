@@ -53,8 +53,7 @@ ChildProcess neighbour(int spin_us, int sleep_us, int cpu = -1) {
         if (cpu >= 0) pin_self(cpu);
         for (;;) {
             const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us);
-            while (std::chrono::steady_clock::now() < end) {
-            }
+            while (std::chrono::steady_clock::now() < end) {}
             if (sleep_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(sleep_us));
         }
         return 0;
@@ -92,18 +91,23 @@ public:
             if (controllers.find("cpu") != std::string::npos) {
                 std::ofstream("/sys/fs/cgroup/cgroup.subtree_control") << "+cpu";
                 dir_ = std::filesystem::path("/sys/fs/cgroup") / name;
-                if (std::filesystem::create_directory(dir_, ec) && write(dir_ / "cpu.max", fmt::format("{} {}", quota, period))) return;
+                if (std::filesystem::create_directory(dir_, ec) &&
+                    write(dir_ / "cpu.max", fmt::format("{} {}", quota, period)))
+                    return;
                 remove();
             }
         }
         if (std::filesystem::exists("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")) {
             dir_ = std::filesystem::path("/sys/fs/cgroup/cpu") / name;
-            if (std::filesystem::create_directory(dir_, ec) && write(dir_ / "cpu.cfs_period_us", std::to_string(period)) &&
+            if (std::filesystem::create_directory(dir_, ec) &&
+                write(dir_ / "cpu.cfs_period_us", std::to_string(period)) &&
                 write(dir_ / "cpu.cfs_quota_us", std::to_string(quota)))
                 return;
             remove();
         }
-        unavailable = "no cgroup with the cpu controller could be made here (needs root and cgroup v2's cpu or v1's cpu hierarchy)";
+        unavailable =
+            "no cgroup with the cpu controller could be made here (needs root and cgroup v2's cpu or v1's cpu "
+            "hierarchy)";
     }
     ~QuotaCgroup() { remove(); }
     QuotaCgroup(const QuotaCgroup&) = delete;
@@ -138,11 +142,12 @@ struct SuiteRun {
 SuiteRun run_suite(const std::vector<std::string>& prefix, const std::filesystem::path& dir) {
     const auto json_path = dir / "suite.json";
     std::vector<std::string> command = prefix;
-    for (const auto& a : {(test::bin_dir() / "proclab").string(), std::string("run"), std::string("--quick"), std::string("--json"),
-                          json_path.string()})
+    for (const auto& a : {(test::bin_dir() / "proclab").string(), std::string("run"), std::string("--quick"),
+                          std::string("--json"), json_path.string()})
         command.push_back(a);
     SuiteRun r;
-    r.run = run_captured(command.front(), std::vector<std::string>(command.begin() + 1, command.end()), {.timeout = 600s});
+    r.run =
+        run_captured(command.front(), std::vector<std::string>(command.begin() + 1, command.end()), {.timeout = 600s});
     if (std::ifstream in(json_path); in) r.suite = Json::parse(in, nullptr, false);
     return r;
 }
@@ -165,14 +170,16 @@ void check_hostile(const SuiteRun& r, const std::vector<std::string>& names) {
         if (!d.contains("result") || d.at("result").is_null()) continue;
         for (const auto& c : d.at("result").at("claims")) {
             const std::string reason = c.at("reason");
-            INFO(demo << " " << c.at("id").get<std::string>() << " " << c.at("verdict").get<std::string>() << ": " << reason);
+            INFO(demo << " " << c.at("id").get<std::string>() << " " << c.at("verdict").get<std::string>() << ": "
+                      << reason);
             CHECK(c.at("verdict") != "refuted");
             // Nor in any single trial: a majority must not hide a refutation that load produced.
             if (c.contains("trials"))
                 for (const auto& v : c.at("trials").at("verdicts")) CHECK(v != "refuted");
             if (c.at("verdict") != "not-measured") continue;
             const auto named = [&](const std::vector<std::string>& words) {
-                return std::any_of(words.begin(), words.end(), [&](const std::string& w) { return reason.find(w) != std::string::npos; });
+                return std::any_of(words.begin(), words.end(),
+                                   [&](const std::string& w) { return reason.find(w) != std::string::npos; });
             };
             CHECK((named(names) || named(kMachineReasons)));
         }
@@ -210,7 +217,8 @@ TEST_CASE("hostile: sleepers of three shapes on every CPU refute nothing", "[run
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("hostile: under a cgroup CPU quota of half the CPUs, nothing is refuted and the quota is shown", "[runner][load][hostile]") {
+TEST_CASE("hostile: under a cgroup CPU quota of half the CPUs, nothing is refuted and the quota is shown",
+          "[runner][load][hostile]") {
     const auto cpus = probe_environment().affinity_cpus.size();
     const double quota = std::max(0.5, double(cpus) / 2);
     QuotaCgroup group(quota);
@@ -234,7 +242,8 @@ TEST_CASE("hostile: under a cgroup CPU quota of half the CPUs, nothing is refute
 TEST_CASE("hostile: on one CPU nothing is refuted, and what needs two says so", "[runner][load][hostile]") {
     test::become_subreaper();
     const auto dir = test::scratch_dir("proclab-hostile-");
-    const auto r = run_suite({"/usr/bin/taskset", "-c", std::to_string(probe_environment().affinity_cpus.front())}, dir);
+    const auto r =
+        run_suite({"/usr/bin/taskset", "-c", std::to_string(probe_environment().affinity_cpus.front())}, dir);
     check_hostile(r, {"1 CPU", "one CPU"});
     for (const auto& c : r.suite.at("claims"))
         if (c.at("id") == "T2") CHECK(c.at("verdict") == "not-measured");

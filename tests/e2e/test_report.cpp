@@ -45,21 +45,24 @@ TEST_CASE("proclab report writes the JSON, a summary naming every claim, and the
         CHECK_THAT(md, Catch::Contains("### " + std::string(claim.id) + ": "));
     }
     CHECK(std::filesystem::exists(dir / "plot_report.py"));
-    CHECK_THAT(md, Catch::Contains("## Isolation: who can do what to whom") && Catch::Contains("A runaway beside two siblings"));
+    CHECK_THAT(md, Catch::Contains("## Isolation: who can do what to whom") &&
+                       Catch::Contains("A runaway beside two siblings"));
     // report.html: one page, nothing fetched from elsewhere, every claim in its table.
     const std::string html = slurp(dir / "report.html");
     CHECK_THAT(html, Catch::StartsWith("<!doctype html>") && Catch::EndsWith("</html>\n"));
-    for (const auto& claim : all_claims()) CHECK_THAT(html, Catch::Contains("<td data-label=\"id\">" + std::string(claim.id) + "</td>"));
+    for (const auto& claim : all_claims())
+        CHECK_THAT(html, Catch::Contains("<td data-label=\"id\">" + std::string(claim.id) + "</td>"));
     // The glossary at the end, each term linked where the report first uses it.
     CHECK_THAT(html, Catch::Contains("<h2 id=\"glossary\">") && Catch::Contains("<dt id=\"g-floor\">") &&
                          Catch::Contains("class=\"term\" href=\"#g-"));
-    CHECK_THAT(md, Catch::Contains("## Glossary") && Catch::Contains("<a id=\"g-hop\"></a>") && Catch::Contains("](#g-"));
+    CHECK_THAT(md,
+               Catch::Contains("## Glossary") && Catch::Contains("<a id=\"g-hop\"></a>") && Catch::Contains("](#g-"));
     CHECK(html.find("src=\"http") == std::string::npos);
     CHECK(html.find("<script") == std::string::npos);
 
-    const std::vector<std::string> plots{"timeline.png",       "cpu_share.png",   "speedup.png",     "creation_costs.png", "fork_vs_size.png",
-                                         "context_switch.png", "working_set.png", "ipc_latency.png", "ipc_bandwidth.png",
-                                         "isolation_matrix.png"};
+    const std::vector<std::string> plots{
+        "timeline.png",       "cpu_share.png",   "speedup.png",     "creation_costs.png", "fork_vs_size.png",
+        "context_switch.png", "working_set.png", "ipc_latency.png", "ipc_bandwidth.png",  "isolation_matrix.png"};
     if (suite::python_with_matplotlib().empty()) {
         WARN("no python3 with matplotlib: plots not checked");
         CHECK_THAT(md, Catch::Contains("python3-matplotlib"));

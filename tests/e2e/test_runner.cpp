@@ -35,7 +35,8 @@ TEST_CASE("proclab run --quick prints every claim and writes the combined JSON",
     test::become_subreaper();
     const auto dir = test::scratch_dir("proclab-runner-");
     const auto json_path = dir / "suite.json";
-    auto run = run_captured(test::bin_dir() / "proclab", {"run", "--quick", "--json", json_path.string()}, {.timeout = 600s});
+    auto run =
+        run_captured(test::bin_dir() / "proclab", {"run", "--quick", "--json", json_path.string()}, {.timeout = 600s});
     INFO(run.err);
     CHECK(run.status.describe() == "exit 0");
     for (const auto& name : suite::demo_names()) CHECK_THAT(run.err, Catch::Contains(name));  // progress on stderr
@@ -69,9 +70,10 @@ TEST_CASE("proclab run --quick prints every claim and writes the combined JSON",
 
 TEST_CASE("proclab run --json - (or /dev/stdout) writes the JSON alone on stdout, the report on stderr", "[runner]") {
     test::become_subreaper();
-    for (const std::vector<std::string>& args : {std::vector<std::string>{"run", "--quick", "--json", "-", "thread_local_storage"},
-                                                 {"run", "--quick", "thread_local_storage", "--json"},
-                                                 {"run", "--quick", "--json", "/dev/stdout", "thread_local_storage"}}) {
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"run", "--quick", "--json", "-", "thread_local_storage"},
+          {"run", "--quick", "thread_local_storage", "--json"},
+          {"run", "--quick", "--json", "/dev/stdout", "thread_local_storage"}}) {
         auto run = run_captured(test::bin_dir() / "proclab", args, {.timeout = 120s});
         INFO(run.err);
         CHECK(run.status.describe() == "exit 0");
@@ -85,8 +87,8 @@ TEST_CASE("proclab run --json - (or /dev/stdout) writes the JSON alone on stdout
 TEST_CASE("proclab rules lists every claim's rule, and docs/verdict-rules.md is its Markdown", "[runner][rules]") {
     auto run = run_captured(test::bin_dir() / "proclab", {"rules", "--markdown"}, {.timeout = 60s});
     CHECK(run.status.describe() == "exit 0");
-    for (const char* id : {"| P1 |", "| P2 |", "| P3 |", "| P4 |", "| T1 |", "| T2 |", "| T3 |", "| T4 |", "| T5 |", "| T6 |", "| T7 |",
-                           "| T8 |", "| T9 |"})
+    for (const char* id : {"| P1 |", "| P2 |", "| P3 |", "| P4 |", "| T1 |", "| T2 |", "| T3 |", "| T4 |", "| T5 |",
+                           "| T6 |", "| T7 |", "| T8 |", "| T9 |"})
         CHECK_THAT(run.out, Catch::Contains(id));
     std::ifstream in(test::source_dir() / "docs" / "verdict-rules.md");
     const std::string committed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -97,9 +99,9 @@ TEST_CASE("proclab rules lists every claim's rule, and docs/verdict-rules.md is 
 TEST_CASE("proclab glossary defines the report's words, and docs/glossary.md is its Markdown", "[runner][glossary]") {
     auto run = run_captured(test::bin_dir() / "proclab", {"glossary", "--markdown"}, {.timeout = 60s});
     CHECK(run.status.describe() == "exit 0");
-    for (const char* term : {"**hop**", "**round trip**", "**floor**", "**interference**", "**steal time**", "**share**", "**Jain's index**",
-                             "**slice**", "**tick**", "**confirmed**", "**nuanced**", "**not-measured**", "**refuted**", "**trial**",
-                             "**beyond noise**"})
+    for (const char* term : {"**hop**", "**round trip**", "**floor**", "**interference**", "**steal time**",
+                             "**share**", "**Jain's index**", "**slice**", "**tick**", "**confirmed**", "**nuanced**",
+                             "**not-measured**", "**refuted**", "**trial**", "**beyond noise**"})
         CHECK_THAT(run.out, Catch::Contains(term));
     std::ifstream in(test::source_dir() / "docs" / "glossary.md");
     const std::string committed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -108,8 +110,12 @@ TEST_CASE("proclab glossary defines the report's words, and docs/glossary.md is 
 }
 
 TEST_CASE("proclab rejects unknown demos and options with one line and exit 2", "[runner]") {
-    for (std::vector<std::string> args : {std::vector<std::string>{"run", "no_such_demo"}, {"run", "--bogus"}, {"frobnicate"},
-                                          {"run", "--timeout", "-5"}, {"run", "--json", "/nonexistent/dir/x.json"}, {}}) {
+    for (std::vector<std::string> args : {std::vector<std::string>{"run", "no_such_demo"},
+                                          {"run", "--bogus"},
+                                          {"frobnicate"},
+                                          {"run", "--timeout", "-5"},
+                                          {"run", "--json", "/nonexistent/dir/x.json"},
+                                          {}}) {
         auto run = run_captured(test::bin_dir() / "proclab", args);
         CHECK(run.status.describe() == "exit 2");
         CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
@@ -152,8 +158,9 @@ TEST_CASE("proclab stability runs the suite N times and counts each claim's verd
     test::become_subreaper();
     const auto dir = test::scratch_dir("proclab-stability-");
     const auto json_path = dir / "stability.json";
-    auto run = run_captured(test::bin_dir() / "proclab", {"stability", "2", "--quick", "context_switch", "--json", json_path.string()},
-                            {.timeout = 600s});
+    auto run =
+        run_captured(test::bin_dir() / "proclab",
+                     {"stability", "2", "--quick", "context_switch", "--json", json_path.string()}, {.timeout = 600s});
     INFO(run.err);
     CHECK(run.status.describe() == "exit 0");
     CHECK_THAT(run.err, Catch::Contains("run 2/2 [1/1] context_switch"));
@@ -171,13 +178,15 @@ TEST_CASE("proclab stability runs the suite N times and counts each claim's verd
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("proclab crosscheck shows every pair, and says which tool is missing without failing", "[runner][crosscheck]") {
+TEST_CASE("proclab crosscheck shows every pair, and says which tool is missing without failing",
+          "[runner][crosscheck]") {
     test::become_subreaper();
     const auto dir = test::scratch_dir("proclab-crosscheck-");
     const auto json_path = dir / "crosscheck.json";
     // No reference tool on this PATH: every pair says so, and the command still succeeds.
-    auto run = run_captured("/usr/bin/env", {"PATH=" + dir.string(), (test::bin_dir() / "proclab").string(), "crosscheck", "--quick",
-                                             "--json", json_path.string()},
+    auto run = run_captured("/usr/bin/env",
+                            {"PATH=" + dir.string(), (test::bin_dir() / "proclab").string(), "crosscheck", "--quick",
+                             "--json", json_path.string()},
                             {.timeout = 600s});
     INFO(run.err);
     CHECK(run.status.describe() == "exit 0");
@@ -194,8 +203,12 @@ TEST_CASE("proclab crosscheck shows every pair, and says which tool is missing w
 }
 
 TEST_CASE("stability and crosscheck reject bad input with one line and exit 2", "[runner]") {
-    for (std::vector<std::string> args : {std::vector<std::string>{"stability"}, {"stability", "0"}, {"stability", "x"},
-                                          {"stability", "2", "no_such_demo"}, {"crosscheck", "--cpu", "4000"}, {"crosscheck", "--cpu", "-1"}}) {
+    for (std::vector<std::string> args : {std::vector<std::string>{"stability"},
+                                          {"stability", "0"},
+                                          {"stability", "x"},
+                                          {"stability", "2", "no_such_demo"},
+                                          {"crosscheck", "--cpu", "4000"},
+                                          {"crosscheck", "--cpu", "-1"}}) {
         auto run = run_captured(test::bin_dir() / "proclab", args);
         INFO((args.size() > 1 ? args[1] : args[0]));
         CHECK(run.status.describe() == "exit 2");
@@ -210,8 +223,8 @@ TEST_CASE("proclab compare on recorded runs: two CPUs against one under taskset 
     const std::filesystem::path data = test::source_dir() / "tests/data/compare";
     const auto dir = test::scratch_dir("proclab-compare-");
     auto run = run_captured(test::bin_dir() / "proclab",
-                            {"compare", (data / "two_cpus.json").string(), (data / "one_cpu.json").string(), "--json", (dir / "c.json").string(),
-                             "--markdown", (dir / "c.md").string()},
+                            {"compare", (data / "two_cpus.json").string(), (data / "one_cpu.json").string(), "--json",
+                             (dir / "c.json").string(), "--markdown", (dir / "c.md").string()},
                             {.timeout = 60s});
     REQUIRE(run.status.describe() == "exit 0");
     CHECK_THAT(run.out, Catch::Contains("CPUs allowed (affinity)") && Catch::Contains("differs"));
@@ -228,15 +241,18 @@ TEST_CASE("proclab compare on recorded runs: two CPUs against one under taskset 
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("proclab compare on a folder of runs: the fleet view, in text, JSON, Markdown, HTML and a plot", "[runner][compare][fleet]") {
+TEST_CASE("proclab compare on a folder of runs: the fleet view, in text, JSON, Markdown, HTML and a plot",
+          "[runner][compare][fleet]") {
     const std::filesystem::path data = test::source_dir() / "tests/data/fleet";
     const auto dir = test::scratch_dir("proclab-fleet-");
-    auto run = run_captured(test::bin_dir() / "proclab",
-                            {"compare", data.string(), "--json", (dir / "f.json").string(), "--markdown", (dir / "f.md").string(), "--html",
-                             (dir / "f.html").string(), "--plot", (dir / "f.png").string()},
-                            {.timeout = 120s});
+    auto run =
+        run_captured(test::bin_dir() / "proclab",
+                     {"compare", data.string(), "--json", (dir / "f.json").string(), "--markdown",
+                      (dir / "f.md").string(), "--html", (dir / "f.html").string(), "--plot", (dir / "f.png").string()},
+                     {.timeout = 120s});
     REQUIRE(run.status.describe() == "exit 0");
-    CHECK_THAT(run.out, Catch::Contains("a fleet of 3 machines") && Catch::Contains("vm-onecpu") && Catch::Contains("flags per machine: vm-a 0, vm-b 0"));
+    CHECK_THAT(run.out, Catch::Contains("a fleet of 3 machines") && Catch::Contains("vm-onecpu") &&
+                            Catch::Contains("flags per machine: vm-a 0, vm-b 0"));
     const auto j = Json::parse(std::ifstream(dir / "f.json"));
     CHECK(j.at("kind") == "fleet");
     CHECK(j.at("machines").size() == 3);
@@ -251,24 +267,30 @@ TEST_CASE("proclab compare on a folder of runs: the fleet view, in text, JSON, M
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("proclab compare --with-corpus puts one run beside the corpus's runs of the same CPU", "[runner][compare][fleet]") {
-    auto run = run_captured(test::bin_dir() / "proclab", {"compare", (test::source_dir() / "tests/data/fleet/vm-onecpu.json").string(), "--with-corpus", "--json"},
-                            {.timeout = 120s});
+TEST_CASE("proclab compare --with-corpus puts one run beside the corpus's runs of the same CPU",
+          "[runner][compare][fleet]") {
+    auto run = run_captured(
+        test::bin_dir() / "proclab",
+        {"compare", (test::source_dir() / "tests/data/fleet/vm-onecpu.json").string(), "--with-corpus", "--json"},
+        {.timeout = 120s});
     REQUIRE(run.status.describe() == "exit 0");
     CHECK_THAT(run.err, Catch::Contains("corpus: intel-xeon-processor_"));  // the text view, on stderr beside --json
     const auto j = Json::parse(run.out);
     REQUIRE(j.at("machines").size() >= 2);
     CHECK(j.at("machines")[0].at("corpus") == false);
     CHECK(j.at("machines")[1].at("corpus") == true);
-    CHECK_THAT(j.at("machines")[1].at("name").get<std::string>(), Catch::EndsWith("_quick"));  // a --quick run beside --quick ones
+    CHECK_THAT(j.at("machines")[1].at("name").get<std::string>(),
+               Catch::EndsWith("_quick"));  // a --quick run beside --quick ones
     CHECK_THAT(j.at("notes")[0].get<std::string>(),
-               Catch::Contains("vm-onecpu: beside 1 corpus run(s) with its CPU model (Intel(R) Xeon(R) Processor), run as it was (--quick)"));
+               Catch::Contains("vm-onecpu: beside 1 corpus run(s) with its CPU model (Intel(R) Xeon(R) Processor), run "
+                               "as it was (--quick)"));
 }
 
 TEST_CASE("proclab compare refuses a fleet it cannot make with one line and exit 2", "[runner][compare][fleet]") {
     const auto dir = test::scratch_dir("proclab-fleet-");
     std::filesystem::create_directories(dir / "empty");
-    const std::string a = (test::source_dir() / "tests/data/fleet/vm-a.json").string(), b = (test::source_dir() / "tests/data/fleet/vm-b.json").string();
+    const std::string a = (test::source_dir() / "tests/data/fleet/vm-a.json").string(),
+                      b = (test::source_dir() / "tests/data/fleet/vm-b.json").string();
     for (std::vector<std::string> args : {std::vector<std::string>{"compare", (dir / "empty").string()},
                                           {"compare", a, b, "--html", (dir / "x.html").string()},
                                           {"compare", a, "--corpus", "/nonexistent"},
@@ -284,10 +306,11 @@ TEST_CASE("proclab compare refuses a fleet it cannot make with one line and exit
 
 TEST_CASE("proclab compare and --baseline refuse what they cannot read with one line and exit 2", "[runner][compare]") {
     const std::filesystem::path data = test::source_dir() / "tests/data/compare";
-    for (std::vector<std::string> args : {std::vector<std::string>{"compare", (data / "two_cpus.json").string()},
-                                          {"compare", (data / "two_cpus.json").string(), "/nonexistent.json"},
-                                          {"compare", (data / "two_cpus.json").string(), (test::source_dir() / "README.md").string()},
-                                          {"run", "--quick", "fork_semantics", "--baseline", "/nonexistent.json"}}) {
+    for (std::vector<std::string> args :
+         {std::vector<std::string>{"compare", (data / "two_cpus.json").string()},
+          {"compare", (data / "two_cpus.json").string(), "/nonexistent.json"},
+          {"compare", (data / "two_cpus.json").string(), (test::source_dir() / "README.md").string()},
+          {"run", "--quick", "fork_semantics", "--baseline", "/nonexistent.json"}}) {
         INFO(args[1] << " " << args.back());
         auto run = run_captured(test::bin_dir() / "proclab", args, {.timeout = 60s});
         CHECK(run.status.describe() == "exit 2");
@@ -296,14 +319,18 @@ TEST_CASE("proclab compare and --baseline refuse what they cannot read with one 
     }
 }
 
-TEST_CASE("proclab run --baseline shows what changed, and with --strict a changed verdict exits 1", "[runner][compare]") {
+TEST_CASE("proclab run --baseline shows what changed, and with --strict a changed verdict exits 1",
+          "[runner][compare]") {
     // The recorded baseline ran threads_parallel and context_switch only: every claim of
     // thread_local_storage (T5) was not-measured there and is decided now.
     const std::filesystem::path baseline = test::source_dir() / "tests/data/compare/two_cpus.json";
-    auto run = run_captured(test::bin_dir() / "proclab", {"run", "--quick", "thread_local_storage", "--baseline", baseline.string()}, {.timeout = 120s});
+    auto run =
+        run_captured(test::bin_dir() / "proclab",
+                     {"run", "--quick", "thread_local_storage", "--baseline", baseline.string()}, {.timeout = 120s});
     CHECK(run.status.describe() == "exit 0");
     CHECK_THAT(run.out, Catch::Contains("Against the baseline") && Catch::Contains("Verdicts that differ"));
-    auto strict = run_captured(test::bin_dir() / "proclab", {"run", "--quick", "--strict", "thread_local_storage", "--baseline", baseline.string()},
+    auto strict = run_captured(test::bin_dir() / "proclab",
+                               {"run", "--quick", "--strict", "thread_local_storage", "--baseline", baseline.string()},
                                {.timeout = 120s});
     CHECK(strict.status.describe() == "exit 1");
 }

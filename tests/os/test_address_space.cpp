@@ -11,7 +11,8 @@
 using namespace proclab;
 using namespace proclab::address_space;
 
-TEST_CASE("each touched page of a fresh mapping is a fault the kernel counts, in threads and in processes", "[os][address_space]") {
+TEST_CASE("each touched page of a fresh mapping is a fault the kernel counts, in threads and in processes",
+          "[os][address_space]") {
     const auto cpus = probe_environment().affinity_cpus;
     for (Kind kind : {Kind::threads, Kind::processes}) {
         const auto p = measure_faults(kind, 2, cpus, 20'000'000);
@@ -31,7 +32,8 @@ TEST_CASE("unmapping beside sibling threads and processes leaves nothing running
     const std::vector<int> others(cpus.begin() + 1, cpus.end());
     for (Kind kind : {Kind::threads, Kind::processes})
         for (UnmapOp op : {UnmapOp::munmap, UnmapOp::madvise}) {
-            const auto u = measure_unmap(op, kind, cpus.front(), others.empty() ? others : std::vector<int>{others.front()}, 30, 0);
+            const auto u = measure_unmap(op, kind, cpus.front(),
+                                         others.empty() ? others : std::vector<int>{others.front()}, 30, 0);
             CHECK(u.ns.count == 30);
             CHECK(u.ns.min > 0);
             if (u.shootdowns_per_op) CHECK(*u.shootdowns_per_op >= 0);

@@ -92,7 +92,9 @@ TEST_CASE("a child dies with its parent (PR_SET_PDEATHSIG)", "[children]") {
     CHECK(WTERMSIG(status) == SIGKILL);
 }
 
-TEST_CASE("on --timeout, grandchildren orphaned by the cleanup's kills are reaped by the program, not left to its caller", "[children]") {
+TEST_CASE(
+    "on --timeout, grandchildren orphaned by the cleanup's kills are reaped by the program, not left to its caller",
+    "[children]") {
     test::become_subreaper();
     // A stand-in for a demo: its handlers, a child that forks grandchildren that die with it (as
     // isolation_matrix's fork loop and PID-namespace prober do), then its --timeout. Before the
@@ -132,8 +134,7 @@ TEST_CASE("a spawned program's output and exit status are captured", "[spawn]") 
 
 TEST_CASE("a spawned program that overruns its timeout is killed with its whole group", "[spawn]") {
     test::become_subreaper();
-    auto run = run_captured("/bin/sh", {"-c", "sleep 30 & sleep 30"},
-                            {.timeout = 300ms, .new_process_group = true});
+    auto run = run_captured("/bin/sh", {"-c", "sleep 30 & sleep 30"}, {.timeout = 300ms, .new_process_group = true});
     CHECK(run.timed_out);
     CHECK(run.status.signaled());
     CHECK(run.wall_s < 10);

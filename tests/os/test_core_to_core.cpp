@@ -28,7 +28,8 @@ TEST_CASE("A cache line handed between two pinned threads arrives intact and in 
     CHECK_THROWS_AS(measure_handoff(a, a, 5, 0), std::invalid_argument);
 }
 
-TEST_CASE("A demo's floor is the suite's for its pair when one is handed down, and its own otherwise", "[threads][core_to_core][floor]") {
+TEST_CASE("A demo's floor is the suite's for its pair when one is handed down, and its own otherwise",
+          "[threads][core_to_core][floor]") {
     const auto cpus = probe_environment().affinity_cpus;
     if (cpus.size() < 2) {
         WARN("one CPU: no pair, no floor");

@@ -14,7 +14,8 @@
 using namespace proclab;
 using namespace proclab::process_isolation;
 
-TEST_CASE("a sibling killed during the crash loop is found ended and refutes P1; left alone both answer", "[os][process_isolation]") {
+TEST_CASE("a sibling killed during the crash loop is found ended and refutes P1; left alone both answer",
+          "[os][process_isolation]") {
     SECTION("left alone") {
         Result result;
         P1Evidence p1;

@@ -70,7 +70,8 @@ TEST_CASE("A measured way streams its messages in order and reports every size i
     }
 }
 
-TEST_CASE("A way started after the time budget ran out is not measured, says so, and leaves nothing behind", "[ipc][processes]") {
+TEST_CASE("A way started after the time budget ran out is not measured, says so, and leaves nothing behind",
+          "[ipc][processes]") {
     const auto cpus = probe_environment().affinity_cpus;
     Budget budget;
     budget.deadline = now_ns() - 1;  // already past: a loaded machine spent the budget on earlier ways

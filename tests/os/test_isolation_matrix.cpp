@@ -48,8 +48,10 @@ TEST_CASE("The same user may read a dumpable target's memory, and reads what is 
     CHECK(run.sigterm_arrived);  // the handler saw the prober's SIGTERM, and the target lived on
 }
 
-TEST_CASE("Runaways meet their limits: RLIMIT_NPROC stops a fork loop, RLIMIT_NOFILE the opens, RLIMIT_AS the memory, RLIMIT_CPU a hog",
-          "[isolation][processes]") {
+TEST_CASE(
+    "Runaways meet their limits: RLIMIT_NPROC stops a fork loop, RLIMIT_NOFILE the opens, RLIMIT_AS the memory, "
+    "RLIMIT_CPU a hog",
+    "[isolation][processes]") {
     RunawayOptions o;
     o.window_s = 0.02;
     o.cpus = 1;
@@ -64,15 +66,19 @@ TEST_CASE("Runaways meet their limits: RLIMIT_NPROC stops a fork loop, RLIMIT_NO
             CHECK_FALSE(r.hard_cap_hit);
         }
     }
-    const auto hog = std::find_if(runs.begin(), runs.end(), [](const RunawayRun& r) { return r.kind == RunawayKind::cpu; });
+    const auto hog =
+        std::find_if(runs.begin(), runs.end(), [](const RunawayRun& r) { return r.kind == RunawayKind::cpu; });
     CHECK_THAT(hog->stopped_by, Catch::Contains("SIGXCPU") || Catch::Contains("SIGKILL"));
-    const auto nproc = std::find_if(runs.begin(), runs.end(), [](const RunawayRun& r) { return r.kind == RunawayKind::processes; });
+    const auto nproc =
+        std::find_if(runs.begin(), runs.end(), [](const RunawayRun& r) { return r.kind == RunawayKind::processes; });
     CHECK_THAT(nproc->stopped_by, Catch::Contains("EAGAIN"));
-    const auto files = std::find_if(runs.begin(), runs.end(), [](const RunawayRun& r) { return r.kind == RunawayKind::files; });
+    const auto files =
+        std::find_if(runs.begin(), runs.end(), [](const RunawayRun& r) { return r.kind == RunawayKind::files; });
     CHECK_THAT(files->stopped_by, Catch::Contains("EMFILE"));
 }
 
-TEST_CASE("A limit set beyond what the runaway reaches fails: the demo's cap stops it, and P1 says so", "[isolation][processes]") {
+TEST_CASE("A limit set beyond what the runaway reaches fails: the demo's cap stops it, and P1 says so",
+          "[isolation][processes]") {
     RunawayOptions o;
     o.window_s = 0.02;
     o.cpus = 1;

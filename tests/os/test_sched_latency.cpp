@@ -38,7 +38,8 @@ TEST_CASE("an unprivileged thread is refused SCHED_FIFO and nice -10, with the r
     CHECK(child.wait().describe() == "exit 0");
 }
 
-TEST_CASE("timer lateness and wake-ups are measured by a real sleeper, and the sleeper process is reaped", "[os][sched_latency]") {
+TEST_CASE("timer lateness and wake-ups are measured by a real sleeper, and the sleeper process is reaped",
+          "[os][sched_latency]") {
     const auto lateness = measure_timer_lateness(LatenessConfig{Policy::other, 1'000'000, 20'000'000, std::nullopt}, 0);
     CHECK(lateness.refused.empty());
     CHECK(lateness.ns.size() == 20);

@@ -37,8 +37,7 @@ TEST_CASE("three busy workers pinned to one CPU each get a share well below 1 an
             pin_to_cpu(cpu);
             const auto before = read_task_stats("/proc/thread-self");
             const Nanos start = now_ns();
-            while (now_ns() - start < kSpin) {
-            }
+            while (now_ns() - start < kSpin) {}
             const auto after = read_task_stats("/proc/thread-self");
             send_value(reports.write_end.get(),
                        BusyReport{double(after.run_ns - before.run_ns) / double(now_ns() - start),

@@ -90,4 +90,3 @@ TEST_CASE("every thread is its own kernel task", "[os][threads]") {
     distinct.insert(::gettid());
     CHECK(distinct.size() == kThreads + 1);
 }
-

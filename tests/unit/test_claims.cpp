@@ -119,7 +119,8 @@ TEST_CASE("the suite JSON carries every claim and every demo", "[suite]") {
 
 TEST_CASE("the most common value, with the tie rule the caller names", "[claims][aggregate]") {
     const std::vector<Verdict> order{Verdict::confirmed, Verdict::nuanced, Verdict::not_measured, Verdict::refuted};
-    CHECK(most_common(std::vector<Verdict>{Verdict::nuanced, Verdict::nuanced, Verdict::confirmed}, order) == Verdict::nuanced);
+    CHECK(most_common(std::vector<Verdict>{Verdict::nuanced, Verdict::nuanced, Verdict::confirmed}, order) ==
+          Verdict::nuanced);
     // A tie in stability goes to the verdict listed first, wherever it was seen.
     CHECK(most_common(std::vector<Verdict>{Verdict::refuted, Verdict::confirmed}, order) == Verdict::confirmed);
     // A tie in the fleet goes to the earliest machine's: the values are their own order.

@@ -37,14 +37,22 @@ namespace {
 Json metric(const std::string& name, double median, double spread, bool headline = false) {
     std::vector<double> values;
     for (int i = 0; i <= 100; ++i) values.push_back(median - spread / 2 + spread * i / 100.0);
-    return Json{{"name", name}, {"value", median}, {"unit", "ns"}, {"description", ""}, {"headline", headline},
-                {"summary", {{"count", 5000}, {"median", median}, {"distribution", {{"kind", "percentiles"}, {"values", values}}}}}};
+    return Json{
+        {"name", name},
+        {"value", median},
+        {"unit", "ns"},
+        {"description", ""},
+        {"headline", headline},
+        {"summary",
+         {{"count", 5000}, {"median", median}, {"distribution", {{"kind", "percentiles"}, {"values", values}}}}}};
 }
 
 Json suite_file(const std::string& cpus, double round_trip, const std::string& t2) {
     Json claims = Json::array();
     for (const char* id : {"P1", "T2"})
-        claims.push_back({{"id", id}, {"verdict", std::string(id) == "T2" ? t2 : "confirmed"}, {"evidence", std::string("evidence for ") + id}});
+        claims.push_back({{"id", id},
+                          {"verdict", std::string(id) == "T2" ? t2 : "confirmed"},
+                          {"evidence", std::string("evidence for ") + id}});
     Json result{{"schema_version", kSchemaVersion},
                 {"demo", "context_switch"},
                 {"claims", Json::array()},
@@ -54,7 +62,14 @@ Json suite_file(const std::string& cpus, double round_trip, const std::string& t
     return Json{{"schema_version", kSchemaVersion},
                 {"kind", "suite"},
                 {"proclab_version", "0.1.0"},
-                {"environment", {{"affinity_cpus", {{"label", "CPUs allowed (affinity)", }, {"value", cpus}}}, {"kernel_release", {{"label", "kernel"}, {"value", "6.1"}}}}},
+                {"environment",
+                 {{"affinity_cpus",
+                   {{
+                        "label",
+                        "CPUs allowed (affinity)",
+                    },
+                    {"value", cpus}}},
+                  {"kernel_release", {{"label", "kernel"}, {"value", "6.1"}}}}},
                 {"claims", claims},
                 {"demos", Json::array({Json{{"name", "context_switch"}, {"status", "ok"}, {"result", result}}})}};
 }
@@ -74,7 +89,7 @@ TEST_CASE("compare: what differs between two runs, and whether it is beyond nois
     CHECK(*rt.ratio == Approx(1.3));
     CHECK(rt.beyond_noise());
     CHECK_FALSE(c.metrics[0][1].beyond_noise());  // the same distribution
-    CHECK_FALSE(c.metrics[0][2].p);                // a single value: its ratio only
+    CHECK_FALSE(c.metrics[0][2].p);               // a single value: its ratio only
     int changed_claims = 0;
     for (const auto& v : c.verdicts) changed_claims += changed(v);
     CHECK(changed_claims == 1);
@@ -114,7 +129,8 @@ TEST_CASE("compare reads schema 1 without testing it, and refuses what it cannot
     const auto loaded = load_run(write("old.json", old.dump()), "A");
     CHECK(loaded.suite.schema_version == 1);
     CHECK_THROWS_WITH(load_run(write("bad.json", "{not json"), "A"), Catch::Contains("not JSON"));
-    CHECK_THROWS_WITH(load_run(write("demo.json", R"({"kind":"crosscheck","schema_version":2})"), "A"), Catch::Contains("not a suite JSON"));
+    CHECK_THROWS_WITH(load_run(write("demo.json", R"({"kind":"crosscheck","schema_version":2})"), "A"),
+                      Catch::Contains("not a suite JSON"));
     auto newer = old;
     newer["schema_version"] = kSchemaVersion + 1;
     CHECK_THROWS_WITH(load_run(write("new.json", newer.dump()), "A"), Catch::Contains("this proclab reads"));
@@ -129,8 +145,8 @@ TEST_CASE("compare reads schema 1 without testing it, and refuses what it cannot
 TEST_CASE("fleet: the flag needs both a significant test and an effect beyond 5% of the median", "[compare][fleet]") {
     CHECK(beyond_noise(0.01, 0.5));
     CHECK(beyond_noise(0.01, 1.06));
-    CHECK_FALSE(beyond_noise(0.01, 1.04));   // significant, but within the drift between runs
-    CHECK_FALSE(beyond_noise(0.2, 0.5));     // a large ratio the samples do not support
+    CHECK_FALSE(beyond_noise(0.01, 1.04));         // significant, but within the drift between runs
+    CHECK_FALSE(beyond_noise(0.2, 0.5));           // a large ratio the samples do not support
     CHECK_FALSE(beyond_noise(std::nullopt, 0.5));  // no distribution: never flagged
     CHECK_FALSE(beyond_noise(0.01, std::nullopt));
 }
@@ -146,31 +162,33 @@ TEST_CASE("fleet: one odd machine among three is flagged, and the normal ones ar
     const auto& rt = v.metrics[0];
     CHECK(rt.name == "round_trip");
     CHECK(rt.median == 2040);
-    CHECK(*rt.cells[0].p < 0.05);  // a against the pool {b, odd}: significant ...
+    CHECK(*rt.cells[0].p < 0.05);      // a against the pool {b, odd}: significant ...
     CHECK_FALSE(rt.cells[0].flagged);  // ... but 0.98 of the median
     CHECK_FALSE(rt.cells[1].flagged);
     CHECK(rt.cells[2].flagged);
     CHECK(*rt.cells[2].ratio == Approx(2600.0 / 2040));
-    CHECK_FALSE(v.metrics[1].any_flagged());   // quiet: the same everywhere
-    CHECK_FALSE(v.metrics[2].cells[0].p);      // a single value: never tested
+    CHECK_FALSE(v.metrics[1].any_flagged());  // quiet: the same everywhere
+    CHECK_FALSE(v.metrics[2].cells[0].p);     // a single value: never tested
     CHECK(v.flags_per_machine() == std::vector<int>{0, 0, 1});
     REQUIRE(v.facts.size() == 3);
     CHECK(v.facts[0].label == "suite");  // how each suite ran, from its demos' configs
     CHECK(v.facts[0].values == std::vector<std::string>{"full", "full", "full"});
     CHECK(v.facts[1].differs);
     CHECK_FALSE(v.facts[2].differs);
-    const auto t2 = std::find_if(v.verdicts.begin(), v.verdicts.end(), [](const FleetVerdict& r) { return r.id == "T2"; });
+    const auto t2 =
+        std::find_if(v.verdicts.begin(), v.verdicts.end(), [](const FleetVerdict& r) { return r.id == "T2"; });
     REQUIRE(t2 != v.verdicts.end());
     CHECK(t2->differs());
     CHECK(t2->usual == Verdict::confirmed);
     CHECK(t2->verdicts[2] == Verdict::not_measured);
     const auto text = render_text(view_of(v, false));
     CHECK_THAT(text, Catch::Contains("a fleet of 3 machines") && Catch::Contains("Facts that differ: 1") &&
-                         Catch::Contains("Verdicts that differ between machines: 1") && Catch::Contains("not-measured *") &&
-                         Catch::Contains("flags per machine: a 0, b 0, odd 1"));
+                         Catch::Contains("Verdicts that differ between machines: 1") &&
+                         Catch::Contains("not-measured *") && Catch::Contains("flags per machine: a 0, b 0, odd 1"));
     CHECK_THAT(text, !Catch::Contains("quiet"));  // neither headline nor flagged: shown with --all only
     CHECK_THAT(render_text(view_of(v, true)), Catch::Contains("quiet"));
-    CHECK_THAT(render_markdown(view_of(v, false)), Catch::Contains("| T2 | confirmed | confirmed | **not-measured** |"));
+    CHECK_THAT(render_markdown(view_of(v, false)),
+               Catch::Contains("| T2 | confirmed | confirmed | **not-measured** |"));
     const auto j = fleet_json(v, false);
     CHECK(j.at("kind") == "fleet");
     CHECK(j.at("machines")[2].at("flagged_metrics") == 1);
@@ -219,7 +237,8 @@ TEST_CASE("fleet on recorded runs: the run under taskset -c 0 is the one flagged
     CHECK(flags[2] >= 3);
     for (const char* name : {"trial_cpp_speedup_n2", "trial_mean_share_k2_processes"}) {
         INFO(name);
-        const auto m = std::find_if(v.metrics.begin(), v.metrics.end(), [&](const FleetMetric& x) { return x.name == name; });
+        const auto m =
+            std::find_if(v.metrics.begin(), v.metrics.end(), [&](const FleetMetric& x) { return x.name == name; });
         REQUIRE(m != v.metrics.end());
         CHECK(m->cells[2].flagged);
         CHECK(*m->cells[2].ratio < 0.6);  // one CPU: half the speedup, half the share
@@ -246,14 +265,16 @@ TEST_CASE("compare's inputs: files, report folders and folders of runs, each nam
     std::ofstream(dir / "results" / "ghost.failed") << "unreachable: No route to host\n";
     const auto with_failure = load_compare_inputs({(dir / "results").string()});
     CHECK(with_failure.runs.size() == 1);
-    CHECK(with_failure.failed_hosts == std::vector<std::string>{"ghost: no run, the fleet playbook says: unreachable: No route to host"});
+    CHECK(with_failure.failed_hosts ==
+          std::vector<std::string>{"ghost: no run, the fleet playbook says: unreachable: No route to host"});
     CHECK(load_compare_inputs({file, (dir / "results" / "ghost.failed").string()}).failed_hosts.size() == 1);
     std::filesystem::create_directories(dir / "empty");
     CHECK_THROWS_WITH(load_compare_inputs({(dir / "empty").string()}), Catch::Contains("no runs in this folder"));
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("the results corpus: each file is named by its own facts, and the nearest runs are the same CPU's", "[compare][fleet]") {
+TEST_CASE("the results corpus: each file is named by its own facts, and the nearest runs are the same CPU's",
+          "[compare][fleet]") {
     CHECK(cpu_vendor("Intel(R) Xeon(R) Processor") == "Intel");
     CHECK(cpu_vendor("AMD EPYC 7B13 64-Core Processor") == "AMD");
     CHECK(cpu_vendor("Neoverse-N1") == "Arm");
@@ -266,7 +287,8 @@ TEST_CASE("the results corpus: each file is named by its own facts, and the near
         const auto run = load_run(e.path(), "x");
         const std::string stem = e.path().stem().string();
         INFO(stem);
-        CHECK((stem == corpus_stem(run.suite.environment) + "_full" || stem == corpus_stem(run.suite.environment) + "_quick"));
+        CHECK((stem == corpus_stem(run.suite.environment) + "_full" ||
+               stem == corpus_stem(run.suite.environment) + "_quick"));
     }
     CHECK(files >= 2);  // this machine's full and quick runs at least
     std::vector<std::string> how;
@@ -282,5 +304,6 @@ TEST_CASE("the results corpus: each file is named by its own facts, and the near
         if (f.key == "cpu_model") f.value = "Frobnicator 9000";
     how.clear();
     CHECK(nearest_in_corpus({other}, corpus, how).empty());
-    CHECK_THAT(how.at(0), Catch::Contains("no corpus run has its CPU model (Frobnicator 9000) or vendor (Frobnicator)"));
+    CHECK_THAT(how.at(0),
+               Catch::Contains("no corpus run has its CPU model (Frobnicator 9000) or vendor (Frobnicator)"));
 }

@@ -39,15 +39,17 @@ TEST_CASE("a hop with fewer switches than hops is not priced as a switch", "[con
     CHECK(find({futex_cross}, Kind::processes, Channel::pipe, true) == nullptr);
 }
 
-TEST_CASE("a two-CPU hop below a cache line's trip between the same CPUs is flagged as implausible", "[context_switch]") {
+TEST_CASE("a two-CPU hop below a cache line's trip between the same CPUs is flagged as implausible",
+          "[context_switch]") {
     CHECK(floor_check(30000, false, 60).empty());
     CHECK(floor_check(56, false, 60).empty());  // within the 10% noise allowed
     CHECK_THAT(floor_check(30, false, 60), Catch::Contains("implausible") && Catch::Contains("60 ns"));
-    CHECK(floor_check(30, true, 60).empty());      // on one CPU no line travels
+    CHECK(floor_check(30, true, 60).empty());             // on one CPU no line travels
     CHECK(floor_check(30, false, std::nullopt).empty());  // no floor measured: nothing to judge against
 }
 
-TEST_CASE("the working-set sweep prices a switch less the channel and a warm pass, never below zero", "[context_switch]") {
+TEST_CASE("the working-set sweep prices a switch less the channel and a warm pass, never below zero",
+          "[context_switch]") {
     auto m = make(Kind::processes, 1.0, 20000);  // hop 10 µs, channel 300 ns
     m.config.working_set = 1 << 20;
     m.touch_alone = 4000;

@@ -40,8 +40,8 @@ TEST_CASE("the environment knows the basics and explains every unknown", "[envir
     CHECK(env.find("kernel_release")->value.has_value());
     CHECK(env.online_cpus >= 1);
     CHECK_FALSE(env.affinity_cpus.empty());
-    for (const auto& key : {"cpu_model", "hypervisor", "sched_base_slice_ns", "sched_autogroup", "euid", "cap_sys_ptrace",
-                            "yama_ptrace_scope", "aslr", "affinity_cpus", "online_cpus"})
+    for (const auto& key : {"cpu_model", "hypervisor", "sched_base_slice_ns", "sched_autogroup", "euid",
+                            "cap_sys_ptrace", "yama_ptrace_scope", "aslr", "affinity_cpus", "online_cpus"})
         CHECK(env.find(key) != nullptr);
     for (const auto& f : env.facts) {
         INFO(f.key);
@@ -90,12 +90,14 @@ TEST_CASE("ptrace rights follow the kernel's rules and Yama's scope", "[environm
     // Scope 2: CAP_SYS_PTRACE only; scope 3: no one, root included.
     CHECK_FALSE(ptrace_rights({.same_uid = true, .prober_is_ancestor = true, .yama_scope = 2}).granted);
     CHECK(ptrace_rights({.cap_sys_ptrace = true, .yama_scope = 2}).granted);
-    const auto none = ptrace_rights({.cap_sys_ptrace = true, .same_uid = true, .prober_is_ancestor = true, .yama_scope = 3});
+    const auto none =
+        ptrace_rights({.cap_sys_ptrace = true, .same_uid = true, .prober_is_ancestor = true, .yama_scope = 3});
     CHECK_FALSE(none.granted);
     CHECK(none.why == "Yama ptrace_scope 3: no process may attach");
 }
 
-TEST_CASE("the environment's typed facts travel in the JSON, and are read from the text of older files", "[environment][schema]") {
+TEST_CASE("the environment's typed facts travel in the JSON, and are read from the text of older files",
+          "[environment][schema]") {
     Environment env;
     env.online_cpus = 4;
     env.affinity_cpus = {0, 2, 3};
@@ -109,7 +111,8 @@ TEST_CASE("the environment's typed facts travel in the JSON, and are read from t
                  {"euid", "effective uid", "65534", "geteuid(2)", "", ""},
                  {"cap_sys_ptrace", "CAP_SYS_PTRACE (effective)", "no", "/proc/self/status CapEff", "", ""},
                  {"yama_ptrace_scope", "Yama ptrace_scope", "2", "/proc/sys/kernel/yama/ptrace_scope", "", ""},
-                 {"cpu_quota", "CPU quota (cgroup)", "1.50 CPUs (/sys/fs/cgroup/cpu.max: 150000 100000); the CPUs' capacity is 1.50", "", "", ""},
+                 {"cpu_quota", "CPU quota (cgroup)",
+                  "1.50 CPUs (/sys/fs/cgroup/cpu.max: 150000 100000); the CPUs' capacity is 1.50", "", "", ""},
                  {"container", "container", "yes (/.dockerenv exists)", "/.dockerenv", "", ""}};
     const Json j = env;
     CHECK(j.at("affinity_cpus").at("typed") == Json::array({0, 2, 3}));

@@ -33,9 +33,10 @@ TEST_CASE("a fact renders by its unit, or as asked", "[evidence]") {
 }
 
 TEST_CASE("a template is filled from the facts it names, and only from them", "[evidence]") {
-    const std::vector<Fact> facts{count_fact("stopped", 3, ""), count_fact("runaways", 4, ""), count_fact("none", 0, ""),
-                                  number_fact("loss", 0.22, "fraction", "")};
-    CHECK(render_template("{stopped of runaways} runaways stopped, siblings lost {loss}", facts) == "3 of 4 runaways stopped, siblings lost 22%");
+    const std::vector<Fact> facts{count_fact("stopped", 3, ""), count_fact("runaways", 4, ""),
+                                  count_fact("none", 0, ""), number_fact("loss", 0.22, "fraction", "")};
+    CHECK(render_template("{stopped of runaways} runaways stopped, siblings lost {loss}", facts) ==
+          "3 of 4 runaways stopped, siblings lost 22%");
     CHECK(render_template("{runaways of runaways}", facts) == "all 4");
     CHECK(render_template("{none of runaways}", facts) == "none of 4");
     CHECK(render_template("a {{literal}} brace", facts) == "a {literal} brace");
@@ -52,7 +53,8 @@ TEST_CASE("the sentence check finds fixed numbers, fixed quantifiers and unbacke
     CHECK(check_sentence(rule.nuanced("{runaways_stopped of runaways} runaways stopped by a limit")).empty());
     CHECK(mentions(check_sentence(rule.nuanced("4 runaways")), "the number '4'"));
     CHECK(mentions(check_sentence(rule.nuanced("all {runaways} runaways")), "quantifier 'all'"));
-    CHECK(mentions(check_sentence(rule.nuanced("{runaways} runaways, siblings working throughout")), "quantifier 'throughout'"));
+    CHECK(mentions(check_sentence(rule.nuanced("{runaways} runaways, siblings working throughout")),
+                   "quantifier 'throughout'"));
     CHECK(mentions(check_sentence(rule.nuanced("{runaways} runaways, a SIGSEGV")), "'SIGSEGV' is backed by no fact"));
     CHECK(mentions(check_sentence(rule.nuanced("{runaways} runaways", "{unknown}")), "names no fact"));
     // A flag backs a word only when it is true.
@@ -78,7 +80,8 @@ TEST_CASE("a rule that stands on a figure beyond its floor or ceiling decides no
     rule.use(handoff);
     const Decision d = rule.confirmed("the hand-off took {pool_handoff}");
     CHECK(d.verdict == Verdict::not_measured);
-    CHECK_THAT(d.reason_text(), Catch::Contains("30 ns") && Catch::Contains("below its floor of 56 ns") && Catch::Contains("implausible"));
+    CHECK_THAT(d.reason_text(), Catch::Contains("30 ns") && Catch::Contains("below its floor of 56 ns") &&
+                                    Catch::Contains("implausible"));
     CHECK(check_sentence(d).empty());
     // Within the tolerance it stands.
     Rule close(kRule);
@@ -116,7 +119,8 @@ TEST_CASE("a decision survives the JSON round trip with its facts and templates"
     const auto back = j.get<Decision>();
     CHECK(back == d);
     // Schema 2 wrote sentences as text: read back as literal templates.
-    const auto old = Json{{"id", "P1"}, {"verdict", "confirmed"}, {"reason", "4 pids {sic}"}, {"summary", ""}}.get<Decision>();
+    const auto old =
+        Json{{"id", "P1"}, {"verdict", "confirmed"}, {"reason", "4 pids {sic}"}, {"summary", ""}}.get<Decision>();
     CHECK(old.reason_text() == "4 pids {sic}");
     CHECK(old.facts.empty());
 }

@@ -29,9 +29,11 @@ TEST_CASE("the longer term wins where two start at one place", "[glossary]") {
 }
 
 TEST_CASE("HTML: only text nodes get links, never a tag, a heading, a link or code", "[glossary]") {
-    const std::string html = "<h2>hop</h2><img alt=\"a hop\"><code>hop</code><a href=\"y\">hop</a><td>one hop</td><p>a hop</p>";
+    const std::string html =
+        "<h2>hop</h2><img alt=\"a hop\"><code>hop</code><a href=\"y\">hop</a><td>one hop</td><p>a hop</p>";
     CHECK(link_first_uses_html(html) ==
-          "<h2>hop</h2><img alt=\"a hop\"><code>hop</code><a href=\"y\">hop</a><td>one <a class=\"term\" href=\"#g-hop\">hop</a></td><p>a hop</p>");
+          "<h2>hop</h2><img alt=\"a hop\"><code>hop</code><a href=\"y\">hop</a><td>one <a class=\"term\" "
+          "href=\"#g-hop\">hop</a></td><p>a hop</p>");
 }
 
 TEST_CASE("every linked anchor is defined, once", "[glossary]") {

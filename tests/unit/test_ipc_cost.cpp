@@ -72,9 +72,9 @@ std::vector<BandwidthPoint> memcpy_at(std::vector<std::pair<std::size_t, double>
 }  // namespace
 
 TEST_CASE("The spin target compares a hand-off with the cache-line floor", "[ipc]") {
-    const auto run = spin_run(300);  // 150 ns per hand-off
-    CHECK(spin_against_floor(&run, 80.0).met == true);    // 1.9x
-    CHECK(spin_against_floor(&run, 70.0).met == false);   // 2.1x
+    const auto run = spin_run(300);                      // 150 ns per hand-off
+    CHECK(spin_against_floor(&run, 80.0).met == true);   // 1.9x
+    CHECK(spin_against_floor(&run, 70.0).met == false);  // 2.1x
     CHECK_FALSE(spin_against_floor(&run, std::nullopt).met);
     CHECK_FALSE(spin_against_floor(nullptr, 80.0).met);
     // The line-per-direction figure is reported beside the ratio, and does not change the judgement.

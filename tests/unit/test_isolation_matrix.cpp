@@ -25,7 +25,8 @@ RelationshipRun recorded(std::string_view id, bool allow_memory, bool allow_cont
     r.measured = true;
     for (Action a : all_actions()) {
         const bool allowed = reaches_memory(a) ? allow_memory : allow_control;
-        r.attempts[static_cast<std::size_t>(a)] = Attempt{allowed ? Outcome::allowed : Outcome::refused, allowed ? 0 : EPERM, ""};
+        r.attempts[static_cast<std::size_t>(a)] =
+            Attempt{allowed ? Outcome::allowed : Outcome::refused, allowed ? 0 : EPERM, ""};
     }
     return r;
 }
@@ -48,9 +49,10 @@ RunawayRun runaway(bool alive, double during, bool capped = false, RunawayKind k
 TEST_CASE("P3 from the matrix: refused without the right, allowed with it", "[isolation_matrix]") {
     // Recorded as root here: the same user and root read; non-dumpable, another user and a user
     // namespace were refused.
-    const std::vector<RelationshipRun> root_run{recorded("same_user", true, true), recorded("same_user_nondumpable", false, true),
-                                                recorded("other_user", false, false), recorded("root_prober", true, true),
-                                                recorded("user_namespace", false, true)};
+    const std::vector<RelationshipRun> root_run{
+        recorded("same_user", true, true), recorded("same_user_nondumpable", false, true),
+        recorded("other_user", false, false), recorded("root_prober", true, true),
+        recorded("user_namespace", false, true)};
     const auto v = sound(decide_p3(root_run));
     CHECK(v.verdict == Verdict::nuanced);
     CHECK_THAT(v.reason_text(), Catch::Contains("(same_user_nondumpable, other_user, user_namespace): all 15 refused"));
@@ -59,7 +61,8 @@ TEST_CASE("P3 from the matrix: refused without the right, allowed with it", "[is
     broken[2] = recorded("other_user", true, false);
     CHECK(sound(decide_p3(broken)).verdict == Verdict::refuted);
     // Yama ptrace_scope 3: nobody reads anyone.
-    const std::vector<RelationshipRun> locked{recorded("same_user", false, true), recorded("same_user_nondumpable", false, true)};
+    const std::vector<RelationshipRun> locked{recorded("same_user", false, true),
+                                              recorded("same_user_nondumpable", false, true)};
     CHECK(sound(decide_p3(locked)).verdict == Verdict::confirmed);
     // Nothing without the right could be set up: no evidence.
     CHECK(sound(decide_p3({recorded("same_user", true, true)})).verdict == Verdict::not_measured);
@@ -74,7 +77,8 @@ TEST_CASE("P1 from the matrix and the runaways", "[isolation_matrix]") {
     // The same user may signal and trace: programs are isolated from other users only.
     const auto v = sound(decide_p1(matrix, contained));
     CHECK(v.verdict == Verdict::nuanced);
-    CHECK_THAT(v.reason_text(), Catch::Contains("the 1 runaway") || Catch::Contains("1 of 1 runaways a limit can stop were stopped by it"));
+    CHECK_THAT(v.reason_text(), Catch::Contains("the 1 runaway") ||
+                                    Catch::Contains("1 of 1 runaways a limit can stop were stopped by it"));
     CHECK_THAT(v.reason_text(), Catch::Contains("gave up at most 30%") && Catch::Contains("SIGTERM (EPERM)"));
     // A sibling died: refuted. A sibling that stalled in one window may have met other load: nuanced.
     CHECK(sound(decide_p1(matrix, {runaway(false, 0)})).verdict == Verdict::refuted);
@@ -82,10 +86,12 @@ TEST_CASE("P1 from the matrix and the runaways", "[isolation_matrix]") {
     CHECK(stalled.verdict == Verdict::nuanced);
     CHECK_THAT(stalled.reason_text(), Catch::Contains("no progress"));
     // Only the demo's own cap stopped it: the mechanism did not act.
-    CHECK_THAT(sound(decide_p1({recorded("other_user", false, false)}, {runaway(true, 60, true)})).reason_text(), Catch::Contains("own cap"));
+    CHECK_THAT(sound(decide_p1({recorded("other_user", false, false)}, {runaway(true, 60, true)})).reason_text(),
+               Catch::Contains("own cap"));
     // Both at once (a loaded machine stalls a sibling while the cap ends another runaway): the
     // sentence names both, not only the first.
-    const auto both = sound(decide_p1({recorded("other_user", false, false)}, {runaway(true, 0), runaway(true, 60, true)}));
+    const auto both =
+        sound(decide_p1({recorded("other_user", false, false)}, {runaway(true, 0), runaway(true, 60, true)}));
     CHECK(both.verdict == Verdict::nuanced);
     CHECK_THAT(both.reason_text(), Catch::Contains("no progress") && Catch::Contains("only the demo's own cap ended"));
     // Another user's unprivileged process signalled the target: refuted.
@@ -95,18 +101,22 @@ TEST_CASE("P1 from the matrix and the runaways", "[isolation_matrix]") {
     CHECK(sound(decide_p1({}, {})).verdict == Verdict::not_measured);
 }
 
-TEST_CASE("P1's sentence counts only the runaways a limit can stop: a CPU hog under a quota is held, not stopped", "[isolation_matrix]") {
-    // Recorded: four runaways, the CPU hog (then under no limit) costing its siblings 52-57%. The old summary said "4 of 4
-    // runaways stopped by their limit, siblings working throughout". A hog under a cgroup quota is held to a share.
+TEST_CASE("P1's sentence counts only the runaways a limit can stop: a CPU hog under a quota is held, not stopped",
+          "[isolation_matrix]") {
+    // Recorded: four runaways, the CPU hog (then under no limit) costing its siblings 52-57%. The old summary said "4
+    // of 4 runaways stopped by their limit, siblings working throughout". A hog under a cgroup quota is held to a
+    // share.
     const std::vector<RunawayRun> four{runaway(true, 78), runaway(true, 97), runaway(true, 99),
                                        runaway(true, 45, false, RunawayKind::cpu_cgroup)};
     const auto v = sound(decide_p1({recorded("other_user", false, false)}, four));
     CHECK(v.verdict == Verdict::confirmed);
-    CHECK_THAT(v.summary_text(), Catch::Contains("all 3 runaways stopped by their limit") && Catch::Contains("worst loss 55%"));
+    CHECK_THAT(v.summary_text(),
+               Catch::Contains("all 3 runaways stopped by their limit") && Catch::Contains("worst loss 55%"));
     CHECK_THAT(v.reason_text(), !Catch::Contains("throughout") && !Catch::Contains("4 of 4"));
 }
 
-TEST_CASE("Each relationship's right is read from the kernel's rules with the machine's Yama scope", "[isolation_matrix]") {
+TEST_CASE("Each relationship's right is read from the kernel's rules with the machine's Yama scope",
+          "[isolation_matrix]") {
     auto entitled = [](std::optional<int> yama) {
         std::vector<std::string> ids;
         for (const auto& r : relationships(true, yama))
@@ -127,9 +137,11 @@ TEST_CASE("'Would be refuted by' names only what the run tried", "[isolation_mat
     RelationshipRun other;
     other.relationship = relationship("other_user");
     other.why_not = "needs root: only root can run a process as another user";
-    const std::vector<RelationshipRun> as_nobody{recorded("same_user", true, true), recorded("same_user_nondumpable", false, true), other};
+    const std::vector<RelationshipRun> as_nobody{recorded("same_user", true, true),
+                                                 recorded("same_user_nondumpable", false, true), other};
     const auto p3 = decide_p3(as_nobody);
-    CHECK_THAT(p3.refuted_by, Catch::Contains("this run set up (same_user_nondumpable)") && Catch::Contains("not set up here: other_user"));
+    CHECK_THAT(p3.refuted_by, Catch::Contains("this run set up (same_user_nondumpable)") &&
+                                  Catch::Contains("not set up here: other_user"));
     const auto p1 = decide_p1(as_nobody, {runaway(true, 70)});
     CHECK_THAT(p1.refuted_by, Catch::Contains("another user's process was not tried here: needs root"));
     // As root, both are tried and named as the rule states them.

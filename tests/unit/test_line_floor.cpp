@@ -9,7 +9,9 @@
 using namespace proclab;
 
 namespace {
-CacheLineHandoff own(int a, int b, double min_ns) { return CacheLineHandoff{a, b, min_ns * 1.2, min_ns * 1.5, min_ns, 0}; }
+CacheLineHandoff own(int a, int b, double min_ns) {
+    return CacheLineHandoff{a, b, min_ns * 1.2, min_ns * 1.5, min_ns, 0};
+}
 }  // namespace
 
 TEST_CASE("The suite's floors: the first allowed CPU with each other one, encoded and read back", "[handoff][floor]") {
@@ -18,7 +20,8 @@ TEST_CASE("The suite's floors: the first allowed CPU with each other one, encode
     CHECK(suite_floor_pairs({2, 5, 7}) == std::vector<std::pair<int, int>>{{2, 5}, {2, 7}});
     CHECK(suite_floor_pairs({0, 1, 2, 3}, 2).size() == 2);
 
-    const std::string text = encode_line_floors({own(0, 1, 55.24), own(0, 2, 61), own(0, 3, 0)});  // 0: no figure, left out
+    const std::string text =
+        encode_line_floors({own(0, 1, 55.24), own(0, 2, 61), own(0, 3, 0)});  // 0: no figure, left out
     CHECK(text == "0-1:55.2,0-2:61.0");
     const auto back = decode_line_floors(text);
     REQUIRE(back.size() == 2);
@@ -30,7 +33,8 @@ TEST_CASE("The suite's floors: the first allowed CPU with each other one, encode
     CHECK(decode_line_floors("").empty());
 }
 
-TEST_CASE("A demo judges against the suite's floor for its pair, and says how far its own drifted", "[handoff][floor]") {
+TEST_CASE("A demo judges against the suite's floor for its pair, and says how far its own drifted",
+          "[handoff][floor]") {
     // The pair in either order is the same pair.
     const LineFloor shared = line_floor_from(own(1, 0, 57), "0-1:55,0-2:80");
     REQUIRE(shared.suite_min_ns);
@@ -46,7 +50,8 @@ TEST_CASE("A demo judges against the suite's floor for its pair, and says how fa
     const LineFloor below = line_floor_from(own(0, 1, 40), "0-1:55");
     CHECK_FALSE(below.uses_suite());
     CHECK(below.floor_ns() == Approx(40));
-    CHECK_THAT(below.describe(), Catch::Contains("own fastest batch") && Catch::Contains("38% above") && Catch::Contains("no floor"));
+    CHECK_THAT(below.describe(),
+               Catch::Contains("own fastest batch") && Catch::Contains("38% above") && Catch::Contains("no floor"));
     CHECK_THAT(line_floor_from(own(0, 1, 40), "0-1:1000000").describe(), Catch::Contains("x it"));
 
     // No suite floor for the pair, or none at all: this run's own, no drift.

@@ -37,7 +37,8 @@ TEST_CASE("no options: a full run with the demo's own timeout", "[options]") {
 }
 
 TEST_CASE("every common option is parsed", "[options]") {
-    const auto p = parse_command_line(spec(), {"--quick", "--repeat", "7", "--timeout", "2.5", "--strict", "--json", "out.json"});
+    const auto p =
+        parse_command_line(spec(), {"--quick", "--repeat", "7", "--timeout", "2.5", "--strict", "--json", "out.json"});
     REQUIRE(p.action == Action::run);
     CHECK(p.options.quick);
     CHECK(p.options.repeat == 7);
@@ -104,9 +105,15 @@ TEST_CASE("every default is shown one way: (default: X)", "[options]") {
 }
 
 TEST_CASE("bad values and unknown options are one-line usage errors", "[options]") {
-    for (std::vector<std::string> args : {std::vector<std::string>{"--repeat", "-1"}, {"--repeat", "abc"}, {"--repeat", "0"},
-                                          {"--repeat"}, {"--timeout", "0"}, {"--timeout", "soon"}, {"--no-such-option"},
-                                          {"stray-argument"}, {"--quick=yes-please"}}) {
+    for (std::vector<std::string> args : {std::vector<std::string>{"--repeat", "-1"},
+                                          {"--repeat", "abc"},
+                                          {"--repeat", "0"},
+                                          {"--repeat"},
+                                          {"--timeout", "0"},
+                                          {"--timeout", "soon"},
+                                          {"--no-such-option"},
+                                          {"stray-argument"},
+                                          {"--quick=yes-please"}}) {
         INFO(args.front());
         require_one_line_error(parse_command_line(spec(), args));
     }
@@ -122,7 +129,12 @@ TEST_CASE("asking for --help is not an error", "[options]") {
 
 TEST_CASE("a demo's own options are parsed beside the common ones", "[options]") {
     auto s = spec();
-    s.options = {{.name = "--workers", .help = "Workers, 1 to 64", .full = "4", .quick = "2", .type_name = "N", .check = CLI::Range(1, 64)}};
+    s.options = {{.name = "--workers",
+                  .help = "Workers, 1 to 64",
+                  .full = "4",
+                  .quick = "2",
+                  .type_name = "N",
+                  .check = CLI::Range(1, 64)}};
     const auto given = parse_command_line(s, {"--workers", "8", "--quick"});
     REQUIRE(given.action == Action::run);
     CHECK(given.values.integer("--workers") == 8);
@@ -133,9 +145,20 @@ TEST_CASE("a demo's own options are parsed beside the common ones", "[options]")
 
 TEST_CASE("an option declared once gives its default by the run, and says both in its help", "[options]") {
     auto s = spec();
-    s.options = {{.name = "--channels", .help = "How to wake, of futex, pipe", .full = "futex,pipe", .quick = "futex", .type_name = "LIST"},
-                 {.name = "--pin", .help = "A CPU", .type_name = "CPU", .check = CLI::Range(0, 1023), .default_words = "no pinning"},
-                 {.name = "--mode", .help = "threads or processes", .full = "both", .check = CLI::IsMember({"threads", "processes", "both"})}};
+    s.options = {{.name = "--channels",
+                  .help = "How to wake, of futex, pipe",
+                  .full = "futex,pipe",
+                  .quick = "futex",
+                  .type_name = "LIST"},
+                 {.name = "--pin",
+                  .help = "A CPU",
+                  .type_name = "CPU",
+                  .check = CLI::Range(0, 1023),
+                  .default_words = "no pinning"},
+                 {.name = "--mode",
+                  .help = "threads or processes",
+                  .full = "both",
+                  .check = CLI::IsMember({"threads", "processes", "both"})}};
     const auto full = parse_command_line(s, {});
     CHECK(full.values.text("--channels") == "futex,pipe");
     CHECK_FALSE(full.values.given("--channels"));
@@ -157,7 +180,8 @@ TEST_CASE("an option declared once gives its default by the run, and says both i
 
 TEST_CASE("a default that fails its own option's check is the demo's bug, named as such", "[options]") {
     auto s = spec();
-    s.options = {{.name = "--workers", .help = "Workers, 1 to 64", .full = "4", .quick = "0", .check = CLI::Range(1, 64)}};
+    s.options = {
+        {.name = "--workers", .help = "Workers, 1 to 64", .full = "4", .quick = "0", .check = CLI::Range(1, 64)}};
     CHECK(parse_command_line(s, {}).action == Action::run);
     CHECK_THROWS_WITH(parse_command_line(s, {"--quick"}), Catch::Contains("--workers's default 0 fails its own check"));
 }

@@ -9,7 +9,8 @@ using namespace proclab;
 TEST_CASE("a refused perf event says why, in a few words", "[perf]") {
     CHECK(perf_refusal_reason(EACCES, 3, false) == "perf_event_paranoid 3 forbids it without CAP_PERFMON (EACCES)");
     CHECK(perf_refusal_reason(EPERM, -1, true) == "perf_event_paranoid forbids it without CAP_PERFMON (EPERM)");
-    CHECK(perf_refusal_reason(ENOENT, 2, true) == "no hardware counters exposed (a VM without a virtual PMU?) (ENOENT)");
+    CHECK(perf_refusal_reason(ENOENT, 2, true) ==
+          "no hardware counters exposed (a VM without a virtual PMU?) (ENOENT)");
     CHECK(perf_refusal_reason(EOPNOTSUPP, 2, false) == "not offered by this kernel (EOPNOTSUPP)");
     CHECK(perf_refusal_reason(ENOSYS, 2, false) == "this kernel has no perf events (ENOSYS)");
 }

@@ -43,8 +43,10 @@ TEST_CASE("P1 is confirmed by distinct pids and a contained crash", "[process_is
     CHECK(v.claim == "P1");
     CHECK(v.verdict == Verdict::confirmed);
     CHECK(v.guarantee);
-    CHECK_THAT(v.reason_text(), Catch::Contains("4 processes alive at once, 4 distinct pids; all 3 children") &&
-                                    Catch::Contains("all 3 children that wrote through a null pointer died of SIGSEGV, and both siblings"));
+    CHECK_THAT(
+        v.reason_text(),
+        Catch::Contains("4 processes alive at once, 4 distinct pids; all 3 children") &&
+            Catch::Contains("all 3 children that wrote through a null pointer died of SIGSEGV, and both siblings"));
 }
 
 TEST_CASE("P1 is refuted when a sibling had ended after a crash, or pids repeat", "[process_isolation]") {
@@ -77,7 +79,8 @@ TEST_CASE("P1 is not measured when the crash was not the fault's own signal", "[
     e.crash_killed_by_demo = true;
     const auto v = sound(decide_p1(e));
     CHECK(v.verdict == Verdict::not_measured);
-    CHECK_THAT(v.reason_text(), Catch::Contains("SIGKILL") && Catch::Contains("the demo killed it") && !Catch::Contains("SIGSEGV"));
+    CHECK_THAT(v.reason_text(),
+               Catch::Contains("SIGKILL") && Catch::Contains("the demo killed it") && !Catch::Contains("SIGSEGV"));
 }
 
 TEST_CASE("P1 is nuanced when a child names another parent", "[process_isolation]") {
@@ -102,7 +105,8 @@ TEST_CASE("P3 is nuanced when privilege let the kernel read across", "[process_i
     CHECK_THAT(v.reason_text(), Catch::Contains("all 3 reads by root with CAP_SYS_PTRACE were allowed"));
 }
 
-TEST_CASE("P3's words name only the readers the run had: none without the privilege is said, not counted as 0 of 0", "[process_isolation]") {
+TEST_CASE("P3's words name only the readers the run had: none without the privilege is said, not counted as 0 of 0",
+          "[process_isolation]") {
     auto e = isolated_p3();
     e.unprivileged_attempts = 0;
     e.unprivileged_reader.clear();
@@ -111,13 +115,15 @@ TEST_CASE("P3's words name only the readers the run had: none without the privil
     e.privileged_reader = "root with CAP_SYS_PTRACE";
     const auto v = sound(decide_p3(e));
     CHECK(v.verdict == Verdict::nuanced);
-    CHECK_THAT(v.reason_text(), Catch::Contains("no kernel read could be tried without the privilege") && !Catch::Contains("0 of 0"));
+    CHECK_THAT(v.reason_text(),
+               Catch::Contains("no kernel read could be tried without the privilege") && !Catch::Contains("0 of 0"));
     CHECK_THAT(v.refuted_by, !Catch::Contains("allowed without") && Catch::Contains("was not"));
     // With one, the rule's own words stand.
     CHECK(sound(decide_p3(isolated_p3())).refuted_by == kP3Rule.refuted_by);
 }
 
-TEST_CASE("P3 is refuted by any unprivileged read, a shared write or a pointer that reached across", "[process_isolation]") {
+TEST_CASE("P3 is refuted by any unprivileged read, a shared write or a pointer that reached across",
+          "[process_isolation]") {
     auto read = isolated_p3();
     read.unprivileged_allowed = 1;
     const auto v = sound(decide_p3(read));

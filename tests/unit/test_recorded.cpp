@@ -39,7 +39,8 @@ void check_suite(const std::filesystem::path& path) {
             ++decisions;
         }
     }
-    CHECK(decisions == 16);  // every claim once; P1 and P3 twice (process_isolation, isolation_matrix), P2 twice (time_slicing, sched_latency)
+    CHECK(decisions == 16);  // every claim once; P1 and P3 twice (process_isolation, isolation_matrix), P2 twice
+                             // (time_slicing, sched_latency)
     for (const auto& row : doc.rows) CHECK(row.verdict != Verdict::refuted);  // this machine refutes nothing
 }
 

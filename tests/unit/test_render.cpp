@@ -29,8 +29,8 @@ Result sample_result() {
     r.notes = {"a finding"};
     r.raw = Json{{"intervals", {1, 2}}};
     r.environment.facts = {{"kernel_release", "kernel", "6.1.0", "uname(2)", "", ""},
-                           {"yama_ptrace_scope", "Yama ptrace_scope", std::nullopt, "/proc/sys/kernel/yama/ptrace_scope",
-                            "Yama LSM not present", "Yama not present"}};
+                           {"yama_ptrace_scope", "Yama ptrace_scope", std::nullopt,
+                            "/proc/sys/kernel/yama/ptrace_scope", "Yama LSM not present", "Yama not present"}};
     r.clock = ClockCalibration{20, 10, 1, 1000};
     r.config = RunConfig{true, 5, 60};
     r.wall_time_s = 1.5;
@@ -199,16 +199,22 @@ TEST_CASE("the runner reads back what a demo wrote", "[render]") {
 
 TEST_CASE("a plot travels in the result's JSON and comes back the same", "[render][plot]") {
     Result r = sample_result();
-    plot::Panel lines{.title = "lines", .x = {.label = "N", .scale = plot::Scale::log2}, .y = {.label = "µs", .min = 0}};
+    plot::Panel lines{
+        .title = "lines", .x = {.label = "N", .scale = plot::Scale::log2}, .y = {.label = "µs", .min = 0}};
     plot::set_ticks(lines.x, std::vector<int>{1, 2, 4}, [](int n) { return std::to_string(n); });
     lines.series.push_back({.label = "measured", .x = {1, 2, 4}, .y = {3, NAN, 1}, .colour = 2, .marker = "o"});
     lines.series.push_back({.mark = plot::Mark::hline, .y = {0.5}, .grey = true, .line = ":"});
     lines.series.push_back({.mark = plot::Mark::intervals, .intervals = {{0, 1.5, 0}, {2, 3, 1}}, .hatch = "//"});
-    plot::Panel grid{.title = "grid", .cells = plot::Cells{.rows = {"a"}, .columns = {"x", "y"}, .values = {{1.0, std::nullopt}},
-                                                           .text = {{"one", ""}}, .palette = {"#ffffff", "#000000"}}};
-    r.plots.push_back({.file = "p.png", .caption = "what it shows", .width = 9, .side_by_side = true, .panels = {lines, grid}});
+    plot::Panel grid{.title = "grid",
+                     .cells = plot::Cells{.rows = {"a"},
+                                          .columns = {"x", "y"},
+                                          .values = {{1.0, std::nullopt}},
+                                          .text = {{"one", ""}},
+                                          .palette = {"#ffffff", "#000000"}}};
+    r.plots.push_back(
+        {.file = "p.png", .caption = "what it shows", .width = 9, .side_by_side = true, .panels = {lines, grid}});
     const Json j = Json::parse(render_json(r));
-    CHECK(j.at("plots")[0].at("panels")[0].at("series")[0].at("y")[1].is_null());  // NaN: JSON has none
+    CHECK(j.at("plots")[0].at("panels")[0].at("series")[0].at("y")[1].is_null());      // NaN: JSON has none
     CHECK_FALSE(j.at("plots")[0].at("panels")[0].at("series")[0].contains("hollow"));  // defaults left out
     const Result back = result_from_json(j);
     REQUIRE(back.plots.size() == 1);
@@ -257,11 +263,13 @@ TEST_CASE("reading a result without its claims names what is missing", "[render]
 TEST_CASE("the terminal report shows every part, without colour codes unless asked", "[render]") {
     const auto plain = render_terminal(sample_result(), RenderStyle{false, 100});
     CHECK(plain.find('\033') == std::string::npos);
-    for (const char* part : {"demo_x — a title", "claims P1, P3", "Environment", "unknown: Yama not present", "Table",
-                             "a note", "  ab..", "round_trip", "250 ns", "note: a finding", "P1  confirmed", "P3  nuanced"})
+    for (const char* part :
+         {"demo_x — a title", "claims P1, P3", "Environment", "unknown: Yama not present", "Table", "a note", "  ab..",
+          "round_trip", "250 ns", "note: a finding", "P1  confirmed", "P3  nuanced"})
         CHECK_THAT(plain, Catch::Contains(part));
     CHECK_THAT(plain, !Catch::Contains("Yama LSM not present"));  // the full reason is for --verbose and JSON
-    CHECK_THAT(render_terminal(sample_result(), RenderStyle{false, 100, true}), Catch::Contains("unknown: Yama LSM not present"));
+    CHECK_THAT(render_terminal(sample_result(), RenderStyle{false, 100, true}),
+               Catch::Contains("unknown: Yama LSM not present"));
     const auto coloured = render_terminal(sample_result(), RenderStyle{true, 100});
     CHECK_THAT(coloured, Catch::Contains("\033[32mconfirmed\033[0m"));
 }

@@ -32,7 +32,8 @@ TEST_CASE("gap detection finds the known gaps in a synthetic trace and ignores n
     }
     REQUIRE(closed.size() == 3);
     CHECK(detector.gaps() == 3);
-    for (std::size_t i = 0; i < 3; ++i) CHECK(closed[i].end == gap_starts[i]);  // each run interval ends where the gap began
+    for (std::size_t i = 0; i < 3; ++i)
+        CHECK(closed[i].end == gap_starts[i]);  // each run interval ends where the gap began
     CHECK(closed[0].start == 1'000'000);
     CHECK(closed[1].start == gap_starts[0] + 4'000'000);
     CHECK(detector.run_ns() == expected_run);  // gaps are not counted as run time
@@ -105,8 +106,7 @@ TEST_CASE("timer interrupts per CPU come from the LOC line of /proc/interrupts",
 TEST_CASE("the kernel's view of this thread is readable", "[sched][os]") {
     // The kernel adds a running task's time at ticks and switches: run across a few ticks first.
     const Nanos start = now_ns();
-    while (now_ns() - start < 50'000'000) {
-    }
+    while (now_ns() - start < 50'000'000) {}
     const auto s = read_task_stats("/proc/thread-self");
     CHECK(s.run_ns > 0);
     CHECK(s.timeslices > 0);
@@ -114,9 +114,11 @@ TEST_CASE("the kernel's view of this thread is readable", "[sched][os]") {
     CHECK(s.involuntary_switches >= 0);
 }
 
-TEST_CASE("the kernel's tick counter is read from /proc/timer_list's jiffies line, not its indented cousins", "[sched]") {
-    const std::string text = "Timer List Version: v0.9\nnow at 123 nsecs\n  .idle_jiffies   : 4295615936\n  .last_jiffies   : 4295615937\n"
-                             "jiffies: 4295615939\n";
+TEST_CASE("the kernel's tick counter is read from /proc/timer_list's jiffies line, not its indented cousins",
+          "[sched]") {
+    const std::string text =
+        "Timer List Version: v0.9\nnow at 123 nsecs\n  .idle_jiffies   : 4295615936\n  .last_jiffies   : 4295615937\n"
+        "jiffies: 4295615939\n";
     REQUIRE(parse_jiffies(text));
     CHECK(*parse_jiffies(text) == 4295615939ULL);
     CHECK_FALSE(parse_jiffies("  .last_jiffies   : 1\n"));
@@ -132,6 +134,6 @@ TEST_CASE("a JiffiesClock says why it has no tick, or gives one once the count h
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // at least 5 ticks at the coarsest HZ
     const auto t = clock.tick_ns(1);
     REQUIRE(t);
-    CHECK(*t >= 0.5e6);   // HZ 2000 at most
-    CHECK(*t <= 20e6);    // HZ 50 at least (100 is the coarsest Linux builds)
+    CHECK(*t >= 0.5e6);  // HZ 2000 at most
+    CHECK(*t <= 20e6);   // HZ 50 at least (100 is the coarsest Linux builds)
 }

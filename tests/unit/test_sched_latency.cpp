@@ -40,9 +40,10 @@ TEST_CASE("sched_latency: a turn is ceil(runnable / CPUs) ticks") {
 }
 
 TEST_CASE("sched_latency P2: a woken task that runs within a turn confirms") {
-    const auto d = sound(decide_p2({cell(Policy::other, 0, 2, 70 * kUs), cell(Policy::other, 4, 2, 70 * kUs, 1, 3 * kMs),
-                                    cell(Policy::fifo, 4, 2, 20 * kUs)},
-                                   4 * kMs, quiet()));
+    const auto d =
+        sound(decide_p2({cell(Policy::other, 0, 2, 70 * kUs), cell(Policy::other, 4, 2, 70 * kUs, 1, 3 * kMs),
+                         cell(Policy::fifo, 4, 2, 20 * kUs)},
+                        4 * kMs, quiet()));
     CHECK(d.verdict == Verdict::confirmed);
     REQUIRE(d.fact("load"));
     CHECK(d.fact("load")->number() == 4);  // the most loaded cell decides
@@ -69,7 +70,8 @@ TEST_CASE("sched_latency P2: a tail beyond a turn is nuanced, starvation refutes
     const auto quota = sound(decide_p2({tail}, 4 * kMs, quiet(), 1.0));
     CHECK(quota.verdict == Verdict::not_measured);
     CHECK_THAT(quota.reason_text(), Catch::Contains("a CPU quota of 1.00 CPU (cgroup)"));
-    CHECK(sound(decide_p2({tail}, 4 * kMs, quiet(), 2.0)).verdict == Verdict::nuanced);  // not below the CPUs: no matter
+    CHECK(sound(decide_p2({tail}, 4 * kMs, quiet(), 2.0)).verdict ==
+          Verdict::nuanced);  // not below the CPUs: no matter
     // 100 ms: beyond a turn, short of 10.
     CHECK(sound(decide_p2({cell(Policy::other, 4, 2, 100 * kMs)}, 4 * kMs, quiet())).verdict == Verdict::nuanced);
 }
@@ -83,11 +85,12 @@ TEST_CASE("sched_latency P2: without an observed tick the coarsest one bounds a 
 
 TEST_CASE("sched_latency P2: nothing to wait for, or no SCHED_OTHER sleeper, is not-measured") {
     // Idle, or a load that leaves a CPU free: nothing waits for a turn.
-    CHECK(sound(decide_p2({cell(Policy::other, 0, 2, 70 * kUs), cell(Policy::other, 1, 2, 70 * kUs)}, 4 * kMs, quiet())).verdict ==
-          Verdict::not_measured);
+    CHECK(sound(decide_p2({cell(Policy::other, 0, 2, 70 * kUs), cell(Policy::other, 1, 2, 70 * kUs)}, 4 * kMs, quiet()))
+              .verdict == Verdict::not_measured);
     auto refused = cell(Policy::other, 4, 2, 0, 0, 0, 0);
     refused.refused = "SCHED_OTHER refused";
-    CHECK(sound(decide_p2({refused, cell(Policy::fifo, 4, 2, 20 * kUs)}, 4 * kMs, quiet())).verdict == Verdict::not_measured);
+    CHECK(sound(decide_p2({refused, cell(Policy::fifo, 4, 2, 20 * kUs)}, 4 * kMs, quiet())).verdict ==
+          Verdict::not_measured);
     CHECK(sound(decide_p2({}, std::nullopt, quiet())).verdict == Verdict::not_measured);
 }
 

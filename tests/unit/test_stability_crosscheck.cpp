@@ -65,7 +65,8 @@ TEST_CASE("A crosscheck row noisier than its margin is judged neither agree nor 
     REQUIRE(spread(p));
     CHECK(*spread(p) == Approx((80000.0 - 52000.0) / 2 / 61000.0));
     CHECK(judge(p) == Agreement::too_noisy);
-    CHECK_THAT(render_text(view_of(std::vector<CrosscheckPair>{p})), Catch::Contains("too noisy to judge here: a side's turns spread ±23%"));
+    CHECK_THAT(render_text(view_of(std::vector<CrosscheckPair>{p})),
+               Catch::Contains("too noisy to judge here: a side's turns spread ±23%"));
     // Beyond the margin by the medians, yet noisy: still not a disagreement.
     p = in_turns({100000, 60000, 80000}, {50000, 51000, 50500});
     CHECK(judge(p) == Agreement::too_noisy);
@@ -73,7 +74,8 @@ TEST_CASE("A crosscheck row noisier than its margin is judged neither agree nor 
     p = in_turns({2680}, {2690, 2700, 2650});
     CHECK_FALSE(spread(p));
     CHECK(judge(p) == Agreement::too_noisy);
-    CHECK_THAT(render_text(view_of(std::vector<CrosscheckPair>{p})), Catch::Contains("fewer than 2 turns on a side (1 + 3 turns)"));
+    CHECK_THAT(render_text(view_of(std::vector<CrosscheckPair>{p})),
+               Catch::Contains("fewer than 2 turns on a side (1 + 3 turns)"));
     CHECK(crosscheck_json({p})[0]["outcome"] == "too noisy");
 }
 
@@ -120,12 +122,15 @@ TEST_CASE("Stability counts verdicts per claim and the spread of headline metric
 
 TEST_CASE("cyclictest's histogram median and the messaging tools' totals are read as nanoseconds", "[crosscheck]") {
     // 1 + 3 + 2 wake-ups and 1 overflow: the 4th of 7 is in the 88 µs bucket.
-    const std::string histogram = "# /dev/cpu_dma_latency set to 0us\n000087 000001\n000088 000003\n000089 000002\n# Total: 000000007\n"
-                                  "# Min Latencies: 00087\n# Histogram Overflows: 00001\n";
+    const std::string histogram =
+        "# /dev/cpu_dma_latency set to 0us\n000087 000001\n000088 000003\n000089 000002\n# Total: 000000007\n"
+        "# Min Latencies: 00087\n# Histogram Overflows: 00001\n";
     CHECK(*parse_cyclictest_median(histogram) == Approx(88000));
     CHECK_FALSE(parse_cyclictest_median("cyclictest: no such option"));
-    CHECK_FALSE(parse_cyclictest_median("000001 000000\n# Histogram Overflows: 00005\n"));  // the median beyond the last bucket
-    CHECK(*parse_messaging_seconds("Running in process mode with 1 groups using 40 file descriptors each (== 40 tasks)\nEach sender will pass 100 "
+    CHECK_FALSE(
+        parse_cyclictest_median("000001 000000\n# Histogram Overflows: 00005\n"));  // the median beyond the last bucket
+    CHECK(*parse_messaging_seconds("Running in process mode with 1 groups using 40 file descriptors each (== 40 "
+                                   "tasks)\nEach sender will pass 100 "
                                    "messages of 100 bytes\nTime: 0.016\n") == Approx(16e6));
     CHECK(*parse_messaging_seconds("# 1 groups == 40 processes run\n\n     Total time: 0.023 [sec]\n") == Approx(23e6));
     CHECK_FALSE(parse_messaging_seconds("Segmentation fault"));

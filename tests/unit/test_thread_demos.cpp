@@ -31,12 +31,14 @@ thread_memory::Evidence memory_evidence() {
 using test::sound;
 }  // namespace
 
-TEST_CASE("T3 is nuanced when one thread's fault ends the process, refuted when threads share an id or stop", "[thread_memory]") {
+TEST_CASE("T3 is nuanced when one thread's fault ends the process, refuted when threads share an id or stop",
+          "[thread_memory]") {
     auto e = memory_evidence();
     REQUIRE(e.crash.died_of_fault());
     const auto v = sound(thread_memory::decide_t3(e));
     CHECK(v.verdict == Verdict::nuanced);
-    CHECK_THAT(v.reason_text(), Catch::Contains("finished 50 of its 50 parts") && Catch::Contains("a SIGSEGV in one thread ended"));
+    CHECK_THAT(v.reason_text(),
+               Catch::Contains("finished 50 of its 50 parts") && Catch::Contains("a SIGSEGV in one thread ended"));
     // A worker that made no progress while a sibling was blocked: blocking one thread stopped another.
     auto stopped = memory_evidence();
     stopped.independence.chunks_while_blocked = 0;
@@ -103,13 +105,16 @@ TEST_CASE("T5: one instance per thread, private by name only", "[thread_local_st
     using thread_local_storage::decide_t5;
     const std::vector<thread_local_storage::Cost> costs{
         {"access_global", "plain global", summarize(std::vector<double>{1.7}), summarize(std::vector<double>{0})},
-        {"access_thread_local", "thread_local", summarize(std::vector<double>{1.8}), summarize(std::vector<double>{0.1})}};
+        {"access_thread_local", "thread_local", summarize(std::vector<double>{1.8}),
+         summarize(std::vector<double>{0.1})}};
     auto r = instances_evidence();
     const auto nuanced = test::sound(decide_t5(r, costs));
     CHECK(nuanced.verdict == Verdict::nuanced);
-    CHECK_THAT(nuanced.reason_text(), Catch::Contains("all 4 kept their own value") && Catch::Contains("read the owner's value 777"));
+    CHECK_THAT(nuanced.reason_text(),
+               Catch::Contains("all 4 kept their own value") && Catch::Contains("read the owner's value 777"));
     // Both figures include the call and the increment, and the summary says so (not "an access").
-    CHECK_THAT(nuanced.summary_text(), Catch::Contains("a call and an increment through it: 1.8 ns for it, 1.7 ns for a plain global"));
+    CHECK_THAT(nuanced.summary_text(),
+               Catch::Contains("a call and an increment through it: 1.8 ns for it, 1.7 ns for a plain global"));
     r.read_through_pointer = 0;
     const auto confirmed = test::sound(decide_t5(r, costs));
     CHECK(confirmed.verdict == Verdict::confirmed);

@@ -18,7 +18,8 @@ TEST_CASE("every task runs exactly once", "[pool]") {
     {
         ThreadPool pool(4, 1024);  // a small queue: the producer must help when it is full
         TaskGroup group(pool);
-        for (std::size_t i = 0; i < kTasks; ++i) group.run([&runs, i] { runs[i].fetch_add(1, std::memory_order_relaxed); });
+        for (std::size_t i = 0; i < kTasks; ++i)
+            group.run([&runs, i] { runs[i].fetch_add(1, std::memory_order_relaxed); });
         group.wait();
     }
     std::size_t wrong = 0;
@@ -125,7 +126,8 @@ TEST_CASE("get_from_worker leaves every task to a worker, spinning or not", "[po
         int on_caller = 0;
         for (int i = 0; i < 200; ++i) {
             const bool spin = idle_spin == ThreadPool::IdleSpin::always;
-            on_caller += pool.submit([caller] { return std::this_thread::get_id() == caller; }).get_from_worker(spin) ? 1 : 0;
+            on_caller +=
+                pool.submit([caller] { return std::this_thread::get_id() == caller; }).get_from_worker(spin) ? 1 : 0;
         }
         CHECK(on_caller == 0);
     }

@@ -84,7 +84,8 @@ Evidence parallel_machine() {
 }
 }  // namespace
 
-TEST_CASE("T2: parallel C++ threads confirm, serial ones refute, a busy machine or one CPU decides nothing", "[threads_parallel]") {
+TEST_CASE("T2: parallel C++ threads confirm, serial ones refute, a busy machine or one CPU decides nothing",
+          "[threads_parallel]") {
     CHECK(t2_of(parallel_machine()).verdict == Verdict::confirmed);
     auto slow = parallel_machine();
     slow.cpp_speedup = 1.2;
@@ -151,7 +152,8 @@ TEST_CASE("T2 and T9 under a CPU quota below the CPU count decide nothing, and n
     CHECK(t2_of(generous).verdict == Verdict::confirmed);
 }
 
-TEST_CASE("T9: serialised threads confirm, a lock-releasing case or a free-threaded build makes it nuanced", "[threads_parallel]") {
+TEST_CASE("T9: serialised threads confirm, a lock-releasing case or a free-threaded build makes it nuanced",
+          "[threads_parallel]") {
     auto plain = parallel_machine();
     plain.python.hash_threads = {1.0, 1.0};  // hashing did not run in parallel either
     CHECK(t9_of(plain).verdict == Verdict::confirmed);
@@ -182,7 +184,8 @@ TEST_CASE("T9: serialised threads confirm, a lock-releasing case or a free-threa
     CHECK(t9_of(between).verdict == Verdict::not_measured);
 }
 
-TEST_CASE("T9 is refuted by a recorded CPython run with the GIL enabled and pure-Python threads on two CPUs", "[threads_parallel]") {
+TEST_CASE("T9 is refuted by a recorded CPython run with the GIL enabled and pure-Python threads on two CPUs",
+          "[threads_parallel]") {
     auto e = parallel_machine();
     e.python.gil_enabled = true;
     e.python.threads = {0.55, 1.02};  // 1.85 CPUs busy: two threads of bytecode at once
@@ -236,7 +239,8 @@ TEST_CASE("a speedup above N is implausible: T2 does not stand on it", "[threads
     CHECK_THAT(v.reason_text(), Catch::Contains("above its ceiling of 2"));
 }
 
-TEST_CASE("A memory-bound job reads its buffer slice by slice, every thread from its own offset", "[threads_parallel]") {
+TEST_CASE("A memory-bound job reads its buffer slice by slice, every thread from its own offset",
+          "[threads_parallel]") {
     auto job = Job::memory(8, 4 * kSliceBytes);
     CHECK(job.bytes_per_chunk() == kSliceBytes);
     const auto one = run_threads(1, job, nullptr);

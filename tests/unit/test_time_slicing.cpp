@@ -20,7 +20,9 @@ Decision checked_p4(const std::vector<StepResult>& steps, const Interference& i)
 Decision checked_p2(const std::vector<StepResult>& steps, const KernelSliceFacts& f, const Interference& i) {
     return sound(decide_p2(steps, f, i));
 }
-Decision checked_t1(const std::vector<StepResult>& steps, bool pinned, const Interference& i) { return sound(decide_t1(steps, pinned, i)); }
+Decision checked_t1(const std::vector<StepResult>& steps, bool pinned, const Interference& i) {
+    return sound(decide_t1(steps, pinned, i));
+}
 
 Interference quiet() { return test::interference(0.01); }
 Interference loaded() { return test::interference(0.48); }  // a busy loop beside the demo took one of two CPUs
@@ -58,7 +60,8 @@ StepResult step_of(int cpus, std::vector<WorkerResult> workers, bool threads = f
     for (const auto& w : s.workers) {
         s.wall_ns = std::max(s.wall_ns, w.wall_ns);
         shares.push_back(w.share);
-        for (std::size_t j = 1; j + 1 < w.intervals.size(); ++j) s.slices_ns.push_back(double(w.intervals[j].end - w.intervals[j].start));
+        for (std::size_t j = 1; j + 1 < w.intervals.size(); ++j)
+            s.slices_ns.push_back(double(w.intervals[j].end - w.intervals[j].start));
     }
     s.min_share = *std::min_element(shares.begin(), shares.end());
     s.max_share = *std::max_element(shares.begin(), shares.end());
@@ -168,7 +171,8 @@ TEST_CASE("P4 is refuted only by the kernel counting more CPU time than the CPUs
     CHECK(checked_p4({near}, quiet()).verdict != Verdict::refuted);
 }
 
-TEST_CASE("P4: clock gaps that show more at once than CPUs never refute; the picture is named as too coarse", "[time_slicing]") {
+TEST_CASE("P4: clock gaps that show more at once than CPUs never refute; the picture is named as too coarse",
+          "[time_slicing]") {
     // Recorded shape (one CPU beside a task that spins 50 us and sleeps 100 us): the workers were
     // preempted for less than the gap threshold, so both look as if they ran all along, while the
     // kernel counted what one CPU could give.
@@ -232,7 +236,8 @@ TEST_CASE("P4 is not measured without more workers than CPUs", "[time_slicing]")
     CHECK(checked_p4({alone(1, 50), alone(2, 50)}, quiet()).verdict == Verdict::not_measured);
 }
 
-TEST_CASE("P2 is confirmed by slices handed out in turn, and nuanced against a different configured slice", "[time_slicing]") {
+TEST_CASE("P2 is confirmed by slices handed out in turn, and nuanced against a different configured slice",
+          "[time_slicing]") {
     const std::vector<StepResult> steps{round_robin(4, 2, 50)};
     KernelSliceFacts unknown{std::nullopt, "debugfs not mounted", 4e6, std::nullopt};
     const auto v = checked_p2(steps, unknown, quiet());
@@ -242,7 +247,8 @@ TEST_CASE("P2 is confirmed by slices handed out in turn, and nuanced against a d
     const auto tick_bound = checked_p2(steps, KernelSliceFacts{0.75e6, "", 3.75e6, std::nullopt}, quiet());
     CHECK(tick_bound.verdict == Verdict::nuanced);
     // Without the kernel's jiffies, the interrupt rate is named for what it is: every timer's.
-    CHECK_THAT(tick_bound.reason_text(), Catch::Contains("timer ticks") && Catch::Contains("the tick is at least that"));
+    CHECK_THAT(tick_bound.reason_text(),
+               Catch::Contains("timer ticks") && Catch::Contains("the tick is at least that"));
     // With them, the tick is the kernel's own count (recorded: interrupts every 3.75 ms, the tick 4 ms).
     const auto kernel_tick = checked_p2(steps, KernelSliceFacts{0.75e6, "", 3.75e6, 4e6}, quiet());
     CHECK_THAT(kernel_tick.reason_text(), Catch::Contains("timer tick 4 ms (the kernel's jiffies)"));
@@ -258,7 +264,9 @@ TEST_CASE("P2: preempted but not in turns is nuanced, not confirmed", "[time_sli
     // Four workers on 2 CPUs, each run in two stretches (one gap): taken off a CPU, yet none got
     // several slices in turn, where two of them had to wait.
     std::vector<WorkerResult> ws;
-    for (int i = 0; i < 4; ++i) ws.push_back(worker(1 + i, {{(i / 2) * 25.0, (i / 2) * 25.0 + 25}, {(i / 2) * 25.0 + 50, (i / 2) * 25.0 + 75}}, i % 2));
+    for (int i = 0; i < 4; ++i)
+        ws.push_back(
+            worker(1 + i, {{(i / 2) * 25.0, (i / 2) * 25.0 + 25}, {(i / 2) * 25.0 + 50, (i / 2) * 25.0 + 75}}, i % 2));
     const auto v = checked_p2({step_of(2, ws)}, {}, quiet());
     CHECK(v.verdict == Verdict::nuanced);
     CHECK_THAT(v.reason_text(), Catch::Contains("fewer got several slices in turn than the 2 that had to wait"));
@@ -276,12 +284,13 @@ TEST_CASE("P2 names uneven shares across CPUs without holding them against the c
     CHECK_THAT(v.reason_text(), Catch::Contains("per-CPU run queues"));
 }
 
-TEST_CASE("T1 needs threads with their own tids and stats, and the scheduler's own move to be confirmed", "[time_slicing]") {
+TEST_CASE("T1 needs threads with their own tids and stats, and the scheduler's own move to be confirmed",
+          "[time_slicing]") {
     auto t = round_robin(4, 2, 24, true);
     t.started_on_one_cpu = true;
-    CHECK(checked_t1({t}, false, quiet()).verdict == Verdict::nuanced);  // no move seen with a CPU free
+    CHECK(checked_t1({t}, false, quiet()).verdict == Verdict::nuanced);        // no move seen with a CPU free
     CHECK(checked_t1({t}, false, loaded()).verdict == Verdict::not_measured);  // no CPU was free to move to
-    Interference short_window = quiet();  // +-20%: not surely free either
+    Interference short_window = quiet();                                       // +-20%: not surely free either
     short_window.window_ns = 0.1e9;
     short_window.other_ns = 0;
     CHECK(checked_t1({t}, false, short_window).verdict == Verdict::not_measured);

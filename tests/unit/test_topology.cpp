@@ -30,10 +30,12 @@ std::filesystem::path two_socket_smt_tree() {
         put(dir / "topology" / "physical_package_id", std::to_string(package));
         put(dir / "topology" / "core_id", std::to_string(cpu % 4));
         const int sibling = cpu ^ 8;
-        put(dir / "topology" / "thread_siblings_list", std::to_string(std::min(cpu, sibling)) + "," + std::to_string(std::max(cpu, sibling)));
+        put(dir / "topology" / "thread_siblings_list",
+            std::to_string(std::min(cpu, sibling)) + "," + std::to_string(std::max(cpu, sibling)));
         put(dir / "cache" / "index0" / "level", "1");
         put(dir / "cache" / "index0" / "type", "Data");
-        put(dir / "cache" / "index0" / "shared_cpu_list", std::to_string(std::min(cpu, sibling)) + "," + std::to_string(std::max(cpu, sibling)));
+        put(dir / "cache" / "index0" / "shared_cpu_list",
+            std::to_string(std::min(cpu, sibling)) + "," + std::to_string(std::max(cpu, sibling)));
         put(dir / "cache" / "index1" / "level", "1");
         put(dir / "cache" / "index1" / "type", "Instruction");
         put(dir / "cache" / "index1" / "shared_cpu_list", "0-15");  // must be ignored: not a data cache
@@ -105,7 +107,8 @@ TEST_CASE("Past the budget, pairs are every pair of the first CPU, then a fixed 
     CHECK(some == core_to_core::choose_pairs(cpus, 500));  // the same draw every run
 }
 
-TEST_CASE("A CPU pair option (A,B) keeps the order given and refuses anything but two allowed CPUs", "[topology][options]") {
+TEST_CASE("A CPU pair option (A,B) keeps the order given and refuses anything but two allowed CPUs",
+          "[topology][options]") {
     const std::vector<int> allowed{0, 1, 2, 3};
     const auto p = cpu_pair_option("--cpus", "3,1", allowed);
     CHECK(p.home == 3);

@@ -49,12 +49,14 @@ TEST_CASE("A strict majority of trials decides, and the dissent is named", "[tri
 
 TEST_CASE("Refuted needs every trial: one lucky sample refutes nothing", "[trials]") {
     // Recorded: P4 refuted in 3 of 10 quick runs; as trials of one run, the majority holds.
-    CHECK(decide_from_trials(trials({Verdict::refuted, Verdict::confirmed, Verdict::confirmed})).verdict == Verdict::confirmed);
+    CHECK(decide_from_trials(trials({Verdict::refuted, Verdict::confirmed, Verdict::confirmed})).verdict ==
+          Verdict::confirmed);
     const auto split = decide_from_trials(trials({Verdict::refuted, Verdict::refuted, Verdict::confirmed}));
     CHECK(split.verdict == Verdict::not_measured);
     CHECK_THAT(split.reason_text(), Catch::Contains("the 3 trials disagreed (1 confirmed, 2 refuted)"));
     CHECK_THAT(split.reason_text(), Catch::Contains("trial 1 said: trial 1 refuted"));
-    CHECK(decide_from_trials(trials({Verdict::refuted, Verdict::refuted, Verdict::refuted})).verdict == Verdict::refuted);
+    CHECK(decide_from_trials(trials({Verdict::refuted, Verdict::refuted, Verdict::refuted})).verdict ==
+          Verdict::refuted);
 }
 
 TEST_CASE("Trials without a majority are not-measured", "[trials]") {

@@ -22,7 +22,7 @@ struct ExitStatus {
     bool exited() const;
     int exit_code() const;  // valid when exited()
     bool signaled() const;
-    int signal() const;     // valid when signaled()
+    int signal() const;  // valid when signaled()
     bool core_dumped() const;
     std::string describe() const;  // "exit 0", "killed by SIGSEGV (Segmentation fault)"
 };

@@ -27,7 +27,6 @@ class App;
 
 namespace proclab {
 
-
 // Ranges, declared once for every executable.
 inline constexpr int kMaxRepeat = 10'000'000;
 inline constexpr int kMaxTrials = 99;
@@ -45,7 +44,7 @@ struct RunOptions {
     std::optional<int> trials;
     double timeout_s = 0;
     bool strict = false;
-    bool verbose = false;   // unknown facts with their full reasons
+    bool verbose = false;  // unknown facts with their full reasons
 
     // No FILE, "-", or a path that is stdout itself (/dev/stdout): the JSON alone on stdout.
     bool json_to_stdout() const { return json && (json_path.empty() || json_path == "-" || names_stdout(json_path)); }
@@ -54,7 +53,7 @@ struct RunOptions {
 // What --repeat counts in a demo, and its defaults. A demo without one does not offer --repeat.
 struct RepeatSpec {
     std::string counts = {};        // "round trips per repetition"
-    int full = 0, quick = 0;   // the defaults; 0: none fixed (the demo sizes it, as default_text says)
+    int full = 0, quick = 0;        // the defaults; 0: none fixed (the demo sizes it, as default_text says)
     std::string default_text = {};  // the default in words where there is no fixed count
 
     std::string help() const;  // "<counts> (default: N; --quick: M)"

@@ -31,7 +31,7 @@ struct Environment {
     int online_cpus = 0;
     std::vector<int> affinity_cpus;  // CPUs this process may run on
     uid_t euid = 0;
-    bool cap_sys_ptrace = false;     // effective capability set holds CAP_SYS_PTRACE
+    bool cap_sys_ptrace = false;  // effective capability set holds CAP_SYS_PTRACE
     std::optional<int> yama_ptrace_scope;
     // The CPU quota of this process's cgroup (and its ancestors): CPUs' worth of time per period.
     // Absent when none is set (or it cannot be read: the fact says why).
@@ -65,7 +65,7 @@ std::optional<std::string> status_field(std::string_view status_text, std::strin
 // same uid and a dumpable target; and Yama on top: scope 1 needs the prober to be an ancestor (or
 // CAP_SYS_PTRACE), 2 needs CAP_SYS_PTRACE, 3 allows no one. `why` says which rule decided.
 struct PtraceAccess {
-    bool cap_sys_ptrace = false;   // the prober holds it over the target's user namespace
+    bool cap_sys_ptrace = false;  // the prober holds it over the target's user namespace
     bool same_uid = false;
     bool target_dumpable = true;
     bool prober_is_ancestor = false;

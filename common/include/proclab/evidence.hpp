@@ -38,9 +38,10 @@ struct Bound {
 };
 
 struct Fact {
-    std::string id;    // stable, snake_case, unique within a decision: "siblings_alive"
+    std::string id;  // stable, snake_case, unique within a decision: "siblings_alive"
     std::variant<double, bool, std::string> value;
-    std::string unit;  // numbers: ns, bytes, B/s, count, ratio, x, fraction, CPUs (or any other word); "" for flags and text
+    // Numbers: ns, bytes, B/s, count, ratio, x, fraction, CPUs (or any other word); "" for flags and text.
+    std::string unit;
     std::string what;  // a short label: "siblings that answered a ping after the crash"
     std::optional<Bound> floor, ceiling;
 
@@ -121,8 +122,8 @@ struct Decision {
 
     std::string claim;  // "P1"
     Verdict verdict = Verdict::not_measured;
-    std::string reason;   // template: one or two sentences naming the evidence
-    std::string summary;  // template: the evidence in a few words, for the claims table
+    std::string reason;       // template: one or two sentences naming the evidence
+    std::string summary;      // template: the evidence in a few words, for the claims table
     std::vector<Fact> facts;  // every fact the rule used, as it was
     std::string refuted_by;
     bool guarantee = false;
@@ -152,9 +153,15 @@ public:
     const std::string& text(Fact f) { return use(std::move(f)).text(); }
 
     Decision decide(Verdict v, std::string reason, std::string summary = {}) const;
-    Decision confirmed(std::string reason, std::string summary = {}) const { return decide(Verdict::confirmed, std::move(reason), std::move(summary)); }
-    Decision nuanced(std::string reason, std::string summary = {}) const { return decide(Verdict::nuanced, std::move(reason), std::move(summary)); }
-    Decision refuted(std::string reason, std::string summary = {}) const { return decide(Verdict::refuted, std::move(reason), std::move(summary)); }
+    Decision confirmed(std::string reason, std::string summary = {}) const {
+        return decide(Verdict::confirmed, std::move(reason), std::move(summary));
+    }
+    Decision nuanced(std::string reason, std::string summary = {}) const {
+        return decide(Verdict::nuanced, std::move(reason), std::move(summary));
+    }
+    Decision refuted(std::string reason, std::string summary = {}) const {
+        return decide(Verdict::refuted, std::move(reason), std::move(summary));
+    }
     Decision not_measured(std::string reason, std::string summary = {}) const {
         return decide(Verdict::not_measured, std::move(reason), std::move(summary));
     }
@@ -171,8 +178,10 @@ private:
 // or a quantity); an outcome word in a template's literal text needs a used fact whose id names
 // it (a count of any value, a true flag, a non-empty text): "{stopped of runaways} runaways
 // stopped" is backed by the fact 'stopped'.
-inline constexpr std::string_view kQuantifierWords[] = {"all", "every", "none", "both", "always", "never", "throughout"};
-inline constexpr std::string_view kOutcomeWords[] = {"stopped", "refused", "allowed", "killed", "died", "crashed", "lost", "sigsegv", "sigterm"};
+inline constexpr std::string_view kQuantifierWords[] = {"all",    "every", "none",      "both",
+                                                        "always", "never", "throughout"};
+inline constexpr std::string_view kOutcomeWords[] = {"stopped", "refused", "allowed", "killed", "died",
+                                                     "crashed", "lost",    "sigsegv", "sigterm"};
 
 // Where a decision's sentences break the rules above: a placeholder naming no used fact, a number
 // or a quantifier in the literal text, an outcome word no fact backs. Empty when it is sound.

@@ -21,7 +21,7 @@ inline constexpr int kHandoffBatch = 100;  // round trips per pair of clock read
 
 struct CacheLineHandoff {
     int a = -1, b = -1;
-    double one_way_ns = 0;     // median batch round trip / 2
+    double one_way_ns = 0;  // median batch round trip / 2
     double one_way_p90_ns = 0;
     // The fastest batch's round trip / 2: the floor a cross-CPU figure is checked against. A floor
     // is a lower bound, and any batch shows the line can travel that fast; the median is not one
@@ -40,7 +40,8 @@ enum class HandoffLines { one, one_per_direction };
 
 // Both threads spin: on one CPU (a == b) each hand-off would wait for a time slice, so a == b is
 // refused (std::invalid_argument). Throws HarnessError when a CPU cannot be pinned to.
-CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhead_ns, HandoffLines lines = HandoffLines::one);
+CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhead_ns,
+                                 HandoffLines lines = HandoffLines::one);
 
 // One floor per CPU pair per suite. Each demo that measured its own floor gave the same pair a
 // different one (25, 27, 31 and 158 ns were recorded in one suite), so a figure could be
@@ -51,12 +52,12 @@ CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhea
 // pair where there is one, and still measures its own briefly: the two side by side are the
 // floor's drift between the start of the suite and the demo.
 inline constexpr const char* kLineFloorsVariable = "PROCLAB_LINE_FLOORS";
-inline constexpr int kFloorBatches = 40;       // batches per pair, for the suite's floors and a --quick demo's own check
+inline constexpr int kFloorBatches = 40;  // batches per pair, for the suite's floors and a --quick demo's own check
 inline constexpr int kFullFloorBatches = 200;  // a full run's own check (context_switch, ipc_cost)
 
 struct SharedFloor {
-    int a = -1, b = -1;           // unordered: the line's trip is the same pair either way
-    double one_way_min_ns = 0;    // the suite's floor (the fastest batch)
+    int a = -1, b = -1;         // unordered: the line's trip is the same pair either way
+    double one_way_min_ns = 0;  // the suite's floor (the fastest batch)
 };
 
 // The pairs the runner measures for `allowed` (sorted CPU ids): the first CPU with each other one,
@@ -74,8 +75,8 @@ inline constexpr double kFloorBelowSuite = 0.10;
 
 // The floor a demo judges its cross-CPU figures against, with where it came from.
 struct LineFloor {
-    CacheLineHandoff own;                  // this demo's measurement: its figures, and the drift check
-    std::optional<double> suite_min_ns;    // the suite's floor for the pair, when the runner gave one
+    CacheLineHandoff own;                // this demo's measurement: its figures, and the drift check
+    std::optional<double> suite_min_ns;  // the suite's floor for the pair, when the runner gave one
     // The suite's floor where there is one and this demo's own did not go below it by more than
     // kFloorBelowSuite; otherwise this demo's own fastest batch.
     bool uses_suite() const;
@@ -89,7 +90,8 @@ struct LineFloor {
 };
 // Measures the demo's own hand-off between a and b and reads the suite's floor for the pair from
 // kLineFloorsVariable (or `shared_text` when given, for tests).
-LineFloor line_floor(int a, int b, int batches, double clock_overhead_ns, std::optional<std::string_view> shared_text = std::nullopt);
+LineFloor line_floor(int a, int b, int batches, double clock_overhead_ns,
+                     std::optional<std::string_view> shared_text = std::nullopt);
 // The floor itself, from the suite's or this demo's own measurement (no clock involved).
 LineFloor line_floor_from(const CacheLineHandoff& own, std::string_view shared_text);
 

@@ -24,14 +24,14 @@ namespace proclab {
 // One "cpuN ..." line of /proc/stat, in USER_HZ ticks.
 struct CpuTicks {
     int cpu = -1;
-    std::int64_t busy = 0;    // user + nice + system + irq + softirq (guest time is inside user)
-    std::int64_t idle = 0;    // idle + iowait: nobody wanted the CPU
-    std::int64_t steal = 0;   // the hypervisor ran something else on this virtual CPU
+    std::int64_t busy = 0;   // user + nice + system + irq + softirq (guest time is inside user)
+    std::int64_t idle = 0;   // idle + iowait: nobody wanted the CPU
+    std::int64_t steal = 0;  // the hypervisor ran something else on this virtual CPU
 };
 
 struct ProcStat {
-    std::vector<CpuTicks> cpus;           // per CPU, the "cpu" total line excluded
-    std::optional<int> procs_running;     // tasks runnable at the moment of reading, ours included
+    std::vector<CpuTicks> cpus;        // per CPU, the "cpu" total line excluded
+    std::optional<int> procs_running;  // tasks runnable at the moment of reading, ours included
 
     const CpuTicks* find(int cpu) const;  // nullptr when that CPU has no line
 };
@@ -42,13 +42,13 @@ ProcStat parse_proc_stat(std::string_view text);
 struct Interference {
     bool known = false;
     std::string unknown_reason;
-    int cpus = 0;              // the CPUs watched (this process's affinity)
+    int cpus = 0;  // the CPUs watched (this process's affinity)
     double window_ns = 0;
-    double other_ns = 0;       // CPU time of tasks that are not ours, on the watched CPUs
-    double steal_ns = 0;       // time the hypervisor took from the watched CPUs
-    double own_ns = 0;         // our CPU time in the window
-    double tick_ns = 10e6;     // one USER_HZ tick
-    int procs_running_max = 0; // at the two readings, ours included
+    double other_ns = 0;        // CPU time of tasks that are not ours, on the watched CPUs
+    double steal_ns = 0;        // time the hypervisor took from the watched CPUs
+    double own_ns = 0;          // our CPU time in the window
+    double tick_ns = 10e6;      // one USER_HZ tick
+    int procs_running_max = 0;  // at the two readings, ours included
 
     double capacity_ns() const { return double(cpus) * window_ns; }
     // Other tasks' and the hypervisor's share of the watched CPUs' time, 0..1.
@@ -103,7 +103,7 @@ int idlest_cpu(const std::vector<int>& cpus, Nanos window_ns = 50'000'000);
 std::string use_interference(Rule& rule, const Interference& i, double margin);
 
 // Pure: interference between two readings of /proc/stat, given our own CPU time in between.
-Interference interference_between(const ProcStat& before, const ProcStat& after, const std::vector<int>& cpus, double window_ns,
-                                  double own_ns, double tick_ns);
+Interference interference_between(const ProcStat& before, const ProcStat& after, const std::vector<int>& cpus,
+                                  double window_ns, double own_ns, double tick_ns);
 
 }  // namespace proclab

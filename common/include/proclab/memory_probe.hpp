@@ -20,9 +20,9 @@ bool writes(MemoryDoor door);
 
 struct MemoryAttempt {
     bool allowed = false;
-    int err = 0;            // errno when refused
-    std::string read;       // the bytes a read got
-    bool matched = false;   // a read got exactly `bytes`; a write wrote all of them
+    int err = 0;           // errno when refused
+    std::string read;      // the bytes a read got
+    bool matched = false;  // a read got exactly `bytes`; a write wrote all of them
 };
 
 // One attempt on `pid`'s memory at `address`: a read of bytes.size() bytes, compared with `bytes`

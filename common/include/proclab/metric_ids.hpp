@@ -9,7 +9,8 @@
 namespace proclab::metric_id {
 
 // context_switch: "round_trip_processes_pipe_same_cpu", "hop_corrected_threads_futex_cross_cpu", ...
-inline std::string context_switch(std::string_view figure, std::string_view endpoints, std::string_view channel, bool same_cpu) {
+inline std::string context_switch(std::string_view figure, std::string_view endpoints, std::string_view channel,
+                                  bool same_cpu) {
     std::string id(figure);
     id += '_';
     id += endpoints;

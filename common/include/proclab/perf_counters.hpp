@@ -20,8 +20,9 @@
 namespace proclab {
 
 enum class PerfEvent { task_clock, context_switches, cpu_migrations, page_faults, cycles, instructions };
-inline constexpr std::array kAllPerfEvents{PerfEvent::task_clock,  PerfEvent::context_switches, PerfEvent::cpu_migrations,
-                                           PerfEvent::page_faults, PerfEvent::cycles,           PerfEvent::instructions};
+inline constexpr std::array kAllPerfEvents{PerfEvent::task_clock,     PerfEvent::context_switches,
+                                           PerfEvent::cpu_migrations, PerfEvent::page_faults,
+                                           PerfEvent::cycles,         PerfEvent::instructions};
 
 std::string_view to_string(PerfEvent e);  // "context-switches", as perf stat names it
 
@@ -45,8 +46,8 @@ public:
     // Why an event is not available, in a few words ("perf_event_paranoid 3 forbids it (EACCES)").
     const std::string& unavailable_reason(PerfEvent e) const { return reasons_[index(e)]; }
 
-    void start();        // reset and enable every open event, together
-    PerfCounts stop();   // disable them together and read each
+    void start();       // reset and enable every open event, together
+    PerfCounts stop();  // disable them together and read each
 
 private:
     static std::size_t index(PerfEvent e) { return static_cast<std::size_t>(e); }

@@ -19,8 +19,8 @@ enum class Scale { linear, log, log2 };
 struct Axis {
     std::string label = {};  // with its unit: "one hop (µs, log scale)"
     Scale scale = Scale::linear;
-    std::vector<double> ticks = {};           // where labelled ticks go (empty: the drawer chooses)
-    std::vector<std::string> tick_labels = {};// one per tick (empty: the numbers, as %g)
+    std::vector<double> ticks = {};             // where labelled ticks go (empty: the drawer chooses)
+    std::vector<std::string> tick_labels = {};  // one per tick (empty: the numbers, as %g)
     std::optional<double> min = {}, max = {};
 };
 
@@ -39,23 +39,23 @@ struct Series {
     std::string label = {};  // in the legend; "" for none
     std::vector<double> x = {}, y = {};
     std::vector<std::array<double, 3>> intervals = {};  // Mark::intervals: start, end, row
-    std::optional<int> colour = {};  // a palette index (Okabe-Ito); none: the series' own position
-    bool grey = false;               // a floor or a reference line, not a finding
-    std::string line = "-";          // "-", "--", ":", "-.", or "" (markers only)
-    std::string marker = {};         // matplotlib's: "o", "s", "^", "D", "v", "x", "|"
-    double width = 0;                // bars: their width; scatter: the markers' area (0: default)
-    double base = 0;                 // bars: where they start
+    std::optional<int> colour = {};                     // a palette index (Okabe-Ito); none: the series' own position
+    bool grey = false;                                  // a floor or a reference line, not a finding
+    std::string line = "-";                             // "-", "--", ":", "-.", or "" (markers only)
+    std::string marker = {};                            // matplotlib's: "o", "s", "^", "D", "v", "x", "|"
+    double width = 0;                                   // bars: their width; scatter: the markers' area (0: default)
+    double base = 0;                                    // bars: where they start
     double alpha = 1;
-    bool hollow = false;    // scatter: markers drawn as outlines
-    std::string hatch = {}; // intervals: a fill pattern, to tell apart more series than colours
+    bool hollow = false;        // scatter: markers drawn as outlines
+    std::string hatch = {};     // intervals: a fill pattern, to tell apart more series than colours
     bool value_labels = false;  // bars: each bar's value written on it
 };
 
 // A grid of cells (a heatmap, or a matrix of outcomes): values coloured by a map, with text.
 struct Cells {
-    std::vector<std::string> rows = {}, columns = {};               // labels
+    std::vector<std::string> rows = {}, columns = {};             // labels
     std::vector<std::vector<std::optional<double>>> values = {};  // [row][column]; none: blank
-    std::vector<std::vector<std::string>> text = {};         // [row][column]; empty: none
+    std::vector<std::vector<std::string>> text = {};              // [row][column]; empty: none
     // Listed colours for the values 0, 1, 2...; empty: the continuous map viridis.
     std::vector<std::string> palette = {};
     std::string colour_bar = {};  // its label; "" for none
@@ -71,11 +71,11 @@ struct Panel {
 };
 
 struct Plot {
-    std::string file = {};  // "timeline.png"
-    std::string caption = {};  // what it shows, one sentence; the report prints it under the picture
-    std::string title = {};  // above every panel (the panels keep their own titles)
-    double width = 7, height = 4.5;  // inches
-    bool side_by_side = false;       // panels in one row (else one column)
+    std::string file = {};            // "timeline.png"
+    std::string caption = {};         // what it shows, one sentence; the report prints it under the picture
+    std::string title = {};           // above every panel (the panels keep their own titles)
+    double width = 7, height = 4.5;   // inches
+    bool side_by_side = false;        // panels in one row (else one column)
     std::vector<double> ratios = {};  // the panels' relative sizes along that direction
     bool share_x = false, share_y = false;
     std::vector<Panel> panels = {};

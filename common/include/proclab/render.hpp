@@ -13,7 +13,7 @@ namespace proclab {
 
 struct RenderStyle {
     bool colour = false;
-    int width = 100;  // where long reasons wrap
+    int width = 100;       // where long reasons wrap
     bool verbose = false;  // unknown facts with their full reasons
 };
 

@@ -27,7 +27,7 @@ struct Metric {
     std::string unit;         // "ns", "s", "count", "ratio"
     std::string description;  // for people
     std::optional<Summary> summary;
-    bool headline = false;    // one of the demo's headline figures (proclab stability reports its spread)
+    bool headline = false;  // one of the demo's headline figures (proclab stability reports its spread)
 };
 
 // A table column: its label and the unit of its number cells (evidence.hpp's units; "" for text).

@@ -17,12 +17,12 @@
 namespace proclab {
 
 struct TaskSchedStats {
-    std::int64_t run_ns = -1;      // time on a CPU (schedstat field 1)
-    std::int64_t wait_ns = -1;     // time runnable but waiting for a CPU (field 2)
-    std::int64_t timeslices = -1;  // times it was switched in (field 3)
+    std::int64_t run_ns = -1;                // time on a CPU (schedstat field 1)
+    std::int64_t wait_ns = -1;               // time runnable but waiting for a CPU (field 2)
+    std::int64_t timeslices = -1;            // times it was switched in (field 3)
     std::int64_t voluntary_switches = -1;    // status: voluntary_ctxt_switches
     std::int64_t involuntary_switches = -1;  // status: nonvoluntary_ctxt_switches
-    std::int64_t migrations = -1;  // sched: se.nr_migrations (needs CONFIG_SCHED_DEBUG); -1 unknown
+    std::int64_t migrations = -1;            // sched: se.nr_migrations (needs CONFIG_SCHED_DEBUG); -1 unknown
 };
 
 // "run wait slices\n" -> the three numbers; empty on malformed text.

@@ -22,11 +22,13 @@ std::vector<std::string_view> split_list(std::string_view text);
 
 // A comma-separated list of names, each one of `allowed` ("lateness,wakeup"): in the order given,
 // without repeats. Throws UsageError ("--experiments naps: 'naps' is not one of a, b, c") otherwise.
-std::vector<std::string> parse_choice_list(std::string_view option, std::string_view text, std::initializer_list<std::string_view> allowed);
+std::vector<std::string> parse_choice_list(std::string_view option, std::string_view text,
+                                           std::initializer_list<std::string_view> allowed);
 
 // A comma-separated list of sizes: bytes, or K, M, G for KiB, MiB, GiB. Sorted, without repeats.
 // nullopt on anything else, an empty item, or a size outside [min_bytes, max_bytes].
-std::optional<std::vector<std::size_t>> parse_byte_list(std::string_view text, std::size_t min_bytes, std::size_t max_bytes);
+std::optional<std::vector<std::size_t>> parse_byte_list(std::string_view text, std::size_t min_bytes,
+                                                        std::size_t max_bytes);
 
 // "0 B", "1000 B", "4 KiB", "3 MiB", "1 GiB": exact, for labels (not rounded like format_value's "bytes").
 std::string byte_label(std::size_t bytes);

@@ -17,13 +17,13 @@ std::vector<int> parse_cpu_list(std::string_view text);
 
 struct CpuPlace {
     int cpu = -1;
-    int package = -1;             // physical_package_id; -1 unknown
-    int core = -1;                // core_id
-    int node = -1;                // NUMA node; -1 unknown
+    int package = -1;               // physical_package_id; -1 unknown
+    int core = -1;                  // core_id
+    int node = -1;                  // NUMA node; -1 unknown
     std::vector<int> smt_siblings;  // thread_siblings_list (itself included)
     std::vector<int> llc_cpus;      // shared_cpu_list of the highest-level data/unified cache
     int llc_level = 0;
-    std::size_t llc_bytes = 0;      // its size ("266240K"); 0 unknown
+    std::size_t llc_bytes = 0;  // its size ("266240K"); 0 unknown
 };
 
 struct Topology {

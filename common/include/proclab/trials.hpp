@@ -80,7 +80,8 @@ Table trials_table(const Trials<Evidence>& t, std::string title, std::vector<Col
     for (const auto& d : t.combined) out.columns.emplace_back(d.claim);
     for (std::size_t r = 0; r < t.evidence.size(); ++r) {
         const Interference& i = t.interference[r];
-        std::vector<Cell> cells{fmt::format("{}{}", r + 1, r == t.shown ? " (shown)" : ""), i.known ? Cell{i.fraction()} : Cell{"unknown"},
+        std::vector<Cell> cells{fmt::format("{}{}", r + 1, r == t.shown ? " (shown)" : ""),
+                                i.known ? Cell{i.fraction()} : Cell{"unknown"},
                                 i.known ? Cell{std::min(1.0, i.resolution())} : Cell{}};
         for (auto& c : row(t.evidence[r])) cells.push_back(std::move(c));
         for (const auto& d : t.decisions[r]) cells.emplace_back(std::string(to_string(d.verdict)));

@@ -11,7 +11,8 @@ namespace proclab {
 // Every unit in use. "/s" is a rate of events (443k/s), "B/s" of bytes; "x" a factor (3.2x);
 // "fraction" a share shown as a percentage; "ratio" a plain number that is a ratio; "count" a
 // whole number; "CPUs" CPUs' worth of time; "" none.
-inline constexpr std::string_view kUnits[] = {"ns", "bytes", "B/s", "/s", "count", "x", "fraction", "ratio", "CPUs", ""};
+inline constexpr std::string_view kUnits[] = {"ns", "bytes",    "B/s",   "/s",   "count",
+                                              "x",  "fraction", "ratio", "CPUs", ""};
 bool is_known_unit(std::string_view unit);
 
 // "1.23 µs" for (1234, "ns"); "12.0 MiB" for bytes; plain 3 significant digits otherwise.
