@@ -49,11 +49,9 @@ std::optional<std::vector<std::size_t>> parse_byte_list(std::string_view text, s
         if (part.back() == 'M' || part.back() == 'm') multiplier = std::size_t(1) << 20;
         if (part.back() == 'G' || part.back() == 'g') multiplier = std::size_t(1) << 30;
         if (multiplier != 1) part.remove_suffix(1);
-        std::size_t value = 0;
-        const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
-        if (part.empty() || ec != std::errc{} || ptr != part.data() + part.size()) return std::nullopt;
-        if (value > max_bytes / multiplier) return std::nullopt;
-        value *= multiplier;
+        const auto number = whole_number(part);
+        if (!number || *number < 0 || std::size_t(*number) > max_bytes / multiplier) return std::nullopt;
+        const std::size_t value = std::size_t(*number) * multiplier;
         if (value < min_bytes) return std::nullopt;
         sizes.push_back(value);
     }

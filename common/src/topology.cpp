@@ -1,9 +1,10 @@
 #include "proclab/topology.hpp"
 
 #include "proclab/environment.hpp"
+#include "proclab/sizes.hpp"
 
 #include <algorithm>
-#include <charconv>
+#include <limits>
 
 namespace proclab {
 
@@ -12,8 +13,10 @@ std::vector<int> parse_cpu_list(std::string_view text) {
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
     if (text.empty()) return out;
     auto number = [](std::string_view s, int& v) {
-        const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-        return r.ec == std::errc() && r.ptr == s.data() + s.size() && v >= 0;
+        const auto n = whole_number(s);
+        if (!n || *n < 0 || *n > std::numeric_limits<int>::max()) return false;
+        v = int(*n);
+        return true;
     };
     while (!text.empty()) {
         const auto comma = text.find(',');
@@ -50,10 +53,10 @@ std::optional<std::string> read_trimmed(const std::filesystem::path& p) {
 }
 
 std::optional<int> read_int(const std::filesystem::path& p) {
-    auto text = read_trimmed(p);
-    int v = 0;
-    if (!text || std::from_chars(text->data(), text->data() + text->size(), v).ec != std::errc()) return std::nullopt;
-    return v;
+    const auto text = read_trimmed(p);
+    const auto v = text ? whole_number(*text) : std::nullopt;
+    if (!v || *v < std::numeric_limits<int>::min() || *v > std::numeric_limits<int>::max()) return std::nullopt;
+    return int(*v);
 }
 
 }  // namespace
@@ -65,11 +68,9 @@ Topology read_topology(const std::vector<int>& cpus, const std::filesystem::path
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(root / "node", ec)) {
         const auto name = entry.path().filename().string();
-        int id = 0;
-        if (name.rfind("node", 0) != 0 ||
-            std::from_chars(name.data() + 4, name.data() + name.size(), id).ec != std::errc())
-            continue;
-        if (auto list = read_trimmed(entry.path() / "cpulist")) nodes.emplace_back(id, parse_cpu_list(*list));
+        const auto id = name.rfind("node", 0) == 0 ? whole_number(std::string_view(name).substr(4)) : std::nullopt;
+        if (!id || *id < 0 || *id > std::numeric_limits<int>::max()) continue;
+        if (auto list = read_trimmed(entry.path() / "cpulist")) nodes.emplace_back(int(*id), parse_cpu_list(*list));
     }
     if (nodes.empty()) t.unknown.push_back((root / "node").string() + ": no NUMA node listed");
     for (int cpu : cpus) {
@@ -92,17 +93,11 @@ Topology read_topology(const std::vector<int>& cpus, const std::filesystem::path
                 p.llc_level = *level;
                 p.llc_cpus = parse_cpu_list(*shared);
                 p.llc_bytes = 0;
-                if (const auto size = read_trimmed(cache / "size"); size && !size->empty()) {
-                    std::size_t v = 0;
-                    const auto [end, err] = std::from_chars(size->data(), size->data() + size->size(), v);
-                    const std::string_view unit(end, std::size_t(size->data() + size->size() - end));
-                    if (err == std::errc())
-                        p.llc_bytes = unit == "K"    ? v << 10
-                                      : unit == "M"  ? v << 20
-                                      : unit == "G"  ? v << 30
-                                      : unit.empty() ? v
-                                                     : 0;
-                }
+                // sysfs writes a cache's size as "32K", "1024K", "16384K".
+                if (const auto size = read_trimmed(cache / "size"))
+                    if (const auto bytes = parse_byte_list(*size, 0, std::numeric_limits<std::size_t>::max());
+                        bytes && bytes->size() == 1)
+                        p.llc_bytes = bytes->front();
             }
         }
         if (p.llc_level == 0) t.unknown.push_back((dir / "cache").string() + ": no data or unified cache listed");
