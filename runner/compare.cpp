@@ -27,8 +27,11 @@ LoadedRun load_run(const std::filesystem::path& path, std::string label) {
     Json j;
     try {
         j = Json::parse(in);
-    } catch (const std::exception& e) {
-        throw std::runtime_error(fmt::format("{}: not JSON ({})", file.string(), e.what()));
+    } catch (const Json::parse_error& e) {
+        // Where the text stops being JSON, not the library's message with its exception id.
+        throw std::runtime_error(fmt::format(
+            "{}: not JSON (it stops being JSON at byte {}; a suite JSON from 'proclab run --json' is expected)",
+            file.string(), e.byte));
     }
     try {
         r.suite = suite_from_json(j);

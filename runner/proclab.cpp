@@ -303,6 +303,13 @@ int run_compare(const RunnerOptions& o) {
         html_file.emplace(o.html_path);
         if (!html_file->error().empty()) return usage_error("--html: " + html_file->error(), "");
     }
+    if (!o.plot_path.empty()) {  // matplotlib writes it: its folder must be there before anything runs
+        const auto folder = std::filesystem::absolute(o.plot_path).parent_path();
+        if (!std::filesystem::is_directory(folder) || ::access(folder.c_str(), W_OK) != 0)
+            return usage_error(fmt::format("--plot {}: the folder {} does not exist or cannot be written", o.plot_path,
+                                           folder.string()),
+                               "");
+    }
     if (fleet) {
         auto view = suite::fleet_view(std::move(in.runs), std::move(from_corpus));
         view.notes.insert(view.notes.begin(), corpus_notes.begin(), corpus_notes.end());
@@ -570,7 +577,7 @@ int main(int argc, char** argv) {
         if (e.get_exit_code() == 0) {  // --help on a subcommand
             return app.exit(e);
         }
-        return usage_error(e.what());
+        return usage_error(cli::plain_parse_error(e, std::vector<std::string>(argv + 1, argv + argc)));
     }
     for (const auto& name : o.demos)
         if (std::find(suite::demo_names().begin(), suite::demo_names().end(), name) == suite::demo_names().end())

@@ -1,5 +1,9 @@
 #include "proclab/cli.hpp"
 
+#include "proclab/sizes.hpp"
+
+#include <algorithm>
+#include <regex>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -57,6 +61,50 @@ std::string exit_code_footer(const ExitCodes& codes) {
     if (!codes.failed.empty()) text += "; 3 " + codes.failed;
     if (codes.timeout) text += "; 4 ran past --timeout (every child killed and reaped)";
     return text + ".";
+}
+
+namespace {
+
+std::string one_line(std::string s) {
+    std::replace(s.begin(), s.end(), '\n', ' ');
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    return s;
+}
+
+// "0.100000" as "0.1".
+std::string plain_number(const std::string& text) {
+    const auto v = real_number(text);
+    return v ? fmt::format("{:g}", *v) : text;
+}
+
+}  // namespace
+
+std::string plain_parse_error(const CLI::ParseError& e, const std::vector<std::string>& args) {
+    const std::string what = one_line(e.what());
+    // A first word that names no command: CLI11 says only that a command is required.
+    if (dynamic_cast<const CLI::RequiredError*>(&e) && what.find("subcommand") != std::string::npos) {
+        if (args.empty()) return "a command is required";
+        const std::string& first = args.front();
+        return first.starts_with("-") ? fmt::format("unknown option '{}'", first)
+                                      : fmt::format("unknown command '{}'", first);
+    }
+    // Arguments nothing took: the first of them, as it was typed.
+    if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
+        const auto colon = what.find(": ");
+        std::vector<std::string> extras;
+        std::istringstream words(colon == std::string::npos ? std::string() : what.substr(colon + 2));
+        for (std::string word; words >> word;) extras.push_back(word);
+        for (const auto& arg : args)
+            if (std::find(extras.begin(), extras.end(), arg) != extras.end())
+                return arg.starts_with("-") ? fmt::format("unknown option '{}'", arg)
+                                            : fmt::format("unexpected argument '{}'", arg);
+    }
+    // CLI::Range's "Value abc not in range 0.100000 to 86400.000000", after the option's name.
+    static const std::regex range("^(-[-\\w]+): Value (.*) not in range (\\S+) to (\\S+)$");
+    if (std::smatch m; std::regex_match(what, m, range))
+        return fmt::format("{} {}: give a number from {} to {}", m[1].str(), m[2].str(), plain_number(m[3].str()),
+                           plain_number(m[4].str()));
+    return what;
 }
 
 }  // namespace proclab::cli

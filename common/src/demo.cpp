@@ -97,7 +97,7 @@ ParsedCommandLine parse_command_line(const DemoSpec& spec, const std::vector<std
         return parsed;
     } catch (const CLI::ParseError& e) {
         parsed.action = ParsedCommandLine::Action::usage_error;
-        parsed.text = one_line(e.what());
+        parsed.text = cli::plain_parse_error(e, args);
         return parsed;
     }
     parsed.options.json = app.count("--json") > 0;

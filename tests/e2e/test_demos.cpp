@@ -152,6 +152,10 @@ TEST_CASE("bad input gets one line on stderr, exit 2 and no output file", "[e2e]
             CHECK_THAT(run.err, Catch::StartsWith(name + ": error: "));
             CHECK(run.out.empty());
         }
+        // An option of another demo, with its value: named as it was typed, not "not expected: 3 --trials".
+        auto foreign = run_captured(test::bin_dir() / name, {"--no-such-knob", "3"}, {.timeout = 60s});
+        CHECK(foreign.status.describe() == "exit 2");
+        CHECK_THAT(foreign.err, Catch::StartsWith(name + ": error: unknown option '--no-such-knob'"));
         auto run = run_captured(test::bin_dir() / name, {"--quick", "--json", (dir / "sub" / "x.json").string()},
                                 {.timeout = 60s});
         CHECK(run.status.describe() == "exit 2");

@@ -7,6 +7,8 @@
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <filesystem>
 #include <fstream>
 
@@ -110,16 +112,22 @@ TEST_CASE("proclab glossary defines the report's words, and docs/glossary.md is 
 }
 
 TEST_CASE("proclab rejects unknown demos and options with one line and exit 2", "[runner]") {
-    for (std::vector<std::string> args : {std::vector<std::string>{"run", "no_such_demo"},
-                                          {"run", "--bogus"},
-                                          {"frobnicate"},
-                                          {"run", "--timeout", "-5"},
-                                          {"run", "--json", "/nonexistent/dir/x.json"},
-                                          {}}) {
+    // Each with the words a student should read: what was wrong, as it was typed.
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{"run", "no_such_demo"}, "unknown demo 'no_such_demo'"},
+        {{"run", "--bogus"}, "unknown option '--bogus'"},
+        {{"frobnicate"}, "unknown command 'frobnicate'"},
+        {{"--bogus"}, "unknown option '--bogus'"},
+        {{"run", "--timeout", "-5"}, "--timeout -5: give a number from 0.1 to 86400"},
+        {{"run", "--timeout", "abc"}, "--timeout abc: give a number from 0.1 to 86400"},
+        {{"run", "--json", "/nonexistent/dir/x.json"}, "--json"},
+        {{}, "a command is required"}};
+    for (const auto& [args, words] : cases) {
+        INFO(fmt::format("{}", fmt::join(args, " ")));
         auto run = run_captured(test::bin_dir() / "proclab", args);
         CHECK(run.status.describe() == "exit 2");
         CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
-        CHECK_THAT(run.err, Catch::StartsWith("proclab: error: "));
+        CHECK_THAT(run.err, Catch::StartsWith("proclab: error: " + words));
     }
 }
 
@@ -310,12 +318,15 @@ TEST_CASE("proclab compare and --baseline refuse what they cannot read with one 
          {std::vector<std::string>{"compare", (data / "two_cpus.json").string()},
           {"compare", (data / "two_cpus.json").string(), "/nonexistent.json"},
           {"compare", (data / "two_cpus.json").string(), (test::source_dir() / "README.md").string()},
+          {"compare", (data / "two_cpus.json").string(), (data / "two_cpus.json").string(), "--plot",
+           "/nonexistent/x.png"},
           {"run", "--quick", "fork_semantics", "--baseline", "/nonexistent.json"}}) {
         INFO(args[1] << " " << args.back());
         auto run = run_captured(test::bin_dir() / "proclab", args, {.timeout = 60s});
         CHECK(run.status.describe() == "exit 2");
         CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
         CHECK_THAT(run.err, Catch::StartsWith("proclab: error: "));
+        CHECK_THAT(run.err, !Catch::Contains("json.exception") && !Catch::Contains("Traceback"));
     }
 }
 

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
 namespace proclab::cli {
 
@@ -33,5 +34,10 @@ std::string exit_code_footer(const ExitCodes& codes);
 
 // What --version prints for `program`: "NAME (proclab VERSION)", or "proclab VERSION".
 std::string version_line(const std::string& program);
+
+// CLI11's parse error in the words of the command line it came from (`args`: the arguments after
+// the program's name, in order): "unknown command 'frobnicate'", "unknown option '--trials'",
+// "--timeout abc: give a number from 0.1 to 86400"; one line, whatever CLI11 said.
+std::string plain_parse_error(const CLI::ParseError& e, const std::vector<std::string>& args);
 
 }  // namespace proclab::cli
