@@ -62,8 +62,6 @@ std::pair<std::optional<Verdict>, std::string> verdict_of(const SuiteDocument& s
     return {std::nullopt, ""};
 }
 
-std::string verdict_text(const std::optional<Verdict>& v) { return v ? std::string(to_string(*v)) : "-"; }
-
 std::vector<std::string> verdict_texts(const VerdictRow& row) {
     std::vector<std::string> out;
     for (const auto& v : row.verdicts) out.push_back(verdict_text(v));
@@ -90,14 +88,7 @@ std::vector<FactRow> fact_rows(const std::vector<LoadedRun>& runs) {
     return rows;
 }
 
-bool values_differ(const std::vector<std::string>& values) {
-    return std::any_of(values.begin(), values.end(), [&](const std::string& v) { return v != values.front(); });
-}
-
-bool changed(const VerdictRow& row) {
-    return std::any_of(row.verdicts.begin(), row.verdicts.end(),
-                       [&](const auto& v) { return v != row.verdicts.front(); });
-}
+bool changed(const VerdictRow& row) { return values_differ(row.verdicts); }
 
 bool ran(const SuiteDocument& suite, const std::string& demo) {
     return std::any_of(suite.runs.begin(), suite.runs.end(),

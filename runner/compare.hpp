@@ -10,6 +10,7 @@
 #include "proclab/plot.hpp"
 #include "proclab/render.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <span>
@@ -55,8 +56,7 @@ struct VerdictRow {
     std::vector<std::optional<Verdict>> verdicts;  // one per run; none where the run lacks the claim
     std::vector<std::string> evidence;
 };
-// A verdict as the JSON and the views write it: its name, or "-" where the run lacks the claim.
-std::string verdict_text(const std::optional<Verdict>& v);
+// Each run's verdict_text (view.hpp), for the JSON.
 std::vector<std::string> verdict_texts(const VerdictRow& row);
 // Every claim's verdict in each run, in the runs' order: the rows compare and the fleet both show.
 std::vector<VerdictRow> verdict_rows(const std::vector<LoadedRun>& runs);
@@ -77,8 +77,11 @@ struct Comparison {
 
 bool changed(const VerdictRow& row);
 
-// Whether any of the values is not the first: a fact or a mode that is not the same on every run.
-bool values_differ(const std::vector<std::string>& values);
+// Whether any of the values is not the first: a fact, a mode or a verdict not the same on every run.
+template <class T>
+bool values_differ(const std::vector<T>& values) {
+    return std::any_of(values.begin(), values.end(), [&](const T& v) { return v != values.front(); });
+}
 // Whether the demo ran in this suite and left a result.
 bool ran(const SuiteDocument& suite, const std::string& demo);
 

@@ -186,7 +186,7 @@ std::string render_html(const HtmlReport& r) {
     return link_first_uses_html(h) + glossary_html() + "</body></html>\n";
 }
 
-std::string render_fleet_html(const FleetView& v, bool all, const std::string& plot_png, const std::string& plot_note) {
+std::string render_fleet_html(const FleetView& v, bool all, const std::string& plot_png, const std::string& plot_text) {
     const View view = view_of(v, all);
     std::string h =
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -201,8 +201,8 @@ std::string render_fleet_html(const FleetView& v, bool all, const std::string& p
         h += fmt::format(
             "<figure><img alt=\"each machine's ratio to the fleet median\" "
             "src=\"data:image/png;base64,{}\"><figcaption>{}</figcaption></figure>\n",
-            base64(plot_png), html_escape(fleet_plot(v, all).caption));
-    else h += "<p class=\"note\">" + html_escape(plot_note) + "</p>\n";
+            base64(plot_png), html_escape(plot_text));
+    else h += "<p class=\"note\">" + html_escape(plot_text) + "</p>\n";
     return h + "</body></html>\n";
 }
 

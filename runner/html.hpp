@@ -30,8 +30,8 @@ struct HtmlReport {
 std::string render_html(const HtmlReport& r);
 
 // `proclab compare --html`: the fleet view as one self-contained page; `plot_png`: the ratio plot's
-// bytes, embedded (empty: `plot_note` says why there is none).
-std::string render_fleet_html(const FleetView& v, bool all, const std::string& plot_png, const std::string& plot_note);
+// bytes, embedded with `plot_text` as its caption (no bytes: `plot_text` says why there is no plot).
+std::string render_fleet_html(const FleetView& v, bool all, const std::string& plot_png, const std::string& plot_text);
 
 std::string base64(std::string_view bytes);
 

@@ -245,13 +245,14 @@ std::string draw_plot(const plot::Plot& plot, const std::string& png) {
 // `proclab compare --html`: the fleet page, its plot embedded where matplotlib can draw it.
 std::string fleet_html(const suite::FleetView& view, bool all) {
     const auto png = std::filesystem::temp_directory_path() / fmt::format("proclab-fleet-{}.png", ::getpid());
-    std::string note = draw_plot(suite::fleet_plot(view, all), png.string()), bytes;
+    const plot::Plot plot = suite::fleet_plot(view, all);
+    std::string note = draw_plot(plot, png.string()), bytes;
     if (note.starts_with("plot: ")) {
         bytes = read_small_file(png.string()).value_or("");
         std::error_code ec;
         std::filesystem::remove(png, ec);
     }
-    return suite::render_fleet_html(view, all, bytes, note);
+    return suite::render_fleet_html(view, all, bytes, bytes.empty() ? note : plot.caption);
 }
 
 int run_compare(const RunnerOptions& o) {

@@ -3,8 +3,10 @@
 
 namespace proclab::suite {
 
+std::string verdict_text(const std::optional<Verdict>& v) { return v ? std::string(to_string(*v)) : "-"; }
+
 ViewCell verdict_cell(const std::optional<Verdict>& v, bool flagged) {
-    ViewCell c(v ? std::string(to_string(*v)) : std::string("-"));
+    ViewCell c(verdict_text(v));
     c.verdict = v;
     c.flagged = flagged;
     return c;

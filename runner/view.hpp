@@ -24,7 +24,9 @@ struct ViewCell {
     bool code = false;                    // a command or a path
 };
 
-// A verdict as a cell; "-" where the run has no such claim.
+// A verdict as the views and the JSON write it: its name, or "-" where a run lacks the claim.
+std::string verdict_text(const std::optional<Verdict>& v);
+// A verdict as a cell, its text verdict_text's.
 ViewCell verdict_cell(const std::optional<Verdict>& v, bool flagged = false);
 // Text that stands out where `flagged`.
 ViewCell flag_cell(std::string text, bool flagged);

@@ -65,12 +65,6 @@ std::string exit_code_footer(const ExitCodes& codes) {
 
 namespace {
 
-std::string one_line(std::string s) {
-    std::replace(s.begin(), s.end(), '\n', ' ');
-    while (!s.empty() && s.back() == ' ') s.pop_back();
-    return s;
-}
-
 // "0.100000" as "0.1".
 std::string plain_number(const std::string& text) {
     const auto v = real_number(text);
@@ -78,6 +72,13 @@ std::string plain_number(const std::string& text) {
 }
 
 }  // namespace
+
+std::string one_line(std::string s) {
+    for (auto& c : s)
+        if (c == '\n' || c == '\r') c = ' ';
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    return s;
+}
 
 std::string plain_parse_error(const CLI::ParseError& e, const std::vector<std::string>& args) {
     const std::string what = one_line(e.what());

@@ -20,13 +20,6 @@
 namespace proclab {
 namespace {
 
-std::string one_line(std::string s) {
-    for (auto& c : s)
-        if (c == '\n' || c == '\r') c = ' ';
-    while (!s.empty() && s.back() == ' ') s.pop_back();
-    return s;
-}
-
 void declare_common_options(CLI::App& app, const DemoSpec& spec, RunOptions& o) {
     app.add_option("-j,--json", o.json_path,
                    "Write the result as JSON to FILE, or to stdout instead of the report without FILE or with - "
@@ -139,7 +132,7 @@ int demo_main(int argc, char** argv, const DemoSpec& spec) {
     try {
         parsed = parse_command_line(spec, args);
     } catch (const std::exception& e) {  // a default that fails its own check: the demo's bug, not the user's
-        std::fprintf(stderr, "%s: error: %s\n", spec.name.c_str(), one_line(e.what()).c_str());
+        std::fprintf(stderr, "%s: error: %s\n", spec.name.c_str(), cli::one_line(e.what()).c_str());
         return kExitHarness;
     }
     switch (parsed.action) {
@@ -209,15 +202,15 @@ int demo_main(int argc, char** argv, const DemoSpec& spec) {
     } catch (const UsageError& e) {
         cleanup::disarm_timeout();
         cleanup::emergency_cleanup();
-        std::fprintf(stderr, "%s: error: %s (see --help)\n", spec.name.c_str(), one_line(e.what()).c_str());
+        std::fprintf(stderr, "%s: error: %s (see --help)\n", spec.name.c_str(), cli::one_line(e.what()).c_str());
         return kExitUsage;
     } catch (const HarnessError& e) {
         cleanup::disarm_timeout();
-        std::fprintf(stderr, "%s: error: %s (%s)\n", spec.name.c_str(), one_line(e.what()).c_str(),
+        std::fprintf(stderr, "%s: error: %s (%s)\n", spec.name.c_str(), cli::one_line(e.what()).c_str(),
                      errno_name(e.code().value()).c_str());
     } catch (const std::exception& e) {
         cleanup::disarm_timeout();
-        std::fprintf(stderr, "%s: error: %s\n", spec.name.c_str(), one_line(e.what()).c_str());
+        std::fprintf(stderr, "%s: error: %s\n", spec.name.c_str(), cli::one_line(e.what()).c_str());
     }
     cleanup::emergency_cleanup();
     return kExitHarness;

@@ -8,14 +8,25 @@
 
 namespace proclab {
 
+namespace {
+
+// The whole of `text` as an int: a CPU, a node, a sysfs value.
+std::optional<int> small_int(std::string_view text) {
+    const auto v = whole_number(text);
+    if (!v || *v < std::numeric_limits<int>::min() || *v > std::numeric_limits<int>::max()) return std::nullopt;
+    return int(*v);
+}
+
+}  // namespace
+
 std::vector<int> parse_cpu_list(std::string_view text) {
     std::vector<int> out;
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
     if (text.empty()) return out;
     auto number = [](std::string_view s, int& v) {
-        const auto n = whole_number(s);
-        if (!n || *n < 0 || *n > std::numeric_limits<int>::max()) return false;
-        v = int(*n);
+        const auto n = small_int(s);
+        if (!n || *n < 0) return false;
+        v = *n;
         return true;
     };
     while (!text.empty()) {
@@ -54,9 +65,7 @@ std::optional<std::string> read_trimmed(const std::filesystem::path& p) {
 
 std::optional<int> read_int(const std::filesystem::path& p) {
     const auto text = read_trimmed(p);
-    const auto v = text ? whole_number(*text) : std::nullopt;
-    if (!v || *v < std::numeric_limits<int>::min() || *v > std::numeric_limits<int>::max()) return std::nullopt;
-    return int(*v);
+    return text ? small_int(*text) : std::nullopt;
 }
 
 }  // namespace
@@ -68,9 +77,9 @@ Topology read_topology(const std::vector<int>& cpus, const std::filesystem::path
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(root / "node", ec)) {
         const auto name = entry.path().filename().string();
-        const auto id = name.rfind("node", 0) == 0 ? whole_number(std::string_view(name).substr(4)) : std::nullopt;
-        if (!id || *id < 0 || *id > std::numeric_limits<int>::max()) continue;
-        if (auto list = read_trimmed(entry.path() / "cpulist")) nodes.emplace_back(int(*id), parse_cpu_list(*list));
+        const auto id = name.rfind("node", 0) == 0 ? small_int(std::string_view(name).substr(4)) : std::nullopt;
+        if (!id || *id < 0) continue;
+        if (auto list = read_trimmed(entry.path() / "cpulist")) nodes.emplace_back(*id, parse_cpu_list(*list));
     }
     if (nodes.empty()) t.unknown.push_back((root / "node").string() + ": no NUMA node listed");
     for (int cpu : cpus) {

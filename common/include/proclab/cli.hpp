@@ -35,6 +35,9 @@ std::string exit_code_footer(const ExitCodes& codes);
 // What --version prints for `program`: "NAME (proclab VERSION)", or "proclab VERSION".
 std::string version_line(const std::string& program);
 
+// `s` on one line: line breaks become spaces, trailing spaces go (an error message is one line).
+std::string one_line(std::string s);
+
 // CLI11's parse error in the words of the command line it came from (`args`: the arguments after
 // the program's name, in order): "unknown command 'frobnicate'", "unknown option '--trials'",
 // "--timeout abc: give a number from 0.1 to 86400"; one line, whatever CLI11 said.
