@@ -187,9 +187,10 @@ std::optional<plot::Plot> faults_plot(const Measured& m) {
     plot::set_ticks(panel.x, ns, [](int n) { return std::to_string(n); });
     return plot::Plot{
         .file = "page_faults.png",
-        .caption =
-            "First-touch page faults per second per task against tasks faulting at once: threads of one process "
-            "against processes (address_space, T4, T7).",
+        .caption = fmt::format(
+            "First-touch page faults per second per task against tasks faulting at once: {} "
+            "(address_space, T4, T7).",
+            panel.series.size() == 2 ? "threads of one process against processes" : panel.series.front().label),
         .panels = {std::move(panel)}};
 }
 

@@ -238,9 +238,10 @@ std::optional<plot::Plot> switch_plot(const Measured& measured) {
     if (groups.empty()) return std::nullopt;
     plot::set_categories(panel.x, groups);
     panel.series = {std::move(processes), std::move(threads)};
-    return plot::Plot{.file = "context_switch.png",
-                      .caption = "One context switch: processes vs threads, one CPU vs two (P2, T1).",
-                      .panels = {std::move(panel)}};
+    return plot::Plot{
+        .file = "context_switch.png",
+        .caption = "One context switch: processes beside threads, for each channel and placement measured (P2, T1).",
+        .panels = {std::move(panel)}};
 }
 
 // The working-set sweep: the switch with the cache it lost, the whole hop, the warm pass.

@@ -258,12 +258,14 @@ std::optional<plot::Plot> sizes_plot(const ProcessCosts& p) {
         spawn.y.push_back(s.spawn_ns / 1e3);
     }
     panel.series.push_back(std::move(small));
-    if (huge.x.size() > 1) panel.series.push_back(std::move(huge));
+    const bool huge_drawn = huge.x.size() > 1;
+    if (huge_drawn) panel.series.push_back(std::move(huge));
     panel.series.push_back(std::move(vfork));
     panel.series.push_back(std::move(spawn));
     return plot::Plot{
         .file = "fork_vs_size.png",
-        .caption = "fork, vfork and posix_spawn against the memory the parent touched, 4 KiB and huge pages (T8).",
+        .caption = fmt::format("fork, vfork and posix_spawn against the memory the parent touched{} (T8).",
+                               huge_drawn ? ", 4 KiB and transparent huge pages" : ""),
         .panels = {std::move(panel)}};
 }
 

@@ -280,9 +280,11 @@ plot::Plot speedup_plot(const Measured& m) {
                         .x = {.label = "threads (or processes) N"},
                         .y = {.label = "2+ threads running\n(% of the wall time)", .min = 0, .max = 105}};
     std::set<int> all_n;
+    std::vector<std::string> drawn;  // what the caption names: only what is drawn
     for (const auto& sweep : m.sweeps) {
         if (sweep.empty()) continue;
         const bool mem = sweep.front().kind == WorkKind::memory;
+        drawn.emplace_back(mem ? "memory-bound C++ threads" : "compute-bound C++ threads");
         const int colour = mem ? 1 : 0;
         std::string label = "C++ threads, compute-bound";
         if (mem) {
@@ -305,6 +307,7 @@ plot::Plot speedup_plot(const Measured& m) {
         speed.series.push_back(std::move(on_top));
         overlap.series.push_back(std::move(below));
     }
+    if (!m.locked.empty()) drawn.emplace_back("C++ under an emulated GIL");
     if (!m.locked.empty())
         speed.series.push_back({.label = "C++ under an emulated GIL",
                                 .x = counts(m.locked),
@@ -312,6 +315,7 @@ plot::Plot speedup_plot(const Measured& m) {
                                 .colour = 2,
                                 .marker = "s"});
     if (const CPython& py = m.trials.shown_evidence().python; py.ran) {
+        drawn.push_back(fmt::format("CPython {}", py.version));
         const std::vector<double> n{1, double(py.n)};
         speed.series.push_back({.label = fmt::format("CPython {} threads", py.version),
                                 .x = n,
@@ -343,16 +347,14 @@ plot::Plot speedup_plot(const Measured& m) {
         ticks = fewer;
     }
     plot::set_ticks(overlap.x, ticks, [](int n) { return std::to_string(n); });
-    return {
-        .file = "speedup.png",
-        .caption =
-            "Speedup against threads: compute- and memory-bound C++ threads, an emulated GIL, real CPython; below, the "
-            "measured overlap (T2, T9).",
-        .width = 7.5,
-        .height = 6.5,
-        .ratios = {3, 1},
-        .share_x = true,
-        .panels = {std::move(speed), std::move(overlap)}};
+    return {.file = "speedup.png",
+            .caption = fmt::format("Speedup against threads: {}; below, the measured overlap (T2, T9).",
+                                   fmt::join(drawn, ", ")),
+            .width = 7.5,
+            .height = 6.5,
+            .ratios = {3, 1},
+            .share_x = true,
+            .panels = {std::move(speed), std::move(overlap)}};
 }
 
 // Who ran when, N threads on the same job: free, then under the emulated GIL (turn by turn).
@@ -386,9 +388,8 @@ std::optional<plot::Plot> turns_plot(const Measured& m) {
     };
     plot::Plot plot{
         .file = "gil_turns.png",
-        .caption =
-            "When each thread ran, from its own clock gaps: the same job free (running at once) and under the "
-            "emulated GIL (taking turns: concurrency without parallelism) (T2, T9).",
+        .caption = fmt::format("When each thread ran, from its own clock gaps: {}the emulated GIL (T2, T9).",
+                               free ? "the same job with no lock, and under " : "the job under "),
         .width = 9,
         .height = 1.6 + 0.5 * m.n_at_cpus * (free ? 2 : 1)};
     // The titles quote what was measured in the runs drawn, not what they should show.

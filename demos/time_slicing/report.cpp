@@ -326,7 +326,10 @@ plot::Plot timeline_plot(const StepResult& step) {
         panel.series.push_back(std::move(lane));
     }
     return {.file = "timeline.png",
-            .caption = "Who ran on which CPU: the first over-subscribed step of time_slicing (P2, P4).",
+            .caption = fmt::format(
+                "Who ran on which CPU: {} of time_slicing, K={} on {} CPUs (P2, P4).",
+                step.k > step.cpus ? "the first over-subscribed step" : "the largest step (none was over-subscribed)",
+                step.k, step.cpus),
             .width = 10,
             .height = 1.2 + 0.5 * double(std::max<std::size_t>(1, cpus.size())),
             .panels = {std::move(panel)}};
