@@ -373,18 +373,33 @@ std::vector<DemoOption> options() {
              .type_name = "LIST"}};
 }
 
-Result run(const DemoContext& ctx) {
-    Result result;
-    Evidence e;
+// Every option resolved before anything is measured.
+struct Setup {
+    std::vector<std::size_t> sizes_mib;       // the copy-on-write regions (--sizes)
+    std::chrono::milliseconds patience{300};  // how long the child tries the mutex (--quick: 100 ms)
+};
+
+Setup read_setup(const DemoContext& ctx) {
+    Setup s;
     const std::string& size_list = ctx.values.text("--sizes");
     const auto bytes = parse_byte_list(size_list, std::size_t(1) << 20, std::size_t(4) << 30);
     if (!bytes ||
         std::any_of(bytes->begin(), bytes->end(), [](std::size_t b) { return b % (std::size_t(1) << 20) != 0; }))
         throw UsageError(fmt::format("--sizes {}: give whole MiB from 1M to 4G, like 1M,64M,1G", size_list));
-    std::vector<std::size_t> sizes;
-    for (std::size_t b : *bytes) sizes.push_back(b >> 20);
-    for (auto mib : sizes) e.cow.push_back(copy_on_write(mib));
+    for (std::size_t b : *bytes) s.sizes_mib.push_back(b >> 20);
+    if (ctx.options.quick) s.patience = std::chrono::milliseconds(100);
+    return s;
+}
 
+Evidence measure(const Setup& setup) {
+    Evidence e;
+    for (auto mib : setup.sizes_mib) e.cow.push_back(copy_on_write(mib));
+    e.threads = threads_at_fork(3);
+    e.mutex = mutex_at_fork(setup.patience);
+    return e;
+}
+
+void present(Result& result, const Evidence& e) {
     auto& c = result.add_table("1. Copy-on-write after fork(): the child reads every page, then writes every page",
                                {{"region", "bytes"},
                                 {"pages", "count"},
@@ -409,7 +424,6 @@ Result run(const DemoContext& ctx) {
         "page tables, not the pages. The first write to each page faults once and copies 4 KiB (THP off for the "
         "region).";
 
-    e.threads = threads_at_fork(3);
     auto& t = result.add_table("2. fork() while 4 threads run", {"what", {"value", "count"}});
     t.rows.push_back({"threads in the parent at fork (/proc/self/task)", double(e.threads.parent_threads)});
     t.rows.push_back({"threads in the child", double(e.threads.child_threads)});
@@ -421,7 +435,6 @@ Result run(const DemoContext& ctx) {
         "The child's only thread continues the forking thread's code as a new kernel task; the other threads were not "
         "copied: a thread cannot leave its process.";
 
-    e.mutex = mutex_at_fork(std::chrono::milliseconds(ctx.options.quick ? 100 : 300));
     auto& m = result.add_table("3. A mutex held by another thread when fork() is called",
                                {"case", "the child's try-lock", {"tried for", "ns"}});
     m.rows.push_back({"a thread holds it across fork()",
@@ -433,7 +446,13 @@ Result run(const DemoContext& ctx) {
         "What to do instead: exec soon after fork (only async-signal-safe calls in between), or posix_spawn, which "
         "never "
         "runs the parent's code in the child; pthread_atfork is the last resort for libraries.";
+}
 
+// The plan: the options, the three experiments, their tables, the rule.
+Result run(const DemoContext& ctx) {
+    const Evidence e = measure(read_setup(ctx));
+    Result result;
+    present(result, e);
     result.add_decision(decide_t6(e));
     return result;
 }

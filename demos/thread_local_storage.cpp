@@ -274,13 +274,29 @@ std::vector<DemoOption> options() {
              .default_words = "the allowed CPUs, at least 4"}};
 }
 
+// Every option resolved before anything is measured.
+struct Setup {
+    int threads = 4;               // --threads; default: the allowed CPUs, at least 4
+    std::uint64_t iterations = 0;  // accesses timed in one repetition (--repeat)
+    int repetitions = 7;           // of each access-cost loop (--quick: 3)
+};
+
+Setup read_setup(const DemoContext& ctx) {
+    Setup s;
+    s.threads = ctx.values.given("--threads") ? static_cast<int>(ctx.values.integer("--threads"))
+                                              : std::max(4, static_cast<int>(ctx.env.affinity_cpus.size()));
+    s.iterations = std::uint64_t(ctx.repeat());
+    if (ctx.options.quick) s.repetitions = 3;
+    return s;
+}
+
 Result run(const DemoContext& ctx) {
+    const Setup setup = read_setup(ctx);
     Result result;
-    const int n = ctx.values.given("--threads") ? static_cast<int>(ctx.values.integer("--threads"))
-                                                : std::max(4, static_cast<int>(ctx.env.affinity_cpus.size()));
+    const int n = setup.threads;
     const Instances inst = instances(n);
-    const std::uint64_t iterations = std::uint64_t(ctx.repeat());
-    const int repetitions = ctx.options.quick ? 3 : 7;
+    const std::uint64_t iterations = setup.iterations;
+    const int repetitions = setup.repetitions;
     result.config.repeat = int(iterations);
     const auto costs = access_costs(iterations, repetitions, ctx.clock.read_overhead_ns);
 

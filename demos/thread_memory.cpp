@@ -652,26 +652,43 @@ void add_local_and_crash_tables(Result& result, const Evidence& e) {
 
 // The plan: identities, independence, sharing and lost updates, a local reached, a crash; then
 // the tables and the three rules.
-Result run(const DemoContext& ctx) {
+// Every option resolved before anything is measured.
+struct Setup {
+    int threads = 4;                                 // identities (--threads; default: the allowed CPUs, at least 4)
+    std::uint64_t independence_steps = 100'000'000;  // each thread's own loop (--quick: 20 million)
+    // Long enough that the threads overlap for many scheduler ticks, not just their first microseconds.
+    std::uint64_t increments_per_thread = 0;  // --repeat
+    int counting_threads = 2;                 // the allowed CPUs, at least 2
+};
+
+Setup read_setup(const DemoContext& ctx) {
     const int cpus = static_cast<int>(ctx.env.affinity_cpus.size());
+    Setup s;
+    s.threads = ctx.values.given("--threads") ? static_cast<int>(ctx.values.integer("--threads")) : std::max(4, cpus);
+    if (ctx.options.quick) s.independence_steps = 20'000'000;
+    s.increments_per_thread = std::uint64_t(ctx.repeat());
+    s.counting_threads = std::max(2, cpus);
+    return s;
+}
+
+Result run(const DemoContext& ctx) {
+    const Setup setup = read_setup(ctx);
     Evidence e;
-    e.threads = ctx.values.given("--threads") ? static_cast<int>(ctx.values.integer("--threads")) : std::max(4, cpus);
+    e.threads = setup.threads;
     const auto ids = identities(e.threads);
     judge_identities(e, ids);
-    e.independence = independence(ctx.options.quick ? 20'000'000 : 100'000'000);
+    e.independence = independence(setup.independence_steps);
     e.sharing = sharing();
-    // Long enough that the threads overlap for many scheduler ticks, not just their first microseconds.
-    const std::uint64_t per_thread = std::uint64_t(ctx.repeat());
-    e.counting_threads = std::max(2, cpus);
-    e.counting = lost_updates(e.counting_threads, per_thread, ctx.env.affinity_cpus);
+    e.counting_threads = setup.counting_threads;
+    e.counting = lost_updates(e.counting_threads, setup.increments_per_thread, ctx.env.affinity_cpus);
     e.local = local_reach();
     e.crash = crash_in_one_thread();
 
     Result result;
-    result.config.repeat = int(per_thread);
+    result.config.repeat = int(setup.increments_per_thread);
     add_identity_table(result, identify(), ids);
-    add_independence_table(result, e.independence, cpus);
-    add_counting_table(result, e, per_thread);
+    add_independence_table(result, e.independence, static_cast<int>(ctx.env.affinity_cpus.size()));
+    add_counting_table(result, e, setup.increments_per_thread);
     add_local_and_crash_tables(result, e);
     result.add_decision(decide_t3(e));
     result.add_decision(decide_t4(e));

@@ -38,15 +38,20 @@ namespace proclab::isolation_matrix {
 
 // The plan: every relationship's attempts, then every runaway beside its siblings, then the
 // report (report.hpp) and the two rules (verdicts.hpp).
+// Every option resolved before anything is measured.
+RunawayOptions read_setup(const DemoContext& ctx) {
+    RunawayOptions options;
+    options.window_s = ctx.options.quick ? 0.1 : 0.3;
+    options.cpus = static_cast<int>(std::max<std::size_t>(1, ctx.env.affinity_cpus.size()));
+    return options;
+}
+
 Result run(const DemoContext& ctx) {
+    const RunawayOptions options = read_setup(ctx);
     std::vector<RelationshipRun> runs;
     int index = 0;
     for (const auto& r : relationships(::geteuid() == 0, ctx.env.yama_ptrace_scope))
         runs.push_back(run_relationship(r, index++));
-
-    RunawayOptions options;
-    options.window_s = ctx.options.quick ? 0.1 : 0.3;
-    options.cpus = static_cast<int>(std::max<std::size_t>(1, ctx.env.affinity_cpus.size()));
     const auto runaways = run_runaways(options);
 
     Result result;

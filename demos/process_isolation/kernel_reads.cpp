@@ -67,12 +67,11 @@ std::string describe_errno(int err) { return err ? fmt::format("{} ({})", errno_
 
 }  // namespace
 
-void kernel_reads(const DemoContext& ctx, Result& result, P3Evidence& p3) {
+KernelReads kernel_reads(const DemoContext& ctx, P3Evidence& p3) {
     constexpr std::array doors{MemoryDoor::vm_read, MemoryDoor::procmem_read, MemoryDoor::ptrace_read};
     auto secret_buffer = std::make_unique<char[]>(64);  // the same heap address in every forked target
 
-    auto& table = result.add_table("5. Reading a child's memory through the kernel",
-                                   {"reader", "target", "method", "outcome", "errno"});
+    KernelReads out;
     const std::uintptr_t address = reinterpret_cast<std::uintptr_t>(secret_buffer.get());
     const bool root = ctx.env.euid == 0;
     const std::string me =
@@ -94,9 +93,9 @@ void kernel_reads(const DemoContext& ctx, Result& result, P3Evidence& p3) {
         for (const auto& a : attempts) {
             const std::string outcome =
                 a.allowed ? (a.matched ? "allowed: read the target's secret" : "allowed: read bytes") : "refused";
-            table.rows.push_back(
-                {reader, fmt::format("child {} ({})", t.process.pid(), t.dumpable ? "dumpable" : "non-dumpable"),
-                 std::string(name(a.door)), outcome, describe_errno(a.err)});
+            out.rows.push_back({reader,
+                                fmt::format("child {} ({})", t.process.pid(), t.dumpable ? "dumpable" : "non-dumpable"),
+                                std::string(name(a.door)), outcome, describe_errno(a.err)});
             if (privileged) {
                 ++p3.privileged_attempts;
                 if (a.allowed) ++p3.privileged_allowed;
@@ -145,6 +144,7 @@ void kernel_reads(const DemoContext& ctx, Result& result, P3Evidence& p3) {
     }
 
     // (c) As root: a helper that drops to uid/gid 65534 (no capabilities) against a dumpable child.
+    out.cross_uid_tried = root;
     if (root) {
         Target t = start_target(secret_buffer.get(), true);
         Pipe results = Pipe::create();
@@ -162,7 +162,7 @@ void kernel_reads(const DemoContext& ctx, Result& result, P3Evidence& p3) {
         while (auto a = receive_value<Attempt>(results.read_end.get())) attempts.push_back(*a);
         const auto status = helper.wait();
         if (status.exited() && status.exit_code() == 4) {
-            table.rows.push_back({"helper dropping to uid 65534", "-", "-", "could not drop privileges", "-"});
+            out.rows.push_back({"helper dropping to uid 65534", "-", "-", "could not drop privileges", "-"});
         } else {
             record("helper at uid 65534, no capabilities", t, attempts, false);
             p3.unprivileged_reader = p3.unprivileged_reader.empty()
@@ -170,16 +170,8 @@ void kernel_reads(const DemoContext& ctx, Result& result, P3Evidence& p3) {
                                          : "an unprivileged uid and " + p3.unprivileged_reader;
         }
         stop_target(t);
-    } else {
-        result.notes.push_back(
-            "Not root: no helper can switch to another uid, so the cross-uid refusal was not tried; "
-            "the refusal shown is the non-dumpable one.");
     }
-    table.note = fmt::format(
-        "Only this demo's own children are targets; the doors are common/memory_probe.hpp's, as isolation_matrix tries "
-        "them. "
-        "Yama ptrace_scope: {}. A refusal is the kernel's answer, reported as evidence, not as an error.",
-        ctx.env.yama_ptrace_scope ? std::to_string(*ctx.env.yama_ptrace_scope) : "Yama not present");
+    return out;
 }
 
 }  // namespace proclab::process_isolation

@@ -20,7 +20,7 @@
 //   6. The sanctioned door: Boost.Interprocess shared memory, named (removed on every exit path)
 //      and anonymous. What a message through it costs, beside the kernel's ways: ipc_cost.
 //
-// One file per experiment (experiments.hpp); the rules in verdicts.hpp.
+// One file per experiment (experiments.hpp); their report in report.cpp; the rules in verdicts.hpp.
 //
 // Caveats: what the kernel allows depends on uid, capabilities, the target's dumpable flag and
 // Yama's ptrace_scope; containers often drop CAP_SYS_PTRACE even for root. Addresses of exec'd
@@ -34,22 +34,32 @@
 
 namespace proclab::process_isolation {
 
+// Every option resolved before anything is measured.
+struct Setup {
+    int children = 3;  // report children started through Boost.Process (--quick: 2)
+    int crashes = 0;   // --repeat
+};
+
+Setup read_setup(const DemoContext& ctx) { return {.children = ctx.options.quick ? 2 : 3, .crashes = ctx.repeat()}; }
+
+// The plan: the six experiments, each filling the evidence of its claim; their report; the rules.
 Result run(const DemoContext& ctx) {
-    // Set-up: how many of each, from the options.
-    const int children = ctx.options.quick ? 2 : 3;
-    const int crashes = ctx.repeat();
-    Result result;
+    const Setup setup = read_setup(ctx);
     P1Evidence p1;
     P3Evidence p3;
-    // Measure: each experiment adds its table and fills the evidence of its claim.
-    spawned_processes(ctx, children, result, p1);
-    p3.fork_copies_isolated = fork_copy_on_write(result);
-    result.config.repeat = crashes;
-    crash_containment(crashes, result, p1);
-    pointer_handoff(ctx, result, p3);
-    kernel_reads(ctx, result, p3);
-    p3.shared_memory_works = shared_memory(ctx, result);
-    // Decide.
+    Observations o;
+    o.processes = spawned_processes(ctx, setup.children, p1);
+    o.fork = fork_copy_on_write();
+    p3.fork_copies_isolated = o.fork.isolated;
+    o.crashes = crash_containment(setup.crashes, p1);
+    o.pointers = pointer_handoff(ctx, p3);
+    o.reads = kernel_reads(ctx, p3);
+    o.shm = shared_memory(ctx);
+    p3.shared_memory_works = o.shm.works;
+
+    Result result;
+    result.config.repeat = setup.crashes;
+    present(result, ctx, o, p1);
     result.add_decision(decide_p1(p1));
     result.add_decision(decide_p3(p3));
     return result;

@@ -21,24 +21,15 @@ namespace proclab::process_isolation {
 // ---------------------------------------------------------------------------------------------
 // 1. Processes spawned through Boost.Process v2.
 
-void spawned_processes(const DemoContext& ctx, int children, Result& result, P1Evidence& p1) {
+SpawnedProcesses spawned_processes(const DemoContext& ctx, int children, P1Evidence& p1) {
     copy_text(g_marker, sizeof g_marker, "written by the parent");
     auto heap = std::make_unique<char[]>(64);
     copy_text(heap.get(), 64, "heap of the parent");
 
-    auto& table = result.add_table("1. Processes started through Boost.Process v2 (fork + exec of this program)",
-                                   {"process",
-                                    {"pid", "count"},
-                                    {"ppid", "count"},
-                                    "&global",
-                                    "global holds",
-                                    "&heap",
-                                    "heap holds",
-                                    {"open fds", "count"},
-                                    {"RLIMIT_NOFILE", "count"}});
+    SpawnedProcesses out;
     auto parent_row = [&](const char* who) {
-        table.rows.push_back({who, double(::getpid()), double(::getppid()), hex(g_marker), g_marker, hex(heap.get()),
-                              heap.get(), double(count_open_fds()), double(nofile_soft_limit())});
+        out.rows.push_back({who, double(::getpid()), double(::getppid()), hex(g_marker), g_marker, hex(heap.get()),
+                            heap.get(), double(count_open_fds()), double(nofile_soft_limit())});
     };
     parent_row("parent");
 
@@ -53,18 +44,13 @@ void spawned_processes(const DemoContext& ctx, int children, Result& result, P1E
         auto f = parse_key_values(run.out);
         if (std::stoi(f["ppid"]) == ::getpid()) ++p1.children_reporting_parent;
         if (unescape(f["global"]) == "written by " + tag) ++p1.children_kept_own_global;
-        table.rows.push_back({tag + (i == 1 ? " (lowered its limit)" : ""), std::stod(f["pid"]), std::stod(f["ppid"]),
-                              f["global_addr"], unescape(f["global"]), f["heap_addr"], unescape(f["heap"]),
-                              std::stod(f["fds"]), std::stod(f["nofile"])});
+        out.rows.push_back({tag + (i == 1 ? " (lowered its limit)" : ""), std::stod(f["pid"]), std::stod(f["ppid"]),
+                            f["global_addr"], unescape(f["global"]), f["heap_addr"], unescape(f["heap"]),
+                            std::stod(f["fds"]), std::stod(f["nofile"])});
     }
     // The parent's own values after the children wrote theirs.
     parent_row("parent, after");
-    table.note = fmt::format(
-        "Each child wrote its own tag into the same global and a heap object; the last row is the parent's copy "
-        "afterwards. "
-        "Addresses of exec'd children differ from the parent's where ASLR is on (randomize_va_space = {}). "
-        "child-2 lowered its own RLIMIT_NOFILE; the parent's rows show its own limit.",
-        ctx.env.find("aslr") && ctx.env.find("aslr")->value ? *ctx.env.find("aslr")->value : "unknown");
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -75,7 +61,7 @@ struct ForkView {
     char global[48], heap[48];
 };
 
-bool fork_copy_on_write(Result& result) {
+ForkCopies fork_copy_on_write() {
     copy_text(g_marker, sizeof g_marker, "parent, before fork");
     auto heap = std::make_unique<char[]>(64);
     copy_text(heap.get(), 64, "parent, before fork");
@@ -102,28 +88,24 @@ bool fork_copy_on_write(Result& result) {
     const auto status = child.wait();
     if (!view) throw std::runtime_error("fork child sent no view: " + status.describe());
 
-    auto& table = result.add_table("2. fork(): the same virtual address holds different data",
-                                   {"object", "address in parent", "address in child",
-                                    "parent reads after the child wrote", "child reads after the parent wrote"});
-    table.rows.push_back({"global", hex(g_marker), fmt::format("{:#x}", view->global_addr),
-                          parent_after_child_wrote_global, view->global});
-    table.rows.push_back(
+    ForkCopies out;
+    out.rows.push_back({"global", hex(g_marker), fmt::format("{:#x}", view->global_addr),
+                        parent_after_child_wrote_global, view->global});
+    out.rows.push_back(
         {"heap", hex(heap.get()), fmt::format("{:#x}", view->heap_addr), parent_after_child_wrote_heap, view->heap});
-    table.note = "Each side wrote its own text after fork(), then read the same address again (copy-on-write pages).";
-
     const bool same_addresses = view->global_addr == reinterpret_cast<std::uintptr_t>(g_marker) &&
                                 view->heap_addr == reinterpret_cast<std::uintptr_t>(heap.get());
-    return same_addresses && parent_after_child_wrote_global == "parent, before fork" &&
-           parent_after_child_wrote_heap == "parent, before fork" && std::string(view->global) == "child wrote this" &&
-           std::string(view->heap) == "child wrote this";
+    out.isolated = same_addresses && parent_after_child_wrote_global == "parent, before fork" &&
+                   parent_after_child_wrote_heap == "parent, before fork" &&
+                   std::string(view->global) == "child wrote this" && std::string(view->heap) == "child wrote this";
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------------
 // 3. Crash containment.
 
-void crash_containment(int crashes, Result& result, P1Evidence& p1, const AfterCrash& after_crash) {
+CrashContainment crash_containment(int crashes, P1Evidence& p1, const AfterCrash& after_crash) {
     constexpr int kSiblings = 2;
-    constexpr int kRowsShown = 4;
     constexpr auto kAnswerDeadline = std::chrono::seconds(static_cast<int>(kAnswerDeadlineS));
     struct Sibling {
         Pipe ping, pong;
@@ -160,13 +142,8 @@ void crash_containment(int crashes, Result& result, P1Evidence& p1, const AfterC
             return false;
         }
     };
-    auto& table = result.add_table("3. Crash containment: children write through a null pointer beside two siblings",
-                                   {"crash",
-                                    {"crasher's pid", "count"},
-                                    "how it ended",
-                                    {"siblings answering after it", "count"},
-                                    {"processes alive at once", "count"},
-                                    {"their distinct pids", "count"}});
+    CrashContainment out;
+    out.crashes = crashes;
     p1.siblings = kSiblings;
     p1.siblings_alive_after_crash = kSiblings;
     for (int r = 0; r < crashes; ++r) {
@@ -216,26 +193,16 @@ void crash_containment(int crashes, Result& result, P1Evidence& p1, const AfterC
             }
         }
         p1.siblings_alive_after_crash = std::min(p1.siblings_alive_after_crash, answering);
-        if (r < kRowsShown)
-            table.rows.push_back({double(r + 1), double(crasher.pid()),
-                                  crash->describe() + (killed ? " (by the demo, after 10 s)" : ""), double(answering),
-                                  double(together), double(distinct)});
+        if (r < kCrashRowsShown)
+            out.rows.push_back({r + 1, crasher.pid(), crash->describe() + (killed ? " (by the demo, after 10 s)" : ""),
+                                answering, together, distinct});
     }
-    if (crashes > kRowsShown)
-        table.rows.push_back(
-            {fmt::format("{} more", crashes - kRowsShown), Cell{}, "counted in P1's facts", Cell{}, Cell{}, Cell{}});
     for (auto& sib : siblings) {
         if (!sib.process.running()) continue;
         send_value(sib.ping.write_end.get(), char{'q'});
         if (!sib.process.wait_for(kAnswerDeadline)) sib.process.kill_and_wait();
     }
-    table.note =
-        "Two siblings answer pings throughout; each crasher is forked beside them and writes through a null pointer. "
-        "A process's pid is unique among the processes alive at the same moment (a pid can be reused after its "
-        "process is reaped), so distinctness is counted among the parent, the siblings and the crasher, all alive at "
-        "once.";
-    result.add_metric("siblings_alive_after_crash", p1.siblings_alive_after_crash, "count",
-                      "siblings that answered a ping after the children wrote through a null pointer");
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,13 +210,14 @@ void crash_containment(int crashes, Result& result, P1Evidence& p1, const AfterC
 
 char g_secret[64] = "";
 
-void pointer_handoff(const DemoContext& ctx, Result& result, P3Evidence& p3) {
+PointerHandoff pointer_handoff(const DemoContext& ctx, P3Evidence& p3) {
     copy_text(g_secret, sizeof g_secret, fmt::format("parent secret {}", now_ns() % 1000000));
     auto heap_secret = std::make_unique<char[]>(64);
     copy_text(heap_secret.get(), 64, fmt::format("parent heap secret {}", now_ns() % 1000000));
 
-    auto& table = result.add_table("4. A pointer handed to another process (an exec'd child dereferences it)",
-                                   {"object", "address", "mapped in the receiver", "receiver's outcome"});
+    PointerHandoff out;
+    out.global_secret = g_secret;
+    out.heap_secret = heap_secret.get();
     for (auto [name, ptr] : {std::pair<const char*, const char*>{"global", g_secret}, {"heap", heap_secret.get()}}) {
         auto run = run_captured(ctx.self_exe, {"--child", "deref", hex(ptr)}, {.timeout = std::chrono::seconds(20)});
         auto f = parse_key_values(run.out);
@@ -270,10 +238,9 @@ void pointer_handoff(const DemoContext& ctx, Result& result, P3Evidence& p3) {
         } else {
             outcome = fmt::format("ended: {}", run.status.describe());
         }
-        table.rows.push_back({name, hex(ptr), f.count("mapped") ? f["mapped"] : "?", outcome});
+        out.rows.push_back({name, hex(ptr), f.count("mapped") ? f["mapped"] : "?", outcome});
     }
-    table.note = "The parent's data: \"" + std::string(g_secret) + "\" and \"" + heap_secret.get() +
-                 "\". An address means something only inside its own address space.";
+    return out;
 }
 
 }  // namespace proclab::process_isolation

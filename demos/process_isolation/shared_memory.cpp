@@ -46,10 +46,8 @@ private:
 
 }  // namespace
 
-bool shared_memory(const DemoContext& ctx, Result& result) {
-    auto& table =
-        result.add_table("6. Shared memory: the sanctioned door (Boost.Interprocess)",
-                         {"kind", "writer", "reader", "address in writer", "address in reader", "reader sees"});
+SharedMemory shared_memory(const DemoContext& ctx) {
+    SharedMemory out;
     bool works = true;
 
     // Named: an exec'd child opens the segment by its name and writes; the parent reads.
@@ -63,8 +61,8 @@ bool shared_memory(const DemoContext& ctx, Result& result) {
                                 {.timeout = std::chrono::seconds(20)});
         const std::string seen = read_c_string(static_cast<const char*>(region.get_address()), region.get_size());
         works = works && run.status.exited() && run.status.exit_code() == 0 && seen == message;
-        table.rows.push_back({"named (/dev/shm/" + guard.name() + ")", "exec'd child", "parent",
-                              parse_key_values(run.out)["addr"], hex(region.get_address()), seen});
+        out.rows.push_back({"named (/dev/shm/" + guard.name() + ")", "exec'd child", "parent",
+                            parse_key_values(run.out)["addr"], hex(region.get_address()), seen});
     }
 
     // Anonymous: mapped before fork, so parent and child map the same pages.
@@ -77,15 +75,11 @@ bool shared_memory(const DemoContext& ctx, Result& result) {
         });
         child.wait();
         works = works && std::string(text) == "written by the forked child";
-        table.rows.push_back(
+        out.rows.push_back(
             {"anonymous (MAP_SHARED, inherited by fork)", "forked child", "parent", hex(text), hex(text), text});
     }
-    table.note =
-        "Both processes map the same physical pages; the virtual addresses may differ. Sharing is opted into "
-        "by both sides, which is why it does not breach isolation. What a message through it costs, beside the "
-        "kernel's ways (pipe, socket, eventfd, mq): ipc_cost.";
-
-    return works;
+    out.works = works;
+    return out;
 }
 
 }  // namespace proclab::process_isolation

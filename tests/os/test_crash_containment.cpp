@@ -17,18 +17,17 @@ using namespace proclab::process_isolation;
 TEST_CASE("a sibling killed during the crash loop is found ended and refutes P1; left alone both answer",
           "[os][process_isolation]") {
     SECTION("left alone") {
-        Result result;
         P1Evidence p1;
-        crash_containment(3, result, p1);
+        const auto observed = crash_containment(3, p1);
+        CHECK(observed.rows.size() == 3);
         CHECK(p1.crashes_by_fault == 3);
         CHECK(p1.siblings_alive_after_crash == 2);
         CHECK(p1.lost_sibling_status.empty());
         CHECK(decide_p1(p1).verdict != Verdict::refuted);
     }
     SECTION("one sibling killed after the second crash") {
-        Result result;
         P1Evidence p1;
-        crash_containment(3, result, p1, [](int crash, const std::vector<pid_t>& siblings) {
+        crash_containment(3, p1, [](int crash, const std::vector<pid_t>& siblings) {
             if (crash == 2) ::kill(siblings.front(), SIGKILL);
         });
         CHECK(p1.siblings_alive_after_crash == 1);
