@@ -55,46 +55,56 @@ void from_json(const Json& j, Summary& s) {
 
 namespace {
 
-// The typed value behind a fact that demos decide on (schema 4: "typed"), or null for a fact
-// without one. A fact that could not be read has none either.
-Json typed_value(const Environment& env, std::string_view key) {
-    if (key == "online_cpus") return env.online_cpus;
-    if (key == "affinity_cpus") return env.affinity_cpus;
-    if (key == "euid") return env.euid;
-    if (key == "cap_sys_ptrace") return env.cap_sys_ptrace;
-    if (key == "yama_ptrace_scope") return env.yama_ptrace_scope ? Json(*env.yama_ptrace_scope) : Json();
-    if (key == "cpu_quota") return env.cpu_quota_cpus ? Json(*env.cpu_quota_cpus) : Json("none");
-    if (key == "container") return env.in_container;
+// The facts demos decide on, each with its typed value (schema 4 writes it as "typed"): how it is
+// read from the environment, set back into it, and read from the fact's words, which is all that
+// schemas 1 to 3 kept ("0-1 (2 CPUs)", "yes", "1.50 CPUs (...)", "yes (/.dockerenv exists)"). A
+// fact that could not be read has no typed value; a key not listed has none either.
+struct TypedFact {
+    std::string_view key;
+    Json (*get)(const Environment&);
+    void (*set)(Environment&, const Json&);
+    Json (*from_text)(const std::string& text);
+};
+
+std::string_view first_word(const std::string& text) { return std::string_view(text).substr(0, text.find(' ')); }
+Json whole_from_text(const std::string& text) {
+    if (const auto n = whole_number(text)) return *n;
     return {};
 }
+Json yes_from_text(const std::string& text) { return first_word(text) == "yes"; }
 
-// Schemas 1 to 3 kept the text only: the typed value read back from it, as the probe wrote it
-// ("0-1 (2 CPUs)", "yes", "1.50 CPUs (...)", "yes (/.dockerenv exists)").
-Json typed_from_text(std::string_view key, const std::string& text) {
-    const std::string_view first = std::string_view(text).substr(0, text.find(' '));
-    if (key == "online_cpus" || key == "euid" || key == "yama_ptrace_scope") {
-        if (const auto n = whole_number(text)) return *n;
-        return {};
-    }
-    if (key == "affinity_cpus") return parse_cpu_list(first);
-    if (key == "cap_sys_ptrace" || key == "container") return first == "yes";
-    if (key == "cpu_quota") {
-        if (first == "none") return "none";
-        if (const auto cpus = real_number(first)) return *cpus;
-    }
-    return {};
-}
+const TypedFact kTypedFacts[] = {
+    {"online_cpus", [](const Environment& e) { return Json(e.online_cpus); },
+     [](Environment& e, const Json& v) { e.online_cpus = v.get<int>(); }, whole_from_text},
+    {"affinity_cpus", [](const Environment& e) { return Json(e.affinity_cpus); },
+     [](Environment& e, const Json& v) { e.affinity_cpus = v.get<std::vector<int>>(); },
+     [](const std::string& text) { return Json(parse_cpu_list(first_word(text))); }},
+    {"euid", [](const Environment& e) { return Json(e.euid); },
+     [](Environment& e, const Json& v) { e.euid = v.get<uid_t>(); }, whole_from_text},
+    {"cap_sys_ptrace", [](const Environment& e) { return Json(e.cap_sys_ptrace); },
+     [](Environment& e, const Json& v) { e.cap_sys_ptrace = v.get<bool>(); }, yes_from_text},
+    {"yama_ptrace_scope",
+     [](const Environment& e) { return e.yama_ptrace_scope ? Json(*e.yama_ptrace_scope) : Json(); },
+     [](Environment& e, const Json& v) { e.yama_ptrace_scope = v.get<int>(); }, whole_from_text},
+    // A number of CPUs, or "none".
+    {"cpu_quota", [](const Environment& e) { return e.cpu_quota_cpus ? Json(*e.cpu_quota_cpus) : Json("none"); },
+     [](Environment& e, const Json& v) {
+         if (v.is_number()) e.cpu_quota_cpus = v.get<double>();
+     },
+     [](const std::string& text) {
+         const std::string_view first = first_word(text);
+         if (first == "none") return Json("none");
+         if (const auto cpus = real_number(first)) return Json(*cpus);
+         return Json();
+     }},
+    {"container", [](const Environment& e) { return Json(e.in_container); },
+     [](Environment& e, const Json& v) { e.in_container = v.get<bool>(); }, yes_from_text},
+};
 
-// A typed value into the environment's typed copy of its fact.
-void set_typed(Environment& env, std::string_view key, const Json& v) {
-    if (v.is_null()) return;
-    if (key == "online_cpus") env.online_cpus = v.get<int>();
-    if (key == "affinity_cpus") env.affinity_cpus = v.get<std::vector<int>>();
-    if (key == "euid") env.euid = v.get<uid_t>();
-    if (key == "cap_sys_ptrace") env.cap_sys_ptrace = v.get<bool>();
-    if (key == "yama_ptrace_scope") env.yama_ptrace_scope = v.get<int>();
-    if (key == "cpu_quota" && v.is_number()) env.cpu_quota_cpus = v.get<double>();
-    if (key == "container") env.in_container = v.get<bool>();
+const TypedFact* typed_fact(std::string_view key) {
+    for (const auto& f : kTypedFacts)
+        if (f.key == key) return &f;
+    return nullptr;
 }
 
 }  // namespace
@@ -105,7 +115,8 @@ void to_json(Json& j, const Environment& env) {
         Json fact{{"label", f.label}};
         if (f.value) {
             fact["value"] = *f.value;
-            if (Json typed = typed_value(env, f.key); !typed.is_null()) fact["typed"] = std::move(typed);
+            if (const TypedFact* t = typed_fact(f.key))
+                if (Json typed = t->get(env); !typed.is_null()) fact["typed"] = std::move(typed);
         } else {
             fact["value"] = nullptr;
             fact["unknown"] = f.unknown_reason;
@@ -128,9 +139,10 @@ void from_json(const Json& j, Environment& env) {
         fact.unknown_reason = f.value("unknown", "");
         fact.unknown_brief = f.value("unknown_brief", "");
         fact.source = f.value("source", "");
-        if (fact.value) {
+        if (const TypedFact* t = typed_fact(key); t && fact.value) {
             try {
-                set_typed(env, key, f.contains("typed") ? f.at("typed") : typed_from_text(key, *fact.value));
+                const Json typed = f.contains("typed") ? f.at("typed") : t->from_text(*fact.value);
+                if (!typed.is_null()) t->set(env, typed);
             } catch (const Json::exception&) {
                 throw std::runtime_error(fmt::format("environment fact '{}' has a typed value of the wrong kind", key));
             }
