@@ -14,67 +14,96 @@
 #include <fmt/format.h>
 
 namespace proclab::suite {
-std::string render_markdown(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows,
-                            const std::vector<std::string>& plots, const std::string& plots_note, double wall_s,
-                            bool quick, const std::optional<std::vector<CrosscheckPair>>& crosscheck) {
-    std::string md;
-    md += "# proclab report: what the notes' claims turned out to be on this machine\n\n";
-    md += fmt::format(
-        "proclab {}, {} run, {:.1f} s in all. A word the report uses before defining it links to the "
-        "[Glossary](#glossary) at the end.\n\n",
-        PROCLAB_VERSION, quick ? "a --quick" : "a full", wall_s);
-    md += "## The machine\n\n| fact | value |\n|---|---|\n";
-    for (const auto& f : env.facts)
-        md += fmt::format("| {} | {} |\n", markdown_cell(f.label), markdown_cell(f.shown()));
-    md += "\n## The claims\n\n| id | the notes say | verdict | evidence | measured by |\n|---|---|---|---|---|\n";
-    for (const auto& r : rows)
-        md +=
-            fmt::format("| {} | {} | **{}** | {} | {} |\n", r.id, markdown_cell(r.statement), to_string(r.verdict),
-                        markdown_cell(r.evidence), r.demos.empty() ? "-" : fmt::format("{}", fmt::join(r.demos, ", ")));
-    md +=
-        "\nA claim measured by several demos gets one verdict: any refuted makes it refuted, else any nuanced makes it "
-        "nuanced, else any confirmed makes it confirmed, else not-measured (docs/schema.md).\n\n## Why: each demo's "
-        "reasons\n\n";
-    for (const auto& r : rows) {
-        md += fmt::format("### {}: {}\n\n", r.id, r.statement);
-        if (r.reasons.empty()) md += "- " + r.evidence + "\n";
-        for (const auto& reason : r.reasons) md += "- " + reason + "\n";
-        for (const auto& refuted_by : r.refuted_by) md += "- *would be refuted by*: " + refuted_by + "\n";
-        md += "\n";
+namespace {
+
+std::string machine_line(const Environment& env) {
+    auto fact = [&](const char* key) {
+        const MachineFact* f = env.find(key);
+        return f && f->value ? *f->value : std::string("unknown");
+    };
+    // A cgroup CPU quota is the CPUs' capacity: shown beside them.
+    const std::string quota =
+        env.cpu_quota_cpus ? fmt::format("; CPU quota (cgroup): {}", format_value(*env.cpu_quota_cpus, "CPUs")) : "";
+    return fmt::format("{} ({}{}; virtual machine: {}; kernel {})", fact("cpu_model"), fact("affinity_cpus"), quota,
+                       fact("hypervisor"), fact("kernel_release"));
+}
+
+}  // namespace
+
+View report_view(const ReportContent& r) {
+    View v;
+    v.title = "proclab report: what the notes' claims turned out to be on this machine";
+    v.paragraph(fmt::format(
+        "proclab {}, {} run, {:.1f} s in all, on {}. A word the report uses before defining it links to the glossary "
+        "at the end.",
+        PROCLAB_VERSION, r.quick ? "a --quick" : "a full", r.wall_s, machine_line(*r.env)));
+
+    v.heading("The claims");
+    ViewTable claims{.columns = {"id", "the notes say", "verdict", "evidence", "measured by"}, .cards = true};
+    for (const auto& c : *r.rows)
+        claims.rows.push_back({c.id, c.statement, verdict_cell(c.verdict), c.evidence,
+                               c.demos.empty() ? "-" : fmt::format("{}", fmt::join(c.demos, ", "))});
+    v.table(std::move(claims));
+    v.note(
+        "A claim measured by several demos gets one verdict: any refuted makes it refuted, else any nuanced makes it "
+        "nuanced, else any confirmed makes it confirmed, else not-measured (docs/schema.md).");
+
+    v.heading("Why: each demo's reasons");
+    for (const auto& c : *r.rows) {
+        std::vector<std::string> reasons = c.reasons.empty() ? std::vector{c.evidence} : c.reasons;
+        for (const auto& refuted_by : c.refuted_by) reasons.push_back("would be refuted by: " + refuted_by);
+        v.add(fold(c.id + ": " + c.statement, {items_block(std::move(reasons))}, c.verdict));
     }
-    md += "## The demos\n\n| demo | status | wall time | detail |\n|---|---|---|---|\n";
-    for (const auto& run : runs)
-        md += fmt::format("| {} | {} | {:.2f} s | {} |\n", run.name, to_string(run.status), run.wall_s,
-                          markdown_cell(run.detail));
-    // isolation_matrix's two tables, as a reader verifying a machine wants them on the page.
-    for (const auto& run : runs) {
-        if (run.name != "isolation_matrix" || !run.result) continue;
-        md += "\n## Isolation: who can do what to whom, and runaway neighbours (isolation_matrix)\n";
-        for (const auto& t : run.result->tables) {
-            md += '\n';
-            md += render_table_markdown(t);
-        }
+
+    if (r.baseline) {
+        View against = view_of(*r.baseline, false);
+        against.title = "Against the baseline";
+        v.section(against);
     }
-    if (crosscheck) {
-        md +=
-            "\n## Crosscheck: proclab beside perf bench, stress-ng, cyclictest and hackbench\n\nThe same quantities "
-            "measured by "
-            "the field's tools, everything pinned to one CPU (`proclab crosscheck`). proclab's figures here are "
-            "crosscheck's own "
-            "runs of the demos, alternating with the tools', not the tables above.\n\n";
-        md += render_markdown(view_of(*crosscheck), 2);
+
+    v.heading("Plots");
+    if (r.plots.empty()) v.paragraph(r.plots_note);
+    for (const auto& p : r.plots) {
+        const std::string name = p.filename().string();
+        v.add(figure_block(plot_caption(*r.runs, name), "plots/" + name, p.string()));
     }
-    md += "\n## Plots\n\n";
-    if (plots.empty()) md += plots_note + "\n";
-    for (const auto& p : plots) {
-        const std::string caption = plot_caption(runs, p);
-        md += fmt::format("![{}](plots/{})\n\n*{}*\n\n", caption, p, caption);
+
+    v.heading("The demos");
+    ViewTable demos{.columns = {"demo", "status", "wall time", "detail"}};
+    for (const auto& run : *r.runs)
+        demos.rows.push_back(
+            {run.name, std::string(to_string(run.status)), fmt::format("{:.2f} s", run.wall_s), run.detail});
+    v.table(std::move(demos));
+    for (const auto& run : *r.runs) {
+        if (!run.result) continue;
+        std::vector<Block> evidence;
+        for (const auto& t : run.result->tables) evidence.push_back(result_table_block(t));
+        for (const auto& n : run.result->notes) evidence.push_back(note_block(n));
+        v.add(fold(fmt::format("{}: its evidence ({:.2f} s)", run.name, run.wall_s), std::move(evidence)));
     }
-    md +=
-        "\n## Reproduce\n\n```sh\n./setup.sh run                      # the whole suite and this "
-        "report\nbuild/release/bin/proclab report DIR  # "
-        "again, into DIR\npython3 plot_report.py suite.json plots   # the plots again, from this folder\n```\n";
-    return md;
+
+    if (r.crosscheck) {
+        v.heading("Crosscheck: proclab beside perf bench, stress-ng, cyclictest and hackbench");
+        v.note(fmt::format(
+            "The same quantities measured by the field's tools, everything pinned to one CPU (proclab crosscheck). "
+            "proclab's figures here are crosscheck's own runs of the demos, in {} turns alternating with each "
+            "tool's, not the tables above; a row is judged only where each side's turns spread within ±{:.0f}%.",
+            kTurns, 100 * kAgreement));
+        v.section(view_of(*r.crosscheck));
+    }
+
+    v.heading("The machine");
+    ViewTable facts{.columns = {"fact", "value"}};
+    for (const auto& f : r.env->facts) facts.rows.push_back({f.label, f.shown()});
+    v.table(std::move(facts));
+
+    v.heading("Reproduce");
+    v.code(
+        fmt::format("./setup.sh run                          # the whole suite and this report\n"
+                    "build/release/bin/proclab report DIR    # again, into DIR\n"
+                    "{} plot_report.py suite.json plots  # the plots again, in this folder",
+                    r.python.empty() ? "/usr/bin/python3" : r.python));
+    return v;
 }
 
 ReportOutcome write_report(const std::filesystem::path& dir, const Environment& env, const std::vector<DemoRun>& runs,
@@ -99,8 +128,8 @@ ReportOutcome write_report(const std::filesystem::path& dir, const Environment& 
     const auto python = python_with_matplotlib();
     if (python.empty()) {
         out.plots_note =
-            "No plots: no python3 with matplotlib was found. Install it (Debian: `apt-get install "
-            "python3-matplotlib`) and run `python3 plot_report.py suite.json plots` in this folder.";
+            "No plots: no python3 with matplotlib was found. Install it (Debian: apt-get install "
+            "python3-matplotlib) and run /usr/bin/python3 plot_report.py suite.json plots in this folder.";
     } else {
         auto run = run_captured(python, {script.string(), json_path.string(), (dir / "plots").string()},
                                 {.timeout = std::chrono::seconds(120)});
@@ -110,23 +139,20 @@ ReportOutcome write_report(const std::filesystem::path& dir, const Environment& 
         for (std::string line; std::getline(lines, line);)
             if (!line.empty()) out.plots.emplace_back(line);
     }
-    std::vector<std::string> names;
-    for (const auto& p : out.plots) names.push_back(p.filename().string());
-    std::string markdown = render_markdown(env, runs, rows, names, out.plots_note, wall_s, quick, crosscheck);
-    if (baseline) {
-        // A section of the report, its own sections one level down.
-        View against = view_of(*baseline, false);
-        against.title = "Against the baseline";
-        const auto plots_at = markdown.find("\n## Plots");
-        markdown.insert(plots_at == std::string::npos ? markdown.size() : plots_at, "\n" + render_markdown(against, 2));
-    }
-    markdown = link_first_uses_markdown(markdown) + "\n" + glossary_markdown(false);
+    const View view = report_view({.env = &env,
+                                   .runs = &runs,
+                                   .rows = &rows,
+                                   .plots = out.plots,
+                                   .plots_note = out.plots_note,
+                                   .wall_s = wall_s,
+                                   .quick = quick,
+                                   .crosscheck = crosscheck ? &*crosscheck : nullptr,
+                                   .baseline = baseline,
+                                   .python = python.string()});
     OutputFile md((dir / "report.md").string());
-    md.commit(markdown);
-    HtmlReport html_report{
-        &env, &runs, &rows, out.plots, out.plots_note, wall_s, quick, crosscheck ? &*crosscheck : nullptr, baseline};
+    md.commit(link_first_uses_markdown(render_markdown(view)) + "\n" + glossary_markdown(false));
     OutputFile html((dir / "report.html").string());
-    html.commit(render_html(html_report));
+    html.commit(report_html(view));
     return out;
 }
 

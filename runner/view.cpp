@@ -43,4 +43,47 @@ View& View::table(ViewTable t) {
     return *this;
 }
 
+View& View::code(std::string commands) {
+    blocks.push_back({.kind = Block::Kind::code, .text = std::move(commands)});
+    return *this;
+}
+
+View& View::add(Block b) {
+    blocks.push_back(std::move(b));
+    return *this;
+}
+
+namespace {
+void deepen(Block& b) {
+    ++b.depth;
+    for (auto& c : b.children) deepen(c);
+}
+}  // namespace
+
+View& View::section(const View& sub) {
+    if (!sub.title.empty()) heading(sub.title);
+    for (Block b : sub.blocks) {
+        deepen(b);
+        blocks.push_back(std::move(b));
+    }
+    return *this;
+}
+
+Block fold(std::string summary, std::vector<Block> children, std::optional<Verdict> verdict) {
+    return {.kind = Block::Kind::fold, .text = std::move(summary), .verdict = verdict, .children = std::move(children)};
+}
+
+Block items_block(std::vector<std::string> items) { return {.kind = Block::Kind::items, .items = std::move(items)}; }
+
+Block note_block(std::string text) { return {.kind = Block::Kind::note, .text = std::move(text)}; }
+
+Block result_table_block(Table t) { return {.kind = Block::Kind::result_table, .result = std::move(t)}; }
+
+Block figure_block(std::string caption, std::string path, std::string embed_from) {
+    return {.kind = Block::Kind::figure,
+            .text = std::move(caption),
+            .path = std::move(path),
+            .embed_from = std::move(embed_from)};
+}
+
 }  // namespace proclab::suite

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "proclab/evidence.hpp"
+#include "proclab/result.hpp"
 
 #include <optional>
 #include <string>
@@ -39,11 +40,19 @@ struct ViewTable {
 };
 
 struct Block {
-    enum class Kind { heading, paragraph, note, items, table };
+    // fold: a section a reader opens (HTML's details; a heading and its blocks elsewhere);
+    // result_table: a demo's own table (common render.hpp draws it); figure: a plot; code: commands.
+    enum class Kind { heading, paragraph, note, items, table, fold, result_table, figure, code };
     Kind kind = Kind::paragraph;
-    std::string text = {};                // heading, paragraph, note
+    std::string text = {};                // heading, paragraph, note, code; a fold's summary; a figure's caption
     std::vector<std::string> items = {};  // items
     ViewTable table = {};
+    int depth = 0;                        // heading, fold: levels below the view's sections
+    std::optional<Verdict> verdict = {};  // fold: shown beside its summary
+    std::vector<Block> children = {};     // fold
+    std::optional<Table> result = {};     // result_table
+    std::string path = {};                // figure: as the page links it ("plots/x.png")
+    std::string embed_from = {};          // figure: the file whose bytes HTML embeds; empty: linked
 };
 
 struct View {
@@ -55,7 +64,18 @@ struct View {
     View& note(std::string text);  // smaller, a method or a caveat
     View& items(std::vector<std::string> items);
     View& table(ViewTable table);
+    View& code(std::string commands);
+    // A section that another view is: its title as a heading, its blocks one level down.
+    View& section(const View& sub);
+    View& add(Block b);
 };
+
+// Builders of the blocks that nest or carry more than text.
+Block fold(std::string summary, std::vector<Block> children, std::optional<Verdict> verdict = std::nullopt);
+Block items_block(std::vector<std::string> items);
+Block note_block(std::string text);
+Block result_table_block(Table t);
+Block figure_block(std::string caption, std::string path, std::string embed_from = {});
 
 struct TextStyle {
     int width = 100;
@@ -67,5 +87,6 @@ std::string render_markdown(const View& v, int level = 1);
 // The blocks as an HTML fragment (the title as h1 when `with_title`), for a page to hold.
 std::string render_html_blocks(const View& v, bool with_title = true);
 std::string render_html_table(const ViewTable& t);
+std::string base64(std::string_view bytes);
 
 }  // namespace proclab::suite

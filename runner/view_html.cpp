@@ -3,11 +3,39 @@
 // page around it (html.cpp) carries the style sheet.
 #include "view.hpp"
 
+#include "proclab/environment.hpp"
 #include "proclab/render.hpp"
+
+#include <algorithm>
 
 #include <fmt/format.h>
 
 namespace proclab::suite {
+
+std::string base64(std::string_view bytes) {
+    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < bytes.size(); i += 3) {
+        const unsigned v = (unsigned(static_cast<unsigned char>(bytes[i])) << 16) |
+                           (unsigned(static_cast<unsigned char>(bytes[i + 1])) << 8) |
+                           unsigned(static_cast<unsigned char>(bytes[i + 2]));
+        out += kAlphabet[(v >> 18) & 63];
+        out += kAlphabet[(v >> 12) & 63];
+        out += kAlphabet[(v >> 6) & 63];
+        out += kAlphabet[v & 63];
+    }
+    if (const std::size_t rest = bytes.size() - i; rest > 0) {
+        unsigned v = unsigned(static_cast<unsigned char>(bytes[i])) << 16;
+        if (rest == 2) v |= unsigned(static_cast<unsigned char>(bytes[i + 1])) << 8;
+        out += kAlphabet[(v >> 18) & 63];
+        out += kAlphabet[(v >> 12) & 63];
+        out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
 
 namespace {
 
@@ -38,21 +66,46 @@ std::string render_html_table(const ViewTable& t) {
     return h + "</tbody></table></div>\n";
 }
 
+namespace {
+
+void render_block(const Block& b, std::string& h) {
+    const int level = std::min(6, 2 + b.depth);
+    switch (b.kind) {
+        case Block::Kind::heading: h += fmt::format("<h{}>{}</h{}>\n", level, html_escape(b.text), level); break;
+        case Block::Kind::paragraph: h += "<p>" + html_escape(b.text) + "</p>\n"; break;
+        case Block::Kind::note: h += "<p class=\"note\">" + html_escape(b.text) + "</p>\n"; break;
+        case Block::Kind::items:
+            h += "<ul>";
+            for (const auto& item : b.items) h += "<li>" + html_escape(item) + "</li>";
+            h += "</ul>\n";
+            break;
+        case Block::Kind::table: h += render_html_table(b.table); break;
+        case Block::Kind::fold:
+            h += "<details><summary>" + html_escape(b.text);
+            if (b.verdict) h += " &mdash; " + cell_html(verdict_cell(b.verdict));
+            h += "</summary>\n";
+            for (const auto& c : b.children) render_block(c, h);
+            h += "</details>\n";
+            break;
+        case Block::Kind::result_table: h += render_table_html(*b.result); break;
+        case Block::Kind::figure: {
+            const std::string caption = html_escape(b.text);
+            const std::string src = b.embed_from.empty()
+                                        ? html_escape(b.path)
+                                        : "data:image/png;base64," + base64(read_small_file(b.embed_from).value_or(""));
+            h += fmt::format("<figure><img alt=\"{}\" src=\"{}\"><figcaption>{}</figcaption></figure>\n", caption, src,
+                             caption);
+            break;
+        }
+        case Block::Kind::code: h += "<pre><code>" + html_escape(b.text) + "</code></pre>\n"; break;
+    }
+}
+
+}  // namespace
+
 std::string render_html_blocks(const View& v, bool with_title) {
     std::string h = with_title && !v.title.empty() ? "<h1>" + html_escape(v.title) + "</h1>\n" : "";
-    for (const auto& b : v.blocks) {
-        switch (b.kind) {
-            case Block::Kind::heading: h += "<h2>" + html_escape(b.text) + "</h2>\n"; break;
-            case Block::Kind::paragraph: h += "<p>" + html_escape(b.text) + "</p>\n"; break;
-            case Block::Kind::note: h += "<p class=\"note\">" + html_escape(b.text) + "</p>\n"; break;
-            case Block::Kind::items:
-                h += "<ul>";
-                for (const auto& item : b.items) h += "<li>" + html_escape(item) + "</li>";
-                h += "</ul>\n";
-                break;
-            case Block::Kind::table: h += render_html_table(b.table); break;
-        }
-    }
+    for (const auto& b : v.blocks) render_block(b, h);
     return h;
 }
 

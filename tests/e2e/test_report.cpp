@@ -45,8 +45,9 @@ TEST_CASE("proclab report writes the JSON, a summary naming every claim, and the
         CHECK_THAT(md, Catch::Contains("### " + std::string(claim.id) + ": "));
     }
     CHECK(std::filesystem::exists(dir / "plot_report.py"));
-    CHECK_THAT(md, Catch::Contains("## Isolation: who can do what to whom") &&
-                       Catch::Contains("A runaway beside two siblings"));
+    // Each demo's own tables, isolation_matrix's among them.
+    CHECK_THAT(
+        md, Catch::Contains("### isolation_matrix: its evidence") && Catch::Contains("A runaway beside two siblings"));
     // report.html: one page, nothing fetched from elsewhere, every claim in its table.
     const std::string html = slurp(dir / "report.html");
     CHECK_THAT(html, Catch::StartsWith("<!doctype html>") && Catch::EndsWith("</html>\n"));
@@ -59,6 +60,7 @@ TEST_CASE("proclab report writes the JSON, a summary naming every claim, and the
                Catch::Contains("## Glossary") && Catch::Contains("<a id=\"g-hop\"></a>") && Catch::Contains("](#g-"));
     CHECK(html.find("src=\"http") == std::string::npos);
     CHECK(html.find("<script") == std::string::npos);
+    CHECK_THAT(html, Catch::Contains("<summary>isolation_matrix: its evidence"));
 
     const std::vector<std::string> plots{
         "timeline.png",       "cpu_share.png",   "speedup.png",     "creation_costs.png", "fork_vs_size.png",
@@ -90,7 +92,9 @@ TEST_CASE("HTML helpers: escaping and base64 as RFC 4648 gives them", "[report]"
 TEST_CASE("the report summary is Markdown with every claim and a note when there are no plots", "[report]") {
     std::vector<suite::DemoRun> runs;
     const auto rows = suite::claim_rows(runs, {});
-    const auto md = suite::render_markdown(Environment{}, runs, rows, {}, "No plots: because.", 1.5, true);
+    const Environment env;
+    const auto md = suite::render_markdown(suite::report_view(
+        {.env = &env, .runs = &runs, .rows = &rows, .plots_note = "No plots: because.", .wall_s = 1.5, .quick = true}));
     for (const auto& claim : all_claims()) CHECK_THAT(md, Catch::Contains("| " + std::string(claim.id) + " |"));
     CHECK_THAT(md, Catch::Contains("No plots: because."));
     CHECK_THAT(md, Catch::Contains("no demo in this run covers this claim"));
