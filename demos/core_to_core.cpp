@@ -243,7 +243,7 @@ void add_matrix(Result& result, const std::vector<int>& cpus, const Matrix& mx) 
     }
     if (cpus.size() <= 16) {
         std::vector<Column> columns{"from \\ to"};
-        for (int b : cpus) columns.emplace_back(std::to_string(b), "ns");
+        for (int b : cpus) columns.push_back({std::to_string(b), "ns"});
         auto& mt = result.add_table("One-way hand-off between each pair of CPUs (median of the rounds)", columns);
         for (int a : cpus) {
             std::vector<Cell> row{std::to_string(a)};

@@ -108,8 +108,6 @@ std::vector<double> distribution(const Metric& m) {
     return m.summary ? m.summary->distribution : std::vector<double>{};
 }
 
-std::string value_text(double v, const std::string& unit) { return format_value(v, unit); }
-
 std::string p_text(const MetricDiff& m) {
     if (!m.p) return "no distribution";
     return *m.p < 1e-4 ? "<0.0001" : fmt::format("{:.4f}", *m.p);
@@ -223,7 +221,7 @@ View view_of(const Comparison& c, bool all) {
             beyond += d.beyond_noise();
             tested += d.p.has_value();
             if (!shown(d, all)) continue;
-            t.rows.push_back({d.demo, d.name, value_text(d.base, d.unit), value_text(d.other, d.unit),
+            t.rows.push_back({d.demo, d.name, format_value(d.base, d.unit), format_value(d.other, d.unit),
                               d.ratio ? fmt::format("{:.3f}", *d.ratio) : "-", p_text(d),
                               flag_cell(d.beyond_noise() ? "yes"
                                         : d.p            ? "no"

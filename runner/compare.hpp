@@ -42,7 +42,8 @@ struct LoadedRun {
 LoadedRun load_run(const std::filesystem::path& path, std::string label);
 
 struct MetricDiff {
-    std::string demo, name, unit;
+    std::string demo, name;
+    Unit unit;
     bool headline = false;
     double base = 0, other = 0;
     std::optional<double> ratio;          // other / base; none when base is 0

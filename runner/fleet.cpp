@@ -86,7 +86,7 @@ FleetMetric metric_across(const std::vector<LoadedRun>& machines, const std::str
 
 }  // namespace
 
-std::string fleet_cell_text(const FleetCell& c, const std::string& unit) {
+std::string fleet_cell_text(const FleetCell& c, Unit unit) {
     if (!c.value) return "-";
     std::string s = format_value(*c.value, unit);
     if (c.ratio) s += fmt::format(" ({:.2f})", *c.ratio);

@@ -31,7 +31,8 @@ struct FleetCell {
 };
 
 struct FleetMetric {
-    std::string demo, name, unit;
+    std::string demo, name;
+    Unit unit;
     bool headline = false;
     double median = 0;             // over the machines that report it
     std::size_t reporting = 0;     // how many do
@@ -63,7 +64,7 @@ struct FactSplit {
 FactSplit split_facts(const std::vector<FactRow>& facts);
 
 // "1.95 (1.02)": the value and its ratio to the fleet median; "-" when absent.
-std::string fleet_cell_text(const FleetCell& c, const std::string& unit);
+std::string fleet_cell_text(const FleetCell& c, Unit unit);
 // Which metrics a view shows: reported by two machines or more, and (unless all) headline or flagged.
 bool fleet_shown(const FleetMetric& m, bool all);
 // The flag rule in one sentence, as every view prints it.

@@ -31,7 +31,9 @@ struct ClaimStability {
 };
 
 struct MetricSpread {
-    std::string demo, name, unit, description;
+    std::string demo, name;
+    Unit unit;
+    std::string description;
     Summary across_runs;  // of the metric's value in each run
 };
 

@@ -61,8 +61,8 @@ bool Fact::operator==(const Fact& o) const {
            ceiling == o.ceiling;
 }
 
-Fact number_fact(std::string id, double value, std::string unit, std::string what) {
-    return Fact{std::move(id), value, std::move(unit), std::move(what), std::nullopt, std::nullopt};
+Fact number_fact(std::string id, double value, Unit unit, std::string what) {
+    return Fact{std::move(id), value, unit, std::move(what), std::nullopt, std::nullopt};
 }
 Fact count_fact(std::string id, long long value, std::string what) {
     return number_fact(std::move(id), double(value), "count", std::move(what));

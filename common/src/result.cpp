@@ -25,13 +25,13 @@ const Decision* Result::verdict_for(std::string_view id) const {
     return nullptr;
 }
 
-Metric& Result::add_metric(std::string name, double value, std::string unit, std::string description) {
-    metrics.push_back({std::move(name), value, std::move(unit), std::move(description), std::nullopt});
+Metric& Result::add_metric(std::string name, double value, Unit unit, std::string description) {
+    metrics.push_back({std::move(name), value, unit, std::move(description), std::nullopt});
     return metrics.back();
 }
 
-Metric& Result::add_metric(std::string name, const Summary& summary, std::string unit, std::string description) {
-    metrics.push_back({std::move(name), summary.median, std::move(unit), std::move(description), summary});
+Metric& Result::add_metric(std::string name, const Summary& summary, Unit unit, std::string description) {
+    metrics.push_back({std::move(name), summary.median, unit, std::move(description), summary});
     return metrics.back();
 }
 

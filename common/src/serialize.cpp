@@ -162,6 +162,20 @@ Bound bound_of(const Json& j) {
 
 }  // namespace
 
+void to_json(Json& j, const Unit& u) { j = std::string(u.name()); }
+
+namespace {
+
+// The unit named by a file's "unit" key (none where it has no key); one that proclab does not know
+// is an error that names it, where it was found.
+Unit unit_of(const Json& holder, std::string_view where) {
+    const std::string name = holder.value("unit", "");
+    if (const auto unit = Unit::read(name)) return *unit;
+    throw std::runtime_error(fmt::format("{} has the unit '{}', which proclab does not know", where, name));
+}
+
+}  // namespace
+
 void to_json(Json& j, const Fact& f) {
     j = Json{{"id", f.id}};
     if (f.is_number()) j["value"] = number(f.number());
@@ -181,7 +195,7 @@ void from_json(const Json& j, Fact& f) {
     if (v.is_boolean()) f.value = v.get<bool>();
     else if (v.is_string()) f.value = v.get<std::string>();
     else f.value = number_of(v);
-    f.unit = j.value("unit", "");
+    f.unit = unit_of(j, fmt::format("fact '{}'", f.id));
     f.what = j.value("what", "");
     if (j.contains("floor")) f.floor = bound_of(j.at("floor"));
     if (j.contains("ceiling")) f.ceiling = bound_of(j.at("ceiling"));
@@ -255,7 +269,7 @@ void from_json(const Json& j, Metric& m) {
     m = Metric{};
     m.name = j.at("name").get<std::string>();
     m.value = number_of(j.at("value"));
-    m.unit = j.value("unit", "");
+    m.unit = unit_of(j, fmt::format("metric '{}'", m.name));
     m.description = j.value("description", "");
     if (j.contains("summary")) m.summary = j.at("summary").get<Summary>();
     m.headline = j.value("headline", false);
@@ -283,7 +297,7 @@ void from_json(const Json& j, Table& t) {
     t.note = j.value("note", "");
     for (const auto& c : j.value("columns", Json::array())) {
         if (c.is_string()) t.columns.emplace_back(c.get<std::string>());  // schema 1 and 2: labels only
-        else t.columns.emplace_back(c.value("label", ""), c.value("unit", ""));
+        else t.columns.emplace_back(c.value("label", ""), unit_of(c, fmt::format("table '{}'", t.title)));
     }
     for (const auto& r : j.value("rows", Json::array())) {
         auto& row = t.rows.emplace_back();

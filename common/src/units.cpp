@@ -7,12 +7,21 @@
 
 namespace proclab {
 
-bool is_known_unit(std::string_view unit) {
-    return std::find(std::begin(kUnits), std::end(kUnits), unit) != std::end(kUnits);
+std::optional<Unit> Unit::parse(std::string_view name) {
+    const auto at = std::find(std::begin(kUnits), std::end(kUnits), name);
+    if (at == std::end(kUnits)) return std::nullopt;
+    return Unit(static_cast<std::size_t>(at - std::begin(kUnits)));
 }
 
-std::string format_value(double value, std::string_view unit) {
-    if (!std::isfinite(value)) return fmt::format("{} {}", value, unit);
+std::optional<Unit> Unit::read(std::string_view name) {
+    if (name == "per s") return Unit("/s");  // schema 1-3 files wrote a rate so
+    return parse(name);
+}
+
+bool is_known_unit(std::string_view name) { return Unit::parse(name).has_value(); }
+
+std::string format_value(double value, Unit unit) {
+    if (!std::isfinite(value)) return fmt::format("{} {}", value, unit.name());
     if (unit == "ns") {
         const double a = std::fabs(value);
         if (a >= 1e9) return fmt::format("{:.3g} s", value / 1e9);
@@ -48,7 +57,7 @@ std::string format_value(double value, std::string_view unit) {
         return std::fabs(p) >= 10 || p == 0 ? fmt::format("{:.0f}%", p) : fmt::format("{:.1f}%", p);
     }
     if (unit.empty() || unit == "ratio") return fmt::format("{:.3g}", value);
-    return fmt::format("{:.3g} {}", value, unit);
+    return fmt::format("{:.3g} {}", value, unit.name());
 }
 
 }  // namespace proclab

@@ -39,7 +39,7 @@ std::size_t focus_bandwidth(const Setup& setup) {
 
 constexpr double kTolerance = 0.10;  // a figure this far beyond its floor or ceiling is flagged
 
-std::vector<Column> size_columns(const Setup& setup, const char* unit) {
+std::vector<Column> size_columns(const Setup& setup, Unit unit) {
     std::vector<Column> columns{"way", "CPUs"};
     for (auto size : setup.sizes) columns.emplace_back(byte_label(size), unit);
     columns.emplace_back("check");

@@ -68,10 +68,10 @@ void add_lateness(Result& result, const Measured& m, Json& raw) {
                                 {"migrations", "count"},
                                 "note"});
     std::vector<Column> hcols{"load", "policy"};
-    hcols.emplace_back("< 10 µs", "count");
+    hcols.push_back({"< 10 µs", "count"});
     const std::array<const char*, 10> labels{"10-20 µs", "20-50 µs", "50-100 µs", "0.1-0.2 ms", "0.2-0.5 ms",
                                              "0.5-1 ms", "1-2 ms",   "2-5 ms",    "5-10 ms",    ">= 10 ms"};
-    for (const char* l : labels) hcols.emplace_back(l, "count");
+    for (const char* l : labels) hcols.push_back({l, "count"});
     Table hist;
     hist.title = "Timer lateness histogram: wake-ups per bucket";
     hist.columns = hcols;

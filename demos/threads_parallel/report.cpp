@@ -48,10 +48,10 @@ void add_sweep_table(Result& result, const Workload& work, const Measured& m, co
                                 {"efficiency", "fraction"},
                                 {"busy CPUs", "CPUs"},
                                 {"2+ running at once", "fraction"}};
-    if (mem) columns.emplace_back("bandwidth", "B/s");
+    if (mem) columns.push_back({"bandwidth", "B/s"});
     else {
-        columns.emplace_back("CPU time per thread, least", "ns");
-        columns.emplace_back("most", "ns");
+        columns.push_back({"CPU time per thread, least", "ns"});
+        columns.push_back({"most", "ns"});
     }
     columns.emplace_back("check");
     auto& t = result.add_table(mem ? fmt::format("C++ threads, memory-bound: streaming a {} buffer, N threads",

@@ -311,3 +311,22 @@ TEST_CASE("long text wraps under its prefix", "[render]") {
     CHECK(wrap("short", 80, "  ") == "short");
     CHECK(display_width("\033[32mok\033[0m") == 2);
 }
+
+TEST_CASE("a unit is one of the known ones: a literal checked while compiling, a file's name read or refused",
+          "[render][units]") {
+    constexpr Unit ns = "ns";
+    static_assert(ns.name() == "ns");
+    static_assert(Unit{}.empty());
+    CHECK(Unit::parse("B/s") == Unit("B/s"));
+    CHECK_FALSE(Unit::parse("per s"));
+    CHECK(Unit::read("per s") == Unit("/s"));  // an older file's spelling of a rate
+    CHECK_FALSE(Unit::read("furlongs"));
+    CHECK(format_value(1234, "ns") == "1.23 µs");
+    // A metric whose unit proclab does not know is refused with a line that names both.
+    auto j = Json(sample_result());
+    j["metrics"][0]["unit"] = "furlongs";
+    CHECK_THROWS_WITH(result_from_json(j), Catch::Contains("has the unit 'furlongs', which proclab does not know"));
+    auto old = Json(sample_result());
+    old["metrics"][0]["unit"] = "per s";
+    CHECK(result_from_json(old).metrics.front().unit == Unit("/s"));
+}

@@ -14,6 +14,8 @@
 // "both", "none of 4", "3 of 4"); {{ and }} literal braces.
 #pragma once
 
+#include "proclab/units.hpp"
+
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -41,7 +43,7 @@ struct Fact {
     std::string id;  // stable, snake_case, unique within a decision: "siblings_alive"
     std::variant<double, bool, std::string> value;
     // Numbers: ns, bytes, B/s, count, ratio, x, fraction, CPUs (or any other word); "" for flags and text.
-    std::string unit;
+    Unit unit;
     std::string what;  // a short label: "siblings that answered a ping after the crash"
     std::optional<Bound> floor, ceiling;
 
@@ -62,7 +64,7 @@ struct Fact {
 bool operator==(const Bound& a, const Bound& b);
 
 // Fact builders.
-Fact number_fact(std::string id, double value, std::string unit, std::string what);
+Fact number_fact(std::string id, double value, Unit unit, std::string what);
 Fact count_fact(std::string id, long long value, std::string what);
 Fact flag_fact(std::string id, bool value, std::string what);
 Fact text_fact(std::string id, std::string value, std::string what);

@@ -24,7 +24,7 @@ using Json = nlohmann::ordered_json;
 struct Metric {
     std::string name;         // stable id: "shm_handoff_round_trip"
     double value = 0;         // the headline figure (the median where there are samples)
-    std::string unit;         // "ns", "s", "count", "ratio"
+    Unit unit;                // units.hpp
     std::string description;  // for people
     std::optional<Summary> summary;
     bool headline = false;  // one of the demo's headline figures (proclab stability reports its spread)
@@ -34,9 +34,9 @@ struct Metric {
 struct Column {
     Column() = default;
     Column(const char* label_) : label(label_) {}
-    Column(std::string label_, std::string unit_ = {}) : label(std::move(label_)), unit(std::move(unit_)) {}
+    Column(std::string label_, Unit unit_ = {}) : label(std::move(label_)), unit(unit_) {}
     std::string label;
-    std::string unit;
+    Unit unit;
     bool operator==(const Column&) const = default;
 };
 
@@ -114,8 +114,8 @@ struct Result {
     // A rule's decision; one per claim (a later one for the same claim replaces it).
     void add_decision(Decision decision);
     const Decision* verdict_for(std::string_view id) const;
-    Metric& add_metric(std::string name, double value, std::string unit, std::string description);
-    Metric& add_metric(std::string name, const Summary& summary, std::string unit, std::string description);
+    Metric& add_metric(std::string name, double value, Unit unit, std::string description);
+    Metric& add_metric(std::string name, const Summary& summary, Unit unit, std::string description);
     const Metric* metric(std::string_view name) const;
     Table& add_table(std::string title, std::vector<Column> columns);
 

@@ -27,6 +27,7 @@ void to_json(Json& j, const Summary& s);
 void from_json(const Json& j, Summary& s);
 void to_json(Json& j, const Environment& env);
 void from_json(const Json& j, Environment& env);
+void to_json(Json& j, const Unit& u);  // its name
 void to_json(Json& j, const Fact& f);
 void from_json(const Json& j, Fact& f);
 void to_json(Json& j, const RuleInfo& r);

@@ -3,6 +3,8 @@
 // so the model does not depend on a view to say "1.23 µs".
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,9 +15,37 @@ namespace proclab {
 // whole number; "CPUs" CPUs' worth of time; "" none.
 inline constexpr std::string_view kUnits[] = {"ns", "bytes",    "B/s",   "/s",   "count",
                                               "x",  "fraction", "ratio", "CPUs", ""};
-bool is_known_unit(std::string_view unit);
+
+// One of kUnits. A literal is checked while compiling (Unit u = "ns"; a misspelt "per s" does not
+// build); a name read from a file goes through parse() or read().
+class Unit {
+public:
+    constexpr Unit() = default;  // none: a plain number, or a column of text
+    consteval Unit(const char* name) : index_(index_of(name)) {}
+
+    // The unit of that name, or nothing where proclab has none of that name.
+    static std::optional<Unit> parse(std::string_view name);
+    // As parse, also taking the spellings of older files ("per s" for "/s").
+    static std::optional<Unit> read(std::string_view name);
+
+    constexpr std::string_view name() const { return kUnits[index_]; }
+    constexpr bool empty() const { return name().empty(); }
+    constexpr bool operator==(const Unit&) const = default;
+
+private:
+    static constexpr std::size_t kNone = std::size(kUnits) - 1;
+    static consteval std::size_t index_of(std::string_view name) {
+        for (std::size_t i = 0; i < std::size(kUnits); ++i)
+            if (kUnits[i] == name) return i;
+        throw "not one of units.hpp's kUnits";  // a compile error, in a consteval call
+    }
+    explicit constexpr Unit(std::size_t index) : index_(index) {}
+    std::size_t index_ = kNone;
+};
+
+bool is_known_unit(std::string_view name);
 
 // "1.23 µs" for (1234, "ns"); "12.0 MiB" for bytes; plain 3 significant digits otherwise.
-std::string format_value(double value, std::string_view unit);
+std::string format_value(double value, Unit unit);
 
 }  // namespace proclab
