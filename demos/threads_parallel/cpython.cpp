@@ -68,7 +68,7 @@ print(json.dumps({
 
 }  // namespace
 
-CPython run_cpython(int n, bool quick) {
+CPython run_cpython(int n, const CPythonWork& sizes) {
     CPython py;
     py.n = n;
     const auto exe = find_program("python3");
@@ -76,9 +76,9 @@ CPython run_cpython(int n, bool quick) {
         py.why_not = "python3 is not installed (not on PATH)";
         return py;
     }
-    const std::string work = quick ? "400000" : "1500000";
-    const std::string hashes = std::to_string(n * (quick ? 2 : 4));
-    const std::string mib = quick ? "8" : "32";
+    const std::string work = std::to_string(sizes.loop_steps);
+    const std::string hashes = std::to_string(n * sizes.hashes_per_worker);
+    const std::string mib = std::to_string(sizes.hash_mib);
     auto run = run_captured(exe, {"-c", kPythonScript, std::to_string(n), work, hashes, mib},
                             {.timeout = std::chrono::seconds(120)});
     if (!run.status.exited() || run.status.exit_code() != 0) {

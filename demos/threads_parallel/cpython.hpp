@@ -24,7 +24,15 @@ struct CPython {
     int n = 0;
 };
 
-// n workers; the work sized for a --quick run or a full one.
-CPython run_cpython(int n, bool quick);
+// The work each CPython job does: its loop's steps, hash rounds per worker, and the MiB each hashes.
+struct CPythonWork {
+    int loop_steps = 1'500'000;  // --quick: 400,000
+    int hashes_per_worker = 4;   // --quick: 2
+    int hash_mib = 32;           // --quick: 8
+};
+inline constexpr CPythonWork kQuickCPythonWork{.loop_steps = 400'000, .hashes_per_worker = 2, .hash_mib = 8};
+
+// n workers, each job sized by `work`.
+CPython run_cpython(int n, const CPythonWork& work);
 
 }  // namespace proclab::threads_parallel

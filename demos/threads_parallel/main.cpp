@@ -82,7 +82,7 @@ struct Setup {
     double switch_interval_ms = 5;       // the emulated GIL's
     bool compute = true, memory = true;  // --work
     double job_s = 0.3;                  // one job's CPU time on one CPU (--quick: 0.1)
-    bool quick = false;                  // CPython's runs: fewer with --quick
+    CPythonWork python;                  // CPython's jobs: smaller with --quick
     std::chrono::microseconds switch_interval() const {
         return std::chrono::microseconds(long(switch_interval_ms * 1000));
     }
@@ -108,7 +108,7 @@ Setup read_setup(const DemoContext& ctx) {
     s.compute = ctx.values.text("--work") != "memory";
     s.memory = ctx.values.text("--work") != "compute";
     s.job_s = ctx.options.quick ? 0.1 : 0.3;
-    s.quick = ctx.options.quick;
+    if (ctx.options.quick) s.python = kQuickCPythonWork;
     return s;
 }
 
@@ -178,7 +178,7 @@ Evidence measure_trial(const DemoContext& ctx, const Setup& setup, const Workloa
         e.mem_bandwidth_one = mem_one.bytes_per_s();
         e.mem_bandwidth_n = mem_many.bytes_per_s();
     }
-    e.python = run_cpython(std::clamp(setup.cpus, 2, 8), setup.quick);
+    e.python = run_cpython(std::clamp(setup.cpus, 2, 8), setup.python);
     e.cpp_speedup = speedup(one.wall_ns, many.wall_ns);
     e.cpp_overlap = many.overlap();
     e.cpp_busy = many.busy_cpus();
