@@ -1,7 +1,10 @@
 #include "proclab/environment.hpp"
+#include "proclab/topology.hpp"
+#include "proclab/units.hpp"
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -164,11 +167,24 @@ Environment probe_environment() {
         for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
             if (CPU_ISSET(cpu, &set)) env.affinity_cpus.push_back(cpu);
         facts.push_back(known("affinity_cpus", "CPUs allowed (affinity)",
-                              fmt::format("{} ({} CPUs)", format_cpu_list(env.affinity_cpus), env.affinity_cpus.size()),
+                              fmt::format("{} ({})", format_cpu_list(env.affinity_cpus),
+                                          counted(static_cast<long long>(env.affinity_cpus.size()), "CPU")),
                               "sched_getaffinity(2)"));
     } else {
         facts.push_back(
             unknown("affinity_cpus", "CPUs allowed (affinity)", "sched_getaffinity(2)", std::strerror(errno)));
+    }
+
+    // Where the allowed CPUs sit: what SMT siblings, shared caches and NUMA nodes make of them.
+    if (!env.affinity_cpus.empty()) {
+        const Topology topology = read_topology(env.affinity_cpus);
+        if (const auto shape = describe_topology(topology))
+            facts.push_back(known("topology", "CPU topology (allowed CPUs)", *shape,
+                                  "/sys/devices/system/cpu/cpuN/{topology,cache}, node/nodeM/cpulist"));
+        else
+            facts.push_back(
+                unknown("topology", "CPU topology (allowed CPUs)", "/sys/devices/system/cpu",
+                        topology.unknown.empty() ? "no CPU's topology could be read" : topology.unknown.front()));
     }
 
     // The cpuid "hypervisor" bit is the kernel's own reading; the DMI vendor names which one.
@@ -189,6 +205,10 @@ Environment probe_environment() {
     } else {
         facts.push_back(unknown("hypervisor", "virtual machine", "/proc/cpuinfo", "cannot read /proc/cpuinfo"));
     }
+    // A guest that emulates its CPUs cannot tell from inside; the VM lab that started it says so.
+    if (const char* emulated = std::getenv("PROCLAB_EMULATED"); emulated && *emulated)
+        facts.push_back(known("emulated", "emulated machine", fmt::format("yes: {}", emulated),
+                              "PROCLAB_EMULATED (set by deploy/vm/proclab-vm)"));
 
     {
         std::string marker;

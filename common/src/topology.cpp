@@ -2,8 +2,11 @@
 
 #include "proclab/environment.hpp"
 #include "proclab/sizes.hpp"
+#include "proclab/units.hpp"
 
 #include <algorithm>
+#include <fmt/format.h>
+#include <set>
 #include <limits>
 
 namespace proclab {
@@ -127,6 +130,28 @@ std::string_view to_string(PairGroup g) {
         case PairGroup::unknown: return "unknown";
     }
     return "unknown";
+}
+
+std::optional<std::string> describe_topology(const Topology& t) {
+    std::set<int> packages, nodes;
+    std::set<std::pair<int, int>> cores;
+    std::set<std::vector<int>> caches;
+    std::size_t most_siblings = 0;
+    for (const auto& c : t.cpus) {
+        if (c.package < 0 || c.core < 0) continue;
+        packages.insert(c.package);
+        cores.insert({c.package, c.core});
+        if (c.node >= 0) nodes.insert(c.node);
+        if (!c.llc_cpus.empty()) caches.insert(c.llc_cpus);
+        most_siblings = std::max(most_siblings, c.smt_siblings.size());
+    }
+    if (cores.empty()) return std::nullopt;
+    auto n = [](std::size_t v) { return static_cast<long long>(v); };
+    std::string out = fmt::format("{}, {}", counted(n(packages.size()), "socket"), counted(n(cores.size()), "core"));
+    if (most_siblings > 0) out += ", " + counted(n(most_siblings), "thread per core", "threads per core");
+    if (!nodes.empty()) out += ", " + counted(n(nodes.size()), "NUMA node");
+    if (!caches.empty()) out += ", " + counted(n(caches.size()), "last-level cache");
+    return out;
 }
 
 PairGroup classify(const Topology& t, int a, int b) {

@@ -18,6 +18,11 @@ std::optional<Unit> Unit::read(std::string_view name) {
     return parse(name);
 }
 
+std::string counted(long long n, std::string_view noun, std::string_view plural_form) {
+    if (n == 1) return fmt::format("1 {}", noun);
+    return plural_form.empty() ? fmt::format("{} {}s", n, noun) : fmt::format("{} {}", n, plural_form);
+}
+
 bool is_known_unit(std::string_view name) { return Unit::parse(name).has_value(); }
 
 std::string format_value(double value, Unit unit) {

@@ -79,6 +79,10 @@ TEST_CASE("A 2-socket SMT machine's pairs fall in the right groups", "[topology]
     CHECK(classify(t, 0, 4) == PairGroup::other_node);
     CHECK(classify(t, 12, 2) == PairGroup::other_node);
     CHECK(classify(t, 0, 99) == PairGroup::unknown);
+    CHECK(describe_topology(t) == "2 sockets, 8 cores, 2 threads per core, 2 NUMA nodes, 2 last-level caches");
+    // The environment describes only the CPUs allowed: one core's two threads.
+    CHECK(describe_topology(read_topology({1, 9}, root)) ==
+          "1 socket, 1 core, 2 threads per core, 1 NUMA node, 1 last-level cache");
     std::filesystem::remove_all(root);
 }
 
@@ -93,6 +97,7 @@ TEST_CASE("Without NUMA or cache files the groups degrade to what is known", "[t
     CHECK_FALSE(t.unknown.empty());  // says what could not be read
     CHECK(classify(t, 0, 1) == PairGroup::same_package);
     CHECK(classify(t, 0, 2) == PairGroup::unknown);  // other package, node unknown
+    CHECK_FALSE(describe_topology(t));               // no core ids: no shape is claimed
     std::filesystem::remove_all(root);
 }
 

@@ -38,6 +38,11 @@ struct Topology {
 // <root>/node/nodeM/cpulist for each of `cpus`. Default root: /sys/devices/system.
 Topology read_topology(const std::vector<int>& cpus, const std::filesystem::path& root = "/sys/devices/system");
 
+// The shape in words, counted over the CPUs read: "2 sockets, 4 cores, 2 threads per core, 2 NUMA
+// nodes, 2 last-level caches"; a part that could not be read is left out. Nothing when no CPU's
+// package and core could be read.
+std::optional<std::string> describe_topology(const Topology& t);
+
 // How close two CPUs are, closest first.
 enum class PairGroup { smt_siblings, shared_llc, same_package, same_node, other_node, unknown };
 std::string_view to_string(PairGroup g);

@@ -45,6 +45,10 @@ private:
 
 bool is_known_unit(std::string_view name);
 
+// A count with its noun, the noun plural unless the count is one: "1 CPU", "2 CPUs", "0 faults".
+// `plural_form` where adding "s" is wrong ("2 threads per core" is counted("thread per core", ...)).
+std::string counted(long long n, std::string_view noun, std::string_view plural_form = {});
+
 // "1.23 µs" for (1234, "ns"); "12.0 MiB" for bytes; plain 3 significant digits otherwise.
 std::string format_value(double value, Unit unit);
 
