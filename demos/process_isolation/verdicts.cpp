@@ -165,7 +165,8 @@ Decision p3_rule(const P3Evidence& e) {
         "fork: same address, own data; kernel reads: " +
         std::string(unprivileged_tried ? "{unprivileged_refused of unprivileged_attempts} refused without privilege"
                                        : "not tried without privilege") +
-        ", {privileged_allowed of privileged_attempts} allowed with it";
+        (e.privileged_attempts > 0 ? ", {privileged_allowed of privileged_attempts} allowed with it"
+                                   : ", no reader here held ptrace rights over its target");
     if (e.privileged_allowed > 0) {
         rule.use(text_fact("privileged_reader", e.privileged_reader, "whose privilege opened the door"));
         return rule.nuanced(

@@ -122,6 +122,19 @@ TEST_CASE("P3's words name only the readers the run had: none without the privil
     CHECK(sound(decide_p3(isolated_p3())).refuted_by == kP3Rule.refuted_by);
 }
 
+TEST_CASE(
+    "P3 where no reader held ptrace rights (Yama ptrace_scope 3): confirmed, and that no reader held them is said",
+    "[process_isolation]") {
+    auto e = isolated_p3();
+    e.unprivileged_attempts = 9;  // root too: at scope 3 the kernel grants no one
+    e.privileged_attempts = 0;
+    e.privileged_allowed = 0;
+    e.privileged_reader.clear();
+    const auto v = sound(decide_p3(e));
+    CHECK(v.verdict == Verdict::confirmed);
+    CHECK_THAT(v.summary_text(), Catch::Contains("no reader here held ptrace rights") && !Catch::Contains("0 of 0"));
+}
+
 TEST_CASE("P3 is refuted by any unprivileged read, a shared write or a pointer that reached across",
           "[process_isolation]") {
     auto read = isolated_p3();
