@@ -22,8 +22,9 @@ cd "$(dirname "$0")"
 # Each package and why it is here is listed in README.md ("Dependencies").
 packages=(cmake make g++ ccache libboost1.81-dev catch2 libfmt-dev nlohmann-json3-dev libcli11-dev libtbb-dev python3-matplotlib linux-perf stress-ng rt-tests help2man)
 # Only the tests need these: a headless browser that renders report.html at a phone's width; the
-# fleet playbook's test (Ansible, an sshd in a network namespace, the .deb built with cpack).
-test_packages=(chromium ansible-core openssh-server openssh-client iproute2 dpkg-dev file)
+# fleet playbook's test (Ansible, an sshd in a network namespace, the .deb built with cpack); the VM
+# lab's test (QEMU and a static busybox for the guests' first program).
+test_packages=(chromium ansible-core openssh-server openssh-client iproute2 dpkg-dev file qemu-system-x86 busybox-static)
 # The .deb: cpack's dependency list comes from dpkg-shlibdeps (dpkg-dev), which needs file.
 deb_packages=(dpkg-dev file)
 

@@ -45,6 +45,11 @@ BLOCK = re.compile(r"(<!-- BEGIN generated: (?P<what>[^>]*?) -->\n)(?P<body>.*?)
 COMMON_DEMO_OPTIONS = {"--help", "--version", "--json", "--quick", "--timeout", "--verbose", "--strict"}
 # The harness's internal entry points (not in --help): a demo re-executing itself, the runner asking.
 INTERNAL_DEMO_OPTIONS = {"--child", "--describe"}
+# The VM lab (deploy/vm/proclab-vm), a script of proclab's with a page of its own.
+LAB = "proclab-vm"
+LAB_SCRIPT = Path(__file__).resolve().parent.parent / "deploy" / "vm" / LAB
+LAB_PAGE = "vm-lab"
+
 # Programs that are not proclab's: their options are theirs (cmake --build, perf bench -l ...).
 FOREIGN = ["cmake", "setpriv", "ctest", "perf", "stress-ng", "cyclictest", "hackbench", "taskset", "apt-get", "apt", "git", "python3", "chromium", "tmux",
            "dpkg", "cyclictest", "hackbench", "gcc", "g++", "valgrind", "lmbench", "lat_ctx", "bw_pipe", "sysbench", "nproc",
@@ -116,7 +121,13 @@ class Programs:
     def options(self, program, subcommand=None):
         key = (program, subcommand)
         if key not in self.cache:
-            self.cache[key] = parse_help(run_help(self.bin_dir, program, subcommand))
+            if program == LAB:
+                # The VM lab is a script: its options are the ones its --help (its own header) names.
+                text = subprocess.run([str(LAB_SCRIPT), "--help"], capture_output=True, text=True, timeout=60).stdout
+                text = text.split("Options:", 1)[-1]
+                self.cache[key] = [([o], "", "") for o in sorted(set(re.findall(r"^  (--[a-z][\w-]*)", text, re.M)))]
+            else:
+                self.cache[key] = parse_help(run_help(self.bin_dir, program, subcommand))
         return self.cache[key]
 
     def subcommands(self):
@@ -240,6 +251,8 @@ def generate(what, root, programs):
 # The checks.
 
 def program_of_page(page, demos):
+    if page.parent.name == "docs" and page.stem == LAB_PAGE:
+        return LAB
     return page.stem if page.parent.name == "demos" and page.stem in demos else None
 
 
@@ -255,13 +268,16 @@ def program_in_context(line, pos, demos, subcommands):
     """The program whose option sits at `pos` of `line`: the last one named before it on the line."""
     before = line[:pos]
     found = None
-    pattern = r"(?:bin/|^|[\s`(])(" + "|".join(map(re.escape, sorted(demos + FOREIGN + ["proclab", "setup.sh"], key=len, reverse=True))) + r")(?=[\s`]|$)( \w+)?"
+    pattern = r"(?:bin/|/|^|[\s`(])(" + "|".join(map(re.escape, sorted(demos + FOREIGN + ["proclab", "setup.sh", LAB], key=len, reverse=True))) + r")(?=[\s`]|$)( \w+)?"
     for m in re.finditer(pattern, before):
         name, sub = m.group(1), (m.group(2) or "").strip()
         if name == "proclab":
             found = ("proclab", sub if sub in subcommands else None)
         elif name == "setup.sh":
             found = ("proclab", "report")
+        elif name == LAB:
+            # After its " -- " the arguments are proclab's own.
+            found = ("proclab", None) if " -- " in before[m.end():] else (LAB, None)
         elif name in FOREIGN:
             found = ("foreign", None)
         else:
