@@ -142,7 +142,8 @@ Comparison compare_runs(std::vector<LoadedRun> runs) {
                 const auto db = distribution(b), dother = distribution(*o);
                 d.n_base = db.size();
                 d.n_other = dother.size();
-                d.p = mann_whitney_p(db, dother);
+                // An emulated machine's timings are not judged: no p, so never beyond noise.
+                if (!emulated(base) && !emulated(other)) d.p = mann_whitney_p(db, dother);
                 diffs.push_back(std::move(d));
             }
         }
@@ -154,6 +155,11 @@ Comparison compare_runs(std::vector<LoadedRun> runs) {
                 c.notes.push_back(
                     fmt::format("{} ran in {} but not in {}.", run.name, c.runs.front().label, c.runs[i].label));
     }
+    for (const auto& r : c.runs)
+        if (emulated(r.suite))
+            c.notes.push_back(
+                fmt::format("{} ({}) ran on an emulated machine ({}): its timings are not judged against any run.",
+                            r.label, r.path, *r.suite.environment.find("emulated")->value));
     for (const auto& r : c.runs)
         if (r.suite.schema_version < 2)
             c.notes.push_back(fmt::format(

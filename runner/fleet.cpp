@@ -63,7 +63,7 @@ FleetMetric metric_across(const std::vector<LoadedRun>& machines, const std::str
         if (!m) continue;
         fm.headline = fm.headline || m->headline;
         fm.cells.back().value = m->value;
-        values.push_back(m->value);
+        if (!emulated(machine.suite)) values.push_back(m->value);  // the median is the real machines
     }
     fm.reporting = values.size();
     if (values.empty()) return fm;
@@ -72,11 +72,12 @@ FleetMetric metric_across(const std::vector<LoadedRun>& machines, const std::str
         FleetCell& cell = fm.cells[i];
         if (!cell.value) continue;
         if (fm.median != 0) cell.ratio = *cell.value / fm.median;
-        const auto* own = distribution_of(found[i]);
+        // An emulated machine's timings are neither flagged nor pooled with the others'.
+        const auto* own = emulated(machines[i].suite) ? nullptr : distribution_of(found[i]);
         if (!own) continue;
         std::vector<double> rest;
         for (std::size_t j = 0; j < machines.size(); ++j)
-            if (j != i)
+            if (j != i && !emulated(machines[j].suite))
                 if (const auto* d = distribution_of(found[j])) rest.insert(rest.end(), d->begin(), d->end());
         cell.p = mann_whitney_p(*own, rest);
         cell.flagged = beyond_noise(cell.p, cell.ratio);
@@ -156,6 +157,10 @@ FleetView fleet_view(std::vector<LoadedRun> machines, std::vector<bool> from_cor
         if (!with.empty() && !without.empty())
             v.notes.push_back(fmt::format("{} has no result from {}.", demo, fmt::join(without, ", ")));
     }
+    for (const auto& m : v.machines)
+        if (emulated(m.suite))
+            v.notes.push_back(fmt::format("{} ({}) ran on an emulated machine ({}): its timings are never flagged.",
+                                          m.label, m.path, *m.suite.environment.find("emulated")->value));
     for (const auto& m : v.machines)
         if (m.suite.schema_version < 2)
             v.notes.push_back(

@@ -388,4 +388,9 @@ SuiteDocument suite_from_json(const Json& j) {
     return doc;
 }
 
+bool emulated(const SuiteDocument& suite) {
+    const MachineFact* f = suite.environment.find("emulated");
+    return f && f->value && f->value->starts_with("yes");
+}
+
 }  // namespace proclab::suite

@@ -68,6 +68,10 @@ struct SuiteDocument {
     Json crosscheck;  // the crosscheck's pairs (crosscheck.hpp), null when it did not run
 };
 
+// The run's machine emulated its CPUs (a VM lab guest under TCG: the "emulated" environment fact):
+// its timings are not a real machine's, so compare and the fleet never judge them.
+bool emulated(const SuiteDocument& suite);
+
 // `line_floors`: the cache-line floors the runner measured before the demos and shared with them
 // (measure_line_floors), as "line_floors" in the JSON.
 Json suite_json(const Environment& env, const std::vector<DemoRun>& runs, const std::vector<ClaimRow>& rows,

@@ -307,3 +307,27 @@ TEST_CASE("the results corpus: each file is named by its own facts, and the near
     CHECK_THAT(how.at(0),
                Catch::Contains("no corpus run has its CPU model (Frobnicator 9000) or vendor (Frobnicator)"));
 }
+
+TEST_CASE("an emulated machine's timings are never judged: compare tests nothing against it, the fleet flags none",
+          "[compare][fleet]") {
+    auto emulated_file = suite_file("0 (1 CPU)", 2600, "confirmed");
+    emulated_file["environment"]["emulated"] = {{"label", "emulated machine"},
+                                                {"value", "yes: QEMU TCG guest of proclab-vm: 1 CPU"}};
+    LoadedRun a{"a", "a.json", suite_from_json(suite_file("0-1 (2 CPUs)", 2000, "confirmed"))};
+    LoadedRun b{"b", "b.json", suite_from_json(suite_file("0-1 (2 CPUs)", 2040, "confirmed"))};
+    LoadedRun guest{"guest", "guest.json", suite_from_json(emulated_file)};
+    // The same 1.3x that is beyond noise between two real runs (the test above) is not judged here.
+    const auto c = compare_runs({a, guest});
+    REQUIRE(c.metrics[0].size() == 3);
+    CHECK(*c.metrics[0][0].ratio == Approx(1.3));
+    CHECK_FALSE(c.metrics[0][0].p);
+    CHECK_FALSE(c.metrics[0][0].beyond_noise());
+    CHECK_THAT(render_text(view_of(c, false)), Catch::Contains("ran on an emulated machine"));
+    // In a fleet it is shown, but neither flagged nor pooled, and the median is the real machines'.
+    const auto v = fleet_view({a, b, guest});
+    const auto& rt = v.metrics[0];
+    CHECK(rt.median == Approx(2020));
+    CHECK_FALSE(rt.cells[2].flagged);
+    CHECK_FALSE(rt.cells[2].p);
+    CHECK(v.flags_per_machine() == std::vector<int>{0, 0, 0});
+}
