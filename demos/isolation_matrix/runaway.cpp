@@ -499,6 +499,7 @@ RunawayRun run_one(const Runaway& w, const RunawayOptions& o) {
     while (now_ns() < reach_deadline && page->state.load() == 0 && runaway.running() && !runaway.try_wait())
         std::this_thread::sleep_for(1ms);
     const int state = page->state.load();
+    const bool running_at_deadline = state == 0 && runaway.running();
     stop.write_end.reset();  // the runaway lets go of what it holds and ends
     const auto status = runaway.wait_for(10s);
     if (!status) runaway.kill_and_wait();
@@ -515,8 +516,10 @@ RunawayRun run_one(const Runaway& w, const RunawayOptions& o) {
     // The CPU runaway under RLIMIT_CPU sets its state only when the demo's stop came first.
     const bool cpu_capped = w.kind == RunawayKind::cpu && page->state.load() == 1;
     if (state == 0 && !killed_by_its_limit && !cpu_capped) {
-        r.why_not = status ? fmt::format("the runaway ended without reaching its limit: {}", status->describe())
-                           : fmt::format("the runaway did not reach its limit within {} s", kReachWait.count());
+        r.why_not = status && !running_at_deadline
+                        ? fmt::format("the runaway ended without reaching its limit: {}", status->describe())
+                        : fmt::format("the runaway did not reach its limit within {} s, and the demo stopped it",
+                                      kReachWait.count());
         return r;
     }
     // A refusal counts as the limit's only with the limit's own errno: ENOMEM from elsewhere

@@ -4,7 +4,9 @@
 #   (a) 4 CPUs as 2 cores x 2 SMT threads: the environment counts 2 threads per core;
 #   (b) 8 CPUs in 2 sockets and 2 NUMA nodes: the environment counts both;
 #   (c) Yama ptrace_scope 3: the kernel refuses even root's reads, and P3 says so (confirmed, no
-#       reader with ptrace rights), and the matrix shows the root prober refused.
+#       reader with ptrace rights), and the matrix shows the root prober refused;
+#   (d) cgroup v2 with its controllers delegated: isolation_matrix's runaways in cgroups of their
+#       own, the memory one killed inside its cgroup (memory.events), the CPU hog under cpu.max.
 # Every guest exits 0, its JSON holds all 13 claims, none refuted, each not-measured with its
 # reason, and its environment says the machine was emulated. Timings in a guest are emulated and
 # are never judged here.
@@ -42,10 +44,13 @@ if not (env.get("emulated") or "").startswith("yes"): problems.append(f"emulated
 for d in j["demos"]:
     if d["status"] != "ok": problems.append(f"{d['name']}: {d['status']} {d.get('detail')}")
 demos = {d["name"]: d for d in j["demos"]}
-def cell(demo, row, column):  # a cell of the demo's first table, by its row's first cell and its column's label
-    t = demos[demo]["result"]["tables"][0]
-    at = [c["label"] for c in t["columns"]].index(column)
-    return [r for r in t["rows"] if r[0] == row][0][at]
+def cell(demo, row, column):  # a cell of the demo's first table with that row and column, by their labels
+    for t in demos[demo]["result"]["tables"]:
+        labels = [c["label"] for c in t["columns"]]
+        rows = [r for r in t["rows"] if r[0] == row]
+        if column in labels and rows:
+            return rows[0][labels.index(column)]
+    raise KeyError(f"{demo}: no cell ({row}, {column})")
 for condition in extra:
     if not eval(condition, {"env": env, "claims": claims, "cell": cell}):
         problems.append("not so: " + condition)
@@ -81,4 +86,14 @@ check "$work/yama3/run.json" \
     "cell('isolation_matrix', 'process_vm_readv', 'root_prober') == 'EPERM'" \
     "cell('isolation_matrix', 'ptrace(PTRACE_ATTACH) + PEEKDATA', 'root_prober') == 'EPERM'" \
     || fail "shape yama3 (ptrace_scope 3)"
+# (d) cgroup v2 with cpu, memory and pids delegated (the lab does that in every guest): the runaways
+# in cgroups of their own are measured, the memory one ended by the OOM killer inside its cgroup as
+# memory.events counts it, the CPU hog held by cpu.max.
+shape cgroup2 --cpus 2 -- run -q --json run.json isolation_matrix
+check "$work/cgroup2/run.json" \
+    "cell('isolation_matrix', 'memory in its own cgroup: mmap and touch 8 MiB at a time', 'ended by') == 'its limit'" \
+    "'memory.events oom_kill 1' in cell('isolation_matrix', 'memory in its own cgroup: mmap and touch 8 MiB at a time', 'what ended it')" \
+    "cell('isolation_matrix', 'CPU in its own cgroup: 2 threads spinning', 'mechanism').startswith('cgroup v2 cpu.max')" \
+    "cell('isolation_matrix', 'CPU in its own cgroup: 2 threads spinning', \"siblings' loss\") is not None" \
+    || fail "shape cgroup2 (cgroup v2 controllers delegated)"
 echo "every shape ran, none refuted a claim"
