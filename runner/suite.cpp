@@ -1,5 +1,6 @@
 #include "suite.hpp"
 
+#include "proclab/units.hpp"
 #include "proclab/claims.hpp"
 #include "proclab/clock.hpp"
 #include "proclab/exit_codes.hpp"
@@ -266,9 +267,9 @@ std::string render_demo_runs(const std::vector<DemoRun>& runs) {
     TextTable t({"demo", "status", "wall time", "detail"});
     for (const auto& r : runs)
         t.add_row({r.name, std::string(to_string(r.status)), fmt::format("{:.2f} s", r.wall_s),
-                   r.stray_processes
-                       ? fmt::format("left {} processes behind (killed and reaped); {}", r.stray_processes, r.detail)
-                       : r.detail});
+                   r.stray_processes ? fmt::format("left {} behind (killed and reaped); {}",
+                                                   counted(r.stray_processes, "process", "processes"), r.detail)
+                                     : r.detail});
     return t.render();
 }
 

@@ -1,6 +1,7 @@
 #include "proclab/interference.hpp"
 
 #include "proclab/environment.hpp"
+#include "proclab/units.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -72,11 +73,11 @@ Interference interference_between(const ProcStat& before, const ProcStat& after,
 std::string Interference::describe() const {
     if (!known) return "interference unknown (" + unknown_reason + ")";
     return fmt::format(
-        "other tasks and steal took {:.1f}% of {} CPU{} over {:.0f} ms (steal {:.1f}%, ±{:.1f}% counting resolution; "
-        "up to {} "
-        "runnable tasks at the readings, ours included)",
-        100 * fraction(), cpus, cpus == 1 ? "" : "s", window_ns / 1e6, 100 * steal_fraction(),
-        100 * std::min(1.0, resolution()), procs_running_max);
+        "other tasks and steal took {:.1f}% of {} over {:.0f} ms (steal {:.1f}%, ±{:.1f}% counting resolution; up to "
+        "{} "
+        "at the readings, ours included)",
+        100 * fraction(), counted(cpus, "CPU"), window_ns / 1e6, 100 * steal_fraction(),
+        100 * std::min(1.0, resolution()), counted(procs_running_max, "runnable task"));
 }
 
 std::string use_interference(Rule& rule, const Interference& i, double margin) {

@@ -33,6 +33,7 @@
 #include "creation_cost/sweeps.hpp"
 #include "creation_cost/verdicts.hpp"
 
+#include "proclab/units.hpp"
 #include "proclab/affinity.hpp"
 #include "proclab/demo.hpp"
 #include "proclab/environment.hpp"
@@ -213,7 +214,8 @@ ProcessCosts measure_processes(const DemoContext& ctx, const Setup& setup, int t
         for (int n : setup.parent_threads) {
             const BlockedThreads extra(n - 1);
             timed(fmt::format("fork_parent_{}_threads", n),
-                  fmt::format("fork + _exit + waitpid, parent running {} threads", n), 5, p.procs_n, fork_exit_wait);
+                  fmt::format("fork + _exit + waitpid, parent running {}", counted(n, "thread")), 5, p.procs_n,
+                  fork_exit_wait);
         }
     if (want(Op::pthread))
         timed("pthread_small_stack", "pthread_create, 64 KiB stack, + join", threads_n / 10, threads_n,

@@ -2,6 +2,7 @@
 
 #include "isolation_matrix/matrix.hpp"
 
+#include "proclab/units.hpp"
 #include "proclab/child.hpp"
 #include "proclab/clock.hpp"
 #include "proclab/environment.hpp"
@@ -436,7 +437,8 @@ void judge_stop(RunawayRun& r, const RunawayPage& page, const std::optional<Exit
             r.stopped_by = fmt::format("mmap: {} after {} MiB", errno_text(page.err), amount >> 20);
             break;
         case RunawayKind::processes:
-            r.stopped_by = fmt::format("fork: {} after {} processes ({})", errno_text(page.err), amount, page.note);
+            r.stopped_by = fmt::format("fork: {} after {} ({})", errno_text(page.err),
+                                       counted(static_cast<long long>(amount), "process", "processes"), page.note);
             break;
         case RunawayKind::files:
             r.stopped_by = fmt::format("open: {} after {} files", errno_text(page.err), amount);
@@ -595,7 +597,7 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
     // Under RLIMIT_CPU: SIGXCPU after 1 s of CPU time (its threads' together), SIGKILL a second later.
     // Until then, the scheduler's fair share is all that holds it.
     runs.push_back(run_one(
-        {RunawayKind::cpu, fmt::format("CPU: {} threads spinning at nice 0", o.cpus),
+        {RunawayKind::cpu, fmt::format("CPU: {} spinning at nice 0", counted(o.cpus, "thread")),
          fmt::format("RLIMIT_CPU {} s (SIGXCPU; the demo's cap: {} s), and until then the scheduler's fair share, "
                      "which costs each sibling {:.0f}%",
                      o.limits_beyond_caps ? 60 : 1, kReachWait.count(), 100 * (1 - beside / alone)),
@@ -609,7 +611,7 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
         const double quota_cpus = 0.5;
         const double with_quota = std::min(alone, (o.cpus - std::min<double>(quota_cpus, o.cpus)) / 2.0);
         runs.push_back(run_one(
-            {RunawayKind::cpu_cgroup, fmt::format("CPU in its own cgroup: {} threads spinning", o.cpus),
+            {RunawayKind::cpu_cgroup, fmt::format("CPU in its own cgroup: {} spinning", counted(o.cpus, "thread")),
              fmt::format(
                  "cgroup v2 cpu.max 50000/100000 (half a CPU), which leaves each sibling {:.0f}% of its rate alone",
                  100 * std::max(0.0, with_quota) / alone),

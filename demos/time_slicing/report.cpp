@@ -327,9 +327,9 @@ plot::Plot timeline_plot(const StepResult& step) {
     }
     return {.file = "timeline.png",
             .caption = fmt::format(
-                "Who ran on which CPU: {} of time_slicing, K={} on {} CPUs (P2, P4).",
+                "Who ran on which CPU: {} of time_slicing, K={} on {} (P2, P4).",
                 step.k > step.cpus ? "the first over-subscribed step" : "the largest step (none was over-subscribed)",
-                step.k, step.cpus),
+                step.k, counted(step.cpus, "CPU")),
             .width = 10,
             .height = 1.2 + 0.5 * double(std::max<std::size_t>(1, cpus.size())),
             .panels = {std::move(panel)}};

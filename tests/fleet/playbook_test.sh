@@ -123,7 +123,7 @@ claim() {  # claim HOST ID FIELD: a claim's verdict or evidence in what HOST bro
     "results/$1/suite.json" "$2" "$3"
 }
 "$proclab" compare results/* >pair.txt || { cat pair.txt; fail "compare results/* failed"; }
-grep -E "CPUs allowed \(affinity\) +0-.* +0 \(1 CPUs\) +differs" pair.txt >/dev/null || { cat pair.txt; fail "the CPUs fact does not differ"; }
+grep -E "CPUs allowed \(affinity\) +0-.* +0 \(1 CPU\) +differs" pair.txt >/dev/null || { cat pair.txt; fail "the CPUs fact does not differ"; }
 # On one CPU, T2 (threads run in parallel) cannot be measured, whatever the load: that is certain.
 [ "$(claim onecpu T2 verdict)" = not-measured ] && claim onecpu T2 evidence | grep -q "one CPU" ||
   fail "onecpu's T2 is $(claim onecpu T2 verdict) ($(claim onecpu T2 evidence)), not not-measured for one CPU"
@@ -149,7 +149,7 @@ v = json.load(open("fleet.json"))
 names = [m["name"] for m in v["machines"]]
 assert names == ["controller", "onecpu"], names
 cpus = next(f for f in v["facts"] if f["label"].startswith("CPUs allowed"))
-assert cpus["differs"] and cpus["values"][1] == "0 (1 CPUs)", cpus
+assert cpus["differs"] and cpus["values"][1] == "0 (1 CPU)", cpus
 t2 = next(r for r in v["verdicts"] if r["id"] == "T2")
 assert t2["verdicts"][1] == "not-measured", t2
 if os.environ["QUIET"] == "yes":

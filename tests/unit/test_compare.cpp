@@ -77,7 +77,7 @@ Json suite_file(const std::string& cpus, double round_trip, const std::string& t
 
 TEST_CASE("compare: what differs between two runs, and whether it is beyond noise", "[compare]") {
     LoadedRun a{"A", "a.json", suite_from_json(suite_file("0-1 (2 CPUs)", 2000, "confirmed"))};
-    LoadedRun b{"B", "b.json", suite_from_json(suite_file("0 (1 CPUs)", 2600, "not-measured"))};
+    LoadedRun b{"B", "b.json", suite_from_json(suite_file("0 (1 CPU)", 2600, "not-measured"))};
     const auto c = compare_runs({a, b});
     REQUIRE(c.facts.size() == 2);
     CHECK(c.facts[0].label == "CPUs allowed (affinity)");
@@ -156,7 +156,7 @@ TEST_CASE("fleet: one odd machine among three is flagged, and the normal ones ar
     // call it different; the effect against the fleet median keeps it unflagged.
     LoadedRun a{"a", "a.json", suite_from_json(suite_file("0-1 (2 CPUs)", 2000, "confirmed"))};
     LoadedRun b{"b", "b.json", suite_from_json(suite_file("0-1 (2 CPUs)", 2040, "confirmed"))};
-    LoadedRun odd{"odd", "odd.json", suite_from_json(suite_file("0 (1 CPUs)", 2600, "not-measured"))};
+    LoadedRun odd{"odd", "odd.json", suite_from_json(suite_file("0 (1 CPU)", 2600, "not-measured"))};
     const auto v = fleet_view({a, b, odd});
     REQUIRE(v.metrics.size() == 3);
     const auto& rt = v.metrics[0];
@@ -211,7 +211,7 @@ TEST_CASE("fleet: one odd machine among three is flagged, and the normal ones ar
 
 TEST_CASE("fleet: with two machines both differ, and the view says a third tells which is odd", "[compare][fleet]") {
     LoadedRun a{"a", "a.json", suite_from_json(suite_file("0-1 (2 CPUs)", 2000, "confirmed"))};
-    LoadedRun odd{"odd", "odd.json", suite_from_json(suite_file("0 (1 CPUs)", 2600, "not-measured"))};
+    LoadedRun odd{"odd", "odd.json", suite_from_json(suite_file("0 (1 CPU)", 2600, "not-measured"))};
     const auto v = fleet_view({a, odd});
     CHECK(v.metrics[0].cells[0].flagged);
     CHECK(v.metrics[0].cells[1].flagged);
