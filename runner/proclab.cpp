@@ -2,7 +2,7 @@
 // runs each demo as a child process (its own process group, a hard timeout), reads its JSON and
 // prints one table of every claim P1..T9 with its verdict and the evidence. `proclab stability N`
 // runs the suite N times and shows how often each verdict held; `proclab crosscheck` puts proclab's
-// headline figures beside perf bench and stress-ng measuring the same thing.
+// headline figures beside perf bench, stress-ng, cyclictest and hackbench measuring the same thing.
 //
 // Exit codes: 0 every demo ran; 1 a claim was refuted (with --strict); 2 usage error;
 // 3 a demo failed, crashed or timed out, or the runner itself failed.
@@ -525,9 +525,10 @@ int main(int argc, char** argv) {
     stability->add_option("--timeout", o.timeout_s, timeout_help)
         ->check(CLI::Range(kMinTimeoutS, kMaxTimeoutS))
         ->type_name("SECONDS");
-    auto* crosscheck = add_command(
-        "crosscheck", "proclab's figures beside perf bench and stress-ng measuring the same thing, with ratios",
-        {.failed = runner_failed});
+    auto* crosscheck = add_command("crosscheck",
+                                   "proclab's figures beside perf bench, stress-ng, cyclictest and hackbench measuring "
+                                   "the same thing, with ratios",
+                                   {.failed = runner_failed});
     crosscheck->add_flag("-q,--quick", o.quick, "Short runs");
     add_json_option(crosscheck, o, "the pairs");
     crosscheck->add_option("--cpu", o.cpu, "The CPU every side is pinned to, 0 to 1023 (default: the first allowed)")

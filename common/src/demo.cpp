@@ -65,8 +65,11 @@ ParsedCommandLine parse_command_line(const DemoSpec& spec, const std::vector<std
                                                   : fmt::format("claims: {}", fmt::join(spec.claims, ", "));
     CLI::App app(fmt::format("{} — {} ({})", spec.name, spec.title, about), spec.name);
     cli::apply_conventions(app, spec.name);
-    app.footer(cli::exit_code_footer({!spec.claims.empty(), "the demo failed", true}) + "\nDocs: docs/demos/" +
-               spec.name + ".md");
+    // Where the page is, in a clone and once installed (a relative path alone means nothing in $HOME).
+    app.footer(cli::exit_code_footer({!spec.claims.empty(), "the demo failed", true}) +
+               fmt::format("\nDocs: docs/demos/{0}.md in the source tree; installed: share/doc/proclab/demos/{0}.md "
+                           "under the prefix (/usr with the .deb)",
+                           spec.name));
     declare_common_options(app, spec, parsed.options);
     bool describe = false;
     app.add_flag("--describe", describe, "Print the demo's name, title and claims as JSON")->group("");
