@@ -179,6 +179,17 @@ std::vector<ClaimRow> claim_rows(const std::vector<DemoRun>& runs, const std::ve
             std::vector<std::string> labelled;
             for (std::size_t i = 0; i < evidence.size(); ++i) labelled.push_back(row.demos[i] + ": " + evidence[i]);
             row.evidence = fmt::format("{}", fmt::join(labelled, " | "));
+            // Demos that disagree: the line says whose verdict the claim took, and by which rule.
+            if (std::any_of(verdicts.begin(), verdicts.end(), [&](Verdict v) { return v != verdicts.front(); })) {
+                std::vector<std::string> deciders, others;
+                for (std::size_t i = 0; i < verdicts.size(); ++i)
+                    (verdicts[i] == row.verdict ? deciders : others)
+                        .push_back(fmt::format("{} {}", row.demos[i], to_string(verdicts[i])));
+                row.evidence += fmt::format(
+                    " (the demos disagree: {} against {}; the claim takes the first verdict of refuted, nuanced, "
+                    "confirmed that a demo gave)",
+                    fmt::join(deciders, ", "), fmt::join(others, ", "));
+            }
         }
         rows.push_back(std::move(row));
     }
@@ -191,7 +202,12 @@ std::string render_claims(const std::vector<ClaimRow>& rows, bool colour, int wi
     std::string out;
     const std::string indent(20, ' ');  // under the statement column
     const auto w = static_cast<std::size_t>(std::max(40, width));
+    std::vector<std::string> outside;  // claims no demo of this run covers: one line for them all
     for (const auto& r : rows) {
+        if (r.demos.empty()) {
+            outside.push_back(r.id);
+            continue;
+        }
         const auto verdict = colour_verdict(r.verdict, colour);
         const std::string demos =
             fmt::format("[{}]", r.demos.empty() ? "-" : fmt::format("{}", fmt::join(r.demos, ", ")));
@@ -210,6 +226,13 @@ std::string render_claims(const std::vector<ClaimRow>& rows, bool colour, int wi
                    wrap("would be refuted by: " + refuted_by, static_cast<std::size_t>(std::max(40, width)), indent) +
                    "\n";
     }
+    if (!outside.empty())
+        out += "  " +
+               wrap(fmt::format("Not measured in this run, no demo of it covering them: {} (`proclab run` runs "
+                                "every demo; the JSON lists each claim)",
+                                fmt::join(outside, ", ")),
+                    w, "  ") +
+               "\n";
     return out;
 }
 

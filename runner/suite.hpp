@@ -52,6 +52,8 @@ struct ClaimRow {
 // whose demo failed, or that no demo in this run covers, is not-measured with that reason.
 std::vector<ClaimRow> claim_rows(const std::vector<DemoRun>& runs, const std::vector<DemoDescription>& described);
 
+// The claims for the terminal: each measured claim with its demos, evidence and what would refute it;
+// the claims no demo of this run covers (a subset run) in one line at the end.
 std::string render_claims(const std::vector<ClaimRow>& rows, bool colour, int width = 110);
 // Every rule as data (evidence.hpp's RuleInfo), for `proclab rules` and docs/verdict-rules.md.
 std::string render_rules(const std::vector<RuleInfo>& rules, int width = 110);

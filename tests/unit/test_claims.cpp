@@ -92,7 +92,9 @@ TEST_CASE("the claims table combines demos, reports failures and names uncovered
     CHECK(row("P1").evidence == "pids differ");
     CHECK(row("P3").verdict == Verdict::nuanced);
     CHECK(row("P3").demos == std::vector<std::string>{"a", "b"});
-    CHECK(row("P3").evidence == "a: root reads across | b: refused");
+    CHECK(row("P3").evidence ==
+          "a: root reads across | b: refused (the demos disagree: a nuanced against b confirmed; the claim takes the "
+          "first verdict of refuted, nuanced, confirmed that a demo gave)");
     CHECK(row("T1").verdict == Verdict::not_measured);
     CHECK(row("T1").evidence == "c crashed: killed by SIGSEGV");
     CHECK(row("T9").verdict == Verdict::not_measured);
@@ -103,6 +105,9 @@ TEST_CASE("the claims table combines demos, reports failures and names uncovered
     CHECK(text.find("P3  nuanced") != std::string::npos);
     CHECK(text.find("[a, b]") != std::string::npos);
     CHECK(text.find('\033') == std::string::npos);
+    // A subset run: the claims no demo covered are one line, not a row each.
+    CHECK(text.find("no demo in this run covers this claim") == std::string::npos);
+    CHECK_THAT(text, Catch::Contains("Not measured in this run, no demo of it covering them: P2, P4,"));
 }
 
 TEST_CASE("the suite JSON carries every claim and every demo", "[suite]") {
