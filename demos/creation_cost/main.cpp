@@ -94,7 +94,7 @@ std::vector<DemoOption> options() {
         {.name = "--pool-wait",
          .help = "How T8's hand-off is waited for: worker (the caller waits without running the task, a true hand-off) "
                  "or helping "
-                 "(TaskHandle::get: the caller may run its own task, so the figure is not a hand-off and T8's check "
+                 "(the caller may run its own task, so the figure is not a hand-off and T8's check "
                  "refuses it)",
          .full = "worker",
          .check = CLI::IsMember({"worker", "helping"})},
