@@ -87,7 +87,10 @@ void add_runaway_table(Result& result, const DemoContext& ctx, const std::vector
         rt.rows.push_back({r.what, r.mechanism, r.stopped_by, rates(r.before), rates(r.during), rates(r.after),
                            r.sibling_loss(),
                            !r.siblings_alive      ? "a sibling died"
-                           : !r.stoppable()       ? "the demo (a CPU hog has no limit to stop it)"
+                           : !r.stoppable()       ? fmt::format("the demo (a CPU hog has no limit to stop it{})",
+                                                          r.controller_count > 0    ? "; cpu.max throttled it"
+                                                                : r.controller_count == 0 ? "; cpu.max never throttled it"
+                                                                                          : "")
                            : r.hard_cap_hit       ? "the demo's own cap"
                            : r.stopped_by_limit() ? "its limit"
                                                   : "-"});
@@ -148,6 +151,8 @@ Json raw_series(const std::vector<RelationshipRun>& runs, const std::vector<Runa
                             {"stopped_by", r.stopped_by},
                             {"contained", r.contained},
                             {"hard_cap_hit", r.hard_cap_hit},
+                            {"controller_event", r.controller_event.empty() ? Json(nullptr) : Json(r.controller_event)},
+                            {"controller_count", r.controller_count < 0 ? Json(nullptr) : Json(r.controller_count)},
                             {"siblings_alive", r.siblings_alive},
                             {"before", r.before.rate},
                             {"during", r.during.rate},

@@ -37,6 +37,7 @@ std::string_view id(RunawayKind k) {
         case RunawayKind::memory_rlimit: return "memory_rlimit";
         case RunawayKind::memory_cgroup: return "memory_cgroup";
         case RunawayKind::processes: return "processes";
+        case RunawayKind::processes_cgroup: return "processes_cgroup";
         case RunawayKind::files: return "files";
         case RunawayKind::cpu: return "cpu";
         case RunawayKind::cpu_cgroup: return "cpu_cgroup";
@@ -47,7 +48,8 @@ std::string_view id(RunawayKind k) {
 int limit_errno(RunawayKind k) {
     switch (k) {
         case RunawayKind::memory_rlimit: return ENOMEM;
-        case RunawayKind::processes: return EAGAIN;
+        case RunawayKind::processes:
+        case RunawayKind::processes_cgroup: return EAGAIN;
         case RunawayKind::files: return EMFILE;
         default: return 0;  // ended by a signal (the OOM killer, SIGXCPU), or not stopped at all
     }
@@ -167,23 +169,27 @@ int memory_runaway(RunawayPage* page, int stop_fd, std::size_t cap, bool limit_a
     return 0;
 }
 
-int process_runaway(RunawayPage* page, int stop_fd, int cap, bool beyond_cap) {
-    // RLIMIT_NPROC counts the processes of the real uid and does not bind root: drop to nobody.
-    if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) {
-        page->state.store(-errno);
-        return 0;
+// A fork loop, each child waiting. Under RLIMIT_NPROC (`nproc_limit`) it drops to nobody first:
+// the limit counts the processes of the real uid and does not bind root. In a cgroup under
+// pids.max it stays who it is: the controller binds root too.
+int process_runaway(RunawayPage* page, int stop_fd, int cap, bool beyond_cap, bool nproc_limit) {
+    if (nproc_limit) {
+        if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) {
+            page->state.store(-errno);
+            return 0;
+        }
+        const int existing = processes_of(::getuid());
+        rlimit limit{};
+        limit.rlim_cur = limit.rlim_max =
+            static_cast<rlim_t>(existing + (beyond_cap ? 2 * cap : cap / 4));  // the limit under test
+        if (::setrlimit(RLIMIT_NPROC, &limit) != 0) {
+            page->state.store(-errno);
+            return 0;
+        }
+        copy_text(page->note, sizeof page->note,
+                  fmt::format("RLIMIT_NPROC {} for uid {} ({} of its processes existed)", limit.rlim_cur, ::getuid(),
+                              existing));
     }
-    const int existing = processes_of(::getuid());
-    rlimit limit{};
-    limit.rlim_cur = limit.rlim_max =
-        static_cast<rlim_t>(existing + (beyond_cap ? 2 * cap : cap / 4));  // the limit under test
-    if (::setrlimit(RLIMIT_NPROC, &limit) != 0) {
-        page->state.store(-errno);
-        return 0;
-    }
-    copy_text(
-        page->note, sizeof page->note,
-        fmt::format("RLIMIT_NPROC {} for uid {} ({} of its processes existed)", limit.rlim_cur, ::getuid(), existing));
     std::vector<pid_t> kids;
     const pid_t me = ::getpid();
     while (static_cast<int>(kids.size()) < cap) {  // the hard cap
@@ -408,6 +414,14 @@ using RunawayBody = std::function<int(RunawayPage*, int stop_fd)>;
 // Puts the runaway, started but held at its go pipe, into its cgroup: "" or why it could not.
 using Placement = std::function<std::string(pid_t)>;
 
+// A cgroup's count of its controller acting ("memory.events" "oom_kill"), read after the runaway.
+struct ControllerEvent {
+    const CgroupDir* dir = nullptr;
+    const char* file = "";
+    const char* key = "";
+    std::string name() const { return fmt::format("{} {}", file, key); }
+};
+
 // One runaway: what it exhausts, the mechanism that should stop it, what it runs.
 struct Runaway {
     RunawayKind kind{};
@@ -415,6 +429,7 @@ struct Runaway {
     std::string mechanism;
     RunawayBody body;
     Placement place = {};
+    std::optional<ControllerEvent> event = {};
 };
 
 RunawayRun described(const Runaway& w) {
@@ -437,8 +452,10 @@ void judge_stop(RunawayRun& r, const RunawayPage& page, const std::optional<Exit
             r.stopped_by = fmt::format("mmap: {} after {} MiB", errno_text(page.err), amount >> 20);
             break;
         case RunawayKind::processes:
-            r.stopped_by = fmt::format("fork: {} after {} ({})", errno_text(page.err),
-                                       counted(static_cast<long long>(amount), "process", "processes"), page.note);
+        case RunawayKind::processes_cgroup:
+            r.stopped_by = fmt::format("fork: {} after {}{}", errno_text(page.err),
+                                       counted(static_cast<long long>(amount), "process", "processes"),
+                                       page.note[0] ? fmt::format(" ({})", page.note) : "");
             break;
         case RunawayKind::files:
             r.stopped_by = fmt::format("open: {} after {} files", errno_text(page.err), amount);
@@ -532,6 +549,7 @@ RunawayRun run_one(const Runaway& w, const RunawayOptions& o) {
         return r;
     }
     judge_stop(r, *page, status, killed_by_its_limit, during.elapsed_s());
+    if (w.event) weigh_controller_count(r, w.event->name(), w.event->dir->event(w.event->file, w.event->key));
     return r;
 }
 
@@ -542,6 +560,20 @@ RunawayRun not_here(RunawayKind kind, std::string what, std::string mechanism, s
 }
 
 }  // namespace
+
+void weigh_controller_count(RunawayRun& r, std::string event, long count) {
+    r.controller_event = std::move(event);
+    r.controller_count = count;
+    r.stopped_by += fmt::format(" ({} {})", r.controller_event, count);
+    if (count > 0) return;
+    if (r.kind == RunawayKind::cpu_cgroup) {
+        r.contained = false;
+    } else if (r.contained) {
+        r.measured = false;
+        r.why_not =
+            fmt::format("{}, but {} counted nothing: something else stopped it", r.stopped_by, r.controller_event);
+    }
+}
 
 std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
     std::vector<RunawayRun> runs;
@@ -562,16 +594,15 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
         CgroupDir dir(memory_place.parent, "memory");
         dir.write("memory.max", std::to_string(kCgroupMemory));
         dir.write("memory.swap.max", "0", /*optional=*/true);
-        RunawayRun r = run_one({RunawayKind::memory_cgroup, "memory in its own cgroup: mmap and touch 8 MiB at a time",
-                                fmt::format("cgroup v2 memory.max {} MiB, no swap (hard cap {} MiB)",
-                                            kCgroupMemory >> 20, o.memory_cap_bytes >> 20),
-                                [&](RunawayPage* page, int fd) {
-                                    return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/false, false);
-                                },
-                                [&](pid_t pid) { return dir.enter(pid); }},
-                               o);
-        if (r.measured)
-            r.stopped_by += fmt::format(" (memory.events oom_kill {})", dir.event("memory.events", "oom_kill"));
+        RunawayRun r =
+            run_one({RunawayKind::memory_cgroup, "memory in its own cgroup: mmap and touch 8 MiB at a time",
+                     fmt::format("cgroup v2 memory.max {} MiB, no swap (hard cap {} MiB)", kCgroupMemory >> 20,
+                                 o.memory_cap_bytes >> 20),
+                     [&](RunawayPage* page, int fd) {
+                         return memory_runaway(page, fd, o.memory_cap_bytes, /*limit_as=*/false, false);
+                     },
+                     [&](pid_t pid) { return dir.enter(pid); }, ControllerEvent{&dir, "memory.events", "oom_kill"}},
+                    o);
         runs.push_back(std::move(r));
     } else {
         runs.push_back(not_here(RunawayKind::memory_cgroup, "memory in its own cgroup", "cgroup v2 memory.max",
@@ -584,8 +615,28 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
              o.limits_beyond_caps ? fmt::format("{} above", 2 * o.process_cap)
                                   : fmt::format("{} above", o.process_cap / 4),
              ::geteuid() == 0 ? kNobody : int(::geteuid()), o.process_cap),
-         [&](RunawayPage* page, int fd) { return process_runaway(page, fd, o.process_cap, o.limits_beyond_caps); }},
+         [&](RunawayPage* page, int fd) {
+             return process_runaway(page, fd, o.process_cap, o.limits_beyond_caps, /*nproc_limit=*/true);
+         }},
         o));
+    // The same fork loop in a cgroup v2 of its own under pids.max, which binds root too.
+    const CgroupPlace pids_place = cgroup_place("pids");
+    if (!pids_place.parent.empty()) {
+        CgroupDir dir(pids_place.parent, "pids");
+        const int pids_max = o.limits_beyond_caps ? 2 * o.process_cap : o.process_cap / 4;
+        dir.write("pids.max", std::to_string(pids_max));
+        runs.push_back(
+            run_one({RunawayKind::processes_cgroup, "processes in their own cgroup: a fork loop, each child waiting",
+                     fmt::format("cgroup v2 pids.max {} (itself included; hard cap {} forks)", pids_max, o.process_cap),
+                     [&](RunawayPage* page, int fd) {
+                         return process_runaway(page, fd, o.process_cap, o.limits_beyond_caps, /*nproc_limit=*/false);
+                     },
+                     [&](pid_t pid) { return dir.enter(pid); }, ControllerEvent{&dir, "pids.events", "max"}},
+                    o));
+    } else {
+        runs.push_back(not_here(RunawayKind::processes_cgroup, "processes in their own cgroup", "cgroup v2 pids.max",
+                                pids_place.why_not));
+    }
     runs.push_back(run_one(
         {RunawayKind::files, "file descriptors: open /dev/null until refused",
          fmt::format("RLIMIT_NOFILE {} (hard cap {} opens)", o.limits_beyond_caps ? 2 * o.file_cap : 64, o.file_cap),
@@ -616,7 +667,7 @@ std::vector<RunawayRun> run_runaways(const RunawayOptions& o) {
                  "cgroup v2 cpu.max 50000/100000 (half a CPU), which leaves each sibling {:.0f}% of its rate alone",
                  100 * std::max(0.0, with_quota) / alone),
              [&](RunawayPage* page, int fd) { return cpu_runaway(page, fd, o.cpus); },
-             [&](pid_t pid) { return dir.enter(pid); }},
+             [&](pid_t pid) { return dir.enter(pid); }, ControllerEvent{&dir, "cpu.stat", "nr_throttled"}},
             o));
     } else {
         runs.push_back(

@@ -13,7 +13,7 @@
 
 namespace proclab::isolation_matrix {
 
-enum class RunawayKind { memory_rlimit, memory_cgroup, processes, files, cpu, cpu_cgroup };
+enum class RunawayKind { memory_rlimit, memory_cgroup, processes, processes_cgroup, files, cpu, cpu_cgroup };
 std::string_view id(RunawayKind k);  // "memory_rlimit": for metric ids
 
 struct Progress {
@@ -30,6 +30,10 @@ struct RunawayRun {
     std::string stopped_by;     // "mmap: ENOMEM after 256 MiB"
     bool contained = false;     // the culprit met the mechanism (refused, or killed by it) within its own caps
     bool hard_cap_hit = false;  // the safety cap stopped it first: the mechanism did not act
+    // A cgroup's own count of its controller acting, read once the runaway is gone (memory.events
+    // oom_kill, pids.events max, cpu.stat nr_throttled): the direct evidence, -1 where none is kept.
+    std::string controller_event;
+    long controller_count = -1;
     Progress before, during, after;
     bool siblings_alive = true;
     // The siblings' worst loss during, as a share of their rate before (0: none, 1: stopped).
@@ -53,8 +57,14 @@ struct RunawayOptions {
 };
 
 // The errno with which each limit refuses its runaway: a refusal with any other errno is not the
-// limit's doing (ENOMEM from RLIMIT_AS, EAGAIN from RLIMIT_NPROC, EMFILE from RLIMIT_NOFILE).
+// limit's doing (ENOMEM from RLIMIT_AS, EAGAIN from RLIMIT_NPROC or pids.max, EMFILE from RLIMIT_NOFILE).
 int limit_errno(RunawayKind k);
+
+// The controller's own count decides whether it acted (`event` names it: "pids.events max"): a
+// kill or a refusal it never counted was something else's doing (the kernel's global OOM killer,
+// threads-max), so the runaway is not measured, with that reason; a CPU hog it never throttled
+// was not held by it. The count joins `stopped_by` either way.
+void weigh_controller_count(RunawayRun& r, std::string event, long count);
 
 // Runs every kind, each with a fresh pair of siblings. Kinds that cannot run here (no writable
 // cgroup v2 controller) come back not measured, with the reason.

@@ -148,3 +148,31 @@ TEST_CASE("'Would be refuted by' names only what the run tried", "[isolation_mat
     const auto root_p1 = decide_p1({recorded("other_user", false, false)}, {runaway(true, 70)});
     CHECK(root_p1.refuted_by == kP1Rule.refuted_by);
 }
+
+TEST_CASE("A cgroup's own count decides whether its controller acted", "[isolation_matrix]") {
+    // pids.max: a fork refused with EAGAIN that pids.events counted is the controller's doing.
+    RunawayRun counted_refusal = runaway(true, 80, false, RunawayKind::processes_cgroup);
+    counted_refusal.stopped_by = "fork: EAGAIN after 15 processes";
+    weigh_controller_count(counted_refusal, "pids.events max", 1);
+    CHECK(counted_refusal.stopped_by_limit());
+    CHECK(counted_refusal.stopped_by == "fork: EAGAIN after 15 processes (pids.events max 1)");
+    // The same refusal uncounted (threads-max, say) is not the controller's: not measured, with why.
+    RunawayRun uncounted = runaway(true, 80, false, RunawayKind::processes_cgroup);
+    uncounted.stopped_by = "fork: EAGAIN after 15 processes";
+    weigh_controller_count(uncounted, "pids.events max", 0);
+    CHECK_FALSE(uncounted.measured);
+    CHECK_THAT(uncounted.why_not, Catch::Contains("pids.events max counted nothing"));
+    // A SIGKILL that memory.events never counted came from elsewhere.
+    RunawayRun killed = runaway(true, 80, false, RunawayKind::memory_cgroup);
+    weigh_controller_count(killed, "memory.events oom_kill", 0);
+    CHECK_FALSE(killed.measured);
+    // A hog the quota never throttled was not held by it; one it throttled was.
+    RunawayRun idle_quota = runaway(true, 45, false, RunawayKind::cpu_cgroup);
+    weigh_controller_count(idle_quota, "cpu.stat nr_throttled", 0);
+    CHECK(idle_quota.measured);
+    CHECK_FALSE(idle_quota.contained);
+    RunawayRun held = runaway(true, 45, false, RunawayKind::cpu_cgroup);
+    weigh_controller_count(held, "cpu.stat nr_throttled", 12);
+    CHECK(held.contained);
+    CHECK(held.controller_count == 12);
+}

@@ -6,7 +6,9 @@
 #   (c) Yama ptrace_scope 3: the kernel refuses even root's reads, and P3 says so (confirmed, no
 #       reader with ptrace rights), and the matrix shows the root prober refused;
 #   (d) cgroup v2 with its controllers delegated: isolation_matrix's runaways in cgroups of their
-#       own, the memory one killed inside its cgroup (memory.events), the CPU hog under cpu.max.
+#       own, each checked by its controller's own count: the memory one killed inside its cgroup
+#       (memory.events oom_kill), the fork loop refused by pids.max (pids.events max), the CPU hog
+#       throttled by cpu.max (cpu.stat nr_throttled).
 # Every guest exits 0, its JSON holds all 13 claims, none refuted, each not-measured with its
 # reason, and its environment says the machine was emulated. Timings in a guest are emulated and
 # are never judged here.
@@ -88,12 +90,17 @@ check "$work/yama3/run.json" \
     || fail "shape yama3 (ptrace_scope 3)"
 # (d) cgroup v2 with cpu, memory and pids delegated (the lab does that in every guest): the runaways
 # in cgroups of their own are measured, the memory one ended by the OOM killer inside its cgroup as
-# memory.events counts it, the CPU hog held by cpu.max.
+# memory.events counts it, the fork loop refused by pids.max as pids.events counts it (a refusal
+# it did not count leaves the row not measured), the CPU hog held by cpu.max with cpu.stat's count.
 shape cgroup2 --cpus 2 -- run -q --json run.json isolation_matrix
 check "$work/cgroup2/run.json" \
     "cell('isolation_matrix', 'memory in its own cgroup: mmap and touch 8 MiB at a time', 'ended by') == 'its limit'" \
     "'memory.events oom_kill 1' in cell('isolation_matrix', 'memory in its own cgroup: mmap and touch 8 MiB at a time', 'what ended it')" \
+    "cell('isolation_matrix', 'processes in their own cgroup: a fork loop, each child waiting', 'ended by') == 'its limit'" \
+    "'EAGAIN' in cell('isolation_matrix', 'processes in their own cgroup: a fork loop, each child waiting', 'what ended it')" \
+    "'pids.events max 0' not in cell('isolation_matrix', 'processes in their own cgroup: a fork loop, each child waiting', 'what ended it')" \
     "cell('isolation_matrix', 'CPU in its own cgroup: 2 threads spinning', 'mechanism').startswith('cgroup v2 cpu.max')" \
+    "'cpu.stat nr_throttled' in cell('isolation_matrix', 'CPU in its own cgroup: 2 threads spinning', 'what ended it')" \
     "cell('isolation_matrix', 'CPU in its own cgroup: 2 threads spinning', \"siblings' loss\") is not None" \
     || fail "shape cgroup2 (cgroup v2 controllers delegated)"
 echo "every shape ran, none refuted a claim"
