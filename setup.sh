@@ -13,7 +13,8 @@
 # cache (ccache, in ~/.cache/ccache outside the checkout) lets another clone reuse what one built.
 # Without root (and without password-less sudo) it prints the exact apt-get line and exits 1.
 # Each phase (install, configure, build, test) ends with one line on stderr giving its wall time.
-# Environment: PROCLAB_PRESET (default: release), PROCLAB_JOBS (default: online CPUs),
+# Environment: PROCLAB_PRESET (default: release; asan, tsan, debug, and arm64: a cross build whose
+# unit and OS tests run under qemu-user), PROCLAB_JOBS (default: online CPUs),
 # CCACHE_MAXSIZE (default: 2G), PROCLAB_PHASE_LOG (a file each phase's time is appended to).
 set -euo pipefail
 
@@ -25,6 +26,9 @@ packages=(cmake make g++ ccache libboost1.81-dev catch2 libfmt-dev nlohmann-json
 # fleet playbook's test (Ansible, an sshd in a network namespace, the .deb built with cpack); the VM
 # lab's test (QEMU and a static busybox for the guests' first program).
 test_packages=(chromium ansible-core openssh-server openssh-client iproute2 dpkg-dev file qemu-system-x86 busybox-static)
+# The arm64 preset (PROCLAB_PRESET=arm64 ./setup.sh test): Debian's cross compiler, and qemu-user
+# to run the arm64 unit and OS tests on this machine.
+arm64_packages=(g++-aarch64-linux-gnu qemu-user-static)
 # The .deb: cpack's dependency list comes from dpkg-shlibdeps (dpkg-dev), which needs file.
 deb_packages=(dpkg-dev file)
 
@@ -61,6 +65,11 @@ install_missing() {
 }
 
 preset="${PROCLAB_PRESET:-release}"
+if [ "$preset" = arm64 ]; then
+  packages+=("${arm64_packages[@]}")
+  [ "${1:-}" = test ] || [ "${1:-}" = build ] ||
+    { echo "setup.sh: the arm64 preset cross-builds the unit and OS tests only: PROCLAB_PRESET=arm64 ./setup.sh test" >&2; exit 2; }
+fi
 jobs="${PROCLAB_JOBS:-$(nproc)}"
 # The compiler cache's cap (ccache's own default is 5G); the three presets take about 100M of it.
 export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-2G}"

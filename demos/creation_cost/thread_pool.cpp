@@ -57,9 +57,13 @@ bool TaskQueue::try_pop(Task& out) {
 }  // namespace detail
 
 namespace detail {
+// The CPU's spin-wait hint: PAUSE on x86, YIELD on arm64 (both stay in user space); elsewhere
+// sched_yield, a system call, which a spinner can afford less.
 void spin_pause() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
 #else
     std::this_thread::yield();
 #endif
