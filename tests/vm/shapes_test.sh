@@ -3,7 +3,8 @@
 # Debian's own kernel by deploy/vm/proclab-vm, and what each run says about its machine checked.
 #   (a) 4 CPUs as 2 cores x 2 SMT threads: the environment counts 2 threads per core;
 #   (b) 8 CPUs in 2 sockets and 2 NUMA nodes: the environment counts both;
-#   (c) Yama ptrace_scope 3: the kernel refuses even root's reads, and P3 says so (confirmed, no
+#   (c) Yama ptrace_scope 1 and 2: the same user's prober refused the memory, root allowed, P3
+#       nuanced; ptrace_scope 3: the kernel refuses even root's reads, and P3 says so (confirmed, no
 #       reader with ptrace rights), and the matrix shows the root prober refused;
 #   (d) cgroup v2 with its controllers delegated: isolation_matrix's runaways in cgroups of their
 #       own, each checked by its controller's own count: the memory one killed inside its cgroup
@@ -79,6 +80,22 @@ shape numa --cpus 8 --numa 2 --memory 2048 -- run -q --json run.json fork_semant
 check "$work/numa/run.json" \
     "env['online_cpus'] == '8'" \
     "env['topology'].startswith('2 sockets, 8 cores, 1 thread per core, 2 NUMA nodes')" || fail "shape numa (8 CPUs, 2 nodes)"
+
+# (c) Yama ptrace_scope 1 and 2: the same user's prober (the target's sibling, not its ancestor)
+# is refused the target's memory, root still reads it, and P1 no longer lists ptrace among what the
+# same user may do. The words follow what the kernel allowed.
+for scope in 1 2; do
+    shape "yama$scope" --cpus 2 --sysctl "kernel.yama.ptrace_scope=$scope" -- run -q --json run.json isolation_matrix
+    check "$work/yama$scope/run.json" \
+        "env['yama_ptrace_scope'] == '$scope'" \
+        "cell('isolation_matrix', 'process_vm_readv', 'same_user') == 'EPERM'" \
+        "cell('isolation_matrix', 'ptrace(PTRACE_ATTACH) + PEEKDATA', 'same_user') == 'EPERM'" \
+        "cell('isolation_matrix', 'process_vm_readv', 'root_prober') == 'allowed'" \
+        "claims['P3']['verdict'] == 'nuanced'" \
+        "'root_prober' in claims['P3']['evidence']" \
+        "'PTRACE_ATTACH' not in claims['P1']['evidence'].split('same user allowed')[-1]" \
+        || fail "shape yama$scope (ptrace_scope $scope)"
+done
 
 shape yama3 --cpus 2 --sysctl kernel.yama.ptrace_scope=3 -- run -q --json run.json process_isolation isolation_matrix
 check "$work/yama3/run.json" \
