@@ -28,6 +28,7 @@
 #include "proclab/render.hpp"
 #include "proclab/stats.hpp"
 #include "proclab/topology.hpp"
+#include "proclab/units.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -35,6 +36,7 @@
 #include <atomic>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -71,6 +73,7 @@ struct PairResult {
     std::vector<double> rounds_ns;
     std::uint64_t tokens_in_order = 0;
     PairGroup group = PairGroup::unknown;
+    int line_node = -1;  // where the kernel put the line's page (move_pages) in the first round
     double handoff_ns() const { return summarize(rounds_ns).median; }
     double spread() const {  // the largest round over the smallest
         const auto s = summarize(rounds_ns);
@@ -153,6 +156,7 @@ Matrix measure_matrix(const DemoContext& ctx, const std::vector<int>& cpus, cons
                 r == 0 && m.a == cpus[0] && m.b == cpus[1] ? first : measure_handoff(m.a, m.b, mx.batches, overhead);
             m.rounds_ns.push_back(h.one_way_ns);
             m.tokens_in_order += h.tokens_in_order;
+            if (r == 0) m.line_node = h.line_node;
         }
     return mx;
 }
@@ -174,8 +178,28 @@ void add_topology_table(Result& result, const Topology& topology) {
                       "; "));
 }
 
+// Where the lines lived: each pair's on a fresh page its first CPU touched first, which the
+// kernel's local allocation puts on that CPU's node; move_pages says where it went.
+std::string line_placement(const Matrix& mx, const Topology& topology) {
+    int known = 0, on_first_cpus_node = 0;
+    std::set<int> nodes;
+    for (const auto& m : mx.pairs) {
+        const CpuPlace* place = topology.find(m.a);
+        if (m.line_node < 0 || !place || place->node < 0) continue;
+        ++known;
+        nodes.insert(m.line_node);
+        on_first_cpus_node += m.line_node == place->node;
+    }
+    const std::string how = "Each pair's line sits on a fresh page that the first CPU's thread touches first.";
+    if (known == 0) return how + " Its NUMA node could not be read (move_pages or sysfs).";
+    return fmt::format("{} The kernel put {} of {} on that CPU's node (move_pages; node{} {}).", how,
+                       on_first_cpus_node, counted(known, "line"), nodes.size() == 1 ? "" : "s",
+                       fmt::join(nodes, ", "));
+}
+
 // Groups, closest first.
-void add_groups_table(Result& result, const DemoContext& ctx, const std::vector<int>& cpus, const Matrix& mx) {
+void add_groups_table(Result& result, const DemoContext& ctx, const std::vector<int>& cpus, const Matrix& mx,
+                      const Topology& topology) {
     std::map<PairGroup, std::vector<double>> by_group;
     for (const auto& m : mx.pairs) by_group[m.group].push_back(m.handoff_ns());
     auto& gt = result.add_table("Hand-off latency by how close the CPUs are",
@@ -193,12 +217,13 @@ void add_groups_table(Result& result, const DemoContext& ctx, const std::vector<
         "a warm-up, one "
         "way = median batch / 2, the clock's overhead ({}) subtracted per batch. A pair's figure is the median of its "
         "rounds. Both "
-        "threads spin: a floor for a hand-off, not a wake-up.",
+        "threads spin: a floor for a hand-off, not a wake-up. {}",
         mx.pairs.size(), mx.total_pairs,
         mx.pairs.size() < mx.total_pairs
             ? fmt::format(" (budget {:.0f} s: every pair of CPU {}, then a random draw)", mx.budget_s, cpus[0])
             : "",
-        mx.rounds, mx.batches, kHandoffBatch, format_value(ctx.clock.read_overhead_ns, "ns"));
+        mx.rounds, mx.batches, kHandoffBatch, format_value(ctx.clock.read_overhead_ns, "ns"),
+        line_placement(mx, topology));
 }
 
 // The rounds: how much each pair moved between them.
@@ -318,7 +343,7 @@ Result run(const DemoContext& ctx) {
         return result;
     }
     const Matrix mx = measure_matrix(ctx, cpus, topology);
-    add_groups_table(result, ctx, cpus, mx);
+    add_groups_table(result, ctx, cpus, mx, topology);
     add_rounds_table(result, mx);
     add_matrix(result, cpus, mx);
     return result;

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "proclab/sizes.hpp"
 #include "proclab/units.hpp"
@@ -24,15 +26,32 @@ namespace {
 struct alignas(64) Line {
     std::atomic<std::uint64_t> token{0};
 };
+
+// The NUMA node a page of this process lives on, as the kernel says (move_pages with no target
+// nodes only reports); -1 where it cannot say (no NUMA support, seccomp).
+int node_of_page(void* page) {
+    void* pages[1] = {page};
+    int status[1] = {-1};
+    if (::syscall(SYS_move_pages, 0, 1UL, pages, nullptr, status, 0) != 0) return -1;
+    return status[0] >= 0 ? status[0] : -1;
+}
 }  // namespace
 
 CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhead_ns, HandoffLines lines) {
     if (a == b) throw std::invalid_argument("measure_handoff: the two CPUs must differ");
     if (batches < 1) throw std::invalid_argument("measure_handoff: at least one batch");
-    Line first, second;
+    // The lines live on a fresh page that CPU `a`'s thread touches first, so the kernel's local
+    // allocation puts them on a's node: the initiator owns the line, as in c2clat. A line on the
+    // caller's stack would sit wherever that stack was first touched, on a NUMA machine perhaps
+    // the other node, and every pair's figure would carry that trip.
+    ScopedPin pin(a);
+    const Mapping page = Mapping::anonymous(4096, /*shared=*/false);  // one page: both lines
+    auto* first = new (page.data()) Line{};
+    auto* second = new (static_cast<char*>(page.data()) + sizeof(Line)) Line{};
+    const int line_node = node_of_page(page.data());
     // The initiator writes `down` and waits on `up`; the responder the other way round.
-    std::atomic<std::uint64_t>& down = first.token;
-    std::atomic<std::uint64_t>& up = lines == HandoffLines::one ? first.token : second.token;
+    std::atomic<std::uint64_t>& down = first->token;
+    std::atomic<std::uint64_t>& up = lines == HandoffLines::one ? first->token : second->token;
     std::atomic<bool> stop{false};
     std::atomic<int> responder_pinned{0};  // 1 pinned, -errno when pinning failed
     std::uint64_t seen_in_order = 0;
@@ -70,7 +89,6 @@ CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhea
         while ((pinned = responder_pinned.load(std::memory_order_acquire)) == 0) std::this_thread::yield();
         if (pinned < 0) throw HarnessError(-pinned, "sched_setaffinity(cpu " + std::to_string(b) + ")");
 
-        ScopedPin pin(a);
         std::uint64_t token = 1;
         auto one = [&] {
             down.store(token, std::memory_order_release);
@@ -86,7 +104,7 @@ CacheLineHandoff measure_handoff(int a, int b, int batches, double clock_overhea
         }
     }
     const Summary s = summarize(round_trips);
-    return CacheLineHandoff{a, b, s.median / 2, s.p90 / 2, s.min / 2, seen_in_order};
+    return CacheLineHandoff{a, b, s.median / 2, s.p90 / 2, s.min / 2, seen_in_order, line_node};
 }
 
 std::vector<std::pair<int, int>> suite_floor_pairs(const std::vector<int>& allowed, std::size_t max_pairs) {

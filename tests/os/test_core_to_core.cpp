@@ -5,11 +5,26 @@
 
 #include <catch2/catch.hpp>
 
+#include <cctype>
+#include <filesystem>
 #include <stdexcept>
+#include <string>
 
 #include <fmt/format.h>
 
 using namespace proclab;
+
+namespace {
+// The NUMA node sysfs puts `cpu` in (its nodeN entry), -1 where there is none.
+int cpu_node(int cpu) {
+    for (const auto& e : std::filesystem::directory_iterator(fmt::format("/sys/devices/system/cpu/cpu{}", cpu))) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind("node", 0) == 0 && name.size() > 4 && std::isdigit(static_cast<unsigned char>(name[4])))
+            return std::stoi(name.substr(4));
+    }
+    return -1;
+}
+}  // namespace
 
 TEST_CASE("A cache line handed between two pinned threads arrives intact and in order", "[threads][core_to_core]") {
     const auto cpus = probe_environment().affinity_cpus;
@@ -24,6 +39,9 @@ TEST_CASE("A cache line handed between two pinned threads arrives intact and in 
         // 2 x 100 warm-up + 5 x 100 timed round trips, each token seen exactly once and in order.
         CHECK(r.tokens_in_order == 700);
         CHECK(r.one_way_ns > 0);
+        // The line's page was first touched by CPU a's thread: the kernel put it on a's node.
+        const int node_of_a = cpu_node(a);
+        if (r.line_node >= 0 && node_of_a >= 0) CHECK(r.line_node == node_of_a);
     }
     CHECK_THROWS_AS(measure_handoff(a, a, 5, 0), std::invalid_argument);
 }

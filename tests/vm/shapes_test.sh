@@ -2,7 +2,8 @@
 # The VM lab, for real: proclab in QEMU guests of the shapes its users have, each booted from
 # Debian's own kernel by deploy/vm/proclab-vm, and what each run says about its machine checked.
 #   (a) 4 CPUs as 2 cores x 2 SMT threads: the environment counts 2 threads per core;
-#   (b) 8 CPUs in 2 sockets and 2 NUMA nodes: the environment counts both;
+#   (b) 8 CPUs in 2 sockets and 2 NUMA nodes: the environment counts both, and core_to_core groups
+#       the pairs by node and puts each pair's line on its first CPU's node;
 #   (c) Yama ptrace_scope 1 and 2: the same user's prober refused the memory, root allowed, P3
 #       nuanced; ptrace_scope 3: the kernel refuses even root's reads, and P3 says so (confirmed, no
 #       reader with ptrace rights), and the matrix shows the root prober refused;
@@ -33,7 +34,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # check JSON EXPECTED_PYTHON_CONDITIONS...: the run's shared checks, then the shape's own.
 check() {
     /usr/bin/python3 - "$@" <<'PY'
-import json, sys
+import json, re, sys
 path, extra = sys.argv[1], sys.argv[2:]
 j = json.load(open(path))
 env = {k: v.get("value") for k, v in j["environment"].items()}
@@ -55,7 +56,7 @@ def cell(demo, row, column):  # a cell of the demo's first table with that row a
             return rows[0][labels.index(column)]
     raise KeyError(f"{demo}: no cell ({row}, {column})")
 for condition in extra:
-    if not eval(condition, {"env": env, "claims": claims, "cell": cell}):
+    if not eval(condition, {"env": env, "claims": claims, "cell": cell, "demos": demos, "re": re}):
         problems.append("not so: " + condition)
 for p in problems: print("  " + p)
 sys.exit(1 if problems else 0)
@@ -76,10 +77,15 @@ check "$work/smt/run.json" \
     "env['topology'].startswith('1 socket, 2 cores, 2 threads per core')" \
     "claims['T6']['verdict'] == 'confirmed'" || fail "shape smt (4 CPUs, 2 threads per core)"
 
-shape numa --cpus 8 --numa 2 --memory 2048 -- run -q --json run.json fork_semantics thread_local_storage
+shape numa --cpus 8 --numa 2 --memory 2048 -- run -q --json run.json fork_semantics thread_local_storage core_to_core
+# core_to_core: every pair's line on its first CPU's node, as move_pages reads it, across both nodes.
 check "$work/numa/run.json" \
     "env['online_cpus'] == '8'" \
-    "env['topology'].startswith('2 sockets, 8 cores, 1 thread per core, 2 NUMA nodes')" || fail "shape numa (8 CPUs, 2 nodes)"
+    "env['topology'].startswith('2 sockets, 8 cores, 1 thread per core, 2 NUMA nodes')" \
+    "cell('core_to_core', 'other NUMA node', 'pairs') > 0" \
+    "re.search(r'put (\\d+) of \\1 lines on that CPU', demos['core_to_core']['result']['tables'][1]['note'])" \
+    "'(move_pages; nodes 0, 1)' in demos['core_to_core']['result']['tables'][1]['note']" \
+    || fail "shape numa (8 CPUs, 2 nodes)"
 
 # (c) Yama ptrace_scope 1 and 2: the same user's prober (the target's sibling, not its ancestor)
 # is refused the target's memory, root still reads it, and P1 no longer lists ptrace among what the

@@ -29,6 +29,7 @@ struct CacheLineHandoff {
     // beside sleepers, where the line takes about 55).
     double one_way_min_ns = 0;
     std::uint64_t tokens_in_order = 0;  // tokens the responder saw, each the one expected next
+    int line_node = -1;                 // the NUMA node the line's page lives on (move_pages); -1 unknown
 };
 
 // Which lines carry the tokens. `one`: both directions on one line (c2clat's ping-pong, the floor).
