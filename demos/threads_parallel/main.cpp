@@ -63,7 +63,7 @@ std::vector<DemoOption> options() {
         {.name = "--thread-counts",
          .help = "Thread counts of the sweep, 1 to 1024, like 1-8 or 1,2,4,16",
          .type_name = "LIST",
-         .default_words = "1 to 2x the allowed CPUs"},
+         .default_words = "1 to 2x the allowed CPUs (past 16, every count to 8, then steps of about 1.5x)"},
         {.name = "--work",
          .help = "The kind of job: compute-bound, memory-bound (streaming past the last-level cache), or both",
          .full = "both",
@@ -95,7 +95,7 @@ Setup read_setup(const DemoContext& ctx) {
     s.n_at_cpus = std::max(2, std::min(s.cpus, s.max_n));
     const std::string& counts = ctx.values.text("--thread-counts");
     if (counts.empty()) {
-        for (int n = 1; n <= s.max_n; ++n) s.counts.push_back(n);
+        s.counts = default_thread_counts(s.cpus);
     } else {
         s.counts = parse_cpu_list(counts);  // a list of integers with ranges, like a CPU list
         if (s.counts.empty() || s.counts.front() < 1 || s.counts.back() > kMaxThreads)

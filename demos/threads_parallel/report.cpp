@@ -367,14 +367,20 @@ std::optional<plot::Plot> turns_plot(const Measured& m) {
         for (const auto& r : sweep)
             if (r.kind == WorkKind::compute && r.n == m.n_at_cpus) free = &r;
     if (!locked) return std::nullopt;
-    auto lanes = [](const RunResult& r, std::string title) {
+    // A lane per thread reads up to a few dozen; on a large machine the first kMaxLanes are drawn
+    // (the figures in the titles count every thread).
+    constexpr int kMaxLanes = 16;
+    const int drawn = std::min(m.n_at_cpus, kMaxLanes);
+    auto lanes = [drawn](const RunResult& r, std::string title) {
+        const int shown = std::min(r.n, drawn);
+        if (shown < r.n) title += fmt::format(" (threads 0-{} of {} drawn)", shown - 1, r.n);
         const double window_ms = std::min(r.wall_ns, 100e6) / 1e6;
         plot::Panel p{.title = std::move(title),
                       .x = {.label = "time since the threads were released (ms)", .min = 0, .max = window_ms},
-                      .y = {.label = "thread", .min = -0.6, .max = r.n - 0.4},
+                      .y = {.label = "thread", .min = -0.6, .max = shown - 0.4},
                       .legend = ""};
         std::vector<int> threads;
-        for (int t = 0; t < r.n; ++t) {
+        for (int t = 0; t < shown; ++t) {
             threads.push_back(t);
             plot::Series lane{.mark = plot::Mark::intervals, .colour = t};
             for (const auto& turn : r.intervals) {
@@ -391,7 +397,7 @@ std::optional<plot::Plot> turns_plot(const Measured& m) {
         .caption = fmt::format("When each thread ran, from its own clock gaps: {}the emulated GIL (T2, T9).",
                                free ? "the same job with no lock, and under " : "the job under "),
         .width = 9,
-        .height = 1.6 + 0.5 * m.n_at_cpus * (free ? 2 : 1)};
+        .height = 1.6 + 0.5 * drawn * (free ? 2 : 1)};
     // The titles quote what was measured in the runs drawn, not what they should show.
     if (free)
         plot.panels.push_back(

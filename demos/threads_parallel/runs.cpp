@@ -166,4 +166,21 @@ RunResult run_threads(int n, const Job& job, EmulatedGil* gil) {
     return r;
 }
 
+std::vector<int> default_thread_counts(int cpus) {
+    const int max_n = std::max(2, 2 * cpus);
+    std::vector<int> counts;
+    constexpr int kEveryCountUpTo = 16;  // 2x 8 CPUs: small machines keep the full sweep
+    if (max_n <= kEveryCountUpTo) {
+        for (int n = 1; n <= max_n; ++n) counts.push_back(n);
+        return counts;
+    }
+    for (int n = 1; n <= 8; ++n) counts.push_back(n);
+    for (int n = 12; n < max_n; n = n % 3 == 0 ? n / 3 * 4 : n / 2 * 3) counts.push_back(n);  // 12 16 24 32 48 ...
+    counts.push_back(cpus);
+    counts.push_back(max_n);
+    std::sort(counts.begin(), counts.end());
+    counts.erase(std::unique(counts.begin(), counts.end()), counts.end());
+    return counts;
+}
+
 }  // namespace proclab::threads_parallel

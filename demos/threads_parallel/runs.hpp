@@ -105,4 +105,9 @@ struct RunResult {
 // Runs the job on n threads released together; with a GIL, each holds it to run.
 RunResult run_threads(int n, const Job& job, EmulatedGil* gil);
 
+// The sweep's thread counts by default: every count from 1 to 2x the CPUs (at least 2) on up to 8
+// CPUs; beyond, every count to 8, then steps of about 1.5x, with the CPUs and 2x the CPUs always
+// in: 20 counts on 256 CPUs instead of 512, so the sweep's time and its table stay bounded.
+std::vector<int> default_thread_counts(int cpus);
+
 }  // namespace proclab::threads_parallel

@@ -252,3 +252,15 @@ TEST_CASE("A memory-bound job reads its buffer slice by slice, every thread from
     // Threads 0 and 1 of 2 start half the buffer apart: their first chunks read different slices.
     CHECK(job.run_chunk(0, 2, 0, 0) != job.run_chunk(1, 2, 0, 0));
 }
+
+TEST_CASE("The sweep's default thread counts stay bounded on large machines", "[threads_parallel]") {
+    CHECK(default_thread_counts(1) == std::vector<int>{1, 2});
+    CHECK(default_thread_counts(2) == std::vector<int>{1, 2, 3, 4});
+    CHECK(default_thread_counts(8).size() == 16);
+    const auto big = default_thread_counts(256);
+    CHECK(big == std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512});
+    const auto odd = default_thread_counts(12);  // the CPUs and twice them are always in
+    CHECK(std::find(odd.begin(), odd.end(), 12) != odd.end());
+    CHECK(odd.back() == 24);
+    CHECK(std::is_sorted(odd.begin(), odd.end()));
+}
