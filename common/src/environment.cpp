@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <sched.h>
 #include <sys/utsname.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace proclab {
@@ -214,9 +215,21 @@ Environment probe_environment() {
         std::string marker;
         for (const char* path : {"/.dockerenv", "/run/.containerenv"})
             if (::access(path, F_OK) == 0) marker = path;
-        env.in_container = !marker.empty();
+        // A marker speaks for the tree it is in. Under a chroot (the VM lab runs proclab in the
+        // host's tree, shared into the guest) PID 1's root is another directory, and the marker
+        // describes the tree's owner, not this machine. Where /proc/1/root cannot be read (not
+        // root), the marker is taken as it is.
+        struct stat own_root {
+        }, init_root{};
+        const bool chrooted = !marker.empty() && ::stat("/", &own_root) == 0 &&
+                              ::stat("/proc/1/root/", &init_root) == 0 &&
+                              (own_root.st_dev != init_root.st_dev || own_root.st_ino != init_root.st_ino);
+        env.in_container = !marker.empty() && !chrooted;
         facts.push_back(known("container", "container",
                               marker.empty() ? "no marker found (/.dockerenv, /run/.containerenv)"
+                              : chrooted     ? fmt::format("not counted: {} exists, but in a chroot (PID 1's root "
+                                                               "is another directory), so it marks the tree, not this machine",
+                                                           marker)
                                              : fmt::format("yes ({} exists)", marker),
                               "marker files"));
     }

@@ -45,6 +45,8 @@ for c in claims.values():
     if c["verdict"] == "refuted": problems.append(f"{c['id']} refuted: {c.get('evidence')}")
     if c["verdict"] == "not-measured" and not c.get("evidence"): problems.append(f"{c['id']} not-measured without a reason")
 if not (env.get("emulated") or "").startswith("yes"): problems.append(f"emulated: {env.get('emulated')}")
+# The guest runs in the host's tree: a container marker there marks the tree, not the guest.
+if (env.get("container") or "").startswith("yes"): problems.append(f"container: {env.get('container')}")
 for d in j["demos"]:
     if d["status"] != "ok": problems.append(f"{d['name']}: {d['status']} {d.get('detail')}")
 demos = {d["name"]: d for d in j["demos"]}
