@@ -148,6 +148,65 @@ const std::vector<GlossaryTerm>& glossary() {
          "What a woken task may wait on a busy CPU before it runs: ceil(runnable tasks / CPUs) slices of at most one "
          "tick each "
          "(sched_latency's bound for P2)."},
+        {"address-space",
+         "address space",
+         {"address spaces", "address space"},
+         "The memory a process sees: its own map of virtual addresses to pages, built by the kernel. Every process has "
+         "one; the threads of a process share it, so one thread's pointer is valid, and writable, in another."},
+        {"page-fault",
+         "page fault",
+         {"page faults", "page fault", "minor faults", "minor fault"},
+         "What the CPU raises when an address has no page behind it yet, or a page that may not be written: the "
+         "kernel then supplies one (a minor fault when no disk is read). The first touch of fresh memory, and the "
+         "first write to a copy-on-write page, each fault once (counted in getrusage and /proc/PID/stat)."},
+        {"copy-on-write",
+         "copy-on-write",
+         {"copy-on-write", "COW"},
+         "How fork copies memory: parent and child share every page, read-only, until one of them writes; that write "
+         "faults, and the kernel gives the writer its own copy of that page alone. A child's write is never seen by "
+         "its parent (fork_semantics)."},
+        {"dumpable",
+         "dumpable",
+         {"non-dumpable", "dumpable"},
+         "A process flag (prctl PR_SET_DUMPABLE). A non-dumpable process's memory and /proc files are closed to "
+         "ptrace-style access by anyone without CAP_SYS_PTRACE, its own user included; set-uid programs start so."},
+        {"yama",
+         "Yama",
+         {"Yama ptrace_scope", "Yama"},
+         "A Linux security module that narrows who may trace whom (kernel.yama.ptrace_scope): 0, any process of the "
+         "same user; 1, only an ancestor, or a process the target named; 2, only with CAP_SYS_PTRACE; 3, no one, root "
+         "included. "
+         "process_vm_readv and /proc/PID/mem follow the same rule."},
+        {"cap-sys-ptrace",
+         "CAP_SYS_PTRACE",
+         {"CAP_SYS_PTRACE"},
+         "The capability to trace, and read the memory of, any process: root has it unless a container dropped it. "
+         "Yama's scope 3 refuses even it."},
+        {"gil",
+         "GIL",
+         {"GIL"},
+         "CPython's global interpreter lock: one thread at a time runs Python bytecode, and the holder hands it over "
+         "every switch interval (5 ms) or when it blocks. Threads of pure Python code take turns; code that releases "
+         "it (I/O, many C extensions) runs in parallel. threads_parallel emulates it in C++ and times real CPython "
+         "beside it."},
+        {"cfs-eevdf",
+         "CFS, EEVDF",
+         {"EEVDF", "CFS"},
+         "Linux's schedulers for ordinary tasks: CFS (the Completely Fair Scheduler, to kernel 6.5; Debian 12's 6.1 "
+         "runs it) and EEVDF (Earliest Eligible Virtual Deadline First, since 6.6). Both share CPU time in proportion "
+         "to weight (nice); they differ in how long a slice runs and who goes next."},
+        {"thp",
+         "THP",
+         {"transparent huge pages", "THP"},
+         "Transparent huge pages: the kernel backs large anonymous mappings with huge pages (2 MiB on x86) where it "
+         "can, so one "
+         "fault supplies 512 small pages' worth; a fault count then depends on it "
+         "(/sys/kernel/mm/transparent_hugepage/enabled)."},
+        {"cv",
+         "cv",
+         {"cv"},
+         "The coefficient of variation: a sample's standard deviation over its mean (10%: the values spread by about "
+         "a tenth of their size)."},
         {"tlb-shootdown",
          "TLB shootdown",
          {"TLB shootdowns", "TLB shootdown"},
