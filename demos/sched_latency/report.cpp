@@ -324,11 +324,23 @@ std::optional<plot::Plot> wakeup_plot(const Measured& m) {
         if (!line.x.empty()) panel.series.push_back(std::move(line));
     }
     if (panel.series.empty()) return std::nullopt;
-    return plot::Plot{
-        .file = "wakeup_latency.png",
-        .caption =
-            "Wake-up latency p99 between two threads and two processes, against the load beside them (sched_latency).",
-        .panels = {std::move(panel)}};
+    // What to see: a line that starts higher at idle than under load is the surprise a reader asks
+    // about, so the caption counts those lines and gives the usual cause.
+    int idle_slower = 0, with_both = 0;
+    for (const auto& line : panel.series) {
+        if (line.x.size() < 2 || line.x.front() != 0) continue;
+        ++with_both;
+        idle_slower += line.y.front() > *std::max_element(line.y.begin() + 1, line.y.end());
+    }
+    std::string caption =
+        "Wake-up latency p99 between two threads and two processes, against the load beside them (sched_latency).";
+    if (idle_slower > 0)
+        caption += fmt::format(
+            " In {} of {} lines the idle machine woke its sleeper later than any load did: a woken task on an idle CPU "
+            "waits for that CPU to leave its idle state (a halted virtual CPU, on a VM, for the host to run it again), "
+            "while on a loaded one it only preempts the task there.",
+            idle_slower, with_both);
+    return plot::Plot{.file = "wakeup_latency.png", .caption = std::move(caption), .panels = {std::move(panel)}};
 }
 
 }  // namespace
