@@ -1,4 +1,5 @@
 #include "proclab/demo.hpp"
+#include "proclab/progress.hpp"
 
 #include "proclab/child.hpp"
 #include "proclab/cli.hpp"
@@ -177,7 +178,9 @@ int demo_main(int argc, char** argv, const DemoSpec& spec) {
         ctx.self_exe = self_executable();
 
         const Stopwatch wall;
+        progress::start(spec.name);
         Result result = spec.run(ctx);
+        progress::done();
         result.wall_time_s = wall.elapsed_s();
         cleanup::disarm_timeout();
 
@@ -204,15 +207,18 @@ int demo_main(int argc, char** argv, const DemoSpec& spec) {
         return options.strict && result.any_refuted() ? kExitRefuted : kExitOk;
     } catch (const UsageError& e) {
         cleanup::disarm_timeout();
+        progress::done();
         cleanup::emergency_cleanup();
         std::fprintf(stderr, "%s: error: %s (see --help)\n", spec.name.c_str(), cli::one_line(e.what()).c_str());
         return kExitUsage;
     } catch (const HarnessError& e) {
         cleanup::disarm_timeout();
+        progress::done();
         std::fprintf(stderr, "%s: error: %s (%s)\n", spec.name.c_str(), cli::one_line(e.what()).c_str(),
                      errno_name(e.code().value()).c_str());
     } catch (const std::exception& e) {
         cleanup::disarm_timeout();
+        progress::done();
         std::fprintf(stderr, "%s: error: %s\n", spec.name.c_str(), cli::one_line(e.what()).c_str());
     }
     cleanup::emergency_cleanup();

@@ -12,6 +12,8 @@
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <unistd.h>
 #include <sys/stat.h>
 #include <csignal>
 #include <filesystem>
@@ -371,4 +373,20 @@ TEST_CASE("on one CPU the two-CPU measurements are left out, with the reason", "
             CHECK(n.find("cross_cpu") == std::string::npos);
         }
     }
+}
+
+TEST_CASE("a single demo shows its progress on a terminal's stderr, and nowhere else", "[e2e]") {
+    // A pipe (the runner, a script): stderr stays empty.
+    const auto piped = run_captured(test::bin_dir() / "thread_memory", {"--quick"}, {.timeout = 120s});
+    REQUIRE(piped.status.exit_code() == 0);
+    CHECK(piped.err.empty());
+    // A terminal: script(1) gives the demo a pseudo-terminal; the line is written, then erased.
+    if (::access("/usr/bin/script", X_OK) != 0) {
+        WARN("no script(1) (util-linux): the terminal case is not tried");
+        return;
+    }
+    const auto exe = (test::bin_dir() / "thread_memory").string();
+    const auto tty = run_captured("/usr/bin/script", {"-qec", exe + " --quick", "/dev/null"}, {.timeout = 120s});
+    REQUIRE(tty.status.exit_code() == 0);
+    CHECK_THAT(tty.out, Catch::Contains("thread_memory: measuring ...") && Catch::Contains("\r\033[K"));
 }

@@ -7,6 +7,7 @@
 #include "proclab/aggregate.hpp"
 #include "proclab/evidence.hpp"
 #include "proclab/interference.hpp"
+#include "proclab/progress.hpp"
 #include "proclab/result.hpp"
 
 #include <algorithm>
@@ -48,6 +49,7 @@ auto run_trials(int count, const std::vector<int>& cpus, Measure measure, Decide
     using Evidence = std::decay_t<std::invoke_result_t<Measure&, int>>;
     Trials<Evidence> t;
     for (int r = 0; r < count; ++r) {
+        progress::step(fmt::format("trial {} of {}", r + 1, count));  // before the probe: not in its window
         const InterferenceProbe probe(cpus);
         Evidence e = measure(r);
         t.interference.push_back(probe.stop());
