@@ -100,7 +100,7 @@ int list_demos(const std::filesystem::path& dir) {
         t.add_row(
             {name, d->claims.empty() ? "- (instrument)" : fmt::format("{}", fmt::join(d->claims, ", ")), d->title});
     }
-    std::cout << t.render();
+    std::cout << t.render("  ", static_cast<std::size_t>(terminal_width(STDOUT_FILENO)));
     return kExitOk;
 }
 
@@ -404,7 +404,7 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
     if (const std::string floors = suite::describe_line_floors(line_floors); !floors.empty())
         parts.push_back("cache-line floor, shared with the demos: " + floors);
     out << fitted(parts) << "\n";
-    out << "Demos\n" << suite::render_demo_runs(runs) << "\n";
+    out << "Demos\n" << suite::render_demo_runs(runs, static_cast<std::size_t>(width)) << "\n";
     out << "Claims (every rule: proclab rules; the words: proclab glossary)\n"
         << suite::render_claims(rows, colour, width);
     out << std::flush;

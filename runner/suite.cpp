@@ -286,14 +286,14 @@ std::string rules_markdown(const std::vector<RuleInfo>& rules) {
     return md;
 }
 
-std::string render_demo_runs(const std::vector<DemoRun>& runs) {
+std::string render_demo_runs(const std::vector<DemoRun>& runs, std::size_t width) {
     TextTable t({"demo", "status", "wall time", "detail"});
     for (const auto& r : runs)
         t.add_row({r.name, std::string(to_string(r.status)), fmt::format("{:.2f} s", r.wall_s),
                    r.stray_processes ? fmt::format("left {} behind (killed and reaped); {}",
                                                    counted(r.stray_processes, "process", "processes"), r.detail)
                                      : r.detail});
-    return t.render();
+    return t.render("  ", width);
 }
 
 namespace {

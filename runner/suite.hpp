@@ -58,7 +58,7 @@ std::string render_claims(const std::vector<ClaimRow>& rows, bool colour, int wi
 // Every rule as data (evidence.hpp's RuleInfo), for `proclab rules` and docs/verdict-rules.md.
 std::string render_rules(const std::vector<RuleInfo>& rules, int width = 110);
 std::string rules_markdown(const std::vector<RuleInfo>& rules);
-std::string render_demo_runs(const std::vector<DemoRun>& runs);
+std::string render_demo_runs(const std::vector<DemoRun>& runs, std::size_t width = 0);
 
 // A whole run of the suite as its JSON holds it (`proclab run --json`, a report's suite.json).
 struct SuiteDocument {

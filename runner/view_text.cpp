@@ -32,7 +32,7 @@ void render_block(const Block& b, const TextStyle& style, std::string& out) {
                 for (const auto& c : row) cells.push_back(cell_text(c, b.table, style.colour));
                 t.add_row(std::move(cells));
             }
-            out += t.render();
+            out += t.render("  ", width);
             break;
         }
         case Block::Kind::fold:

@@ -150,7 +150,8 @@ class Programs:
 def demo_names(bin_dir):
     """The demos, as `proclab list` names them."""
     out = subprocess.run([str(Path(bin_dir) / "proclab"), "list"], capture_output=True, text=True, timeout=120)
-    return [line.split()[0] for line in out.stdout.splitlines()[2:] if line.strip()]
+    # A row starts at the table's indent; a wrapped description continues further in.
+    return [line.split()[0] for line in out.stdout.splitlines()[2:] if line.strip() and not line.startswith("   ")]
 
 
 # ---------------------------------------------------------------------------------------------

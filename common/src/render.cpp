@@ -82,30 +82,126 @@ std::string wrap(std::string_view text, std::size_t width, std::string_view inde
     return out;
 }
 
-std::string TextTable::render(std::string_view indent) const {
-    std::vector<std::size_t> widths(header_.size(), 0);
+namespace {
+// `text` in lines of at most `width` columns, broken at spaces; a word wider than that keeps a
+// line of its own.
+std::vector<std::string> wrap_lines(std::string_view text, std::size_t width) {
+    std::vector<std::string> lines;
+    std::string line;
+    std::size_t used = 0;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        auto end = text.find(' ', pos);
+        if (end == std::string_view::npos) end = text.size();
+        const auto word = text.substr(pos, end - pos);
+        const auto w = display_width(word);
+        if (used > 0 && used + 1 + w > width) {
+            lines.push_back(std::move(line));
+            line.clear();
+            used = 0;
+        }
+        if (used > 0) {
+            line += ' ';
+            ++used;
+        }
+        line += word;
+        used += w;
+        pos = end + 1;
+    }
+    lines.push_back(std::move(line));
+    return lines;
+}
+
+std::size_t longest_word(std::string_view text) {
+    std::size_t most = 0, pos = 0;
+    while (pos <= text.size()) {
+        auto end = text.find(' ', pos);
+        if (end == std::string_view::npos) end = text.size();
+        most = std::max(most, display_width(text.substr(pos, end - pos)));
+        pos = end + 1;
+    }
+    return most;
+}
+}  // namespace
+
+std::string TextTable::render(std::string_view indent, std::size_t width) const {
+    const std::size_t columns = header_.size();
+    std::vector<std::size_t> widths(columns, 0), least(columns, 0);
     auto measure = [&](const std::vector<std::string>& row) {
-        for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i)
+        for (std::size_t i = 0; i < row.size() && i < columns; ++i) {
             widths[i] = std::max(widths[i], display_width(row[i]));
+            least[i] = std::max(least[i], longest_word(row[i]));
+        }
     };
     measure(header_);
     for (const auto& row : rows_) measure(row);
-
-    auto line = [&](const std::vector<std::string>& row) {
-        std::string out(indent);
-        for (std::size_t i = 0; i < widths.size(); ++i) {
-            const std::string cell = i < row.size() ? row[i] : "";
-            out += cell;
-            if (i + 1 < widths.size()) out += std::string(widths[i] - display_width(cell) + 2, ' ');
-        }
-        while (!out.empty() && out.back() == ' ') out.pop_back();
-        return out + "\n";
+    const std::size_t gaps = columns > 0 ? 2 * (columns - 1) : 0;
+    auto total = [&](const std::vector<std::size_t>& w) {
+        std::size_t sum = display_width(indent) + gaps;
+        for (auto x : w) sum += x;
+        return sum;
     };
-    std::string out = line(header_);
-    std::vector<std::string> rule;
-    for (auto w : widths) rule.push_back(std::string(w, '-'));
-    out += line(rule);
-    for (const auto& row : rows_) out += line(row);
+    auto cell_of = [&](const std::vector<std::string>& row, std::size_t i) { return i < row.size() ? row[i] : ""; };
+
+    if (width > 0 && total(least) > width) {
+        // Too many columns for the width: each row as "column: value" lines under its first cell.
+        std::string out;
+        const std::string inner = std::string(indent) + "  ";
+        for (std::size_t r = 0; r < rows_.size(); ++r) {
+            if (r > 0) out += "\n";
+            out += std::string(indent) + wrap(cell_of(rows_[r], 0), width, indent) + "\n";
+            for (std::size_t i = 1; i < columns; ++i) {
+                const std::string label = header_[i] + ": ";
+                out += inner + wrap(label + cell_of(rows_[r], i), width, inner + "  ") + "\n";
+            }
+        }
+        return out;
+    }
+    if (width > 0)  // narrow the widest column a column at a time until the table fits
+        while (total(widths) > width) {
+            std::size_t widest = columns;
+            for (std::size_t i = 0; i < columns; ++i)
+                if (widths[i] > least[i] && (widest == columns || widths[i] > widths[widest])) widest = i;
+            if (widest == columns) break;
+            --widths[widest];
+        }
+
+    bool wrapped = false;
+    auto lines_of = [&](const std::vector<std::string>& row) {
+        std::vector<std::vector<std::string>> cells;
+        std::size_t height = 1;
+        for (std::size_t i = 0; i < columns; ++i) {
+            cells.push_back(wrap_lines(cell_of(row, i), widths[i]));
+            height = std::max(height, cells.back().size());
+        }
+        std::string out;
+        for (std::size_t l = 0; l < height; ++l) {
+            std::string line(indent);
+            for (std::size_t i = 0; i < columns; ++i) {
+                const std::string part = l < cells[i].size() ? cells[i][l] : "";
+                line += part;
+                if (i + 1 < columns) line += std::string(widths[i] - std::min(widths[i], display_width(part)) + 2, ' ');
+            }
+            while (!line.empty() && line.back() == ' ') line.pop_back();
+            out += line + "\n";
+        }
+        return std::pair{out, height};
+    };
+    std::string out = lines_of(header_).first;
+    std::string rule(indent);
+    for (std::size_t i = 0; i < columns; ++i) rule += std::string(widths[i], '-') + (i + 1 < columns ? "  " : "");
+    out += rule + "\n";
+    std::vector<std::pair<std::string, std::size_t>> rows;
+    // A row whose first cell wraps needs a gap to be told from the next; where first cells fit,
+    // a continuation line starts blank and reads as one.
+    for (const auto& row : rows_) {
+        rows.push_back(lines_of(row));
+        wrapped = wrapped || (columns > 0 && display_width(cell_of(row, 0)) > widths[0]);
+    }
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        if (wrapped && r > 0) out += "\n";  // rows of several lines need a gap to be told apart
+        out += rows[r].first;
+    }
     return out;
 }
 
@@ -125,7 +221,8 @@ std::string render_table_terminal(const Table& t, std::size_t width, bool colour
             cells.push_back(format_cell(row[i], i < t.columns.size() ? t.columns[i] : Column{}));
         tt.add_row(std::move(cells));
     }
-    std::string out = (colour ? fmt::format("\033[1m{}\033[0m", t.title) : t.title) + "\n" + tt.render();
+    const std::string title = wrap(t.title, width, "  ");
+    std::string out = (colour ? fmt::format("\033[1m{}\033[0m", title) : title) + "\n" + tt.render("  ", width);
     if (!t.note.empty()) out += "  " + wrap(t.note, width, "  ") + "\n";
     return out;
 }
@@ -186,10 +283,10 @@ std::string render_table_html(const Table& t) {
     return h;
 }
 
-std::string render_environment(const Environment& env, bool verbose) {
+std::string render_environment(const Environment& env, bool verbose, std::size_t width) {
     TextTable t({"fact", "value"});
     for (const auto& f : env.facts) t.add_row({f.label, f.shown(verbose)});
-    return t.render();
+    return t.render("  ", width);
 }
 
 std::string render_terminal(const Result& r, const RenderStyle& style) {
@@ -213,7 +310,7 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
                 width, "  ") +
            "\n\n";
 
-    out += bold("Environment") + "\n" + render_environment(r.environment, style.verbose) + "\n";
+    out += bold("Environment") + "\n" + render_environment(r.environment, style.verbose, width) + "\n";
 
     for (const auto& t : r.tables) out += render_table_terminal(t, width, c) + "\n";
 
@@ -237,7 +334,7 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
                 mt.add_row({m.name, format_value(m.value, m.unit)});
             }
         }
-        out += mt.render() + "\n";
+        out += mt.render("  ", width) + "\n";
     }
 
     for (const auto& n : r.notes) out += "note: " + wrap(n, width, "      ") + "\n";

@@ -94,6 +94,11 @@ TEST_CASE("a rule that stands on a figure beyond its floor or ceiling decides no
     speedup.ceiling = Bound{2, "the thread count", 0.05};
     above.use(speedup);
     CHECK_THAT(above.confirmed("{speedup}").reason_text(), Catch::Contains("above its ceiling of 2"));
+    // A rule that declined on its own (other load) keeps its cause first; the figure comes after.
+    const Decision declined = above.not_measured("other load was not surely below the margin: {speedup}", "load");
+    CHECK(declined.verdict == Verdict::not_measured);
+    CHECK_THAT(declined.reason_text(), Catch::StartsWith("other load was not surely below the margin") &&
+                                           Catch::Contains("besides") && Catch::Contains("above its ceiling of 2"));
 }
 
 TEST_CASE("a fact used twice must be the same fact", "[evidence]") {

@@ -330,3 +330,25 @@ TEST_CASE("a unit is one of the known ones: a literal checked while compiling, a
     old["metrics"][0]["unit"] = "per s";
     CHECK(result_from_json(old).metrics.front().unit == Unit("/s"));
 }
+
+TEST_CASE("a table wider than the terminal wraps its cells, or lists each row as column: value", "[render]") {
+    TextTable t({"name", "what it shows"});
+    t.add_row({"alpha", "a long description that cannot fit beside its name in a narrow terminal"});
+    t.add_row({"beta", "short"});
+    CHECK(t.render("  ") == t.render("  ", 200));  // fits: the natural layout
+    const std::string narrow = t.render("  ", 40);
+    for (std::size_t start = 0, end; start < narrow.size(); start = end + 1) {
+        end = narrow.find('\n', start);
+        INFO(narrow.substr(start, end - start));
+        CHECK(display_width(narrow.substr(start, end - start)) <= 40);
+    }
+    // The description wraps in its column; its words are all there, in order.
+    CHECK_THAT(narrow, Catch::Contains("  alpha  a long description that cannot") && Catch::Contains("\n         fit"));
+    CHECK_THAT(narrow, Catch::Contains("  beta   short"));
+    // Too many columns for the width: each row as "column: value" lines.
+    TextTable wide({"metric", "value", "n", "minimum", "median", "p99", "maximum"});
+    wide.add_row({"handoff", "52 ns", "40", "48 ns", "52 ns", "60 ns", "75 ns"});
+    const std::string listed = wide.render("  ", 20);
+    CHECK_THAT(listed, Catch::StartsWith("  handoff\n") && Catch::Contains("    value: 52 ns\n") &&
+                           Catch::Contains("    maximum: 75 ns\n"));
+}

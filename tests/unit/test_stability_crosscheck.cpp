@@ -7,6 +7,9 @@
 using namespace proclab;
 using namespace proclab::suite;
 
+// The outcome cells' wording, read on one line each: wide enough that no cell wraps.
+const TextStyle kUnwrapped{.width = 1000};
+
 TEST_CASE("perf bench's usecs/op is read as nanoseconds", "[crosscheck]") {
     const char* out =
         "# Running 'sched/pipe' benchmark:\n# Executed 300000 pipe operations between two processes\n\n"
@@ -46,14 +49,15 @@ TEST_CASE("Crosscheck pairs agree within 15% only where the method is the same",
     CHECK(*ratio(p) == Approx(2680.0 / 2690.0));
     p = in_turns({1070, 1060, 1080}, {2530, 2500, 2560});
     CHECK(judge(p) == Agreement::disagree);  // shown, not hidden
-    CHECK_THAT(render_text(view_of(std::vector<CrosscheckPair>{p})), Catch::Contains("each side's turns within ±1%"));
+    CHECK_THAT(render_text(view_of(std::vector<CrosscheckPair>{p}), kUnwrapped),
+               Catch::Contains("each side's turns within ±1%"));
     p.same_method = false;
     CHECK(judge(p) == Agreement::not_judged);
     p.reference_turns.clear();
     settle(p);
     p.missing = "stress-ng is not installed";
     CHECK(judge(p) == Agreement::missing);
-    const auto text = render_text(view_of(std::vector<CrosscheckPair>{p}));
+    const auto text = render_text(view_of(std::vector<CrosscheckPair>{p}), kUnwrapped);
     CHECK_THAT(text, Catch::Contains("missing: stress-ng is not installed"));
     CHECK(crosscheck_json({p})[0]["outcome"] == "missing");
 }
@@ -65,7 +69,7 @@ TEST_CASE("A crosscheck row noisier than its margin is judged neither agree nor 
     REQUIRE(spread(p));
     CHECK(*spread(p) == Approx((80000.0 - 52000.0) / 2 / 61000.0));
     CHECK(judge(p) == Agreement::too_noisy);
-    CHECK_THAT(render_text(view_of(std::vector<CrosscheckPair>{p})),
+    CHECK_THAT(render_text(view_of(std::vector<CrosscheckPair>{p}), kUnwrapped),
                Catch::Contains("too noisy to judge here: a side's turns spread ±23%"));
     // Beyond the margin by the medians, yet noisy: still not a disagreement.
     p = in_turns({100000, 60000, 80000}, {50000, 51000, 50500});
@@ -74,7 +78,7 @@ TEST_CASE("A crosscheck row noisier than its margin is judged neither agree nor 
     p = in_turns({2680}, {2690, 2700, 2650});
     CHECK_FALSE(spread(p));
     CHECK(judge(p) == Agreement::too_noisy);
-    CHECK_THAT(render_text(view_of(std::vector<CrosscheckPair>{p})),
+    CHECK_THAT(render_text(view_of(std::vector<CrosscheckPair>{p}), kUnwrapped),
                Catch::Contains("fewer than 2 turns on a side (1 + 3 turns)"));
     CHECK(crosscheck_json({p})[0]["outcome"] == "too noisy");
 }

@@ -25,7 +25,7 @@ bool want_colour(int fd);
 int terminal_width(int fd);
 
 std::string render_terminal(const Result& r, const RenderStyle& style);
-std::string render_environment(const Environment& env, bool verbose = false);
+std::string render_environment(const Environment& env, bool verbose = false, std::size_t width = 0);
 
 // format_value(), the one formatter of a figure with its unit, is in units.hpp.
 
@@ -48,7 +48,10 @@ class TextTable {
 public:
     explicit TextTable(std::vector<std::string> header) : header_(std::move(header)) {}
     void add_row(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-    std::string render(std::string_view indent = "  ") const;
+    // Aligned columns. Where `width` is given and the natural layout is wider, the widest columns
+    // narrow and their cells wrap at spaces (a blank line between rows where a first cell wraps); where even
+    // each column's longest word would not fit, every row is printed as "column: value" lines.
+    std::string render(std::string_view indent = "  ", std::size_t width = 0) const;
 
 private:
     std::vector<std::string> header_;
