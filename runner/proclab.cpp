@@ -593,7 +593,9 @@ int main(int argc, char** argv) {
             if (glossary_markdown) {
                 std::cout << suite::glossary_markdown(true);
             } else {
-                for (const auto& t : suite::glossary()) std::cout << t.term << "\n    " << t.definition << "\n";
+                const auto width = static_cast<std::size_t>(terminal_width(STDOUT_FILENO));
+                for (const auto& t : suite::glossary())
+                    std::cout << t.term << "\n    " << wrap(t.definition, width, "    ") << "\n";
             }
             return kExitOk;
         }

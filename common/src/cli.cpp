@@ -1,5 +1,6 @@
 #include "proclab/cli.hpp"
 
+#include "proclab/render.hpp"
 #include "proclab/sizes.hpp"
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 namespace proclab::cli {
 
@@ -21,12 +23,46 @@ std::string Formatter::make_option_opts(const CLI::Option* opt) const {
     return out.str();
 }
 
+namespace {
+std::size_t help_width() { return static_cast<std::size_t>(terminal_width(STDOUT_FILENO)); }
+
+// Each line of `text` wrapped to `width`; CLI11 indents what follows a newline in a description.
+std::string wrap_lines(const std::string& text, std::size_t width) {
+    std::string out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const auto end = std::min(text.find('\n', start), text.size());
+        out += wrap(std::string_view(text).substr(start, end - start), width, "");
+        if (end == text.size()) break;
+        out += '\n';
+        start = end + 1;
+    }
+    return out;
+}
+}  // namespace
+
 std::string Formatter::make_option_desc(const CLI::Option* opt) const {
     std::string desc = opt->get_description();
     const std::string& captured = opt->get_default_str();
     if (!captured.empty() && desc.find("(default: ") == std::string::npos)
         desc += fmt::format(" (default: {})", captured);
-    return desc;
+    return wrap_lines(desc, help_width() - std::min(help_width() - 10, column_width_));
+}
+
+std::string Formatter::make_subcommand(const CLI::App* sub) const {
+    std::ostringstream out;
+    CLI::detail::format_help(
+        out, sub->get_display_name(true),
+        wrap_lines(sub->get_description(), help_width() - std::min(help_width() - 10, column_width_)), column_width_);
+    return out.str();
+}
+
+std::string Formatter::make_description(const CLI::App* app) const {
+    return wrap_lines(CLI::Formatter::make_description(app), help_width());
+}
+
+std::string Formatter::make_footer(const CLI::App* app) const {
+    return wrap_lines(CLI::Formatter::make_footer(app), help_width());
 }
 
 std::string Formatter::make_option_usage(const CLI::Option* opt) const {

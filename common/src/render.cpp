@@ -315,7 +315,7 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
     for (const auto& t : r.tables) out += render_table_terminal(t, width, c) + "\n";
 
     for (const auto& f : r.figures) {
-        out += bold(f.title) + "\n";
+        out += bold(wrap(f.title, width, "")) + "\n";
         for (const auto& line : f.lines) out += "  " + line + "\n";
         if (!f.note.empty()) out += "  " + wrap(f.note, width, "  ") + "\n";
         out += "\n";

@@ -72,9 +72,9 @@ constexpr OpName kOps[] = {{Op::fork, "fork"},
                            {Op::pool, "pool"}};
 
 // The operations' names, as --ops takes them: from kOps, so the help and the error list them as it does.
-std::string op_names() {
+std::string op_names(std::string_view separator = ",") {
     std::string names;
-    for (const auto& o : kOps) names += (names.empty() ? "" : ",") + std::string(o.name);
+    for (const auto& o : kOps) names += (names.empty() ? "" : std::string(separator)) + std::string(o.name);
     return names;
 }
 
@@ -82,8 +82,9 @@ std::vector<DemoOption> options() {
     return {
         {.name = "--ops",
          .help = fmt::format(
-             "Operations of table 1: all, or a list of {} (T8's trials time thread and pool whatever is chosen)",
-             op_names()),
+             "Operations of table 1: all, or a comma-separated list (like fork,thread) of: {} (T8's trials time "
+             "thread and pool whatever is chosen)",
+             op_names(" ")),
          .full = "all",
          .type_name = "LIST"},
         {.name = "--parent-sizes",

@@ -47,7 +47,8 @@ constexpr const char* kQuickSizes = "8,64,4K,64K,1M";
 std::vector<DemoOption> options() {
     return {
         {.name = "--ways",
-         .help = "Which ways: all, or a list of pipe,socketpair,eventfd,mq,shm-spin,shm-semaphore,shm-futex",
+         .help = "Which ways: all, or a comma-separated list (like pipe,mq) of: pipe socketpair eventfd mq shm-spin "
+                 "shm-semaphore shm-futex",
          .full = "all",
          .type_name = "LIST"},
         {.name = "--sizes",

@@ -17,13 +17,16 @@ namespace proclab::threads_parallel {
 namespace {
 
 Figure gil_timeline(const RunResult& r) {
-    constexpr int kColumns = 80;
-    const double window = std::min(r.wall_ns, 100e6);
+    // 64 columns of 1.5 ms: with the lane labels, a line fits an 80-column terminal; 16 lanes at most.
+    constexpr int kColumns = 64;
+    constexpr int kMaxLanes = 16;
+    const double window = std::min(r.wall_ns, 96e6);
     const double column = window / kColumns;
+    const int lanes = std::min(r.n, kMaxLanes);
     Figure f;
-    f.title = fmt::format("Emulated GIL: who held the lock, first {:.0f} ms ({:.2f} ms per column)", window / 1e6,
-                          column / 1e6);
-    for (int t = 0; t < r.n; ++t) {
+    f.title = fmt::format("Emulated GIL: who held the lock, first {:.0f} ms ({:.2f} ms per column){}", window / 1e6,
+                          column / 1e6, lanes < r.n ? fmt::format(", threads 0-{} of {}", lanes - 1, r.n) : "");
+    for (int t = 0; t < lanes; ++t) {
         std::string lane(kColumns, '.');
         for (const auto& turn : r.intervals) {
             if (turn.thread != t) continue;

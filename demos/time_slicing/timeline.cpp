@@ -14,9 +14,10 @@ char worker_letter(std::size_t i) {
 }
 
 Figure timeline(const StepResult& s, const std::vector<int>& cpus) {
-    constexpr int kColumns = 80;
+    // 64 columns of 0.5 ms: with the lane labels, a line fits an 80-column terminal.
+    constexpr int kColumns = 64;
     const double wall = double(s.wall_ns);
-    const double window = std::min(wall, 40e6);
+    const double window = std::min(wall, 32e6);
     const double start = std::max(0.0, std::min(wall * 0.25, wall - window));
     const double column = window / kColumns;
 
@@ -34,7 +35,7 @@ Figure timeline(const StepResult& s, const std::vector<int>& cpus) {
         return false;
     };
     std::string ruler(kColumns, ' ');
-    for (int c = 0; c < kColumns; c += 20) {
+    for (int c = 0; c < kColumns; c += 16) {
         const auto label = fmt::format("|{:.0f}ms", (start + c * column) / 1e6);
         ruler.replace(static_cast<std::size_t>(c), std::min(label.size(), ruler.size() - static_cast<std::size_t>(c)),
                       label);

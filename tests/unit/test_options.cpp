@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+
 using namespace proclab;
 using Action = ParsedCommandLine::Action;
 
@@ -98,7 +100,9 @@ TEST_CASE("options that mean nothing for a demo are not offered", "[options]") {
 }
 
 TEST_CASE("every default is shown one way: (default: X)", "[options]") {
+    ::setenv("COLUMNS", "160", 1);  // the wording, each on one line: wide enough that nothing wraps
     const auto help = parse_command_line(spec(), {"--help"}).text;
+    ::unsetenv("COLUMNS");
     CHECK_THAT(help, Catch::Contains("(default: 1000; --quick: 10)"));
     CHECK_THAT(help, !Catch::Contains("=42"));
     CHECK_THAT(help, Catch::Contains("(default: 42)"));

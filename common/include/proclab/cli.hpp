@@ -13,11 +13,16 @@ namespace proclab::cli {
 
 // CLI11's help, with the habits above: no "=default" after the type (the description carries it),
 // no "x 2" after a positional (the usage line says it).
+// CLI11's help, wrapped to the terminal (stdout's width, else COLUMNS, else 100): descriptions
+// continue under their column, the program's description and footer wrap as paragraphs.
 class Formatter : public CLI::Formatter {
 public:
     std::string make_option_opts(const CLI::Option* opt) const override;
     std::string make_option_desc(const CLI::Option* opt) const override;
     std::string make_option_usage(const CLI::Option* opt) const override;
+    std::string make_subcommand(const CLI::App* sub) const override;
+    std::string make_description(const CLI::App* app) const override;
+    std::string make_footer(const CLI::App* app) const override;
 };
 
 // Installs the formatter, -h,--help and --version ("NAME (proclab VERSION)") on `app`; its
