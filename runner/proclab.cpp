@@ -11,6 +11,7 @@
 #include "fleet.hpp"
 #include "crosscheck.hpp"
 #include "glossary.hpp"
+#include "tour.hpp"
 #include "html.hpp"
 #include "plots.hpp"
 #include "report.hpp"
@@ -477,6 +478,18 @@ int main(int argc, char** argv) {
     auto* glossary = add_command("glossary", "The words the reports use, each defined with its unit and what it is of",
                                  {.failed = runner_failed});
     glossary->add_flag("--markdown", glossary_markdown, "As docs/glossary.md");
+    suite::TourOptions tour_options;
+    bool tour_list = false, tour_no_prompt = false;
+    auto* tour = add_command("tour",
+                             "The notes in order, a stop per demo: predict, run, see what this machine does (for a "
+                             "first hour with proclab)",
+                             {.failed = "a demo failed, or the runner failed"});
+    tour->add_option("stops", tour_options.stops, "Stops to visit (see --list) (default: all, in order)")
+        ->type_name("STOP");
+    tour->add_flag("--list", tour_list, "List the stops and exit");
+    tour->add_flag("--no-prompt", tour_no_prompt,
+                   "Ask for no predictions (also without a terminal on stdin): run and show each stop");
+    tour->add_flag("-q,--quick", tour_options.quick, "Short runs of each demo");
     RunnerOptions o;
     const std::string timeout_help =
         fmt::format("Per-demo timeout in seconds; the demo is killed after it (default: {})", o.timeout_s);
@@ -584,6 +597,9 @@ int main(int argc, char** argv) {
     for (const auto& name : o.demos)
         if (std::find(suite::demo_names().begin(), suite::demo_names().end(), name) == suite::demo_names().end())
             return usage_error(fmt::format("unknown demo '{}'", name), " (see 'proclab list')");
+    for (const auto& stop : tour_options.stops)
+        if (!suite::find_stop(stop))
+            return usage_error(fmt::format("unknown stop '{}'", stop), " (see 'proclab tour --list')");
 
     try {
         for (const auto* command : {run, stability, crosscheck, compare})
@@ -600,6 +616,18 @@ int main(int argc, char** argv) {
             return kExitOk;
         }
         const auto dir = suite::demo_directory(self_executable().parent_path());
+        if (*tour) {
+            if (tour_list) {
+                TextTable t({"stop", "demo", "what it is about"});
+                for (const auto& stop : suite::tour_stops())
+                    t.add_row({std::string(stop.id), std::string(stop.demo), std::string(stop.title)});
+                std::cout << t.render("  ", static_cast<std::size_t>(terminal_width(STDOUT_FILENO)));
+                return kExitOk;
+            }
+            tour_options.prompt = !tour_no_prompt;
+            tour_options.timeout_s = o.timeout_s;
+            return suite::run_tour(dir, tour_options, std::cin, std::cout, terminal_width(STDOUT_FILENO));
+        }
         if (*list) return list_demos(dir);
         if (*rules) return list_rules(dir, rules_markdown, rules_json);
         if (*stability) return run_stability(dir, o);

@@ -345,3 +345,24 @@ TEST_CASE("proclab run --baseline shows what changed, and with --strict a change
                                {.timeout = 120s});
     CHECK(strict.status.describe() == "exit 1");
 }
+
+TEST_CASE("proclab tour runs a stop without a terminal: the notes, the question, what the machine did, what to try",
+          "[runner][tour]") {
+    // stdin is not a terminal here: nothing is asked, and the tour still runs and exits 0.
+    const auto run =
+        run_captured(test::bin_dir() / "proclab", {"tour", "fork", "--no-prompt", "--quick"}, {.timeout = 120s});
+    INFO(run.out << run.err);
+    REQUIRE(run.status.exit_code() == 0);
+    CHECK_THAT(run.out, Catch::Contains("Stop 1 of 1: fork (fork_semantics)") &&
+                            Catch::Contains("T6: threads cannot migrate; fork copies, it does not move") &&
+                            Catch::Contains("Predict: ") && Catch::Contains("What this machine did:") &&
+                            Catch::Contains("Try this:") && !Catch::Contains("your guess [a-b"));
+    CHECK_THAT(run.out, Catch::Contains("fork  T6     -"));  // the summary: no guess made
+    const auto list = run_captured(test::bin_dir() / "proclab", {"tour", "--list"}, {.timeout = 60s});
+    CHECK(list.status.exit_code() == 0);
+    for (const auto& stop : {"processes", "slices", "threads", "thread_local", "fork", "pools", "gil"})
+        CHECK_THAT(list.out, Catch::Contains(stop));
+    const auto bad = run_captured(test::bin_dir() / "proclab", {"tour", "nowhere"}, {.timeout = 60s});
+    CHECK(bad.status.exit_code() == 2);
+    CHECK(bad.err == "proclab: error: unknown stop 'nowhere' (see 'proclab tour --list')\n");
+}
