@@ -1,5 +1,7 @@
 #include "proclab/render.hpp"
 
+#include "proclab/claims.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -310,7 +312,22 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
                 width, "  ") +
            "\n\n";
 
-    out += bold("Environment") + "\n" + render_environment(r.environment, style.verbose, width) + "\n";
+    // The answers first: each claim's verdict in its one-line summary; why, and what would refute
+    // it, come after the tables that show it, and the machine last.
+    if (!r.claims.empty()) {
+        out += bold("Verdicts") + "\n";
+        for (const auto& v : r.verdicts) {
+            const auto verdict = colour_verdict(v.verdict, c);
+            const auto pad = std::string(13 - std::min<std::size_t>(13, display_width(verdict)), ' ');
+            const std::string statement = find_claim(v.claim) ? std::string(find_claim(v.claim)->statement) : "";
+            out += fmt::format("  {:<3} {}{} {}\n", v.claim, verdict, pad,
+                               wrap(v.summary_text(), width, std::string(20, ' ')));
+            if (!statement.empty())
+                out +=
+                    std::string(20, ' ') + wrap("(the notes: " + statement + ")", width, std::string(20, ' ')) + "\n";
+        }
+        out += "\n";
+    }
 
     for (const auto& t : r.tables) out += render_table_terminal(t, width, c) + "\n";
 
@@ -340,8 +357,7 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
     for (const auto& n : r.notes) out += "note: " + wrap(n, width, "      ") + "\n";
     if (!r.notes.empty()) out += "\n";
 
-    if (r.claims.empty()) return out;  // an instrument: figures, no claim of its own
-    out += bold("Verdicts") + "\n";
+    if (!r.claims.empty()) out += bold("Why each verdict") + "\n";
     for (const auto& v : r.verdicts) {
         const auto verdict = colour_verdict(v.verdict, c);
         const auto pad = std::string(13 - std::min<std::size_t>(13, display_width(verdict)), ' ');
@@ -354,6 +370,8 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
                         width, std::string(20, ' ')) +
                    "\n";
     }
+    if (!r.claims.empty()) out += "\n";
+    out += bold("Environment") + "\n" + render_environment(r.environment, style.verbose, width);
     return out;
 }
 
