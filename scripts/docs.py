@@ -8,8 +8,8 @@ line), the text sits between two markers and is generated here:
     ...
     <!-- END generated -->
 
-Kinds: `options PROGRAM [SUBCOMMAND]` (from `PROGRAM [SUBCOMMAND] --help`), `run-times` and
-`progress-line` (from the recorded runs: docs/sample-report/suite.json, the full suite, and
+Kinds: `options PROGRAM [SUBCOMMAND]` (from `PROGRAM [SUBCOMMAND] --help`), `run-times`,
+`run-time DEMO` and `progress-line` (from the recorded runs: docs/sample-report/suite.json, the full suite, and
 tests/data/recorded/suite-quick.json, the quick one; each labelled with its machine and date).
 
     scripts/docs.py update --bin build/release/bin   rewrite every generated block
@@ -242,6 +242,15 @@ def generate(what, root, programs):
                 f"(recorded {recorded_date(quick, QUICK_RUN)}); `proclab report` then runs the crosscheck and draws the plots.\n")
     if parts[0] == "recorded":
         return recorded_demo(full, FULL_RUN, parts[1])
+    if parts[0] == "run-time":  # one demo's, full and --quick
+        def wall(run, rel):
+            found = [d for d in run["demos"] if d["name"] == parts[1]]
+            if not found:
+                raise SystemExit(f"docs.py: {rel} has no run of {parts[1]}")
+            return found[0]["wall_s"]
+        dates = sorted({recorded_date(full, FULL_RUN), recorded_date(quick, QUICK_RUN)})
+        return (f"Run time: {wall(full, FULL_RUN):.2g} s in full, {wall(quick, QUICK_RUN):.2g} s with `--quick` "
+                f"(recorded {' and '.join(dates)}; {machine_line(full)}).\n")
     if parts[0] == "progress-line":
         first = quick["demos"][0]
         return (f"`[1/{len(quick['demos'])}] {first['name']} --quick ... {first['status']} ({first['wall_s']:.2f} s)`\n")
