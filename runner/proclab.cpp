@@ -25,6 +25,7 @@
 #include "proclab/output_file.hpp"
 #include "proclab/clock.hpp"
 #include "proclab/spawn.hpp"
+#include "proclab/units.hpp"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -165,11 +166,12 @@ std::vector<CacheLineHandoff> run_demos(const std::filesystem::path& dir, const 
 }
 
 std::vector<suite::CrosscheckPair> crosscheck_with_progress(const std::filesystem::path& dir, const RunnerOptions& o) {
-    std::fprintf(
-        stderr,
-        "crosscheck%s: context_switch and sched_latency in %d turns alternating with perf bench, cyclictest and "
-        "hackbench; creation_cost beside stress-ng (pinned to one CPU) ...\n",
-        o.quick ? " --quick" : "", suite::kTurns);
+    std::cerr << wrap(fmt::format("crosscheck{}: context_switch and sched_latency in {} turns alternating with perf "
+                                  "bench, cyclictest and hackbench; creation_cost beside stress-ng (pinned to one "
+                                  "CPU) ...",
+                                  o.quick ? " --quick" : "", suite::kTurns),
+                      static_cast<std::size_t>(terminal_width(STDERR_FILENO)), "  ")
+              << std::endl;
     return suite::run_crosscheck(dir, {o.quick, o.cpu, o.timeout_s});
 }
 
@@ -431,9 +433,12 @@ int run_suite(const std::filesystem::path& dir, const RunnerOptions& o) {
         if (o.crosscheck_in_report) pairs = crosscheck_with_progress(dir, o);
         const auto outcome = suite::write_report(*o.report_dir, env, runs, rows, suite_clock.elapsed_s(), o.quick,
                                                  pairs, comparison ? &*comparison : nullptr, line_floors);
-        out << fmt::format("\nReport: {}/report.html, report.md, suite.json, {} plot{} in {}/plots{}\n", *o.report_dir,
-                           outcome.plots.size(), outcome.plots.size() == 1 ? "" : "s", *o.report_dir,
-                           outcome.plots.empty() ? " (" + outcome.plots_note + ")" : "");
+        out << "\n"
+            << wrap(fmt::format("Report: {}/report.html, report.md, suite.json, {} in {}/plots{}", *o.report_dir,
+                                counted(static_cast<long long>(outcome.plots.size()), "plot"), *o.report_dir,
+                                outcome.plots.empty() ? " (" + outcome.plots_note + ")" : ""),
+                    static_cast<std::size_t>(width), "  ")
+            << "\n";
     }
 
     const bool any_failed = std::any_of(runs.begin(), runs.end(), [](const auto& r) {

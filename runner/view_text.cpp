@@ -19,7 +19,11 @@ std::string cell_text(const ViewCell& c, const ViewTable& t, bool colour) {
 void render_block(const Block& b, const TextStyle& style, std::string& out) {
     const auto width = static_cast<std::size_t>(style.width);
     switch (b.kind) {
-        case Block::Kind::heading: out += "\n" + b.text + "\n"; break;
+        case Block::Kind::heading:
+            out += '\n';
+            out += wrap(b.text, width, "  ");
+            out += '\n';
+            break;
         case Block::Kind::paragraph:
         case Block::Kind::note: out += "  " + wrap(b.text, width, "  ") + "\n"; break;
         case Block::Kind::items:
@@ -52,7 +56,7 @@ void render_block(const Block& b, const TextStyle& style, std::string& out) {
 }  // namespace
 
 std::string render_text(const View& v, const TextStyle& style) {
-    std::string out = v.title.empty() ? "" : v.title + "\n";
+    std::string out = v.title.empty() ? "" : wrap(v.title, static_cast<std::size_t>(style.width), "  ") + "\n";
     for (const auto& b : v.blocks) render_block(b, style, out);
     return out;
 }

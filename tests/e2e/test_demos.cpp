@@ -10,6 +10,7 @@
 #include "proclab/spawn.hpp"
 #include "suite.hpp"
 #include "support.hpp"
+#include "width.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -394,49 +395,31 @@ TEST_CASE("a single demo shows its progress on a terminal's stderr, and nowhere 
     CHECK_THAT(tty.out, Catch::Contains("thread_memory: measuring ...") && Catch::Contains("\r\033[K"));
 }
 
-namespace {
-// The lines of `text` wider than `columns` terminal columns, with their width.
-std::vector<std::string> wider_than(const std::string& text, std::size_t columns) {
-    std::vector<std::string> wide;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        auto end = text.find('\n', start);
-        if (end == std::string::npos) end = text.size();
-        const auto line = text.substr(start, end - start);
-        if (display_width(line) > columns) wide.push_back(fmt::format("{} columns: {}", display_width(line), line));
-        start = end + 1;
-    }
-    return wide;
-}
-}  // namespace
-
 TEST_CASE("every command's text fits the terminal: help, list, rules and glossary at 80 and 120 columns",
           "[e2e][width]") {
     const auto proclab = test::bin_dir() / "proclab";
     std::vector<std::pair<std::filesystem::path, std::vector<std::string>>> commands{
         {proclab, {"--help"}}, {proclab, {"list"}}, {proclab, {"rules"}}, {proclab, {"glossary"}}};
-    for (const char* sub : {"list", "rules", "glossary", "run", "report", "stability", "crosscheck", "compare"})
+    for (const char* sub : {"list", "rules", "glossary", "tour", "run", "report", "stability", "crosscheck", "compare"})
         commands.push_back({proclab, {sub, "--help"}});
     for (const auto& name : suite::demo_names()) commands.push_back({test::bin_dir() / name, {"--help"}});
     for (const std::size_t columns : {80, 120}) {
-        ::setenv("COLUMNS", std::to_string(columns).c_str(), 1);  // what the programs read when piped
+        const test::TerminalColumns terminal(columns);
         for (const auto& [exe, args] : commands) {
             const auto run = run_captured(exe, args, {.timeout = 60s});
             INFO(exe.filename().string() << " " << fmt::format("{}", fmt::join(args, " ")) << " at " << columns);
             CHECK(run.status.exit_code() == 0);
-            CHECK(wider_than(run.out, columns) == std::vector<std::string>{});
+            CHECK(test::wider_than(run.out, columns) == std::vector<std::string>{});
         }
     }
-    ::unsetenv("COLUMNS");
 }
 
 TEST_CASE("every demo's report fits 80 columns", "[e2e][width]") {
-    ::setenv("COLUMNS", "80", 1);
+    const test::TerminalColumns terminal(80);
     for (const auto& name : suite::demo_names()) {
         const auto run = run_captured(test::bin_dir() / name, {"--quick"}, {.timeout = 120s});
         INFO(name);
         CHECK(run.status.exit_code() == 0);
-        CHECK(wider_than(run.out, 80) == std::vector<std::string>{});
+        CHECK(test::wider_than(run.out, 80) == std::vector<std::string>{});
     }
-    ::unsetenv("COLUMNS");
 }

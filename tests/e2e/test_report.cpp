@@ -6,6 +6,7 @@
 #include "plots.hpp"
 #include "report.hpp"
 #include "support.hpp"
+#include "width.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -31,10 +32,13 @@ bool is_png(const std::filesystem::path& p) {
 
 TEST_CASE("proclab report writes the JSON, a summary naming every claim, and the plots", "[report]") {
     test::become_subreaper();
+    const test::TerminalColumns terminal(80);  // its text fits an 80-column terminal
     const auto dir = test::scratch_dir("proclab-report-") / "report";
     auto run = run_captured(test::bin_dir() / "proclab", {"report", dir.string(), "--quick"}, {.timeout = 600s});
     INFO(run.err);
     REQUIRE(run.status.describe() == "exit 0");
+    CHECK(test::wider_than(run.out, 80) == std::vector<std::string>{});
+    CHECK(test::wider_than(run.err, 80) == std::vector<std::string>{});
     CHECK(test::leftover_children() == 0);
 
     const auto j = Json::parse(slurp(dir / "suite.json"));

@@ -5,6 +5,7 @@
 #include "plots.hpp"
 #include "suite.hpp"
 #include "support.hpp"
+#include "width.hpp"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -34,6 +35,7 @@ TEST_CASE("proclab list names every demo with its claims", "[runner]") {
 }
 
 TEST_CASE("proclab run --quick prints every claim and writes the combined JSON", "[runner]") {
+    const test::TerminalColumns terminal(80);  // its text fits an 80-column terminal
     test::become_subreaper();
     const auto dir = test::scratch_dir("proclab-runner-");
     const auto json_path = dir / "suite.json";
@@ -41,6 +43,8 @@ TEST_CASE("proclab run --quick prints every claim and writes the combined JSON",
         run_captured(test::bin_dir() / "proclab", {"run", "--quick", "--json", json_path.string()}, {.timeout = 600s});
     INFO(run.err);
     CHECK(run.status.describe() == "exit 0");
+    CHECK(test::wider_than(run.out, 80) == std::vector<std::string>{});
+    CHECK(test::wider_than(run.err, 80) == std::vector<std::string>{});
     for (const auto& name : suite::demo_names()) CHECK_THAT(run.err, Catch::Contains(name));  // progress on stderr
     for (const char* id : {"P1", "P2", "P3", "P4", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9"})
         CHECK_THAT(run.out, Catch::Contains(std::string("  ") + id + " "));
@@ -163,6 +167,7 @@ TEST_CASE("the runner reports a demo that crashes, hangs, lies or leaves process
 }
 
 TEST_CASE("proclab stability runs the suite N times and counts each claim's verdicts", "[runner][stability]") {
+    const test::TerminalColumns terminal(80);  // its text fits an 80-column terminal
     test::become_subreaper();
     const auto dir = test::scratch_dir("proclab-stability-");
     const auto json_path = dir / "stability.json";
@@ -171,6 +176,7 @@ TEST_CASE("proclab stability runs the suite N times and counts each claim's verd
                      {"stability", "2", "--quick", "context_switch", "--json", json_path.string()}, {.timeout = 600s});
     INFO(run.err);
     CHECK(run.status.describe() == "exit 0");
+    CHECK(test::wider_than(run.out, 80) == std::vector<std::string>{});
     CHECK_THAT(run.err, Catch::Contains("run 2/2 [1/1] context_switch"));
     CHECK_THAT(run.out, Catch::Contains("Verdicts over 2 --quick runs"));
     CHECK_THAT(run.out, Catch::Contains("round_trip_processes_pipe_same_cpu"));
@@ -188,6 +194,7 @@ TEST_CASE("proclab stability runs the suite N times and counts each claim's verd
 
 TEST_CASE("proclab crosscheck shows every pair, and says which tool is missing without failing",
           "[runner][crosscheck]") {
+    const test::TerminalColumns terminal(80);  // its text fits an 80-column terminal
     test::become_subreaper();
     const auto dir = test::scratch_dir("proclab-crosscheck-");
     const auto json_path = dir / "crosscheck.json";
@@ -198,6 +205,7 @@ TEST_CASE("proclab crosscheck shows every pair, and says which tool is missing w
                             {.timeout = 600s});
     INFO(run.err);
     CHECK(run.status.describe() == "exit 0");
+    CHECK(test::wider_than(run.out, 80) == std::vector<std::string>{});
     std::ifstream in(json_path);
     const auto j = Json::parse(in);
     REQUIRE(j.at("pairs").size() == 12);
@@ -246,6 +254,11 @@ TEST_CASE("proclab compare on recorded runs: two CPUs against one under taskset 
     for (const auto& m : j.at("metrics")) tested = tested || !m.at("p").is_null();
     CHECK(tested);  // distributions on both sides: p values, not just ratios
     CHECK(std::filesystem::exists(dir / "c.md"));
+    const test::TerminalColumns terminal(80);  // the same text fits an 80-column terminal
+    const auto narrow = run_captured(test::bin_dir() / "proclab",
+                                     {"compare", (data / "two_cpus.json").string(), (data / "one_cpu.json").string()},
+                                     {.timeout = 60s});
+    CHECK(test::wider_than(narrow.out, 80) == std::vector<std::string>{});
     std::filesystem::remove_all(dir);
 }
 
@@ -272,16 +285,21 @@ TEST_CASE("proclab compare on a folder of runs: the fleet view, in text, JSON, M
         CHECK(std::filesystem::file_size(dir / "f.png") > 10000);
         CHECK_THAT(page, Catch::Contains("data:image/png;base64,"));
     }
+    const test::TerminalColumns terminal(80);  // the same text fits an 80-column terminal
+    const auto narrow = run_captured(test::bin_dir() / "proclab", {"compare", data.string()}, {.timeout = 60s});
+    CHECK(test::wider_than(narrow.out, 80) == std::vector<std::string>{});
     std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("proclab compare --with-corpus puts one run beside the corpus's runs of the same CPU",
           "[runner][compare][fleet]") {
+    const test::TerminalColumns terminal(80);  // its text fits an 80-column terminal
     auto run = run_captured(
         test::bin_dir() / "proclab",
         {"compare", (test::source_dir() / "tests/data/fleet/vm-onecpu.json").string(), "--with-corpus", "--json"},
         {.timeout = 120s});
     REQUIRE(run.status.describe() == "exit 0");
+    CHECK(test::wider_than(run.err, 80) == std::vector<std::string>{});
     CHECK_THAT(run.err, Catch::Contains("corpus: intel-xeon-processor_"));  // the text view, on stderr beside --json
     const auto j = Json::parse(run.out);
     REQUIRE(j.at("machines").size() >= 2);
@@ -348,11 +366,13 @@ TEST_CASE("proclab run --baseline shows what changed, and with --strict a change
 
 TEST_CASE("proclab tour runs a stop without a terminal: the notes, the question, what the machine did, what to try",
           "[runner][tour]") {
+    const test::TerminalColumns terminal(80);  // its text fits an 80-column terminal
     // stdin is not a terminal here: nothing is asked, and the tour still runs and exits 0.
     const auto run =
         run_captured(test::bin_dir() / "proclab", {"tour", "fork", "--no-prompt", "--quick"}, {.timeout = 120s});
     INFO(run.out << run.err);
     REQUIRE(run.status.exit_code() == 0);
+    CHECK(test::wider_than(run.out, 80) == std::vector<std::string>{});
     CHECK_THAT(run.out, Catch::Contains("Stop 1 of 1: fork (fork_semantics)") &&
                             Catch::Contains("T6: threads cannot migrate; fork copies, it does not move") &&
                             Catch::Contains("Predict: ") && Catch::Contains("What this machine did:") &&
