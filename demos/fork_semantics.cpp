@@ -315,7 +315,8 @@ Decision decide_t6(const Evidence& e) {
         rule.use(
             count_fact(id + "_write_faults", c.child.write_faults, "minor faults while the child wrote every page"));
         regions += fmt::format(
-            "{}{{{}_bytes}}: {{{}_read_faults}} faults reading, {{{}_write_faults}} writing {{{}_pages}} pages",
+            "{}{{{}_bytes}}: {{{}_read_faults:count fault}} reading, {{{}_write_faults}} writing {{{}_pages:count "
+            "page}}",
             regions.empty() ? "" : "; ", id, id, id, id, id);
     }
     rule.use(flag_fact("copies_private", isolated, "each side's writes invisible to the other, at the same addresses"));
@@ -323,7 +324,7 @@ Decision decide_t6(const Evidence& e) {
                                             "a mutex another thread held at the fork could not be taken in the child"));
     rule.use(number_fact("mutex_patience", e.mutex.waited_ms * 1e6, "ns", "how long the child's try-lock kept trying"));
     const std::string threads =
-        "fork() in a process of {parent_threads} threads gave a child with {child_threads} in its task list, its "
+        "fork() in a process of {parent_threads:count thread} gave a child with {child_threads} in its task list, its "
         "tid {child_tid}" +
         std::string(tid_is_pid ? " (its pid {child_pid}: a new task)" : "") +
         ", not the forking thread's {forking_tid}; of the parent's {parent_other_threads} other threads, "
@@ -338,7 +339,7 @@ Decision decide_t6(const Evidence& e) {
                 "; copies private: "
                 "{copies_private} (" +
                 regions + ")",
-            "{parent_threads} threads -> {child_threads} in the child, copies private: {copies_private}");
+            "{parent_threads:count thread} -> {child_threads} in the child, copies private: {copies_private}");
     if (!locked)
         return rule.refuted(
             threads +
@@ -358,7 +359,7 @@ Decision decide_t6(const Evidence& e) {
             fix +
             ": only the calling thread is copied, as a new task; the others do not move, and their locks are "
             "copied as they were",
-        "{parent_threads} threads -> {child_threads} in the child" + summary_cow +
+        "{parent_threads:count thread} -> {child_threads} in the child" + summary_cow +
             "; a mutex held at fork stayed "
             "locked in the child");
 }
@@ -415,9 +416,9 @@ void present(Result& result, const Evidence& e) {
                           r.child.write_ns / double(r.pages), r.same_address ? "yes" : "no",
                           r.parent_unchanged ? "unchanged" : "changed"});
         result.add_metric(fmt::format("cow_ns_per_page_{}mib", r.mib), r.child.write_ns / double(r.pages), "ns",
-                          "child's write to a page shared after fork (the copy)");
+                          fmt::format("child's write to a page shared after fork (the copy), {} MiB", r.mib));
         result.add_metric(fmt::format("cow_write_faults_{}mib", r.mib), double(r.child.write_faults), "count",
-                          "minor faults while the child wrote every page");
+                          fmt::format("minor faults while the child wrote every page of {} MiB", r.mib));
     }
     c.note =
         "Minor faults from getrusage(RUSAGE_SELF) in the child. Reading a shared page costs no fault: fork copied the "

@@ -233,7 +233,8 @@ Decision decide_t5(const Instances& r, const std::vector<Cost>& costs) {
         rule.use(number_fact(c.id, c.per_access.median, "ns",
                              std::string(c.what) + ": a call returning its address, and an increment"));
     const std::string evidence =
-        "{threads} threads: {distinct_addresses} distinct addresses, {constructions} constructions while they ran, "
+        "{threads:count thread}: {distinct_addresses} distinct addresses, {constructions} constructions while they "
+        "ran, "
         "{destructions_before_exit} destructions before and {destructions_at_exit} after they exited, {kept_own_value "
         "of threads} "
         "kept their own value while the others stored theirs";
@@ -242,7 +243,7 @@ Decision decide_t5(const Instances& r, const std::vector<Cost>& costs) {
     if (distinct < n || kept_own < n || r.constructed_during != n || r.destroyed_after_exit != n)
         return rule.refuted(
             "the thread_local was not one private instance per thread: " + evidence,
-            "{threads} threads, {distinct_addresses} instances, {kept_own_value of threads} kept their value");
+            "{threads:count thread}, {distinct_addresses} instances, {kept_own_value of threads} kept their value");
     rule.use(
         text_fact("owner_address", fmt::format("{:#x}", r.owner_address), "the address one thread handed another"));
     rule.use(count_fact("owner_value", r.owner_value, "the value its owner stored there"));
@@ -254,14 +255,14 @@ Decision decide_t5(const Instances& r, const std::vector<Cost>& costs) {
             evidence +
                 "; but another thread handed the address {owner_address} read the owner's value "
                 "{value_read_through_address}: private by name, not by protection",
-            "{threads} threads, {distinct_addresses} instances, {destructions_at_exit} destroyed at exit; another "
+            "{threads:count thread}, {distinct_addresses} instances, {destructions_at_exit} destroyed at exit; another "
             "thread read one through its address; " +
                 cost);
     return rule.confirmed(
         evidence +
             "; the other thread handed the address {owner_address} read {value_read_through_address}, not "
             "the owner's {owner_value}",
-        "{threads} threads, {distinct_addresses} instances, {destructions_at_exit} destroyed at exit; " + cost);
+        "{threads:count thread}, {distinct_addresses} instances, {destructions_at_exit} destroyed at exit; " + cost);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -416,7 +416,7 @@ const RuleInfo kT7Rule{
 
 namespace {
 const char* kIdentity =
-    "{threads} threads: {distinct_tids} distinct tids, stacks disjoint: {stacks_disjoint}, at least "
+    "{threads:count thread}: {distinct_tids} distinct tids, stacks disjoint: {stacks_disjoint}, at least "
     "{min_stack_distance} apart";
 }  // namespace
 
@@ -438,7 +438,7 @@ Decision decide_t3(const Evidence& e) {
         "blocked in read() and another spun (the whole job alone: {job_alone})";
     if (e.distinct_tids < e.threads || !e.stacks_disjoint)
         return rule.refuted(std::string("threads without their own identity: ") + kIdentity,
-                            "{distinct_tids} tids for {threads} threads");
+                            "{distinct_tids} tids for {threads:count thread}");
     if (in.chunks_while_blocked == 0)
         return rule.refuted("blocking one thread held another back: " + independent,
                             "no progress beside a blocked sibling");
@@ -493,7 +493,8 @@ Decision decide_t4(const Evidence& e) {
     rule.use(count_fact("updates_lost_mutex", long(locked.lost()), "increments under a mutex lost"));
     const std::string evidence =
         "one thread's writes to a global ({global_address}) and a heap object ({heap_address}) were read by another; "
-        "{counting_threads} threads x {increments_per_thread} increments of one counter: load-then-store ended at "
+        "{counting_threads:count thread} x {increments_per_thread:count increment} of one counter: load-then-store "
+        "ended at "
         "{racy_final} "
         "({updates_lost_racy} lost, {racy_lost_share}), fetch_add at {atomic_final} ({updates_lost_atomic} lost), a "
         "mutex at "

@@ -92,6 +92,16 @@ std::string render_fact(const Fact& f, std::string_view format) {
     if (format == "pct") return percent(v);
     if (format == "x") return times(v);
     if (format == "plain") return f.unit == "count" ? fmt::format("{:.0f}", v) : fmt::format("{:.3g}", v);
+    if (format.starts_with("count ")) {
+        // "count fault" or "count child/children": the count with its noun, singular for one.
+        // A whole number of anything counts (CPUs are a count in one fact, a unit in another).
+        if (v != std::round(v))
+            throw TemplateError(fmt::format("':{}' takes a whole number, and '{}' is {}", format, f.id, v));
+        const std::string_view noun = format.substr(6);
+        const auto slash = noun.find('/');
+        return counted(std::llround(v), noun.substr(0, slash),
+                       slash == std::string_view::npos ? std::string_view{} : noun.substr(slash + 1));
+    }
     if (!format.empty()) throw TemplateError(fmt::format("unknown format ':{}' for fact '{}'", format, f.id));
     if (f.unit == "fraction") return percent(v);
     if (f.unit == "x") return times(v);
@@ -291,9 +301,9 @@ Decision decide_from_trials(const std::vector<Decision>& trials, std::optional<s
     }
     if (!winner) {
         out.verdict = Verdict::not_measured;
-        out.reason =
-            fmt::format("the {{trials}} trials disagreed ({}), so no verdict holds; trial {{shown_trial}} said: {}",
-                        counts, out.reason);
+        out.reason = fmt::format(
+            "the {{trials:count trial}} disagreed ({}), so no verdict holds; trial {{shown_trial}} said: {}", counts,
+            out.reason);
         out.summary = fmt::format("trials disagreed: {}", counts);
         return out;
     }
@@ -301,9 +311,9 @@ Decision decide_from_trials(const std::vector<Decision>& trials, std::optional<s
     const std::string suffix =
         count(*winner) == n
             ? " ({agreeing_trials of trials} trials agree; shown: trial {shown_trial})"
-            : fmt::format(" ({{agreeing_trials}} of {{trials}} trials; {}; shown: trial {{shown_trial}})", counts);
+            : fmt::format(" ({{agreeing_trials}} of {{trials:count trial}}; {}; shown: trial {{shown_trial}})", counts);
     out.reason += suffix;
-    out.summary = (out.summary.empty() ? out.reason : out.summary) + " [{agreeing_trials} of {trials} trials]";
+    out.summary = (out.summary.empty() ? out.reason : out.summary) + " [{agreeing_trials} of {trials:count trial}]";
     return out;
 }
 

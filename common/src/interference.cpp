@@ -96,7 +96,8 @@ std::string use_interference(Rule& rule, const Interference& i, double margin) {
         number_fact("steal", i.steal_fraction(), "fraction", "the hypervisor's steal time, as a share of the same"));
     rule.use(number_fact("interference_resolution", std::min(1.0, i.resolution()), "fraction",
                          "/proc/stat's counting resolution over the window"));
-    return "other tasks and steal took {interference} of {interference_cpus} CPUs over {interference_window} (steal "
+    return "other tasks and steal took {interference} of {interference_cpus:count CPU} over {interference_window} "
+           "(steal "
            "{steal}, "
            "+-{interference_resolution} counting resolution; margin {interference_margin})";
 }

@@ -55,8 +55,9 @@ Decision decide_p1(const P1Evidence& e) {
     rule.use(count_fact("processes", e.processes, "processes alive at once: this one, two siblings and a crasher"));
     rule.use(count_fact("distinct_pids", e.distinct_pids, "distinct pids among them (the fewest over the crashes)"));
     if (e.distinct_pids < e.processes)
-        return rule.refuted("only {distinct_pids} distinct pids among {processes} processes alive at once",
-                            "{distinct_pids} pids for {processes} processes");
+        return rule.refuted(
+            "only {distinct_pids} distinct pids among {processes:count process/processes} alive at once",
+            "{distinct_pids} pids for {processes:count process/processes}");
     rule.use(count_fact("children", e.children, "children started"));
     rule.use(count_fact("children_reporting_parent", e.children_reporting_parent,
                         "children whose parent pid was this process"));
@@ -69,14 +70,15 @@ Decision decide_p1(const P1Evidence& e) {
     rule.use(count_fact("siblings_alive_after_crash", e.siblings_alive_after_crash,
                         "siblings that answered a ping after the crash"));
     const std::string pids =
-        "{processes} processes alive at once, {distinct_pids} distinct pids; {children_kept_own_global of children} "
+        "{processes:count process/processes} alive at once, {distinct_pids} distinct pids; {children_kept_own_global "
+        "of children} "
         "children started through Boost.Process with their own copy of the globals";
     if (e.crashes_by_fault == 0) {
         if (e.crash_killed_by_demo)
             rule.use(flag_fact("crasher_killed_by_demo", true, "the demo killed the crasher after its deadline"));
         return rule.not_measured(
             pids +
-                "; but the crash could not be provoked: of {crashes} children that wrote through a null "
+                "; but the crash could not be provoked: of {crashes:count child/children} that wrote through a null "
                 "pointer, one ended {crash_status}" +
                 std::string(e.crash_killed_by_demo ? " (the demo killed it after its deadline)" : ""),
             "{distinct_pids} pids; the crash was not provoked");
@@ -107,19 +109,19 @@ Decision decide_p1(const P1Evidence& e) {
             crash +
                 "; {siblings_unresponsive} neither answered nor ended within {answer_deadline}, which says "
                 "nothing about the crash",
-            "{siblings_unresponsive} siblings silent but alive after a crash");
+            "{siblings_unresponsive:count sibling} silent but alive after a crash");
     }
     if (e.children_reporting_parent < e.children || e.children_kept_own_global < e.children)
-        return rule.nuanced(
-            pids + "; " + crash +
-                "; but {children_reporting_parent of children} children reported this process as "
-                "their parent and {children_kept_own_global of children} read back their own global",
-            "{distinct_pids} pids; {crashes_by_fault} children's {crash_signal} left {siblings_alive_after_crash of "
-            "siblings} siblings answering");
-    return rule.confirmed(
-        pids + "; " + crash + ", and the parent went on",
-        "{processes} processes at once, {distinct_pids} pids; {crashes_by_fault} children's {crash_signal} left "
-        "{siblings_alive_after_crash of siblings} siblings answering");
+        return rule.nuanced(pids + "; " + crash +
+                                "; but {children_reporting_parent of children} children reported this process as "
+                                "their parent and {children_kept_own_global of children} read back their own global",
+                            "{distinct_pids} pids; {crashes_by_fault:count child/children}'s {crash_signal} left "
+                            "{siblings_alive_after_crash of "
+                            "siblings} siblings answering");
+    return rule.confirmed(pids + "; " + crash + ", and the parent went on",
+                          "{processes:count process/processes} at once, {distinct_pids} pids; {crashes_by_fault:count "
+                          "child/children}'s {crash_signal} left "
+                          "{siblings_alive_after_crash of siblings} siblings answering");
 }
 
 namespace {

@@ -59,7 +59,6 @@ Decision decide_p2(const std::vector<LatenessCell>& cells, std::optional<double>
     std::sort(sorted.begin(), sorted.end());
     rule.use(count_fact("load", loaded->load_tasks, "CPU-bound processes beside the sleeper"));
     rule.use(count_fact("cpus", loaded->cpus, "CPUs they could use"));
-    rule.use(text_fact("cpu_word", loaded->cpus == 1 ? "CPU" : "CPUs", "the CPU count's noun"));
     rule.use(count_fact("wakeups", static_cast<long long>(sorted.size()), "wake-ups measured"));
     const double p50 = rule.number(number_fact("p50", percentile_sorted(sorted, 50), "ns", "median lateness"));
     const double p99 =
@@ -93,10 +92,10 @@ Decision decide_p2(const std::vector<LatenessCell>& cells, std::optional<double>
             extra += "; SCHED_FIFO at the same load: p99 {fifo_p99}";
         }
     const std::string evidence =
-        "a SCHED_OTHER sleeper beside {load} CPU-bound processes on {cpus} {cpu_word} woke {wakeups} times: "
+        "a SCHED_OTHER sleeper beside {load} CPU-bound processes on {cpus:count CPU} woke {wakeups:count time}: "
         "lateness p50 {p50}, p99 {p99} against a turn of {turn_bound} (tick {tick})" +
         extra;
-    const std::string summary = "beside {load} busy processes on {cpus} {cpu_word}: p99 {p99}, a turn {turn_bound}";
+    const std::string summary = "beside {load} busy processes on {cpus:count CPU}: p99 {p99}, a turn {turn_bound}";
     if (p99 <= bound) return rule.confirmed("the woken task ran within a turn of the run queue: " + evidence, summary);
     rule.use(number_fact("starved_turns", kStarvedTurns, "x", "the median wait, in turns, that refutes"));
     if (quota_cpus && *quota_cpus < loaded->cpus) {

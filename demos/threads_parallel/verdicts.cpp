@@ -82,9 +82,10 @@ Decision decide_t2(const Evidence& e) {
         return rule.not_measured("{cpus} CPU: no two threads can run at the same time, in any language", "one CPU");
     if (quota_bounds(rule, e))
         return rule.not_measured(
-            "a CPU quota of {cpu_quota} (cgroup) on {cpus} CPUs throttles the threads and the one-thread run alike, "
+            "a CPU quota of {cpu_quota} (cgroup) on {cpus:count CPU} throttles the threads and the one-thread run "
+            "alike, "
             "so how they ran at once is the quota's, not the scheduler's",
-            "CPU quota {cpu_quota} on {cpus} CPUs");
+            "CPU quota {cpu_quota} on {cpus:count CPU}");
     rule.use(count_fact("threads", e.n_at_cpus, "C++ threads compared with one"));
     Fact busy = number_fact("busy", e.cpp_busy, "CPUs",
                             "the kernel's count of the threads' CPU time over the wall time (busy CPUs)");
@@ -101,10 +102,10 @@ Decision decide_t2(const Evidence& e) {
     rule.use(number_fact("serial_busy", kSerialBusy, "CPUs", "at most this many busy: one at a time"));
     const std::string load = use_interference(rule, e.interference, kInterferenceMargin);
     const std::string evidence =
-        "C++: {threads} threads on {cpus} CPUs: the kernel counted {busy} busy, two or more ran {overlap} of "
+        "C++: {threads:count thread} on {cpus:count CPU}: the kernel counted {busy} busy, two or more ran {overlap} of "
         "the wall time, and they finished {speedup} faster than one (efficiency {efficiency}); " +
         load;
-    const std::string summary = "C++: {threads} threads {speedup} on {cpus} CPUs, {busy} busy";
+    const std::string summary = "C++: {threads:count thread} {speedup} on {cpus:count CPU}, {busy} busy";
     // Load moves every figure here: it slows the one-thread baseline (a speedup too high) or the
     // threads (too low), and it takes the CPUs they would have run on. So nothing is decided unless
     // the load was surely below the margin, its counting resolution included.
@@ -143,13 +144,14 @@ Decision decide_t2(const Evidence& e) {
         rule.use(number_fact("memory_overlap", e.mem_overlap, "fraction", "the share of its wall with 2+ running"));
         rule.use(number_fact("memory_threshold", kMemoryBoundEfficiency, "fraction",
                              "memory-bound efficiency below this is the nuance"));
-        return rule.nuanced(evidence +
-                                "; memory-bound: {threads} threads {memory_speedup} (efficiency {memory_efficiency}, "
-                                "{memory_bandwidth_n} against {memory_bandwidth_one} with one thread, two or more "
-                                "running {memory_overlap} of the "
-                                "wall): compute-bound threads run in parallel, memory-bound ones stop where "
-                                "the memory bandwidth does (below {memory_threshold} of N)",
-                            summary + "; memory-bound {memory_speedup}");
+        return rule.nuanced(
+            evidence +
+                "; memory-bound: {threads:count thread} {memory_speedup} (efficiency {memory_efficiency}, "
+                "{memory_bandwidth_n} against {memory_bandwidth_one} with one thread, two or more "
+                "running {memory_overlap} of the "
+                "wall): compute-bound threads run in parallel, memory-bound ones stop where "
+                "the memory bandwidth does (below {memory_threshold} of N)",
+            summary + "; memory-bound {memory_speedup}");
     }
     return rule.confirmed(evidence, summary);
 }
@@ -162,9 +164,10 @@ Decision decide_t9(const Evidence& e) {
                                  "one CPU");
     if (quota_bounds(rule, e))
         return rule.not_measured(
-            "a CPU quota of {cpu_quota} (cgroup) on {cpus} CPUs throttles CPython's threads and processes alike, so "
+            "a CPU quota of {cpu_quota} (cgroup) on {cpus:count CPU} throttles CPython's threads and processes alike, "
+            "so "
             "whether its threads could use a second CPU cannot be seen",
-            "CPU quota {cpu_quota} on {cpus} CPUs");
+            "CPU quota {cpu_quota} on {cpus:count CPU}");
     const auto& py = e.python;
     if (!py.ran) {
         rule.use(text_fact("python_why_not", py.why_not, "why real CPython was not measured"));
@@ -186,8 +189,8 @@ Decision decide_t9(const Evidence& e) {
     // Busy CPUs (the kernel's count of CPU time over the wall) decide: a speedup against the
     // one-thread run would carry that run's own luck, so it is not quoted here (the table shows it).
     const std::string evidence =
-        "{python}, GIL enabled: {gil_enabled}: a pure-Python loop in {workers} threads kept {threads_busy} busy, "
-        "in {workers} processes {processes_busy}; sha256 in {workers} threads {hash_busy}";
+        "{python}, GIL enabled: {gil_enabled}: a pure-Python loop in {workers:count thread} kept {threads_busy} busy, "
+        "in {workers:count process/processes} {processes_busy}; sha256 in {workers:count thread} {hash_busy}";
     const std::string summary =
         "{python}: threads {threads_busy} busy, processes {processes_busy}, sha256 threads {hash_busy}";
     if (py.threads.parallelism() >= kParallelBusy) {

@@ -168,7 +168,8 @@ Decision decide_p4(const std::vector<StepResult>& steps, const Interference& int
     for (const auto* s : process_steps(steps))
         summary += fmt::format("{}K={{k{}}} {{k{}_{}}}", summary.empty() ? "" : ", ", s->k, s->k,
                                s->k > s->cpus ? "capacity_used" : "least_share");
-    summary = "capacity used (K<=CPUs: least share): " + summary + "; at most {most_at_once} at once on {cpus} CPUs";
+    summary =
+        "capacity used (K<=CPUs: least share): " + summary + "; at most {most_at_once} at once on {cpus:count CPU}";
     // The steps in words, from the clock-gap picture; `all_busy` says whether the CPUs were kept busy.
     bool all_busy = true;
     const auto describe_steps = [&] {
@@ -203,7 +204,7 @@ Decision decide_p4(const std::vector<StepResult>& steps, const Interference& int
                     k));
             }
         }
-        return fmt::format("{} on {{cpus}} CPUs", fmt::join(parts, "; "));
+        return fmt::format("{} on {{cpus:count CPU}}", fmt::join(parts, "; "));
     };
     if (!any_over)
         return rule.not_measured("no step had more runnable workers than CPUs: " + describe_steps(), summary);
@@ -223,8 +224,9 @@ Decision decide_p4(const std::vector<StepResult>& steps, const Interference& int
         return rule.not_measured(
             "other load was not surely below the margin, so the shares are not the OS's alone: " + load +
                 (counted.empty() ? std::string() : fmt::format("; {}", fmt::join(counted, "; "))),
-            interference.known ? "other load: {interference} of {interference_cpus} CPUs (margin {interference_margin})"
-                               : "interference unknown ({interference_unknown})");
+            interference.known
+                ? "other load: {interference} of {interference_cpus:count CPU} (margin {interference_margin})"
+                : "interference unknown ({interference_unknown})");
     }
     for (const auto* s : process_steps(steps)) {
         if (s->max_running <= s->cpus) continue;
@@ -237,18 +239,19 @@ Decision decide_p4(const std::vector<StepResult>& steps, const Interference& int
         rule.use(number_fact("gap_threshold", double(s->gap_threshold_ns), "ns",
                              "the least time off a CPU the clock gaps can see"));
         return rule.not_measured(
-            fmt::format("at K={{{0}}} the clock-gap picture shows {{{0}_most_at_once}} at once on {{cpus}} CPUs, "
+            fmt::format("at K={{{0}}} the clock-gap picture shows {{{0}_most_at_once}} at once on {{cpus:count CPU}}, "
                         "which cannot be: it misses any preemption shorter than its gap threshold "
                         "{{gap_threshold}}, so its shares are not evidence here",
                         k),
-            fmt::format("K={{{0}}}: clock gaps too coarse ({{{0}_most_at_once}} at once on {{cpus}} CPUs)", k));
+            fmt::format("K={{{0}}}: clock gaps too coarse ({{{0}_most_at_once}} at once on {{cpus:count CPU}})", k));
     }
     const std::string evidence = describe_steps();
     if (quota_cpus && *quota_cpus < cpus) {
         rule.use(
             number_fact("cpu_quota", *quota_cpus, "CPUs", "the cgroup's CPU quota (CPU time per period, in CPUs)"));
         return rule.nuanced(
-            "at most {most_at_once} ran at once on {cpus} CPUs and the kernel counted no more than they could give, "
+            "at most {most_at_once} ran at once on {cpus:count CPU} and the kernel counted no more than they could "
+            "give, "
             "but a "
             "CPU quota of {cpu_quota} (cgroup) bounds the workers below the CPU count: the quota, not only their "
             "competition, decides how much of the CPUs they get: " +
@@ -257,7 +260,8 @@ Decision decide_p4(const std::vector<StepResult>& steps, const Interference& int
     }
     if (!all_busy)
         return rule.nuanced(
-            "at most {most_at_once} ran at once on {cpus} CPUs, but the CPUs idled while work waited, with no other "
+            "at most {most_at_once} ran at once on {cpus:count CPU}, but the CPUs idled while work waited, with no "
+            "other "
             "load "
             "to explain it (" +
                 load + "; a CPU quota, or the balancer's delay): " + evidence,
@@ -295,9 +299,9 @@ Decision decide_p2(const std::vector<StepResult>& steps, const KernelSliceFacts&
     rule.use(count_fact("involuntary_switches", involuntary, "their involuntary context switches (/proc/.../status)"));
     if (preempted == 0)
         return rule.refuted(
-            "{workers} {kind} on {cpus} CPUs ran one after another: {preempted} of them taken off a CPU, "
+            "{workers} {kind} on {cpus:count CPU} ran one after another: {preempted} of them taken off a CPU, "
             "{involuntary_switches} involuntary switches",
-            "{workers} {kind} on {cpus} CPUs, {preempted} preempted");
+            "{workers} {kind} on {cpus:count CPU}, {preempted} preempted");
     std::vector<double> sorted = s.slices_ns;
     std::sort(sorted.begin(), sorted.end());
     const double median_slice = sorted.empty() ? 0 : percentile_sorted(sorted, 50);
@@ -310,12 +314,12 @@ Decision decide_p2(const std::vector<StepResult>& steps, const KernelSliceFacts&
     rule.use(share_fact("most_share", s.max_share, "the most"));
     rule.use(number_fact("jain", s.jain, "ratio", "Jain's fairness index of the shares (1: equal)"));
     const std::string evidence =
-        "{workers} {kind} on {cpus} CPUs: {with_turns of workers} got several slices in turn, slice median "
+        "{workers} {kind} on {cpus:count CPU}: {with_turns of workers} got several slices in turn, slice median "
         "{slice_median} (p90 {slice_p90}), {involuntary_switches} involuntary switches ({involuntary_per_s:plain} per "
         "second), "
         "shares {least_share}-{most_share}, Jain {jain}";
     const std::string summary =
-        "{workers} {kind} on {cpus} CPUs: slice median {slice_median}, {involuntary_per_s:plain} involuntary "
+        "{workers} {kind} on {cpus:count CPU}: slice median {slice_median}, {involuntary_per_s:plain} involuntary "
         "switches per second, Jain {jain}";
     // Preempted is not yet in turns: every worker beyond the CPU count had to wait, so each of those
     // should have run in several slices. Fewer is a kernel that takes workers off a CPU (an
@@ -421,7 +425,7 @@ Decision decide_t1(const std::vector<StepResult>& steps, bool pinned, const Inte
     rule.use(number_fact("run_most", double(max_run), "ns", "the most"));
     rule.use(count_fact("moved", moved, "threads that ran on more than one CPU"));
     std::string evidence =
-        "{threads} threads of {processes} process: {distinct_tids} distinct tids, {own_schedstat} with their own "
+        "{threads:count thread} of {processes} process: {distinct_tids} distinct tids, {own_schedstat} with their own "
         "schedstat (run {run_least}-{run_most}), {moved} moved to another CPU";
     if (t->started_on_one_cpu && !t->workers.empty()) {
         rule.use(count_fact("start_cpu", t->workers.front().first_cpu, "the CPU every thread started on"));
@@ -433,7 +437,7 @@ Decision decide_t1(const std::vector<StepResult>& steps, bool pinned, const Inte
         evidence += ", the first after {first_move}";
     }
     const std::string summary =
-        "{threads} threads with {distinct_tids} tids and {own_schedstat} own schedstat, {moved} moved";
+        "{threads:count thread} with {distinct_tids} tids and {own_schedstat} own schedstat, {moved} moved";
     if (static_cast<int>(tids.size()) < t->k || with_own_stats < t->k)
         return rule.refuted("threads were not separate kernel tasks: " + evidence, summary);
     rule.use(count_fact("cpus", t->cpus, "CPUs the threads could use"));

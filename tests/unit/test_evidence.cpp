@@ -30,6 +30,13 @@ TEST_CASE("a fact renders by its unit, or as asked", "[evidence]") {
     CHECK(render_fact(flag_fact("f", true, "")) == "yes");
     CHECK(render_fact(text_fact("s", "SIGSEGV", "")) == "SIGSEGV");
     CHECK_THROWS_AS(render_fact(count_fact("n", 4, ""), "bold"), TemplateError);
+    // A count with its noun: singular for one, the given plural where "s" is wrong.
+    CHECK(render_fact(count_fact("n", 1, ""), "count fault") == "1 fault");
+    CHECK(render_fact(count_fact("n", 0, ""), "count fault") == "0 faults");
+    CHECK(render_fact(count_fact("n", 1, ""), "count child/children") == "1 child");
+    CHECK(render_fact(count_fact("n", 3, ""), "count child/children") == "3 children");
+    CHECK(render_fact(number_fact("c", 1, "CPUs", ""), "count CPU") == "1 CPU");
+    CHECK_THROWS_AS(render_fact(number_fact("c", 1.5, "CPUs", ""), "count CPU"), TemplateError);
 }
 
 TEST_CASE("a template is filled from the facts it names, and only from them", "[evidence]") {

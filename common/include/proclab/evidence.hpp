@@ -70,7 +70,8 @@ Fact flag_fact(std::string id, bool value, std::string what);
 Fact text_fact(std::string id, std::string value, std::string what);
 
 // A fact's value as a sentence shows it: "1.23 µs", "4", "52%", "1.98x", "yes", "SIGSEGV".
-// format: "" (by unit), "pct", "x" or "plain".
+// format: "" (by unit), "pct", "x", "plain", or "count NOUN" for a count with its noun, singular for
+// one ("count fault": "1 fault", "3 faults"; "count child/children" names an irregular plural).
 std::string render_fact(const Fact& f, std::string_view format = {});
 
 class TemplateError : public std::logic_error {
