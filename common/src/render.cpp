@@ -3,6 +3,7 @@
 #include "proclab/claims.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <stdexcept>
@@ -124,6 +125,16 @@ std::size_t longest_word(std::string_view text) {
     }
     return most;
 }
+
+// The narrowest a cell may wrap to: its longest word, or the whole cell where it is a value with its
+// unit ("7.72 µs", "1.5 ms"): a number split from its unit reads as two figures.
+std::size_t least_width(std::string_view cell) {
+    const auto space = cell.find(' ');
+    const bool value_with_unit = space != std::string_view::npos &&
+                                 cell.find(' ', space + 1) == std::string_view::npos && space > 0 &&
+                                 std::isdigit(static_cast<unsigned char>(cell[space - 1])) && display_width(cell) <= 12;
+    return value_with_unit ? display_width(cell) : longest_word(cell);
+}
 }  // namespace
 
 std::string TextTable::render(std::string_view indent, std::size_t width) const {
@@ -132,7 +143,7 @@ std::string TextTable::render(std::string_view indent, std::size_t width) const 
     auto measure = [&](const std::vector<std::string>& row) {
         for (std::size_t i = 0; i < row.size() && i < columns; ++i) {
             widths[i] = std::max(widths[i], display_width(row[i]));
-            least[i] = std::max(least[i], longest_word(row[i]));
+            least[i] = std::max(least[i], least_width(row[i]));
         }
     };
     measure(header_);
@@ -339,17 +350,23 @@ std::string render_terminal(const Result& r, const RenderStyle& style) {
     }
 
     if (!r.metrics.empty()) {
-        out += bold("Metrics") + "\n";
-        TextTable mt({"metric", "value", "n", "min", "median", "p99", "max", "cv"});
+        // Each metric by what it measures, in words; its id (what --json, --baseline and compare
+        // name it by) is a code name, shown with --verbose.
+        out += bold("Metrics") + (style.verbose ? "" : " (each one's id for --json and compare: --verbose)") + "\n";
+        std::vector<std::string> head{"what it measures", "value", "n", "min", "median", "p99", "max", "cv"};
+        if (style.verbose) head.insert(head.begin(), "id");
+        TextTable mt(head);
         for (const auto& m : r.metrics) {
+            std::vector<std::string> row{m.description.empty() ? m.name : m.description, format_value(m.value, m.unit)};
             if (m.summary) {
                 const auto& s = *m.summary;
-                mt.add_row({m.name, format_value(m.value, m.unit), std::to_string(s.count), format_value(s.min, m.unit),
-                            format_value(s.median, m.unit), format_value(s.p99, m.unit), format_value(s.max, m.unit),
-                            fmt::format("{:.1f}%", s.cv * 100)});
-            } else {
-                mt.add_row({m.name, format_value(m.value, m.unit)});
+                for (auto cell :
+                     {std::to_string(s.count), format_value(s.min, m.unit), format_value(s.median, m.unit),
+                      format_value(s.p99, m.unit), format_value(s.max, m.unit), fmt::format("{:.1f}%", s.cv * 100)})
+                    row.push_back(std::move(cell));
             }
+            if (style.verbose) row.insert(row.begin(), m.name);
+            mt.add_row(row);
         }
         out += mt.render("  ", width) + "\n";
     }

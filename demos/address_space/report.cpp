@@ -104,7 +104,10 @@ void add_unmaps(Result& result, const Measured& m, Json& raw) {
             u.op == UnmapOp::munmap && (u.siblings == 0 || (u.siblings == 1 && u.siblings_kind == Kind::threads));
         if (u.shootdowns_per_op)
             result.add_metric(id + "_shootdowns_per_op", *u.shootdowns_per_op, "ratio",
-                              "TLB shootdown interrupts per operation, every CPU");
+                              fmt::format("TLB shootdown interrupts on every CPU per {}",
+                                          u.siblings == 0 ? fmt::format("{}, alone", name(u.op))
+                                                          : fmt::format("{}, {} sibling {} running", name(u.op),
+                                                                        u.siblings, kind_word)));
         if (!u.shootdowns_unknown.empty()) unknown = u.shootdowns_unknown;
         points.push_back({{"op", op_id},
                           {"siblings_kind", name(u.siblings_kind)},

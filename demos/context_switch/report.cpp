@@ -48,20 +48,24 @@ void add_pingpong_table(Result& result, const DemoContext& ctx, const Measured& 
                           floor_check(m.hop(), m.config.same_cpu, floor)});
         const std::string tag = fmt::format("{}_{}_{}", name(m.config.kind), name(m.config.channel),
                                             m.config.same_cpu ? "same_cpu" : "cross_cpu");
+        // What the id says, in words: the people's name of the metric.
+        const std::string config = fmt::format("{} over a {}, {}", name(m.config.kind), name(m.config.channel),
+                                               m.config.same_cpu ? "one CPU" : "two CPUs");
         auto id = [&](std::string_view figure) {
             return metric_id::context_switch(figure, name(m.config.kind), name(m.config.channel), m.config.same_cpu);
         };
-        result.add_metric(id(metric_id::kRoundTrip), m.round_trip, "ns", "token round trip (two hops)").headline =
-            m.config.same_cpu && m.config.channel == Channel::pipe;
+        result.add_metric(id(metric_id::kRoundTrip), m.round_trip, "ns", "token round trip (two hops), " + config)
+            .headline = m.config.same_cpu && m.config.channel == Channel::pipe;
         if (m.is_switch())
             result.add_metric(id(metric_id::kHopCorrected), m.hop_corrected(), "ns",
-                              "half a round trip less the channel's own cost: one switch");
+                              "one switch (half a round trip less the channel's own cost), " + config);
         else
-            result.add_metric(
-                "hop_" + tag, m.hop(), "ns",
-                fmt::format("half a round trip; not a switch ({:.2f} switches per hop)", m.switches_per_hop));
+            result.add_metric("hop_" + tag, m.hop(), "ns",
+                              fmt::format("half a round trip, {}; not a switch ({:.2f} switches per hop)", config,
+                                          m.switches_per_hop));
         if (m.switches_per_hop >= 0)
-            result.add_metric("switches_per_hop_" + tag, m.switches_per_hop, "ratio", "context switches per hop");
+            result.add_metric("switches_per_hop_" + tag, m.switches_per_hop, "ratio",
+                              "context switches per hop, " + config);
     }
     t.note = fmt::format(
         "{} repetitions of {} round trips after {} warm-up ones; clock overhead ({}) subtracted per sample. hop = "
@@ -287,7 +291,7 @@ void present(Result& result, const DemoContext& ctx, const Measured& m) {
     result.config.repeat = m.counts.round_trips;
     if (m.line) {
         result.add_metric("handoff_one_way", m.line->own.one_way_ns, "ns",
-                          "a cache line handed between the two CPUs, one way (common/handoff.hpp)");
+                          "a cache line handed between the two CPUs, one way");
         if (const auto drift = m.line->drift())
             result.add_metric("line_floor_drift", *drift, "fraction",
                               "this demo's fastest hand-off batch against the suite's floor for the pair, less 1");

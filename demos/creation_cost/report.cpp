@@ -159,7 +159,8 @@ void add_size_table(Result& result, const ProcessCosts& p) {
                           s.parent_rss_bytes});
         if (s.mib)
             result.add_metric(fmt::format("fork_{}mib{}", s.mib, s.huge_pages ? "_thp" : ""), s.fork_ns, "ns",
-                              "fork+exit+wait with this much touched memory");
+                              fmt::format("fork+exit+wait with {} MiB touched{}", s.mib,
+                                          s.huge_pages ? " in transparent huge pages" : ""));
     }
     f.note = fmt::format(
         "Median of {} each, in the same parent as table 1 (one thread, pinned to CPU {}); fork at every size timed "

@@ -91,7 +91,7 @@ void add_floors_table(Result& result, const Measured& m) {
                 .headline = true;
         }
     ft.note = handoff ? fmt::format(
-                            "The hand-off: two threads spinning on one cache line (common/handoff.hpp), median batch / "
+                            "The hand-off: two threads spinning on one cache line, median batch / "
                             "2; the line-per-"
                             "direction row the same with the reply on a second line. The floor the checks use: {}. "
                             "memcpy: private "

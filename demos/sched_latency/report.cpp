@@ -183,7 +183,8 @@ void add_wakeups(Result& result, const Measured& m, Json& raw) {
             .headline = w.channel == Channel::futex && w.load_tasks > 0;
         if (k.known && k.switched_in > 0)
             result.add_metric(id + "_run_delay_per_wakeup", k.run_delay_per_wakeup(), "ns",
-                              "the sleeper's run_delay per wake-up (schedstat)");
+                              fmt::format("the sleeper's run_delay per wake-up (schedstat), {} between {}, {}",
+                                          name(w.channel), name(w.kind), load));
         std::vector<double> sorted = w.samples.ns;
         std::sort(sorted.begin(), sorted.end());
         cells.push_back({{"channel", name(w.channel)},
@@ -236,7 +237,9 @@ void add_messaging(Result& result, const Measured& m) {
                                     name(c.config.transport)))
             .headline = c.config.transport == Transport::pipe;
         result.add_metric(fmt::format("messaging_{}_{}_total", name(c.config.kind), name(c.config.transport)),
-                          c.result.total_ns, "ns", "hackbench's 'Time:', perf bench sched messaging's 'Total time'");
+                          c.result.total_ns, "ns",
+                          fmt::format("hackbench's 'Time:', perf bench sched messaging's 'Total time', {} over {}",
+                                      name(c.config.kind), name(c.config.transport)));
     }
     const int loops = m.messaging.empty() ? 0 : m.messaging.front().config.loops;
     t.note = fmt::format(

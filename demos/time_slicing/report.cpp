@@ -119,13 +119,16 @@ void add_steps_table(Result& result, const Sweep& sweep) {
                           s.involuntary_per_s, double(s.migrations)});
         const std::string tag = fmt::format("k{}_{}", s.k, s.threads ? "threads" : "processes");
         result.add_metric("mean_share_" + tag, s.mean_share, "ratio",
-                          fmt::format("K={}: mean share, each worker's run time / its own lifetime", s.k));
-        result.add_metric("wall_" + tag, double(s.wall_ns), "ns",
-                          fmt::format("wall time for the fixed work at K={}", s.k));
+                          fmt::format("K={} {}: mean share, each worker's run time / its own lifetime", s.k,
+                                      s.threads ? "threads" : "processes"));
+        result.add_metric(
+            "wall_" + tag, double(s.wall_ns), "ns",
+            fmt::format("wall time for the fixed work at K={} {}", s.k, s.threads ? "threads" : "processes"));
         if (!s.slices_ns.empty())
             result
-                .add_metric("slice_" + tag, summarize(s.slices_ns), "ns",
-                            fmt::format("observed slices at K={} (clock gaps)", s.k))
+                .add_metric(
+                    "slice_" + tag, summarize(s.slices_ns), "ns",
+                    fmt::format("observed slices at K={} {} (clock gaps)", s.k, s.threads ? "threads" : "processes"))
                 .headline = s.k == 4 * n && !s.threads;
     }
     t.note = fmt::format(

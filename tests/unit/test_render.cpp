@@ -265,11 +265,13 @@ TEST_CASE("the terminal report shows every part, without colour codes unless ask
     CHECK(plain.find('\033') == std::string::npos);
     for (const char* part :
          {"demo_x — a title", "claims P1, P3", "Environment", "unknown: Yama not present", "Table", "a note", "  ab..",
-          "round_trip", "250 ns", "note: a finding", "P1  confirmed", "P3  nuanced"})
+          "a round trip", "250 ns", "note: a finding", "P1  confirmed", "P3  nuanced"})
         CHECK_THAT(plain, Catch::Contains(part));
+    // A metric is shown by what it measures; its id (a code name) only with --verbose.
+    CHECK_THAT(plain, !Catch::Contains("round_trip"));
     CHECK_THAT(plain, !Catch::Contains("Yama LSM not present"));  // the full reason is for --verbose and JSON
     CHECK_THAT(render_terminal(sample_result(), RenderStyle{false, 100, true}),
-               Catch::Contains("unknown: Yama LSM not present"));
+               Catch::Contains("unknown: Yama LSM not present") && Catch::Contains("round_trip"));
     const auto coloured = render_terminal(sample_result(), RenderStyle{true, 100});
     CHECK_THAT(coloured, Catch::Contains("\033[32mconfirmed\033[0m"));
 }
@@ -345,6 +347,11 @@ TEST_CASE("a table wider than the terminal wraps its cells, or lists each row as
     // The description wraps in its column; its words are all there, in order.
     CHECK_THAT(narrow, Catch::Contains("  alpha  a long description that cannot") && Catch::Contains("\n         fit"));
     CHECK_THAT(narrow, Catch::Contains("  beta   short"));
+    // A value keeps its unit on its line; the prose beside it wraps instead.
+    TextTable values({"what it measures", "value"});
+    values.add_row({"a token's round trip between two processes over a pipe", "7.72 µs"});
+    const std::string kept = values.render("  ", 20);
+    CHECK_THAT(kept, Catch::Contains("7.72 µs") && !Catch::Contains("7.72\n"));
     // Too many columns for the width: each row as "column: value" lines.
     TextTable wide({"metric", "value", "n", "minimum", "median", "p99", "maximum"});
     wide.add_row({"handoff", "52 ns", "40", "48 ns", "52 ns", "60 ns", "75 ns"});
