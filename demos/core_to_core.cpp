@@ -91,6 +91,12 @@ std::vector<std::pair<int, int>> choose_pairs(const std::vector<int>& cpus, std:
     if (all.size() <= max_pairs) return all;
     std::vector<std::pair<int, int>> rest;
     for (const auto& p : all) (p.first == cpus.front() ? chosen : rest).push_back(p);
+    // Where a pair costs so much that the budget does not cover even the first CPU's row (a guest
+    // whose CPUs take turns on fewer host CPUs: seconds a pair), the row is cut at the budget too.
+    if (chosen.size() >= max_pairs) {
+        chosen.resize(std::max<std::size_t>(1, max_pairs));
+        return chosen;
+    }
     std::mt19937 rng(seed);
     std::shuffle(rest.begin(), rest.end(), rng);
     for (const auto& p : rest) {
@@ -132,6 +138,7 @@ std::vector<int> read_cpus(const DemoContext& ctx) {
 struct Matrix {
     int rounds = 0, batches = 0;
     double budget_s = 0;
+    double probe_s = 0;  // the first pair's time, all batches: what sizes the sample
     std::size_t total_pairs = 0;
     std::vector<PairResult> pairs;
 };
@@ -146,6 +153,7 @@ Matrix measure_matrix(const DemoContext& ctx, const std::vector<int>& cpus, cons
     const Stopwatch probe;
     const CacheLineHandoff first = measure_handoff(cpus[0], cpus[1], mx.batches, overhead);
     const double per_pair_s = std::max(1e-4, probe.elapsed_s());
+    mx.probe_s = per_pair_s;
     const auto max_pairs = static_cast<std::size_t>(std::max(1.0, mx.budget_s / mx.rounds / per_pair_s));
     mx.total_pairs = cpus.size() * (cpus.size() - 1) / 2;
     for (const auto& [a, b] : choose_pairs(cpus, max_pairs))
@@ -220,7 +228,10 @@ void add_groups_table(Result& result, const DemoContext& ctx, const std::vector<
         "threads spin: a floor for a hand-off, not a wake-up. {}",
         mx.pairs.size(), mx.total_pairs,
         mx.pairs.size() < mx.total_pairs
-            ? fmt::format(" (budget {:.0f} s: every pair of CPU {}, then a random draw)", mx.budget_s, cpus[0])
+            ? (mx.pairs.size() < cpus.size() - 1
+                   ? fmt::format(" (budget {:.0f} s: {} of CPU {}'s {} pairs, one pair having taken {})", mx.budget_s,
+                                 mx.pairs.size(), cpus[0], cpus.size() - 1, format_value(mx.probe_s * 1e9, "ns"))
+                   : fmt::format(" (budget {:.0f} s: every pair of CPU {}, then a random draw)", mx.budget_s, cpus[0]))
             : "",
         mx.rounds, mx.batches, kHandoffBatch, format_value(ctx.clock.read_overhead_ns, "ns"),
         line_placement(mx, topology));

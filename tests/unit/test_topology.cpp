@@ -110,6 +110,11 @@ TEST_CASE("Past the budget, pairs are every pair of the first CPU, then a fixed 
     CHECK(some.size() == 500);
     CHECK(std::count_if(some.begin(), some.end(), [](const auto& p) { return p.first == 0; }) == 191);
     CHECK(some == core_to_core::choose_pairs(cpus, 500));  // the same draw every run
+    // A budget too small for the first CPU's row cuts the row too: at least one pair, never more.
+    const auto cut = core_to_core::choose_pairs(cpus, 7);
+    CHECK(cut.size() == 7);
+    CHECK(std::all_of(cut.begin(), cut.end(), [](const auto& p) { return p.first == 0; }));
+    CHECK(core_to_core::choose_pairs(cpus, 0).size() == 1);
 }
 
 TEST_CASE("A CPU pair option (A,B) keeps the order given and refuses anything but two allowed CPUs",
