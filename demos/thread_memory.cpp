@@ -659,8 +659,13 @@ struct Setup {
     std::uint64_t independence_steps = 100'000'000;  // each thread's own loop (--quick: 20 million)
     // Long enough that the threads overlap for many scheduler ticks, not just their first microseconds.
     std::uint64_t increments_per_thread = 0;  // --repeat
-    int counting_threads = 2;                 // the allowed CPUs, at least 2
+    int counting_threads = 2;                 // the allowed CPUs, at least 2, at most kMostCountingThreads
 };
+
+// The increments of every counting thread queue for one cache line, so the race's time grows with
+// the threads (N x --repeat increments, each a trip of the line), not only its evidence: 256
+// threads x 5 million would take minutes. 16 threads at once already lose most of their updates.
+constexpr int kMostCountingThreads = 16;
 
 Setup read_setup(const DemoContext& ctx) {
     const int cpus = static_cast<int>(ctx.env.affinity_cpus.size());
@@ -668,7 +673,7 @@ Setup read_setup(const DemoContext& ctx) {
     s.threads = ctx.values.given("--threads") ? static_cast<int>(ctx.values.integer("--threads")) : std::max(4, cpus);
     if (ctx.options.quick) s.independence_steps = 20'000'000;
     s.increments_per_thread = std::uint64_t(ctx.repeat());
-    s.counting_threads = std::max(2, cpus);
+    s.counting_threads = std::clamp(cpus, 2, kMostCountingThreads);
     return s;
 }
 
