@@ -5,6 +5,7 @@
 #include "proclab/claims.hpp"
 #include "proclab/exit_codes.hpp"
 #include "proclab/render.hpp"
+#include "proclab/units.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -128,6 +129,31 @@ std::optional<std::size_t> parse_choice(std::string_view line, std::size_t choic
 
 namespace {
 
+// A command to copy within `width` columns: broken at spaces, every line but the last ending in
+// " \\" so that the lines still paste into a shell as one command.
+std::string shell_lines(const std::string& command, std::size_t width, const std::string& indent) {
+    std::string out = indent, line;
+    std::size_t used = display_width(indent);
+    std::size_t pos = 0;
+    while (pos <= command.size()) {
+        auto end = command.find(' ', pos);
+        if (end == std::string::npos) end = command.size();
+        const std::string word = command.substr(pos, end - pos);
+        const std::size_t w = display_width(word);
+        if (used > display_width(indent) && used + 1 + w + 2 > width) {
+            out += " \\\n" + indent + "  ";
+            used = display_width(indent) + 2;
+        } else if (used > display_width(indent)) {
+            out += ' ';
+            ++used;
+        }
+        out += word;
+        used += w;
+        pos = end + 1;
+    }
+    return out;
+}
+
 std::string letter(std::size_t i) { return std::string(1, static_cast<char>('a' + i)); }
 
 // What a guess came to, in words that quote the verdict it was judged by.
@@ -171,9 +197,9 @@ int run_tour(const std::filesystem::path& dir, const TourOptions& o, std::istrea
         if (o.stops.empty() || std::find(o.stops.begin(), o.stops.end(), s.id) != o.stops.end()) stops.push_back(&s);
     std::vector<StopOutcome> outcomes;
     bool failed = false;
-    out << wrap(fmt::format("A tour of the notes in {} stops: at each, what the notes say, {}the demo that tests it on "
+    out << wrap(fmt::format("A tour of the notes in {}: at each, what the notes say, {}the demo that tests it on "
                             "this machine, and what it found.",
-                            stops.size(), ask ? "your prediction, " : ""),
+                            counted(static_cast<long long>(stops.size()), "stop"), ask ? "your prediction, " : ""),
                 w, "")
         << "\n";
     for (std::size_t k = 0; k < stops.size(); ++k) {
@@ -229,7 +255,7 @@ int run_tour(const std::filesystem::path& dir, const TourOptions& o, std::istrea
             std::string text(attempt.command);
             for (auto at = text.find("{bin}"); at != std::string::npos; at = text.find("{bin}"))
                 text.replace(at, 5, bin);
-            out << "    # " << attempt.shows << "\n    " << text << "\n";
+            out << "    # " << wrap(attempt.shows, w, "    # ") << "\n" << shell_lines(text, w, "    ") << "\n";
         }
         outcomes.push_back(result);
     }
