@@ -99,7 +99,10 @@ const TourStop* find_stop(std::string_view id) {
 GuessOutcome judge_guess(std::optional<std::size_t> choice, const TourStop& stop, Verdict measured) {
     if (!choice || *choice >= stop.choices.size()) return GuessOutcome::not_asked;
     switch (measured) {
-        case Verdict::nuanced: return GuessOutcome::partly;
+        // A nuanced claim holds with a qualification: a guess that it holds is partly right, a
+        // guess that it fails is wrong.
+        case Verdict::nuanced:
+            return stop.choices[*choice].implies == Verdict::refuted ? GuessOutcome::missed : GuessOutcome::partly;
         case Verdict::not_measured: return GuessOutcome::undecided;
         case Verdict::confirmed:
         case Verdict::refuted: break;
@@ -163,7 +166,12 @@ std::string guess_sentence(GuessOutcome g, const TourStop& stop, std::optional<s
         case GuessOutcome::held:
             return fmt::format("Your guess ({}) held: {} came out {}.", letter(*choice), claim, to_string(v));
         case GuessOutcome::missed:
-            return fmt::format("Your guess ({}) missed: {} came out {}.", letter(*choice), claim, to_string(v));
+            return v == Verdict::nuanced
+                       ? fmt::format(
+                             "Your guess ({}) missed: {} came out nuanced, true with the qualification "
+                             "its line above says.",
+                             letter(*choice), claim)
+                       : fmt::format("Your guess ({}) missed: {} came out {}.", letter(*choice), claim, to_string(v));
         case GuessOutcome::partly:
             return fmt::format("Your guess ({}) meets a qualification: {} came out nuanced, as its line above says.",
                                letter(*choice), claim);

@@ -102,6 +102,12 @@ std::string use_interference(Rule& rule, const Interference& i, double margin) {
            "+-{interference_resolution} counting resolution; margin {interference_margin})";
 }
 
+std::string interference_summary(Rule& rule, const Interference& i, double margin) {
+    use_interference(rule, i, margin);
+    return i.known ? "other load {interference} of {interference_cpus:count CPU} (margin {interference_margin})"
+                   : "interference unknown ({interference_unknown})";
+}
+
 Interference& Interference::operator+=(const Interference& o) {
     if (!o.known) {
         known = false;

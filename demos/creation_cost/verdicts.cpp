@@ -85,7 +85,7 @@ Decision decide_t8(const Costs& c) {
                                      ": a hand-off waits for the worker to get a CPU, and a new thread for its first "
                                      "slice; other load was not surely below the margin: " +
                                      load,
-                                 summary);
+                                 summary + "; " + interference_summary(rule, c.interference, kInterferenceMargin));
     if (ratio <= 1)
         return rule.refuted(
             "creating a thread was no dearer than a pool hand-off: " + handoff_text + fork + "; " + load, summary);

@@ -110,7 +110,7 @@ Decision decide_p2(const std::vector<LatenessCell>& cells, std::optional<double>
     const std::string load = use_interference(rule, interference, kInterferenceMargin);
     if (!interference.clear_of(kInterferenceMargin))
         return rule.not_measured("the wait was long but the CPUs were not surely ours alone: " + load + ": " + evidence,
-                                 summary);
+                                 summary + "; " + interference_summary(rule, interference, kInterferenceMargin));
     if (p50 >= kStarvedTurns * bound)
         return rule.refuted(
             "the woken task starved, its median wait at least {starved_turns} turns: " + evidence + "; " + load,

@@ -112,7 +112,7 @@ Decision decide_t2(const Evidence& e) {
     if (!e.interference.clear_of(kInterferenceMargin))
         return rule.not_measured(
             "other load was not surely below the margin, so how the threads ran is not the OS's alone: " + evidence,
-            summary);
+            summary + "; " + interference_summary(rule, e.interference, kInterferenceMargin));
     // A refutation stands on the kernel's count: at most one CPU's worth for all the threads.
     if (e.cpp_busy <= kSerialBusy)
         return rule.refuted(
@@ -216,7 +216,9 @@ Decision decide_t9(const Evidence& e) {
                 "; whether CPython's threads can use a second CPU could not be seen: its processes kept "
                 "{processes_busy} busy; " +
                 load,
-            summary);
+            summary + (e.interference.clear_of(kInterferenceMargin)
+                           ? std::string("; processes {processes_busy}")
+                           : "; " + interference_summary(rule, e.interference, kInterferenceMargin)));
     rule.use(number_fact("serial_threshold", kSerialBusy, "CPUs", "at most this many busy: one at a time"));
     if (py.threads.parallelism() <= kSerialBusy)
         return rule.confirmed(

@@ -224,9 +224,7 @@ Decision decide_p4(const std::vector<StepResult>& steps, const Interference& int
         return rule.not_measured(
             "other load was not surely below the margin, so the shares are not the OS's alone: " + load +
                 (counted.empty() ? std::string() : fmt::format("; {}", fmt::join(counted, "; "))),
-            interference.known
-                ? "other load: {interference} of {interference_cpus:count CPU} (margin {interference_margin})"
-                : "interference unknown ({interference_unknown})");
+            interference_summary(rule, interference, kInterferenceMargin));
     }
     for (const auto* s : process_steps(steps)) {
         if (s->max_running <= s->cpus) continue;
@@ -449,7 +447,7 @@ Decision decide_t1(const std::vector<StepResult>& steps, bool pinned, const Inte
     if (moved == 0 && !interference.clear_of(kInterferenceMargin))
         return rule.not_measured(evidence + "; {moved} moved, but no CPU was surely free to move to: " +
                                      use_interference(rule, interference, kInterferenceMargin),
-                                 summary);
+                                 summary + "; " + interference_summary(rule, interference, kInterferenceMargin));
     if (moved == 0)
         return rule.nuanced(
             evidence + "; the scheduler moved {moved} of them to a free CPU, so its own moves were not seen", summary);

@@ -49,6 +49,8 @@ TEST_CASE("T8: load decides nothing, in either direction", "[creation_cost]") {
     CHECK(v.verdict == Verdict::not_measured);
     CHECK_THAT(v.reason_text(),
                Catch::Contains("not surely below the margin") && Catch::Contains("took 50% of 2 CPUs"));
+    // Its one line names the load too: the tour and the verdicts at the top quote it alone.
+    CHECK_THAT(v.summary_text(), Catch::Contains("other load 50% of 2 CPUs"));
     // Recorded: nice 19 beside a busy loop, 3433x "confirmed" with 98.6% interference: a new
     // thread waited for its first slice. Load pushes toward confirmed too.
     CHECK(sound(decide_t8(costs(3433 * 600.0, 600, 0.986))).verdict == Verdict::not_measured);

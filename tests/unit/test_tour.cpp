@@ -39,6 +39,9 @@ TEST_CASE("a guess holds, misses, meets a qualification or meets no verdict, by 
     CHECK(judge_guess(disagrees, gil, Verdict::refuted) == GuessOutcome::held);
     CHECK(judge_guess(agrees, gil, Verdict::refuted) == GuessOutcome::missed);
     CHECK(judge_guess(agrees, gil, Verdict::nuanced) == GuessOutcome::partly);
+    // Nuanced still holds the claim: a guess that it fails missed (the threads stop: "can another
+    // thread write to my local?" answered "no", where one did).
+    CHECK(judge_guess(disagrees, gil, Verdict::nuanced) == GuessOutcome::missed);
     CHECK(judge_guess(disagrees, gil, Verdict::not_measured) == GuessOutcome::undecided);
     CHECK(judge_guess(std::nullopt, gil, Verdict::confirmed) == GuessOutcome::not_asked);
     CHECK(judge_guess(7, gil, Verdict::confirmed) == GuessOutcome::not_asked);

@@ -101,6 +101,9 @@ int idlest_cpu(const std::vector<int>& cpus, Nanos window_ns = 50'000'000);
 // could not be measured) and quotes them with the phrase this returns: "other tasks and steal took
 // {interference} of {interference_cpus} CPUs over {interference_window} (steal {steal}, ...)".
 std::string use_interference(Rule& rule, const Interference& i, double margin);
+// The same facts, and the short phrase for a verdict's one-line summary, where a rule declines
+// because of the load: "other load {interference} of {interference_cpus:count CPU} (margin ...)".
+std::string interference_summary(Rule& rule, const Interference& i, double margin);
 
 // Pure: interference between two readings of /proc/stat, given our own CPU time in between.
 Interference interference_between(const ProcStat& before, const ProcStat& after, const std::vector<int>& cpus,
