@@ -31,6 +31,7 @@ details { margin: .4rem 0; } summary { cursor: pointer; font-weight: 600; }
 .note { color: #444; font-size: .84rem; max-width: 70rem; }
 figure { margin: 1.2rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: .85rem; }
+p, li, dd, dt, figcaption { overflow-wrap: break-word; }  /* a long path or cgroup name wraps, not the page */
 code { background: #f4f4f6; padding: 0 .2rem; border-radius: 3px; }
 pre { background: #f4f4f6; padding: .5rem .7rem; overflow-x: auto; }
 @media (max-width: 720px) {
