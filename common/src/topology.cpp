@@ -154,6 +154,29 @@ std::optional<std::string> describe_topology(const Topology& t) {
     return out;
 }
 
+std::optional<std::string> smt_sentence(const Topology& t) {
+    std::set<int> read;
+    for (const auto& c : t.cpus) read.insert(c.cpu);
+    std::set<std::vector<int>> cores;  // the siblings among the CPUs read, one entry per core
+    std::size_t most = 0;
+    for (const auto& c : t.cpus) {
+        std::vector<int> here;
+        for (int s : c.smt_siblings)
+            if (read.count(s)) here.push_back(s);
+        if (here.empty()) return std::nullopt;  // not readable: nothing is claimed
+        cores.insert(here);
+        most = std::max(most, here.size());
+    }
+    if (most < 2) return std::nullopt;
+    auto n = [](std::size_t v) { return static_cast<long long>(v); };
+    return fmt::format(
+        "The {} here are the kernel's logical CPUs: {} on {} (SMT). Each sibling counts as a CPU, but siblings share "
+        "their core's execution units, so two busy workers on one core get less than two cores' throughput; the "
+        "CPU time each gets is still the kernel's to hand out, one turn per logical CPU.",
+        counted(n(t.cpus.size()), "CPU"), counted(n(most), "thread per core", "threads per core"),
+        counted(n(cores.size()), "core"));
+}
+
 PairGroup classify(const Topology& t, int a, int b) {
     const CpuPlace* x = t.find(a);
     const CpuPlace* y = t.find(b);

@@ -217,6 +217,12 @@ Result run(const DemoContext& ctx) {
         });
     Result result;
     present(result, work, m);
+    // The thread counts and "CPUs busy" count logical CPUs: where SMT siblings are among them, say
+    // what one is (a speedup of N threads on N siblings is below N for the hardware's reason).
+    if (const auto smt = smt_sentence(read_topology(ctx.env.affinity_cpus)))
+        result.notes.push_back(*smt +
+                               " The sweep's thread counts and 'CPUs busy' count logical CPUs, so a speedup below "
+                               "the thread count on siblings is the shared core's, not the scheduler's.");
     for (const auto& d : m.trials.combined) result.add_decision(d);
     return result;
 }

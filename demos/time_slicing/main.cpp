@@ -46,6 +46,7 @@
 #include "proclab/demo.hpp"
 #include "proclab/environment.hpp"
 #include "proclab/interference.hpp"
+#include "proclab/topology.hpp"
 #include "proclab/trials.hpp"
 
 #include <CLI/CLI.hpp>
@@ -164,6 +165,9 @@ Result run(const DemoContext& ctx) {
         });
     Result result;
     present(result, ctx, sweep);
+    // K = N, 2N, 4N count logical CPUs: where SMT siblings are among them, say what one is.
+    if (const auto smt = smt_sentence(read_topology(setup.cpus)))
+        result.notes.push_back(*smt + " The steps' K = N, 2N and 4N count logical CPUs.");
     for (const auto& d : sweep.trials.combined) result.add_decision(d);
     return result;
 }

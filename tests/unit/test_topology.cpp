@@ -83,6 +83,10 @@ TEST_CASE("A 2-socket SMT machine's pairs fall in the right groups", "[topology]
     // The environment describes only the CPUs allowed: one core's two threads.
     CHECK(describe_topology(read_topology({1, 9}, root)) ==
           "1 socket, 1 core, 2 threads per core, 1 NUMA node, 1 last-level cache");
+    // How SMT siblings count: said where two allowed CPUs share a core, not where none do.
+    CHECK_THAT(smt_sentence(t).value_or(""),
+               Catch::StartsWith("The 16 CPUs here are the kernel's logical CPUs: 2 threads per core on 8 cores"));
+    CHECK_FALSE(smt_sentence(read_topology({0, 1, 2, 3}, root)));  // one thread of each of 4 cores
     std::filesystem::remove_all(root);
 }
 

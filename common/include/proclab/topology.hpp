@@ -43,6 +43,11 @@ Topology read_topology(const std::vector<int>& cpus, const std::filesystem::path
 // package and core could be read.
 std::optional<std::string> describe_topology(const Topology& t);
 
+// How SMT siblings count, where two of the CPUs read share a core: "the 4 CPUs here are the kernel's
+// logical CPUs, 2 threads of each of 2 cores ...". Nothing where no two of them share a core (or
+// the siblings could not be read): then a CPU is a core of its own.
+std::optional<std::string> smt_sentence(const Topology& t);
+
 // How close two CPUs are, closest first.
 enum class PairGroup { smt_siblings, shared_llc, same_package, same_node, other_node, unknown };
 std::string_view to_string(PairGroup g);
