@@ -133,26 +133,12 @@ std::optional<std::size_t> parse_choice(std::string_view line, std::size_t choic
 namespace {
 
 // A command to copy within `width` columns: broken at spaces, every line but the last ending in
-// " \\" so that the lines still paste into a shell as one command.
+// " \\" so that the lines still paste into a shell as one command (two columns kept for it).
 std::string shell_lines(const std::string& command, std::size_t width, const std::string& indent) {
-    std::string out = indent, line;
-    std::size_t used = display_width(indent);
-    std::size_t pos = 0;
-    while (pos <= command.size()) {
-        auto end = command.find(' ', pos);
-        if (end == std::string::npos) end = command.size();
-        const std::string word = command.substr(pos, end - pos);
-        const std::size_t w = display_width(word);
-        if (used > display_width(indent) && used + 1 + w + 2 > width) {
-            out += " \\\n" + indent + "  ";
-            used = display_width(indent) + 2;
-        } else if (used > display_width(indent)) {
-            out += ' ';
-            ++used;
-        }
-        out += word;
-        used += w;
-        pos = end + 1;
+    std::string out = indent;
+    for (const char c : wrap(command, width > 2 ? width - 2 : width, indent + "  ")) {
+        if (c == '\n') out += " \\";
+        out += c;
     }
     return out;
 }
