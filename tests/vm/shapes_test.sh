@@ -76,10 +76,11 @@ shape() {  # NAME LAB_OPTIONS... -- PROCLAB_ARGS...
 # The two shapes with more CPUs than a 2-CPU host: multi-threaded TCG, so that core_to_core's partners
 # run at once (one host thread taking the guest CPUs in turn makes every hand-off wait for a turn).
 # Neither runs address_space, whose unmap beside running siblings wedges such guests (docs/vm-lab.md).
-shape smt --cpus 4 --threads-per-core 2 --tcg multi -- run -q --json run.json process_isolation fork_semantics thread_memory
+shape smt --cpus 4 --threads-per-core 2 --tcg multi -- run -q --json run.json process_isolation fork_semantics thread_memory time_slicing
 check "$work/smt/run.json" \
     "env['online_cpus'] == '4'" \
     "env['topology'].startswith('1 socket, 2 cores, 2 threads per core')" \
+    "any('logical CPUs: 2 threads per core on 2 cores (SMT)' in n for n in demos['time_slicing']['result']['notes'])" \
     "claims['T6']['verdict'] == 'confirmed'" || fail "shape smt (4 CPUs, 2 threads per core)"
 
 shape numa --cpus 8 --numa 2 --memory 2048 --tcg multi -- run -q --json run.json fork_semantics thread_local_storage core_to_core
@@ -131,4 +132,16 @@ check "$work/cgroup2/run.json" \
     "'cpu.stat nr_throttled' in cell('isolation_matrix', 'CPU in its own cgroup: 2 threads spinning', 'what ended it')" \
     "cell('isolation_matrix', 'CPU in its own cgroup: 2 threads spinning', \"siblings' loss\") is not None" \
     || fail "shape cgroup2 (cgroup v2 controllers delegated)"
+# A guest as a machine of the fleet: the fleet view takes the SMT and NUMA guests' runs beside a
+# recorded real machine, and never flags or pools a guest's timings.
+mkdir -p "$work/fleet"
+cp "$work/smt/run.json" "$work/fleet/guest-smt.json"
+cp "$work/numa/run.json" "$work/fleet/guest-numa.json"
+cp "$repo/tests/data/fleet/vm-a.json" "$work/fleet/real.json"
+"$build/bin/proclab" compare "$work/fleet" > "$work/fleet.txt" 2>&1 || { cat "$work/fleet.txt"; fail "the fleet view refused the guests"; }
+for guest in guest-smt guest-numa; do
+    tr -s ' \n' ' ' < "$work/fleet.txt" | grep -q "$guest ([^)]*) ran on an emulated machine .* its timings are never flagged" ||
+        { cat "$work/fleet.txt"; fail "the fleet view did not mark $guest as emulated"; }
+done
+echo "the fleet view took both guests as machines, their timings never flagged"
 echo "every shape ran, none refuted a claim"
