@@ -57,34 +57,6 @@ std::size_t display_width(std::string_view text) {
     return width;
 }
 
-std::string wrap(std::string_view text, std::size_t width, std::string_view indent) {
-    // Every line, the first included, is taken to start after `indent` columns: the caller
-    // prints a prefix of that width before the first line.
-    const std::size_t start = display_width(indent);
-    const std::size_t room = width > start + 10 ? width - start : 10;
-    std::string out;
-    std::size_t line = 0;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        auto end = text.find(' ', pos);
-        if (end == std::string_view::npos) end = text.size();
-        const auto word = text.substr(pos, end - pos);
-        const auto w = display_width(word);
-        if (line > 0 && line + 1 + w > room) {
-            out += '\n';
-            out += indent;
-            line = 0;
-        } else if (line > 0) {
-            out += ' ';
-            ++line;
-        }
-        out += word;
-        line += w;
-        pos = end + 1;
-    }
-    return out;
-}
-
 namespace {
 // `text` in lines of at most `width` columns, broken at spaces; a word wider than that keeps a
 // line of its own.
@@ -93,7 +65,7 @@ std::vector<std::string> wrap_lines(std::string_view text, std::size_t width) {
     std::string line;
     std::size_t used = 0;
     std::size_t pos = 0;
-    while (pos <= text.size()) {
+    while (pos < text.size()) {
         auto end = text.find(' ', pos);
         if (end == std::string_view::npos) end = text.size();
         const auto word = text.substr(pos, end - pos);
@@ -114,6 +86,26 @@ std::vector<std::string> wrap_lines(std::string_view text, std::size_t width) {
     lines.push_back(std::move(line));
     return lines;
 }
+}  // namespace
+
+std::string wrap(std::string_view text, std::size_t width, std::string_view indent) {
+    // Every line, the first included, is taken to start after `indent` columns: the caller
+    // prints a prefix of that width before the first line.
+    const std::size_t start = display_width(indent);
+    std::string out;
+    bool first = true;
+    for (const auto& line : wrap_lines(text, width > start + 10 ? width - start : 10)) {
+        if (!first) {
+            out += '\n';
+            out += indent;
+        }
+        out += line;
+        first = false;
+    }
+    return out;
+}
+
+namespace {
 
 std::size_t longest_word(std::string_view text) {
     std::size_t most = 0, pos = 0;
