@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -37,11 +38,18 @@ std::string flag_summary(const FleetView& v) {
 View view_of(const FleetView& v, bool all) {
     View out{.title = fmt::format("proclab compare: a fleet of {} machines", v.machines.size())};
     std::vector<std::string> machines, names;
+    std::string corpus_folder;  // named once: a run of the corpus is named by its file there
     for (std::size_t i = 0; i < v.machines.size(); ++i) {
-        machines.push_back(fmt::format("{} = {} (proclab {}, schema {})", machine_title(v, i), v.machines[i].path,
+        const std::filesystem::path path = v.machines[i].path;
+        if (v.from_corpus[i] && corpus_folder.empty()) corpus_folder = path.parent_path().string();
+        const bool in_folder = v.from_corpus[i] && path.parent_path().string() == corpus_folder;
+        const auto where = in_folder ? std::string() : " = " + path.string();
+        machines.push_back(fmt::format("{}{} (proclab {}, schema {})", machine_title(v, i), where,
                                        v.machines[i].suite.proclab_version, v.machines[i].suite.schema_version));
         names.push_back(v.machines[i].label);
     }
+    if (!corpus_folder.empty())
+        machines.push_back("corpus = " + corpus_folder + " (a run's file there is its name and .json)");
     out.items(std::move(machines));
     auto columns = [&](std::vector<std::string> first) {
         first.insert(first.end(), names.begin(), names.end());

@@ -300,6 +300,22 @@ TEST_CASE("proclab compare --with-corpus puts one run beside the corpus's runs o
         {.timeout = 120s});
     REQUIRE(run.status.describe() == "exit 0");
     CHECK(test::wider_than(run.err, 80) == std::vector<std::string>{});
+
+    // A corpus in a folder as deep as a CI checkout's: its text still fits, since the folder is
+    // named once and each of its runs by name (a folder and a file name on one line did not).
+    const auto dir = test::scratch_dir("proclab-corpus-");
+    const auto deep = dir / "a-folder-as-deep-as-a-checkout" / "docs" / "results";
+    std::filesystem::create_directories(deep);
+    for (const auto& e : std::filesystem::directory_iterator(test::source_dir() / "docs/results"))
+        if (e.path().extension() == ".json") std::filesystem::copy_file(e.path(), deep / e.path().filename());
+    const auto deep_run = run_captured(
+        test::bin_dir() / "proclab",
+        {"compare", (test::source_dir() / "tests/data/fleet/vm-onecpu.json").string(), "--corpus", deep.string()},
+        {.timeout = 120s});
+    REQUIRE(deep_run.status.describe() == "exit 0");
+    CHECK(test::wider_than(deep_run.out, 80) == std::vector<std::string>{});
+    CHECK_THAT(deep_run.out, Catch::Contains(deep.string()));
+    std::filesystem::remove_all(dir);
     CHECK_THAT(run.err, Catch::Contains("corpus: intel-xeon-processor_"));  // the text view, on stderr beside --json
     const auto j = Json::parse(run.out);
     REQUIRE(j.at("machines").size() >= 2);
