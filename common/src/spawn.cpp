@@ -13,11 +13,13 @@
 #include <boost/process/v2/process.hpp>
 #include <boost/process/v2/stdio.hpp>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <string_view>
 
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace proclab {
@@ -39,6 +41,24 @@ struct ChildSetup {
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         return {};
+    }
+
+    // Boost 1.81's launcher leaves the child of a failed exec unreaped (boostorg/process #445): it
+    // reports the child's errno and returns without a waitpid. The child has written that errno and
+    // is exiting, so this wait, in the parent, is short. Its detection expression differs from its
+    // call (an extra error_code first), hence the variadic signature, which matches both.
+    template <typename... Rest>
+    void on_error(bp::posix::default_launcher& launcher, const Rest&...) const {
+        if (launcher.pid <= 0) return;  // the fork itself failed: no child
+        while (::waitpid(launcher.pid, nullptr, 0) < 0 && errno == EINTR) {}
+        launcher.pid = -1;
+    }
+
+    // In the child after a failed exec: Boost then calls exit(), which would run the parent's
+    // atexit handlers and flush a copy of its stdio buffers a second time. _exit does neither.
+    template <typename... Rest>
+    void on_exec_error(bp::posix::default_launcher&, const Rest&...) const {
+        ::_exit(127);
     }
 };
 

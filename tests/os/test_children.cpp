@@ -8,17 +8,35 @@
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace proclab;
 using namespace std::chrono_literals;
 
 namespace {
 bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0; }
+
+// An atexit handler that leaves a mark when it runs in any process but the one that registered it:
+// a forked child that calls exit() instead of _exit() runs its parent's handlers.
+pid_t g_registering_pid = 0;
+char g_mark_path[256] = {};
+void mark_if_in_a_child() {
+    if (::getpid() == g_registering_pid || g_mark_path[0] == '\0') return;
+    if (const int fd = ::open(g_mark_path, O_WRONLY | O_CREAT | O_APPEND, 0600); fd >= 0) {
+        [[maybe_unused]] const auto n = ::write(fd, "x", 1);
+        ::close(fd);
+    }
+}
 }  // namespace
 
 TEST_CASE("a child's exit code and death signal are reported", "[children]") {
@@ -152,8 +170,21 @@ TEST_CASE("a spawned program that overruns its timeout is killed with its whole 
     CHECK(test::leftover_children() == 0);
 }
 
-TEST_CASE("a program that cannot be started is a harness error", "[spawn]") {
+TEST_CASE("a program that cannot be started is a harness error, and its child is reaped", "[spawn]") {
+    const auto dir = test::scratch_dir("proclab-exec-");
+    const auto mark = (dir / "mark").string();
+    REQUIRE(mark.size() < sizeof g_mark_path);
+    mark.copy(g_mark_path, mark.size());
+    g_registering_pid = ::getpid();
+    REQUIRE(std::atexit(mark_if_in_a_child) == 0);
+
     CHECK_THROWS_AS(run_captured("/nonexistent/program", {}), std::exception);
+    errno = 0;
+    CHECK(::waitpid(-1, nullptr, WNOHANG) == -1);  // the failed exec's child is reaped, not a zombie
+    CHECK(errno == ECHILD);
+    CHECK_FALSE(std::filesystem::exists(mark));  // and it left by _exit: no handler of ours ran in it
+    g_mark_path[0] = '\0';
+    std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("an output file appears whole on commit and not at all otherwise", "[output]") {
