@@ -26,8 +26,9 @@ std::string Formatter::make_option_opts(const CLI::Option* opt) const {
 namespace {
 std::size_t help_width() { return static_cast<std::size_t>(terminal_width(STDOUT_FILENO)); }
 
-// Each line of `text` wrapped to `width`; CLI11 indents what follows a newline in a description.
-std::string wrap_lines(const std::string& text, std::size_t width) {
+// Each line of `text` wrapped to `width` on its own (render's wrap() takes one paragraph); CLI11
+// indents what follows a newline in a description.
+std::string wrap_each_line(const std::string& text, std::size_t width) {
     std::string out;
     std::size_t start = 0;
     while (start <= text.size()) {
@@ -39,6 +40,9 @@ std::string wrap_lines(const std::string& text, std::size_t width) {
     }
     return out;
 }
+
+// What the terminal leaves right of the names' column (`column` wide), never under 10 columns.
+std::size_t description_width(std::size_t column) { return help_width() - std::min(help_width() - 10, column); }
 }  // namespace
 
 std::string Formatter::make_option_desc(const CLI::Option* opt) const {
@@ -46,23 +50,22 @@ std::string Formatter::make_option_desc(const CLI::Option* opt) const {
     const std::string& captured = opt->get_default_str();
     if (!captured.empty() && desc.find("(default: ") == std::string::npos)
         desc += fmt::format(" (default: {})", captured);
-    return wrap_lines(desc, help_width() - std::min(help_width() - 10, column_width_));
+    return wrap_each_line(desc, description_width(column_width_));
 }
 
 std::string Formatter::make_subcommand(const CLI::App* sub) const {
     std::ostringstream out;
-    CLI::detail::format_help(
-        out, sub->get_display_name(true),
-        wrap_lines(sub->get_description(), help_width() - std::min(help_width() - 10, column_width_)), column_width_);
+    CLI::detail::format_help(out, sub->get_display_name(true),
+                             wrap_each_line(sub->get_description(), description_width(column_width_)), column_width_);
     return out.str();
 }
 
 std::string Formatter::make_description(const CLI::App* app) const {
-    return wrap_lines(CLI::Formatter::make_description(app), help_width());
+    return wrap_each_line(CLI::Formatter::make_description(app), help_width());
 }
 
 std::string Formatter::make_footer(const CLI::App* app) const {
-    return wrap_lines(CLI::Formatter::make_footer(app), help_width());
+    return wrap_each_line(CLI::Formatter::make_footer(app), help_width());
 }
 
 std::string Formatter::make_option_usage(const CLI::Option* opt) const {
