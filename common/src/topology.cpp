@@ -170,9 +170,9 @@ std::optional<std::string> smt_sentence(const Topology& t) {
     if (most < 2) return std::nullopt;
     auto n = [](std::size_t v) { return static_cast<long long>(v); };
     return fmt::format(
-        "The {} here are the kernel's logical CPUs: {} on {} (SMT). Each sibling counts as a CPU, but siblings share "
-        "their core's execution units, so two busy workers on one core get less than two cores' throughput; the "
-        "CPU time each gets is still the kernel's to hand out, one turn per logical CPU.",
+        "The {} here are the kernel's logical CPUs: {} on {} (SMT). The scheduler counts each sibling as a CPU "
+        "and hands out CPU time one turn per logical CPU, which is what this demo counts; how much work a turn "
+        "does is not measured here, and siblings share their core's execution units.",
         counted(n(t.cpus.size()), "CPU"), counted(n(most), "thread per core", "threads per core"),
         counted(n(cores.size()), "core"));
 }
