@@ -395,14 +395,16 @@ TEST_CASE("a single demo shows its progress on a terminal's stderr, and nowhere 
     CHECK_THAT(tty.out, Catch::Contains("thread_memory: measuring ...") && Catch::Contains("\r\033[K"));
 }
 
-TEST_CASE("every command's text fits the terminal: help, list, rules and glossary at 80 and 120 columns",
-          "[e2e][width]") {
+TEST_CASE(
+    "every command's text fits the terminal: help (the VM lab's too), list, rules and glossary at 80 and 120 columns",
+    "[e2e][width]") {
     const auto proclab = test::bin_dir() / "proclab";
     std::vector<std::pair<std::filesystem::path, std::vector<std::string>>> commands{
         {proclab, {"--help"}}, {proclab, {"list"}}, {proclab, {"rules"}}, {proclab, {"glossary"}}};
     for (const char* sub : {"list", "rules", "glossary", "tour", "run", "report", "stability", "crosscheck", "compare"})
         commands.push_back({proclab, {sub, "--help"}});
     for (const auto& name : suite::demo_names()) commands.push_back({test::bin_dir() / name, {"--help"}});
+    commands.push_back({test::source_dir() / "deploy/vm/proclab-vm", {"--help"}});  // the VM lab's own
     for (const std::size_t columns : {80, 120}) {
         const test::TerminalColumns terminal(columns);
         for (const auto& [exe, args] : commands) {

@@ -132,6 +132,16 @@ check "$work/cgroup2/run.json" \
     "'cpu.stat nr_throttled' in cell('isolation_matrix', 'CPU in its own cgroup: 2 threads spinning', 'what ended it')" \
     "cell('isolation_matrix', 'CPU in its own cgroup: 2 threads spinning', \"siblings' loss\") is not None" \
     || fail "shape cgroup2 (cgroup v2 controllers delegated)"
+# One CPU, one host thread (--tcg single): with no --timeout of its own, proclab gets the lab's
+# per-demo timeout for single-threaded TCG (120 s per guest CPU, 300 s at least), the environment
+# names the shape and the mode, and P4's words say one CPU, not more.
+shape one --cpus 1 --tcg single -- run -q --json run.json fork_semantics time_slicing
+grep -q "proclab run gets --timeout 300 per demo" "$work/one.log" || { cat "$work/one.log"; fail "shape one: no per-demo --timeout 300"; }
+check "$work/one/run.json" \
+    "'1 CPU (1 NUMA node, 1 thread per core; single-threaded TCG)' in env['emulated']" \
+    "'at most 1 at once on 1 CPU' in claims['P4']['evidence']" \
+    "claims['T6']['verdict'] == 'confirmed'" \
+    || fail "shape one (1 CPU, single-threaded TCG)"
 # A guest as a machine of the fleet: the fleet view takes the SMT and NUMA guests' runs beside a
 # recorded real machine, and never flags or pools a guest's timings.
 mkdir -p "$work/fleet"
