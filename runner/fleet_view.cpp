@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -38,12 +38,13 @@ std::string flag_summary(const FleetView& v) {
 View view_of(const FleetView& v, bool all) {
     View out{.title = fmt::format("proclab compare: a fleet of {} machines", v.machines.size())};
     std::vector<std::string> machines, names;
-    std::string corpus_folder;  // named once: a run of the corpus is named by its file there
+    // The corpus's runs all come from one folder (--corpus DIR or the installed one): it is named
+    // once, and each of its runs by its name, which is its file's name there.
+    std::string corpus_folder;
     for (std::size_t i = 0; i < v.machines.size(); ++i) {
         const std::filesystem::path path = v.machines[i].path;
-        if (v.from_corpus[i] && corpus_folder.empty()) corpus_folder = path.parent_path().string();
-        const bool in_folder = v.from_corpus[i] && path.parent_path().string() == corpus_folder;
-        const auto where = in_folder ? std::string() : " = " + path.string();
+        if (v.from_corpus[i]) corpus_folder = path.parent_path().string();
+        const auto where = v.from_corpus[i] ? std::string() : " = " + path.string();
         machines.push_back(fmt::format("{}{} (proclab {}, schema {})", machine_title(v, i), where,
                                        v.machines[i].suite.proclab_version, v.machines[i].suite.schema_version));
         names.push_back(v.machines[i].label);
